@@ -1,0 +1,50 @@
+package v1alpha1
+
+// Condition types of a DomainClaim, one per reconcile step, and Ready rolling them up.
+const (
+	// ConditionReady is True when every step is done and the hostname is served.
+	ConditionReady = "Ready"
+	// ConditionClaimed is True while the claim is the hostname's sole owner; False with reason
+	// Conflicted when an older overlapping claim of another namespace wins.
+	ConditionClaimed = "Claimed"
+	// ConditionInUse is True while a route of the owning namespace uses the hostname.
+	ConditionInUse = "InUse"
+	// ConditionCertificateRequested is True once an ACM certificate exists for the hostname.
+	ConditionCertificateRequested = "CertificateRequested"
+	// ConditionValidationRecord is True once the validation CNAME is in the hosted zone.
+	ConditionValidationRecord = "ValidationRecordReady"
+	// ConditionCertificateIssued is True once ACM has issued the certificate.
+	ConditionCertificateIssued = "CertificateIssued"
+	// ConditionGatewayAssigned is True once the hostname has a seat on a pool Gateway.
+	ConditionGatewayAssigned = "GatewayAssigned"
+	// ConditionCertificateAttached is True once the certificate is on the Gateway's listener.
+	ConditionCertificateAttached = "CertificateAttached"
+	// ConditionLoadBalancerReady is True once the Gateway's ALB is provisioned.
+	ConditionLoadBalancerReady = "LoadBalancerReady"
+	// ConditionDNSRecord is True once the ALIAS record points at the ALB.
+	ConditionDNSRecord = "DNSRecordReady"
+	// ConditionRoutesAllowed is True once the Gateway admits the owner's routes.
+	ConditionRoutesAllowed = "RoutesAllowed"
+)
+
+// Condition reasons.
+const (
+	// ReasonClaimed: the claim owns its hostname.
+	ReasonClaimed = "Claimed"
+	// ReasonConflicted: an older overlapping claim of another namespace owns the hostname.
+	ReasonConflicted = "Conflicted"
+	// ReasonNoManagedZone: no ManagedZone covers the hostname.
+	ReasonNoManagedZone = "NoManagedZone"
+	// ReasonRouteFound: a route of the owning namespace uses the hostname.
+	ReasonRouteFound = "RouteFound"
+	// ReasonNoRoutes: no route of the owning namespace uses the hostname.
+	ReasonNoRoutes = "NoRoutes"
+	// ReasonAdminClaim: an administrator's claim, never released automatically.
+	ReasonAdminClaim = "AdminClaim"
+	// ReasonPending: the step waits for an earlier one.
+	ReasonPending = "Pending"
+	// ReasonPoolExhausted: every Gateway of the pool is full and the pool is at its maximum.
+	ReasonPoolExhausted = "PoolExhausted"
+	// ReasonDNSConflict: a record the orchestrator did not create holds the name.
+	ReasonDNSConflict = "DNSConflict"
+)

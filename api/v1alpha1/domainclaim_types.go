@@ -1,0 +1,148 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// ClaimSource says how a DomainClaim came to be.
+// +kubebuilder:validation:Enum=Route;Admin
+type ClaimSource string
+
+const (
+	// ClaimedByRoute marks a claim made at admission for an HTTPRoute. It is released after the
+	// zone's retention period once no route of its namespace uses the hostname.
+	ClaimedByRoute ClaimSource = "Route"
+	// ClaimedByAdmin marks a claim an administrator made (a reservation or a transfer). It is
+	// never released automatically.
+	ClaimedByAdmin ClaimSource = "Admin"
+)
+
+// DomainClaimSpec says which namespace owns a hostname.
+type DomainClaimSpec struct {
+	// Hostname is the claimed hostname in normalized form: lower case, no trailing dot, punycode
+	// for Unicode labels, and a wildcard only as the whole leftmost label ("*.example.com").
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="hostname is immutable"
+	Hostname string `json:"hostname"`
+
+	// Namespace owns the hostname. Changing it transfers the hostname.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Namespace string `json:"namespace"`
+
+	// ClaimedBy says whether a route's admission or an administrator made the claim.
+	// +optional
+	// +kubebuilder:default=Admin
+	ClaimedBy ClaimSource `json:"claimedBy,omitempty"`
+
+	// Retention overrides the zone's retention period for this claim.
+	// +optional
+	Retention *metav1.Duration `json:"retention,omitempty"`
+}
+
+// ObjectRef names a namespaced object.
+type ObjectRef struct {
+	// Namespace of the object.
+	// +required
+	Namespace string `json:"namespace"`
+	// Name of the object.
+	// +required
+	Name string `json:"name"`
+}
+
+// ValidationRecord is the DNS record ACM checks to validate a certificate.
+type ValidationRecord struct {
+	// Name of the CNAME record.
+	// +required
+	Name string `json:"name"`
+	// Type of the record (CNAME).
+	// +required
+	Type string `json:"type"`
+	// Value of the record.
+	// +required
+	Value string `json:"value"`
+}
+
+// DomainClaimStatus is the observed state of a DomainClaim.
+type DomainClaimStatus struct {
+	// ObservedGeneration is the generation the status reflects.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// Conditions, one per reconcile step, rolled up into Ready.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// ManagedZone is the ManagedZone the hostname belongs to.
+	// +optional
+	ManagedZone string `json:"managedZone,omitempty"`
+
+	// HostedZoneID is the Route53 hosted zone that holds the hostname's records.
+	// +optional
+	HostedZoneID string `json:"hostedZoneID,omitempty"`
+
+	// CertificateARN is the ACM certificate for the hostname.
+	// +optional
+	CertificateARN string `json:"certificateARN,omitempty"`
+
+	// ValidationRecord is the certificate's DNS validation record.
+	// +optional
+	ValidationRecord *ValidationRecord `json:"validationRecord,omitempty"`
+
+	// Gateway is the pool Gateway the hostname is served by.
+	// +optional
+	Gateway *ObjectRef `json:"gateway,omitempty"`
+
+	// LoadBalancerHostname is the DNS name of the assigned Gateway's ALB.
+	// +optional
+	LoadBalancerHostname string `json:"loadBalancerHostname,omitempty"`
+
+	// LastReferencedTime is when a route of the owning namespace was last seen using the hostname.
+	// +optional
+	LastReferencedTime *metav1.Time `json:"lastReferencedTime,omitempty"`
+
+	// ReleaseTime is when an unused route-made claim will be released, if nothing uses it by then.
+	// +optional
+	ReleaseTime *metav1.Time `json:"releaseTime,omitempty"`
+}
+
+// DomainClaim records that one namespace owns one hostname. Its name is derived from the
+// hostname (see the hostname package), so that two claims for one hostname collide in the API
+// server and exactly one wins.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Cluster,shortName=dc,categories=gateway-orchestrator
+// +kubebuilder:printcolumn:name="Hostname",type=string,JSONPath=`.spec.hostname`
+// +kubebuilder:printcolumn:name="Owner",type=string,JSONPath=`.spec.namespace`
+// +kubebuilder:printcolumn:name="Gateway",type=string,JSONPath=`.status.gateway.name`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="By",type=string,JSONPath=`.spec.claimedBy`,priority=1
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type DomainClaim struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// +required
+	Spec DomainClaimSpec `json:"spec"`
+	// +optional
+	Status DomainClaimStatus `json:"status,omitempty"`
+}
+
+// DomainClaimList is a list of DomainClaims.
+// +kubebuilder:object:root=true
+type DomainClaimList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []DomainClaim `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&DomainClaim{}, &DomainClaimList{})
+}

@@ -1,0 +1,22 @@
+// Package v1alpha1 holds the gateway.opendi.com/v1alpha1 API: ManagedZone, GatewayPool and
+// DomainClaim, all cluster-scoped.
+//
+// +kubebuilder:object:generate=true
+// +groupName=gateway.opendi.com
+package v1alpha1
+
+import (
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/scheme"
+)
+
+var (
+	// GroupVersion is the group and version of every type in this package.
+	GroupVersion = schema.GroupVersion{Group: "gateway.opendi.com", Version: "v1alpha1"}
+
+	// SchemeBuilder registers the types of this package with a runtime.Scheme.
+	SchemeBuilder = &scheme.Builder{GroupVersion: GroupVersion}
+
+	// AddToScheme adds the types of this package to a runtime.Scheme.
+	AddToScheme = SchemeBuilder.AddToScheme
+)

@@ -1,0 +1,111 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// ManagedZoneSpec declares a DNS domain whose hostnames this cluster hands out.
+type ManagedZoneSpec struct {
+	// Domain is the DNS domain, for example "example.com". Hostnames equal to it or below it
+	// belong to this zone unless another ManagedZone has a longer matching domain.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="domain is immutable; create a new ManagedZone instead"
+	Domain string `json:"domain"`
+
+	// HostedZoneID is the Route53 hosted zone that holds the domain's records.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:Pattern=`^[A-Z0-9]+$`
+	HostedZoneID string `json:"hostedZoneID"`
+
+	// AllowedNamespaces says which namespaces may claim hostnames in this zone. A namespace is
+	// allowed when it is listed in names or matches the selector. Empty means no namespace may
+	// claim (admins can still create DomainClaims by hand).
+	// +optional
+	AllowedNamespaces AllowedNamespaces `json:"allowedNamespaces,omitempty"`
+
+	// GatewayPoolRef names the GatewayPool that serves this zone's hostnames.
+	// +optional
+	GatewayPoolRef *LocalObjectReference `json:"gatewayPoolRef,omitempty"`
+
+	// ClaimRetention is how long a hostname claimed by a route stays with its namespace after the
+	// namespace's last route for it is gone, so that a redeploy does not lose the name.
+	// +optional
+	// +kubebuilder:default="24h"
+	ClaimRetention *metav1.Duration `json:"claimRetention,omitempty"`
+
+	// UnusedClaimRetention is how long a hostname claimed at admission stays claimed when no route
+	// for it ever appeared (the route's creation was denied or rolled back after the claim was made).
+	// +optional
+	// +kubebuilder:default="5m"
+	UnusedClaimRetention *metav1.Duration `json:"unusedClaimRetention,omitempty"`
+}
+
+// AllowedNamespaces selects namespaces by name and/or by label.
+type AllowedNamespaces struct {
+	// Names lists namespaces by name.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=1024
+	Names []string `json:"names,omitempty"`
+
+	// Selector selects namespaces by label. An empty selector ({}) selects every namespace.
+	// +optional
+	Selector *metav1.LabelSelector `json:"selector,omitempty"`
+}
+
+// LocalObjectReference names a cluster-scoped object of a kind the field implies.
+type LocalObjectReference struct {
+	// Name of the referenced object.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+}
+
+// ManagedZoneStatus is the observed state of a ManagedZone.
+type ManagedZoneStatus struct {
+	// ObservedGeneration is the generation the status reflects.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// Conditions describe the zone's state.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// ManagedZone is a DNS domain this cluster manages, and who may claim names in it.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Cluster,shortName=mz,categories=gateway-orchestrator
+// +kubebuilder:printcolumn:name="Domain",type=string,JSONPath=`.spec.domain`
+// +kubebuilder:printcolumn:name="Hosted Zone",type=string,JSONPath=`.spec.hostedZoneID`
+// +kubebuilder:printcolumn:name="Pool",type=string,JSONPath=`.spec.gatewayPoolRef.name`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type ManagedZone struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// +required
+	Spec ManagedZoneSpec `json:"spec"`
+	// +optional
+	Status ManagedZoneStatus `json:"status,omitempty"`
+}
+
+// ManagedZoneList is a list of ManagedZones.
+// +kubebuilder:object:root=true
+type ManagedZoneList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []ManagedZone `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&ManagedZone{}, &ManagedZoneList{})
+}

@@ -1,0 +1,98 @@
+// Package app wires the orchestrator into a controller-runtime manager: the scheme, the cache
+// indexes, every webhook and every reconciler, registered explicitly. The binary and the test
+// environment share it, so tests run exactly what ships.
+package app
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/index"
+	"github.com/opendi/gateway-orchestrator/internal/ownership"
+	"github.com/opendi/gateway-orchestrator/reconciler/claim"
+	"github.com/opendi/gateway-orchestrator/webhook"
+)
+
+// Config is what the orchestrator is told at start.
+type Config struct {
+	// Admission changes what the HTTPRoute webhook allows.
+	Admission ownership.Options
+	// Webhooks turns the admission webhooks on.
+	Webhooks bool
+	// Reconcilers turns the reconcilers on.
+	Reconcilers bool
+	// Clock is injected into reconcilers; nil means the real clock.
+	Clock clock.PassiveClock
+}
+
+// NewScheme returns a scheme with every type the orchestrator reads or writes.
+func NewScheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	must(clientgoscheme.AddToScheme(s))
+	must(v1alpha1.AddToScheme(s))
+	must(gwv1.Install(s))
+	return s
+}
+
+// CacheOptions keeps the informer cache small: managed fields are dropped from every object, and
+// only the Namespace fields admission reads are kept.
+func CacheOptions() cache.Options {
+	return cache.Options{
+		DefaultTransform: cache.TransformStripManagedFields(),
+		ByObject: map[client.Object]cache.ByObject{
+			&corev1.Namespace{}: {Transform: stripNamespace},
+		},
+	}
+}
+
+// Register adds the indexes, webhooks and reconcilers to mgr.
+func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
+	if err := index.Setup(ctx, mgr.GetFieldIndexer()); err != nil {
+		return fmt.Errorf("registering cache indexes: %w", err)
+	}
+	if cfg.Webhooks {
+		if err := webhook.Register(mgr, cfg.Admission); err != nil {
+			return fmt.Errorf("registering webhooks: %w", err)
+		}
+	}
+	if cfg.Reconcilers {
+		c := cfg.Clock
+		if c == nil {
+			c = clock.RealClock{}
+		}
+		if err := (&claim.Reconciler{
+			Client:   mgr.GetClient(),
+			Clock:    c,
+			Recorder: mgr.GetEventRecorder("gateway-orchestrator"),
+		}).SetupWithManager(mgr); err != nil {
+			return fmt.Errorf("registering the claim reconciler: %w", err)
+		}
+	}
+	return nil
+}
+
+func stripNamespace(o any) (any, error) {
+	if ns, ok := o.(*corev1.Namespace); ok {
+		ns.Annotations = nil
+		ns.ManagedFields = nil
+		ns.Spec = corev1.NamespaceSpec{}
+		ns.Status = corev1.NamespaceStatus{}
+	}
+	return o, nil
+}
+
+func must(err error) {
+	if err != nil {
+		panic(err)
+	}
+}

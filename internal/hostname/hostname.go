@@ -1,0 +1,241 @@
+// Package hostname normalizes and validates route hostnames, and maps them to DomainClaim names.
+//
+// A normalized hostname is lower case, has no trailing dot, spells Unicode labels in punycode
+// ("xn--") and has a wildcard only as its whole leftmost label. Two spellings of one hostname
+// normalize to the same string, so they map to the same DomainClaim name and collide in the API
+// server.
+package hostname
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"golang.org/x/net/idna"
+)
+
+const (
+	// MaxLength is the longest hostname Gateway API and DNS allow.
+	MaxLength = 253
+	// MaxLabelLength is the longest DNS label.
+	MaxLabelLength = 63
+
+	// WildcardLabel stands for the leftmost "*" of a wildcard hostname in DomainClaim names,
+	// which cannot contain "*". It cannot collide with a real hostname: labels with "--" in the
+	// third and fourth positions that are not "xn--" A-labels are reserved by IDNA2008
+	// (RFC 5891, section 4.2.3.1), and Validate rejects them.
+	WildcardLabel = "wc--wildcard"
+
+	// MaxWildcardLength is the longest wildcard hostname whose claim name fits the 253-character
+	// limit of Kubernetes object names.
+	MaxWildcardLength = MaxLength - len(WildcardLabel) + len("*")
+)
+
+// profile converts Unicode labels to punycode. Its own checks are left to Validate, which gives
+// messages a person can act on.
+var profile = idna.New(idna.MapForLookup(), idna.BidiRule(), idna.Transitional(false))
+
+// strict checks that an xn-- label decodes to a valid IDNA2008 label.
+var strict = idna.New(idna.ValidateForRegistration())
+
+// Normalize returns the normalized spelling of a hostname: trimmed of spaces and one trailing
+// dot, lower case, Unicode labels in punycode. It fails only when a label cannot be converted;
+// Validate decides whether the result is acceptable.
+func Normalize(h string) (string, error) {
+	h = strings.TrimSpace(h)
+	h = strings.TrimSuffix(h, ".")
+	wildcard := strings.HasPrefix(h, "*.")
+	if wildcard {
+		h = h[2:]
+	}
+	if isASCII(h) {
+		h = strings.ToLower(h)
+	} else {
+		a, err := profile.ToASCII(h)
+		if err != nil {
+			return "", fmt.Errorf("cannot convert %q to punycode: %w", h, err)
+		}
+		h = a
+	}
+	if wildcard {
+		h = "*." + h
+	}
+	return h, nil
+}
+
+// Validate checks a normalized hostname against Gateway API's rules (lower-case RFC 1123 labels,
+// at most 253 characters, a wildcard only as the whole leftmost label, no IP address) and the
+// IDNA rules this product enforces. The error says what is wrong in words a person can act on.
+func Validate(h string) error {
+	if h == "" {
+		return fmt.Errorf("hostname is empty")
+	}
+	if len(h) > MaxLength {
+		return fmt.Errorf("hostname is %d characters long; at most %d are allowed", len(h), MaxLength)
+	}
+	if _, err := parseAddr(h); err == nil {
+		return fmt.Errorf("%q is an IP address; a hostname is required", h)
+	}
+	base := h
+	if strings.HasPrefix(h, "*.") {
+		base = h[2:]
+		if len(h) > MaxWildcardLength {
+			return fmt.Errorf("wildcard hostname is %d characters long; at most %d are allowed", len(h), MaxWildcardLength)
+		}
+	}
+	labels := strings.Split(base, ".")
+	for i, l := range labels {
+		if err := validateLabel(l); err != nil {
+			return fmt.Errorf("label %d (%q): %w", i+1+boolInt(base != h), l, err)
+		}
+	}
+	if allDigits(labels[len(labels)-1]) {
+		return fmt.Errorf("the last label %q is numeric; top-level domains are never numeric", labels[len(labels)-1])
+	}
+	return nil
+}
+
+func validateLabel(l string) error {
+	switch {
+	case l == "":
+		return fmt.Errorf("empty label (two dots in a row, or a leading dot)")
+	case l == "*":
+		return fmt.Errorf("a wildcard is only allowed as the whole leftmost label, as in \"*.example.com\"")
+	case len(l) > MaxLabelLength:
+		return fmt.Errorf("label is %d characters long; at most %d are allowed", len(l), MaxLabelLength)
+	}
+	for i := 0; i < len(l); i++ {
+		c := l[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		case c == '-':
+			if i == 0 || i == len(l)-1 {
+				return fmt.Errorf("a label must not start or end with '-'")
+			}
+		case c == '*':
+			return fmt.Errorf("a wildcard is only allowed as the whole leftmost label, as in \"*.example.com\"")
+		case c >= 'A' && c <= 'Z':
+			return fmt.Errorf("upper-case letters are not allowed")
+		default:
+			return fmt.Errorf("character %q is not allowed; use lower-case letters, digits and '-'", c)
+		}
+	}
+	if len(l) >= 4 && l[2] == '-' && l[3] == '-' {
+		if !strings.HasPrefix(l, "xn--") {
+			return fmt.Errorf("labels with \"--\" in the third and fourth positions are reserved (RFC 5891) unless they start with \"xn--\"")
+		}
+		if _, err := strict.ToUnicode(l); err != nil {
+			return fmt.Errorf("not a valid punycode label: %v", err)
+		}
+	}
+	return nil
+}
+
+// IsWildcard reports whether h is a wildcard hostname ("*.example.com").
+func IsWildcard(h string) bool { return strings.HasPrefix(h, "*.") }
+
+// ClaimName is the DomainClaim name of a normalized hostname: the hostname itself, or for a
+// wildcard the hostname with WildcardLabel in place of "*".
+func ClaimName(h string) string {
+	if IsWildcard(h) {
+		return WildcardLabel + h[1:]
+	}
+	return h
+}
+
+// FromClaimName is the inverse of ClaimName.
+func FromClaimName(name string) string {
+	if strings.HasPrefix(name, WildcardLabel+".") {
+		return "*" + name[len(WildcardLabel):]
+	}
+	return name
+}
+
+// Parent is the domain directly above domain d ("b.c" for "a.b.c"), or "" for a single label.
+func Parent(d string) string {
+	i := strings.IndexByte(d, '.')
+	if i < 0 {
+		return ""
+	}
+	return d[i+1:]
+}
+
+// MatchDomain is the domain whose names h matches: h itself for an exact hostname, the part after
+// "*." for a wildcard (whose names all lie strictly below it).
+func MatchDomain(h string) string {
+	if IsWildcard(h) {
+		return h[2:]
+	}
+	return h
+}
+
+// Ancestors lists, nearest first, the domains that every name h matches lies strictly below:
+// "b.c", "c" for "a.b.c"; "a.b.c", "b.c", "c" for "*.a.b.c". A wildcard "*.d" overlaps exactly
+// the hostnames that have d among their ancestors.
+func Ancestors(h string) []string {
+	var out []string
+	d := h
+	if IsWildcard(h) {
+		d = h[2:]
+		out = append(out, d)
+	}
+	for p := Parent(d); p != ""; p = Parent(p) {
+		out = append(out, p)
+	}
+	return out
+}
+
+// ZoneCandidates lists, longest first, the domains a ManagedZone may have to cover h: h itself
+// (exact hostnames only) and its ancestors.
+func ZoneCandidates(h string) []string {
+	if IsWildcard(h) {
+		return Ancestors(h)
+	}
+	return append([]string{h}, Ancestors(h)...)
+}
+
+// CoveringWildcards lists the wildcard hostnames that match h, nearest first: "*.b.c" and "*.c"
+// for "a.b.c"; "*.c" for "*.b.c" (a wildcard over a deeper wildcard's names).
+func CoveringWildcards(h string) []string {
+	d := MatchDomain(h)
+	var out []string
+	for p := Parent(d); p != ""; p = Parent(p) {
+		out = append(out, "*."+p)
+	}
+	return out
+}
+
+// Covers reports whether wildcard w matches every name that h matches.
+func Covers(w, h string) bool {
+	if !IsWildcard(w) || w == h {
+		return false
+	}
+	return strings.HasSuffix(MatchDomain(h), w[1:])
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func parseAddr(s string) (netip.Addr, error) { return netip.ParseAddr(strings.Trim(s, "[]")) }

@@ -1,0 +1,141 @@
+package hostname
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestNormalize(t *testing.T) {
+	cases := []struct {
+		name, in, want string
+	}{
+		{"lower case stays", "shop.example.com", "shop.example.com"},
+		{"upper case is lowered", "Shop.EXAMPLE.com", "shop.example.com"},
+		{"a trailing dot is dropped", "shop.example.com.", "shop.example.com"},
+		{"surrounding spaces are dropped", "  shop.example.com ", "shop.example.com"},
+		{"unicode becomes punycode", "bücher.example.com", "xn--bcher-kva.example.com"},
+		{"unicode upper case becomes punycode of lower case", "BÜCHER.example.com", "xn--bcher-kva.example.com"},
+		{"wildcards keep their star", "*.Example.COM.", "*.example.com"},
+		{"unicode under a wildcard", "*.bücher.example.com", "*.xn--bcher-kva.example.com"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Normalize(tc.in)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	long63 := strings.Repeat("a", 63)
+	cases := []struct {
+		name    string
+		in      string
+		wantErr string
+	}{
+		{"a plain hostname is valid", "shop.example.com", ""},
+		{"a single label is valid", "localhost", ""},
+		{"a wildcard as the leftmost label is valid", "*.example.com", ""},
+		{"a punycode label is valid", "xn--bcher-kva.example.com", ""},
+		{"a 63-character label is valid", long63 + ".example.com", ""},
+		{"an empty hostname is invalid", "", "empty"},
+		{"an IPv4 address is invalid", "10.0.0.1", "IP address"},
+		{"an IPv6 address is invalid", "::1", "IP address"},
+		{"a bracketed IPv6 address is invalid", "[2001:db8::1]", "IP address"},
+		{"a numeric top-level label is invalid", "1.2.3", "numeric"},
+		{"a wildcard in the middle is invalid", "a.*.example.com", "leftmost"},
+		{"a partial wildcard label is invalid", "a*.example.com", "leftmost"},
+		{"a bare star is invalid", "*", "leftmost"},
+		{"a 64-character label is invalid", long63 + "a.example.com", "64 characters"},
+		{"a hostname over 253 characters is invalid", strings.Repeat(long63+".", 4) + "com", "at most 253"},
+		{"a leading dot is invalid", ".example.com", "empty label"},
+		{"two dots in a row are invalid", "a..example.com", "empty label"},
+		{"a leading hyphen is invalid", "-a.example.com", "start or end"},
+		{"an underscore is invalid", "a_b.example.com", "not allowed"},
+		{"upper case is invalid once normalized", "A.example.com", "upper-case"},
+		{"a reserved double-hyphen label is invalid", "ab--c.example.com", "reserved"},
+		{"the wildcard claim label is reserved", WildcardLabel + ".example.com", "reserved"},
+		{"a broken punycode label is invalid", "xn--a.example.com", "punycode"},
+		{"a wildcard too long for its claim name is invalid", "*." + strings.Repeat(long63+".", 3) + strings.Repeat("a", 57), "wildcard hostname"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := Validate(tc.in)
+			if tc.wantErr == "" {
+				assert.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.wantErr)
+		})
+	}
+}
+
+func TestClaimNameRoundTrips(t *testing.T) {
+	for _, h := range []string{"shop.example.com", "*.example.com", "*.a.b.example.com", "example.com"} {
+		name := ClaimName(h)
+		assert.NotContains(t, name, "*")
+		assert.Equal(t, h, FromClaimName(name))
+	}
+	assert.Equal(t, "shop.example.com", ClaimName("shop.example.com"), "exact hostnames are their own claim name")
+	assert.Equal(t, "wc--wildcard.example.com", ClaimName("*.example.com"))
+}
+
+func TestWildcardRelations(t *testing.T) {
+	assert.Equal(t, []string{"b.example.com", "example.com", "com"}, Ancestors("a.b.example.com"))
+	assert.Equal(t, []string{"example.com", "com"}, Ancestors("*.example.com"))
+	assert.Equal(t, []string{"a.example.com", "example.com", "com"}, ZoneCandidates("a.example.com"))
+	assert.Equal(t, []string{"example.com", "com"}, ZoneCandidates("*.example.com"))
+	assert.Equal(t, []string{"*.b.example.com", "*.example.com", "*.com"}, CoveringWildcards("a.b.example.com"))
+	assert.Equal(t, []string{"*.example.com", "*.com"}, CoveringWildcards("*.b.example.com"))
+
+	assert.True(t, Covers("*.example.com", "a.example.com"))
+	assert.True(t, Covers("*.example.com", "a.b.example.com"))
+	assert.True(t, Covers("*.example.com", "*.b.example.com"))
+	assert.False(t, Covers("*.example.com", "example.com"), "a wildcard does not match its own domain")
+	assert.False(t, Covers("*.example.com", "*.example.com"))
+	assert.False(t, Covers("*.example.com", "aexample.com"))
+	assert.False(t, Covers("a.example.com", "a.example.com"))
+}
+
+// FuzzNormalizeValidate checks the properties admission relies on for any input: normalizing is
+// idempotent, a valid result maps to a claim name and back, equivalent spellings land on one claim
+// name, and nothing that validates is an IP address or has a misplaced wildcard.
+func FuzzNormalizeValidate(f *testing.F) {
+	for _, s := range []string{
+		"shop.example.com", "Shop.Example.com.", "*.example.com", "bücher.example.com", "10.0.0.1",
+		"::1", "a.*.example.com", "*a.example.com", "xn--bcher-kva.example.com", "xn--a.b", "ab--c.d",
+		strings.Repeat("a", 64) + ".com", "*.", ".", "", "ÉCOLE.fr", "a..b", "*.*.example.com",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		n, err := Normalize(in)
+		if err != nil {
+			return
+		}
+		again, err := Normalize(n)
+		require.NoError(t, err, "normalizing a normalized hostname must not fail")
+		if Validate(n) != nil {
+			return
+		}
+		require.Equal(t, n, again, "normalize must be idempotent on valid hostnames")
+		require.Equal(t, n, FromClaimName(ClaimName(n)))
+		require.LessOrEqual(t, len(ClaimName(n)), MaxLength)
+		require.NotContains(t, ClaimName(n), "*")
+
+		upper, err := Normalize(strings.ToUpper(n) + ".")
+		if err == nil {
+			require.Equal(t, ClaimName(n), ClaimName(upper), "an equivalent spelling must map to the same claim")
+		}
+
+		base := MatchDomain(n)
+		require.NotContains(t, base, "*", "a wildcard is only the whole leftmost label")
+		_, ipErr := parseAddr(n)
+		require.Error(t, ipErr, "an IP address must never validate")
+	})
+}

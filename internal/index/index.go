@@ -1,0 +1,63 @@
+// Package index declares the informer-cache field indexes that admission and the reconcilers
+// look objects up by, so that no request lists every object.
+package index
+
+import (
+	"context"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/hostname"
+)
+
+const (
+	// ZoneDomain indexes ManagedZones by spec.domain.
+	ZoneDomain = "gateway.opendi.com/zone-domain"
+	// ClaimAncestor indexes DomainClaims by every domain their names lie strictly below
+	// (hostname.Ancestors), so a wildcard "*.d" finds the claims it would overlap under key d.
+	ClaimAncestor = "gateway.opendi.com/claim-ancestor"
+	// RouteHostname indexes HTTPRoutes by the claims their hostnames use: each normalized
+	// hostname, and for an exact hostname also the one-label wildcard above it, whose claim (and
+	// certificate) covers it when the same namespace owns it.
+	RouteHostname = "gateway.opendi.com/route-hostname"
+)
+
+// Setup registers every index with the manager's cache. It must run before the cache starts.
+func Setup(ctx context.Context, fi client.FieldIndexer) error {
+	if err := fi.IndexField(ctx, &v1alpha1.ManagedZone{}, ZoneDomain, zoneDomain); err != nil {
+		return err
+	}
+	if err := fi.IndexField(ctx, &v1alpha1.DomainClaim{}, ClaimAncestor, claimAncestors); err != nil {
+		return err
+	}
+	return fi.IndexField(ctx, &gwv1.HTTPRoute{}, RouteHostname, RouteKeys)
+}
+
+func zoneDomain(o client.Object) []string {
+	return []string{o.(*v1alpha1.ManagedZone).Spec.Domain}
+}
+
+func claimAncestors(o client.Object) []string {
+	return hostname.Ancestors(o.(*v1alpha1.DomainClaim).Spec.Hostname)
+}
+
+// RouteKeys are the RouteHostname index keys of an HTTPRoute.
+func RouteKeys(o client.Object) []string {
+	r := o.(*gwv1.HTTPRoute)
+	keys := make([]string, 0, 2*len(r.Spec.Hostnames))
+	for _, raw := range r.Spec.Hostnames {
+		h, err := hostname.Normalize(string(raw))
+		if err != nil {
+			continue
+		}
+		keys = append(keys, h)
+		if !hostname.IsWildcard(h) {
+			if p := hostname.Parent(h); p != "" {
+				keys = append(keys, "*."+p)
+			}
+		}
+	}
+	return keys
+}

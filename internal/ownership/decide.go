@@ -1,0 +1,224 @@
+// Package ownership decides who may use a hostname: the covering ManagedZone, its namespace
+// allowance, and first-come-first-serve DomainClaims with wildcard overlap rules. Decisions
+// are pure functions over a View of the informer cache.
+package ownership
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/hostname"
+)
+
+// Verdict is what admission does with one hostname.
+type Verdict int
+
+const (
+	// Allow: the namespace already owns the hostname (or it is unmanaged and that is allowed).
+	Allow Verdict = iota
+	// Claim: the hostname is free; admission creates its DomainClaim.
+	Claim
+	// Deny: the hostname may not be used by the namespace; Message says why.
+	Deny
+)
+
+// Reasons, used in metrics and tests.
+const (
+	ReasonOwned           = "Owned"
+	ReasonCovered         = "CoveredByOwnWildcard"
+	ReasonFree            = "Free"
+	ReasonUnmanaged       = "Unmanaged"
+	ReasonInvalid         = "InvalidHostname"
+	ReasonNoZone          = "NoManagedZone"
+	ReasonNotAllowed      = "NamespaceNotAllowed"
+	ReasonTaken           = "ClaimedByOther"
+	ReasonUnderWildcard   = "CoveredByOtherWildcard"
+	ReasonWildcardOverlap = "WildcardOverlapsOther"
+)
+
+// Decision is the verdict for one hostname and the facts behind it.
+type Decision struct {
+	Verdict  Verdict
+	Reason   string
+	Message  string
+	Hostname string
+	Zone     *v1alpha1.ManagedZone
+}
+
+// Options change what Decide allows.
+type Options struct {
+	// AllowUnmanaged lets hostnames outside every ManagedZone pass untouched.
+	AllowUnmanaged bool
+}
+
+// Decide says whether namespace ns may use normalized hostname h, reading only from view.
+// Checks run in order and the first that fails gives the message: syntax, covering zone, the
+// zone's namespace allowance, an exact claim, covering wildcard claims, and for a wildcard the
+// claims below it.
+func Decide(ctx context.Context, view View, h, ns string, opts Options) (Decision, error) {
+	d := Decision{Hostname: h}
+	if err := hostname.Validate(h); err != nil {
+		return d.deny(ReasonInvalid, "hostname %q is invalid: %v", h, err), nil
+	}
+
+	zone, err := FindZone(ctx, view, h)
+	if err != nil {
+		return d, err
+	}
+	if zone == nil {
+		if opts.AllowUnmanaged {
+			return d.allow(ReasonUnmanaged), nil
+		}
+		return d.deny(ReasonNoZone, "hostname %q is not under any ManagedZone; ask a cluster admin to create a ManagedZone for its domain", h), nil
+	}
+	d.Zone = zone
+	ok, err := NamespaceAllowed(ctx, view, zone, ns)
+	if err != nil {
+		return d, err
+	}
+	if !ok {
+		return d.deny(ReasonNotAllowed, "namespace %q may not claim hostnames in ManagedZone %q (domain %s); a cluster admin can allow it in spec.allowedNamespaces",
+			ns, zone.Name, zone.Spec.Domain), nil
+	}
+
+	if c, err := view.Claim(ctx, hostname.ClaimName(h)); err != nil {
+		return d, err
+	} else if c != nil {
+		return d.Owner(c, ns), nil
+	}
+
+	return Overlaps(ctx, view, d, ns)
+}
+
+// Overlaps finishes a decision for namespace ns on d.Hostname, which has no claim of its own
+// yet, from the wildcard claims around it: a covering wildcard of another namespace denies; the
+// owner's own one-label wildcard covers an exact name without a claim of its own; a wildcard
+// that would cover another namespace's claims denies. Otherwise the hostname is free to claim.
+func Overlaps(ctx context.Context, view View, d Decision, ns string) (Decision, error) {
+	h := d.Hostname
+	covered := false
+	for i, w := range hostname.CoveringWildcards(h) {
+		c, err := view.Claim(ctx, hostname.ClaimName(w))
+		if err != nil {
+			return d, err
+		}
+		if c == nil {
+			continue
+		}
+		if c.Spec.Namespace != ns {
+			return d.deny(ReasonUnderWildcard, "hostname %q is covered by wildcard %q, claimed by namespace %q%s",
+				h, w, c.Spec.Namespace, describe(c)), nil
+		}
+		// The owner's wildcard certificate matches exactly one more label; deeper names get
+		// claims (and certificates) of their own.
+		if i == 0 && !hostname.IsWildcard(h) {
+			covered = true
+		}
+	}
+	if covered {
+		return d.allow(ReasonCovered), nil
+	}
+
+	if hostname.IsWildcard(h) {
+		below, err := view.ClaimsBelow(ctx, hostname.MatchDomain(h))
+		if err != nil {
+			return d, err
+		}
+		if c := oldestForeign(below, h, ns); c != nil {
+			return d.deny(ReasonWildcardOverlap, "wildcard %q would cover %q, claimed by namespace %q%s",
+				h, c.Spec.Hostname, c.Spec.Namespace, describe(c)), nil
+		}
+	}
+	d.Verdict, d.Reason, d.Message = Claim, ReasonFree, ""
+	return d, nil
+}
+
+// Owner decides from an existing claim for h: allowed for its owner, denied for anyone else.
+func (d Decision) Owner(c *v1alpha1.DomainClaim, ns string) Decision {
+	if c.Spec.Namespace == ns {
+		return d.allow(ReasonOwned)
+	}
+	return d.deny(ReasonTaken, "hostname %q is claimed by namespace %q%s", d.Hostname, c.Spec.Namespace, describe(c))
+}
+
+func (d Decision) allow(reason string) Decision {
+	d.Verdict, d.Reason = Allow, reason
+	return d
+}
+
+func (d Decision) deny(reason, format string, args ...any) Decision {
+	d.Verdict, d.Reason, d.Message = Deny, reason, fmt.Sprintf(format, args...)
+	return d
+}
+
+// describe names a claim and its age for deny messages.
+func describe(c *v1alpha1.DomainClaim) string {
+	s := " (DomainClaim " + c.Name
+	if !c.CreationTimestamp.IsZero() {
+		s += ", since " + c.CreationTimestamp.UTC().Format(time.RFC3339)
+	}
+	return s + ")"
+}
+
+// oldestForeign returns the oldest claim, other than h's own, not owned by ns, or nil.
+func oldestForeign(claims []v1alpha1.DomainClaim, h, ns string) *v1alpha1.DomainClaim {
+	var out *v1alpha1.DomainClaim
+	for i := range claims {
+		c := &claims[i]
+		if c.Spec.Namespace == ns || c.Spec.Hostname == h {
+			continue
+		}
+		if out == nil || Older(c, out) {
+			out = c
+		}
+	}
+	return out
+}
+
+// Older orders claims for settling overlaps: earlier creation first, then name.
+func Older(a, b *v1alpha1.DomainClaim) bool {
+	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
+		return a.CreationTimestamp.Before(&b.CreationTimestamp)
+	}
+	return a.Name < b.Name
+}
+
+// FindZone returns the ManagedZone with the longest domain that covers h, or nil.
+func FindZone(ctx context.Context, view View, h string) (*v1alpha1.ManagedZone, error) {
+	for _, d := range hostname.ZoneCandidates(h) {
+		z, err := view.Zone(ctx, d)
+		if err != nil || z != nil {
+			return z, err
+		}
+	}
+	return nil, nil
+}
+
+// NamespaceAllowed reports whether zone lets namespace ns claim hostnames.
+func NamespaceAllowed(ctx context.Context, view View, zone *v1alpha1.ManagedZone, ns string) (bool, error) {
+	a := zone.Spec.AllowedNamespaces
+	if slices.Contains(a.Names, ns) {
+		return true, nil
+	}
+	if a.Selector == nil {
+		return false, nil
+	}
+	sel, err := metav1.LabelSelectorAsSelector(a.Selector)
+	if err != nil {
+		return false, fmt.Errorf("ManagedZone %q has an invalid namespace selector: %w", zone.Name, err)
+	}
+	if sel.Empty() {
+		return true, nil
+	}
+	obj, err := view.Namespace(ctx, ns)
+	if err != nil || obj == nil {
+		return false, err
+	}
+	return sel.Matches(labels.Set(obj.Labels)), nil
+}

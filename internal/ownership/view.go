@@ -1,0 +1,85 @@
+package ownership
+
+import (
+	"context"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/index"
+)
+
+// View is what admission decisions read: claims, zones and namespaces, by key. The manager's
+// informer cache backs it in production, so every read is a map lookup.
+type View interface {
+	// Claim returns the DomainClaim with this name, or nil.
+	Claim(ctx context.Context, name string) (*v1alpha1.DomainClaim, error)
+	// ClaimsBelow returns the claims whose names lie strictly below domain.
+	ClaimsBelow(ctx context.Context, domain string) ([]v1alpha1.DomainClaim, error)
+	// Zone returns the ManagedZone whose spec.domain is domain, or nil.
+	Zone(ctx context.Context, domain string) (*v1alpha1.ManagedZone, error)
+	// Namespace returns the namespace with this name, or nil.
+	Namespace(ctx context.Context, name string) (*corev1.Namespace, error)
+}
+
+// CacheView reads through a client.Reader, normally the manager's cache with the indexes of
+// package index.
+type CacheView struct {
+	Reader client.Reader
+}
+
+var _ View = CacheView{}
+
+// Claim implements View.
+func (v CacheView) Claim(ctx context.Context, name string) (*v1alpha1.DomainClaim, error) {
+	c := &v1alpha1.DomainClaim{}
+	if err := v.Reader.Get(ctx, client.ObjectKey{Name: name}, c); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return c, nil
+}
+
+// ClaimsBelow implements View.
+func (v CacheView) ClaimsBelow(ctx context.Context, domain string) ([]v1alpha1.DomainClaim, error) {
+	var l v1alpha1.DomainClaimList
+	if err := v.Reader.List(ctx, &l, client.MatchingFields{index.ClaimAncestor: domain}, client.UnsafeDisableDeepCopy); err != nil {
+		return nil, err
+	}
+	return l.Items, nil
+}
+
+// Zone implements View.
+func (v CacheView) Zone(ctx context.Context, domain string) (*v1alpha1.ManagedZone, error) {
+	var l v1alpha1.ManagedZoneList
+	if err := v.Reader.List(ctx, &l, client.MatchingFields{index.ZoneDomain: domain}); err != nil {
+		return nil, err
+	}
+	if len(l.Items) == 0 {
+		return nil, nil
+	}
+	oldest := &l.Items[0]
+	for i := range l.Items[1:] {
+		z := &l.Items[i+1]
+		if z.CreationTimestamp.Before(&oldest.CreationTimestamp) {
+			oldest = z
+		}
+	}
+	return oldest, nil
+}
+
+// Namespace implements View.
+func (v CacheView) Namespace(ctx context.Context, name string) (*corev1.Namespace, error) {
+	ns := &corev1.Namespace{}
+	if err := v.Reader.Get(ctx, client.ObjectKey{Name: name}, ns); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return ns, nil
+}

@@ -1,0 +1,239 @@
+// Package claim reconciles the lifecycle of DomainClaims that does not touch AWS: whether a
+// route still uses the hostname, releasing route-made claims after their retention period, and
+// settling wildcard overlaps that slipped through an admission race (the older claim wins).
+package claim
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/hostname"
+	"github.com/opendi/gateway-orchestrator/internal/index"
+	"github.com/opendi/gateway-orchestrator/internal/ownership"
+)
+
+// +kubebuilder:rbac:groups=gateway.opendi.com,resources=domainclaims,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=gateway.opendi.com,resources=domainclaims/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=gateway.opendi.com,resources=managedzones;gatewaypools,verbs=get;list;watch
+// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=httproutes,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconciler keeps a DomainClaim's Claimed and InUse conditions current and releases unused
+// route-made claims.
+type Reconciler struct {
+	Client   client.Client
+	Clock    clock.PassiveClock
+	Recorder events.EventRecorder
+}
+
+// SetupWithManager registers the reconciler. The indexes of package index must be registered.
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if r.Clock == nil {
+		r.Clock = clock.RealClock{}
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("domainclaim-lifecycle").
+		For(&v1alpha1.DomainClaim{}).
+		Watches(&gwv1.HTTPRoute{}, handler.EnqueueRequestsFromMapFunc(routeToClaims)).
+		Watches(&v1alpha1.DomainClaim{}, handler.EnqueueRequestsFromMapFunc(r.overlappingClaims)).
+		Complete(r)
+}
+
+// routeToClaims maps a route to the claims its hostnames use.
+func routeToClaims(_ context.Context, o client.Object) []reconcile.Request {
+	keys := index.RouteKeys(o)
+	reqs := make([]reconcile.Request, 0, len(keys))
+	for _, h := range keys {
+		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKey{Name: hostname.ClaimName(h)}})
+	}
+	return reqs
+}
+
+// overlappingClaims maps a claim to the claims whose Claimed condition it can change.
+func (r *Reconciler) overlappingClaims(ctx context.Context, o client.Object) []reconcile.Request {
+	c := o.(*v1alpha1.DomainClaim)
+	var reqs []reconcile.Request
+	if hostname.IsWildcard(c.Spec.Hostname) {
+		below, err := ownership.CacheView{Reader: r.Client}.ClaimsBelow(ctx, hostname.MatchDomain(c.Spec.Hostname))
+		if err != nil {
+			return nil
+		}
+		for _, b := range below {
+			if b.Name != c.Name {
+				reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKey{Name: b.Name}})
+			}
+		}
+	}
+	for _, w := range hostname.CoveringWildcards(c.Spec.Hostname) {
+		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKey{Name: hostname.ClaimName(w)}})
+	}
+	return reqs
+}
+
+// Reconcile implements reconcile.Reconciler.
+func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	c := &v1alpha1.DomainClaim{}
+	if err := r.Client.Get(ctx, req.NamespacedName, c); err != nil {
+		return reconcile.Result{}, client.IgnoreNotFound(err)
+	}
+	if !c.DeletionTimestamp.IsZero() {
+		return reconcile.Result{}, nil
+	}
+	log := logf.FromContext(ctx).WithValues("claim", c.Name, "hostname", c.Spec.Hostname)
+	ctx = logf.IntoContext(ctx, log)
+	view := ownership.CacheView{Reader: r.Client}
+	now := r.Clock.Now()
+
+	zone, err := ownership.FindZone(ctx, view, c.Spec.Hostname)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	routes, err := r.routesUsing(ctx, c)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	plan := PlanRelease(c, Usage{Routes: routes, Zone: zone, Now: now})
+	if plan.ReleaseNow {
+		return reconcile.Result{}, r.release(ctx, c)
+	}
+
+	st := c.Status.DeepCopy()
+	st.ObservedGeneration = c.Generation
+	st.ManagedZone, st.HostedZoneID = "", ""
+	if zone != nil {
+		st.ManagedZone, st.HostedZoneID = zone.Name, zone.Spec.HostedZoneID
+	}
+	st.LastReferencedTime = metaTime(plan.LastReferenced)
+	st.ReleaseTime = metaTime(plan.ReleaseAt)
+	setCondition(st, c.Generation, v1alpha1.ConditionInUse, plan.InUse, plan.Reason, plan.Message)
+
+	winner, err := r.olderOverlap(ctx, c)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	if winner != nil {
+		msg := fmt.Sprintf("overlaps %q, claimed earlier by namespace %q (DomainClaim %s); the older claim wins",
+			winner.Spec.Hostname, winner.Spec.Namespace, winner.Name)
+		if setCondition(st, c.Generation, v1alpha1.ConditionClaimed, false, v1alpha1.ReasonConflicted, msg) {
+			r.Recorder.Eventf(c, winner, "Warning", v1alpha1.ReasonConflicted, "Settle", msg)
+		}
+	} else if setCondition(st, c.Generation, v1alpha1.ConditionClaimed, true, v1alpha1.ReasonClaimed,
+		fmt.Sprintf("hostname %s belongs to namespace %s", c.Spec.Hostname, c.Spec.Namespace)) {
+		r.Recorder.Eventf(c, nil, "Normal", v1alpha1.ReasonClaimed, "Claim", "hostname %s belongs to namespace %s", c.Spec.Hostname, c.Spec.Namespace)
+	}
+
+	if !equality.Semantic.DeepEqual(st, &c.Status) {
+		patch := client.MergeFrom(c.DeepCopy())
+		c.Status = *st
+		if err := r.Client.Status().Patch(ctx, c, patch); err != nil {
+			return reconcile.Result{}, client.IgnoreNotFound(err)
+		}
+	}
+	if plan.ReleaseAt != nil {
+		return reconcile.Result{RequeueAfter: plan.ReleaseAt.Sub(now)}, nil
+	}
+	return reconcile.Result{}, nil
+}
+
+// routesUsing lists the owning namespace's live routes that use the claim's hostname.
+func (r *Reconciler) routesUsing(ctx context.Context, c *v1alpha1.DomainClaim) ([]string, error) {
+	var l gwv1.HTTPRouteList
+	if err := r.Client.List(ctx, &l, client.InNamespace(c.Spec.Namespace),
+		client.MatchingFields{index.RouteHostname: c.Spec.Hostname}); err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, rt := range l.Items {
+		if rt.DeletionTimestamp.IsZero() {
+			names = append(names, rt.Namespace+"/"+rt.Name)
+		}
+	}
+	return names, nil
+}
+
+// release deletes an unused claim, with preconditions so that a claim changed meanwhile (used,
+// transferred) is left alone and looked at again.
+func (r *Reconciler) release(ctx context.Context, c *v1alpha1.DomainClaim) error {
+	uid, rv := c.UID, c.ResourceVersion
+	err := r.Client.Delete(ctx, c, &client.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid, ResourceVersion: &rv}})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if apierrors.IsConflict(err) {
+		return fmt.Errorf("claim changed while being released; looking again: %w", err)
+	}
+	if err != nil {
+		return err
+	}
+	logf.FromContext(ctx).Info("released unused claim", "namespace", c.Spec.Namespace)
+	r.Recorder.Eventf(c, nil, "Normal", "Released", "Release", "hostname %s released: no route of namespace %s used it for the retention period", c.Spec.Hostname, c.Spec.Namespace)
+	return nil
+}
+
+// olderOverlap returns the oldest claim of another namespace that overlaps c and is older than
+// c, or nil. Admission keeps overlaps out; only a race between two admissions lets one in.
+func (r *Reconciler) olderOverlap(ctx context.Context, c *v1alpha1.DomainClaim) (*v1alpha1.DomainClaim, error) {
+	view := ownership.CacheView{Reader: r.Client}
+	var winner *v1alpha1.DomainClaim
+	consider := func(o *v1alpha1.DomainClaim) {
+		if o.Spec.Namespace != c.Spec.Namespace && o.Name != c.Name && ownership.Older(o, c) &&
+			(winner == nil || ownership.Older(o, winner)) {
+			winner = o
+		}
+	}
+	for _, w := range hostname.CoveringWildcards(c.Spec.Hostname) {
+		o, err := view.Claim(ctx, hostname.ClaimName(w))
+		if err != nil {
+			return nil, err
+		}
+		if o != nil {
+			consider(o)
+		}
+	}
+	if hostname.IsWildcard(c.Spec.Hostname) {
+		below, err := view.ClaimsBelow(ctx, hostname.MatchDomain(c.Spec.Hostname))
+		if err != nil {
+			return nil, err
+		}
+		for i := range below {
+			consider(below[i].DeepCopy())
+		}
+	}
+	return winner, nil
+}
+
+// setCondition sets a condition and reports whether its status changed.
+func setCondition(st *v1alpha1.DomainClaimStatus, gen int64, typ string, ok bool, reason, msg string) bool {
+	s := metav1.ConditionFalse
+	if ok {
+		s = metav1.ConditionTrue
+	}
+	prev := meta.FindStatusCondition(st.Conditions, typ)
+	changed := prev == nil || prev.Status != s
+	meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: typ, Status: s, Reason: reason, Message: msg, ObservedGeneration: gen})
+	return changed
+}
+
+func metaTime(t *time.Time) *metav1.Time {
+	if t == nil {
+		return nil
+	}
+	mt := metav1.NewTime(t.Truncate(time.Second))
+	return &mt
+}

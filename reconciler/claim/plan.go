@@ -1,0 +1,121 @@
+package claim
+
+import (
+	"fmt"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+)
+
+// Default retention periods, used when no ManagedZone gives one.
+const (
+	DefaultRetention       = 24 * time.Hour
+	DefaultUnusedRetention = 5 * time.Minute
+)
+
+// Usage is what the reconciler observed about a claim.
+type Usage struct {
+	// Routes names the owning namespace's routes that use the hostname.
+	Routes []string
+	// Zone is the covering ManagedZone, if any.
+	Zone *v1alpha1.ManagedZone
+	// Now is the current time.
+	Now time.Time
+}
+
+// Release is the release plan for a claim: whether it is in use, when it will be released, and
+// whether that time has come.
+type Release struct {
+	InUse          bool
+	Reason         string
+	Message        string
+	LastReferenced *time.Time
+	ReleaseAt      *time.Time
+	ReleaseNow     bool
+}
+
+// PlanRelease decides, as pure data, what happens to a claim given its usage. A route-made claim
+// that is not used is released after a retention period: the zone's claimRetention once a route
+// has used it (so a redeploy keeps the name), its unusedClaimRetention when no route ever did (the
+// route's creation was denied or rolled back after the claim was made), counted from creation.
+// The claim's own spec.retention overrides both. Admin claims are never released.
+func PlanRelease(c *v1alpha1.DomainClaim, u Usage) Release {
+	st := c.Status
+	if len(u.Routes) > 0 {
+		r := Release{InUse: true, Reason: v1alpha1.ReasonRouteFound, Message: "used by HTTPRoute " + joinMax(u.Routes, 5)}
+		r.LastReferenced = timePtr(st.LastReferencedTime)
+		if r.LastReferenced == nil || st.ReleaseTime != nil || !inUse(c) {
+			r.LastReferenced = &u.Now
+		}
+		return r
+	}
+	if c.Spec.ClaimedBy != v1alpha1.ClaimedByRoute {
+		return Release{Reason: v1alpha1.ReasonAdminClaim, Message: "no route uses the hostname; an admin's claim is kept until it is deleted",
+			LastReferenced: timePtr(st.LastReferencedTime)}
+	}
+	r := Release{Reason: v1alpha1.ReasonNoRoutes, LastReferenced: timePtr(st.LastReferencedTime)}
+	switch {
+	case st.ReleaseTime != nil:
+		t := st.ReleaseTime.Time
+		r.ReleaseAt = &t
+	case st.LastReferencedTime != nil:
+		t := u.Now.Add(retention(c, u.Zone, false))
+		r.ReleaseAt = &t
+	default:
+		t := c.CreationTimestamp.Add(retention(c, u.Zone, true))
+		r.ReleaseAt = &t
+	}
+	r.ReleaseNow = !u.Now.Before(*r.ReleaseAt)
+	r.Message = fmt.Sprintf("no route of namespace %s uses the hostname; it will be released at %s unless one does",
+		c.Spec.Namespace, r.ReleaseAt.UTC().Format(time.RFC3339))
+	return r
+}
+
+func retention(c *v1alpha1.DomainClaim, z *v1alpha1.ManagedZone, neverUsed bool) time.Duration {
+	if c.Spec.Retention != nil {
+		return c.Spec.Retention.Duration
+	}
+	if neverUsed {
+		if z != nil && z.Spec.UnusedClaimRetention != nil {
+			return z.Spec.UnusedClaimRetention.Duration
+		}
+		return DefaultUnusedRetention
+	}
+	if z != nil && z.Spec.ClaimRetention != nil {
+		return z.Spec.ClaimRetention.Duration
+	}
+	return DefaultRetention
+}
+
+func inUse(c *v1alpha1.DomainClaim) bool {
+	for _, cond := range c.Status.Conditions {
+		if cond.Type == v1alpha1.ConditionInUse {
+			return cond.Status == "True"
+		}
+	}
+	return false
+}
+
+func timePtr(t *metav1.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	v := t.Time
+	return &v
+}
+
+func joinMax(s []string, n int) string {
+	out := ""
+	for i, x := range s {
+		if i == n {
+			return out + fmt.Sprintf(" and %d more", len(s)-n)
+		}
+		if i > 0 {
+			out += ", "
+		}
+		out += x
+	}
+	return out
+}

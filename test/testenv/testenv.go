@@ -1,0 +1,268 @@
+// Package testenv starts a real control plane (kube-apiserver and etcd through controller-runtime
+// envtest) with the orchestrator's CRDs, the Gateway API CRDs and the generated webhook
+// configurations registered, and runs the orchestrator's manager against it. Integration tests and
+// the local run command share it.
+package testenv
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	admissionv1 "k8s.io/api/admissionregistration/v1"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
+
+	"github.com/opendi/gateway-orchestrator/internal/app"
+	"github.com/opendi/gateway-orchestrator/webhook"
+)
+
+// OwnNamespace is the orchestrator's namespace in the test environment.
+const OwnNamespace = "gateway-orchestrator-system"
+
+// Options configure Start.
+type Options struct {
+	// App configures the orchestrator; Webhooks and Reconcilers are forced on unless NoManager.
+	App app.Config
+	// NoManager starts only the control plane (the caller runs managers itself).
+	NoManager bool
+	// MetricsAddr serves the manager's metrics ("0" or "" disables them).
+	MetricsAddr string
+}
+
+// Env is a running control plane and, unless NoManager, the orchestrator's manager.
+type Env struct {
+	Config  *rest.Config
+	Client  client.Client
+	Env     *envtest.Environment
+	Manager manager.Manager
+
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// Start brings up the control plane and the manager, and returns once the webhooks serve and
+// the cache has synced.
+func Start(ctx context.Context, opts Options) (*Env, error) {
+	root := RepoRoot()
+	assets, err := Assets()
+	if err != nil {
+		return nil, err
+	}
+	gwCRDs, err := GatewayAPICRDs()
+	if err != nil {
+		return nil, err
+	}
+	mutating, validating, err := WebhookConfigurations(filepath.Join(root, "deploy", "webhook", "manifests.yaml"), OwnNamespace)
+	if err != nil {
+		return nil, err
+	}
+	te := &envtest.Environment{
+		BinaryAssetsDirectory: assets,
+		CRDInstallOptions: envtest.CRDInstallOptions{
+			Paths:              append([]string{filepath.Join(root, "deploy", "crd")}, gwCRDs...),
+			ErrorIfPathMissing: true,
+		},
+		WebhookInstallOptions: envtest.WebhookInstallOptions{
+			MutatingWebhooks:   mutating,
+			ValidatingWebhooks: validating,
+		},
+		ControlPlaneStartTimeout: 2 * time.Minute,
+		ControlPlaneStopTimeout:  time.Minute,
+	}
+	// Keep the apiserver from recording the machine's own address in the kubernetes Service.
+	te.ControlPlane.GetAPIServer().Configure().Set("endpoint-reconciler-type", "none")
+	cfg, err := te.Start()
+	if err != nil {
+		return nil, fmt.Errorf("starting kube-apiserver and etcd from %s: %w", assets, err)
+	}
+	cfg.QPS, cfg.Burst = 1000, 2000
+	e := &Env{Config: cfg, Env: te}
+	if e.Client, err = client.New(cfg, client.Options{Scheme: app.NewScheme()}); err != nil {
+		_ = te.Stop()
+		return nil, err
+	}
+	if opts.NoManager {
+		return e, nil
+	}
+	if err := e.StartManager(ctx, opts); err != nil {
+		_ = te.Stop()
+		return nil, err
+	}
+	return e, nil
+}
+
+// StartManager starts the orchestrator's manager against the control plane. At most one runs at
+// a time; StopManager ends it (as a crash would, without cleanup).
+func (e *Env) StartManager(ctx context.Context, opts Options) error {
+	wio := e.Env.WebhookInstallOptions
+	metricsAddr := opts.MetricsAddr
+	if metricsAddr == "" {
+		metricsAddr = "0"
+	}
+	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{
+		Scheme:                 app.NewScheme(),
+		Cache:                  app.CacheOptions(),
+		Metrics:                metricsserver.Options{BindAddress: metricsAddr},
+		HealthProbeBindAddress: "0",
+		WebhookServer: crwebhook.NewServer(crwebhook.Options{
+			Host: wio.LocalServingHost, Port: wio.LocalServingPort, CertDir: wio.LocalServingCertDir,
+		}),
+	})
+	if err != nil {
+		return err
+	}
+	cfg := opts.App
+	cfg.Webhooks, cfg.Reconcilers = true, true
+	mctx, cancel := context.WithCancel(ctx)
+	if err := app.Register(mctx, mgr, cfg); err != nil {
+		cancel()
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(mctx) }()
+	e.Manager, e.cancel, e.done = mgr, cancel, done
+
+	deadline := time.Now().Add(time.Minute)
+	for {
+		if mgr.GetCache().WaitForCacheSync(mctx) && mgr.GetWebhookServer().StartedChecker()(nil) == nil {
+			return nil
+		}
+		select {
+		case err := <-done:
+			return fmt.Errorf("manager stopped while starting: %w", err)
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return errors.New("the webhook server did not start within a minute")
+		}
+	}
+}
+
+// StopManager stops the manager and waits for it.
+func (e *Env) StopManager() error {
+	if e.cancel == nil {
+		return nil
+	}
+	e.cancel()
+	err := <-e.done
+	e.cancel, e.done, e.Manager = nil, nil, nil
+	return err
+}
+
+// Stop stops the manager and the control plane.
+func (e *Env) Stop() error {
+	return errors.Join(e.StopManager(), e.Env.Stop())
+}
+
+// RepoRoot is the root of this repository.
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+// Assets returns the directory holding kube-apiserver and etcd: $KUBEBUILDER_ASSETS when set,
+// otherwise the cache that hack/envtest-assets.sh fills (building the binaries from the Go
+// module proxy the first time, which takes minutes).
+func Assets() (string, error) {
+	if d := os.Getenv("KUBEBUILDER_ASSETS"); d != "" {
+		return d, nil
+	}
+	cmd := exec.Command("bash", filepath.Join(RepoRoot(), "hack", "envtest-assets.sh"))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("building kube-apiserver and etcd (hack/envtest-assets.sh): %w", err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// GatewayAPICRDs lists the standard-channel Gateway API CRD files of the gateway-api module this
+// repository builds with, straight from the module cache.
+func GatewayAPICRDs() ([]string, error) {
+	cmd := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "sigs.k8s.io/gateway-api")
+	cmd.Dir = RepoRoot()
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("locating the gateway-api module: %w", err)
+	}
+	dir := filepath.Join(strings.TrimSpace(string(out)), "config", "crd", "standard")
+	files, err := filepath.Glob(filepath.Join(dir, "gateway.networking.k8s.io_*.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	var crds []string
+	for _, f := range files {
+		if !strings.Contains(filepath.Base(f), "_vap_") { // admission policies, not CRDs
+			crds = append(crds, f)
+		}
+	}
+	if len(crds) == 0 {
+		return nil, fmt.Errorf("no Gateway API CRDs in %s", dir)
+	}
+	return crds, nil
+}
+
+// WebhookConfigurations reads the generated webhook configurations and applies the deployment's
+// namespaceSelector, as deploy/default does.
+func WebhookConfigurations(path, ownNamespace string) ([]*admissionv1.MutatingWebhookConfiguration, []*admissionv1.ValidatingWebhookConfiguration, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	var mutating []*admissionv1.MutatingWebhookConfiguration
+	var validating []*admissionv1.ValidatingWebhookConfiguration
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	for {
+		var raw map[string]any
+		if err := dec.Decode(&raw); err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			return nil, nil, err
+		}
+		if raw == nil {
+			continue
+		}
+		doc, err := json.Marshal(raw)
+		if err != nil {
+			return nil, nil, err
+		}
+		switch raw["kind"] {
+		case "MutatingWebhookConfiguration":
+			m := &admissionv1.MutatingWebhookConfiguration{}
+			if err := json.Unmarshal(doc, m); err != nil {
+				return nil, nil, err
+			}
+			for i := range m.Webhooks {
+				m.Webhooks[i].NamespaceSelector = webhook.NamespaceSelector(ownNamespace)
+			}
+			mutating = append(mutating, m)
+		case "ValidatingWebhookConfiguration":
+			v := &admissionv1.ValidatingWebhookConfiguration{}
+			if err := json.Unmarshal(doc, v); err != nil {
+				return nil, nil, err
+			}
+			for i := range v.Webhooks {
+				v.Webhooks[i].NamespaceSelector = webhook.NamespaceSelector(ownNamespace)
+			}
+			validating = append(validating, v)
+		}
+	}
+	return mutating, validating, nil
+}

@@ -1,0 +1,190 @@
+package webhook
+
+import (
+	"context"
+	"fmt"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/ownership"
+	"github.com/opendi/gateway-orchestrator/internal/hostname"
+)
+
+// albCertificateQuota is the default ALB quota of certificates per load balancer besides the
+// default certificate (adjustable through AWS Service Quotas).
+const albCertificateQuota = 25
+
+// +kubebuilder:webhook:path=/validate-gateway-opendi-com-v1alpha1-managedzone,mutating=false,failurePolicy=fail,sideEffects=None,groups=gateway.opendi.com,resources=managedzones,verbs=create;update,versions=v1alpha1,name=vmanagedzone.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5
+// +kubebuilder:webhook:path=/validate-gateway-opendi-com-v1alpha1-gatewaypool,mutating=false,failurePolicy=fail,sideEffects=None,groups=gateway.opendi.com,resources=gatewaypools,verbs=create;update;delete,versions=v1alpha1,name=vgatewaypool.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5
+// +kubebuilder:webhook:path=/validate-gateway-opendi-com-v1alpha1-domainclaim,mutating=false,failurePolicy=fail,sideEffects=None,groups=gateway.opendi.com,resources=domainclaims,verbs=create;update,versions=v1alpha1,name=vdomainclaim.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5
+
+// ZoneValidator rejects a ManagedZone whose domain another ManagedZone already manages.
+type ZoneValidator struct {
+	View   ownership.View
+	Reader client.Reader
+}
+
+var _ admission.Validator[*v1alpha1.ManagedZone] = &ZoneValidator{}
+
+// ValidateCreate implements admission.Validator.
+func (v *ZoneValidator) ValidateCreate(ctx context.Context, z *v1alpha1.ManagedZone) (admission.Warnings, error) {
+	return v.validate(ctx, z)
+}
+
+// ValidateUpdate implements admission.Validator.
+func (v *ZoneValidator) ValidateUpdate(ctx context.Context, _, z *v1alpha1.ManagedZone) (admission.Warnings, error) {
+	return v.validate(ctx, z)
+}
+
+// ValidateDelete implements admission.Validator.
+func (v *ZoneValidator) ValidateDelete(context.Context, *v1alpha1.ManagedZone) (admission.Warnings, error) {
+	return nil, nil
+}
+
+func (v *ZoneValidator) validate(ctx context.Context, z *v1alpha1.ManagedZone) (admission.Warnings, error) {
+	var errs field.ErrorList
+	var warnings admission.Warnings
+	domain := field.NewPath("spec", "domain")
+	if err := hostname.Validate(z.Spec.Domain); err != nil {
+		errs = append(errs, field.Invalid(domain, z.Spec.Domain, err.Error()))
+	} else if other, err := v.View.Zone(ctx, z.Spec.Domain); err != nil {
+		return nil, apierrors.NewInternalError(err)
+	} else if other != nil && other.Name != z.Name {
+		errs = append(errs, field.Forbidden(domain, fmt.Sprintf("%s is already managed by ManagedZone %q", z.Spec.Domain, other.Name)))
+	}
+	if sel := z.Spec.AllowedNamespaces.Selector; sel != nil {
+		if _, err := metav1.LabelSelectorAsSelector(sel); err != nil {
+			errs = append(errs, field.Invalid(field.NewPath("spec", "allowedNamespaces", "selector"), sel, err.Error()))
+		}
+	}
+	if ref := z.Spec.GatewayPoolRef; ref != nil {
+		if err := v.Reader.Get(ctx, client.ObjectKey{Name: ref.Name}, &v1alpha1.GatewayPool{}); apierrors.IsNotFound(err) {
+			warnings = append(warnings, fmt.Sprintf("GatewayPool %q does not exist yet; claims in this zone wait for it", ref.Name))
+		}
+	}
+	if len(errs) > 0 {
+		return warnings, apierrors.NewInvalid(v1alpha1.GroupVersion.WithKind("ManagedZone").GroupKind(), z.Name, errs)
+	}
+	return warnings, nil
+}
+
+// PoolValidator checks GatewayPool capacities against ALB quotas, and keeps a pool that a
+// ManagedZone uses from being deleted.
+type PoolValidator struct {
+	Reader client.Reader
+}
+
+var _ admission.Validator[*v1alpha1.GatewayPool] = &PoolValidator{}
+
+// ValidateCreate implements admission.Validator.
+func (v *PoolValidator) ValidateCreate(_ context.Context, p *v1alpha1.GatewayPool) (admission.Warnings, error) {
+	return validatePool(p)
+}
+
+// ValidateUpdate implements admission.Validator.
+func (v *PoolValidator) ValidateUpdate(_ context.Context, _, p *v1alpha1.GatewayPool) (admission.Warnings, error) {
+	return validatePool(p)
+}
+
+// ValidateDelete implements admission.Validator.
+func (v *PoolValidator) ValidateDelete(ctx context.Context, p *v1alpha1.GatewayPool) (admission.Warnings, error) {
+	var zones v1alpha1.ManagedZoneList
+	if err := v.Reader.List(ctx, &zones); err != nil {
+		return nil, apierrors.NewInternalError(err)
+	}
+	for _, z := range zones.Items {
+		if z.Spec.GatewayPoolRef != nil && z.Spec.GatewayPoolRef.Name == p.Name {
+			return nil, apierrors.NewForbidden(v1alpha1.GroupVersion.WithResource("gatewaypools").GroupResource(), p.Name,
+				fmt.Errorf("ManagedZone %q (domain %s) still uses this pool; point it at another pool first", z.Name, z.Spec.Domain))
+		}
+	}
+	return nil, nil
+}
+
+func validatePool(p *v1alpha1.GatewayPool) (admission.Warnings, error) {
+	var errs field.ErrorList
+	var warnings admission.Warnings
+	spec := field.NewPath("spec")
+	if p.Spec.MinGateways > p.Spec.MaxGateways {
+		errs = append(errs, field.Invalid(spec.Child("minGateways"), p.Spec.MinGateways,
+			fmt.Sprintf("must not exceed maxGateways (%d)", p.Spec.MaxGateways)))
+	}
+	if p.Spec.MaxCertificatesPerGateway > albCertificateQuota {
+		warnings = append(warnings, fmt.Sprintf("maxCertificatesPerGateway %d exceeds the default ALB quota of %d certificates per load balancer; raise the quota with AWS first",
+			p.Spec.MaxCertificatesPerGateway, albCertificateQuota))
+	}
+	// Each hostname of each route rule is one ALB rule, so a Gateway must have room for at least
+	// as many rules as the certificates it carries.
+	if p.Spec.MaxRulesPerGateway > 0 && p.Spec.MaxRulesPerGateway < p.Spec.MaxCertificatesPerGateway {
+		errs = append(errs, field.Invalid(spec.Child("maxRulesPerGateway"), p.Spec.MaxRulesPerGateway,
+			fmt.Sprintf("must be at least maxCertificatesPerGateway (%d): every hostname needs at least one ALB rule", p.Spec.MaxCertificatesPerGateway)))
+	}
+	if len(errs) > 0 {
+		return warnings, apierrors.NewInvalid(v1alpha1.GroupVersion.WithKind("GatewayPool").GroupKind(), p.Name, errs)
+	}
+	return warnings, nil
+}
+
+// ClaimValidator checks a DomainClaim that anyone, usually an admin, writes: its name must be
+// its hostname's claim name, and it must not overlap another namespace's wildcard claims.
+type ClaimValidator struct {
+	View ownership.View
+}
+
+var _ admission.Validator[*v1alpha1.DomainClaim] = &ClaimValidator{}
+
+// ValidateCreate implements admission.Validator.
+func (v *ClaimValidator) ValidateCreate(ctx context.Context, c *v1alpha1.DomainClaim) (admission.Warnings, error) {
+	return v.validate(ctx, c)
+}
+
+// ValidateUpdate implements admission.Validator. Only a transfer to another namespace is
+// checked again.
+func (v *ClaimValidator) ValidateUpdate(ctx context.Context, old, c *v1alpha1.DomainClaim) (admission.Warnings, error) {
+	if old.Spec.Namespace == c.Spec.Namespace {
+		return nil, nil
+	}
+	return v.validate(ctx, c)
+}
+
+// ValidateDelete implements admission.Validator.
+func (v *ClaimValidator) ValidateDelete(context.Context, *v1alpha1.DomainClaim) (admission.Warnings, error) {
+	return nil, nil
+}
+
+func (v *ClaimValidator) validate(ctx context.Context, c *v1alpha1.DomainClaim) (admission.Warnings, error) {
+	var errs field.ErrorList
+	var warnings admission.Warnings
+	hostPath := field.NewPath("spec", "hostname")
+	h := c.Spec.Hostname
+	if n, err := hostname.Normalize(h); err != nil || n != h {
+		errs = append(errs, field.Invalid(hostPath, h, fmt.Sprintf("must be written in normalized form %q", n)))
+	} else if err := hostname.Validate(h); err != nil {
+		errs = append(errs, field.Invalid(hostPath, h, err.Error()))
+	} else if want := hostname.ClaimName(h); c.Name != want {
+		errs = append(errs, field.Invalid(field.NewPath("metadata", "name"), c.Name,
+			fmt.Sprintf("the DomainClaim for %q must be named %q", h, want)))
+	} else {
+		d, err := ownership.Overlaps(ctx, v.View, ownership.Decision{Hostname: h}, c.Spec.Namespace)
+		if err != nil {
+			return nil, apierrors.NewInternalError(err)
+		}
+		if d.Verdict == ownership.Deny {
+			errs = append(errs, field.Forbidden(hostPath, d.Message))
+		}
+		if z, err := ownership.FindZone(ctx, v.View, h); err != nil {
+			return nil, apierrors.NewInternalError(err)
+		} else if z == nil {
+			warnings = append(warnings, fmt.Sprintf("no ManagedZone covers %q: the claim reserves the name but nothing is provisioned for it", h))
+		}
+	}
+	if len(errs) > 0 {
+		return warnings, apierrors.NewInvalid(v1alpha1.GroupVersion.WithKind("DomainClaim").GroupKind(), c.Name, errs)
+	}
+	return warnings, nil
+}

@@ -1,0 +1,57 @@
+// Package webhook holds the admission webhooks: HTTPRoute hostname normalization and
+// first-come-first-serve ownership, and cross-object checks for the project's CRDs. Decisions are
+// pure functions over a View of the informer cache; the one side effect is the DomainClaim
+// create that makes a claim race-free.
+package webhook
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/ownership"
+)
+
+// Register adds every webhook to the manager's webhook server. The indexes of package index must
+// be registered with the same manager.
+func Register(mgr manager.Manager, opts ownership.Options) error {
+	view := ownership.CacheView{Reader: mgr.GetCache()}
+	if err := builder.WebhookManagedBy(mgr, &gwv1.HTTPRoute{}).
+		WithDefaulter(&RouteDefaulter{View: view}).
+		WithValidator(&RouteValidator{
+			View:      view,
+			Client:    mgr.GetClient(),
+			APIReader: mgr.GetAPIReader(),
+			Options:   opts,
+			Metrics:   NewMetrics(metrics.Registry),
+		}).
+		Complete(); err != nil {
+		return err
+	}
+	if err := builder.WebhookManagedBy(mgr, &v1alpha1.ManagedZone{}).
+		WithValidator(&ZoneValidator{View: view, Reader: mgr.GetCache()}).Complete(); err != nil {
+		return err
+	}
+	if err := builder.WebhookManagedBy(mgr, &v1alpha1.GatewayPool{}).
+		WithValidator(&PoolValidator{Reader: mgr.GetCache()}).Complete(); err != nil {
+		return err
+	}
+	return builder.WebhookManagedBy(mgr, &v1alpha1.DomainClaim{}).
+		WithValidator(&ClaimValidator{View: view}).Complete()
+}
+
+// NamespaceSelector is the namespaceSelector of every webhook configuration: kube-system and
+// the orchestrator's own namespace are never sent to the webhooks, so an unavailable webhook
+// cannot wedge the cluster's own components or its own recovery. deploy/default patches the
+// generated configurations with the same selector.
+func NamespaceSelector(ownNamespace string) *metav1.LabelSelector {
+	return &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
+		Key:      corev1.LabelMetadataName,
+		Operator: metav1.LabelSelectorOpNotIn,
+		Values:   []string{metav1.NamespaceSystem, ownNamespace},
+	}}}
+}
