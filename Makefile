@@ -5,8 +5,8 @@ SHELL := /usr/bin/env bash -o pipefail
 CONTROLLER_GEN ?= go run sigs.k8s.io/controller-tools/cmd/controller-gen@v0.23.0
 STATICCHECK    ?= go run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 TEST_TIMEOUT   ?= 40m
-# The envtest control plane: kube-apiserver and etcd built once per machine (hack/envtest-assets.sh).
-ENVTEST_ASSETS = $(shell ./hack/envtest-assets.sh)
+# The envtest control plane: kube-apiserver and etcd built once per machine into a cache.
+ENVTEST_ASSETS = ./hack/envtest-assets.sh
 
 .PHONY: all
 all: build
@@ -42,15 +42,19 @@ lint: ## gofmt check, go vet and staticcheck.
 
 .PHONY: envtest
 envtest: ## Build (once) the kube-apiserver and etcd that tests run against.
-	@echo $(ENVTEST_ASSETS)
+	$(ENVTEST_ASSETS)
 
 .PHONY: test
 test: ## Unit and integration tests against a real kube-apiserver and etcd, with the race test and fuzz seeds.
-	KUBEBUILDER_ASSETS=$(ENVTEST_ASSETS) go test -timeout $(TEST_TIMEOUT) -count=1 ./...
+	assets=$$($(ENVTEST_ASSETS)); KUBEBUILDER_ASSETS=$$assets go test -timeout $(TEST_TIMEOUT) -count=1 ./...
 
 .PHONY: bench
 bench: ## Admission benchmarks (decision at 1k/10k/100k claims; API-server latency under load).
-	KUBEBUILDER_ASSETS=$(ENVTEST_ASSETS) go test -timeout 60m -run '^$$' -bench . -benchmem ./test/integration/... ./webhook/...
+	assets=$$($(ENVTEST_ASSETS)); KUBEBUILDER_ASSETS=$$assets go test -timeout 60m -run '^$$' -bench . -benchmem ./test/integration/... ./webhook/...
+
+.PHONY: fuzz
+fuzz: ## A short fuzzing run of hostname normalization and validation (the seed corpus runs in every test).
+	go test -run '^$$' -fuzz FuzzNormalizeValidate -fuzztime $${FUZZTIME:-20s} ./internal/hostname
 
 .PHONY: build
 build:

@@ -11,8 +11,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
-	"github.com/opendi/gateway-orchestrator/internal/ownership"
 	"github.com/opendi/gateway-orchestrator/internal/hostname"
+	"github.com/opendi/gateway-orchestrator/internal/ownership"
 )
 
 // albCertificateQuota is the default ALB quota of certificates per load balancer besides the

@@ -7,6 +7,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -15,8 +16,8 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
-	"github.com/opendi/gateway-orchestrator/internal/ownership"
 	"github.com/opendi/gateway-orchestrator/internal/hostname"
+	"github.com/opendi/gateway-orchestrator/internal/ownership"
 )
 
 const (
@@ -209,7 +210,7 @@ func (v *RouteValidator) validate(ctx context.Context, r *gwv1.HTTPRoute, had ma
 	if len(errs) > 0 {
 		outcome = "denied"
 		log.V(1).Info("denied", "reasons", errs.ToAggregate().Error())
-		return nil, apierrors.NewInvalid(gwv1.SchemeGroupVersion.WithKind("HTTPRoute").GroupKind(), r.Name, errs)
+		return nil, apierrors.NewInvalid(schema.GroupKind{Group: gwv1.GroupName, Kind: "HTTPRoute"}, r.Name, errs)
 	}
 	return nil, nil
 }

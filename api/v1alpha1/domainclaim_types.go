@@ -142,7 +142,3 @@ type DomainClaimList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []DomainClaim `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&DomainClaim{}, &DomainClaimList{})
-}

@@ -105,7 +105,3 @@ type ManagedZoneList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []ManagedZone `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&ManagedZone{}, &ManagedZoneList{})
-}
