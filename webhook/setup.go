@@ -19,7 +19,7 @@ import (
 // Register adds every webhook to the manager's webhook server. The indexes of package index must
 // be registered with the same manager.
 func Register(mgr manager.Manager, opts ownership.Options) error {
-	view := ownership.CacheView{Reader: mgr.GetCache()}
+	view := ownership.CacheView{Reader: mgr.GetCache(), Live: mgr.GetAPIReader()}
 	if err := builder.WebhookManagedBy(mgr, &gwv1.HTTPRoute{}).
 		WithDefaulter(&RouteDefaulter{View: view}).
 		WithValidator(&RouteValidator{

@@ -28,6 +28,9 @@ type View interface {
 // package index.
 type CacheView struct {
 	Reader client.Reader
+	// Live, when set, is asked for a namespace the cache does not have yet: a namespace and its
+	// routes are often applied together, faster than the cache sees the namespace.
+	Live client.Reader
 }
 
 var _ View = CacheView{}
@@ -75,10 +78,14 @@ func (v CacheView) Zone(ctx context.Context, domain string) (*v1alpha1.ManagedZo
 // Namespace implements View.
 func (v CacheView) Namespace(ctx context.Context, name string) (*corev1.Namespace, error) {
 	ns := &corev1.Namespace{}
-	if err := v.Reader.Get(ctx, client.ObjectKey{Name: name}, ns); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, nil
-		}
+	err := v.Reader.Get(ctx, client.ObjectKey{Name: name}, ns)
+	if apierrors.IsNotFound(err) && v.Live != nil {
+		err = v.Live.Get(ctx, client.ObjectKey{Name: name}, ns)
+	}
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
 		return nil, err
 	}
 	return ns, nil

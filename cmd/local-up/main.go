@@ -1,0 +1,190 @@
+// Command local-up runs the whole system on one machine, with no cluster and no AWS account: a
+// real kube-apiserver and etcd, the CRDs, the orchestrator with its webhooks registered, and the
+// examples of docs/examples applied. It stays up for kubectl until Ctrl-C.
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"go.uber.org/zap/zapcore"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/test/testenv"
+)
+
+func main() {
+	examples := flag.String("examples", filepath.Join(testenv.RepoRoot(), "docs", "examples"), "Directory of YAML files to apply, in file name order.")
+	kubeconfig := flag.String("kubeconfig-out", filepath.Join(os.TempDir(), "gateway-orchestrator-local.kubeconfig"), "Where to write the kubeconfig of the local cluster.")
+	exit := flag.Bool("exit", false, "Stop after applying the examples instead of waiting for Ctrl-C (for scripts).")
+	verbose := flag.Bool("v", false, "Show the orchestrator's logs.")
+	flag.Parse()
+	level := zapcore.ErrorLevel
+	if *verbose {
+		level = zapcore.InfoLevel
+	}
+	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(level)))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, *examples, *kubeconfig, *exit); err != nil {
+		fmt.Fprintln(os.Stderr, "local-up:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, examples, kubeconfig string, exit bool) error {
+	say("starting kube-apiserver and etcd (the first run on a machine builds them: several minutes)")
+	env, err := testenv.Start(ctx, testenv.Options{MetricsAddr: "127.0.0.1:8080"})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		say("shutting down")
+		if err := env.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "local-up: stopping:", err)
+		}
+	}()
+	if err := writeKubeconfig(env.Config, kubeconfig); err != nil {
+		return err
+	}
+	say("control plane up; orchestrator webhooks registered; metrics on http://127.0.0.1:8080/metrics")
+
+	files, err := filepath.Glob(filepath.Join(examples, "*.yaml"))
+	if err != nil {
+		return err
+	}
+	sort.Strings(files)
+	failures := 0
+	for _, f := range files {
+		failures += apply(ctx, env, f)
+	}
+	time.Sleep(time.Second) // let the claim reconciler write status
+	printClaims(ctx, env.Client)
+	if failures > 0 {
+		return fmt.Errorf("%d example objects were not applied as expected", failures)
+	}
+	fmt.Printf("\nThe local cluster is up. Explore it with:\n  export KUBECONFIG=%s\n  kubectl get domainclaims\n  kubectl apply --dry-run=server -f %s\n", kubeconfig, filepath.Join(examples, "40-team-c-conflict.yaml"))
+	if exit {
+		return nil
+	}
+	fmt.Println("Press Ctrl-C to stop.")
+	<-ctx.Done()
+	return nil
+}
+
+// apply creates every object of one YAML file and reports the outcome. Files whose comments say
+// they expect a denial count a denial as success. It returns how many outcomes were unexpected.
+func apply(ctx context.Context, env *testenv.Env, path string) int {
+	c := env.Client
+	data, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Printf("  %-28s cannot read: %v\n", filepath.Base(path), err)
+		return 1
+	}
+	expectDenied := bytes.Contains(data, []byte("expects this one to be denied"))
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	failures := 0
+	for {
+		u := &unstructured.Unstructured{}
+		if err := dec.Decode(&u.Object); err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			fmt.Printf("  %-28s invalid YAML: %v\n", filepath.Base(path), err)
+			return failures + 1
+		}
+		if len(u.Object) == 0 {
+			continue
+		}
+		what := fmt.Sprintf("%s %s", u.GetKind(), strings.TrimPrefix(u.GetNamespace()+"/"+u.GetName(), "/"))
+		err := c.Create(ctx, u)
+		switch {
+		case err == nil && !expectDenied:
+			fmt.Printf("  created  %s\n", what)
+			waitCached(ctx, env, u)
+		case err == nil:
+			fmt.Printf("  UNEXPECTEDLY ADMITTED  %s\n", what)
+			failures++
+		case expectDenied:
+			fmt.Printf("  denied   %s, as expected:\n           %s\n", what, err)
+		default:
+			fmt.Printf("  FAILED   %s: %v\n", what, err)
+			failures++
+		}
+	}
+	return failures
+}
+
+// waitCached waits until the orchestrator's cache has a zone or namespace just created, so that
+// the routes applied next are judged with it.
+func waitCached(ctx context.Context, env *testenv.Env, u *unstructured.Unstructured) {
+	var obj client.Object
+	switch u.GetKind() {
+	case "ManagedZone":
+		obj = &v1alpha1.ManagedZone{}
+	case "Namespace":
+		obj = &corev1.Namespace{}
+	default:
+		return
+	}
+	for i := 0; i < 100 && env.Manager.GetCache().Get(ctx, client.ObjectKeyFromObject(u), obj) != nil; i++ {
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func printClaims(ctx context.Context, c client.Client) {
+	var l v1alpha1.DomainClaimList
+	if err := c.List(ctx, &l); err != nil {
+		fmt.Println("listing claims:", err)
+		return
+	}
+	fmt.Println("\nkubectl get domainclaims:")
+	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "  NAME\tOWNER\tBY\tCLAIMED\tIN USE")
+	for _, dc := range l.Items {
+		fmt.Fprintf(w, "  %s\t%s\t%s\t%s\t%s\n", dc.Name, dc.Spec.Namespace, dc.Spec.ClaimedBy,
+			cond(dc, v1alpha1.ConditionClaimed), cond(dc, v1alpha1.ConditionInUse))
+	}
+	_ = w.Flush()
+}
+
+func cond(dc v1alpha1.DomainClaim, typ string) string {
+	if c := meta.FindStatusCondition(dc.Status.Conditions, typ); c != nil {
+		return string(c.Status)
+	}
+	return "-"
+}
+
+func writeKubeconfig(cfg *rest.Config, path string) error {
+	kc := clientcmdapi.NewConfig()
+	kc.Clusters["local"] = &clientcmdapi.Cluster{Server: cfg.Host, CertificateAuthorityData: cfg.CAData}
+	kc.AuthInfos["admin"] = &clientcmdapi.AuthInfo{ClientCertificateData: cfg.CertData, ClientKeyData: cfg.KeyData, Token: cfg.BearerToken}
+	kc.Contexts["local"] = &clientcmdapi.Context{Cluster: "local", AuthInfo: "admin"}
+	kc.CurrentContext = "local"
+	return clientcmd.WriteToFile(*kc, path)
+}
+
+func say(msg string) { fmt.Printf("==> %s\n", msg) }

@@ -1,0 +1,147 @@
+package ownership
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/hostname"
+)
+
+// mapView is an in-memory View for table tests.
+type mapView struct {
+	claims     map[string]*v1alpha1.DomainClaim
+	zones      map[string]*v1alpha1.ManagedZone
+	namespaces map[string]*corev1.Namespace
+}
+
+func (m mapView) Claim(_ context.Context, name string) (*v1alpha1.DomainClaim, error) {
+	return m.claims[name], nil
+}
+
+func (m mapView) ClaimsBelow(_ context.Context, d string) ([]v1alpha1.DomainClaim, error) {
+	var out []v1alpha1.DomainClaim
+	for _, c := range m.claims {
+		for _, a := range hostname.Ancestors(c.Spec.Hostname) {
+			if a == d {
+				out = append(out, *c)
+			}
+		}
+	}
+	return out, nil
+}
+
+func (m mapView) Zone(_ context.Context, d string) (*v1alpha1.ManagedZone, error) {
+	return m.zones[d], nil
+}
+
+func (m mapView) Namespace(_ context.Context, n string) (*corev1.Namespace, error) {
+	return m.namespaces[n], nil
+}
+
+
+func claim(h, ns string, age time.Duration) *v1alpha1.DomainClaim {
+	return &v1alpha1.DomainClaim{
+		ObjectMeta: metav1.ObjectMeta{Name: hostname.ClaimName(h), CreationTimestamp: metav1.NewTime(time.Unix(1e9, 0).Add(-age))},
+		Spec:       v1alpha1.DomainClaimSpec{Hostname: h, Namespace: ns},
+	}
+}
+
+func view(claims ...*v1alpha1.DomainClaim) mapView {
+	m := mapView{
+		claims: map[string]*v1alpha1.DomainClaim{},
+		zones: map[string]*v1alpha1.ManagedZone{
+			"example.com": {ObjectMeta: metav1.ObjectMeta{Name: "example-com"}, Spec: v1alpha1.ManagedZoneSpec{
+				Domain:            "example.com",
+				AllowedNamespaces: v1alpha1.AllowedNamespaces{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"tenant": "true"}}},
+			}},
+			"private.example.com": {ObjectMeta: metav1.ObjectMeta{Name: "private"}, Spec: v1alpha1.ManagedZoneSpec{
+				Domain:            "private.example.com",
+				AllowedNamespaces: v1alpha1.AllowedNamespaces{Names: []string{"ops"}},
+			}},
+		},
+		namespaces: map[string]*corev1.Namespace{},
+	}
+	for _, n := range []string{"a", "b", "ops"} {
+		m.namespaces[n] = &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: n, Labels: map[string]string{"tenant": "true"}}}
+	}
+	m.namespaces["outsider"] = &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "outsider"}}
+	for _, c := range claims {
+		m.claims[c.Name] = c
+	}
+	return m
+}
+
+func TestDecide(t *testing.T) {
+	cases := []struct {
+		name       string
+		claims     []*v1alpha1.DomainClaim
+		host, ns   string
+		opts       Options
+		want       Verdict
+		wantReason string
+		wantMsg    string
+	}{
+		{name: "a free hostname is claimed", host: "shop.example.com", ns: "a", want: Claim, wantReason: ReasonFree},
+		{name: "the owner is allowed again without a new claim", claims: []*v1alpha1.DomainClaim{claim("shop.example.com", "a", 0)},
+			host: "shop.example.com", ns: "a", want: Allow, wantReason: ReasonOwned},
+		{name: "another namespace is denied with the owner named", claims: []*v1alpha1.DomainClaim{claim("shop.example.com", "a", 0)},
+			host: "shop.example.com", ns: "b", want: Deny, wantReason: ReasonTaken,
+			wantMsg: `hostname "shop.example.com" is claimed by namespace "a" (DomainClaim shop.example.com, since 2001-09-09T01:46:40Z)`},
+		{name: "an invalid hostname is denied", host: "10.0.0.1", ns: "a", want: Deny, wantReason: ReasonInvalid, wantMsg: "IP address"},
+		{name: "a hostname under no zone is denied", host: "shop.example.org", ns: "a", want: Deny, wantReason: ReasonNoZone, wantMsg: "not under any ManagedZone"},
+		{name: "a hostname under no zone passes when unmanaged names are allowed", host: "shop.example.org", ns: "a",
+			opts: Options{AllowUnmanaged: true}, want: Allow, wantReason: ReasonUnmanaged},
+		{name: "a namespace the zone's selector does not match is denied", host: "shop.example.com", ns: "outsider", want: Deny,
+			wantReason: ReasonNotAllowed, wantMsg: `namespace "outsider" may not claim hostnames in ManagedZone "example-com"`},
+		{name: "an unknown namespace is denied", host: "shop.example.com", ns: "ghost", want: Deny, wantReason: ReasonNotAllowed},
+		{name: "the longest zone decides: not listed", host: "x.private.example.com", ns: "a", want: Deny, wantReason: ReasonNotAllowed, wantMsg: `ManagedZone "private"`},
+		{name: "the longest zone decides: listed by name", host: "x.private.example.com", ns: "ops", want: Claim},
+		{name: "the zone's own domain can be claimed", host: "example.com", ns: "a", want: Claim},
+		{name: "a name under another namespace's wildcard is denied", claims: []*v1alpha1.DomainClaim{claim("*.example.com", "a", 0)},
+			host: "x.y.example.com", ns: "b", want: Deny, wantReason: ReasonUnderWildcard, wantMsg: `covered by wildcard "*.example.com", claimed by namespace "a"`},
+		{name: "a deeper wildcard under another namespace's wildcard is denied", claims: []*v1alpha1.DomainClaim{claim("*.example.com", "a", 0)},
+			host: "*.y.example.com", ns: "b", want: Deny, wantReason: ReasonUnderWildcard},
+		{name: "a wildcard does not cover its own domain", claims: []*v1alpha1.DomainClaim{claim("*.example.com", "a", 0)},
+			host: "example.com", ns: "b", want: Claim},
+		{name: "the owner's one-label name is covered by its wildcard", claims: []*v1alpha1.DomainClaim{claim("*.example.com", "a", 0)},
+			host: "x.example.com", ns: "a", want: Allow, wantReason: ReasonCovered},
+		{name: "the owner's deeper name gets a claim of its own", claims: []*v1alpha1.DomainClaim{claim("*.example.com", "a", 0)},
+			host: "x.y.example.com", ns: "a", want: Claim},
+		{name: "a wildcard over another namespace's name is denied, naming the oldest",
+			claims: []*v1alpha1.DomainClaim{claim("new.example.com", "b", time.Hour), claim("old.example.com", "b", 2*time.Hour)},
+			host: "*.example.com", ns: "a", want: Deny, wantReason: ReasonWildcardOverlap, wantMsg: `would cover "old.example.com", claimed by namespace "b"`},
+		{name: "a wildcard over the namespace's own names is fine", claims: []*v1alpha1.DomainClaim{claim("x.example.com", "a", 0)},
+			host: "*.example.com", ns: "a", want: Claim},
+		{name: "a wildcard over a deeper wildcard of another namespace is denied", claims: []*v1alpha1.DomainClaim{claim("*.y.example.com", "b", 0)},
+			host: "*.example.com", ns: "a", want: Deny, wantReason: ReasonWildcardOverlap},
+		{name: "a sibling wildcard does not overlap", claims: []*v1alpha1.DomainClaim{claim("x.other.example.com", "b", 0)},
+			host: "*.shop.example.com", ns: "a", want: Claim},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := Decide(context.Background(), view(tc.claims...), tc.host, tc.ns, tc.opts)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, d.Verdict, d.Message)
+			if tc.wantReason != "" {
+				assert.Equal(t, tc.wantReason, d.Reason)
+			}
+			assert.True(t, strings.Contains(d.Message, tc.wantMsg), "message %q should contain %q", d.Message, tc.wantMsg)
+		})
+	}
+}
+
+func TestOlderOrdersByCreationThenName(t *testing.T) {
+	older, newer := claim("b.example.com", "a", time.Hour), claim("a.example.com", "b", 0)
+	assert.True(t, Older(older, newer))
+	assert.False(t, Older(newer, older))
+	sameA, sameB := claim("a.example.com", "a", 0), claim("b.example.com", "b", 0)
+	assert.True(t, Older(sameA, sameB), "equal creation times fall back to the name")
+}
