@@ -46,7 +46,6 @@ func (m mapView) Namespace(_ context.Context, n string) (*corev1.Namespace, erro
 	return m.namespaces[n], nil
 }
 
-
 func claim(h, ns string, age time.Duration) *v1alpha1.DomainClaim {
 	return &v1alpha1.DomainClaim{
 		ObjectMeta: metav1.ObjectMeta{Name: hostname.ClaimName(h), CreationTimestamp: metav1.NewTime(time.Unix(1e9, 0).Add(-age))},
@@ -117,7 +116,7 @@ func TestDecide(t *testing.T) {
 			host: "x.y.example.com", ns: "a", want: Claim},
 		{name: "a wildcard over another namespace's name is denied, naming the oldest",
 			claims: []*v1alpha1.DomainClaim{claim("new.example.com", "b", time.Hour), claim("old.example.com", "b", 2*time.Hour)},
-			host: "*.example.com", ns: "a", want: Deny, wantReason: ReasonWildcardOverlap, wantMsg: `would cover "old.example.com", claimed by namespace "b"`},
+			host:   "*.example.com", ns: "a", want: Deny, wantReason: ReasonWildcardOverlap, wantMsg: `would cover "old.example.com", claimed by namespace "b"`},
 		{name: "a wildcard over the namespace's own names is fine", claims: []*v1alpha1.DomainClaim{claim("x.example.com", "a", 0)},
 			host: "*.example.com", ns: "a", want: Claim},
 		{name: "a wildcard over a deeper wildcard of another namespace is denied", claims: []*v1alpha1.DomainClaim{claim("*.y.example.com", "b", 0)},

@@ -37,8 +37,10 @@ const OwnNamespace = "gateway-orchestrator-system"
 
 // Options configure Start.
 type Options struct {
-	// App configures the orchestrator; Webhooks and Reconcilers are forced on unless NoManager.
+	// App configures the orchestrator; its webhooks always run.
 	App app.Config
+	// NoReconcilers runs the webhooks alone (for benchmarks of admission).
+	NoReconcilers bool
 	// NoManager starts only the control plane (the caller runs managers itself).
 	NoManager bool
 	// MetricsAddr serves the manager's metrics ("0" or "" disables them).
@@ -128,7 +130,7 @@ func (e *Env) StartManager(ctx context.Context, opts Options) error {
 		return err
 	}
 	cfg := opts.App
-	cfg.Webhooks, cfg.Reconcilers = true, true
+	cfg.Webhooks, cfg.Reconcilers = true, !opts.NoReconcilers
 	mctx, cancel := context.WithCancel(ctx)
 	if err := app.Register(mctx, mgr, cfg); err != nil {
 		cancel()
