@@ -50,7 +50,9 @@ test: ## Unit and integration tests against a real kube-apiserver and etcd, with
 
 .PHONY: bench
 bench: ## Admission benchmarks (decision at 1k/10k/100k claims; API-server latency under load).
-	assets=$$($(ENVTEST_ASSETS)); KUBEBUILDER_ASSETS=$$assets go test -timeout 60m -run '^$$' -bench . -benchmem ./test/integration/... ./webhook/...
+	assets=$$($(ENVTEST_ASSETS)); export KUBEBUILDER_ASSETS=$$assets; \
+	go test -timeout 60m -count=1 -run '^$$' -bench RouteDecision -benchtime 2000x -benchmem ./test/bench/ && \
+	go test -timeout 60m -count=1 -run '^$$' -bench 'AdmissionThrough|Baseline' -benchtime 40x ./test/bench/
 
 .PHONY: fuzz
 fuzz: ## A short fuzzing run of hostname normalization and validation (the seed corpus runs in every test).
