@@ -6,6 +6,11 @@ package app
 import (
 	"context"
 	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/acm"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -17,8 +22,10 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/dnsbatch"
 	"github.com/opendi/gateway-orchestrator/internal/index"
 	"github.com/opendi/gateway-orchestrator/internal/ownership"
+	"github.com/opendi/gateway-orchestrator/reconciler/certificate"
 	"github.com/opendi/gateway-orchestrator/reconciler/claim"
 	"github.com/opendi/gateway-orchestrator/webhook"
 )
@@ -33,6 +40,19 @@ type Config struct {
 	Reconcilers bool
 	// Clock is injected into reconcilers; nil means the real clock.
 	Clock clock.PassiveClock
+	// AWS turns on the reconcilers that talk to AWS; nil leaves them off.
+	AWS *AWS
+}
+
+// AWS configures the AWS reconcilers.
+type AWS struct {
+	Config aws.Config
+	// Cluster names this cluster in tags and DNS ownership markers.
+	Cluster string
+	// DNSBatchWindow is how long Route53 changes gather before a hosted zone's batch is sent.
+	DNSBatchWindow time.Duration
+	// PollInterval is how often pending ACM certificates are checked (one ListCertificates for all).
+	PollInterval time.Duration
 }
 
 // NewScheme returns a scheme with every type the orchestrator reads or writes.
@@ -77,6 +97,35 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 		}).SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("registering the claim reconciler: %w", err)
 		}
+		if cfg.AWS != nil {
+			if err := registerAWS(mgr, cfg.AWS, c); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func registerAWS(mgr manager.Manager, a *AWS, c clock.PassiveClock) error {
+	acmClient := acm.NewFromConfig(a.Config)
+	r53 := route53.NewFromConfig(a.Config)
+	window, interval := a.DNSBatchWindow, a.PollInterval
+	if window == 0 {
+		window = 2 * time.Second
+	}
+	if interval == 0 {
+		interval = 15 * time.Second
+	}
+	if err := (&certificate.Reconciler{
+		Client:   mgr.GetClient(),
+		ACM:      acmClient,
+		DNS:      &dnsbatch.Batcher{API: r53, Cluster: a.Cluster, Window: window},
+		Poller:   &certificate.Poller{ACM: acmClient, Interval: interval},
+		Cluster:  a.Cluster,
+		Clock:    c,
+		Recorder: mgr.GetEventRecorder("gateway-orchestrator"),
+	}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("registering the certificate reconciler: %w", err)
 	}
 	return nil
 }

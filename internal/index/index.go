@@ -4,6 +4,7 @@ package index
 
 import (
 	"context"
+	"strings"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -22,6 +23,9 @@ const (
 	// hostname, and for an exact hostname also the one-label wildcard above it, whose claim (and
 	// certificate) covers it when the same namespace owns it.
 	RouteHostname = "gateway.opendi.com/route-hostname"
+	// ClaimValidationRecord indexes DomainClaims by their certificate's validation record name,
+	// which ACM shares between a name and its wildcard.
+	ClaimValidationRecord = "gateway.opendi.com/claim-validation-record"
 )
 
 // Setup registers every index with the manager's cache. It must run before the cache starts.
@@ -32,7 +36,21 @@ func Setup(ctx context.Context, fi client.FieldIndexer) error {
 	if err := fi.IndexField(ctx, &v1alpha1.DomainClaim{}, ClaimAncestor, claimAncestors); err != nil {
 		return err
 	}
+	if err := fi.IndexField(ctx, &v1alpha1.DomainClaim{}, ClaimValidationRecord, validationRecord); err != nil {
+		return err
+	}
 	return fi.IndexField(ctx, &gwv1.HTTPRoute{}, RouteHostname, RouteKeys)
+}
+
+func validationRecord(o client.Object) []string {
+	if r := o.(*v1alpha1.DomainClaim).Status.ValidationRecord; r != nil {
+		n := strings.ToLower(r.Name)
+		if !strings.HasSuffix(n, ".") {
+			n += "."
+		}
+		return []string{n}
+	}
+	return nil
 }
 
 func zoneDomain(o client.Object) []string {

@@ -139,7 +139,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	}
 
 	if !equality.Semantic.DeepEqual(st, &c.Status) {
-		patch := client.MergeFrom(c.DeepCopy())
+		// Optimistic locking: the certificate reconciler writes conditions of the same claim.
+		patch := client.MergeFromWithOptions(c.DeepCopy(), client.MergeFromWithOptimisticLock{})
 		c.Status = *st
 		if err := r.Client.Status().Patch(ctx, c, patch); err != nil {
 			return reconcile.Result{}, client.IgnoreNotFound(err)

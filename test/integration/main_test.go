@@ -19,6 +19,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/test/awsfake"
 	"github.com/opendi/gateway-orchestrator/test/testenv"
 )
 
@@ -32,7 +33,7 @@ func TestMain(m *testing.M) {
 	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.Level(zapLevel()))))
 	ctx := context.Background()
 	var err error
-	env, err = testenv.Start(ctx, testenv.Options{})
+	env, err = testenv.Start(ctx, testenv.Options{AWS: &awsfake.Options{}})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting the test control plane:", err)
 		os.Exit(1)
@@ -73,8 +74,7 @@ func newZone(t testing.TB, mutate ...func(*v1alpha1.ManagedZone)) *v1alpha1.Mana
 	z := &v1alpha1.ManagedZone{
 		ObjectMeta: metav1.ObjectMeta{Name: name},
 		Spec: v1alpha1.ManagedZoneSpec{
-			Domain:       name + ".example.com",
-			HostedZoneID: "Z0123456789ABC",
+			Domain: name + ".example.com",
 			AllowedNamespaces: v1alpha1.AllowedNamespaces{
 				Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"tenant": "true"}},
 			},
@@ -82,6 +82,9 @@ func newZone(t testing.TB, mutate ...func(*v1alpha1.ManagedZone)) *v1alpha1.Mana
 	}
 	for _, m := range mutate {
 		m(z)
+	}
+	if z.Spec.HostedZoneID == "" {
+		z.Spec.HostedZoneID = env.AWS.Route53.AddZone(z.Spec.Domain)
 	}
 	if err := k8s.Create(context.Background(), z); err != nil {
 		t.Fatalf("creating ManagedZone: %v", err)

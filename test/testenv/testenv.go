@@ -28,7 +28,13 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
 	"github.com/opendi/gateway-orchestrator/internal/app"
+	"github.com/opendi/gateway-orchestrator/internal/awsclient"
+	"github.com/opendi/gateway-orchestrator/test/awsfake"
 	"github.com/opendi/gateway-orchestrator/webhook"
 )
 
@@ -45,6 +51,13 @@ type Options struct {
 	NoManager bool
 	// MetricsAddr serves the manager's metrics ("0" or "" disables them).
 	MetricsAddr string
+	// AWS starts an AWS-compatible test server (see package awsfake) and runs the AWS
+	// reconcilers against it through the real SDK clients.
+	AWS *awsfake.Options
+	// AWSRates overrides the client-side rate limits (awsclient.DefaultRates keys).
+	AWSRates map[string]float64
+	// DNSBatchWindow and PollInterval tune the AWS reconcilers (short defaults for tests).
+	DNSBatchWindow, PollInterval time.Duration
 }
 
 // Env is a running control plane and, unless NoManager, the orchestrator's manager.
@@ -53,6 +66,8 @@ type Env struct {
 	Client  client.Client
 	Env     *envtest.Environment
 	Manager manager.Manager
+	// AWS is the AWS-compatible test server, when Options.AWS was set.
+	AWS *awsfake.Server
 
 	cancel context.CancelFunc
 	done   chan error
@@ -95,6 +110,9 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 	}
 	cfg.QPS, cfg.Burst = 1000, 2000
 	e := &Env{Config: cfg, Env: te}
+	if opts.AWS != nil {
+		e.AWS = awsfake.New(*opts.AWS)
+	}
 	if e.Client, err = client.New(cfg, client.Options{Scheme: app.NewScheme()}); err != nil {
 		_ = te.Stop()
 		return nil, err
@@ -131,6 +149,23 @@ func (e *Env) StartManager(ctx context.Context, opts Options) error {
 	}
 	cfg := opts.App
 	cfg.Webhooks, cfg.Reconcilers = true, !opts.NoReconcilers
+	if e.AWS != nil {
+		awsCfg, err := awsclient.Load(ctx, awsclient.Config{
+			Endpoint: e.AWS.URL, Region: "us-east-1", Rates: opts.AWSRates, MaxBackoff: time.Second,
+			Registerer: metrics.Registry,
+		}, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")))
+		if err != nil {
+			return err
+		}
+		window, interval := opts.DNSBatchWindow, opts.PollInterval
+		if window == 0 {
+			window = 100 * time.Millisecond
+		}
+		if interval == 0 {
+			interval = 200 * time.Millisecond
+		}
+		cfg.AWS = &app.AWS{Config: awsCfg, Cluster: "test", DNSBatchWindow: window, PollInterval: interval}
+	}
 	mctx, cancel := context.WithCancel(ctx)
 	if err := app.Register(mctx, mgr, cfg); err != nil {
 		cancel()
@@ -167,9 +202,13 @@ func (e *Env) StopManager() error {
 	return err
 }
 
-// Stop stops the manager and the control plane.
+// Stop stops the manager, the control plane and the AWS test server.
 func (e *Env) Stop() error {
-	return errors.Join(e.StopManager(), e.Env.Stop())
+	err := errors.Join(e.StopManager(), e.Env.Stop())
+	if e.AWS != nil {
+		e.AWS.Close()
+	}
+	return err
 }
 
 // RepoRoot is the root of this repository.

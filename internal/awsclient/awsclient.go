@@ -1,0 +1,216 @@
+// Package awsclient builds the aws.Config every AWS client of the orchestrator uses: the standard
+// credential chain, a region and optional endpoint override, retries with jitter for throttling
+// (and no client-side retry quota, whose exhaustion would surface as "retry quota exceeded"), a
+// client-side rate limiter per operation set at or below the account limits, and Prometheus
+// metrics of every call. It also classifies AWS errors by their typed codes.
+package awsclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/time/rate"
+)
+
+// DefaultRates are the client-side request rates per operation ("service:Operation", or
+// "service:*" for the rest of a service), at or below AWS's per-account limits. Route53's
+// 5 requests a second are shared with every other tool in the account, hence the lower default.
+var DefaultRates = map[string]float64{
+	"acm:RequestCertificate":  5,  // ACM: RequestCertificate 5/s
+	"acm:DescribeCertificate": 10, // ACM: DescribeCertificate 10/s
+	"acm:ListCertificates":    1,  // ACM: ListCertificates 1/s
+	"acm:*":                   5,
+	"route53:*":               4, // Route53: 5/s per account, shared
+	"elasticloadbalancing:*":  10,
+}
+
+// Config configures AWS access.
+type Config struct {
+	// Region of the ACM certificates and load balancers.
+	Region string
+	// Endpoint overrides every service's endpoint (a local AWS-compatible server). The SDK also
+	// honours AWS_ENDPOINT_URL.
+	Endpoint string
+	// Rates overrides DefaultRates entries.
+	Rates map[string]float64
+	// MaxAttempts per call, retries included (default 12: throttling is expected, not fatal).
+	MaxAttempts int
+	// MaxBackoff between attempts (default 10s).
+	MaxBackoff time.Duration
+	// Registerer receives the call metrics; nil skips them.
+	Registerer prometheus.Registerer
+}
+
+// Load returns the aws.Config for cfg.
+func Load(ctx context.Context, cfg Config, extra ...func(*config.LoadOptions) error) (aws.Config, error) {
+	if cfg.MaxAttempts == 0 {
+		cfg.MaxAttempts = 12
+	}
+	if cfg.MaxBackoff == 0 {
+		cfg.MaxBackoff = 10 * time.Second
+	}
+	opts := []func(*config.LoadOptions) error{
+		config.WithRetryer(func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.MaxAttempts = cfg.MaxAttempts
+				o.MaxBackoff = cfg.MaxBackoff
+				o.RateLimiter = ratelimit.None
+			})
+		}),
+	}
+	if cfg.Region != "" {
+		opts = append(opts, config.WithRegion(cfg.Region))
+	}
+	if cfg.Endpoint != "" {
+		opts = append(opts, config.WithBaseEndpoint(cfg.Endpoint))
+	}
+	opts = append(opts, extra...)
+	awsCfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("loading AWS configuration: %w", err)
+	}
+	rates := map[string]float64{}
+	for k, v := range DefaultRates {
+		rates[k] = v
+	}
+	for k, v := range cfg.Rates {
+		rates[k] = v
+	}
+	l := &limiters{rates: rates, byKey: map[string]*rate.Limiter{}}
+	m := newMetrics(cfg.Registerer)
+	awsCfg.APIOptions = append(awsCfg.APIOptions, func(s *middleware.Stack) error {
+		// After the retry middleware, so that every attempt waits for its turn and is counted.
+		if err := s.Finalize.Insert(l, "Retry", middleware.After); err != nil {
+			return err
+		}
+		return s.Finalize.Insert(m, l.ID(), middleware.After)
+	})
+	return awsCfg, nil
+}
+
+// Operation names a call as "service:Operation", the key of rates and metrics.
+func Operation(ctx context.Context) string {
+	svc := strings.ToLower(strings.ReplaceAll(awsmiddleware.GetServiceID(ctx), " ", ""))
+	if svc == "elasticloadbalancingv2" {
+		svc = "elasticloadbalancing"
+	}
+	return svc + ":" + awsmiddleware.GetOperationName(ctx)
+}
+
+type limiters struct {
+	rates map[string]float64
+	mu    sync.Mutex
+	byKey map[string]*rate.Limiter
+}
+
+func (l *limiters) ID() string { return "gateway-orchestrator/RateLimit" }
+
+func (l *limiters) get(op string) *rate.Limiter {
+	key := op
+	r, ok := l.rates[key]
+	if !ok {
+		key = op[:strings.IndexByte(op, ':')+1] + "*"
+		if r, ok = l.rates[key]; !ok {
+			return nil
+		}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lim := l.byKey[key]
+	if lim == nil {
+		lim = rate.NewLimiter(rate.Limit(r), max(1, int(r)))
+		l.byKey[key] = lim
+	}
+	return lim
+}
+
+func (l *limiters) HandleFinalize(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+	if lim := l.get(Operation(ctx)); lim != nil {
+		if err := lim.Wait(ctx); err != nil {
+			return middleware.FinalizeOutput{}, middleware.Metadata{}, err
+		}
+	}
+	return next.HandleFinalize(ctx, in)
+}
+
+type metrics struct {
+	calls *prometheus.CounterVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{calls: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "gateway_orchestrator_aws_requests_total",
+		Help: "AWS API requests (every attempt) by service, operation and outcome (ok or the AWS error code).",
+	}, []string{"service", "operation", "outcome"})}
+	if reg != nil {
+		if err := reg.Register(m.calls); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if errors.As(err, &are) {
+				m.calls = are.ExistingCollector.(*prometheus.CounterVec)
+			}
+		}
+	}
+	return m
+}
+
+func (m *metrics) ID() string { return "gateway-orchestrator/Metrics" }
+
+func (m *metrics) HandleFinalize(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+	out, md, err := next.HandleFinalize(ctx, in)
+	op := Operation(ctx)
+	i := strings.IndexByte(op, ':')
+	outcome := "ok"
+	if err != nil {
+		outcome = Code(err)
+		if outcome == "" {
+			outcome = "error"
+		}
+	}
+	m.calls.WithLabelValues(op[:i], op[i+1:], outcome).Inc()
+	return out, md, err
+}
+
+// Code is the AWS error code of err ("ResourceInUseException", "Throttling", …), or "".
+func Code(err error) string {
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		return api.ErrorCode()
+	}
+	return ""
+}
+
+// IsAccessDenied reports a missing IAM permission.
+func IsAccessDenied(err error) bool {
+	switch Code(err) {
+	case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "NotAuthorized":
+		return true
+	}
+	return false
+}
+
+// Describe turns an AWS error into a message a person can act on.
+func Describe(op string, err error) string {
+	switch {
+	case IsAccessDenied(err):
+		return fmt.Sprintf("missing AWS permission for %s: grant it to the orchestrator's IAM role (%s)", op, Code(err))
+	case retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err).Bool():
+		return fmt.Sprintf("AWS is throttling %s; retrying with back-off", op)
+	case Code(err) != "":
+		var api smithy.APIError
+		errors.As(err, &api)
+		return fmt.Sprintf("%s failed: %s: %s", op, api.ErrorCode(), api.ErrorMessage())
+	}
+	return fmt.Sprintf("%s failed: %v", op, err)
+}

@@ -1,0 +1,255 @@
+package dnsbatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
+	"github.com/aws/aws-sdk-go-v2/service/route53/types"
+
+	"github.com/opendi/gateway-orchestrator/internal/awsclient"
+)
+
+// Route53 limits on one ChangeResourceRecordSets request.
+const (
+	maxBatchRecords    = 1000  // resource records per request (an UPSERT counts twice; we never UPSERT)
+	maxBatchCharacters = 32000 // characters of record values per request
+)
+
+// API is the part of the Route53 client the batcher uses.
+type API interface {
+	ChangeResourceRecordSets(ctx context.Context, in *route53.ChangeResourceRecordSetsInput, optFns ...func(*route53.Options)) (*route53.ChangeResourceRecordSetsOutput, error)
+	ListResourceRecordSets(ctx context.Context, in *route53.ListResourceRecordSetsInput, optFns ...func(*route53.Options)) (*route53.ListResourceRecordSetsOutput, error)
+}
+
+// Batcher coalesces record changes per hosted zone. Callers ask with Ensure, which never waits for
+// Route53: it answers from the zone's snapshot, or queues the change and answers Pending; Notify
+// is called for the owner once the batch holding its change has been applied or has failed.
+type Batcher struct {
+	API     API
+	Cluster string
+	// Window is how long changes gather before a zone's batch is sent.
+	Window time.Duration
+	// Notify is told the owner of a want whose state changed.
+	Notify func(owner string)
+
+	mu    sync.Mutex
+	zones map[string]*zoneState
+}
+
+type queued struct {
+	owner string
+	want  Want
+}
+
+type zoneState struct {
+	load     sync.Mutex
+	snapshot map[key]types.ResourceRecordSet // nil until loaded, and after a rejected batch
+	queue    map[string]queued
+	results  map[string]Result
+	timer    bool
+}
+
+func (b *Batcher) zone(id string) *zoneState {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.zones == nil {
+		b.zones = map[string]*zoneState{}
+	}
+	z := b.zones[id]
+	if z == nil {
+		z = &zoneState{queue: map[string]queued{}, results: map[string]Result{}}
+		b.zones[id] = z
+	}
+	return z
+}
+
+// Ensure brings the zone toward w on behalf of owner (a claim name).
+func (b *Batcher) Ensure(ctx context.Context, owner string, w Want) (Result, error) {
+	z := b.zone(w.Zone)
+	if err := b.loadIfNeeded(ctx, w.Zone, z); err != nil {
+		return Result{State: Failed, Message: awsclient.Describe("route53:ListResourceRecordSets", err)}, err
+	}
+	id := owner + "|" + keyOf(w.Record).name + "|" + string(w.Record.Type)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, inQueue := z.queue[id]; inQueue {
+		return Result{State: Pending}, nil
+	}
+	if r, ok := z.results[id]; ok && r.State == Pending {
+		return r, nil // in flight
+	}
+	delete(z.results, id)
+	if z.snapshot == nil {
+		return Result{State: Pending}, nil // a batch was rejected meanwhile: reload first
+	}
+	changes, conflict := Plan(z.snapshot, w, b.Cluster)
+	switch {
+	case conflict != "":
+		return Result{State: Conflict, Message: conflict}, nil
+	case len(changes) == 0:
+		return Result{State: Done}, nil
+	}
+	z.queue[id] = queued{owner: owner, want: w}
+	if !z.timer {
+		z.timer = true
+		time.AfterFunc(b.Window, func() { b.flush(w.Zone, z) })
+	}
+	return Result{State: Pending}, nil
+}
+
+func (b *Batcher) loadIfNeeded(ctx context.Context, zoneID string, z *zoneState) error {
+	b.mu.Lock()
+	loaded := z.snapshot != nil
+	b.mu.Unlock()
+	if loaded {
+		return nil
+	}
+	z.load.Lock()
+	defer z.load.Unlock()
+	b.mu.Lock()
+	loaded = z.snapshot != nil
+	b.mu.Unlock()
+	if loaded {
+		return nil
+	}
+	snap := map[key]types.ResourceRecordSet{}
+	in := &route53.ListResourceRecordSetsInput{HostedZoneId: aws.String(zoneID)}
+	for {
+		out, err := b.API.ListResourceRecordSets(ctx, in)
+		if err != nil {
+			return err
+		}
+		for _, rs := range out.ResourceRecordSets {
+			rs.Name = aws.String(Canonical(aws.ToString(rs.Name)))
+			snap[keyOf(rs)] = rs
+		}
+		if !out.IsTruncated {
+			break
+		}
+		in.StartRecordName, in.StartRecordType, in.StartRecordIdentifier = out.NextRecordName, out.NextRecordType, out.NextRecordIdentifier
+	}
+	b.mu.Lock()
+	z.snapshot = snap
+	b.mu.Unlock()
+	return nil
+}
+
+// flush sends one batch of a zone's queued changes, planned against the snapshot as the batch's
+// earlier changes leave it (two claims wanting one shared record make one change).
+func (b *Batcher) flush(zoneID string, z *zoneState) {
+	b.mu.Lock()
+	work := make(map[key]types.ResourceRecordSet, len(z.snapshot))
+	for k, v := range z.snapshot {
+		work[k] = v
+	}
+	var changes []types.Change
+	var sent []string
+	records, chars := 0, 0
+	for id, q := range z.queue {
+		if z.snapshot == nil {
+			break
+		}
+		cs, conflict := Plan(work, q.want, b.Cluster)
+		r, c := size(cs)
+		if records+r > maxBatchRecords || chars+c > maxBatchCharacters {
+			continue // next batch
+		}
+		delete(z.queue, id)
+		sent = append(sent, id)
+		switch {
+		case conflict != "":
+			z.results[id] = Result{State: Conflict, Message: conflict}
+			continue
+		case len(cs) == 0:
+			z.results[id] = Result{State: Done}
+			continue
+		}
+		Apply(work, cs)
+		changes = append(changes, cs...)
+		records, chars = records+r, chars+c
+		z.results[id] = Result{State: Pending}
+	}
+	owners := b.ownersLocked(z, sent)
+	b.mu.Unlock()
+
+	var res Result
+	if len(changes) > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		_, err := b.API.ChangeResourceRecordSets(ctx, &route53.ChangeResourceRecordSetsInput{
+			HostedZoneId: aws.String(zoneID),
+			ChangeBatch:  &types.ChangeBatch{Changes: changes, Comment: aws.String("gateway-orchestrator")},
+		})
+		cancel()
+		res = Result{State: Done}
+		if err != nil {
+			res = Result{State: Failed, Message: awsclient.Describe("route53:ChangeResourceRecordSets", err)}
+			var invalid *types.InvalidChangeBatch
+			if errors.As(err, &invalid) {
+				res.Message = fmt.Sprintf("Route53 rejected the change batch: %v", invalid.Messages)
+			}
+		}
+		b.mu.Lock()
+		if err == nil && z.snapshot != nil {
+			Apply(z.snapshot, changes)
+		} else if err != nil {
+			z.snapshot = nil // someone else changed the zone, or we do not know: read it again
+		}
+		for _, id := range sent {
+			if z.results[id].State == Pending {
+				z.results[id] = res
+			}
+		}
+		b.mu.Unlock()
+	}
+
+	b.mu.Lock()
+	z.timer = len(z.queue) > 0
+	if z.timer {
+		time.AfterFunc(b.Window, func() { b.flush(zoneID, z) })
+	}
+	b.mu.Unlock()
+	if b.Notify != nil {
+		for _, o := range owners {
+			b.Notify(o)
+		}
+	}
+}
+
+func (b *Batcher) ownersLocked(z *zoneState, ids []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, id := range ids {
+		for i := 0; i < len(id); i++ {
+			if id[i] == '|' {
+				o := id[:i]
+				if !seen[o] {
+					seen[o] = true
+					out = append(out, o)
+				}
+				break
+			}
+		}
+	}
+	return out
+}
+
+// size counts the records and value characters changes add to a batch.
+func size(cs []types.Change) (records, chars int) {
+	for _, c := range cs {
+		rs := c.ResourceRecordSet
+		if rs.AliasTarget != nil {
+			records++
+			continue
+		}
+		records += len(rs.ResourceRecords)
+		for _, r := range rs.ResourceRecords {
+			chars += len(aws.ToString(r.Value))
+		}
+	}
+	return records, chars
+}

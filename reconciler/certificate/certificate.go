@@ -1,0 +1,424 @@
+// Package certificate reconciles the AWS side of a DomainClaim's certificate: the ACM
+// certificate (requested with a deterministic idempotency token and tags, adopted after a crash,
+// never duplicated), its DNS validation CNAME in the zone's hosted zone (shared between claims
+// that need the same record, written through the Route53 batcher), issuance (awaited with the
+// shared Poller, never a blocked worker), and their removal when the claim goes.
+package certificate
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/acm"
+	acmtypes "github.com/aws/aws-sdk-go-v2/service/acm/types"
+	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/awsclient"
+	"github.com/opendi/gateway-orchestrator/internal/dnsbatch"
+	"github.com/opendi/gateway-orchestrator/internal/index"
+	"github.com/opendi/gateway-orchestrator/internal/ownership"
+)
+
+const (
+	// Finalizer holds a claim until its AWS resources are gone.
+	Finalizer = "gateway.opendi.com/aws-cleanup"
+	// AnnotationRequestedAt records when a certificate was first requested for the claim, saved
+	// with the finalizer before any AWS call: past the idempotency token's hour, a certificate
+	// tagged for the claim is looked for before a new one is requested.
+	AnnotationRequestedAt = "gateway.opendi.com/certificate-requested-at"
+	// Tags on every certificate the orchestrator requests.
+	TagClaim    = "gateway.opendi.com/claim"
+	TagClaimUID = "gateway.opendi.com/claim-uid"
+	TagCluster  = "gateway.opendi.com/cluster"
+
+	// idempotencyWindow is how long ACM honours an IdempotencyToken (one hour); adoption by tag
+	// takes over a little before it ends.
+	idempotencyWindow = 55 * time.Minute
+	// recordWait is how long to wait for ACM to publish a new certificate's validation record.
+	recordWait = 2 * time.Second
+	// inUseWait is how long to wait before deleting a certificate a load balancer still uses.
+	inUseWait = 30 * time.Second
+)
+
+// ACM is the part of the ACM client the reconciler uses, with the SDK's signatures.
+type ACM interface {
+	RequestCertificate(ctx context.Context, in *acm.RequestCertificateInput, optFns ...func(*acm.Options)) (*acm.RequestCertificateOutput, error)
+	DescribeCertificate(ctx context.Context, in *acm.DescribeCertificateInput, optFns ...func(*acm.Options)) (*acm.DescribeCertificateOutput, error)
+	DeleteCertificate(ctx context.Context, in *acm.DeleteCertificateInput, optFns ...func(*acm.Options)) (*acm.DeleteCertificateOutput, error)
+	ListCertificates(ctx context.Context, in *acm.ListCertificatesInput, optFns ...func(*acm.Options)) (*acm.ListCertificatesOutput, error)
+	ListTagsForCertificate(ctx context.Context, in *acm.ListTagsForCertificateInput, optFns ...func(*acm.Options)) (*acm.ListTagsForCertificateOutput, error)
+}
+
+// Reconciler runs steps 1–3 of a claim's reconciliation and their undoing.
+type Reconciler struct {
+	Client   client.Client
+	ACM      ACM
+	DNS      *dnsbatch.Batcher
+	Poller   *Poller
+	Cluster  string
+	Clock    clock.PassiveClock
+	Recorder events.EventRecorder
+
+	wake chan event.GenericEvent
+	// arns holds certificates requested whose ARN is not in status yet (by claim UID), so that a
+	// requeue does not spend another RequestCertificate; after a crash the idempotency token or
+	// the tags find them again.
+	arns sync.Map
+}
+
+// +kubebuilder:rbac:groups=gateway.opendi.com,resources=domainclaims/finalizers,verbs=update
+
+// SetupWithManager registers the reconciler and its Poller with the manager.
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if r.Clock == nil {
+		r.Clock = clock.RealClock{}
+	}
+	r.wake = make(chan event.GenericEvent, 1024)
+	notify := func(owner string) {
+		r.wake <- event.GenericEvent{Object: &v1alpha1.DomainClaim{ObjectMeta: metav1.ObjectMeta{Name: owner}}}
+	}
+	r.DNS.Notify, r.Poller.Notify = notify, notify
+	if err := mgr.Add(r.Poller); err != nil {
+		return err
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("domainclaim-certificate").
+		For(&v1alpha1.DomainClaim{}).
+		WatchesRawSource(source.Channel(r.wake, &handler.EnqueueRequestForObject{})).
+		// Several claims may wait on AWS at once; the client-side rate limiters, not the
+		// number of workers, bound the request rate.
+		WithOptions(controller.Options{MaxConcurrentReconciles: 8}).
+		Complete(r)
+}
+
+// Reconcile implements reconcile.Reconciler.
+func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	c := &v1alpha1.DomainClaim{}
+	if err := r.Client.Get(ctx, req.NamespacedName, c); err != nil {
+		return reconcile.Result{}, client.IgnoreNotFound(err)
+	}
+	log := logf.FromContext(ctx).WithValues("claim", c.Name, "hostname", c.Spec.Hostname)
+	ctx = logf.IntoContext(ctx, log)
+	if !c.DeletionTimestamp.IsZero() {
+		return r.finalize(ctx, c)
+	}
+	if cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionClaimed); cond == nil || cond.Status != metav1.ConditionTrue {
+		return reconcile.Result{}, nil // not settled yet, or conflicted: nothing is provisioned
+	}
+	zone, err := ownership.FindZone(ctx, ownership.CacheView{Reader: r.Client}, c.Spec.Hostname)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	st := c.Status.DeepCopy()
+	st.ObservedGeneration = c.Generation
+	if zone == nil {
+		set(st, c, v1alpha1.ConditionCertificateRequested, false, v1alpha1.ReasonNoManagedZone, "no ManagedZone covers the hostname; nothing is provisioned")
+		return reconcile.Result{}, r.writeStatus(ctx, c, st)
+	}
+
+	// The finalizer is saved before any AWS resource exists.
+	if !controllerutil.ContainsFinalizer(c, Finalizer) {
+		patch := client.MergeFromWithOptions(c.DeepCopy(), client.MergeFromWithOptimisticLock{})
+		controllerutil.AddFinalizer(c, Finalizer)
+		if c.Annotations == nil {
+			c.Annotations = map[string]string{}
+		}
+		if c.Annotations[AnnotationRequestedAt] == "" {
+			c.Annotations[AnnotationRequestedAt] = r.Clock.Now().UTC().Format(time.RFC3339)
+		}
+		return reconcile.Result{}, r.Client.Patch(ctx, c, patch)
+	}
+
+	res, err := r.provision(ctx, c, zone, st)
+	if werr := r.writeStatus(ctx, c, st); werr != nil {
+		return reconcile.Result{}, werr
+	}
+	return res, err
+}
+
+// provision runs steps 1–3, recording each in st. It returns early while a step waits.
+func (r *Reconciler) provision(ctx context.Context, c *v1alpha1.DomainClaim, zone *v1alpha1.ManagedZone, st *v1alpha1.DomainClaimStatus) (reconcile.Result, error) {
+	// Step 1: the certificate.
+	arn := st.CertificateARN
+	if arn == "" {
+		var err error
+		if arn, err = r.request(ctx, c); err != nil {
+			set(st, c, v1alpha1.ConditionCertificateRequested, false, "RequestFailed", awsclient.Describe("acm:RequestCertificate", err))
+			return reconcile.Result{}, err
+		}
+	}
+
+	// Step 2: its validation record.
+	if st.ValidationRecord == nil || st.CertificateARN == "" {
+		out, err := r.ACM.DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: aws.String(arn)})
+		if awsclient.Code(err) == "ResourceNotFoundException" {
+			// Deleted behind our back: request a new one.
+			r.arns.Delete(c.UID)
+			st.CertificateARN, st.ValidationRecord = "", nil
+			set(st, c, v1alpha1.ConditionCertificateRequested, false, "CertificateMissing", "the certificate "+arn+" no longer exists in ACM; requesting a new one")
+			return reconcile.Result{RequeueAfter: recordWait}, nil
+		}
+		if err != nil {
+			set(st, c, v1alpha1.ConditionCertificateRequested, false, "DescribeFailed", awsclient.Describe("acm:DescribeCertificate", err))
+			return reconcile.Result{}, err
+		}
+		rec := validationRecord(out.Certificate)
+		if rec == nil {
+			return reconcile.Result{RequeueAfter: recordWait}, nil // ACM publishes it within seconds
+		}
+		st.ValidationRecord = rec
+	}
+	st.CertificateARN = arn
+	r.arns.Delete(c.UID)
+	set(st, c, v1alpha1.ConditionCertificateRequested, true, "Requested", "ACM certificate "+arn)
+
+	dns, err := r.DNS.Ensure(ctx, c.Name, dnsbatch.Want{
+		Zone: zone.Spec.HostedZoneID,
+		Kind: dnsbatch.Shared,
+		Record: r53types.ResourceRecordSet{
+			Name: aws.String(dnsbatch.Canonical(st.ValidationRecord.Name)), Type: r53types.RRTypeCname, TTL: aws.Int64(300),
+			ResourceRecords: []r53types.ResourceRecord{{Value: aws.String(st.ValidationRecord.Value)}},
+		},
+	})
+	switch dns.State {
+	case dnsbatch.Pending:
+		set(st, c, v1alpha1.ConditionValidationRecord, false, v1alpha1.ReasonPending, "validation record queued for hosted zone "+zone.Spec.HostedZoneID)
+		return reconcile.Result{}, nil // the batcher wakes the claim
+	case dnsbatch.Conflict:
+		set(st, c, v1alpha1.ConditionValidationRecord, false, v1alpha1.ReasonDNSConflict, dns.Message)
+		return reconcile.Result{RequeueAfter: time.Minute}, nil
+	case dnsbatch.Failed:
+		set(st, c, v1alpha1.ConditionValidationRecord, false, "ChangeFailed", dns.Message)
+		return reconcile.Result{}, fmt.Errorf("validation record: %s (%w)", dns.Message, err)
+	}
+	set(st, c, v1alpha1.ConditionValidationRecord, true, "Created", "CNAME "+st.ValidationRecord.Name+" in hosted zone "+zone.Spec.HostedZoneID)
+
+	// Step 3: issuance.
+	if meta.IsStatusConditionTrue(st.Conditions, v1alpha1.ConditionCertificateIssued) {
+		return reconcile.Result{}, nil
+	}
+	status := r.Poller.Wait(arn, c.Name)
+	switch status {
+	case acmtypes.CertificateStatusPendingValidation:
+		set(st, c, v1alpha1.ConditionCertificateIssued, false, v1alpha1.ReasonPending, "waiting for ACM to validate the certificate through DNS")
+		return reconcile.Result{}, nil // the poller wakes the claim
+	case acmtypes.CertificateStatusIssued:
+		set(st, c, v1alpha1.ConditionCertificateIssued, true, "Issued", "ACM issued the certificate")
+		r.Recorder.Eventf(c, nil, "Normal", "CertificateIssued", "Provision", "ACM issued certificate %s", arn)
+		r.Poller.Forget(arn)
+		return reconcile.Result{}, nil
+	}
+	reason := string(status)
+	msg := "ACM says the certificate is " + string(status)
+	if out, err := r.ACM.DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: aws.String(arn)}); err == nil && out.Certificate.FailureReason != "" {
+		msg += ": " + string(out.Certificate.FailureReason)
+	}
+	set(st, c, v1alpha1.ConditionCertificateIssued, false, reason, msg)
+	r.Recorder.Eventf(c, nil, "Warning", reason, "Provision", "%s", msg)
+	return reconcile.Result{}, nil
+}
+
+// request returns the claim's certificate: one requested earlier by this process, one tagged for
+// the claim (after a crash past the idempotency window), or a new one. The idempotency token is
+// derived from the claim's UID, so a retry within an hour returns the same certificate.
+func (r *Reconciler) request(ctx context.Context, c *v1alpha1.DomainClaim) (string, error) {
+	if v, ok := r.arns.Load(c.UID); ok {
+		return v.(string), nil
+	}
+	if at, err := time.Parse(time.RFC3339, c.Annotations[AnnotationRequestedAt]); err == nil && r.Clock.Since(at) > idempotencyWindow {
+		arn, err := r.adopt(ctx, c)
+		if err != nil || arn != "" {
+			if arn != "" {
+				r.arns.Store(c.UID, arn)
+				logf.FromContext(ctx).Info("adopted certificate tagged for the claim", "arn", arn)
+			}
+			return arn, err
+		}
+	}
+	out, err := r.ACM.RequestCertificate(ctx, &acm.RequestCertificateInput{
+		DomainName:       aws.String(c.Spec.Hostname),
+		ValidationMethod: acmtypes.ValidationMethodDns,
+		IdempotencyToken: aws.String(IdempotencyToken(c)),
+		Tags: []acmtypes.Tag{
+			{Key: aws.String(TagClaim), Value: aws.String(c.Name)},
+			{Key: aws.String(TagClaimUID), Value: aws.String(string(c.UID))},
+			{Key: aws.String(TagCluster), Value: aws.String(r.Cluster)},
+		},
+	})
+	if err != nil {
+		return "", err
+	}
+	arn := aws.ToString(out.CertificateArn)
+	r.arns.Store(c.UID, arn)
+	r.Recorder.Eventf(c, nil, "Normal", "CertificateRequested", "Provision", "requested ACM certificate %s", arn)
+	return arn, nil
+}
+
+// adopt finds a certificate tagged for this claim (by UID and cluster).
+func (r *Reconciler) adopt(ctx context.Context, c *v1alpha1.DomainClaim) (string, error) {
+	in := &acm.ListCertificatesInput{}
+	for {
+		out, err := r.ACM.ListCertificates(ctx, in)
+		if err != nil {
+			return "", err
+		}
+		for _, s := range out.CertificateSummaryList {
+			if aws.ToString(s.DomainName) != c.Spec.Hostname {
+				continue
+			}
+			tags, err := r.ACM.ListTagsForCertificate(ctx, &acm.ListTagsForCertificateInput{CertificateArn: s.CertificateArn})
+			if err != nil {
+				return "", err
+			}
+			if tagValue(tags.Tags, TagClaimUID) == string(c.UID) && tagValue(tags.Tags, TagCluster) == r.Cluster {
+				return aws.ToString(s.CertificateArn), nil
+			}
+		}
+		if out.NextToken == nil {
+			return "", nil
+		}
+		in.NextToken = out.NextToken
+	}
+}
+
+// finalize undoes steps 3–1: the certificate once nothing uses it, then the validation CNAME
+// when no other claim needs it, then the finalizer.
+func (r *Reconciler) finalize(ctx context.Context, c *v1alpha1.DomainClaim) (reconcile.Result, error) {
+	if !controllerutil.ContainsFinalizer(c, Finalizer) {
+		return reconcile.Result{}, nil
+	}
+	st := c.Status.DeepCopy()
+	arn := st.CertificateARN
+	if v, ok := r.arns.Load(c.UID); ok && arn == "" {
+		arn = v.(string)
+	}
+	if arn == "" {
+		// Requested but not recorded (a crash): find it by token (within the hour) or by tag.
+		found, err := r.adopt(ctx, c)
+		if err != nil {
+			return reconcile.Result{}, err
+		}
+		arn = found
+	}
+	if arn != "" {
+		_, err := r.ACM.DeleteCertificate(ctx, &acm.DeleteCertificateInput{CertificateArn: aws.String(arn)})
+		switch code := awsclient.Code(err); {
+		case err == nil, code == "ResourceNotFoundException":
+			r.Poller.Forget(arn)
+			r.arns.Delete(c.UID)
+			st.CertificateARN = ""
+			r.Recorder.Eventf(c, nil, "Normal", "CertificateDeleted", "Cleanup", "deleted ACM certificate %s", arn)
+		case code == "ResourceInUseException":
+			set(st, c, v1alpha1.ConditionCertificateRequested, true, "InUse", "waiting for load balancers to stop using the certificate before deleting it")
+			return reconcile.Result{RequeueAfter: inUseWait}, r.writeStatus(ctx, c, st)
+		default:
+			return reconcile.Result{}, err
+		}
+	}
+	if rec := c.Status.ValidationRecord; rec != nil {
+		shared, err := r.recordStillNeeded(ctx, c)
+		if err != nil {
+			return reconcile.Result{}, err
+		}
+		zone, err := ownership.FindZone(ctx, ownership.CacheView{Reader: r.Client}, c.Spec.Hostname)
+		if err != nil {
+			return reconcile.Result{}, err
+		}
+		if !shared && zone != nil {
+			res, err := r.DNS.Ensure(ctx, c.Name, dnsbatch.Want{
+				Zone: zone.Spec.HostedZoneID, Kind: dnsbatch.Shared, Absent: true,
+				Record: r53types.ResourceRecordSet{Name: aws.String(dnsbatch.Canonical(rec.Name)), Type: r53types.RRTypeCname},
+			})
+			switch res.State {
+			case dnsbatch.Pending:
+				return reconcile.Result{}, r.writeStatus(ctx, c, st)
+			case dnsbatch.Failed:
+				return reconcile.Result{}, errors.Join(fmt.Errorf("deleting validation record: %s", res.Message), err)
+			}
+		}
+	}
+	patch := client.MergeFromWithOptions(c.DeepCopy(), client.MergeFromWithOptimisticLock{})
+	controllerutil.RemoveFinalizer(c, Finalizer)
+	return reconcile.Result{}, client.IgnoreNotFound(r.Client.Patch(ctx, c, patch))
+}
+
+// recordStillNeeded reports whether another live claim uses the same validation record (ACM
+// gives a name and its wildcard one record).
+func (r *Reconciler) recordStillNeeded(ctx context.Context, c *v1alpha1.DomainClaim) (bool, error) {
+	var l v1alpha1.DomainClaimList
+	if err := r.Client.List(ctx, &l, client.MatchingFields{index.ClaimValidationRecord: dnsbatch.Canonical(c.Status.ValidationRecord.Name)}); err != nil {
+		return false, err
+	}
+	for _, o := range l.Items {
+		if o.Name != c.Name && o.DeletionTimestamp.IsZero() {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (r *Reconciler) writeStatus(ctx context.Context, c *v1alpha1.DomainClaim, st *v1alpha1.DomainClaimStatus) error {
+	if equality.Semantic.DeepEqual(st, &c.Status) {
+		return nil
+	}
+	patch := client.MergeFromWithOptions(c.DeepCopy(), client.MergeFromWithOptimisticLock{})
+	c.Status = *st
+	return client.IgnoreNotFound(r.Client.Status().Patch(ctx, c, patch))
+}
+
+// IdempotencyToken is the claim's RequestCertificate token: at most 32 word characters, the
+// same for every request made for one claim.
+func IdempotencyToken(c *v1alpha1.DomainClaim) string {
+	sum := sha256.Sum256([]byte(c.UID))
+	return hex.EncodeToString(sum[:16])
+}
+
+func validationRecord(cert *acmtypes.CertificateDetail) *v1alpha1.ValidationRecord {
+	if cert == nil {
+		return nil
+	}
+	for _, o := range cert.DomainValidationOptions {
+		if rr := o.ResourceRecord; rr != nil && aws.ToString(rr.Name) != "" {
+			return &v1alpha1.ValidationRecord{Name: aws.ToString(rr.Name), Type: string(rr.Type), Value: aws.ToString(rr.Value)}
+		}
+	}
+	return nil
+}
+
+func tagValue(tags []acmtypes.Tag, k string) string {
+	for _, t := range tags {
+		if aws.ToString(t.Key) == k {
+			return aws.ToString(t.Value)
+		}
+	}
+	return ""
+}
+
+func set(st *v1alpha1.DomainClaimStatus, c *v1alpha1.DomainClaim, typ string, ok bool, reason, msg string) {
+	s := metav1.ConditionFalse
+	if ok {
+		s = metav1.ConditionTrue
+	}
+	meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: typ, Status: s, Reason: reason, Message: msg, ObservedGeneration: c.Generation})
+}

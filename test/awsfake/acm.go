@@ -1,0 +1,360 @@
+package awsfake
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// idempotencyWindow is how long ACM honours a RequestCertificate idempotency token.
+const idempotencyWindow = time.Hour
+
+// ACM is the certificate manager of a Server.
+type ACM struct {
+	s    *Server
+	opts Options
+
+	mu     sync.Mutex
+	next   int
+	certs  map[string]*certificate
+	tokens map[string]tokenUse
+	held   map[string]bool
+}
+
+// Hold keeps certificates for a domain pending validation, whatever DNS says, until Release.
+func (a *ACM) Hold(domain string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.held[domain] = true
+}
+
+// Release lets certificates for a domain be issued again.
+func (a *ACM) Release(domain string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.held, domain)
+}
+
+// ForDomain returns the ARNs of the certificates for a domain, sorted.
+func (a *ACM) ForDomain(domain string) []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out []string
+	for arn, c := range a.certs {
+		if c.domain == domain {
+			out = append(out, arn)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Tags returns a certificate's tags.
+func (a *ACM) Tags(arn string) map[string]string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := map[string]string{}
+	if c := a.certs[arn]; c != nil {
+		for k, v := range c.tags {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+type tokenUse struct {
+	arn string
+	at  time.Time
+}
+
+type certificate struct {
+	arn, domain string
+	sans        []string
+	status      string
+	reason      string
+	requested   time.Time
+	validSince  time.Time
+	tags        map[string]string
+	inUseBy     []string
+}
+
+func newACM(s *Server, opts Options) *ACM {
+	return &ACM{s: s, opts: opts, certs: map[string]*certificate{}, tokens: map[string]tokenUse{}, held: map[string]bool{}}
+}
+
+// ValidationRecord returns the DNS validation CNAME ACM asks for a domain: the same record for
+// the same domain (and for its wildcard) in one account.
+func ValidationRecord(domain string) (name, value string) {
+	base := strings.TrimPrefix(domain, "*.")
+	h := sha256.Sum256([]byte("name:" + base))
+	v := sha256.Sum256([]byte("value:" + base))
+	return "_" + hex.EncodeToString(h[:16]) + "." + base + ".",
+		"_" + hex.EncodeToString(v[:16]) + "." + hex.EncodeToString(v[16:21]) + ".acm-validations.aws."
+}
+
+// Fail puts a certificate into a failure state, as ACM does on a CAA failure ("FAILED",
+// reason "CAA_ERROR") or after 72 hours without validation ("VALIDATION_TIMED_OUT").
+func (a *ACM) Fail(arn, status, reason string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if c := a.certs[arn]; c != nil {
+		c.status, c.reason = status, reason
+	}
+}
+
+// SetInUse marks a certificate as used by a load balancer (nothing clears it but SetInUse with
+// nil), so DeleteCertificate fails with ResourceInUseException.
+func (a *ACM) SetInUse(arn string, by []string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if c := a.certs[arn]; c != nil {
+		c.inUseBy = by
+	}
+}
+
+// Certificates returns the ARNs of every certificate, sorted.
+func (a *ACM) Certificates() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make([]string, 0, len(a.certs))
+	for arn := range a.certs {
+		out = append(out, arn)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Status returns a certificate's status after applying validation, or "" if it does not exist.
+func (a *ACM) Status(arn string) string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	c := a.certs[arn]
+	if c == nil {
+		return ""
+	}
+	a.refresh(c)
+	return c.status
+}
+
+// refresh issues a pending certificate once its validation CNAME has been in a hosted zone for
+// IssueDelay. Caller holds a.mu.
+func (a *ACM) refresh(c *certificate) {
+	if c.status != "PENDING_VALIDATION" || a.held[c.domain] {
+		return
+	}
+	name, value := ValidationRecord(c.domain)
+	if !a.s.Route53.hasCNAME(name, value) {
+		c.validSince = time.Time{}
+		return
+	}
+	now := a.s.clock.Now()
+	if c.validSince.IsZero() {
+		c.validSince = now
+	}
+	if now.Sub(c.validSince) >= a.opts.IssueDelay {
+		c.status = "ISSUED"
+	}
+}
+
+type tag struct {
+	Key   string `json:"Key"`
+	Value string `json:"Value,omitempty"`
+}
+
+func (a *ACM) serve(w http.ResponseWriter, r *http.Request) {
+	op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "CertificateManager.")
+	code, status, latency := a.s.admit("acm", op)
+	if latency > 0 {
+		time.Sleep(latency)
+	}
+	if code != "" {
+		jsonError(w, status, code, "injected: "+code)
+		return
+	}
+	var in map[string]json.RawMessage
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+		jsonError(w, http.StatusBadRequest, "ValidationException", "malformed JSON: "+err.Error())
+		return
+	}
+	str := func(k string) string {
+		var s string
+		_ = json.Unmarshal(in[k], &s)
+		return s
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out any
+	var errCode, errMsg string
+	switch op {
+	case "RequestCertificate":
+		out, errCode, errMsg = a.request(str("DomainName"), str("IdempotencyToken"), in)
+	case "DescribeCertificate":
+		out, errCode, errMsg = a.describe(str("CertificateArn"))
+	case "DeleteCertificate":
+		errCode, errMsg = a.delete(str("CertificateArn"))
+		out = map[string]any{}
+	case "ListCertificates":
+		out, errCode, errMsg = a.list(in)
+	case "ListTagsForCertificate":
+		c := a.certs[str("CertificateArn")]
+		if c == nil {
+			errCode, errMsg = "ResourceNotFoundException", "Could not find certificate "+str("CertificateArn")
+			break
+		}
+		out = map[string]any{"Tags": tagList(c.tags)}
+	case "AddTagsToCertificate":
+		c := a.certs[str("CertificateArn")]
+		if c == nil {
+			errCode, errMsg = "ResourceNotFoundException", "Could not find certificate "+str("CertificateArn")
+			break
+		}
+		var tags []tag
+		_ = json.Unmarshal(in["Tags"], &tags)
+		for _, t := range tags {
+			c.tags[t.Key] = t.Value
+		}
+		out = map[string]any{}
+	default:
+		errCode, errMsg = "UnknownOperationException", "awsfake does not implement "+op
+	}
+	if errCode != "" {
+		jsonError(w, http.StatusBadRequest, errCode, errMsg)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	_ = json.NewEncoder(w).Encode(out)
+}
+
+func (a *ACM) request(domain, token string, in map[string]json.RawMessage) (any, string, string) {
+	var method string
+	_ = json.Unmarshal(in["ValidationMethod"], &method)
+	if domain == "" || method != "DNS" {
+		return nil, "ValidationException", "DomainName and ValidationMethod DNS are required"
+	}
+	now := a.s.clock.Now()
+	if token != "" {
+		if u, ok := a.tokens[token+"|"+domain]; ok && now.Sub(u.at) < idempotencyWindow {
+			if _, exists := a.certs[u.arn]; exists {
+				return map[string]string{"CertificateArn": u.arn}, "", ""
+			}
+		}
+	}
+	a.next++
+	c := &certificate{
+		arn:       fmt.Sprintf("arn:aws:acm:us-east-1:123456789012:certificate/%08x-0000-4000-8000-%012x", a.next, a.next),
+		domain:    domain,
+		status:    "PENDING_VALIDATION",
+		requested: now,
+		tags:      map[string]string{},
+	}
+	_ = json.Unmarshal(in["SubjectAlternativeNames"], &c.sans)
+	var tags []tag
+	_ = json.Unmarshal(in["Tags"], &tags)
+	for _, t := range tags {
+		c.tags[t.Key] = t.Value
+	}
+	a.certs[c.arn] = c
+	if token != "" {
+		a.tokens[token+"|"+domain] = tokenUse{arn: c.arn, at: now}
+	}
+	return map[string]string{"CertificateArn": c.arn}, "", ""
+}
+
+func (a *ACM) describe(arn string) (any, string, string) {
+	c := a.certs[arn]
+	if c == nil {
+		return nil, "ResourceNotFoundException", "Could not find certificate " + arn
+	}
+	a.refresh(c)
+	dvo := map[string]any{
+		"DomainName": c.domain, "ValidationDomain": c.domain, "ValidationMethod": "DNS",
+		"ValidationStatus": map[string]string{"ISSUED": "SUCCESS", "PENDING_VALIDATION": "PENDING_VALIDATION"}[c.status],
+	}
+	if dvo["ValidationStatus"] == "" {
+		dvo["ValidationStatus"] = "FAILED"
+	}
+	if a.s.clock.Now().Sub(c.requested) >= a.opts.ValidationRecordDelay {
+		name, value := ValidationRecord(c.domain)
+		dvo["ResourceRecord"] = map[string]string{"Name": name, "Type": "CNAME", "Value": value}
+	}
+	cert := map[string]any{
+		"CertificateArn": c.arn, "DomainName": c.domain, "Status": c.status, "Type": "AMAZON_ISSUED",
+		"SubjectAlternativeNames": append([]string{c.domain}, c.sans...), "DomainValidationOptions": []any{dvo},
+		"InUseBy": c.inUseBy, "CreatedAt": float64(c.requested.Unix()),
+	}
+	if c.reason != "" {
+		cert["FailureReason"] = c.reason
+	}
+	return map[string]any{"Certificate": cert}, "", ""
+}
+
+func (a *ACM) delete(arn string) (string, string) {
+	c := a.certs[arn]
+	if c == nil {
+		return "ResourceNotFoundException", "Could not find certificate " + arn
+	}
+	if len(c.inUseBy) > 0 {
+		return "ResourceInUseException", fmt.Sprintf("Certificate %s is in use by %s", arn, strings.Join(c.inUseBy, ", "))
+	}
+	delete(a.certs, arn)
+	return "", ""
+}
+
+func (a *ACM) list(in map[string]json.RawMessage) (any, string, string) {
+	var statuses []string
+	var token string
+	var max int
+	_ = json.Unmarshal(in["CertificateStatuses"], &statuses)
+	_ = json.Unmarshal(in["NextToken"], &token)
+	_ = json.Unmarshal(in["MaxItems"], &max)
+	if max <= 0 || max > 1000 {
+		max = 1000
+	}
+	arns := make([]string, 0, len(a.certs))
+	for arn, c := range a.certs {
+		a.refresh(c)
+		if len(statuses) == 0 || contains(statuses, c.status) {
+			arns = append(arns, arn)
+		}
+	}
+	sort.Strings(arns)
+	start := sort.SearchStrings(arns, token)
+	if token != "" && (start >= len(arns) || arns[start] != token) {
+		return nil, "InvalidArgsException", "invalid NextToken"
+	}
+	end := min(start+max, len(arns))
+	summaries := make([]map[string]string, 0, end-start)
+	for _, arn := range arns[start:end] {
+		c := a.certs[arn]
+		summaries = append(summaries, map[string]string{"CertificateArn": arn, "DomainName": c.domain, "Status": c.status})
+	}
+	out := map[string]any{"CertificateSummaryList": summaries}
+	if end < len(arns) {
+		out["NextToken"] = arns[end]
+	}
+	return out, "", ""
+}
+
+func tagList(m map[string]string) []tag {
+	out := make([]tag, 0, len(m))
+	for k, v := range m {
+		out = append(out, tag{Key: k, Value: v})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

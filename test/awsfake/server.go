@@ -1,0 +1,192 @@
+// Package awsfake is an AWS-compatible server for tests: ACM (JSON 1.1) and Route53 (REST-XML)
+// on an httptest server that the real aws-sdk-go-v2 clients reach through their endpoint
+// override. It writes down, once, the AWS rules the orchestrator depends on (idempotency tokens,
+// validation records, atomic record batches and their errors, paging) and lets tests throttle
+// or fail any operation. Each Server has its own state.
+package awsfake
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Clock is the server's time source; tests move it to expire idempotency tokens.
+type Clock interface{ Now() time.Time }
+
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
+
+// Fault makes an operation fail or slow down.
+type Fault struct {
+	// Code is the AWS error code to return; empty means no error.
+	Code string
+	// Status is the HTTP status of the error (400 when zero).
+	Status int
+	// Latency is added before the operation answers.
+	Latency time.Duration
+	// Times limits how often the fault fires; zero means always.
+	Times int
+	// Every fires the fault on every Every-th request only (2: half of them); zero means each.
+	Every int
+
+	seen int
+}
+
+// Server is one AWS account and region.
+type Server struct {
+	URL string
+
+	ACM     *ACM
+	Route53 *Route53
+
+	srv   *httptest.Server
+	clock Clock
+
+	mu       sync.Mutex
+	calls    map[string]int // "service:operation" → requests, throttled ones included
+	limits   map[string]*rate.Limiter
+	faults   map[string]*Fault
+	throttle map[string]int // requests answered with a throttling error
+}
+
+// Options configure a Server.
+type Options struct {
+	Clock Clock
+	// ValidationRecordDelay is how long after RequestCertificate DescribeCertificate shows no
+	// validation record yet, as ACM does for its first moments.
+	ValidationRecordDelay time.Duration
+	// IssueDelay is how long after its validation CNAME appears a certificate becomes ISSUED.
+	IssueDelay time.Duration
+	// ChangePendingFor is how long a Route53 change stays PENDING before INSYNC.
+	ChangePendingFor time.Duration
+}
+
+// New starts a server on a loopback port. Close it when done.
+func New(opts Options) *Server {
+	if opts.Clock == nil {
+		opts.Clock = realClock{}
+	}
+	s := &Server{clock: opts.Clock, calls: map[string]int{}, limits: map[string]*rate.Limiter{},
+		faults: map[string]*Fault{}, throttle: map[string]int{}}
+	s.Route53 = newRoute53(s, opts)
+	s.ACM = newACM(s, opts)
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.URL = s.srv.URL
+	return s
+}
+
+// Close stops the server.
+func (s *Server) Close() { s.srv.Close() }
+
+// Calls returns how many requests an operation ("acm:RequestCertificate",
+// "route53:ChangeResourceRecordSets") received, throttled ones included.
+func (s *Server) Calls(op string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[op]
+}
+
+// AllCalls returns every operation's request count.
+func (s *Server) AllCalls() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.calls))
+	for k, v := range s.calls {
+		out[k] = v
+	}
+	return out
+}
+
+// Throttled returns how many requests of an operation were answered with a throttling error.
+func (s *Server) Throttled(op string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.throttle[op]
+}
+
+// SetRate limits an operation (or "acm:*", "route53:*") to perPerSecond requests a second with
+// the given burst, answering the excess with AWS's throttling error, as AWS does.
+func (s *Server) SetRate(op string, perSecond float64, burst int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.limits[op] = rate.NewLimiter(rate.Limit(perSecond), burst)
+}
+
+// SetFault makes an operation (or "acm:*", "route53:*") fail or slow down; nil clears it.
+func (s *Server) SetFault(op string, f *Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f == nil {
+		delete(s.faults, op)
+		return
+	}
+	s.faults[op] = f
+}
+
+// admit counts a request and applies limits and faults. It returns the error to answer with,
+// if any, and a latency to add.
+func (s *Server) admit(service, op string) (code string, status int, latency time.Duration) {
+	key := service + ":" + op
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls[key]++
+	for _, k := range []string{key, service + ":*"} {
+		if f := s.faults[k]; f != nil {
+			latency += f.Latency
+			f.seen++
+			if f.Code != "" && (f.Every <= 1 || f.seen%f.Every == 0) {
+				if f.Times > 0 {
+					f.Times--
+					if f.Times == 0 {
+						delete(s.faults, k)
+					}
+				}
+				st := f.Status
+				if st == 0 {
+					st = http.StatusBadRequest
+				}
+				if f.Code == "ThrottlingException" || f.Code == "Throttling" {
+					s.throttle[key]++
+				}
+				return f.Code, st, latency
+			}
+		}
+	}
+	for _, k := range []string{key, service + ":*"} {
+		if l := s.limits[k]; l != nil && !l.Allow() {
+			s.throttle[key]++
+			if service == "acm" {
+				return "ThrottlingException", http.StatusBadRequest, latency
+			}
+			return "Throttling", http.StatusBadRequest, latency
+		}
+	}
+	return "", 0, latency
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case strings.HasPrefix(r.Header.Get("X-Amz-Target"), "CertificateManager."):
+		s.ACM.serve(w, r)
+	case strings.HasPrefix(r.URL.Path, "/2013-04-01/"):
+		s.Route53.serve(w, r)
+	default:
+		http.Error(w, fmt.Sprintf("awsfake: no service for %s %s", r.Method, r.URL.Path), http.StatusNotFound)
+	}
+}
+
+// jsonError answers an AWS JSON-protocol request with an error.
+func jsonError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.Header().Set("X-Amzn-ErrorType", code)
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"__type": code, "message": msg})
+}
