@@ -104,6 +104,15 @@ type DomainClaimStatus struct {
 	// +optional
 	LoadBalancerHostname string `json:"loadBalancerHostname,omitempty"`
 
+	// LoadBalancerZoneID is the canonical hosted zone ID of the assigned Gateway's ALB, which an
+	// ALIAS record needs (it is not in Gateway status; ELBv2 reports it).
+	// +optional
+	LoadBalancerZoneID string `json:"loadBalancerZoneID,omitempty"`
+
+	// DualStack asks for an AAAA ALIAS beside the A record (a dual-stack ALB).
+	// +optional
+	DualStack bool `json:"dualStack,omitempty"`
+
 	// LastReferencedTime is when a route of the owning namespace was last seen using the hostname.
 	// +optional
 	LastReferencedTime *metav1.Time `json:"lastReferencedTime,omitempty"`

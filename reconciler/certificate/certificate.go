@@ -216,7 +216,7 @@ func (r *Reconciler) provision(ctx context.Context, c *v1alpha1.DomainClaim, zon
 
 	// Step 3: issuance.
 	if meta.IsStatusConditionTrue(st.Conditions, v1alpha1.ConditionCertificateIssued) {
-		return reconcile.Result{}, nil
+		return r.alias(ctx, c, zone, st)
 	}
 	status := r.Poller.Wait(arn, c.Name)
 	switch status {
@@ -227,7 +227,7 @@ func (r *Reconciler) provision(ctx context.Context, c *v1alpha1.DomainClaim, zon
 		set(st, c, v1alpha1.ConditionCertificateIssued, true, "Issued", "ACM issued the certificate")
 		r.Recorder.Eventf(c, nil, "Normal", "CertificateIssued", "Provision", "ACM issued certificate %s", arn)
 		r.Poller.Forget(arn)
-		return reconcile.Result{}, nil
+		return r.alias(ctx, c, zone, st)
 	}
 	reason := string(status)
 	msg := "ACM says the certificate is " + string(status)
@@ -237,6 +237,53 @@ func (r *Reconciler) provision(ctx context.Context, c *v1alpha1.DomainClaim, zon
 	set(st, c, v1alpha1.ConditionCertificateIssued, false, reason, msg)
 	r.Recorder.Eventf(c, nil, "Warning", reason, "Provision", "%s", msg)
 	return reconcile.Result{}, nil
+}
+
+// alias runs step 7: the ALIAS A (and AAAA for a dual-stack load balancer) from the hostname to
+// the assigned Gateway's ALB, once the Gateway work has recorded the ALB in status. A record the
+// orchestrator did not create is never overwritten: that is a DNSConflict.
+func (r *Reconciler) alias(ctx context.Context, c *v1alpha1.DomainClaim, zone *v1alpha1.ManagedZone, st *v1alpha1.DomainClaimStatus) (reconcile.Result, error) {
+	if st.LoadBalancerHostname == "" || st.LoadBalancerZoneID == "" {
+		set(st, c, v1alpha1.ConditionDNSRecord, false, v1alpha1.ReasonPending, "waiting for the load balancer of the assigned Gateway")
+		return reconcile.Result{}, nil
+	}
+	for _, want := range r.aliasWants(c, zone, st, false) {
+		res, err := r.DNS.Ensure(ctx, c.Name, want)
+		switch res.State {
+		case dnsbatch.Pending:
+			set(st, c, v1alpha1.ConditionDNSRecord, false, v1alpha1.ReasonPending, "ALIAS record queued for hosted zone "+zone.Spec.HostedZoneID)
+			return reconcile.Result{}, nil
+		case dnsbatch.Conflict:
+			set(st, c, v1alpha1.ConditionDNSRecord, false, v1alpha1.ReasonDNSConflict, res.Message)
+			return reconcile.Result{RequeueAfter: time.Minute}, nil
+		case dnsbatch.Failed:
+			set(st, c, v1alpha1.ConditionDNSRecord, false, "ChangeFailed", res.Message)
+			return reconcile.Result{}, fmt.Errorf("ALIAS record: %s (%w)", res.Message, err)
+		}
+	}
+	set(st, c, v1alpha1.ConditionDNSRecord, true, "Created", "ALIAS "+c.Spec.Hostname+" → "+st.LoadBalancerHostname)
+	return reconcile.Result{}, nil
+}
+
+// aliasWants are the ALIAS records of a claim (A, and AAAA when dual-stack), or their absence.
+func (r *Reconciler) aliasWants(c *v1alpha1.DomainClaim, zone *v1alpha1.ManagedZone, st *v1alpha1.DomainClaimStatus, absent bool) []dnsbatch.Want {
+	kinds := []r53types.RRType{r53types.RRTypeA}
+	if st.DualStack || absent {
+		kinds = append(kinds, r53types.RRTypeAaaa)
+	}
+	var out []dnsbatch.Want
+	for _, t := range kinds {
+		out = append(out, dnsbatch.Want{
+			Zone: zone.Spec.HostedZoneID, Kind: dnsbatch.Exclusive, Absent: absent,
+			Record: r53types.ResourceRecordSet{
+				Name: aws.String(dnsbatch.Canonical(c.Spec.Hostname)), Type: t,
+				AliasTarget: &r53types.AliasTarget{
+					DNSName: aws.String(st.LoadBalancerHostname), HostedZoneId: aws.String(st.LoadBalancerZoneID), EvaluateTargetHealth: true,
+				},
+			},
+		})
+	}
+	return out
 }
 
 // request returns the claim's certificate: one requested earlier by this process, one tagged for
@@ -309,6 +356,23 @@ func (r *Reconciler) finalize(ctx context.Context, c *v1alpha1.DomainClaim) (rec
 		return reconcile.Result{}, nil
 	}
 	st := c.Status.DeepCopy()
+	zone, err := ownership.FindZone(ctx, ownership.CacheView{Reader: r.Client}, c.Spec.Hostname)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	// The ALIAS records go first, so the name stops pointing at the ALB before its certificate
+	// is taken away.
+	if zone != nil && st.LoadBalancerHostname != "" {
+		for _, want := range r.aliasWants(c, zone, st, true) {
+			res, err := r.DNS.Ensure(ctx, c.Name, want)
+			switch res.State {
+			case dnsbatch.Pending:
+				return reconcile.Result{}, nil
+			case dnsbatch.Failed:
+				return reconcile.Result{}, errors.Join(fmt.Errorf("deleting ALIAS record: %s", res.Message), err)
+			}
+		}
+	}
 	arn := st.CertificateARN
 	if v, ok := r.arns.Load(c.UID); ok && arn == "" {
 		arn = v.(string)
@@ -338,10 +402,6 @@ func (r *Reconciler) finalize(ctx context.Context, c *v1alpha1.DomainClaim) (rec
 	}
 	if rec := c.Status.ValidationRecord; rec != nil {
 		shared, err := r.recordStillNeeded(ctx, c)
-		if err != nil {
-			return reconcile.Result{}, err
-		}
-		zone, err := ownership.FindZone(ctx, ownership.CacheView{Reader: r.Client}, c.Spec.Hostname)
 		if err != nil {
 			return reconcile.Result{}, err
 		}

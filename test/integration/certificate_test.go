@@ -12,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -208,4 +209,73 @@ func TestClaimWithoutRoutesIsReleasedWithItsCertificate(t *testing.T) {
 	_, err := getClaim(h)
 	assert.True(t, apierrors.IsNotFound(err))
 	_ = client.IgnoreNotFound(err)
+}
+
+// setLoadBalancer records an ALB for a claim, as the Gateway work does.
+func setLoadBalancer(t *testing.T, name, lb, lbZone string) {
+	t.Helper()
+	require.NoError(t, retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		c, err := getClaim(name)
+		if err != nil {
+			return err
+		}
+		c.Status.LoadBalancerHostname, c.Status.LoadBalancerZoneID = lb, lbZone
+		return k8s.Status().Update(context.Background(), c)
+	}))
+}
+
+func TestAliasRecordPointsAtTheLoadBalancer(t *testing.T) {
+	ctx := context.Background()
+	z := newZone(t)
+	h := "alias." + z.Spec.Domain
+	require.NoError(t, k8s.Create(ctx, adminClaim(h, tenant(t))))
+	issued(t, h)
+	lb := "k8s-gateway-public1-0123456789.us-east-1.elb.amazonaws.com"
+	setLoadBalancer(t, h, lb, "Z35SXDOTRQ7X7K")
+
+	c := waitCondition(t, h, v1alpha1.ConditionDNSRecord, metav1.ConditionTrue)
+	var alias *awsfake.RecordSet
+	for _, rs := range env.AWS.Route53.Records(z.Spec.HostedZoneID) {
+		if rs.Name == h+"." && rs.Type == "A" {
+			alias = &rs
+		}
+	}
+	require.NotNil(t, alias, "an ALIAS A record for the hostname")
+	require.NotNil(t, alias.Alias)
+	assert.Equal(t, lb+".", dnsbatch.Canonical(alias.Alias.DNSName))
+	assert.Equal(t, "Z35SXDOTRQ7X7K", alias.Alias.HostedZoneID)
+	assert.Contains(t, recordNames(z.Spec.HostedZoneID), "TXT "+dnsbatch.MarkerName(h), "with its ownership marker")
+
+	require.NoError(t, k8s.Delete(ctx, c))
+	waitGone(t, h, 20*time.Second)
+	assert.Empty(t, env.AWS.Route53.Records(z.Spec.HostedZoneID), "deletion removes the ALIAS, its marker and the validation record")
+}
+
+func TestForeignRecordAtTheHostnameIsNeverOverwritten(t *testing.T) {
+	ctx := context.Background()
+	z := newZone(t)
+	h := "occupied." + z.Spec.Domain
+	foreign := awsfake.RecordSet{Name: h, Type: "A", TTL: ptr.To[int64](60), Values: []string{"192.0.2.7"}}
+	env.AWS.Route53.Put(z.Spec.HostedZoneID, foreign)
+	require.NoError(t, k8s.Create(ctx, adminClaim(h, tenant(t))))
+	issued(t, h)
+	setLoadBalancer(t, h, "lb.us-east-1.elb.amazonaws.com", "Z35SXDOTRQ7X7K")
+
+	require.Eventually(t, func() bool {
+		c, _ := getClaim(h)
+		cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionDNSRecord)
+		return cond != nil && cond.Reason == v1alpha1.ReasonDNSConflict
+	}, 15*time.Second, 50*time.Millisecond)
+	for _, rs := range env.AWS.Route53.Records(z.Spec.HostedZoneID) {
+		if rs.Name == h+"." {
+			assert.Equal(t, []string{"192.0.2.7"}, rs.Values, "the foreign record is unchanged")
+		}
+	}
+	c, err := getClaim(h)
+	require.NoError(t, err)
+	require.NoError(t, k8s.Delete(ctx, c))
+	waitGone(t, h, 20*time.Second)
+	recs := env.AWS.Route53.Records(z.Spec.HostedZoneID)
+	require.Len(t, recs, 1, "deleting the claim leaves the foreign record alone")
+	assert.Equal(t, "A", recs[0].Type)
 }
