@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/opendi/gateway-orchestrator/internal/promutil"
 )
 
 // Metrics counts admission decisions and times HTTPRoute admission.
@@ -25,7 +27,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Buckets: []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1},
 		}, []string{"outcome"}),
 	}
-	reg.MustRegister(m.decisions, m.latency)
+	m.decisions = promutil.Register(reg, m.decisions)
+	m.latency = promutil.Register(reg, m.latency)
 	return m
 }
 

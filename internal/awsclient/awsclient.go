@@ -22,6 +22,8 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
+
+	"github.com/opendi/gateway-orchestrator/internal/promutil"
 )
 
 // DefaultRates are the client-side request rates per operation ("service:Operation", or
@@ -154,14 +156,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		Name: "gateway_orchestrator_aws_requests_total",
 		Help: "AWS API requests (every attempt) by service, operation and outcome (ok or the AWS error code).",
 	}, []string{"service", "operation", "outcome"})}
-	if reg != nil {
-		if err := reg.Register(m.calls); err != nil {
-			var are prometheus.AlreadyRegisteredError
-			if errors.As(err, &are) {
-				m.calls = are.ExistingCollector.(*prometheus.CounterVec)
-			}
-		}
-	}
+	m.calls = promutil.Register(reg, m.calls)
 	return m
 }
 
