@@ -57,7 +57,9 @@ type Result struct {
 
 type key struct{ name, typ string }
 
-func keyOf(rs types.ResourceRecordSet) key { return key{Canonical(aws.ToString(rs.Name)), string(rs.Type)} }
+func keyOf(rs types.ResourceRecordSet) key {
+	return key{Canonical(aws.ToString(rs.Name)), string(rs.Type)}
+}
 
 // Canonical lower-cases a DNS name, unescapes Route53's "\052" for "*" and adds the trailing dot.
 func Canonical(n string) string {
