@@ -1,0 +1,98 @@
+package dnsbatch
+
+import (
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/route53/types"
+	"github.com/stretchr/testify/assert"
+)
+
+func cname(name, value string) types.ResourceRecordSet {
+	return types.ResourceRecordSet{Name: aws.String(name), Type: types.RRTypeCname, TTL: aws.Int64(300),
+		ResourceRecords: []types.ResourceRecord{{Value: aws.String(value)}}}
+}
+
+func alias(name, target string) types.ResourceRecordSet {
+	return types.ResourceRecordSet{Name: aws.String(name), Type: types.RRTypeA,
+		AliasTarget: &types.AliasTarget{DNSName: aws.String(target), HostedZoneId: aws.String("ZLB")}}
+}
+
+func marker(name, cluster string) types.ResourceRecordSet {
+	return types.ResourceRecordSet{Name: aws.String(MarkerName(name)), Type: types.RRTypeTxt, TTL: aws.Int64(300),
+		ResourceRecords: []types.ResourceRecord{{Value: aws.String(MarkerValue(cluster))}}}
+}
+
+func snapshot(rs ...types.ResourceRecordSet) map[key]types.ResourceRecordSet {
+	m := map[key]types.ResourceRecordSet{}
+	for _, r := range rs {
+		r.Name = aws.String(Canonical(aws.ToString(r.Name)))
+		m[keyOf(r)] = r
+	}
+	return m
+}
+
+func actions(cs []types.Change) []string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, string(c.Action)+" "+string(c.ResourceRecordSet.Type)+" "+aws.ToString(c.ResourceRecordSet.Name))
+	}
+	return out
+}
+
+func TestPlan(t *testing.T) {
+	const n = "_v.shop.example.com."
+	cases := []struct {
+		name         string
+		snap         map[key]types.ResourceRecordSet
+		want         Want
+		wantActions  []string
+		wantConflict string
+	}{
+		{name: "a missing shared record is created with its marker", snap: snapshot(),
+			want:        Want{Record: cname(n, "x.acm."), Kind: Shared},
+			wantActions: []string{"CREATE CNAME " + n, "CREATE TXT _gateway-orchestrator." + n}},
+		{name: "desired equals current gives no change", snap: snapshot(cname(n, "x.acm."), marker(n, "c1")),
+			want: Want{Record: cname(n, "x.acm."), Kind: Shared}},
+		{name: "a shared record someone else made with the same value is used as it is", snap: snapshot(cname(n, "X.ACM")),
+			want: Want{Record: cname(n, "x.acm."), Kind: Shared}},
+		{name: "a shared record someone else made with another value is a conflict", snap: snapshot(cname(n, "other.")),
+			want: Want{Record: cname(n, "x.acm."), Kind: Shared}, wantConflict: "with other values"},
+		{name: "another cluster's marker is not ours", snap: snapshot(alias("shop.example.com", "lb1"), marker("shop.example.com", "c2")),
+			want: Want{Record: alias("shop.example.com", "lb1"), Kind: Exclusive}, wantConflict: "not created by gateway-orchestrator"},
+		{name: "an exclusive record of ours pointing elsewhere is replaced exactly",
+			snap:        snapshot(alias("shop.example.com", "lb1"), marker("shop.example.com", "c1")),
+			want:        Want{Record: alias("shop.example.com", "lb2"), Kind: Exclusive},
+			wantActions: []string{"DELETE A shop.example.com.", "CREATE A shop.example.com."}},
+		{name: "a record beside a foreign CNAME is a conflict", snap: snapshot(cname("shop.example.com", "elsewhere.")),
+			want: Want{Record: alias("shop.example.com", "lb1"), Kind: Exclusive}, wantConflict: "cannot stand beside"},
+		{name: "our record and marker are deleted exactly", snap: snapshot(cname(n, "x.acm."), marker(n, "c1")),
+			want:        Want{Record: cname(n, ""), Kind: Shared, Absent: true},
+			wantActions: []string{"DELETE CNAME " + n, "DELETE TXT _gateway-orchestrator." + n}},
+		{name: "a record that is not ours is never deleted", snap: snapshot(cname(n, "x.acm.")),
+			want: Want{Record: cname(n, ""), Kind: Shared, Absent: true}},
+		{name: "deleting what is gone is no change", snap: snapshot(),
+			want: Want{Record: cname(n, ""), Kind: Shared, Absent: true}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cs, conflict := Plan(tc.snap, tc.want, "c1")
+			assert.Equal(t, tc.wantActions, actions(cs))
+			if tc.wantConflict == "" {
+				assert.Empty(t, conflict)
+			} else {
+				assert.Contains(t, conflict, tc.wantConflict)
+			}
+		})
+	}
+}
+
+func TestApplyThenPlanIsIdempotent(t *testing.T) {
+	snap := snapshot()
+	w := Want{Record: alias("a.example.com", "lb"), Kind: Exclusive}
+	cs, _ := Plan(snap, w, "c1")
+	Apply(snap, cs)
+	again, conflict := Plan(snap, w, "c1")
+	assert.Empty(t, again)
+	assert.Empty(t, conflict)
+}
