@@ -8,14 +8,19 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
+	"time"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/opendi/gateway-orchestrator/internal/app"
+	"github.com/opendi/gateway-orchestrator/internal/awsclient"
 	"github.com/opendi/gateway-orchestrator/internal/ownership"
 )
 
@@ -29,10 +34,32 @@ type config struct {
 	allowUnmanaged bool
 	webhooks       bool
 	reconcilers    bool
+	aws            bool
+	awsRegion      string
+	awsEndpoint    string
+	cluster        string
+	dnsWindow      time.Duration
+	acmPoll        time.Duration
+	rates          rateFlags
+}
+
+// rateFlags collects --aws-rate service:Operation=perSecond overrides.
+type rateFlags map[string]float64
+
+func (r rateFlags) String() string { return fmt.Sprint(map[string]float64(r)) }
+
+func (r rateFlags) Set(v string) error {
+	k, n, ok := strings.Cut(v, "=")
+	f, err := strconv.ParseFloat(n, 64)
+	if !ok || err != nil || !strings.Contains(k, ":") || f <= 0 {
+		return fmt.Errorf("want service:Operation=perSecond (for example route53:*=2), got %q", v)
+	}
+	r[k] = f
+	return nil
 }
 
 func main() {
-	var cfg config
+	cfg := config{rates: rateFlags{}}
 	flag.StringVar(&cfg.metricsAddr, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint; 0 disables it.")
 	flag.StringVar(&cfg.probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz probes.")
 	flag.IntVar(&cfg.webhookPort, "webhook-port", 9443, "Port the admission webhooks are served on.")
@@ -42,6 +69,13 @@ func main() {
 	flag.BoolVar(&cfg.allowUnmanaged, "allow-unmanaged-hostnames", false, "Let hostnames outside every ManagedZone pass admission untouched.")
 	flag.BoolVar(&cfg.webhooks, "webhooks", true, "Serve the admission webhooks.")
 	flag.BoolVar(&cfg.reconcilers, "reconcilers", true, "Run the reconcilers.")
+	flag.BoolVar(&cfg.aws, "aws", true, "Run the AWS reconcilers (ACM certificates, Route53 records).")
+	flag.StringVar(&cfg.awsRegion, "aws-region", "", "AWS region of the certificates and load balancers (default: the SDK's, e.g. AWS_REGION).")
+	flag.StringVar(&cfg.awsEndpoint, "aws-endpoint", "", "Endpoint override for every AWS service, e.g. a local AWS-compatible server (AWS_ENDPOINT_URL works too).")
+	flag.StringVar(&cfg.cluster, "cluster-name", "default", "Names this cluster in AWS tags and DNS ownership markers; unique per account.")
+	flag.DurationVar(&cfg.dnsWindow, "route53-batch-window", 2*time.Second, "How long Route53 changes gather before a hosted zone's batch is sent.")
+	flag.DurationVar(&cfg.acmPoll, "acm-poll-interval", 15*time.Second, "How often pending certificates are checked (one ListCertificates for all).")
+	flag.Var(cfg.rates, "aws-rate", "Client-side rate limit override, service:Operation=perSecond (repeatable; defaults at or below AWS account limits).")
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -75,11 +109,21 @@ func run(ctx context.Context, cfg config) error {
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
-	if err := app.Register(ctx, mgr, app.Config{
+	appCfg := app.Config{
 		Admission:   ownership.Options{AllowUnmanaged: cfg.allowUnmanaged},
 		Webhooks:    cfg.webhooks,
 		Reconcilers: cfg.reconcilers,
-	}); err != nil {
+	}
+	if cfg.aws && cfg.reconcilers {
+		awsCfg, err := awsclient.Load(ctx, awsclient.Config{
+			Region: cfg.awsRegion, Endpoint: cfg.awsEndpoint, Rates: cfg.rates, Registerer: metrics.Registry,
+		})
+		if err != nil {
+			return err
+		}
+		appCfg.AWS = &app.AWS{Config: awsCfg, Cluster: cfg.cluster, DNSBatchWindow: cfg.dnsWindow, PollInterval: cfg.acmPoll}
+	}
+	if err := app.Register(ctx, mgr, appCfg); err != nil {
 		return err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

@@ -32,6 +32,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/test/awsfake"
 	"github.com/opendi/gateway-orchestrator/test/testenv"
 )
 
@@ -57,10 +58,16 @@ func main() {
 
 func run(ctx context.Context, examples, kubeconfig string, exit bool) error {
 	say("starting kube-apiserver and etcd (the first run on a machine builds them: several minutes)")
-	env, err := testenv.Start(ctx, testenv.Options{MetricsAddr: "127.0.0.1:8080"})
+	env, err := testenv.Start(ctx, testenv.Options{
+		MetricsAddr: "127.0.0.1:8080",
+		// ACM takes a moment to publish a validation record and to validate, as it does in AWS.
+		AWS: &awsfake.Options{ValidationRecordDelay: time.Second, IssueDelay: 3 * time.Second},
+	})
 	if err != nil {
 		return err
 	}
+	// The hosted zone that docs/examples/20-managedzone.yaml names.
+	env.AWS.Route53.AddZoneWithID("Z0123456789ABC", "example.com")
 	defer func() {
 		say("shutting down")
 		if err := env.Stop(); err != nil {
@@ -70,7 +77,7 @@ func run(ctx context.Context, examples, kubeconfig string, exit bool) error {
 	if err := writeKubeconfig(env.Config, kubeconfig); err != nil {
 		return err
 	}
-	say("control plane up; orchestrator webhooks registered; metrics on http://127.0.0.1:8080/metrics")
+	say("control plane up; orchestrator webhooks registered; AWS-compatible server at " + env.AWS.URL + "; metrics on http://127.0.0.1:8080/metrics")
 
 	files, err := filepath.Glob(filepath.Join(examples, "*.yaml"))
 	if err != nil {
@@ -81,7 +88,8 @@ func run(ctx context.Context, examples, kubeconfig string, exit bool) error {
 	for _, f := range files {
 		failures += apply(ctx, env, f)
 	}
-	time.Sleep(time.Second) // let the claim reconciler write status
+	say("waiting for the claims' certificates (ACM and Route53 in the local AWS-compatible server)")
+	waitIssued(ctx, env.Client, 60*time.Second)
 	printClaims(ctx, env.Client)
 	if failures > 0 {
 		return fmt.Errorf("%d example objects were not applied as expected", failures)
@@ -163,12 +171,38 @@ func printClaims(ctx context.Context, c client.Client) {
 	}
 	fmt.Println("\nkubectl get domainclaims:")
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "  NAME\tOWNER\tBY\tCLAIMED\tIN USE")
+	fmt.Fprintln(w, "  NAME\tOWNER\tCLAIMED\tIN USE\tCERT ISSUED\tCERTIFICATE")
 	for _, dc := range l.Items {
-		fmt.Fprintf(w, "  %s\t%s\t%s\t%s\t%s\n", dc.Name, dc.Spec.Namespace, dc.Spec.ClaimedBy,
-			cond(dc, v1alpha1.ConditionClaimed), cond(dc, v1alpha1.ConditionInUse))
+		fmt.Fprintf(w, "  %s\t%s\t%s\t%s\t%s\t%s\n", dc.Name, dc.Spec.Namespace,
+			cond(dc, v1alpha1.ConditionClaimed), cond(dc, v1alpha1.ConditionInUse), cond(dc, v1alpha1.ConditionCertificateIssued), dc.Status.CertificateARN)
 	}
 	_ = w.Flush()
+}
+
+// waitIssued waits until every claim has an issued certificate, printing progress.
+func waitIssued(ctx context.Context, c client.Client, limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	last := ""
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		var l v1alpha1.DomainClaimList
+		if err := c.List(ctx, &l); err == nil {
+			done := 0
+			for _, dc := range l.Items {
+				if cond(dc, v1alpha1.ConditionCertificateIssued) == "True" {
+					done++
+				}
+			}
+			line := fmt.Sprintf("  %d of %d claims have an issued certificate", done, len(l.Items))
+			if line != last {
+				fmt.Println(line)
+				last = line
+			}
+			if done == len(l.Items) && done > 0 {
+				return
+			}
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
 }
 
 func cond(dc v1alpha1.DomainClaim, typ string) string {

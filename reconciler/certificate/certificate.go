@@ -19,6 +19,7 @@ import (
 	acmtypes "github.com/aws/aws-sdk-go-v2/service/acm/types"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
@@ -57,6 +58,8 @@ const (
 	idempotencyWindow = 55 * time.Minute
 	// recordWait is how long to wait for ACM to publish a new certificate's validation record.
 	recordWait = 2 * time.Second
+	// conflictRetry is how soon a claim written by another reconciler meanwhile is looked at again.
+	conflictRetry = 50 * time.Millisecond
 	// inUseWait is how long to wait before deleting a certificate a load balancer still uses.
 	inUseWait = 30 * time.Second
 )
@@ -114,6 +117,15 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 
 // Reconcile implements reconcile.Reconciler.
 func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	res, err := r.reconcile(ctx, req)
+	if apierrors.IsConflict(err) {
+		// The claim reconciler wrote the claim meanwhile: look again, without an error.
+		return reconcile.Result{RequeueAfter: conflictRetry}, nil
+	}
+	return res, err
+}
+
+func (r *Reconciler) reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	c := &v1alpha1.DomainClaim{}
 	if err := r.Client.Get(ctx, req.NamespacedName, c); err != nil {
 		return reconcile.Result{}, client.IgnoreNotFound(err)

@@ -142,7 +142,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		// Optimistic locking: the certificate reconciler writes conditions of the same claim.
 		patch := client.MergeFromWithOptions(c.DeepCopy(), client.MergeFromWithOptimisticLock{})
 		c.Status = *st
-		if err := r.Client.Status().Patch(ctx, c, patch); err != nil {
+		if err := r.Client.Status().Patch(ctx, c, patch); apierrors.IsConflict(err) {
+			// The certificate reconciler wrote the claim meanwhile: look again, without an error.
+			return reconcile.Result{RequeueAfter: 50 * time.Millisecond}, nil
+		} else if err != nil {
 			return reconcile.Result{}, client.IgnoreNotFound(err)
 		}
 	}

@@ -61,11 +61,18 @@ func newRoute53(s *Server, opts Options) *Route53 {
 // AddZone creates a hosted zone for domain and returns its ID.
 func (r *Route53) AddZone(domain string) string {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.next++
 	id := fmt.Sprintf("Z%011dFAKE", r.next)
-	r.zones[id] = &zone{id: id, name: canonical(domain), records: map[rrKey]*RecordSet{}}
+	r.mu.Unlock()
+	r.AddZoneWithID(id, domain)
 	return id
+}
+
+// AddZoneWithID creates a hosted zone with a given ID.
+func (r *Route53) AddZoneWithID(id, domain string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.zones[id] = &zone{id: id, name: canonical(domain), records: map[rrKey]*RecordSet{}}
 }
 
 // Records returns a copy of a zone's record sets, sorted by name and type.
