@@ -127,6 +127,9 @@ type RouteValidator struct {
 	APIReader client.Reader
 	Options   ownership.Options
 	Metrics   *Metrics
+	// ClaimFinalizers are put on every claim admission creates (the AWS cleanup finalizer when
+	// the AWS reconcilers run), saving each claim a write.
+	ClaimFinalizers []string
 }
 
 var _ admission.Validator[*gwv1.HTTPRoute] = &RouteValidator{}
@@ -218,7 +221,7 @@ func (v *RouteValidator) validate(ctx context.Context, r *gwv1.HTTPRoute, had ma
 // claim creates the DomainClaim for a free hostname. AlreadyExists means another request won
 // the race: the winner is read from the API server (the cache may not have it yet) and decides.
 func (v *RouteValidator) claim(ctx context.Context, d ownership.Decision, r *gwv1.HTTPRoute) (ownership.Decision, error) {
-	c := NewRouteClaim(d.Hostname, r)
+	c := NewRouteClaim(d.Hostname, r, v.ClaimFinalizers...)
 	for attempt := 0; attempt < 3; attempt++ {
 		err := v.Client.Create(ctx, c.DeepCopy())
 		if err == nil {
@@ -242,10 +245,11 @@ func (v *RouteValidator) claim(ctx context.Context, d ownership.Decision, r *gwv
 }
 
 // NewRouteClaim is the DomainClaim that admission creates for a route's free hostname.
-func NewRouteClaim(h string, r *gwv1.HTTPRoute) *v1alpha1.DomainClaim {
+func NewRouteClaim(h string, r *gwv1.HTTPRoute, finalizers ...string) *v1alpha1.DomainClaim {
 	return &v1alpha1.DomainClaim{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:        hostname.ClaimName(h),
+			Finalizers:  finalizers,
 			Labels:      map[string]string{LabelOwner: r.Namespace},
 			Annotations: map[string]string{AnnotationClaimedFor: "HTTPRoute " + r.Namespace + "/" + routeName(r)},
 		},

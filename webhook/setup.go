@@ -18,16 +18,17 @@ import (
 
 // Register adds every webhook to the manager's webhook server. The indexes of package index must
 // be registered with the same manager.
-func Register(mgr manager.Manager, opts ownership.Options) error {
+func Register(mgr manager.Manager, opts ownership.Options, claimFinalizers ...string) error {
 	view := ownership.CacheView{Reader: mgr.GetCache(), Live: mgr.GetAPIReader()}
 	if err := builder.WebhookManagedBy(mgr, &gwv1.HTTPRoute{}).
 		WithDefaulter(&RouteDefaulter{View: view}).
 		WithValidator(&RouteValidator{
-			View:      view,
-			Client:    mgr.GetClient(),
-			APIReader: mgr.GetAPIReader(),
-			Options:   opts,
-			Metrics:   NewMetrics(metrics.Registry),
+			View:            view,
+			Client:          mgr.GetClient(),
+			APIReader:       mgr.GetAPIReader(),
+			Options:         opts,
+			Metrics:         NewMetrics(metrics.Registry),
+			ClaimFinalizers: claimFinalizers,
 		}).
 		Complete(); err != nil {
 		return err

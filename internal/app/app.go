@@ -81,7 +81,11 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 		return fmt.Errorf("registering cache indexes: %w", err)
 	}
 	if cfg.Webhooks {
-		if err := webhook.Register(mgr, cfg.Admission); err != nil {
+		var finalizers []string
+		if cfg.AWS != nil {
+			finalizers = append(finalizers, certificate.Finalizer)
+		}
+		if err := webhook.Register(mgr, cfg.Admission, finalizers...); err != nil {
 			return fmt.Errorf("registering webhooks: %w", err)
 		}
 	}

@@ -44,10 +44,6 @@ import (
 const (
 	// Finalizer holds a claim until its AWS resources are gone.
 	Finalizer = "gateway.opendi.com/aws-cleanup"
-	// AnnotationRequestedAt records when a certificate was first requested for the claim, saved
-	// with the finalizer before any AWS call: past the idempotency token's hour, a certificate
-	// tagged for the claim is looked for before a new one is requested.
-	AnnotationRequestedAt = "gateway.opendi.com/certificate-requested-at"
 	// Tags on every certificate the orchestrator requests.
 	TagClaim    = "gateway.opendi.com/claim"
 	TagClaimUID = "gateway.opendi.com/claim-uid"
@@ -149,16 +145,11 @@ func (r *Reconciler) reconcile(ctx context.Context, req reconcile.Request) (reco
 		return reconcile.Result{}, r.writeStatus(ctx, c, st)
 	}
 
-	// The finalizer is saved before any AWS resource exists.
+	// The finalizer is saved before any AWS resource exists. Admission creates route-made claims
+	// with it already; admins' claims get it here.
 	if !controllerutil.ContainsFinalizer(c, Finalizer) {
 		patch := client.MergeFromWithOptions(c.DeepCopy(), client.MergeFromWithOptimisticLock{})
 		controllerutil.AddFinalizer(c, Finalizer)
-		if c.Annotations == nil {
-			c.Annotations = map[string]string{}
-		}
-		if c.Annotations[AnnotationRequestedAt] == "" {
-			c.Annotations[AnnotationRequestedAt] = r.Clock.Now().UTC().Format(time.RFC3339)
-		}
 		return reconcile.Result{}, r.Client.Patch(ctx, c, patch)
 	}
 
@@ -305,7 +296,9 @@ func (r *Reconciler) request(ctx context.Context, c *v1alpha1.DomainClaim) (stri
 	if v, ok := r.arns.Load(c.UID); ok {
 		return v.(string), nil
 	}
-	if at, err := time.Parse(time.RFC3339, c.Annotations[AnnotationRequestedAt]); err == nil && r.Clock.Since(at) > idempotencyWindow {
+	// A certificate is requested soon after its claim is created, so past the token's hour from
+	// creation a certificate may exist that ACM no longer returns for the token: look for its tags.
+	if r.Clock.Since(c.CreationTimestamp.Time) > idempotencyWindow {
 		arn, err := r.adopt(ctx, c)
 		if err != nil || arn != "" {
 			if arn != "" {
