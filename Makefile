@@ -54,6 +54,11 @@ bench: ## Admission benchmarks (decision at 1k/10k/100k claims; API-server laten
 	go test -timeout 60m -count=1 -run '^$$' -bench RouteDecision -benchtime 2000x -benchmem ./test/bench/ && \
 	go test -timeout 60m -count=1 -run '^$$' -bench 'AdmissionThrough|Baseline' -benchtime 40x ./test/bench/
 
+.PHONY: bench-certificates
+bench-certificates: ## 1,000 claims to certificate-issued at the real AWS account limits (SCALE multiplies them all).
+	assets=$$($(ENVTEST_ASSETS)); export KUBEBUILDER_ASSETS=$$assets; \
+	go test -timeout 60m -count=1 -run '^$$' -bench . -benchtime 1x ./test/certbench/ -args -claims $${CLAIMS:-1000} -scale $${SCALE:-1}
+
 .PHONY: fuzz
 fuzz: ## A short fuzzing run of hostname normalization and validation (the seed corpus runs in every test).
 	go test -run '^$$' -fuzz FuzzNormalizeValidate -fuzztime $${FUZZTIME:-20s} ./internal/hostname

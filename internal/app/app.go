@@ -115,7 +115,7 @@ func registerAWS(mgr manager.Manager, a *AWS, c clock.PassiveClock) error {
 	r53 := route53.NewFromConfig(a.Config)
 	window, interval := a.DNSBatchWindow, a.PollInterval
 	if window == 0 {
-		window = 2 * time.Second
+		window = 15 * time.Second
 	}
 	if interval == 0 {
 		interval = 15 * time.Second

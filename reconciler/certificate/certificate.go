@@ -166,9 +166,15 @@ func (r *Reconciler) provision(ctx context.Context, c *v1alpha1.DomainClaim, zon
 	arn := st.CertificateARN
 	if arn == "" {
 		var err error
-		if arn, err = r.request(ctx, c); err != nil {
+		var fresh bool
+		if arn, fresh, err = r.request(ctx, c); err != nil {
 			set(st, c, v1alpha1.ConditionCertificateRequested, false, "RequestFailed", awsclient.Describe("acm:RequestCertificate", err))
 			return reconcile.Result{}, err
+		}
+		if fresh {
+			// ACM publishes the validation record a moment after the request; asking at once
+			// would spend a DescribeCertificate for nothing.
+			return reconcile.Result{RequeueAfter: recordWait}, nil
 		}
 	}
 
@@ -292,9 +298,9 @@ func (r *Reconciler) aliasWants(c *v1alpha1.DomainClaim, zone *v1alpha1.ManagedZ
 // request returns the claim's certificate: one requested earlier by this process, one tagged for
 // the claim (after a crash past the idempotency window), or a new one. The idempotency token is
 // derived from the claim's UID, so a retry within an hour returns the same certificate.
-func (r *Reconciler) request(ctx context.Context, c *v1alpha1.DomainClaim) (string, error) {
+func (r *Reconciler) request(ctx context.Context, c *v1alpha1.DomainClaim) (arn string, fresh bool, err error) {
 	if v, ok := r.arns.Load(c.UID); ok {
-		return v.(string), nil
+		return v.(string), false, nil
 	}
 	// A certificate is requested soon after its claim is created, so past the token's hour from
 	// creation a certificate may exist that ACM no longer returns for the token: look for its tags.
@@ -305,7 +311,7 @@ func (r *Reconciler) request(ctx context.Context, c *v1alpha1.DomainClaim) (stri
 				r.arns.Store(c.UID, arn)
 				logf.FromContext(ctx).Info("adopted certificate tagged for the claim", "arn", arn)
 			}
-			return arn, err
+			return arn, false, err
 		}
 	}
 	out, err := r.ACM.RequestCertificate(ctx, &acm.RequestCertificateInput{
@@ -319,12 +325,12 @@ func (r *Reconciler) request(ctx context.Context, c *v1alpha1.DomainClaim) (stri
 		},
 	})
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
-	arn := aws.ToString(out.CertificateArn)
+	arn = aws.ToString(out.CertificateArn)
 	r.arns.Store(c.UID, arn)
 	r.Recorder.Eventf(c, nil, "Normal", "CertificateRequested", "Provision", "requested ACM certificate %s", arn)
-	return arn, nil
+	return arn, true, nil
 }
 
 // adopt finds a certificate tagged for this claim (by UID and cluster).

@@ -1,0 +1,190 @@
+// Package certbench brings many claims to an issued certificate against the AWS test server
+// throttled at the real account limits (optionally all scaled up together) and reports AWS calls
+// and Kubernetes writes per claim and the wall time against the floor the limits set. Run it
+// with `make bench-certificates`.
+package certbench
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/zap/zapcore"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/awsclient"
+	"github.com/opendi/gateway-orchestrator/test/awsfake"
+	"github.com/opendi/gateway-orchestrator/test/testenv"
+)
+
+var (
+	claims = flag.Int("claims", 1000, "claims to bring to certificate-issued")
+	scale  = flag.Float64("scale", 10, "factor applied to every AWS rate limit (server and client alike)")
+	delay  = flag.Duration("issue-delay", 5*time.Second, "ACM's validation delay once the CNAME exists")
+)
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if flag.Lookup("test.bench").Value.String() == "" {
+		os.Exit(m.Run())
+	}
+	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.ErrorLevel)))
+	os.Exit(m.Run())
+}
+
+// The account limits of DESIGN.md that the server enforces, per second.
+var accountLimits = map[string]float64{
+	"acm:RequestCertificate":  5,
+	"acm:DescribeCertificate": 10,
+	"acm:ListCertificates":    1,
+	"route53:*":               5,
+}
+
+func BenchmarkClaimsToCertificateIssued(b *testing.B) {
+	if b.N > 1 {
+		b.Skip("one run is the measurement")
+	}
+	ctx := context.Background()
+	clientRates := map[string]float64{}
+	for k, v := range awsclient.DefaultRates {
+		clientRates[k] = v * *scale
+	}
+	env, err := testenv.Start(ctx, testenv.Options{
+		AWS:            &awsfake.Options{ValidationRecordDelay: time.Second, IssueDelay: *delay},
+		AWSRates:       clientRates,
+		// The default 15 s window, scaled like the limits: with records ready at 5 a second it
+		// gathers enough of them to stay under 0.02 Route53 calls per claim.
+		DNSBatchWindow: time.Duration(float64(15*time.Second) / *scale),
+		PollInterval:   time.Duration(float64(2*time.Second) / *scale),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = env.Stop() }()
+	for op, r := range accountLimits {
+		env.AWS.SetRate(op, r**scale, int(r**scale))
+	}
+	k8s := env.Client
+	zoneID := env.AWS.Route53.AddZone("bench.example.com")
+	must(b, k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "team"}}))
+	must(b, k8s.Create(ctx, &v1alpha1.ManagedZone{ObjectMeta: metav1.ObjectMeta{Name: "bench"}, Spec: v1alpha1.ManagedZoneSpec{
+		Domain: "bench.example.com", HostedZoneID: zoneID, AllowedNamespaces: v1alpha1.AllowedNamespaces{Names: []string{"team"}}}}))
+	time.Sleep(time.Second)
+	writesBefore := claimWrites(b, env)
+
+	n := *claims
+	start := time.Now()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < 32; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := next.Add(1) - 1; i < int64(n); i = next.Add(1) - 1 {
+				r := &gwv1.HTTPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: fmt.Sprintf("r%d", i)},
+					Spec: gwv1.HTTPRouteSpec{Hostnames: []gwv1.Hostname{gwv1.Hostname(fmt.Sprintf("h%d.bench.example.com", i))}}}
+				if err := k8s.Create(ctx, r); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	created := time.Since(start)
+
+	var done []time.Duration
+	for deadline := time.Now().Add(30 * time.Minute); time.Now().Before(deadline); time.Sleep(time.Second) {
+		var l v1alpha1.DomainClaimList
+		must(b, env.Manager.GetCache().List(ctx, &l))
+		done = done[:0]
+		for _, c := range l.Items {
+			if cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionCertificateIssued); cond != nil && cond.Status == metav1.ConditionTrue {
+				done = append(done, cond.LastTransitionTime.Sub(c.CreationTimestamp.Time))
+			}
+		}
+		if len(done) >= n {
+			break
+		}
+	}
+	wall := time.Since(start)
+	if len(done) < n {
+		b.Fatalf("only %d of %d claims reached certificate-issued in %s", len(done), n, wall)
+	}
+	sort.Slice(done, func(i, j int) bool { return done[i] < done[j] })
+	floor := time.Duration(float64(n)/(accountLimits["acm:RequestCertificate"]**scale)*float64(time.Second)) + *delay
+
+	b.ReportMetric(wall.Seconds(), "wall-s")
+	b.ReportMetric(floor.Seconds(), "floor-s")
+	b.ReportMetric(wall.Seconds()/floor.Seconds(), "wall/floor")
+	b.ReportMetric(done[len(done)/2].Seconds(), "p50-claim-to-issued-s")
+	total := 0
+	var ops []string
+	for op, c := range env.AWS.AllCalls() {
+		total += c
+		ops = append(ops, fmt.Sprintf("%s=%.3f", op, float64(c)/float64(n)))
+	}
+	sort.Strings(ops)
+	b.ReportMetric(float64(total)/float64(n), "aws-calls/claim")
+	r53 := 0
+	for op, c := range env.AWS.AllCalls() {
+		if strings.HasPrefix(op, "route53:") {
+			r53 += c
+		}
+	}
+	b.ReportMetric(float64(r53)/float64(n), "route53-calls/claim")
+	writes := claimWrites(b, env) - writesBefore
+	b.ReportMetric(writes/float64(n), "k8s-writes/claim")
+	b.Logf("%d claims: routes created in %s; all issued after %s (floor %s at %.0fx the account limits)", n, created.Round(time.Millisecond), wall.Round(time.Millisecond), floor, *scale)
+	b.Logf("AWS calls per claim by operation (throttled included): %s", strings.Join(ops, " "))
+	b.Logf("throttled by the server: RequestCertificate %d, DescribeCertificate %d, Route53 %d",
+		env.AWS.Throttled("acm:RequestCertificate"), env.AWS.Throttled("acm:DescribeCertificate"), env.AWS.Throttled("route53:ChangeResourceRecordSets"))
+	b.Logf("Kubernetes writes to DomainClaims (create, update, patch, status included): %.0f, %.2f per claim", writes, writes/float64(n))
+}
+
+// claimWrites reads the API server's count of mutating requests on domainclaims.
+func claimWrites(b *testing.B, env *testenv.Env) float64 {
+	cs, err := kubernetes.NewForConfig(env.Config)
+	must(b, err)
+	raw, err := cs.RESTClient().Get().AbsPath("/metrics").DoRaw(context.Background())
+	must(b, err)
+	total := 0.0
+	for _, line := range strings.Split(string(raw), "\n") {
+		if !strings.HasPrefix(line, "apiserver_request_total{") || !strings.Contains(line, `resource="domainclaims"`) {
+			continue
+		}
+		if !strings.Contains(line, `verb="CREATE"`) && !strings.Contains(line, `verb="PATCH"`) && !strings.Contains(line, `verb="UPDATE"`) {
+			continue
+		}
+		if !strings.Contains(line, `code="20`) {
+			continue // conflicts and other failures are not writes
+		}
+		v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
+		if err == nil {
+			total += v
+		}
+	}
+	return total
+}
+
+func must(b *testing.B, err error) {
+	b.Helper()
+	if err != nil {
+		b.Fatal(err)
+	}
+}
