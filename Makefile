@@ -38,6 +38,7 @@ vet:
 lint: ## gofmt check, go vet and staticcheck.
 	@out=$$(gofmt -l $$(git ls-files '*.go')); test -z "$$out" || { echo "gofmt needed:"; echo "$$out"; exit 1; }
 	go vet ./...
+	cd test/kumocheck && go vet ./...
 	$(STATICCHECK) ./...
 
 .PHONY: envtest
@@ -47,6 +48,7 @@ envtest: ## Build (once) the kube-apiserver and etcd that tests run against.
 .PHONY: test
 test: ## Unit and integration tests against a real kube-apiserver and etcd, with the race test and fuzz seeds.
 	assets=$$($(ENVTEST_ASSETS)); KUBEBUILDER_ASSETS=$$assets go test -timeout $(TEST_TIMEOUT) -count=1 ./...
+	cd test/kumocheck && go test -count=1 ./...  # the AWS test server against kumo (its own module)
 
 .PHONY: bench
 bench: ## Admission benchmarks (decision at 1k/10k/100k claims; API-server latency under load).

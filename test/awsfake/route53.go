@@ -370,22 +370,45 @@ func (r *Route53) list(w http.ResponseWriter, req *http.Request, zoneID string) 
 	}
 	end := min(start+max, len(all))
 	type out struct {
-		XMLName        xml.Name    `xml:"ListResourceRecordSetsResponse"`
-		NS             string      `xml:"xmlns,attr"`
-		Records        []RecordSet `xml:"ResourceRecordSets>ResourceRecordSet"`
-		IsTruncated    bool        `xml:"IsTruncated"`
-		MaxItems       int         `xml:"MaxItems"`
-		NextRecordName string      `xml:"NextRecordName,omitempty"`
-		NextRecordType string      `xml:"NextRecordType,omitempty"`
+		XMLName        xml.Name     `xml:"ListResourceRecordSetsResponse"`
+		NS             string       `xml:"xmlns,attr"`
+		Records        []wireRecord `xml:"ResourceRecordSets>ResourceRecordSet"`
+		IsTruncated    bool         `xml:"IsTruncated"`
+		MaxItems       int          `xml:"MaxItems"`
+		NextRecordName string       `xml:"NextRecordName,omitempty"`
+		NextRecordType string       `xml:"NextRecordType,omitempty"`
 	}
-	o := out{NS: r53NS, Records: all[start:end], MaxItems: max}
-	for i := range o.Records {
-		o.Records[i].Name = strings.ReplaceAll(o.Records[i].Name, "*", `\052`)
+	o := out{NS: r53NS, MaxItems: max}
+	for _, rs := range all[start:end] {
+		o.Records = append(o.Records, toWire(rs))
 	}
 	if end < len(all) {
 		o.IsTruncated, o.NextRecordName, o.NextRecordType = true, all[end].Name, all[end].Type
 	}
 	writeXML(w, o)
+}
+
+// wireRecord is a record set as Route53 lists it. encoding/xml writes the parents of an empty
+// "a>b>c" slice anyway, which would give an ALIAS record an empty ResourceRecord, so the list
+// has a type of its own, absent when empty. (The kumo cross-check caught this.)
+type wireRecord struct {
+	Name            string       `xml:"Name"`
+	Type            string       `xml:"Type"`
+	TTL             *int64       `xml:"TTL,omitempty"`
+	ResourceRecords *wireValues  `xml:"ResourceRecords,omitempty"`
+	Alias           *AliasTarget `xml:"AliasTarget,omitempty"`
+}
+
+type wireValues struct {
+	Values []string `xml:"ResourceRecord>Value"`
+}
+
+func toWire(rs RecordSet) wireRecord {
+	w := wireRecord{Name: strings.ReplaceAll(rs.Name, "*", `\052`), Type: rs.Type, TTL: rs.TTL, Alias: rs.Alias}
+	if len(rs.Values) > 0 {
+		w.ResourceRecords = &wireValues{Values: rs.Values}
+	}
+	return w
 }
 
 func writeXML(w http.ResponseWriter, v any) {
