@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/acm"
 	acmtypes "github.com/aws/aws-sdk-go-v2/service/acm/types"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
+	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -31,6 +32,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
@@ -39,6 +41,7 @@ import (
 	"github.com/opendi/gateway-orchestrator/internal/dnsbatch"
 	"github.com/opendi/gateway-orchestrator/internal/index"
 	"github.com/opendi/gateway-orchestrator/internal/ownership"
+	"github.com/opendi/gateway-orchestrator/internal/promutil"
 )
 
 const (
@@ -59,6 +62,13 @@ const (
 	// inUseWait is how long to wait before deleting a certificate a load balancer still uses.
 	inUseWait = 30 * time.Second
 )
+
+// issueSeconds is the time from a claim's creation to its certificate's issuance.
+var issueSeconds = promutil.Register(metrics.Registry, prometheus.NewHistogram(prometheus.HistogramOpts{
+	Name:    "gateway_orchestrator_claim_to_certificate_issued_seconds",
+	Help:    "Time from a DomainClaim's creation to its ACM certificate being issued.",
+	Buckets: prometheus.ExponentialBuckets(1, 2, 14), // 1 s … 2.3 h
+}))
 
 // ACM is the part of the ACM client the reconciler uses, with the SDK's signatures.
 type ACM interface {
@@ -235,6 +245,7 @@ func (r *Reconciler) provision(ctx context.Context, c *v1alpha1.DomainClaim, zon
 	case acmtypes.CertificateStatusIssued:
 		set(st, c, v1alpha1.ConditionCertificateIssued, true, "Issued", "ACM issued the certificate")
 		r.Recorder.Eventf(c, nil, "Normal", "CertificateIssued", "Provision", "ACM issued certificate %s", arn)
+		issueSeconds.Observe(r.Clock.Since(c.CreationTimestamp.Time).Seconds())
 		r.Poller.Forget(arn)
 		return r.alias(ctx, c, zone, st)
 	}
