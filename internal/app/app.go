@@ -125,13 +125,14 @@ func registerAWS(mgr manager.Manager, a *AWS, c clock.PassiveClock) error {
 		interval = 15 * time.Second
 	}
 	if err := (&certificate.Reconciler{
-		Client:   mgr.GetClient(),
-		ACM:      acmClient,
-		DNS:      &dnsbatch.Batcher{API: r53, Cluster: a.Cluster, Window: window},
-		Poller:   &certificate.Poller{ACM: acmClient, Interval: interval},
-		Cluster:  a.Cluster,
-		Clock:    c,
-		Recorder: mgr.GetEventRecorder("gateway-orchestrator"),
+		Client:    mgr.GetClient(),
+		ACM:       acmClient,
+		DNS:       &dnsbatch.Batcher{API: r53, Cluster: a.Cluster, Window: window},
+		Poller:    &certificate.Poller{ACM: acmClient, Interval: interval},
+		Requester: &certificate.Requester{ACM: acmClient, Workers: 4},
+		Cluster:   a.Cluster,
+		Clock:     c,
+		Recorder:  mgr.GetEventRecorder("gateway-orchestrator"),
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("registering the certificate reconciler: %w", err)
 	}

@@ -81,13 +81,14 @@ type ACM interface {
 
 // Reconciler runs steps 1–3 of a claim's reconciliation and their undoing.
 type Reconciler struct {
-	Client   client.Client
-	ACM      ACM
-	DNS      *dnsbatch.Batcher
-	Poller   *Poller
-	Cluster  string
-	Clock    clock.PassiveClock
-	Recorder events.EventRecorder
+	Client    client.Client
+	ACM       ACM
+	DNS       *dnsbatch.Batcher
+	Poller    *Poller
+	Requester *Requester
+	Cluster   string
+	Clock     clock.PassiveClock
+	Recorder  events.EventRecorder
 
 	wake chan event.GenericEvent
 	// arns holds certificates requested whose ARN is not in status yet (by claim UID), so that a
@@ -107,8 +108,11 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	notify := func(owner string) {
 		r.wake <- event.GenericEvent{Object: &v1alpha1.DomainClaim{ObjectMeta: metav1.ObjectMeta{Name: owner}}}
 	}
-	r.DNS.Notify, r.Poller.Notify = notify, notify
+	r.DNS.Notify, r.Poller.Notify, r.Requester.Notify = notify, notify, notify
 	if err := mgr.Add(r.Poller); err != nil {
+		return err
+	}
+	if err := mgr.Add(r.Requester); err != nil {
 		return err
 	}
 	return ctrl.NewControllerManagedBy(mgr).
@@ -180,6 +184,9 @@ func (r *Reconciler) provision(ctx context.Context, c *v1alpha1.DomainClaim, zon
 		if arn, fresh, err = r.request(ctx, c); err != nil {
 			set(st, c, v1alpha1.ConditionCertificateRequested, false, "RequestFailed", awsclient.Describe("acm:RequestCertificate", err))
 			return reconcile.Result{}, err
+		}
+		if arn == "" {
+			return reconcile.Result{}, nil // queued: the Requester wakes the claim
 		}
 		if fresh {
 			// ACM publishes the validation record a moment after the request; asking at once
@@ -325,7 +332,7 @@ func (r *Reconciler) request(ctx context.Context, c *v1alpha1.DomainClaim) (arn 
 			return arn, false, err
 		}
 	}
-	out, err := r.ACM.RequestCertificate(ctx, &acm.RequestCertificateInput{
+	arn, done, err := r.Requester.Request(c.UID, c.Name, &acm.RequestCertificateInput{
 		DomainName:       aws.String(c.Spec.Hostname),
 		ValidationMethod: acmtypes.ValidationMethodDns,
 		IdempotencyToken: aws.String(IdempotencyToken(c)),
@@ -335,10 +342,9 @@ func (r *Reconciler) request(ctx context.Context, c *v1alpha1.DomainClaim) (arn 
 			{Key: aws.String(TagCluster), Value: aws.String(r.Cluster)},
 		},
 	})
-	if err != nil {
+	if !done || err != nil {
 		return "", false, err
 	}
-	arn = aws.ToString(out.CertificateArn)
 	r.arns.Store(c.UID, arn)
 	r.Recorder.Eventf(c, nil, "Normal", "CertificateRequested", "Provision", "requested ACM certificate %s", arn)
 	return arn, true, nil

@@ -1,0 +1,122 @@
+package certificate
+
+import (
+	"context"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/acm"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// Requester sends RequestCertificate calls from goroutines of its own. ACM allows about five a
+// second per account, so a burst of new claims waits minutes for its turn; waiting in the
+// controller's workers would starve every other step of every other claim (head-of-line
+// blocking), so the workers hand requests over and are woken when the ARN is known.
+type Requester struct {
+	ACM ACM
+	// Workers is how many requests may be in flight at once (the client-side rate limiter
+	// paces them).
+	Workers int
+	// Notify is told the owner of a request that finished.
+	Notify func(owner string)
+
+	mu      sync.Mutex
+	queue   []job
+	queued  map[types.UID]bool
+	results map[types.UID]result
+	wake    chan struct{}
+}
+
+type job struct {
+	uid   types.UID
+	owner string
+	in    *acm.RequestCertificateInput
+}
+
+type result struct {
+	arn string
+	err error
+}
+
+// Request returns the result of the claim's request once it is done (ok true), or queues it.
+func (q *Requester) Request(uid types.UID, owner string, in *acm.RequestCertificateInput) (arn string, ok bool, err error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.init()
+	if r, done := q.results[uid]; done {
+		delete(q.results, uid)
+		return r.arn, true, r.err
+	}
+	if !q.queued[uid] {
+		q.queued[uid] = true
+		q.queue = append(q.queue, job{uid: uid, owner: owner, in: in})
+		select {
+		case q.wake <- struct{}{}:
+		default:
+		}
+	}
+	return "", false, nil
+}
+
+func (q *Requester) init() {
+	if q.queued == nil {
+		q.queued, q.results, q.wake = map[types.UID]bool{}, map[types.UID]result{}, make(chan struct{}, 1)
+	}
+}
+
+// Start runs the request workers until ctx ends. It implements manager.Runnable.
+func (q *Requester) Start(ctx context.Context) error {
+	q.mu.Lock()
+	q.init()
+	q.mu.Unlock()
+	workers := max(1, q.Workers)
+	var wg sync.WaitGroup
+	for i := 0; i < workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			q.work(ctx)
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+func (q *Requester) work(ctx context.Context) {
+	for {
+		q.mu.Lock()
+		if len(q.queue) == 0 {
+			q.mu.Unlock()
+			select {
+			case <-ctx.Done():
+				return
+			case <-q.wake:
+				continue
+			}
+		}
+		j := q.queue[0]
+		q.queue = q.queue[1:]
+		if len(q.queue) > 0 {
+			select { // let another worker start on the rest
+			case q.wake <- struct{}{}:
+			default:
+			}
+		}
+		q.mu.Unlock()
+
+		out, err := q.ACM.RequestCertificate(ctx, j.in)
+		if ctx.Err() != nil {
+			return
+		}
+		r := result{err: err}
+		if err == nil {
+			r.arn = aws.ToString(out.CertificateArn)
+		}
+		q.mu.Lock()
+		delete(q.queued, j.uid)
+		q.results[j.uid] = r
+		q.mu.Unlock()
+		q.Notify(j.owner)
+	}
+}
