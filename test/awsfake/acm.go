@@ -187,6 +187,9 @@ func (a *ACM) serve(w http.ResponseWriter, r *http.Request) {
 		_ = json.Unmarshal(in[k], &s)
 		return s
 	}
+	// Load balancers that use the certificate, read before ACM's lock: ELB takes its own lock
+	// first and ACM's second, never the other way round.
+	elbUsers := a.s.ELB.usesCertificate(str("CertificateArn"))
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	var out any
@@ -195,9 +198,9 @@ func (a *ACM) serve(w http.ResponseWriter, r *http.Request) {
 	case "RequestCertificate":
 		out, errCode, errMsg = a.request(str("DomainName"), str("IdempotencyToken"), in)
 	case "DescribeCertificate":
-		out, errCode, errMsg = a.describe(str("CertificateArn"))
+		out, errCode, errMsg = a.describe(str("CertificateArn"), elbUsers)
 	case "DeleteCertificate":
-		errCode, errMsg = a.delete(str("CertificateArn"))
+		errCode, errMsg = a.delete(str("CertificateArn"), elbUsers)
 		out = map[string]any{}
 	case "ListCertificates":
 		out, errCode, errMsg = a.list(in)
@@ -266,7 +269,7 @@ func (a *ACM) request(domain, token string, in map[string]json.RawMessage) (any,
 	return map[string]string{"CertificateArn": c.arn}, "", ""
 }
 
-func (a *ACM) describe(arn string) (any, string, string) {
+func (a *ACM) describe(arn string, elbUsers []string) (any, string, string) {
 	c := a.certs[arn]
 	if c == nil {
 		return nil, "ResourceNotFoundException", "Could not find certificate " + arn
@@ -286,7 +289,7 @@ func (a *ACM) describe(arn string) (any, string, string) {
 	cert := map[string]any{
 		"CertificateArn": c.arn, "DomainName": c.domain, "Status": c.status, "Type": "AMAZON_ISSUED",
 		"SubjectAlternativeNames": append([]string{c.domain}, c.sans...), "DomainValidationOptions": []any{dvo},
-		"InUseBy": c.inUseBy, "CreatedAt": float64(c.requested.Unix()),
+		"InUseBy": append(append([]string{}, c.inUseBy...), elbUsers...), "CreatedAt": float64(c.requested.Unix()),
 	}
 	if c.reason != "" {
 		cert["FailureReason"] = c.reason
@@ -294,13 +297,14 @@ func (a *ACM) describe(arn string) (any, string, string) {
 	return map[string]any{"Certificate": cert}, "", ""
 }
 
-func (a *ACM) delete(arn string) (string, string) {
+func (a *ACM) delete(arn string, elbUsers []string) (string, string) {
 	c := a.certs[arn]
 	if c == nil {
 		return "ResourceNotFoundException", "Could not find certificate " + arn
 	}
-	if len(c.inUseBy) > 0 {
-		return "ResourceInUseException", fmt.Sprintf("Certificate %s is in use by %s", arn, strings.Join(c.inUseBy, ", "))
+	users := append(append([]string(nil), c.inUseBy...), elbUsers...)
+	if len(users) > 0 {
+		return "ResourceInUseException", fmt.Sprintf("Certificate %s is in use by %s", arn, strings.Join(users, ", "))
 	}
 	delete(a.certs, arn)
 	return "", ""

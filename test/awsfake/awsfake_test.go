@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/acm"
 	acmtypes "github.com/aws/aws-sdk-go-v2/service/acm/types"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 	"github.com/aws/smithy-go"
@@ -243,4 +245,56 @@ func TestThrottlingAndFaults(t *testing.T) {
 	_, err = c.RequestCertificate(ctx, &acm.RequestCertificateInput{DomainName: aws.String("b.example.com"), ValidationMethod: acmtypes.ValidationMethodDns})
 	assert.Equal(t, "AccessDeniedException", code(err))
 	request(t, c, "b.example.com", "x") // the fault fired once
+}
+
+func TestELBLoadBalancersListenersAndCertificates(t *testing.T) {
+	s, c, _ := clients(t, awsfake.Options{})
+	ctx := context.Background()
+	e := elbv2.NewFromConfig(aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(s.URL), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider("AKID", "secret", "")})
+	lbOut, err := e.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("k8s-public-1"),
+		Scheme: elbtypes.LoadBalancerSchemeEnumInternetFacing, Tags: []elbtypes.Tag{{Key: aws.String("gateway"), Value: aws.String("public-1")}}})
+	require.NoError(t, err)
+	lb := lbOut.LoadBalancers[0]
+	assert.Contains(t, aws.ToString(lb.DNSName), "k8s-public-1-")
+	assert.Equal(t, awsfake.ALBZoneID, aws.ToString(lb.CanonicalHostedZoneId))
+	_, err = e.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("k8s-public-1")})
+	assert.Equal(t, "DuplicateLoadBalancerName", code(err))
+
+	desc, err := e.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{Names: []string{"k8s-public-1"}})
+	require.NoError(t, err)
+	assert.Equal(t, aws.ToString(lb.LoadBalancerArn), aws.ToString(desc.LoadBalancers[0].LoadBalancerArn))
+	_, err = e.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{Names: []string{"missing"}})
+	var nf *elbtypes.LoadBalancerNotFoundException
+	assert.True(t, errors.As(err, &nf), "typed LoadBalancerNotFound, got %v", err)
+
+	certA, certB := request(t, c, "a.example.com", "a"), request(t, c, "b.example.com", "b")
+	notFound := []elbtypes.Action{{Type: elbtypes.ActionTypeEnumFixedResponse,
+		FixedResponseConfig: &elbtypes.FixedResponseActionConfig{StatusCode: aws.String("404")}}}
+	_, err = e.CreateListener(ctx, &elbv2.CreateListenerInput{LoadBalancerArn: lb.LoadBalancerArn, Protocol: elbtypes.ProtocolEnumHttps, Port: aws.Int32(443),
+		DefaultActions: notFound,
+		Certificates:   []elbtypes.Certificate{{CertificateArn: aws.String("arn:aws:acm:us-east-1:123456789012:certificate/missing")}}})
+	assert.Equal(t, "CertificateNotFound", code(err))
+	ln, err := e.CreateListener(ctx, &elbv2.CreateListenerInput{LoadBalancerArn: lb.LoadBalancerArn, Protocol: elbtypes.ProtocolEnumHttps, Port: aws.Int32(443),
+		DefaultActions: notFound,
+		Certificates:   []elbtypes.Certificate{{CertificateArn: aws.String(certA)}}})
+	require.NoError(t, err)
+	listener := ln.Listeners[0].ListenerArn
+	_, err = e.AddListenerCertificates(ctx, &elbv2.AddListenerCertificatesInput{ListenerArn: listener, Certificates: []elbtypes.Certificate{{CertificateArn: aws.String(certB)}}})
+	require.NoError(t, err)
+	certs, err := e.DescribeListenerCertificates(ctx, &elbv2.DescribeListenerCertificatesInput{ListenerArn: listener})
+	require.NoError(t, err)
+	require.Len(t, certs.Certificates, 2)
+	assert.True(t, aws.ToBool(certs.Certificates[0].IsDefault))
+
+	_, err = c.DeleteCertificate(ctx, &acm.DeleteCertificateInput{CertificateArn: aws.String(certB)})
+	assert.Equal(t, "ResourceInUseException", code(err), "a certificate on a listener is in use")
+	_, err = e.RemoveListenerCertificates(ctx, &elbv2.RemoveListenerCertificatesInput{ListenerArn: listener, Certificates: []elbtypes.Certificate{{CertificateArn: aws.String(certB)}}})
+	require.NoError(t, err)
+	_, err = c.DeleteCertificate(ctx, &acm.DeleteCertificateInput{CertificateArn: aws.String(certB)})
+	assert.NoError(t, err, "detached, it can be deleted")
+
+	tags, err := e.DescribeTags(ctx, &elbv2.DescribeTagsInput{ResourceArns: []string{aws.ToString(lb.LoadBalancerArn)}})
+	require.NoError(t, err)
+	assert.Equal(t, "public-1", aws.ToString(tags.TagDescriptions[0].Tags[0].Value))
 }

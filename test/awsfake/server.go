@@ -1,4 +1,5 @@
-// Package awsfake is an AWS-compatible server for tests: ACM (JSON 1.1) and Route53 (REST-XML)
+// Package awsfake is an AWS-compatible server for tests: ACM (JSON 1.1), Route53 (REST-XML) and
+// Elastic Load Balancing v2 (Query)
 // on an httptest server that the real aws-sdk-go-v2 clients reach through their endpoint
 // override. It writes down, once, the AWS rules the orchestrator depends on (idempotency tokens,
 // validation records, atomic record batches and their errors, paging) and lets tests throttle
@@ -46,6 +47,7 @@ type Server struct {
 
 	ACM     *ACM
 	Route53 *Route53
+	ELB     *ELB
 
 	srv   *httptest.Server
 	clock Clock
@@ -78,6 +80,7 @@ func New(opts Options) *Server {
 		faults: map[string]*Fault{}, throttle: map[string]int{}}
 	s.Route53 = newRoute53(s, opts)
 	s.ACM = newACM(s, opts)
+	s.ELB = newELB(s)
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
 	return s
@@ -178,6 +181,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.ACM.serve(w, r)
 	case strings.HasPrefix(r.URL.Path, "/2013-04-01/"):
 		s.Route53.serve(w, r)
+	case r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded"):
+		s.ELB.serve(w, r)
 	default:
 		http.Error(w, fmt.Sprintf("awsfake: no service for %s %s", r.Method, r.URL.Path), http.StatusNotFound)
 	}

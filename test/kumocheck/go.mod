@@ -7,6 +7,7 @@ replace github.com/opendi/gateway-orchestrator => ../..
 require (
 	github.com/aws/aws-sdk-go-v2 v1.48.0
 	github.com/aws/aws-sdk-go-v2/credentials v1.21.0
+	github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2 v1.64.0
 	github.com/aws/aws-sdk-go-v2/service/route53 v1.70.10
 	github.com/opendi/gateway-orchestrator v0.0.0
 	github.com/sivchari/kumo v0.33.1
