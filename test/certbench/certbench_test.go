@@ -65,8 +65,8 @@ func BenchmarkClaimsToCertificateIssued(b *testing.B) {
 		clientRates[k] = v * *scale
 	}
 	env, err := testenv.Start(ctx, testenv.Options{
-		AWS:            &awsfake.Options{ValidationRecordDelay: time.Second, IssueDelay: *delay},
-		AWSRates:       clientRates,
+		AWS:      &awsfake.Options{ValidationRecordDelay: time.Second, IssueDelay: *delay},
+		AWSRates: clientRates,
 		// The default 15 s window, scaled like the limits: with records ready at 5 a second it
 		// gathers enough of them to stay under 0.02 Route53 calls per claim.
 		DNSBatchWindow: time.Duration(float64(15*time.Second) / *scale),
