@@ -38,6 +38,7 @@ import (
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/awsclient"
+	"github.com/opendi/gateway-orchestrator/internal/conditions"
 	"github.com/opendi/gateway-orchestrator/internal/dnsbatch"
 	"github.com/opendi/gateway-orchestrator/internal/index"
 	"github.com/opendi/gateway-orchestrator/internal/ownership"
@@ -227,16 +228,8 @@ func (r *Reconciler) provision(ctx context.Context, c *v1alpha1.DomainClaim, zon
 			ResourceRecords: []r53types.ResourceRecord{{Value: aws.String(st.ValidationRecord.Value)}},
 		},
 	})
-	switch dns.State {
-	case dnsbatch.Pending:
-		set(st, c, v1alpha1.ConditionValidationRecord, false, v1alpha1.ReasonPending, "validation record queued for hosted zone "+zone.Spec.HostedZoneID)
-		return reconcile.Result{}, nil // the batcher wakes the claim
-	case dnsbatch.Conflict:
-		set(st, c, v1alpha1.ConditionValidationRecord, false, v1alpha1.ReasonDNSConflict, dns.Message)
-		return reconcile.Result{RequeueAfter: time.Minute}, nil
-	case dnsbatch.Failed:
-		set(st, c, v1alpha1.ConditionValidationRecord, false, "ChangeFailed", dns.Message)
-		return reconcile.Result{}, fmt.Errorf("validation record: %s (%w)", dns.Message, err)
+	if waiting, res, err := dnsStep(st, c, v1alpha1.ConditionValidationRecord, "validation record", zone, dns, err); waiting {
+		return res, err
 	}
 	set(st, c, v1alpha1.ConditionValidationRecord, true, "Created", "CNAME "+st.ValidationRecord.Name+" in hosted zone "+zone.Spec.HostedZoneID)
 
@@ -275,21 +268,34 @@ func (r *Reconciler) alias(ctx context.Context, c *v1alpha1.DomainClaim, zone *v
 		return reconcile.Result{}, nil
 	}
 	for _, want := range r.aliasWants(c, zone, st, false) {
-		res, err := r.DNS.Ensure(ctx, c.Name, want)
-		switch res.State {
-		case dnsbatch.Pending:
-			set(st, c, v1alpha1.ConditionDNSRecord, false, v1alpha1.ReasonPending, "ALIAS record queued for hosted zone "+zone.Spec.HostedZoneID)
-			return reconcile.Result{}, nil
-		case dnsbatch.Conflict:
-			set(st, c, v1alpha1.ConditionDNSRecord, false, v1alpha1.ReasonDNSConflict, res.Message)
-			return reconcile.Result{RequeueAfter: time.Minute}, nil
-		case dnsbatch.Failed:
-			set(st, c, v1alpha1.ConditionDNSRecord, false, "ChangeFailed", res.Message)
-			return reconcile.Result{}, fmt.Errorf("ALIAS record: %s (%w)", res.Message, err)
+		dns, err := r.DNS.Ensure(ctx, c.Name, want)
+		if waiting, res, err := dnsStep(st, c, v1alpha1.ConditionDNSRecord, "ALIAS record", zone, dns, err); waiting {
+			return res, err
 		}
 	}
 	set(st, c, v1alpha1.ConditionDNSRecord, true, "Created", "ALIAS "+c.Spec.Hostname+" → "+st.LoadBalancerHostname)
 	return reconcile.Result{}, nil
+}
+
+// dnsStep records a Route53 want that is not done yet in condition typ and says how to requeue:
+// a queued change wakes the claim when its batch is applied; a conflict is looked at again in a
+// minute; a failed change goes back with an error.
+func dnsStep(st *v1alpha1.DomainClaimStatus, c *v1alpha1.DomainClaim, typ, what string, zone *v1alpha1.ManagedZone, dns dnsbatch.Result, err error) (bool, reconcile.Result, error) {
+	switch dns.State {
+	case dnsbatch.Pending:
+		set(st, c, typ, false, v1alpha1.ReasonPending, what+" queued for hosted zone "+zone.Spec.HostedZoneID)
+		return true, reconcile.Result{}, nil
+	case dnsbatch.Conflict:
+		set(st, c, typ, false, v1alpha1.ReasonDNSConflict, dns.Message)
+		return true, reconcile.Result{RequeueAfter: time.Minute}, nil
+	case dnsbatch.Failed:
+		set(st, c, typ, false, "ChangeFailed", dns.Message)
+		if err == nil {
+			err = errors.New(dns.Message)
+		}
+		return true, reconcile.Result{}, fmt.Errorf("%s: %w", what, err)
+	}
+	return false, reconcile.Result{}, nil
 }
 
 // aliasWants are the ALIAS records of a claim (A, and AAAA when dual-stack), or their absence.
@@ -504,9 +510,5 @@ func tagValue(tags []acmtypes.Tag, k string) string {
 }
 
 func set(st *v1alpha1.DomainClaimStatus, c *v1alpha1.DomainClaim, typ string, ok bool, reason, msg string) {
-	s := metav1.ConditionFalse
-	if ok {
-		s = metav1.ConditionTrue
-	}
-	meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: typ, Status: s, Reason: reason, Message: msg, ObservedGeneration: c.Generation})
+	conditions.Set(&st.Conditions, c.Generation, typ, ok, reason, msg)
 }

@@ -10,7 +10,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
@@ -23,6 +22,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/conditions"
 	"github.com/opendi/gateway-orchestrator/internal/hostname"
 	"github.com/opendi/gateway-orchestrator/internal/index"
 	"github.com/opendi/gateway-orchestrator/internal/ownership"
@@ -226,14 +226,7 @@ func (r *Reconciler) olderOverlap(ctx context.Context, c *v1alpha1.DomainClaim) 
 
 // setCondition sets a condition and reports whether its status changed.
 func setCondition(st *v1alpha1.DomainClaimStatus, gen int64, typ string, ok bool, reason, msg string) bool {
-	s := metav1.ConditionFalse
-	if ok {
-		s = metav1.ConditionTrue
-	}
-	prev := meta.FindStatusCondition(st.Conditions, typ)
-	changed := prev == nil || prev.Status != s
-	meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: typ, Status: s, Reason: reason, Message: msg, ObservedGeneration: gen})
-	return changed
+	return conditions.Set(&st.Conditions, gen, typ, ok, reason, msg)
 }
 
 func metaTime(t *time.Time) *metav1.Time {

@@ -128,10 +128,7 @@ func (e *ELB) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	f := r.PostForm
 	op := f.Get("Action")
-	code, status, latency := e.s.admit("elasticloadbalancing", op)
-	if latency > 0 {
-		time.Sleep(latency)
-	}
+	code, status := e.s.admit("elasticloadbalancing", op)
 	if code != "" {
 		elbError(w, status, code, "injected: "+code)
 		return

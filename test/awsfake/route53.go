@@ -168,10 +168,7 @@ func (r *Route53) serve(w http.ResponseWriter, req *http.Request) {
 		xmlError(w, http.StatusBadRequest, "InvalidInput", "awsfake does not implement "+req.Method+" "+req.URL.Path)
 		return
 	}
-	code, status, latency := r.s.admit("route53", op)
-	if latency > 0 {
-		time.Sleep(latency)
-	}
+	code, status := r.s.admit("route53", op)
 	if code != "" {
 		xmlError(w, status, code, "injected: "+code)
 		return

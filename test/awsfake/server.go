@@ -134,9 +134,17 @@ func (s *Server) SetFault(op string, f *Fault) {
 	s.faults[op] = f
 }
 
-// admit counts a request and applies limits and faults. It returns the error to answer with,
-// if any, and a latency to add.
-func (s *Server) admit(service, op string) (code string, status int, latency time.Duration) {
+// admit counts a request and applies limits and faults: it waits out any injected latency and
+// returns the error code and HTTP status to answer with, if any.
+func (s *Server) admit(service, op string) (code string, status int) {
+	code, status, latency := s.decide(service, op)
+	if latency > 0 {
+		time.Sleep(latency)
+	}
+	return code, status
+}
+
+func (s *Server) decide(service, op string) (code string, status int, latency time.Duration) {
 	key := service + ":" + op
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -150,38 +150,14 @@ func BenchmarkAdmissionThroughAPIServer(b *testing.B) {
 	}{{"owned", 50}, {"new-claim", 50}, {"owned", 4}, {"new-claim", 4}} {
 		kind, workers := tc.kind, tc.workers
 		b.Run(fmt.Sprintf("%s/creators=%d", kind, workers), func(b *testing.B) {
-			ctx := context.Background()
-			total := b.N * workers
-			var next atomic.Int64
-			durations := make([]time.Duration, total)
-			var wg sync.WaitGroup
 			before, ownBefore := webhookBuckets(b), ownHandlerBuckets(b)
-			b.ResetTimer()
-			for w := 0; w < workers; w++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for {
-						i := int(next.Add(1) - 1)
-						if i >= total {
-							return
-						}
-						h := fmt.Sprintf("host-%d.%s", i%10000, benchDomain)
-						if kind == "new-claim" {
-							h = fmt.Sprintf("%s-%d-%d-%d.%s", kind, workers, b.N, i, benchDomain)
-						}
-						r := route(benchOwner, h)
-						t := time.Now()
-						if err := k8s.Create(ctx, r); err != nil {
-							b.Errorf("create: %v", err)
-							return
-						}
-						durations[i] = time.Since(t)
-					}
-				}()
-			}
-			wg.Wait()
-			b.StopTimer()
+			durations := createConcurrently(b, workers, func(i int) client.Object {
+				h := fmt.Sprintf("host-%d.%s", i%10000, benchDomain)
+				if kind == "new-claim" {
+					h = fmt.Sprintf("%s-%d-%d-%d.%s", kind, workers, b.N, i, benchDomain)
+				}
+				return route(benchOwner, h)
+			})
 			reportQuantiles(b, durations)
 			reportWebhookShare(b, before, webhookBuckets(b))
 			reportOwnHandler(b, ownBefore, ownHandlerBuckets(b))
@@ -279,4 +255,32 @@ func reportOwnHandler(b *testing.B, before, after map[float64]float64) {
 			return
 		}
 	}
+}
+
+// createConcurrently creates b.N × workers objects from that many goroutines, timing each create.
+func createConcurrently(b *testing.B, workers int, object func(i int) client.Object) []time.Duration {
+	ctx := context.Background()
+	total := b.N * workers
+	var next atomic.Int64
+	durations := make([]time.Duration, total)
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < total; i = int(next.Add(1) - 1) {
+				obj := object(i)
+				t := time.Now()
+				if err := k8s.Create(ctx, obj); err != nil {
+					b.Errorf("create: %v", err)
+					return
+				}
+				durations[i] = time.Since(t)
+			}
+		}()
+	}
+	wg.Wait()
+	b.StopTimer()
+	return durations
 }

@@ -1,12 +1,8 @@
 package bench
 
 import (
-	"context"
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -19,37 +15,12 @@ import (
 func BenchmarkBaselineWithoutWebhook(b *testing.B) {
 	for _, kind := range []string{"httproute", "configmap"} {
 		b.Run(kind, func(b *testing.B) {
-			ctx := context.Background()
-			const workers = 50
-			total := b.N * workers
-			var next atomic.Int64
-			durations := make([]time.Duration, total)
-			var wg sync.WaitGroup
-			b.ResetTimer()
-			for w := 0; w < workers; w++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for {
-						i := int(next.Add(1) - 1)
-						if i >= total {
-							return
-						}
-						var obj client.Object = route("kube-system", fmt.Sprintf("baseline-%d-%d.example.com", b.N, i))
-						if kind == "configmap" {
-							obj = &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "kube-system", Name: unique("cm")}}
-						}
-						t := time.Now()
-						if err := k8s.Create(ctx, obj); err != nil {
-							b.Errorf("create: %v", err)
-							return
-						}
-						durations[i] = time.Since(t)
-					}
-				}()
-			}
-			wg.Wait()
-			b.StopTimer()
+			durations := createConcurrently(b, 50, func(i int) client.Object {
+				if kind == "configmap" {
+					return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "kube-system", Name: unique("cm")}}
+				}
+				return route("kube-system", fmt.Sprintf("baseline-%d-%d.example.com", b.N, i))
+			})
 			reportQuantiles(b, durations)
 		})
 	}

@@ -1,0 +1,20 @@
+// Package conditions sets the metav1.Conditions that every reconciler writes the same way.
+package conditions
+
+import (
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Set sets condition typ (True when ok) with its reason and message for generation gen, and
+// reports whether its status changed. The transition time moves only when the status does.
+func Set(conds *[]metav1.Condition, gen int64, typ string, ok bool, reason, msg string) bool {
+	s := metav1.ConditionFalse
+	if ok {
+		s = metav1.ConditionTrue
+	}
+	prev := meta.FindStatusCondition(*conds, typ)
+	changed := prev == nil || prev.Status != s
+	meta.SetStatusCondition(conds, metav1.Condition{Type: typ, Status: s, Reason: reason, Message: msg, ObservedGeneration: gen})
+	return changed
+}
