@@ -56,6 +56,8 @@ type AWS struct {
 	DNSBatchWindow time.Duration
 	// PollInterval is how often pending ACM certificates are checked (one ListCertificates for all).
 	PollInterval time.Duration
+	// InUseRetry is how soon deleting a certificate a load balancer still uses is tried again.
+	InUseRetry time.Duration
 }
 
 // NewScheme returns a scheme with every type the orchestrator reads or writes.

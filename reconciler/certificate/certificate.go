@@ -60,8 +60,9 @@ const (
 	recordWait = 2 * time.Second
 	// conflictRetry is how soon a claim written by another reconciler meanwhile is looked at again.
 	conflictRetry = 50 * time.Millisecond
-	// inUseWait is how long to wait before deleting a certificate a load balancer still uses.
-	inUseWait = 30 * time.Second
+	// DefaultInUseRetry is how long to wait before deleting a certificate a load balancer still
+	// uses, again.
+	DefaultInUseRetry = 30 * time.Second
 )
 
 // issueSeconds is the time from a claim's creation to its certificate's issuance.
@@ -90,6 +91,8 @@ type Reconciler struct {
 	Cluster   string
 	Clock     clock.PassiveClock
 	Recorder  events.EventRecorder
+	// InUseRetry overrides DefaultInUseRetry.
+	InUseRetry time.Duration
 
 	wake chan event.GenericEvent
 	// arns holds certificates requested whose ARN is not in status yet (by claim UID), so that a
@@ -429,7 +432,11 @@ func (r *Reconciler) finalize(ctx context.Context, c *v1alpha1.DomainClaim) (rec
 			r.Recorder.Eventf(c, nil, "Normal", "CertificateDeleted", "Cleanup", "deleted ACM certificate %s", arn)
 		case code == "ResourceInUseException":
 			set(st, c, v1alpha1.ConditionCertificateRequested, true, "InUse", "waiting for load balancers to stop using the certificate before deleting it")
-			return reconcile.Result{RequeueAfter: inUseWait}, r.writeStatus(ctx, c, st)
+			wait := r.InUseRetry
+			if wait == 0 {
+				wait = DefaultInUseRetry
+			}
+			return reconcile.Result{RequeueAfter: wait}, r.writeStatus(ctx, c, st)
 		default:
 			return reconcile.Result{}, err
 		}

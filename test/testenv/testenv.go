@@ -169,7 +169,7 @@ func (e *Env) StartManager(ctx context.Context, opts Options) error {
 		if interval == 0 {
 			interval = 200 * time.Millisecond
 		}
-		cfg.AWS = &app.AWS{Config: awsCfg, Cluster: "test", DNSBatchWindow: window, PollInterval: interval}
+		cfg.AWS = &app.AWS{Config: awsCfg, Cluster: "test", DNSBatchWindow: window, PollInterval: interval, InUseRetry: time.Second}
 	}
 	mctx, cancel := context.WithCancel(ctx)
 	if err := app.Register(mctx, mgr, cfg); err != nil {
