@@ -18,3 +18,19 @@ func Set(conds *[]metav1.Condition, gen int64, typ string, ok bool, reason, msg 
 	meta.SetStatusCondition(conds, metav1.Condition{Type: typ, Status: s, Reason: reason, Message: msg, ObservedGeneration: gen})
 	return changed
 }
+
+// Rollup decides a Ready condition from a chain of step conditions: True when every step is True,
+// otherwise False with the first step that is not, its reason, and its message (or that it has
+// not started) — so Ready always says what the claim waits for.
+func Rollup(conds []metav1.Condition, steps []string) (ok bool, reason, msg string) {
+	for _, typ := range steps {
+		c := meta.FindStatusCondition(conds, typ)
+		switch {
+		case c == nil:
+			return false, "Waiting" + typ, typ + " has not started"
+		case c.Status != metav1.ConditionTrue:
+			return false, c.Reason, typ + ": " + c.Message
+		}
+	}
+	return true, "Ready", "every step is done"
+}

@@ -65,6 +65,13 @@ const (
 	DefaultInUseRetry = 30 * time.Second
 )
 
+// ReadySteps are the conditions that roll up into Ready, in the order of DESIGN.md's steps.
+var ReadySteps = []string{
+	v1alpha1.ConditionClaimed, v1alpha1.ConditionCertificateRequested, v1alpha1.ConditionValidationRecord,
+	v1alpha1.ConditionCertificateIssued, v1alpha1.ConditionGatewayAssigned, v1alpha1.ConditionCertificateAttached,
+	v1alpha1.ConditionLoadBalancerReady, v1alpha1.ConditionDNSRecord, v1alpha1.ConditionRoutesAllowed,
+}
+
 // issueSeconds is the time from a claim's creation to its certificate's issuance.
 var issueSeconds = promutil.Register(metrics.Registry, prometheus.NewHistogram(prometheus.HistogramOpts{
 	Name:    "gateway_orchestrator_claim_to_certificate_issued_seconds",
@@ -172,6 +179,8 @@ func (r *Reconciler) reconcile(ctx context.Context, req reconcile.Request) (reco
 	}
 
 	res, err := r.provision(ctx, c, zone, st)
+	ok, reason, msg := conditions.Rollup(st.Conditions, ReadySteps)
+	set(st, c, v1alpha1.ConditionReady, ok, reason, msg)
 	if werr := r.writeStatus(ctx, c, st); werr != nil {
 		return reconcile.Result{}, werr
 	}

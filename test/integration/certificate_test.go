@@ -55,6 +55,10 @@ func TestClaimGetsAnIssuedCertificateAndItsValidationRecord(t *testing.T) {
 		assert.True(t, meta.IsStatusConditionTrue(c.Status.Conditions, typ), typ)
 	}
 	assert.Contains(t, c.Finalizers, certificate.Finalizer)
+	ready := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionReady)
+	require.NotNil(t, ready, "the steps roll up into Ready")
+	assert.Equal(t, metav1.ConditionFalse, ready.Status, "no Gateway seat yet")
+	assert.Equal(t, "Waiting"+v1alpha1.ConditionGatewayAssigned, ready.Reason, "Ready names the step the claim waits for")
 
 	name, value := awsfake.ValidationRecord(h)
 	require.NotNil(t, c.Status.ValidationRecord)
