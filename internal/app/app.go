@@ -30,6 +30,7 @@ import (
 	"github.com/opendi/gateway-orchestrator/internal/promutil"
 	"github.com/opendi/gateway-orchestrator/reconciler/certificate"
 	"github.com/opendi/gateway-orchestrator/reconciler/claim"
+	"github.com/opendi/gateway-orchestrator/reconciler/gatewaypool"
 	"github.com/opendi/gateway-orchestrator/webhook"
 )
 
@@ -107,6 +108,9 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 			return fmt.Errorf("registering the claim reconciler: %w", err)
 		}
 		promutil.Register(metrics.Registry, prometheus.Collector(claim.NewConditionCollector(mgr.GetCache())))
+		if err := (&gatewaypool.Reconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
+			return fmt.Errorf("registering the gateway pool reconciler: %w", err)
+		}
 		if cfg.AWS != nil {
 			if err := registerAWS(mgr, cfg.AWS, c); err != nil {
 				return err

@@ -95,7 +95,7 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 	te := &envtest.Environment{
 		BinaryAssetsDirectory: assets,
 		CRDInstallOptions: envtest.CRDInstallOptions{
-			Paths:              append([]string{filepath.Join(root, "deploy", "crd")}, gwCRDs...),
+			Paths:              append([]string{filepath.Join(root, "deploy", "crd"), filepath.Join(root, "test", "crds")}, gwCRDs...),
 			ErrorIfPathMissing: true,
 		},
 		WebhookInstallOptions: envtest.WebhookInstallOptions{

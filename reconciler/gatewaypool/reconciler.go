@@ -1,0 +1,263 @@
+package gatewaypool
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/conditions"
+)
+
+const (
+	// LabelPool marks a Gateway (and its LoadBalancerConfiguration) as a pool's.
+	LabelPool = "gateway.opendi.com/pool"
+	// HTTPSListener and HTTPListener are the listener names of every pool Gateway.
+	HTTPSListener = "https"
+	HTTPListener  = "http"
+)
+
+// LoadBalancerConfigurationGVK is LBC's configuration kind (group gateway.k8s.aws).
+var LoadBalancerConfigurationGVK = schema.GroupVersionKind{Group: "gateway.k8s.aws", Version: "v1beta1", Kind: "LoadBalancerConfiguration"}
+
+// +kubebuilder:rbac:groups=gateway.opendi.com,resources=gatewaypools,verbs=get;list;watch
+// +kubebuilder:rbac:groups=gateway.opendi.com,resources=gatewaypools/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gateways,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=gateway.k8s.aws,resources=loadbalancerconfigurations,verbs=get;list;watch;create;update;patch;delete
+
+// Reconciler keeps a GatewayPool's Gateways: at least minGateways of them, each with an HTTPS
+// listener (and HTTP when the template asks) and its own LBC LoadBalancerConfiguration carrying
+// the template's ALB settings, referenced from spec.infrastructure.parametersRef. It reports each
+// Gateway's load in the pool's status. Assigning hostnames to Gateways is not built yet.
+type Reconciler struct {
+	Client client.Client
+}
+
+// SetupWithManager registers the reconciler.
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("gatewaypool").
+		For(&v1alpha1.GatewayPool{}).
+		Watches(&gwv1.Gateway{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
+			if p := o.GetLabels()[LabelPool]; p != "" {
+				return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: p}}}
+			}
+			return nil
+		})).
+		Complete(r)
+}
+
+// Reconcile implements reconcile.Reconciler.
+func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	pool := &v1alpha1.GatewayPool{}
+	if err := r.Client.Get(ctx, req.NamespacedName, pool); err != nil {
+		return reconcile.Result{}, client.IgnoreNotFound(err)
+	}
+	if !pool.DeletionTimestamp.IsZero() {
+		return reconcile.Result{}, nil // owner references remove the Gateways and configurations
+	}
+	log := logf.FromContext(ctx).WithValues("pool", pool.Name)
+
+	var gws gwv1.GatewayList
+	if err := r.Client.List(ctx, &gws, client.InNamespace(pool.Spec.Namespace), client.MatchingLabels{LabelPool: pool.Name}); err != nil {
+		return reconcile.Result{}, err
+	}
+	have := map[string]*gwv1.Gateway{}
+	for i := range gws.Items {
+		have[gws.Items[i].Name] = &gws.Items[i]
+	}
+	for n := 1; n <= int(pool.Spec.MinGateways); n++ {
+		name := GatewayName(pool.Name, n)
+		if err := r.ensure(ctx, pool, name); err != nil {
+			return reconcile.Result{}, fmt.Errorf("gateway %s/%s: %w", pool.Spec.Namespace, name, err)
+		}
+		if have[name] == nil {
+			log.Info("created pool gateway", "gateway", name)
+		}
+	}
+	for name := range have {
+		if err := r.ensure(ctx, pool, name); err != nil {
+			return reconcile.Result{}, fmt.Errorf("gateway %s/%s: %w", pool.Spec.Namespace, name, err)
+		}
+	}
+	return reconcile.Result{}, r.writeStatus(ctx, pool)
+}
+
+// ensure creates or updates one Gateway of the pool and its LoadBalancerConfiguration.
+func (r *Reconciler) ensure(ctx context.Context, pool *v1alpha1.GatewayPool, name string) error {
+	gw := &gwv1.Gateway{ObjectMeta: metav1.ObjectMeta{Namespace: pool.Spec.Namespace, Name: name}}
+	if _, err := controllerutil.CreateOrPatch(ctx, r.Client, gw, func() error {
+		desiredGateway(pool, gw)
+		return controllerutil.SetControllerReference(pool, gw, r.Client.Scheme())
+	}); err != nil {
+		return err
+	}
+	cfg := &unstructured.Unstructured{}
+	cfg.SetGroupVersionKind(LoadBalancerConfigurationGVK)
+	cfg.SetNamespace(pool.Spec.Namespace)
+	cfg.SetName(name)
+	_, err := controllerutil.CreateOrPatch(ctx, r.Client, cfg, func() error {
+		if err := desiredConfiguration(pool, cfg); err != nil {
+			return err
+		}
+		return controllerutil.SetControllerReference(gw, cfg, r.Client.Scheme())
+	})
+	if apierrors.IsNotFound(err) || meta.IsNoMatchError(err) {
+		return fmt.Errorf("the AWS Load Balancer Controller's LoadBalancerConfiguration CRD is not installed: %w", err)
+	}
+	return err
+}
+
+// desiredGateway shapes a pool Gateway from the pool's template, leaving fields others own
+// (status, other labels and annotations) alone.
+func desiredGateway(pool *v1alpha1.GatewayPool, gw *gwv1.Gateway) {
+	t := pool.Spec.Template
+	if gw.Labels == nil {
+		gw.Labels = map[string]string{}
+	}
+	for k, v := range t.Labels {
+		gw.Labels[k] = v
+	}
+	gw.Labels[LabelPool] = pool.Name
+	if len(t.Annotations) > 0 && gw.Annotations == nil {
+		gw.Annotations = map[string]string{}
+	}
+	for k, v := range t.Annotations {
+		gw.Annotations[k] = v
+	}
+	gw.Spec.GatewayClassName = gwv1.ObjectName(pool.Spec.GatewayClassName)
+	gw.Spec.Infrastructure = &gwv1.GatewayInfrastructure{ParametersRef: &gwv1.LocalParametersReference{
+		Group: gwv1.Group(LoadBalancerConfigurationGVK.Group), Kind: gwv1.Kind(LoadBalancerConfigurationGVK.Kind), Name: gw.Name,
+	}}
+	https := listener(gw, HTTPSListener, gwv1.HTTPSProtocolType, 443)
+	listeners := []gwv1.Listener{https}
+	if t.HTTPListener {
+		listeners = append(listeners, listener(gw, HTTPListener, gwv1.HTTPProtocolType, 80))
+	}
+	gw.Spec.Listeners = listeners
+}
+
+// listener keeps an existing listener's allowedRoutes (the namespaces admitted so far), or
+// admits only the Gateway's own namespace until a claim needs more.
+func listener(gw *gwv1.Gateway, name string, proto gwv1.ProtocolType, port int32) gwv1.Listener {
+	allowed := &gwv1.AllowedRoutes{Namespaces: &gwv1.RouteNamespaces{From: ptr.To(gwv1.NamespacesFromSame)}}
+	for _, l := range gw.Spec.Listeners {
+		if string(l.Name) == name && l.AllowedRoutes != nil {
+			allowed = l.AllowedRoutes
+		}
+	}
+	return gwv1.Listener{Name: gwv1.SectionName(name), Protocol: proto, Port: gwv1.PortNumber(port), AllowedRoutes: allowed}
+}
+
+// desiredConfiguration writes the template's ALB settings into LBC's configuration, and keeps the
+// HTTPS:443 entry (whose certificates the attachment step writes).
+func desiredConfiguration(pool *v1alpha1.GatewayPool, cfg *unstructured.Unstructured) error {
+	t := pool.Spec.Template
+	set := func(v any, path ...string) error { return unstructured.SetNestedField(cfg.Object, v, append([]string{"spec"}, path...)...) }
+	if t.Scheme != "" {
+		if err := set(t.Scheme, "scheme"); err != nil {
+			return err
+		}
+	}
+	if t.IPAddressType != "" {
+		if err := set(t.IPAddressType, "ipAddressType"); err != nil {
+			return err
+		}
+	}
+	if err := set(map[string]any{LabelPool: pool.Name}, "tags"); err != nil {
+		return err
+	}
+	cfg.SetLabels(map[string]string{LabelPool: pool.Name})
+	entries, _, _ := unstructured.NestedSlice(cfg.Object, "spec", "listenerConfigurations")
+	found := false
+	for i, e := range entries {
+		m, ok := e.(map[string]any)
+		if !ok || m["protocolPort"] != HTTPSProtocolPort {
+			continue
+		}
+		found = true
+		if t.SSLPolicy != "" {
+			m["sslPolicy"] = t.SSLPolicy
+		}
+		entries[i] = m
+	}
+	if !found {
+		e := map[string]any{"protocolPort": HTTPSProtocolPort}
+		if t.SSLPolicy != "" {
+			e["sslPolicy"] = t.SSLPolicy
+		}
+		entries = append(entries, e)
+	}
+	return set(entries, "listenerConfigurations")
+}
+
+// writeStatus reports each Gateway's certificates (from its configuration) and address.
+func (r *Reconciler) writeStatus(ctx context.Context, pool *v1alpha1.GatewayPool) error {
+	var gws gwv1.GatewayList
+	if err := r.Client.List(ctx, &gws, client.InNamespace(pool.Spec.Namespace), client.MatchingLabels{LabelPool: pool.Name}); err != nil {
+		return err
+	}
+	st := pool.Status.DeepCopy()
+	st.ObservedGeneration = pool.Generation
+	st.Gateways = nil
+	for _, gw := range gws.Items {
+		s := v1alpha1.PoolGatewayStatus{Name: gw.Name}
+		for _, a := range gw.Status.Addresses {
+			if a.Type != nil && *a.Type == gwv1.HostnameAddressType {
+				s.Address = a.Value
+			}
+		}
+		cfg := &unstructured.Unstructured{}
+		cfg.SetGroupVersionKind(LoadBalancerConfigurationGVK)
+		if err := r.Client.Get(ctx, client.ObjectKey{Namespace: gw.Namespace, Name: gw.Name}, cfg); err == nil {
+			s.Certificates = int32(len(ListenerCertificatesOf(cfg).Certificates))
+		}
+		st.Gateways = append(st.Gateways, s)
+	}
+	sort.Slice(st.Gateways, func(i, j int) bool { return index(pool.Name, st.Gateways[i].Name) < index(pool.Name, st.Gateways[j].Name) })
+	conditions.Set(&st.Conditions, pool.Generation, v1alpha1.ConditionReady, true, "GatewaysProvisioned",
+		fmt.Sprintf("%d Gateways in %s", len(st.Gateways), pool.Spec.Namespace))
+	if equality.Semantic.DeepEqual(st, &pool.Status) {
+		return nil
+	}
+	patch := client.MergeFrom(pool.DeepCopy())
+	pool.Status = *st
+	return r.Client.Status().Patch(ctx, pool, patch)
+}
+
+// ListenerCertificatesOf reads the HTTPS:443 certificates of a LoadBalancerConfiguration.
+func ListenerCertificatesOf(cfg *unstructured.Unstructured) ListenerCertificates {
+	entries, _, _ := unstructured.NestedSlice(cfg.Object, "spec", "listenerConfigurations")
+	for _, e := range entries {
+		m, ok := e.(map[string]any)
+		if !ok || m["protocolPort"] != HTTPSProtocolPort {
+			continue
+		}
+		out := ListenerCertificates{}
+		out.DefaultCertificate, _ = m["defaultCertificate"].(string)
+		if list, ok := m["certificates"].([]any); ok {
+			for _, c := range list {
+				if s, ok := c.(string); ok {
+					out.Certificates = append(out.Certificates, s)
+				}
+			}
+		}
+		return out
+	}
+	return ListenerCertificates{}
+}

@@ -1,0 +1,80 @@
+package integration
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/reconciler/gatewaypool"
+)
+
+func poolGateways(t *testing.T, ns, pool string) []gwv1.Gateway {
+	t.Helper()
+	var l gwv1.GatewayList
+	require.NoError(t, k8s.List(context.Background(), &l, client.InNamespace(ns), client.MatchingLabels{gatewaypool.LabelPool: pool}))
+	return l.Items
+}
+
+func TestPoolKeepsItsMinimumOfGatewaysWithTheirLBCConfiguration(t *testing.T) {
+	ctx := context.Background()
+	ns := unique("gateway-system")
+	require.NoError(t, k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
+	p := pool(unique("public"), func(p *v1alpha1.GatewayPool) {
+		p.Spec.Namespace, p.Spec.MinGateways = ns, 2
+		p.Spec.Template = v1alpha1.GatewayTemplate{Scheme: "internal", IPAddressType: "dualstack", SSLPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
+			HTTPListener: true, Labels: map[string]string{"team": "platform"}}
+	})
+	require.NoError(t, k8s.Create(ctx, p))
+
+	require.Eventually(t, func() bool { return len(poolGateways(t, ns, p.Name)) == 2 }, 15*time.Second, 100*time.Millisecond)
+	for _, gw := range poolGateways(t, ns, p.Name) {
+		assert.Equal(t, gwv1.ObjectName("alb"), gw.Spec.GatewayClassName)
+		assert.Equal(t, "platform", gw.Labels["team"])
+		require.NotNil(t, gw.Spec.Infrastructure)
+		require.NotNil(t, gw.Spec.Infrastructure.ParametersRef)
+		assert.Equal(t, gwv1.Kind("LoadBalancerConfiguration"), gw.Spec.Infrastructure.ParametersRef.Kind)
+		assert.Equal(t, gwv1.Group("gateway.k8s.aws"), gw.Spec.Infrastructure.ParametersRef.Group)
+		assert.Equal(t, gw.Name, gw.Spec.Infrastructure.ParametersRef.Name)
+		require.Len(t, gw.Spec.Listeners, 2)
+		assert.Equal(t, gwv1.HTTPSProtocolType, gw.Spec.Listeners[0].Protocol)
+		assert.Equal(t, gwv1.PortNumber(443), gw.Spec.Listeners[0].Port)
+
+		cfg := &unstructured.Unstructured{}
+		cfg.SetGroupVersionKind(gatewaypool.LoadBalancerConfigurationGVK)
+		require.Eventually(t, func() bool {
+			return k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: gw.Name}, cfg) == nil
+		}, 10*time.Second, 100*time.Millisecond, "every Gateway has its own LoadBalancerConfiguration")
+		scheme, _, _ := unstructured.NestedString(cfg.Object, "spec", "scheme")
+		ipType, _, _ := unstructured.NestedString(cfg.Object, "spec", "ipAddressType")
+		assert.Equal(t, "internal", scheme)
+		assert.Equal(t, "dualstack", ipType)
+		entries, _, _ := unstructured.NestedSlice(cfg.Object, "spec", "listenerConfigurations")
+		require.Len(t, entries, 1)
+		assert.Equal(t, gatewaypool.HTTPSProtocolPort, entries[0].(map[string]any)["protocolPort"])
+		assert.Equal(t, "ELBSecurityPolicy-TLS13-1-2-2021-06", entries[0].(map[string]any)["sslPolicy"])
+	}
+
+	require.NoError(t, retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(p), p); err != nil {
+			return err
+		}
+		p.Spec.MinGateways = 3
+		return k8s.Update(ctx, p)
+	}))
+	require.Eventually(t, func() bool { return len(poolGateways(t, ns, p.Name)) == 3 }, 15*time.Second, 100*time.Millisecond)
+	require.Eventually(t, func() bool {
+		_ = k8s.Get(ctx, client.ObjectKeyFromObject(p), p)
+		return len(p.Status.Gateways) == 3
+	}, 10*time.Second, 100*time.Millisecond, "the pool's status lists its Gateways")
+	assert.Equal(t, p.Name+"-1", p.Status.Gateways[0].Name)
+}
