@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/acm"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -108,7 +109,11 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 			return fmt.Errorf("registering the claim reconciler: %w", err)
 		}
 		promutil.Register(metrics.Registry, prometheus.Collector(claim.NewConditionCollector(mgr.GetCache())))
-		if err := (&gatewaypool.Reconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
+		pools := &gatewaypool.Reconciler{Client: mgr.GetClient()}
+		if cfg.AWS != nil {
+			pools.ELB = elbv2.NewFromConfig(cfg.AWS.Config)
+		}
+		if err := pools.SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("registering the gateway pool reconciler: %w", err)
 		}
 		if cfg.AWS != nil {

@@ -26,6 +26,10 @@ const (
 	// ClaimValidationRecord indexes DomainClaims by their certificate's validation record name,
 	// which ACM shares between a name and its wildcard.
 	ClaimValidationRecord = "gateway.opendi.com/claim-validation-record"
+	// ClaimZone indexes DomainClaims by status.managedZone.
+	ClaimZone = "gateway.opendi.com/claim-zone"
+	// ZonePool indexes ManagedZones by spec.gatewayPoolRef.name.
+	ZonePool = "gateway.opendi.com/zone-pool"
 )
 
 // Setup registers every index with the manager's cache. It must run before the cache starts.
@@ -37,6 +41,22 @@ func Setup(ctx context.Context, fi client.FieldIndexer) error {
 		return err
 	}
 	if err := fi.IndexField(ctx, &v1alpha1.DomainClaim{}, ClaimValidationRecord, validationRecord); err != nil {
+		return err
+	}
+	if err := fi.IndexField(ctx, &v1alpha1.DomainClaim{}, ClaimZone, func(o client.Object) []string {
+		if z := o.(*v1alpha1.DomainClaim).Status.ManagedZone; z != "" {
+			return []string{z}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := fi.IndexField(ctx, &v1alpha1.ManagedZone{}, ZonePool, func(o client.Object) []string {
+		if ref := o.(*v1alpha1.ManagedZone).Spec.GatewayPoolRef; ref != nil {
+			return []string{ref.Name}
+		}
+		return nil
+	}); err != nil {
 		return err
 	}
 	return fi.IndexField(ctx, &gwv1.HTTPRoute{}, RouteHostname, RouteKeys)

@@ -44,8 +44,8 @@ type Choice struct {
 // GatewayName is the name of a pool's n-th Gateway (from 1).
 func GatewayName(pool string, n int) string { return fmt.Sprintf("%s-%d", pool, n) }
 
-// index is n of a pool Gateway's name, or 0 when the name is not the pool's.
-func index(pool, name string) int {
+// gatewayNumber is n of a pool Gateway's name, or 0 when the name is not the pool's.
+func gatewayNumber(pool, name string) int {
 	n, err := strconv.Atoi(strings.TrimPrefix(name, pool+"-"))
 	if err != nil || !strings.HasPrefix(name, pool+"-") || n < 1 {
 		return 0
@@ -58,10 +58,10 @@ func index(pool, name string) int {
 // removed. The first free number gets a new Gateway when none has room, up to maxGateways.
 func Assign(pool string, gateways []Load, capacity Capacity, maxGateways int, seat Seat) Choice {
 	sorted := append([]Load(nil), gateways...)
-	sort.Slice(sorted, func(i, j int) bool { return index(pool, sorted[i].Name) < index(pool, sorted[j].Name) })
+	sort.Slice(sorted, func(i, j int) bool { return gatewayNumber(pool, sorted[i].Name) < gatewayNumber(pool, sorted[j].Name) })
 	used := map[int]bool{}
 	for _, g := range sorted {
-		used[index(pool, g.Name)] = true
+		used[gatewayNumber(pool, g.Name)] = true
 		if g.Certificates+seat.Certificates <= capacity.Certificates && g.Rules+seat.Rules <= capacity.Rules {
 			return Choice{Gateway: g.Name}
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"sync"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -11,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -22,6 +25,8 @@ import (
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/conditions"
+	"github.com/opendi/gateway-orchestrator/internal/index"
+	"github.com/opendi/gateway-orchestrator/webhook"
 )
 
 const (
@@ -40,12 +45,20 @@ var LoadBalancerConfigurationGVK = schema.GroupVersionKind{Group: "gateway.k8s.a
 // +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gateways,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=gateway.k8s.aws,resources=loadbalancerconfigurations,verbs=get;list;watch;create;update;patch;delete
 
-// Reconciler keeps a GatewayPool's Gateways: at least minGateways of them, each with an HTTPS
+// Reconciler keeps a GatewayPool's Gateways — at least minGateways of them, each with an HTTPS
 // listener (and HTTP when the template asks) and its own LBC LoadBalancerConfiguration carrying
-// the template's ALB settings, referenced from spec.infrastructure.parametersRef. It reports each
-// Gateway's load in the pool's status. Assigning hostnames to Gateways is not built yet.
+// the template's ALB settings, referenced from spec.infrastructure.parametersRef — and runs steps
+// 4, 5, 6 and 8 for the pool's claims: a seat on a Gateway, the certificate in the Gateway's
+// configuration, the load balancer's address, and the owner's routes admitted.
 type Reconciler struct {
 	Client client.Client
+	// ELB finds the canonical hosted zone of a Gateway's ALB; nil leaves claims without one.
+	ELB ELB
+
+	// assigned remembers the assignments this reconciler wrote until the cache shows them.
+	assigned map[types.UID]string
+	// zones caches ALB DNS name → canonical hosted zone ID.
+	zones sync.Map
 }
 
 // SetupWithManager registers the reconciler.
@@ -59,6 +72,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 			}
 			return nil
 		})).
+		Watches(&v1alpha1.DomainClaim{}, handler.EnqueueRequestsFromMapFunc(r.claimToPool)).
 		Complete(r)
 }
 
@@ -95,7 +109,162 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 			return reconcile.Result{}, fmt.Errorf("gateway %s/%s: %w", pool.Spec.Namespace, name, err)
 		}
 	}
-	return reconcile.Result{}, r.writeStatus(ctx, pool)
+	retry, err := r.serve(ctx, pool)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	if err := r.writeStatus(ctx, pool); err != nil {
+		return reconcile.Result{}, err
+	}
+	if retry {
+		// A claim was written by another reconciler meanwhile: look again soon, without an error.
+		return reconcile.Result{RequeueAfter: 200 * time.Millisecond}, nil
+	}
+	return reconcile.Result{}, nil
+}
+
+// serve runs steps 4, 5, 6 and 8 for the pool's claims and removes empty surplus Gateways. It
+// reports whether a claim's status could not be written for a conflict (retry soon).
+func (r *Reconciler) serve(ctx context.Context, pool *v1alpha1.GatewayPool) (retry bool, err error) {
+	claims, err := r.claimsOf(ctx, pool)
+	if err != nil {
+		return false, err
+	}
+	var gws gwv1.GatewayList
+	if err := r.Client.List(ctx, &gws, client.InNamespace(pool.Spec.Namespace), client.MatchingLabels{LabelPool: pool.Name}); err != nil {
+		return false, err
+	}
+	names := make([]string, 0, len(gws.Items))
+	for _, g := range gws.Items {
+		names = append(names, g.Name)
+	}
+	exhausted, err := r.seats(ctx, pool, claims, names)
+	if err != nil {
+		return false, err
+	}
+	if err := r.Client.List(ctx, &gws, client.InNamespace(pool.Spec.Namespace), client.MatchingLabels{LabelPool: pool.Name}); err != nil {
+		return false, err
+	}
+	attached, admitted := map[string]bool{}, map[string]map[string]bool{}
+	lbHost, lbZone := map[string]string{}, map[string]string{}
+	used := map[string]bool{}
+	for _, c := range claims {
+		if c.Status.Gateway != nil && c.DeletionTimestamp.IsZero() {
+			used[c.Status.Gateway.Name] = true
+		}
+	}
+	for i := range gws.Items {
+		gw := &gws.Items[i]
+		if !used[gw.Name] && gatewayNumber(pool.Name, gw.Name) > int(pool.Spec.MinGateways) && !r.stillAttached(claims, gw.Name) {
+			if err := r.Client.Delete(ctx, gw); client.IgnoreNotFound(err) != nil {
+				return false, err
+			}
+			logf.FromContext(ctx).Info("removed empty surplus gateway", "pool", pool.Name, "gateway", gw.Name)
+			continue
+		}
+		a, err := r.attach(ctx, pool, gw, claims)
+		if err != nil {
+			return false, err
+		}
+		for arn := range a {
+			attached[arn] = true
+		}
+		if admitted[gw.Name], err = r.admit(ctx, gw, claims); err != nil {
+			return false, err
+		}
+		if lbHost[gw.Name], lbZone[gw.Name], err = r.loadBalancer(ctx, gw); err != nil {
+			return false, err
+		}
+	}
+	for _, c := range claims {
+		if !claimed(c) {
+			continue
+		}
+		var host, zone string
+		ok := false
+		if c.Status.Gateway != nil {
+			host, zone = lbHost[c.Status.Gateway.Name], lbZone[c.Status.Gateway.Name]
+			ok = admitted[c.Status.Gateway.Name][c.Spec.Namespace]
+		}
+		st := claimStatus(pool, c, exhausted[c.Name], attached[c.Status.CertificateARN], ok, host, zone)
+		if equality.Semantic.DeepEqual(st, &c.Status) {
+			continue
+		}
+		orig := c.DeepCopy()
+		orig.Status.Gateway = nil // the assignment may exist only here and in r.assigned: always send it
+		patch := client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})
+		c.Status = *st
+		if err := r.Client.Status().Patch(ctx, c, patch); err != nil {
+			if apierrors.IsConflict(err) {
+				retry = true
+				continue
+			}
+			if apierrors.IsNotFound(err) {
+				continue
+			}
+			return false, err
+		}
+		if ok && c.Status.Gateway != nil {
+			if err := r.attachRoutes(ctx, c); err != nil {
+				return false, err
+			}
+		}
+	}
+	return retry, nil
+}
+
+// stillAttached reports whether a claim being deleted still has its certificate on a Gateway,
+// which must stay until the configuration has let go of it.
+func (r *Reconciler) stillAttached(claims []*v1alpha1.DomainClaim, gw string) bool {
+	for _, c := range claims {
+		if c.Status.Gateway != nil && c.Status.Gateway.Name == gw && c.DeletionTimestamp.IsZero() {
+			return true
+		}
+	}
+	return false
+}
+
+// claimToPool maps a claim to the pool that serves its zone.
+func (r *Reconciler) claimToPool(ctx context.Context, o client.Object) []reconcile.Request {
+	c := o.(*v1alpha1.DomainClaim)
+	if c.Status.ManagedZone == "" {
+		return nil
+	}
+	z := &v1alpha1.ManagedZone{}
+	if err := r.Client.Get(ctx, client.ObjectKey{Name: c.Status.ManagedZone}, z); err != nil || z.Spec.GatewayPoolRef == nil {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: z.Spec.GatewayPoolRef.Name}}}
+}
+
+// attachRoutes gives the owner's opted-in routes for the hostname the parentRef of its Gateway.
+// Only routes that asked for automatic attachment are touched, and only by adding our entry.
+func (r *Reconciler) attachRoutes(ctx context.Context, c *v1alpha1.DomainClaim) error {
+	var routes gwv1.HTTPRouteList
+	if err := r.Client.List(ctx, &routes, client.InNamespace(c.Spec.Namespace), client.MatchingFields{index.RouteHostname: c.Spec.Hostname}); err != nil {
+		return err
+	}
+	for i := range routes.Items {
+		rt := &routes.Items[i]
+		if rt.Annotations[webhook.AnnotationAutoAttach] != "true" || hasParent(rt, *c.Status.Gateway) {
+			continue
+		}
+		patch := client.MergeFrom(rt.DeepCopy())
+		rt.Spec.ParentRefs = append(rt.Spec.ParentRefs, webhook.ParentRef(*c.Status.Gateway))
+		if err := r.Client.Patch(ctx, rt, patch); client.IgnoreNotFound(err) != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func hasParent(rt *gwv1.HTTPRoute, gw v1alpha1.ObjectRef) bool {
+	for _, p := range rt.Spec.ParentRefs {
+		if string(p.Name) == gw.Name && p.Namespace != nil && string(*p.Namespace) == gw.Namespace {
+			return true
+		}
+	}
+	return false
 }
 
 // ensure creates or updates one Gateway of the pool and its LoadBalancerConfiguration.
@@ -168,7 +337,9 @@ func listener(gw *gwv1.Gateway, name string, proto gwv1.ProtocolType, port int32
 // HTTPS:443 entry (whose certificates the attachment step writes).
 func desiredConfiguration(pool *v1alpha1.GatewayPool, cfg *unstructured.Unstructured) error {
 	t := pool.Spec.Template
-	set := func(v any, path ...string) error { return unstructured.SetNestedField(cfg.Object, v, append([]string{"spec"}, path...)...) }
+	set := func(v any, path ...string) error {
+		return unstructured.SetNestedField(cfg.Object, v, append([]string{"spec"}, path...)...)
+	}
 	if t.Scheme != "" {
 		if err := set(t.Scheme, "scheme"); err != nil {
 			return err
@@ -229,7 +400,9 @@ func (r *Reconciler) writeStatus(ctx context.Context, pool *v1alpha1.GatewayPool
 		}
 		st.Gateways = append(st.Gateways, s)
 	}
-	sort.Slice(st.Gateways, func(i, j int) bool { return index(pool.Name, st.Gateways[i].Name) < index(pool.Name, st.Gateways[j].Name) })
+	sort.Slice(st.Gateways, func(i, j int) bool {
+		return gatewayNumber(pool.Name, st.Gateways[i].Name) < gatewayNumber(pool.Name, st.Gateways[j].Name)
+	})
 	conditions.Set(&st.Conditions, pool.Generation, v1alpha1.ConditionReady, true, "GatewaysProvisioned",
 		fmt.Sprintf("%d Gateways in %s", len(st.Gateways), pool.Spec.Namespace))
 	if equality.Semantic.DeepEqual(st, &pool.Status) {

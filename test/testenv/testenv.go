@@ -33,11 +33,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/opendi/gateway-orchestrator/internal/app"
 	"github.com/opendi/gateway-orchestrator/internal/awsclient"
 	"github.com/opendi/gateway-orchestrator/test/awsfake"
+	"github.com/opendi/gateway-orchestrator/test/lbcstandin"
 	"github.com/opendi/gateway-orchestrator/webhook"
 )
 
@@ -71,6 +73,8 @@ type Env struct {
 	Manager manager.Manager
 	// AWS is the AWS-compatible test server, when Options.AWS was set.
 	AWS *awsfake.Server
+	// StandIn plays the AWS Load Balancer Controller for Gateways of class "alb" when AWS is set.
+	StandIn *lbcstandin.StandIn
 
 	cancel context.CancelFunc
 	done   chan error
@@ -170,11 +174,21 @@ func (e *Env) StartManager(ctx context.Context, opts Options) error {
 			interval = 200 * time.Millisecond
 		}
 		cfg.AWS = &app.AWS{Config: awsCfg, Cluster: "test", DNSBatchWindow: window, PollInterval: interval, InUseRetry: time.Second}
+		if e.StandIn == nil {
+			e.StandIn = &lbcstandin.StandIn{GatewayClass: "alb"}
+		}
+		e.StandIn.Client, e.StandIn.ELB = mgr.GetClient(), elbv2.NewFromConfig(awsCfg)
 	}
 	mctx, cancel := context.WithCancel(ctx)
 	if err := app.Register(mctx, mgr, cfg); err != nil {
 		cancel()
 		return err
+	}
+	if e.StandIn != nil {
+		if err := e.StandIn.SetupWithManager(mgr); err != nil {
+			cancel()
+			return err
+		}
 	}
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(mctx) }()

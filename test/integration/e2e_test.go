@@ -1,0 +1,220 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/reconciler/gatewaypool"
+	"github.com/opendi/gateway-orchestrator/test/awsfake"
+	"github.com/opendi/gateway-orchestrator/test/lbcstandin"
+)
+
+// servedZone creates a pool (in a fresh namespace) and a zone it serves.
+func servedZone(t *testing.T, mutate ...func(*v1alpha1.GatewayPool)) (*v1alpha1.ManagedZone, *v1alpha1.GatewayPool) {
+	t.Helper()
+	ctx := context.Background()
+	gwNS := unique("gw")
+	require.NoError(t, k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: gwNS}}))
+	p := pool(unique("pool"), func(p *v1alpha1.GatewayPool) { p.Spec.Namespace = gwNS })
+	for _, m := range mutate {
+		m(p)
+	}
+	require.NoError(t, k8s.Create(ctx, p))
+	z := newZone(t, func(z *v1alpha1.ManagedZone) { z.Spec.GatewayPoolRef = &v1alpha1.LocalObjectReference{Name: p.Name} })
+	return z, p
+}
+
+func ready(t *testing.T, name string, within time.Duration) *v1alpha1.DomainClaim {
+	t.Helper()
+	var c *v1alpha1.DomainClaim
+	require.Eventually(t, func() bool {
+		var err error
+		c, err = getClaim(name)
+		return err == nil && meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionReady)
+	}, within, 100*time.Millisecond, "claim %s never became Ready: %+v", name, func() any {
+		if c == nil {
+			return nil
+		}
+		return c.Status.Conditions
+	}())
+	return c
+}
+
+// listenerCertificates returns the certificates on the HTTPS listener of a Gateway's ALB.
+func listenerCertificates(gw v1alpha1.ObjectRef) []string {
+	name := lbcstandin.LoadBalancerName(gw.Namespace, gw.Name)
+	for _, lb := range env.AWS.ELB.LoadBalancers() {
+		if lb.Name == name {
+			for _, l := range env.AWS.ELB.Listeners(lb.ARN) {
+				if l.Port == 443 {
+					return l.Certificates
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func TestRouteWithoutParentRefsIsServedOverHTTPS(t *testing.T) {
+	ctx := context.Background()
+	z, p := servedZone(t)
+	ns := tenant(t)
+	h := "e2e." + z.Spec.Domain
+	r := route(ns, h)
+	require.NoError(t, k8s.Create(ctx, r))
+
+	c := ready(t, h, 60*time.Second)
+	require.NotNil(t, c.Status.Gateway)
+	assert.Equal(t, p.Spec.Namespace, c.Status.Gateway.Namespace)
+	assert.Equal(t, p.Name+"-1", c.Status.Gateway.Name)
+
+	assert.Contains(t, listenerCertificates(*c.Status.Gateway), c.Status.CertificateARN, "the certificate is on the ALB's HTTPS listener")
+	var alias *awsfake.RecordSet
+	for _, rs := range env.AWS.Route53.Records(z.Spec.HostedZoneID) {
+		if rs.Name == h+"." && rs.Type == "A" {
+			alias = &rs
+		}
+	}
+	require.NotNil(t, alias, "an ALIAS record to the ALB")
+	assert.Equal(t, c.Status.LoadBalancerHostname, alias.Alias.DNSName)
+	assert.Equal(t, awsfake.ALBZoneID, alias.Alias.HostedZoneID)
+
+	gw := &gwv1.Gateway{}
+	require.NoError(t, k8s.Get(ctx, client.ObjectKey{Namespace: c.Status.Gateway.Namespace, Name: c.Status.Gateway.Name}, gw))
+	sel := gw.Spec.Listeners[0].AllowedRoutes.Namespaces.Selector
+	require.NotNil(t, sel, "the listener admits the owner's namespace")
+	assert.Contains(t, sel.MatchExpressions[0].Values, ns)
+	assert.Equal(t, c.Status.CertificateARN, gw.Annotations[gatewaypool.AnnotationCertificateARN])
+
+	require.Eventually(t, func() bool {
+		got := &gwv1.HTTPRoute{}
+		return k8s.Get(ctx, client.ObjectKeyFromObject(r), got) == nil && len(got.Spec.ParentRefs) == 1 &&
+			string(got.Spec.ParentRefs[0].Name) == c.Status.Gateway.Name
+	}, 10*time.Second, 100*time.Millisecond, "the opted-in route gets its Gateway as parent")
+}
+
+func TestThirtyHostnamesFillTwoGatewaysAndCleanUp(t *testing.T) {
+	ctx := context.Background()
+	z, p := servedZone(t)
+	ns := tenant(t)
+	var routes []*gwv1.HTTPRoute
+	for i := 0; i < 30; i++ {
+		r := route(ns, fmt.Sprintf("h%02d.%s", i, z.Spec.Domain))
+		routes = append(routes, r)
+		require.NoError(t, k8s.Create(ctx, r))
+	}
+	perGateway := map[string]int{}
+	var claims []*v1alpha1.DomainClaim
+	for i := 0; i < 30; i++ {
+		c := ready(t, fmt.Sprintf("h%02d.%s", i, z.Spec.Domain), 120*time.Second)
+		claims = append(claims, c)
+		perGateway[c.Status.Gateway.Name]++
+	}
+	assert.Equal(t, map[string]int{p.Name + "-1": 25, p.Name + "-2": 5}, perGateway, "first fit: 25 certificates on the first Gateway, 5 on the second")
+	var onListeners map[string]int
+	require.Eventually(t, func() bool {
+		onListeners = map[string]int{}
+		for _, g := range []string{p.Name + "-1", p.Name + "-2"} {
+			for _, arn := range listenerCertificates(v1alpha1.ObjectRef{Namespace: p.Spec.Namespace, Name: g}) {
+				onListeners[arn]++
+			}
+		}
+		for _, c := range claims {
+			if onListeners[c.Status.CertificateARN] != 1 {
+				return false
+			}
+		}
+		return true
+	}, 20*time.Second, 100*time.Millisecond, "each certificate is on exactly one listener: %v", onListeners)
+
+	// The default certificate of the first Gateway survives others coming and going.
+	cfg := &unstructured.Unstructured{}
+	cfg.SetGroupVersionKind(gatewaypool.LoadBalancerConfigurationGVK)
+	require.NoError(t, k8s.Get(ctx, client.ObjectKey{Namespace: p.Spec.Namespace, Name: p.Name + "-1"}, cfg))
+	def := gatewaypool.ListenerCertificatesOf(cfg).DefaultCertificate
+	require.NotEmpty(t, def)
+	for i, c := range claims {
+		if c.Status.Gateway.Name == p.Name+"-1" && c.Status.CertificateARN != def && i%2 == 0 {
+			require.NoError(t, k8s.Delete(ctx, c))
+		}
+	}
+	time.Sleep(3 * time.Second)
+	require.NoError(t, k8s.Get(ctx, client.ObjectKey{Namespace: p.Spec.Namespace, Name: p.Name + "-1"}, cfg))
+	assert.Equal(t, def, gatewaypool.ListenerCertificatesOf(cfg).DefaultCertificate, "the default certificate does not change")
+
+	// Everything goes: routes and claims.
+	for _, r := range routes {
+		require.NoError(t, client.IgnoreNotFound(k8s.Delete(ctx, r)))
+	}
+	var l v1alpha1.DomainClaimList
+	require.NoError(t, k8s.List(ctx, &l))
+	for i := range l.Items {
+		if l.Items[i].Status.ManagedZone == z.Name {
+			require.NoError(t, client.IgnoreNotFound(k8s.Delete(ctx, &l.Items[i])))
+		}
+	}
+	require.Eventually(t, func() bool {
+		for _, c := range claims {
+			if _, err := getClaim(c.Name); !apierrors.IsNotFound(err) {
+				return false
+			}
+		}
+		return true
+	}, 120*time.Second, 200*time.Millisecond, "every claim is released after its certificate was detached and deleted")
+	for _, c := range claims {
+		assert.Empty(t, env.AWS.ACM.ForDomain(c.Spec.Hostname))
+	}
+	assert.Empty(t, env.AWS.Route53.Records(z.Spec.HostedZoneID), "no ALIAS, marker or validation record is left")
+	require.Eventually(t, func() bool { return len(poolGateways(t, p.Spec.Namespace, p.Name)) == 1 }, 30*time.Second, 200*time.Millisecond,
+		"the empty surplus Gateway is removed")
+	gw := poolGateways(t, p.Spec.Namespace, p.Name)[0]
+	assert.Nil(t, gw.Spec.Listeners[0].AllowedRoutes.Namespaces.Selector, "no namespace is admitted any more")
+	names := []string{}
+	for _, lb := range env.AWS.ELB.LoadBalancers() {
+		names = append(names, lb.Name)
+	}
+	sort.Strings(names)
+	assert.NotContains(t, names, lbcstandin.LoadBalancerName(p.Spec.Namespace, p.Name+"-2"), "the removed Gateway's ALB is gone")
+}
+
+func TestGatewayWhoseLoadBalancerNeverComesUpLeavesClaimsWaiting(t *testing.T) {
+	ctx := context.Background()
+	z, _ := servedZone(t, func(p *v1alpha1.GatewayPool) { env.StandIn.Break(p.Spec.Namespace, p.Name+"-1") })
+	h := "stuck." + z.Spec.Domain
+	require.NoError(t, k8s.Create(ctx, route(tenant(t), h)))
+	var c *v1alpha1.DomainClaim
+	defer func() {
+		if t.Failed() && c != nil {
+			t.Logf("conditions: %+v", c.Status.Conditions)
+		}
+	}()
+	require.Eventually(t, func() bool {
+		var err error
+		c, err = getClaim(h)
+		if err != nil {
+			return false
+		}
+		cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionLoadBalancerReady)
+		return cond != nil && cond.Status == metav1.ConditionFalse
+	}, 60*time.Second, 100*time.Millisecond, "the claim says it waits for the load balancer")
+	cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionLoadBalancerReady)
+	assert.Equal(t, v1alpha1.ReasonPending, cond.Reason)
+	assert.Contains(t, cond.Message, "waiting for the AWS Load Balancer Controller to program Gateway")
+	readyCond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionReady)
+	require.NotNil(t, readyCond)
+	assert.Equal(t, metav1.ConditionFalse, readyCond.Status)
+}

@@ -1,0 +1,227 @@
+// Package lbcstandin stands in for the AWS Load Balancer Controller in tests and the local run.
+// For each Gateway of its class it keeps a load balancer in the AWS-compatible test server with
+// an HTTPS:443 listener carrying exactly the certificates the Gateway's LoadBalancerConfiguration
+// names (removing any others, as LBC does), and publishes the address and Programmed=True in the
+// Gateway's status. Like LBC, it reads certificates only from the configuration, never from
+// annotations.
+package lbcstandin
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/opendi/gateway-orchestrator/reconciler/gatewaypool"
+)
+
+// StandIn is the LBC stand-in.
+type StandIn struct {
+	Client       client.Client
+	ELB          *elbv2.Client
+	GatewayClass string
+	// broken holds Gateways (namespace/name) whose load balancer never becomes ready.
+	broken sync.Map
+}
+
+// Break makes a Gateway's load balancer never become ready, as a misconfigured LBC would.
+func (s *StandIn) Break(namespace, name string) { s.broken.Store(namespace+"/"+name, true) }
+
+// SetupWithManager registers the stand-in.
+func (s *StandIn) SetupWithManager(mgr ctrl.Manager) error {
+	cfg := &unstructured.Unstructured{}
+	cfg.SetGroupVersionKind(gatewaypool.LoadBalancerConfigurationGVK)
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("lbc-standin").
+		For(&gwv1.Gateway{}).
+		Watches(cfg, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
+			return []reconcile.Request{{NamespacedName: client.ObjectKeyFromObject(o)}}
+		})).
+		Complete(s)
+}
+
+// LoadBalancerName is the ALB name the stand-in gives a Gateway (at most 32 characters).
+func LoadBalancerName(ns, name string) string {
+	h := sha256.Sum256([]byte(ns + "/" + name))
+	base := strings.ToLower(strings.ReplaceAll(ns+"-"+name, ".", "-"))
+	if len(base) > 18 {
+		base = base[:18]
+	}
+	return strings.Trim("k8s-"+base, "-") + "-" + hex.EncodeToString(h[:])[:8]
+}
+
+// Reconcile implements reconcile.Reconciler.
+func (s *StandIn) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	gw := &gwv1.Gateway{}
+	if err := s.Client.Get(ctx, req.NamespacedName, gw); err != nil {
+		if client.IgnoreNotFound(err) == nil {
+			return reconcile.Result{}, s.deleteLB(ctx, LoadBalancerName(req.Namespace, req.Name))
+		}
+		return reconcile.Result{}, err
+	}
+	if _, broken := s.broken.Load(req.String()); string(gw.Spec.GatewayClassName) != s.GatewayClass || broken {
+		return reconcile.Result{}, nil
+	}
+	cfg := &unstructured.Unstructured{}
+	cfg.SetGroupVersionKind(gatewaypool.LoadBalancerConfigurationGVK)
+	if ref := gw.Spec.Infrastructure; ref != nil && ref.ParametersRef != nil {
+		if err := s.Client.Get(ctx, client.ObjectKey{Namespace: gw.Namespace, Name: ref.ParametersRef.Name}, cfg); client.IgnoreNotFound(err) != nil {
+			return reconcile.Result{}, err
+		}
+	}
+	lb, err := s.ensureLB(ctx, LoadBalancerName(gw.Namespace, gw.Name), cfg)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	if err := s.ensureHTTPS(ctx, lb, gatewaypool.ListenerCertificatesOf(cfg)); err != nil {
+		return reconcile.Result{}, err
+	}
+	return reconcile.Result{}, s.publish(ctx, gw, aws.ToString(lb.DNSName))
+}
+
+func (s *StandIn) ensureLB(ctx context.Context, name string, cfg *unstructured.Unstructured) (*elbtypes.LoadBalancer, error) {
+	out, err := s.ELB.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{Names: []string{name}})
+	if err == nil && len(out.LoadBalancers) == 1 {
+		return &out.LoadBalancers[0], nil
+	}
+	var nf *elbtypes.LoadBalancerNotFoundException
+	if err != nil && !errors.As(err, &nf) {
+		return nil, err
+	}
+	scheme, _, _ := unstructured.NestedString(cfg.Object, "spec", "scheme")
+	if scheme == "" {
+		scheme = "internal" // LBC's default
+	}
+	ipType, _, _ := unstructured.NestedString(cfg.Object, "spec", "ipAddressType")
+	if ipType == "" {
+		ipType = "ipv4"
+	}
+	created, err := s.ELB.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{
+		Name: aws.String(name), Scheme: elbtypes.LoadBalancerSchemeEnum(scheme), IpAddressType: elbtypes.IpAddressType(ipType),
+		Type: elbtypes.LoadBalancerTypeEnumApplication,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &created.LoadBalancers[0], nil
+}
+
+// ensureHTTPS makes the HTTPS:443 listener carry exactly the configured certificates.
+func (s *StandIn) ensureHTTPS(ctx context.Context, lb *elbtypes.LoadBalancer, want gatewaypool.ListenerCertificates) error {
+	ls, err := s.ELB.DescribeListeners(ctx, &elbv2.DescribeListenersInput{LoadBalancerArn: lb.LoadBalancerArn})
+	if err != nil {
+		return err
+	}
+	var https *elbtypes.Listener
+	for i := range ls.Listeners {
+		if aws.ToInt32(ls.Listeners[i].Port) == 443 {
+			https = &ls.Listeners[i]
+		}
+	}
+	if want.DefaultCertificate == "" {
+		if https != nil {
+			_, err := s.ELB.DeleteListener(ctx, &elbv2.DeleteListenerInput{ListenerArn: https.ListenerArn})
+			return err
+		}
+		return nil
+	}
+	if https == nil {
+		out, err := s.ELB.CreateListener(ctx, &elbv2.CreateListenerInput{
+			LoadBalancerArn: lb.LoadBalancerArn, Protocol: elbtypes.ProtocolEnumHttps, Port: aws.Int32(443),
+			Certificates:   []elbtypes.Certificate{{CertificateArn: aws.String(want.DefaultCertificate)}},
+			DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumFixedResponse, FixedResponseConfig: &elbtypes.FixedResponseActionConfig{StatusCode: aws.String("404")}}},
+		})
+		if err != nil {
+			return err
+		}
+		https = &out.Listeners[0]
+	}
+	certs, err := s.ELB.DescribeListenerCertificates(ctx, &elbv2.DescribeListenerCertificatesInput{ListenerArn: https.ListenerArn})
+	if err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	currentDefault := ""
+	for _, c := range certs.Certificates {
+		if aws.ToBool(c.IsDefault) {
+			currentDefault = aws.ToString(c.CertificateArn)
+		} else {
+			have[aws.ToString(c.CertificateArn)] = true
+		}
+	}
+	if currentDefault != want.DefaultCertificate {
+		if _, err := s.ELB.ModifyListener(ctx, &elbv2.ModifyListenerInput{ListenerArn: https.ListenerArn,
+			Certificates: []elbtypes.Certificate{{CertificateArn: aws.String(want.DefaultCertificate)}}}); err != nil {
+			return err
+		}
+		delete(have, want.DefaultCertificate)
+	}
+	wantSet := map[string]bool{}
+	var add []elbtypes.Certificate
+	for _, a := range want.Certificates {
+		wantSet[a] = true
+		if !have[a] {
+			add = append(add, elbtypes.Certificate{CertificateArn: aws.String(a)})
+		}
+	}
+	var remove []elbtypes.Certificate
+	for a := range have {
+		if !wantSet[a] {
+			remove = append(remove, elbtypes.Certificate{CertificateArn: aws.String(a)})
+		}
+	}
+	if len(add) > 0 {
+		if _, err := s.ELB.AddListenerCertificates(ctx, &elbv2.AddListenerCertificatesInput{ListenerArn: https.ListenerArn, Certificates: add}); err != nil {
+			return err
+		}
+	}
+	if len(remove) > 0 {
+		if _, err := s.ELB.RemoveListenerCertificates(ctx, &elbv2.RemoveListenerCertificatesInput{ListenerArn: https.ListenerArn, Certificates: remove}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *StandIn) publish(ctx context.Context, gw *gwv1.Gateway, dns string) error {
+	patch := client.MergeFrom(gw.DeepCopy())
+	gw.Status.Addresses = []gwv1.GatewayStatusAddress{{Type: ptr.To(gwv1.HostnameAddressType), Value: dns}}
+	for _, t := range []gwv1.GatewayConditionType{gwv1.GatewayConditionAccepted, gwv1.GatewayConditionProgrammed} {
+		meta.SetStatusCondition(&gw.Status.Conditions, metav1.Condition{Type: string(t), Status: metav1.ConditionTrue,
+			Reason: string(t), Message: "lbc stand-in", ObservedGeneration: gw.Generation})
+	}
+	return s.Client.Status().Patch(ctx, gw, patch)
+}
+
+func (s *StandIn) deleteLB(ctx context.Context, name string) error {
+	out, err := s.ELB.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{Names: []string{name}})
+	var nf *elbtypes.LoadBalancerNotFoundException
+	if err != nil {
+		if errors.As(err, &nf) {
+			return nil
+		}
+		return err
+	}
+	for _, lb := range out.LoadBalancers {
+		if _, err := s.ELB.DeleteLoadBalancer(ctx, &elbv2.DeleteLoadBalancerInput{LoadBalancerArn: lb.LoadBalancerArn}); err != nil {
+			return fmt.Errorf("deleting load balancer %s: %w", name, err)
+		}
+	}
+	return nil
+}
