@@ -218,3 +218,51 @@ func TestGatewayWhoseLoadBalancerNeverComesUpLeavesClaimsWaiting(t *testing.T) {
 	require.NotNil(t, readyCond)
 	assert.Equal(t, metav1.ConditionFalse, readyCond.Status)
 }
+
+// TestHundredsOfConcurrentClaimsNeverOverfillAGateway assigns 200 hostnames, created at once,
+// to Gateways of 25 certificates: no Gateway may ever carry more, and every certificate sits on
+// exactly one listener.
+func TestHundredsOfConcurrentClaimsNeverOverfillAGateway(t *testing.T) {
+	ctx := context.Background()
+	const n = 200
+	z, p := servedZone(t, func(p *v1alpha1.GatewayPool) { p.Spec.MaxGateways = 20 })
+	ns := tenant(t)
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func(i int) { errs <- k8s.Create(ctx, route(ns, fmt.Sprintf("c%03d.%s", i, z.Spec.Domain))) }(i)
+	}
+	for i := 0; i < n; i++ {
+		require.NoError(t, <-errs)
+	}
+	perGateway := map[string]int{}
+	require.Eventually(t, func() bool {
+		var l v1alpha1.DomainClaimList
+		require.NoError(t, k8s.List(ctx, &l))
+		perGateway = map[string]int{}
+		done := 0
+		for _, c := range l.Items {
+			if c.Status.ManagedZone != z.Name {
+				continue
+			}
+			if c.Status.Gateway != nil {
+				perGateway[c.Status.Gateway.Name]++
+			}
+			if meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionReady) {
+				done++
+			}
+		}
+		for _, count := range perGateway {
+			require.LessOrEqual(t, count, 25, "a Gateway over capacity: %v", perGateway)
+		}
+		return done == n
+	}, 180*time.Second, 250*time.Millisecond, "all claims Ready")
+	assert.Len(t, perGateway, 8, "200 certificates fill 8 Gateways of 25: %v", perGateway)
+	for g, count := range perGateway {
+		cfg := &unstructured.Unstructured{}
+		cfg.SetGroupVersionKind(gatewaypool.LoadBalancerConfigurationGVK)
+		require.NoError(t, k8s.Get(ctx, client.ObjectKey{Namespace: p.Spec.Namespace, Name: g}, cfg))
+		certs := gatewaypool.ListenerCertificatesOf(cfg)
+		assert.Equal(t, count, 1+len(certs.Certificates), "the configuration of %s names each of its claims' certificates once", g)
+		assert.LessOrEqual(t, len(certs.Certificates), 25)
+	}
+}

@@ -33,7 +33,12 @@ func TestMain(m *testing.M) {
 	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.Level(zapLevel()))))
 	ctx := context.Background()
 	var err error
-	env, err = testenv.Start(ctx, testenv.Options{AWS: &awsfake.Options{}})
+	env, err = testenv.Start(ctx, testenv.Options{
+		AWS: &awsfake.Options{},
+		// Client-side limits well above the defaults, so that tests of hundreds of claims do
+		// not wait minutes for ACM's real 5 requests a second (the throttling test uses faults).
+		AWSRates: map[string]float64{"acm:RequestCertificate": 200, "acm:DescribeCertificate": 200, "acm:ListCertificates": 50, "acm:*": 200, "route53:*": 200},
+	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting the test control plane:", err)
 		os.Exit(1)
