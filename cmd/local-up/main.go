@@ -22,6 +22,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/rest"
@@ -88,13 +89,13 @@ func run(ctx context.Context, examples, kubeconfig string, exit bool) error {
 	for _, f := range files {
 		failures += apply(ctx, env, f)
 	}
-	say("waiting for the claims' certificates (ACM and Route53 in the local AWS-compatible server)")
-	waitIssued(ctx, env.Client, 60*time.Second)
+	say("waiting for the claims: certificate, validation record, Gateway seat, load balancer (the LBC stand-in), ALIAS, routes admitted")
+	waitReady(ctx, env.Client, 90*time.Second)
 	printClaims(ctx, env.Client)
 	if failures > 0 {
 		return fmt.Errorf("%d example objects were not applied as expected", failures)
 	}
-	fmt.Printf("\nThe local cluster is up. Explore it with:\n  export KUBECONFIG=%s\n  kubectl get domainclaims\n  kubectl apply --dry-run=server -f %s\n", kubeconfig, filepath.Join(examples, "40-team-c-conflict.yaml"))
+	fmt.Printf("\nThe local cluster is up. Explore it with:\n  export KUBECONFIG=%s\n  kubectl get domainclaims,gateways -A\n  kubectl apply --dry-run=server -f %s\n", kubeconfig, filepath.Join(examples, "40-team-c-conflict.yaml"))
 	if exit {
 		return nil
 	}
@@ -171,28 +172,39 @@ func printClaims(ctx context.Context, c client.Client) {
 	}
 	fmt.Println("\nkubectl get domainclaims:")
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "  NAME\tOWNER\tCLAIMED\tIN USE\tCERT ISSUED\tCERTIFICATE")
+	fmt.Fprintln(w, "  NAME\tOWNER\tGATEWAY\tREADY\tLOAD BALANCER")
 	for _, dc := range l.Items {
-		fmt.Fprintf(w, "  %s\t%s\t%s\t%s\t%s\t%s\n", dc.Name, dc.Spec.Namespace,
-			cond(dc, v1alpha1.ConditionClaimed), cond(dc, v1alpha1.ConditionInUse), cond(dc, v1alpha1.ConditionCertificateIssued), dc.Status.CertificateARN)
+		gw := "-"
+		if dc.Status.Gateway != nil {
+			gw = dc.Status.Gateway.Name
+		}
+		fmt.Fprintf(w, "  %s\t%s\t%s\t%s\t%s\n", dc.Name, dc.Spec.Namespace, gw, cond(dc, v1alpha1.ConditionReady), dc.Status.LoadBalancerHostname)
 	}
 	_ = w.Flush()
 }
 
-// waitIssued waits until every claim has an issued certificate, printing progress.
-func waitIssued(ctx context.Context, c client.Client, limit time.Duration) {
+// waitReady waits until every claim is Ready, printing what each one waits for as it changes.
+func waitReady(ctx context.Context, c client.Client, limit time.Duration) {
 	deadline := time.Now().Add(limit)
 	last := ""
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		var l v1alpha1.DomainClaimList
 		if err := c.List(ctx, &l); err == nil {
 			done := 0
+			var waits []string
 			for _, dc := range l.Items {
-				if cond(dc, v1alpha1.ConditionCertificateIssued) == "True" {
+				r := meta.FindStatusCondition(dc.Status.Conditions, v1alpha1.ConditionReady)
+				switch {
+				case r != nil && r.Status == metav1.ConditionTrue:
 					done++
+				case r != nil:
+					waits = append(waits, dc.Name+": "+r.Reason)
 				}
 			}
-			line := fmt.Sprintf("  %d of %d claims have an issued certificate", done, len(l.Items))
+			line := fmt.Sprintf("  %d of %d claims Ready", done, len(l.Items))
+			if len(waits) > 0 {
+				line += " (" + strings.Join(waits, "; ") + ")"
+			}
 			if line != last {
 				fmt.Println(line)
 				last = line

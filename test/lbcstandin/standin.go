@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -81,8 +82,13 @@ func (s *StandIn) Reconcile(ctx context.Context, req reconcile.Request) (reconci
 	cfg := &unstructured.Unstructured{}
 	cfg.SetGroupVersionKind(gatewaypool.LoadBalancerConfigurationGVK)
 	if ref := gw.Spec.Infrastructure; ref != nil && ref.ParametersRef != nil {
-		if err := s.Client.Get(ctx, client.ObjectKey{Namespace: gw.Namespace, Name: ref.ParametersRef.Name}, cfg); client.IgnoreNotFound(err) != nil {
+		err := s.Client.Get(ctx, client.ObjectKey{Namespace: gw.Namespace, Name: ref.ParametersRef.Name}, cfg)
+		if client.IgnoreNotFound(err) != nil {
 			return reconcile.Result{}, err
+		}
+		if err != nil {
+			// Like LBC, wait for the referenced configuration rather than provision without it.
+			return reconcile.Result{RequeueAfter: 200 * time.Millisecond}, nil
 		}
 	}
 	lb, err := s.ensureLB(ctx, LoadBalancerName(gw.Namespace, gw.Name), cfg)
