@@ -79,6 +79,13 @@ var issueSeconds = promutil.Register(metrics.Registry, prometheus.NewHistogram(p
 	Buckets: prometheus.ExponentialBuckets(1, 2, 14), // 1 s … 2.3 h
 }))
 
+// readySeconds is the time from a claim's creation to Ready.
+var readySeconds = promutil.Register(metrics.Registry, prometheus.NewHistogram(prometheus.HistogramOpts{
+	Name:    "gateway_orchestrator_claim_to_ready_seconds",
+	Help:    "Time from a DomainClaim's creation to Ready (served over HTTPS on a shared ALB).",
+	Buckets: prometheus.ExponentialBuckets(1, 2, 14),
+}))
+
 // ACM is the part of the ACM client the reconciler uses, with the SDK's signatures.
 type ACM interface {
 	RequestCertificate(ctx context.Context, in *acm.RequestCertificateInput, optFns ...func(*acm.Options)) (*acm.RequestCertificateOutput, error)
@@ -180,7 +187,10 @@ func (r *Reconciler) reconcile(ctx context.Context, req reconcile.Request) (reco
 
 	res, err := r.provision(ctx, c, zone, st)
 	ok, reason, msg := conditions.Rollup(st.Conditions, ReadySteps)
-	set(st, c, v1alpha1.ConditionReady, ok, reason, msg)
+	if conditions.Set(&st.Conditions, c.Generation, v1alpha1.ConditionReady, ok, reason, msg) && ok {
+		readySeconds.Observe(r.Clock.Since(c.CreationTimestamp.Time).Seconds())
+		r.Recorder.Eventf(c, nil, "Normal", "Ready", "Provision", "https://%s is served by %s", c.Spec.Hostname, st.LoadBalancerHostname)
+	}
 	if werr := r.writeStatus(ctx, c, st); werr != nil {
 		return reconcile.Result{}, werr
 	}

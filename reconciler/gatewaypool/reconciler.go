@@ -109,11 +109,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 			return reconcile.Result{}, fmt.Errorf("gateway %s/%s: %w", pool.Spec.Namespace, name, err)
 		}
 	}
-	retry, err := r.serve(ctx, pool)
+	retry, loads, err := r.serve(ctx, pool)
 	if err != nil {
 		return reconcile.Result{}, err
 	}
-	if err := r.writeStatus(ctx, pool); err != nil {
+	if err := r.writeStatus(ctx, pool, loads); err != nil {
 		return reconcile.Result{}, err
 	}
 	if retry {
@@ -125,25 +125,25 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 
 // serve runs steps 4, 5, 6 and 8 for the pool's claims and removes empty surplus Gateways. It
 // reports whether a claim's status could not be written for a conflict (retry soon).
-func (r *Reconciler) serve(ctx context.Context, pool *v1alpha1.GatewayPool) (retry bool, err error) {
+func (r *Reconciler) serve(ctx context.Context, pool *v1alpha1.GatewayPool) (retry bool, loads map[string]*Load, err error) {
 	claims, err := r.claimsOf(ctx, pool)
 	if err != nil {
-		return false, err
+		return false, nil, err
 	}
 	var gws gwv1.GatewayList
 	if err := r.Client.List(ctx, &gws, client.InNamespace(pool.Spec.Namespace), client.MatchingLabels{LabelPool: pool.Name}); err != nil {
-		return false, err
+		return false, nil, err
 	}
 	names := make([]string, 0, len(gws.Items))
 	for _, g := range gws.Items {
 		names = append(names, g.Name)
 	}
-	exhausted, err := r.seats(ctx, pool, claims, names)
+	exhausted, loads, err := r.seats(ctx, pool, claims, names)
 	if err != nil {
-		return false, err
+		return false, nil, err
 	}
 	if err := r.Client.List(ctx, &gws, client.InNamespace(pool.Spec.Namespace), client.MatchingLabels{LabelPool: pool.Name}); err != nil {
-		return false, err
+		return false, nil, err
 	}
 	attached, admitted := map[string]bool{}, map[string]map[string]bool{}
 	lbHost, lbZone := map[string]string{}, map[string]string{}
@@ -157,23 +157,23 @@ func (r *Reconciler) serve(ctx context.Context, pool *v1alpha1.GatewayPool) (ret
 		gw := &gws.Items[i]
 		if !used[gw.Name] && gatewayNumber(pool.Name, gw.Name) > int(pool.Spec.MinGateways) && !r.stillAttached(claims, gw.Name) {
 			if err := r.Client.Delete(ctx, gw); client.IgnoreNotFound(err) != nil {
-				return false, err
+				return false, nil, err
 			}
 			logf.FromContext(ctx).Info("removed empty surplus gateway", "pool", pool.Name, "gateway", gw.Name)
 			continue
 		}
 		a, err := r.attach(ctx, pool, gw, claims)
 		if err != nil {
-			return false, err
+			return false, nil, err
 		}
 		for arn := range a {
 			attached[arn] = true
 		}
 		if admitted[gw.Name], err = r.admit(ctx, gw, claims); err != nil {
-			return false, err
+			return false, nil, err
 		}
 		if lbHost[gw.Name], lbZone[gw.Name], err = r.loadBalancer(ctx, gw); err != nil {
-			return false, err
+			return false, nil, err
 		}
 	}
 	for _, c := range claims {
@@ -202,15 +202,15 @@ func (r *Reconciler) serve(ctx context.Context, pool *v1alpha1.GatewayPool) (ret
 			if apierrors.IsNotFound(err) {
 				continue
 			}
-			return false, err
+			return false, nil, err
 		}
 		if ok && c.Status.Gateway != nil {
 			if err := r.attachRoutes(ctx, c); err != nil {
-				return false, err
+				return false, nil, err
 			}
 		}
 	}
-	return retry, nil
+	return retry, loads, nil
 }
 
 // stillAttached reports whether a claim being deleted still has its certificate on a Gateway,
@@ -377,8 +377,9 @@ func desiredConfiguration(pool *v1alpha1.GatewayPool, cfg *unstructured.Unstruct
 	return set(entries, "listenerConfigurations")
 }
 
-// writeStatus reports each Gateway's certificates (from its configuration) and address.
-func (r *Reconciler) writeStatus(ctx context.Context, pool *v1alpha1.GatewayPool) error {
+// writeStatus reports each Gateway's certificates (from its configuration), ALB rules (from the
+// seats of its claims) and address.
+func (r *Reconciler) writeStatus(ctx context.Context, pool *v1alpha1.GatewayPool, loads map[string]*Load) error {
 	var gws gwv1.GatewayList
 	if err := r.Client.List(ctx, &gws, client.InNamespace(pool.Spec.Namespace), client.MatchingLabels{LabelPool: pool.Name}); err != nil {
 		return err
@@ -397,6 +398,9 @@ func (r *Reconciler) writeStatus(ctx context.Context, pool *v1alpha1.GatewayPool
 		cfg.SetGroupVersionKind(LoadBalancerConfigurationGVK)
 		if err := r.Client.Get(ctx, client.ObjectKey{Namespace: gw.Namespace, Name: gw.Name}, cfg); err == nil {
 			s.Certificates = int32(len(ListenerCertificatesOf(cfg).Certificates))
+		}
+		if l := loads[gw.Name]; l != nil {
+			s.Rules = l.Rules
 		}
 		st.Gateways = append(st.Gateways, s)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -15,12 +16,20 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/conditions"
 	"github.com/opendi/gateway-orchestrator/internal/index"
+	"github.com/opendi/gateway-orchestrator/internal/promutil"
 )
+
+// certificatesPerGateway is how many certificates besides the default each pool Gateway carries.
+var certificatesPerGateway = promutil.Register(metrics.Registry, prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	Name: "gateway_orchestrator_gateway_certificates",
+	Help: "Certificates on a pool Gateway's HTTPS listener besides the default one (the ALB quota is 25 by default).",
+}, []string{"pool", "namespace", "gateway"}))
 
 // ELB is the part of the ELBv2 client the pool uses: the ALB's canonical hosted zone ID, which
 // an ALIAS record needs, is not in Gateway status.
@@ -86,23 +95,23 @@ func claimed(c *v1alpha1.DomainClaim) bool {
 // seats assigns a Gateway to every claim with an issued certificate and none yet, first fit in a
 // stable order. Only this reconciler assigns, one pool at a time (the workqueue never hands one
 // key to two workers), so no Gateway goes over capacity however many claims arrive at once.
-func (r *Reconciler) seats(ctx context.Context, pool *v1alpha1.GatewayPool, claims []*v1alpha1.DomainClaim, gateways []string) (map[string]string, error) {
+func (r *Reconciler) seats(ctx context.Context, pool *v1alpha1.GatewayPool, claims []*v1alpha1.DomainClaim, gateways []string) (exhausted map[string]string, loads map[string]*Load, err error) {
 	if r.assigned == nil {
 		r.assigned = map[types.UID]string{}
 	}
 	capacity := Capacity{Certificates: pool.Spec.MaxCertificatesPerGateway, Rules: pool.Spec.MaxRulesPerGateway}
-	loads := map[string]*Load{}
+	loads = map[string]*Load{}
 	for _, g := range gateways {
 		loads[g] = &Load{Name: g}
 	}
-	exhausted := map[string]string{}
+	exhausted = map[string]string{}
 	for _, c := range claims {
 		if c.Status.Gateway == nil || !c.DeletionTimestamp.IsZero() {
 			continue
 		}
 		st, err := r.seat(ctx, c)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if l := loads[c.Status.Gateway.Name]; l != nil {
 			l.Certificates += st.Certificates
@@ -115,7 +124,7 @@ func (r *Reconciler) seats(ctx context.Context, pool *v1alpha1.GatewayPool, clai
 		}
 		st, err := r.seat(ctx, c)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		list := make([]Load, 0, len(loads))
 		for _, l := range loads {
@@ -128,7 +137,7 @@ func (r *Reconciler) seats(ctx context.Context, pool *v1alpha1.GatewayPool, clai
 		}
 		if choice.Create {
 			if err := r.ensure(ctx, pool, choice.Gateway); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			loads[choice.Gateway] = &Load{Name: choice.Gateway}
 		}
@@ -137,7 +146,7 @@ func (r *Reconciler) seats(ctx context.Context, pool *v1alpha1.GatewayPool, clai
 		r.assigned[c.UID] = choice.Gateway
 		c.Status.Gateway = &v1alpha1.ObjectRef{Namespace: pool.Spec.Namespace, Name: choice.Gateway}
 	}
-	return exhausted, nil
+	return exhausted, loads, nil
 }
 
 // attach writes each Gateway's HTTPS certificates into its LoadBalancerConfiguration (ISSUED
@@ -203,6 +212,7 @@ func (r *Reconciler) attach(ctx context.Context, pool *v1alpha1.GatewayPool, gw 
 	if plan.DefaultCertificate != "" {
 		out[plan.DefaultCertificate] = true
 	}
+	certificatesPerGateway.WithLabelValues(pool.Name, gw.Namespace, gw.Name).Set(float64(len(plan.Certificates)))
 	for _, a := range plan.Certificates {
 		out[a] = true
 	}

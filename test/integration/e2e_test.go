@@ -141,6 +141,12 @@ func TestThirtyHostnamesFillTwoGatewaysAndCleanUp(t *testing.T) {
 		return true
 	}, 20*time.Second, 100*time.Millisecond, "each certificate is on exactly one listener: %v", onListeners)
 
+	require.Eventually(t, func() bool {
+		_ = k8s.Get(ctx, client.ObjectKeyFromObject(p), p)
+		return len(p.Status.Gateways) == 2 && p.Status.Gateways[0].Rules == 25 && p.Status.Gateways[0].Certificates == 24 &&
+			p.Status.Gateways[1].Rules == 5 && p.Status.Gateways[1].Address != ""
+	}, 20*time.Second, 100*time.Millisecond, "pool status shows each Gateway's load: %+v", p.Status.Gateways)
+
 	// The default certificate of the first Gateway survives others coming and going.
 	cfg := &unstructured.Unstructured{}
 	cfg.SetGroupVersionKind(gatewaypool.LoadBalancerConfigurationGVK)
