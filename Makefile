@@ -61,6 +61,11 @@ bench-certificates: ## 1,000 claims to certificate-issued at the real AWS accoun
 	assets=$$($(ENVTEST_ASSETS)); export KUBEBUILDER_ASSETS=$$assets; \
 	go test -timeout 60m -count=1 -run '^$$' -bench . -benchtime 1x ./test/certbench/ -args -claims $${CLAIMS:-1000} -scale $${SCALE:-1}
 
+.PHONY: bench-ready
+bench-ready: ## 200 hostnames from HTTPRoute to Ready (pool Gateway, LBC stand-in, ALIAS) at the real AWS limits.
+	assets=$$($(ENVTEST_ASSETS)); export KUBEBUILDER_ASSETS=$$assets; \
+	go test -timeout 60m -count=1 -run '^$$' -bench . -benchtime 1x ./test/certbench/ -args -claims $${CLAIMS:-200} -scale $${SCALE:-1} -until ready
+
 .PHONY: fuzz
 fuzz: ## A short fuzzing run of hostname normalization and validation (the seed corpus runs in every test).
 	go test -run '^$$' -fuzz FuzzNormalizeValidate -fuzztime $${FUZZTIME:-20s} ./internal/hostname
