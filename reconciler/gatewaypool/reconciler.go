@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -44,6 +45,9 @@ var LoadBalancerConfigurationGVK = schema.GroupVersionKind{Group: "gateway.k8s.a
 // +kubebuilder:rbac:groups=gateway.opendi.com,resources=gatewaypools/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gateways,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=gateway.k8s.aws,resources=loadbalancerconfigurations,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=httproutes,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=httproutes/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gateways/status,verbs=get
 
 // Reconciler keeps a GatewayPool's Gateways — at least minGateways of them, each with an HTTPS
 // listener (and HTTP when the template asks) and its own LBC LoadBalancerConfiguration carrying
@@ -210,6 +214,12 @@ func (r *Reconciler) serve(ctx context.Context, pool *v1alpha1.GatewayPool) (ret
 			}
 		}
 	}
+	if err := r.explainRoutes(ctx, pool, claims); err != nil {
+		if apierrors.IsConflict(err) {
+			return true, loads, nil
+		}
+		return false, nil, err
+	}
 	return retry, loads, nil
 }
 
@@ -256,6 +266,94 @@ func (r *Reconciler) attachRoutes(ctx context.Context, c *v1alpha1.DomainClaim) 
 		}
 	}
 	return nil
+}
+
+// ControllerName is the controllerName of the route parent statuses the orchestrator writes.
+const ControllerName = "gateway.opendi.com/orchestrator"
+
+// ConditionHostnamesServed is the route parent condition that says which of a route's hostnames
+// a pool Gateway serves.
+const ConditionHostnamesServed = "gateway.opendi.com/HostnamesServed"
+
+// explainRoutes writes, into the status of each opted-in route of the pool's claims, one parent
+// entry (controllerName gateway.opendi.com/orchestrator) per pool Gateway the route is attached to,
+// naming the hostnames that Gateway serves: a route whose hostnames sit on two Gateways says so.
+// Entries of other controllers (LBC's) are left as they are.
+func (r *Reconciler) explainRoutes(ctx context.Context, pool *v1alpha1.GatewayPool, claims []*v1alpha1.DomainClaim) error {
+	byHost := map[string]*v1alpha1.DomainClaim{}
+	owners := map[string]bool{}
+	for _, c := range claims {
+		if claimed(c) && c.Status.Gateway != nil {
+			byHost[c.Spec.Hostname] = c
+			owners[c.Spec.Namespace] = true
+		}
+	}
+	for ns := range owners {
+		var routes gwv1.HTTPRouteList
+		if err := r.Client.List(ctx, &routes, client.InNamespace(ns)); err != nil {
+			return err
+		}
+		for i := range routes.Items {
+			rt := &routes.Items[i]
+			if rt.Annotations[webhook.AnnotationAutoAttach] != "true" {
+				continue
+			}
+			served := map[string][]string{} // gateway → hostnames
+			for _, raw := range rt.Spec.Hostnames {
+				h := string(raw)
+				c := byHost[h]
+				if c == nil && !strings.HasPrefix(h, "*.") && strings.Contains(h, ".") {
+					c = byHost["*."+h[strings.IndexByte(h, '.')+1:]]
+				}
+				if c != nil && c.Spec.Namespace == rt.Namespace {
+					served[c.Status.Gateway.Name] = append(served[c.Status.Gateway.Name], h)
+				}
+			}
+			if len(served) == 0 {
+				continue
+			}
+			if err := r.writeRouteStatus(ctx, pool, rt, served); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (r *Reconciler) writeRouteStatus(ctx context.Context, pool *v1alpha1.GatewayPool, rt *gwv1.HTTPRoute, served map[string][]string) error {
+	orig := rt.DeepCopy()
+	var keep []gwv1.RouteParentStatus
+	for _, p := range rt.Status.Parents {
+		if p.ControllerName != ControllerName {
+			keep = append(keep, p)
+		}
+	}
+	gateways := make([]string, 0, len(served))
+	for g := range served {
+		gateways = append(gateways, g)
+	}
+	sort.Strings(gateways)
+	for _, g := range gateways {
+		msg := fmt.Sprintf("Gateway %s/%s serves %s", pool.Spec.Namespace, g, strings.Join(served[g], ", "))
+		if len(gateways) > 1 {
+			msg += fmt.Sprintf("; this route's hostnames are spread over %d Gateways of pool %s, one parentRef each", len(gateways), pool.Name)
+		}
+		ps := gwv1.RouteParentStatus{ParentRef: webhook.ParentRef(v1alpha1.ObjectRef{Namespace: pool.Spec.Namespace, Name: g}), ControllerName: ControllerName}
+		for _, old := range orig.Status.Parents {
+			if old.ControllerName == ControllerName && string(old.ParentRef.Name) == g {
+				ps.Conditions = old.Conditions
+			}
+		}
+		meta.SetStatusCondition(&ps.Conditions, metav1.Condition{Type: ConditionHostnamesServed, Status: metav1.ConditionTrue,
+			Reason: "Served", Message: msg, ObservedGeneration: rt.Generation})
+		keep = append(keep, ps)
+	}
+	if equality.Semantic.DeepEqual(keep, orig.Status.Parents) {
+		return nil
+	}
+	patch := client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})
+	rt.Status.Parents = keep
+	return client.IgnoreNotFound(r.Client.Status().Patch(ctx, rt, patch))
 }
 
 func hasParent(rt *gwv1.HTTPRoute, gw v1alpha1.ObjectRef) bool {

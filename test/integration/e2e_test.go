@@ -272,3 +272,36 @@ func TestHundredsOfConcurrentClaimsNeverOverfillAGateway(t *testing.T) {
 		assert.LessOrEqual(t, len(certs.Certificates), 25)
 	}
 }
+
+func TestRouteSpreadOverTwoGatewaysGetsBothParentsAndSaysWhy(t *testing.T) {
+	ctx := context.Background()
+	z, p := servedZone(t, func(p *v1alpha1.GatewayPool) { p.Spec.MaxCertificatesPerGateway, p.Spec.MaxRulesPerGateway = 1, 1 })
+	ns := tenant(t)
+	a, b := "a."+z.Spec.Domain, "b."+z.Spec.Domain
+	r := route(ns, a, b)
+	require.NoError(t, k8s.Create(ctx, r))
+	ca, cb := ready(t, a, 60*time.Second), ready(t, b, 60*time.Second)
+	require.NotEqual(t, ca.Status.Gateway.Name, cb.Status.Gateway.Name, "one certificate per Gateway puts the two names on two Gateways")
+
+	got := &gwv1.HTTPRoute{}
+	require.Eventually(t, func() bool {
+		require.NoError(t, k8s.Get(ctx, client.ObjectKeyFromObject(r), got))
+		ours := 0
+		for _, ps := range got.Status.Parents {
+			if ps.ControllerName == gatewaypool.ControllerName {
+				ours++
+			}
+		}
+		return len(got.Spec.ParentRefs) == 2 && ours == 2
+	}, 20*time.Second, 100*time.Millisecond, "both Gateways are parents, and the status explains each")
+	for _, ps := range got.Status.Parents {
+		cond := meta.FindStatusCondition(ps.Conditions, gatewaypool.ConditionHostnamesServed)
+		require.NotNil(t, cond)
+		assert.Contains(t, cond.Message, "spread over 2 Gateways of pool "+p.Name)
+		if string(ps.ParentRef.Name) == ca.Status.Gateway.Name {
+			assert.Contains(t, cond.Message, "serves "+a)
+		} else {
+			assert.Contains(t, cond.Message, "serves "+b)
+		}
+	}
+}
