@@ -48,6 +48,7 @@ var LoadBalancerConfigurationGVK = schema.GroupVersionKind{Group: "gateway.k8s.a
 // +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=httproutes,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=httproutes/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gateways/status,verbs=get
+// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gatewayclasses,verbs=get;list;watch
 
 // Reconciler keeps a GatewayPool's Gateways — at least minGateways of them, each with an HTTPS
 // listener (and HTTP when the template asks) and its own LBC LoadBalancerConfiguration carrying
@@ -505,14 +506,56 @@ func (r *Reconciler) writeStatus(ctx context.Context, pool *v1alpha1.GatewayPool
 	sort.Slice(st.Gateways, func(i, j int) bool {
 		return gatewayNumber(pool.Name, st.Gateways[i].Name) < gatewayNumber(pool.Name, st.Gateways[j].Name)
 	})
-	conditions.Set(&st.Conditions, pool.Generation, v1alpha1.ConditionReady, true, "GatewaysProvisioned",
-		fmt.Sprintf("%d Gateways in %s", len(st.Gateways), pool.Spec.Namespace))
+	if conflict, err := r.classConflict(ctx, pool); err != nil {
+		return err
+	} else if conflict != "" {
+		conditions.Set(&st.Conditions, pool.Generation, v1alpha1.ConditionReady, false, "ClassOverridesCertificates", conflict)
+	} else {
+		conditions.Set(&st.Conditions, pool.Generation, v1alpha1.ConditionReady, true, "GatewaysProvisioned",
+			fmt.Sprintf("%d Gateways in %s", len(st.Gateways), pool.Spec.Namespace))
+	}
 	if equality.Semantic.DeepEqual(st, &pool.Status) {
 		return nil
 	}
 	patch := client.MergeFrom(pool.DeepCopy())
 	pool.Status = *st
 	return r.Client.Status().Patch(ctx, pool, patch)
+}
+
+// classConflict explains why the pool's certificates would not reach the ALBs when its
+// GatewayClass references a LoadBalancerConfiguration with an HTTPS:443 entry of its own: LBC
+// merges class and Gateway configurations per protocolPort, the whole entry wins, and unless
+// the class's mergingMode is prefer-gateway the class's entry wins, silently discarding ours.
+func (r *Reconciler) classConflict(ctx context.Context, pool *v1alpha1.GatewayPool) (string, error) {
+	gc := &gwv1.GatewayClass{}
+	if err := r.Client.Get(ctx, client.ObjectKey{Name: pool.Spec.GatewayClassName}, gc); err != nil {
+		return "", client.IgnoreNotFound(err)
+	}
+	ref := gc.Spec.ParametersRef
+	if ref == nil || string(ref.Group) != LoadBalancerConfigurationGVK.Group || string(ref.Kind) != LoadBalancerConfigurationGVK.Kind || ref.Namespace == nil {
+		return "", nil
+	}
+	cfg := &unstructured.Unstructured{}
+	cfg.SetGroupVersionKind(LoadBalancerConfigurationGVK)
+	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: string(*ref.Namespace), Name: ref.Name}, cfg); err != nil {
+		return "", client.IgnoreNotFound(err)
+	}
+	mode, _, _ := unstructured.NestedString(cfg.Object, "spec", "mergingMode")
+	if mode == "prefer-gateway" {
+		return "", nil
+	}
+	if mode == "" {
+		mode = "prefer-gateway-class (the default)"
+	}
+	entries, _, _ := unstructured.NestedSlice(cfg.Object, "spec", "listenerConfigurations")
+	for _, e := range entries {
+		if m, ok := e.(map[string]any); ok && m["protocolPort"] == HTTPSProtocolPort {
+			return fmt.Sprintf("GatewayClass %s references LoadBalancerConfiguration %s/%s, which has its own %s entry and mergingMode %s: "+
+				"the AWS Load Balancer Controller would use it instead of the certificates written for each Gateway. "+
+				"Remove that entry or set its mergingMode to prefer-gateway", gc.Name, *ref.Namespace, ref.Name, HTTPSProtocolPort, mode), nil
+		}
+	}
+	return "", nil
 }
 
 // ListenerCertificatesOf reads the HTTPS:443 certificates of a LoadBalancerConfiguration.

@@ -8,9 +8,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/util/retry"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -78,3 +80,36 @@ func TestPoolKeepsItsMinimumOfGatewaysWithTheirLBCConfiguration(t *testing.T) {
 	}, 10*time.Second, 100*time.Millisecond, "the pool's status lists its Gateways")
 	assert.Equal(t, p.Name+"-1", p.Status.Gateways[0].Name)
 }
+
+func TestPoolReportsAClassConfigurationThatWouldOverrideItsCertificates(t *testing.T) {
+	ctx := context.Background()
+	cfgNS := unique("lbc")
+	require.NoError(t, k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: cfgNS}}))
+	classCfg := &unstructured.Unstructured{}
+	classCfg.SetGroupVersionKind(gatewaypool.LoadBalancerConfigurationGVK)
+	classCfg.SetNamespace(cfgNS)
+	classCfg.SetName("class-wide")
+	require.NoError(t, unstructured.SetNestedSlice(classCfg.Object, []any{map[string]any{
+		"protocolPort": "HTTPS:443", "defaultCertificate": "arn:aws:acm:us-east-1:123456789012:certificate/class"}}, "spec", "listenerConfigurations"))
+	require.NoError(t, k8s.Create(ctx, classCfg))
+	className := unique("alb-class")
+	require.NoError(t, k8s.Create(ctx, &gwv1.GatewayClass{
+		ObjectMeta: metav1.ObjectMeta{Name: className},
+		Spec: gwv1.GatewayClassSpec{ControllerName: "gateway.k8s.aws/alb", ParametersRef: &gwv1.ParametersReference{
+			Group: "gateway.k8s.aws", Kind: "LoadBalancerConfiguration", Name: "class-wide", Namespace: ptr.To(gwv1.Namespace(cfgNS))}},
+	}))
+	ns := unique("gateway-system")
+	require.NoError(t, k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
+	p := pool(unique("classy"), func(p *v1alpha1.GatewayPool) { p.Spec.Namespace, p.Spec.GatewayClassName = ns, className })
+	require.NoError(t, k8s.Create(ctx, p))
+
+	require.Eventually(t, func() bool {
+		_ = k8s.Get(ctx, client.ObjectKeyFromObject(p), p)
+		c := meta.FindStatusCondition(p.Status.Conditions, v1alpha1.ConditionReady)
+		return c != nil && c.Status == metav1.ConditionFalse && c.Reason == "ClassOverridesCertificates"
+	}, 15*time.Second, 100*time.Millisecond, "the pool says LBC would discard its certificates")
+	msg := meta.FindStatusCondition(p.Status.Conditions, v1alpha1.ConditionReady).Message
+	assert.Contains(t, msg, "prefer-gateway")
+	assert.Contains(t, msg, cfgNS+"/class-wide")
+}
+
