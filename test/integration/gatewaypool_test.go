@@ -112,4 +112,3 @@ func TestPoolReportsAClassConfigurationThatWouldOverrideItsCertificates(t *testi
 	assert.Contains(t, msg, "prefer-gateway")
 	assert.Contains(t, msg, cfgNS+"/class-wide")
 }
-
