@@ -65,7 +65,7 @@ func (m *RouteDefaulter) Default(ctx context.Context, r *gwv1.HTTPRoute) error {
 		if err != nil {
 			return err
 		}
-		if gw != nil && !hasParent(r, *gw) {
+		if gw != nil && !HasParent(r, *gw) {
 			r.Spec.ParentRefs = append(r.Spec.ParentRefs, ParentRef(*gw))
 		}
 	}
@@ -103,7 +103,9 @@ func ParentRef(gw v1alpha1.ObjectRef) gwv1.ParentReference {
 	}
 }
 
-func hasParent(r *gwv1.HTTPRoute, gw v1alpha1.ObjectRef) bool {
+// HasParent reports whether a route already names Gateway gw as a parent (a parentRef without
+// a namespace means the route's own).
+func HasParent(r *gwv1.HTTPRoute, gw v1alpha1.ObjectRef) bool {
 	for _, p := range r.Spec.ParentRefs {
 		ns := r.Namespace
 		if p.Namespace != nil {

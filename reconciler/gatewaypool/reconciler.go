@@ -26,6 +26,7 @@ import (
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/conditions"
+	"github.com/opendi/gateway-orchestrator/internal/hostname"
 	"github.com/opendi/gateway-orchestrator/internal/index"
 	"github.com/opendi/gateway-orchestrator/webhook"
 )
@@ -257,7 +258,7 @@ func (r *Reconciler) attachRoutes(ctx context.Context, c *v1alpha1.DomainClaim) 
 	}
 	for i := range routes.Items {
 		rt := &routes.Items[i]
-		if rt.Annotations[webhook.AnnotationAutoAttach] != "true" || hasParent(rt, *c.Status.Gateway) {
+		if rt.Annotations[webhook.AnnotationAutoAttach] != "true" || webhook.HasParent(rt, *c.Status.Gateway) {
 			continue
 		}
 		patch := client.MergeFrom(rt.DeepCopy())
@@ -303,8 +304,8 @@ func (r *Reconciler) explainRoutes(ctx context.Context, pool *v1alpha1.GatewayPo
 			for _, raw := range rt.Spec.Hostnames {
 				h := string(raw)
 				c := byHost[h]
-				if c == nil && !strings.HasPrefix(h, "*.") && strings.Contains(h, ".") {
-					c = byHost["*."+h[strings.IndexByte(h, '.')+1:]]
+				if p := hostname.Parent(h); c == nil && !hostname.IsWildcard(h) && p != "" {
+					c = byHost["*."+p] // the owner's wildcard covers one label below it
 				}
 				if c != nil && c.Spec.Namespace == rt.Namespace {
 					served[c.Status.Gateway.Name] = append(served[c.Status.Gateway.Name], h)
@@ -355,15 +356,6 @@ func (r *Reconciler) writeRouteStatus(ctx context.Context, pool *v1alpha1.Gatewa
 	patch := client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})
 	rt.Status.Parents = keep
 	return client.IgnoreNotFound(r.Client.Status().Patch(ctx, rt, patch))
-}
-
-func hasParent(rt *gwv1.HTTPRoute, gw v1alpha1.ObjectRef) bool {
-	for _, p := range rt.Spec.ParentRefs {
-		if string(p.Name) == gw.Name && p.Namespace != nil && string(*p.Namespace) == gw.Namespace {
-			return true
-		}
-	}
-	return false
 }
 
 // ensure creates or updates one Gateway of the pool and its LoadBalancerConfiguration.

@@ -222,16 +222,8 @@ func (e *ELB) serve(w http.ResponseWriter, r *http.Request) {
 		b.WriteString("</TagDescriptions>")
 		body = b.String()
 	case "AddTags":
-		keys, values := memberFields(f, "Tags", "Key"), memberFields(f, "Tags", "Value")
 		for _, arn := range members(f, "ResourceArns") {
-			if e.tags[arn] == nil {
-				e.tags[arn] = map[string]string{}
-			}
-			for i, k := range keys {
-				if i < len(values) {
-					e.tags[arn][k] = values[i]
-				}
-			}
+			e.addTags(arn, f)
 		}
 	default:
 		errCode, errMsg = "InvalidAction", "awsfake does not implement "+op
@@ -271,14 +263,21 @@ func (e *ELB) createLB(f url.Values) (string, string, string) {
 	lb := &LoadBalancer{ARN: "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/" + name + "/" + id,
 		Name: name, DNSName: dns, Scheme: scheme, IPAddressType: ipType, Created: e.s.clock.Now()}
 	e.lbs[lb.ARN] = lb
+	e.addTags(lb.ARN, f)
+	return "<LoadBalancers>" + lbXML(lb) + "</LoadBalancers>", "", ""
+}
+
+// addTags merges the request's Tags.member.N.Key/Value into a resource's tags. Caller holds e.mu.
+func (e *ELB) addTags(arn string, f url.Values) {
+	if e.tags[arn] == nil {
+		e.tags[arn] = map[string]string{}
+	}
 	keys, values := memberFields(f, "Tags", "Key"), memberFields(f, "Tags", "Value")
-	e.tags[lb.ARN] = map[string]string{}
 	for i, k := range keys {
 		if i < len(values) {
-			e.tags[lb.ARN][k] = values[i]
+			e.tags[arn][k] = values[i]
 		}
 	}
-	return "<LoadBalancers>" + lbXML(lb) + "</LoadBalancers>", "", ""
 }
 
 func (e *ELB) describeLBs(f url.Values) (string, string, string) {
