@@ -6,7 +6,6 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/utils/ptr"
@@ -124,14 +123,10 @@ func HasParent(r *gwv1.HTTPRoute, gw v1alpha1.ObjectRef) bool {
 // server so that exactly one wins.
 type RouteValidator struct {
 	View ownership.View
-	// Client creates claims; APIReader re-reads a claim that another request created first.
-	Client    client.Client
-	APIReader client.Reader
-	Options   ownership.Options
-	Metrics   *Metrics
-	// ClaimFinalizers are put on every claim admission creates (the AWS cleanup finalizer when
-	// the AWS reconcilers run), saving each claim a write.
-	ClaimFinalizers []string
+	// Claimer creates the claims of free hostnames.
+	Claimer *Claimer
+	Options ownership.Options
+	Metrics *Metrics
 }
 
 var _ admission.Validator[*gwv1.HTTPRoute] = &RouteValidator{}
@@ -200,7 +195,7 @@ func (v *RouteValidator) validate(ctx context.Context, r *gwv1.HTTPRoute, had ma
 	if len(errs) == 0 && !dryRun {
 		// Claim only when every hostname passed, so a denied route claims nothing it can avoid.
 		for _, d := range claims {
-			got, err := v.claim(ctx, d, r)
+			got, err := v.Claimer.Claim(ctx, d, r.Namespace, "HTTPRoute "+r.Namespace+"/"+routeName(r))
 			if err != nil {
 				outcome = "error"
 				return nil, apierrors.NewInternalError(fmt.Errorf("claiming hostname %q: %w", d.Hostname, err))
@@ -218,49 +213,6 @@ func (v *RouteValidator) validate(ctx context.Context, r *gwv1.HTTPRoute, had ma
 		return nil, apierrors.NewInvalid(schema.GroupKind{Group: gwv1.GroupName, Kind: "HTTPRoute"}, r.Name, errs)
 	}
 	return nil, nil
-}
-
-// claim creates the DomainClaim for a free hostname. AlreadyExists means another request won
-// the race: the winner is read from the API server (the cache may not have it yet) and decides.
-func (v *RouteValidator) claim(ctx context.Context, d ownership.Decision, r *gwv1.HTTPRoute) (ownership.Decision, error) {
-	c := NewRouteClaim(d.Hostname, r, v.ClaimFinalizers...)
-	for attempt := 0; attempt < 3; attempt++ {
-		err := v.Client.Create(ctx, c.DeepCopy())
-		if err == nil {
-			d.Verdict = ownership.Allow
-			return d, nil
-		}
-		if !apierrors.IsAlreadyExists(err) {
-			return d, err
-		}
-		won := &v1alpha1.DomainClaim{}
-		err = v.APIReader.Get(ctx, client.ObjectKey{Name: c.Name}, won)
-		if apierrors.IsNotFound(err) {
-			continue // released in between: try again
-		}
-		if err != nil {
-			return d, err
-		}
-		return d.Owner(won, r.Namespace), nil
-	}
-	return d, fmt.Errorf("the DomainClaim %s kept appearing and disappearing; try again", c.Name)
-}
-
-// NewRouteClaim is the DomainClaim that admission creates for a route's free hostname.
-func NewRouteClaim(h string, r *gwv1.HTTPRoute, finalizers ...string) *v1alpha1.DomainClaim {
-	return &v1alpha1.DomainClaim{
-		ObjectMeta: metav1.ObjectMeta{
-			Name:        hostname.ClaimName(h),
-			Finalizers:  finalizers,
-			Labels:      map[string]string{LabelOwner: r.Namespace},
-			Annotations: map[string]string{AnnotationClaimedFor: "HTTPRoute " + r.Namespace + "/" + routeName(r)},
-		},
-		Spec: v1alpha1.DomainClaimSpec{
-			Hostname:  h,
-			Namespace: r.Namespace,
-			ClaimedBy: v1alpha1.ClaimedByRoute,
-		},
-	}
 }
 
 func routeName(r *gwv1.HTTPRoute) string {

@@ -23,12 +23,10 @@ func Register(mgr manager.Manager, opts ownership.Options, claimFinalizers ...st
 	if err := builder.WebhookManagedBy(mgr, &gwv1.HTTPRoute{}).
 		WithDefaulter(&RouteDefaulter{View: view}).
 		WithValidator(&RouteValidator{
-			View:            view,
-			Client:          mgr.GetClient(),
-			APIReader:       mgr.GetAPIReader(),
-			Options:         opts,
-			Metrics:         NewMetrics(metrics.Registry),
-			ClaimFinalizers: claimFinalizers,
+			View:    view,
+			Claimer: &Claimer{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Finalizers: claimFinalizers},
+			Options: opts,
+			Metrics: NewMetrics(metrics.Registry),
 		}).
 		Complete(); err != nil {
 		return err

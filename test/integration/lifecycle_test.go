@@ -84,7 +84,7 @@ func TestClaimWhoseRouteNeverPersistedIsReleased(t *testing.T) {
 	z := newZone(t, shortRetention)
 	h := "orphan." + z.Spec.Domain
 	// What admission leaves behind when a later admission step rejects the route it claimed for.
-	orphan := webhook.NewRouteClaim(h, route(tenant(t), h))
+	orphan := webhook.NewClaim(h, tenant(t), "HTTPRoute "+tenant(t)+"/r")
 	require.NoError(t, k8s.Create(ctx, orphan))
 	waitGone(t, h, 15*time.Second)
 }
