@@ -153,15 +153,17 @@ func (r *Reconciler) serve(ctx context.Context, pool *v1alpha1.GatewayPool) (ret
 		return false, nil, err
 	}
 	names := make([]string, 0, len(gws.Items))
-	live := map[string]bool{}
+	live, closed := map[string]bool{}, map[string]bool{}
 	for _, g := range gws.Items {
-		if g.DeletionTimestamp.IsZero() { // a Gateway being deleted is never chosen
-			names = append(names, g.Name)
+		names = append(names, g.Name)
+		if g.DeletionTimestamp.IsZero() {
 			live[g.Name] = true
+		} else {
+			closed[g.Name] = true // a Gateway being deleted is never chosen
 		}
 	}
 	moved := r.unseat(ctx, claims, live)
-	exhausted, loads, err := r.seats(ctx, pool, claims, names)
+	exhausted, loads, err := r.seats(ctx, pool, claims, names, closed)
 	if err != nil {
 		return false, nil, err
 	}
@@ -178,7 +180,7 @@ func (r *Reconciler) serve(ctx context.Context, pool *v1alpha1.GatewayPool) (ret
 	}
 	for i := range gws.Items {
 		gw := &gws.Items[i]
-		if !used[gw.Name] && gatewayNumber(pool.Name, gw.Name) > int(pool.Spec.MinGateways) && !r.stillAttached(claims, gw.Name) {
+		if gw.DeletionTimestamp.IsZero() && !used[gw.Name] && gatewayNumber(pool.Name, gw.Name) > int(pool.Spec.MinGateways) && !r.stillAttached(claims, gw.Name) {
 			if err := r.Client.Delete(ctx, gw); client.IgnoreNotFound(err) != nil {
 				return false, nil, err
 			}

@@ -93,7 +93,7 @@ func claimed(c *v1alpha1.DomainClaim) bool {
 // seats assigns a Gateway to every claim with an issued certificate and none yet, first fit in a
 // stable order. Only this reconciler assigns, one pool at a time (the workqueue never hands one
 // key to two workers), so no Gateway goes over capacity however many claims arrive at once.
-func (r *Reconciler) seats(ctx context.Context, pool *v1alpha1.GatewayPool, claims []*v1alpha1.DomainClaim, gateways []string) (exhausted map[string]string, loads map[string]*Load, err error) {
+func (r *Reconciler) seats(ctx context.Context, pool *v1alpha1.GatewayPool, claims []*v1alpha1.DomainClaim, gateways []string, closed map[string]bool) (exhausted map[string]string, loads map[string]*Load, err error) {
 	if r.assigned == nil {
 		r.assigned = map[types.UID]string{}
 	}
@@ -102,7 +102,7 @@ func (r *Reconciler) seats(ctx context.Context, pool *v1alpha1.GatewayPool, clai
 		Rules: pool.Spec.MaxRulesPerGateway}
 	loads = map[string]*Load{}
 	for _, g := range gateways {
-		loads[g] = &Load{Name: g}
+		loads[g] = &Load{Name: g, Closed: closed[g]}
 	}
 	exhausted = map[string]string{}
 	for _, c := range claims {
