@@ -205,6 +205,9 @@ func TestTransferMovesTheHostnameToTheNewOwnerOnTheALB(t *testing.T) {
 	old := servingRoute(teamA, "shop-a", "/", shop)
 	require.NoError(t, k8s.Create(ctx, old))
 	gw := *ready(t, shop, 60*time.Second).Status.Gateway
+	// team-a keeps another hostname on the same Gateway, so its namespace stays an owner there.
+	require.NoError(t, k8s.Create(ctx, servingRoute(teamA, "keep-a", "/", "keep."+z.Spec.Domain)))
+	require.Equal(t, gw, *ready(t, "keep."+z.Spec.Domain, 60*time.Second).Status.Gateway)
 	require.Eventually(t, func() bool {
 		got, ok := env.StandIn.Resolve(gw.Namespace, gw.Name, shop, "/")
 		return ok && got.Namespace == teamA
