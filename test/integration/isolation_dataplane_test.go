@@ -339,3 +339,15 @@ func aliasesPointAtLiveALBs(t *testing.T, z *v1alpha1.ManagedZone, avoid string)
 	}
 	return n > 0
 }
+
+func TestPoolWhoseGatewaysCouldExceedSixtyFourListenersIsDenied(t *testing.T) {
+	ctx := context.Background()
+	err := k8s.Create(ctx, pool(unique("wide"), func(p *v1alpha1.GatewayPool) {
+		p.Spec.MaxCertificatesPerGateway, p.Spec.Template.HTTPListener = 40, true
+	}))
+	require.True(t, apierrors.IsInvalid(err), "got %v", err)
+	assert.Contains(t, err.Error(), "at most 64 listeners: at most 32")
+	ok := pool(unique("wide"), func(p *v1alpha1.GatewayPool) { p.Spec.MaxCertificatesPerGateway = 40 })
+	require.NoError(t, k8s.Create(ctx, ok), "40 listeners fit when there is no HTTP listener")
+	require.NoError(t, k8s.Delete(ctx, ok))
+}
