@@ -59,7 +59,9 @@ func parent(section string) gwv1.ParentReference {
 	return p
 }
 
-func labelsOf(ns string) map[string]string { return map[string]string{"kubernetes.io/metadata.name": ns} }
+func labelsOf(ns string) map[string]string {
+	return map[string]string{"kubernetes.io/metadata.name": ns}
+}
 
 func TestAttach(t *testing.T) {
 	perHost := gateway(
