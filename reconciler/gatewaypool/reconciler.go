@@ -163,7 +163,7 @@ func (r *Reconciler) serve(ctx context.Context, pool *v1alpha1.GatewayPool) (ret
 		}
 	}
 	moved := r.unseat(ctx, claims, live)
-	exhausted, loads, err := r.seats(ctx, pool, claims, names, closed)
+	exhausted, loads, err := r.seats(ctx, pool, claims, names, closed, moved)
 	if err != nil {
 		return false, nil, err
 	}
