@@ -402,7 +402,9 @@ func TestFortyHostnamesOfSixRulesEachNeverOverfillAnALB(t *testing.T) {
 // whole ALB) and says why, and the neighbour on that Gateway keeps its seat.
 func TestARouteThatWouldOverflowItsGatewayIsReportedOnTheClaim(t *testing.T) {
 	ctx := context.Background()
-	z, p := servedZone(t, func(p *v1alpha1.GatewayPool) { p.Spec.MaxCertificatesPerGateway, p.Spec.MaxRulesPerGateway, p.Spec.MaxGateways = 5, 10, 1 })
+	z, p := servedZone(t, func(p *v1alpha1.GatewayPool) {
+		p.Spec.MaxCertificatesPerGateway, p.Spec.MaxRulesPerGateway, p.Spec.MaxGateways = 5, 10, 1
+	})
 	ns := tenant(t)
 	small, grows := "small."+z.Spec.Domain, "grows."+z.Spec.Domain
 	require.NoError(t, k8s.Create(ctx, route(ns, small)))
