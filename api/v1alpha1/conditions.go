@@ -49,6 +49,8 @@ const (
 	ReasonPending = "Pending"
 	// ReasonPoolExhausted: every Gateway of the pool is full and the pool is at its maximum.
 	ReasonPoolExhausted = "PoolExhausted"
+	// ReasonNotAccepted: the AWS Load Balancer Controller reports the Gateway Accepted=False.
+	ReasonNotAccepted = "NotAccepted"
 	// ReasonForeignRoutes: routes of other namespaces list the hostname.
 	ReasonForeignRoutes = "ForeignRoutes"
 	// ReasonNoStrayRoutes: only routes of the owning namespace list the hostname.

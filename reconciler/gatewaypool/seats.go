@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -334,6 +335,24 @@ func (r *Reconciler) loadBalancer(ctx context.Context, gw *gwv1.Gateway) (host, 
 		return host, z.(string), nil
 	}
 	return "", "", fmt.Errorf("no load balancer with DNS name %s in ELBv2", host)
+}
+
+// lbcRefusal is LBC's verdict on a Gateway it could not deploy: Accepted=False for the current
+// generation (Programmed may stay True, the ALB keeping its last good state), as its message.
+func lbcRefusal(gw *gwv1.Gateway) string {
+	c := meta.FindStatusCondition(gw.Status.Conditions, string(gwv1.GatewayConditionAccepted))
+	if c == nil || c.Status != metav1.ConditionFalse || c.ObservedGeneration != gw.Generation {
+		return ""
+	}
+	return fmt.Sprintf("the AWS Load Balancer Controller does not accept Gateway %s (%s): %s", gw.Name, c.Reason, c.Message)
+}
+
+// setRefused turns CertificateAttached and LoadBalancerReady False with LBC's own message: what
+// the configuration says does not reach the ALB while LBC refuses the Gateway.
+func setRefused(st *v1alpha1.DomainClaimStatus, c *v1alpha1.DomainClaim, msg string) {
+	for _, typ := range []string{v1alpha1.ConditionCertificateAttached, v1alpha1.ConditionLoadBalancerReady} {
+		conditions.Set(&st.Conditions, c.Generation, typ, false, v1alpha1.ReasonNotAccepted, msg)
+	}
 }
 
 // setStrays sets the claim's StrayRoutes condition, naming the routes of other namespaces that

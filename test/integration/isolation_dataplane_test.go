@@ -463,3 +463,35 @@ func TestTheStandInRefusesAGatewayOverOneHundredRules(t *testing.T) {
 	require.Eventually(t, func() bool { return apierrors.IsNotFound(k8s.Get(ctx, client.ObjectKeyFromObject(gw), gw)) },
 		20*time.Second, 100*time.Millisecond, "the stand-in lets the Gateway go once its ALB is deleted")
 }
+
+// TestLBCsRefusalReachesTheClaim lets a pool allow more rules than an ALB holds (200): the
+// Gateway that LBC refuses (Accepted=False) makes its claims say so, with LBC's message.
+func TestLBCsRefusalReachesTheClaim(t *testing.T) {
+	ctx := context.Background()
+	z, _ := servedZone(t, func(p *v1alpha1.GatewayPool) { p.Spec.MaxRulesPerGateway = 200 })
+	ns := tenant(t)
+	h := "wide." + z.Spec.Domain
+	r := servingRoute(ns, "app", "/", h)
+	for j := 0; j < 2; j++ { // and 2 rules of 51 matches: 103 ALB rules
+		rule := gwv1.HTTPRouteRule{}
+		for k := 0; k < 51; k++ {
+			rule.Matches = append(rule.Matches, gwv1.HTTPRouteMatch{Path: &gwv1.HTTPPathMatch{Type: ptr.To(gwv1.PathMatchPathPrefix), Value: ptr.To(fmt.Sprintf("/p%d-%d", j, k))}})
+		}
+		r.Spec.Rules = append(r.Spec.Rules, rule)
+	}
+	require.NoError(t, k8s.Create(ctx, r))
+	var cond *metav1.Condition
+	require.Eventually(t, func() bool {
+		c, err := getClaim(h)
+		if err != nil {
+			return false
+		}
+		cond = meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionLoadBalancerReady)
+		return cond != nil && cond.Reason == v1alpha1.ReasonNotAccepted
+	}, 60*time.Second, 100*time.Millisecond, "the claim reports LBC's refusal")
+	assert.Equal(t, metav1.ConditionFalse, cond.Status)
+	assert.Contains(t, cond.Message, "the routes need 103 ALB rules, more than the 100 an ALB holds")
+	c, err := getClaim(h)
+	require.NoError(t, err)
+	assert.False(t, meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionReady))
+}
