@@ -39,7 +39,7 @@ func (r routeRef) String() string {
 // routesListing returns the HTTPRoutes and GRPCRoutes, of any namespace, that list a hostname
 // claim c answers for: its own, or for a wildcard claim, the names one label below it that have
 // no claim of their own.
-func (r *Reconciler) routesListing(ctx context.Context, c *v1alpha1.DomainClaim, claimNames map[string]bool) ([]routeRef, error) {
+func (r *Reconciler) routesListing(ctx context.Context, c *v1alpha1.DomainClaim, claimNames map[string]bool, grpcs *gwv1.GRPCRouteList) ([]routeRef, error) {
 	var out []routeRef
 	var https gwv1.HTTPRouteList
 	if err := r.Client.List(ctx, &https, client.MatchingFields{index.RouteHostname: c.Spec.Hostname}); err != nil {
@@ -50,10 +50,6 @@ func (r *Reconciler) routesListing(ctx context.Context, c *v1alpha1.DomainClaim,
 		if answersFor(c, rt.Spec.Hostnames, claimNames) {
 			out = append(out, routeRef{obj: rt, kind: "HTTPRoute", hostnames: rt.Spec.Hostnames})
 		}
-	}
-	var grpcs gwv1.GRPCRouteList
-	if err := r.Client.List(ctx, &grpcs); err != nil {
-		return nil, err
 	}
 	for i := range grpcs.Items {
 		rt := &grpcs.Items[i]
@@ -121,13 +117,17 @@ func (r *Reconciler) strayRoutes(ctx context.Context, claims []*v1alpha1.DomainC
 	for _, c := range claims {
 		claimNames[c.Name] = true
 	}
+	var grpcs gwv1.GRPCRouteList
+	if err := r.Client.List(ctx, &grpcs); err != nil {
+		return nil, err
+	}
 	strays := map[string][]string{}
 	for _, c := range claims {
 		deleting := !c.DeletionTimestamp.IsZero()
 		if !deleting && !claimed(c) {
 			continue
 		}
-		routes, err := r.routesListing(ctx, c, claimNames)
+		routes, err := r.routesListing(ctx, c, claimNames, &grpcs)
 		if err != nil {
 			return nil, err
 		}

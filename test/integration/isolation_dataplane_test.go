@@ -495,3 +495,22 @@ func TestLBCsRefusalReachesTheClaim(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionReady))
 }
+
+func TestHTTPListenerIsPerHostnameToo(t *testing.T) {
+	ctx := context.Background()
+	z, p := servedZone(t, func(p *v1alpha1.GatewayPool) { p.Spec.Template.HTTPListener = true })
+	ns := tenant(t)
+	h := "plain." + z.Spec.Domain
+	require.NoError(t, k8s.Create(ctx, route(ns, h)))
+	c := ready(t, h, 60*time.Second)
+	gw := &gwv1.Gateway{}
+	require.NoError(t, k8s.Get(ctx, client.ObjectKey{Namespace: p.Spec.Namespace, Name: c.Status.Gateway.Name}, gw))
+	require.Len(t, gw.Spec.Listeners, 2, "HTTPS and HTTP for the one hostname, nothing without a hostname")
+	for _, l := range gw.Spec.Listeners {
+		require.NotNil(t, l.Hostname)
+		assert.Equal(t, gwv1.Hostname(h), *l.Hostname)
+		assert.Equal(t, map[string]string{"kubernetes.io/metadata.name": ns}, l.AllowedRoutes.Namespaces.Selector.MatchLabels)
+	}
+	assert.Equal(t, gwv1.SectionName("80--"+h), gw.Spec.Listeners[1].Name)
+	assert.Equal(t, gwv1.PortNumber(80), gw.Spec.Listeners[1].Port)
+}
