@@ -514,3 +514,29 @@ func TestHTTPListenerIsPerHostnameToo(t *testing.T) {
 	assert.Equal(t, gwv1.SectionName("80--"+h), gw.Spec.Listeners[1].Name)
 	assert.Equal(t, gwv1.PortNumber(80), gw.Spec.Listeners[1].Port)
 }
+
+// TestRoutesAttachedToTheFormerSharedListenerAreMoved takes an opted-in route whose parentRef
+// names section "https" (as the orchestrator wrote before each hostname had its own listener):
+// the section is dropped, and the route serves its hostname.
+func TestRoutesAttachedToTheFormerSharedListenerAreMoved(t *testing.T) {
+	ctx := context.Background()
+	z, p := servedZone(t)
+	ns := tenant(t)
+	h := "legacy." + z.Spec.Domain
+	r := servingRoute(ns, "app", "/", h)
+	r.Annotations = map[string]string{"gateway.opendi.com/auto-attach": "true"}
+	r.Spec.ParentRefs = []gwv1.ParentReference{{Namespace: ptr.To(gwv1.Namespace(p.Spec.Namespace)), Name: gwv1.ObjectName(p.Name + "-1"),
+		SectionName: ptr.To(gwv1.SectionName("https"))}}
+	require.NoError(t, k8s.Create(ctx, r))
+	c := ready(t, h, 60*time.Second)
+	require.Equal(t, p.Name+"-1", c.Status.Gateway.Name)
+	require.Eventually(t, func() bool {
+		got := &gwv1.HTTPRoute{}
+		require.NoError(t, k8s.Get(ctx, client.ObjectKeyFromObject(r), got))
+		return len(got.Spec.ParentRefs) == 1 && got.Spec.ParentRefs[0].SectionName == nil
+	}, 20*time.Second, 100*time.Millisecond, "the legacy section name is dropped")
+	require.Eventually(t, func() bool {
+		got, ok := env.StandIn.Resolve(p.Spec.Namespace, p.Name+"-1", h, "/")
+		return ok && got == types.NamespacedName{Namespace: ns, Name: "app"}
+	}, 20*time.Second, 100*time.Millisecond, "the route serves its hostname")
+}
