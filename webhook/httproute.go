@@ -194,14 +194,15 @@ func (v *RouteValidator) validate(ctx context.Context, r *gwv1.HTTPRoute, had ma
 	}
 	if len(errs) == 0 && !dryRun {
 		// Claim only when every hostname passed, so a denied route claims nothing it can avoid.
-		for _, d := range claims {
-			got, err := v.Claimer.Claim(ctx, d, r.Namespace, "HTTPRoute "+r.Namespace+"/"+routeName(r))
-			if err != nil {
-				outcome = "error"
-				return nil, apierrors.NewInternalError(fmt.Errorf("claiming hostname %q: %w", d.Hostname, err))
-			}
-			if got.Verdict == ownership.Deny {
-				errs = append(errs, forbidden(field.NewPath("spec", "hostnames").Index(indexOf(r, d.Hostname)), got))
+		got, err := v.Claimer.ClaimAll(ctx, claims, r.Namespace, "HTTPRoute "+r.Namespace+"/"+routeName(r))
+		if err != nil {
+			outcome = "error"
+			return nil, apierrors.NewInternalError(err)
+		}
+		for _, d := range got {
+			if d.Verdict == ownership.Deny {
+				v.Metrics.decision(d.Reason)
+				errs = append(errs, forbidden(field.NewPath("spec", "hostnames").Index(indexOf(r, d.Hostname)), d))
 				continue
 			}
 			log.Info("claimed hostname", "hostname", d.Hostname, "namespace", r.Namespace)

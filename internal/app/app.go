@@ -102,9 +102,10 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 			c = clock.RealClock{}
 		}
 		if err := (&claim.Reconciler{
-			Client:   mgr.GetClient(),
-			Clock:    c,
-			Recorder: mgr.GetEventRecorder("gateway-orchestrator"),
+			Client:      mgr.GetClient(),
+			Clock:       c,
+			Recorder:    mgr.GetEventRecorder("gateway-orchestrator"),
+			Settlements: claim.NewSettlementCounter(metrics.Registry),
 		}).SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("registering the claim reconciler: %w", err)
 		}

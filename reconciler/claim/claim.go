@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -41,12 +42,18 @@ type Reconciler struct {
 	Client   client.Client
 	Clock    clock.PassiveClock
 	Recorder events.EventRecorder
+	// Settlements counts overlaps settled here, which admission's own protocol did not stop:
+	// claims made outside admission, or objects that bypassed the webhooks.
+	Settlements prometheus.Counter
 }
 
 // SetupWithManager registers the reconciler. The indexes of package index must be registered.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Clock == nil {
 		r.Clock = clock.RealClock{}
+	}
+	if r.Settlements == nil {
+		r.Settlements = NewSettlementCounter(nil)
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("domainclaim-lifecycle").
@@ -99,6 +106,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	}
 	log := logf.FromContext(ctx).WithValues("claim", c.Name, "hostname", c.Spec.Hostname)
 	ctx = logf.IntoContext(ctx, log)
+	if !ownership.HasBelowLabels(c.Spec.Hostname, c.Labels) {
+		// Claims made outside admission (by an admin) get the labels admission's live overlap
+		// check selects by.
+		return reconcile.Result{}, r.label(ctx, c)
+	}
 	view := ownership.CacheView{Reader: r.Client}
 	now := r.Clock.Now()
 
@@ -134,6 +146,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 			winner.Spec.Hostname, winner.Spec.Namespace, winner.Name)
 		if setCondition(st, c.Generation, v1alpha1.ConditionClaimed, false, v1alpha1.ReasonConflicted, msg) {
 			r.Recorder.Eventf(c, winner, "Warning", v1alpha1.ReasonConflicted, "Settle", msg)
+			r.Settlements.Inc()
+			log.Info("settled an overlap admission did not see", "winner", winner.Name, "winnerNamespace", winner.Spec.Namespace)
 		}
 	} else if setCondition(st, c.Generation, v1alpha1.ConditionClaimed, true, v1alpha1.ReasonClaimed,
 		fmt.Sprintf("hostname %s belongs to namespace %s", c.Spec.Hostname, c.Spec.Namespace)) {
@@ -198,6 +212,11 @@ func (r *Reconciler) olderOverlap(ctx context.Context, c *v1alpha1.DomainClaim) 
 	view := ownership.CacheView{Reader: r.Client}
 	var winner *v1alpha1.DomainClaim
 	consider := func(o *v1alpha1.DomainClaim) {
+		// A claim being deleted owns nothing; a pending one is still deciding in admission, which
+		// withdraws or confirms it within moments (and this claim is looked at again then).
+		if !o.DeletionTimestamp.IsZero() || o.Annotations[v1alpha1.AnnotationAdmissionPending] != "" {
+			return
+		}
 		if o.Spec.Namespace != c.Spec.Namespace && o.Name != c.Name && ownership.Older(o, c) &&
 			(winner == nil || ownership.Older(o, winner)) {
 			winner = o
@@ -222,6 +241,18 @@ func (r *Reconciler) olderOverlap(ctx context.Context, c *v1alpha1.DomainClaim) 
 		}
 	}
 	return winner, nil
+}
+
+// label adds the ownership.BelowLabels a claim lacks.
+func (r *Reconciler) label(ctx context.Context, c *v1alpha1.DomainClaim) error {
+	patch := client.MergeFrom(c.DeepCopy())
+	if c.Labels == nil {
+		c.Labels = map[string]string{}
+	}
+	for k, v := range ownership.BelowLabels(c.Spec.Hostname) {
+		c.Labels[k] = v
+	}
+	return client.IgnoreNotFound(r.Client.Patch(ctx, c, patch))
 }
 
 // setCondition sets a condition and reports whether its status changed.
