@@ -27,9 +27,9 @@ const (
 	ReasonClaimRefused = "ClaimRefused"
 )
 
-// pendingWait bounds how long a request waits for a pending wildcard above its hostname to be
-// confirmed or withdrawn; well inside the webhooks' 5 s timeout.
-const pendingWait = 2 * time.Second
+// defaultPendingWait bounds how long a request waits for a pending wildcard above its hostname
+// to be confirmed or withdrawn; well inside the webhooks' 5 s timeout.
+const defaultPendingWait = 2 * time.Second
 
 // Claimer makes the claims of free hostnames inside admission: the one deliberate side effect of
 // the webhooks. Every door that carries a hostname (routes, Ingresses, Gateway listeners) claims
@@ -47,8 +47,9 @@ type Claimer struct {
 	// Finalizers are put on every claim admission creates (the AWS cleanup finalizer when the
 	// AWS reconcilers run), saving each claim a write.
 	Finalizers []string
-	// PendingPoll is how often a pending wildcard above a new claim is read again (default 20 ms).
-	PendingPoll time.Duration
+	// PendingPoll is how often a pending wildcard above a new claim is read again (default 20 ms),
+	// and PendingWait how long at most (default 2 s).
+	PendingPoll, PendingWait time.Duration
 }
 
 // Claim creates the DomainClaim for d.Hostname (a decision with verdict Claim) for namespace ns;
@@ -170,7 +171,7 @@ func (c *Claimer) overlaps(ctx context.Context, own *v1alpha1.DomainClaim, ns st
 	}
 	for _, w := range hostname.CoveringWildcards(h) {
 		name := hostname.ClaimName(w)
-		deadline := time.Now().Add(pendingWait)
+		deadline := time.Now().Add(c.wait())
 		for {
 			o := &v1alpha1.DomainClaim{}
 			err := c.APIReader.Get(ctx, client.ObjectKey{Name: name}, o)
@@ -240,6 +241,13 @@ func (c *Claimer) Withdraw(ctx context.Context, own *v1alpha1.DomainClaim) error
 		return nil
 	}
 	return apiError("withdrawing DomainClaim "+own.Name, err)
+}
+
+func (c *Claimer) wait() time.Duration {
+	if c.PendingWait > 0 {
+		return c.PendingWait
+	}
+	return defaultPendingWait
 }
 
 func (c *Claimer) poll() time.Duration {
