@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -44,6 +45,9 @@ type Claimer struct {
 	// Client creates, confirms and withdraws claims; APIReader reads them live.
 	Client    client.Client
 	APIReader client.Reader
+	// View, when set, tells which covering wildcards could have a claim at all (a ManagedZone
+	// covers them); only those are read live. Nil reads every covering wildcard.
+	View ownership.View
 	// Finalizers are put on every claim admission creates (the AWS cleanup finalizer when the
 	// AWS reconcilers run), saving each claim a write.
 	Finalizers []string
@@ -169,37 +173,80 @@ func (c *Claimer) overlaps(ctx context.Context, own *v1alpha1.DomainClaim, ns st
 			return &v, nil
 		}
 	}
-	for _, w := range hostname.CoveringWildcards(h) {
-		name := hostname.ClaimName(w)
-		deadline := time.Now().Add(c.wait())
-		for {
-			o := &v1alpha1.DomainClaim{}
-			err := c.APIReader.Get(ctx, client.ObjectKey{Name: name}, o)
-			if apierrors.IsNotFound(err) {
-				break
-			}
-			if err != nil {
-				return nil, apiError("reading DomainClaim "+name, err)
-			}
-			if o.Spec.Namespace == ns || !o.DeletionTimestamp.IsZero() {
-				break
-			}
-			if o.Annotations[v1alpha1.AnnotationAdmissionPending] == "" {
-				v := deny(d, ownership.ReasonUnderWildcard, "hostname %q is covered by wildcard %q, claimed by namespace %q (DomainClaim %s)",
-					h, w, o.Spec.Namespace, o.Name)
-				return &v, nil
-			}
-			if time.Now().After(deadline) {
-				v := deny(d, ReasonConcurrent, "wildcard %q, which would cover hostname %q, was being claimed by namespace %q at the same moment and did not settle in time; try again",
-					w, h, o.Spec.Namespace)
-				return &v, nil
-			}
-			if err := sleep(ctx, c.poll()); err != nil {
-				return nil, apiError("waiting for DomainClaim "+name, err)
-			}
+	above, err := c.claimable(ctx, hostname.CoveringWildcards(h))
+	if err != nil {
+		return nil, err
+	}
+	// The wildcards above are independent reads: in parallel, so a deep name pays for one.
+	verdicts := make([]*ownership.Decision, len(above))
+	errs := make([]error, len(above))
+	var wg sync.WaitGroup
+	for i, w := range above {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			verdicts[i], errs[i] = c.underWildcard(ctx, d, w, ns)
+		}()
+	}
+	wg.Wait()
+	for i := range above {
+		if errs[i] != nil || verdicts[i] != nil {
+			return verdicts[i], errs[i]
 		}
 	}
 	return nil, nil
+}
+
+// claimable keeps the covering wildcards that a ManagedZone covers: admission claims no other
+// wildcard, and one an admin writes outside every zone is left to the claim reconciler.
+func (c *Claimer) claimable(ctx context.Context, wildcards []string) ([]string, error) {
+	if c.View == nil {
+		return wildcards, nil
+	}
+	out := wildcards[:0:0]
+	for _, w := range wildcards {
+		z, err := ownership.FindZone(ctx, c.View, w)
+		if err != nil {
+			return nil, err
+		}
+		if z != nil {
+			out = append(out, w)
+		}
+	}
+	return out, nil
+}
+
+// underWildcard decides a new claim d against the claim of wildcard w above it, read live: a
+// settled foreign wildcard denies, a pending one is waited for.
+func (c *Claimer) underWildcard(ctx context.Context, d ownership.Decision, w, ns string) (*ownership.Decision, error) {
+	name := hostname.ClaimName(w)
+	deadline := time.Now().Add(c.wait())
+	for {
+		o := &v1alpha1.DomainClaim{}
+		err := c.APIReader.Get(ctx, client.ObjectKey{Name: name}, o)
+		if apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, apiError("reading DomainClaim "+name, err)
+		}
+		if o.Spec.Namespace == ns || !o.DeletionTimestamp.IsZero() {
+			return nil, nil
+		}
+		if o.Annotations[v1alpha1.AnnotationAdmissionPending] == "" {
+			v := deny(d, ownership.ReasonUnderWildcard, "hostname %q is covered by wildcard %q, claimed by namespace %q (DomainClaim %s)",
+				d.Hostname, w, o.Spec.Namespace, o.Name)
+			return &v, nil
+		}
+		if time.Now().After(deadline) {
+			v := deny(d, ReasonConcurrent, "wildcard %q, which would cover hostname %q, was being claimed by namespace %q at the same moment and did not settle in time; try again",
+				w, d.Hostname, o.Spec.Namespace)
+			return &v, nil
+		}
+		if err := sleep(ctx, c.poll()); err != nil {
+			return nil, apiError("waiting for DomainClaim "+name, err)
+		}
+	}
 }
 
 // refused turns an admission refusal of the claim create into a denial. The refusal usually comes

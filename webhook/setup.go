@@ -24,7 +24,7 @@ func Register(mgr manager.Manager, opts ownership.Options, claimFinalizers ...st
 		WithDefaulter(&RouteDefaulter{View: view}).
 		WithValidator(&RouteValidator{
 			View:    view,
-			Claimer: &Claimer{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Finalizers: claimFinalizers},
+			Claimer: &Claimer{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), View: view, Finalizers: claimFinalizers},
 			Options: opts,
 			Metrics: NewMetrics(metrics.Registry),
 		}).

@@ -54,7 +54,7 @@ type AWS struct {
 	Config aws.Config
 	// Cluster names this cluster in tags and DNS ownership markers.
 	Cluster string
-	// DNSBatchWindow is how long Route53 changes gather before a hosted zone's batch is sent.
+	// DNSBatchWindow is the least time between two Route53 change batches of one hosted zone.
 	DNSBatchWindow time.Duration
 	// PollInterval is how often pending ACM certificates are checked (one ListCertificates for all).
 	PollInterval time.Duration
@@ -131,7 +131,7 @@ func registerAWS(mgr manager.Manager, a *AWS, c clock.PassiveClock) error {
 	r53 := route53.NewFromConfig(a.Config)
 	window, interval := a.DNSBatchWindow, a.PollInterval
 	if window == 0 {
-		window = 15 * time.Second
+		window = 2 * time.Second
 	}
 	if interval == 0 {
 		interval = 15 * time.Second

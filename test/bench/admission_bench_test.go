@@ -106,8 +106,9 @@ func BenchmarkRouteDecision(b *testing.B) {
 				heapPerClaim[n] = float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / float64(int64(n)-from)
 			}
 			v := &webhook.RouteValidator{
-				View:    ownership.CacheView{Reader: env.Manager.GetCache()},
-				Claimer: &webhook.Claimer{Client: env.Manager.GetClient(), APIReader: env.Manager.GetAPIReader()},
+				View: ownership.CacheView{Reader: env.Manager.GetCache()},
+				Claimer: &webhook.Claimer{Client: env.Manager.GetClient(), APIReader: env.Manager.GetAPIReader(),
+					View: ownership.CacheView{Reader: env.Manager.GetCache()}},
 			}
 			ctx := admission.NewContextWithRequest(context.Background(), admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{DryRun: ptr.To(true)}})
 			durations := make([]time.Duration, 0, b.N)
