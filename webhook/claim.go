@@ -156,7 +156,10 @@ func (c *Claimer) overlaps(ctx context.Context, own *v1alpha1.DomainClaim, ns st
 	d := ownership.Decision{Hostname: h}
 	if hostname.IsWildcard(h) {
 		var below v1alpha1.DomainClaimList
-		if err := c.APIReader.List(ctx, &below, client.MatchingLabelsSelector{Selector: ownership.BelowSelector(hostname.MatchDomain(h))}); err != nil {
+		// Not older than the request's own create: the API server answers from its watch cache
+		// once that has caught up with the create, which is all the protocol needs.
+		fresh := &client.ListOptions{Raw: &metav1.ListOptions{ResourceVersion: own.ResourceVersion, ResourceVersionMatch: metav1.ResourceVersionMatchNotOlderThan}}
+		if err := c.APIReader.List(ctx, &below, client.MatchingLabelsSelector{Selector: ownership.BelowSelector(hostname.MatchDomain(h))}, fresh); err != nil {
 			return nil, apiError("listing the DomainClaims below "+h, err)
 		}
 		var foreign *v1alpha1.DomainClaim

@@ -21,7 +21,9 @@ const albCertificateQuota = 25
 
 // +kubebuilder:webhook:path=/validate-gateway-opendi-com-v1alpha1-managedzone,mutating=false,failurePolicy=fail,sideEffects=None,groups=gateway.opendi.com,resources=managedzones,verbs=create;update,versions=v1alpha1,name=vmanagedzone.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5
 // +kubebuilder:webhook:path=/validate-gateway-opendi-com-v1alpha1-gatewaypool,mutating=false,failurePolicy=fail,sideEffects=None,groups=gateway.opendi.com,resources=gatewaypools,verbs=create;update;delete,versions=v1alpha1,name=vgatewaypool.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5
-// +kubebuilder:webhook:path=/validate-gateway-opendi-com-v1alpha1-domainclaim,mutating=false,failurePolicy=fail,sideEffects=None,groups=gateway.opendi.com,resources=domainclaims,verbs=create;update,versions=v1alpha1,name=vdomainclaim.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5
+// The DomainClaim webhook checks an update only when it transfers the claim (matchConditions keep
+// label, annotation and finalizer writes away from it).
+// +kubebuilder:webhook:path=/validate-gateway-opendi-com-v1alpha1-domainclaim,mutating=false,failurePolicy=fail,sideEffects=None,groups=gateway.opendi.com,resources=domainclaims,verbs=create;update,versions=v1alpha1,name=vdomainclaim.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5,patch=`{"matchConditions":[{"name":"create-or-transfer","expression":"request.operation != 'UPDATE' || object.spec.namespace != oldObject.spec.namespace"}]}`
 
 // ZoneValidator rejects a ManagedZone whose domain another ManagedZone already manages.
 type ZoneValidator struct {
