@@ -16,6 +16,9 @@ import (
 const (
 	// ZoneDomain indexes ManagedZones by spec.domain.
 	ZoneDomain = "gateway.opendi.com/zone-domain"
+	// ZoneAncestor indexes ManagedZones by every domain their spec.domain lies strictly below, so
+	// a wildcard finds the zones it would cover.
+	ZoneAncestor = "gateway.opendi.com/zone-ancestor"
 	// ClaimAncestor indexes DomainClaims by every domain their names lie strictly below
 	// (hostname.Ancestors), so a wildcard "*.d" finds the claims it would overlap under key d.
 	ClaimAncestor = "gateway.opendi.com/claim-ancestor"
@@ -35,6 +38,11 @@ const (
 // Setup registers every index with the manager's cache. It must run before the cache starts.
 func Setup(ctx context.Context, fi client.FieldIndexer) error {
 	if err := fi.IndexField(ctx, &v1alpha1.ManagedZone{}, ZoneDomain, zoneDomain); err != nil {
+		return err
+	}
+	if err := fi.IndexField(ctx, &v1alpha1.ManagedZone{}, ZoneAncestor, func(o client.Object) []string {
+		return hostname.Ancestors(o.(*v1alpha1.ManagedZone).Spec.Domain)
+	}); err != nil {
 		return err
 	}
 	if err := fi.IndexField(ctx, &v1alpha1.DomainClaim{}, ClaimAncestor, claimAncestors); err != nil {

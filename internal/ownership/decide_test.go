@@ -42,6 +42,16 @@ func (m mapView) Zone(_ context.Context, d string) (*v1alpha1.ManagedZone, error
 	return m.zones[d], nil
 }
 
+func (m mapView) ZonesBelow(_ context.Context, d string) ([]v1alpha1.ManagedZone, error) {
+	var out []v1alpha1.ManagedZone
+	for _, z := range m.zones {
+		if strings.HasSuffix(z.Spec.Domain, "."+d) {
+			out = append(out, *z)
+		}
+	}
+	return out, nil
+}
+
 func (m mapView) Namespace(_ context.Context, n string) (*corev1.Namespace, error) {
 	return m.namespaces[n], nil
 }
@@ -51,6 +61,17 @@ func claim(h, ns string, age time.Duration) *v1alpha1.DomainClaim {
 		ObjectMeta: metav1.ObjectMeta{Name: hostname.ClaimName(h), CreationTimestamp: metav1.NewTime(time.Unix(1e9, 0).Add(-age))},
 		Spec:       v1alpha1.DomainClaimSpec{Hostname: h, Namespace: ns},
 	}
+}
+
+func deleting(c *v1alpha1.DomainClaim) *v1alpha1.DomainClaim {
+	c.DeletionTimestamp = &metav1.Time{Time: time.Unix(1e9, 0)}
+	return c
+}
+
+func conflicted(c *v1alpha1.DomainClaim) *v1alpha1.DomainClaim {
+	c.Status.Conditions = []metav1.Condition{{Type: v1alpha1.ConditionClaimed, Status: metav1.ConditionFalse,
+		Reason: v1alpha1.ReasonConflicted, Message: `overlaps "*.example.com", claimed earlier by namespace "b"`}}
+	return c
 }
 
 func view(claims ...*v1alpha1.DomainClaim) mapView {
@@ -64,6 +85,25 @@ func view(claims ...*v1alpha1.DomainClaim) mapView {
 			"private.example.com": {ObjectMeta: metav1.ObjectMeta{Name: "private"}, Spec: v1alpha1.ManagedZoneSpec{
 				Domain:            "private.example.com",
 				AllowedNamespaces: v1alpha1.AllowedNamespaces{Names: []string{"ops"}},
+			}},
+			"open.example.com": {ObjectMeta: metav1.ObjectMeta{Name: "open"}, Spec: v1alpha1.ManagedZoneSpec{
+				Domain:            "open.example.com",
+				AllowedNamespaces: v1alpha1.AllowedNamespaces{Names: []string{"a"}},
+			}},
+			"wide.example.com": {ObjectMeta: metav1.ObjectMeta{Name: "wide"}, Spec: v1alpha1.ManagedZoneSpec{
+				Domain:            "wide.example.com",
+				AllowedNamespaces: v1alpha1.AllowedNamespaces{Names: []string{"a"}},
+				AllowZoneWildcard: true,
+			}},
+			"corp.example.com": {ObjectMeta: metav1.ObjectMeta{Name: "corp"}, Spec: v1alpha1.ManagedZoneSpec{
+				Domain:            "corp.example.com",
+				AllowedNamespaces: v1alpha1.AllowedNamespaces{Names: []string{"a", "ops"}},
+				AllowZoneWildcard: true,
+			}},
+			"hr.corp.example.com": {ObjectMeta: metav1.ObjectMeta{Name: "hr"}, Spec: v1alpha1.ManagedZoneSpec{
+				Domain:            "hr.corp.example.com",
+				AllowedNamespaces: v1alpha1.AllowedNamespaces{Names: []string{"ops"}},
+				AllowZoneWildcard: true,
 			}},
 		},
 		namespaces: map[string]*corev1.Namespace{},
@@ -104,23 +144,43 @@ func TestDecide(t *testing.T) {
 		{name: "the longest zone decides: not listed", host: "x.private.example.com", ns: "a", want: Deny, wantReason: ReasonNotAllowed, wantMsg: `ManagedZone "private"`},
 		{name: "the longest zone decides: listed by name", host: "x.private.example.com", ns: "ops", want: Claim},
 		{name: "the zone's own domain can be claimed", host: "example.com", ns: "a", want: Claim},
-		{name: "a name under another namespace's wildcard is denied", claims: []*v1alpha1.DomainClaim{claim("*.example.com", "a", 0)},
-			host: "x.y.example.com", ns: "b", want: Deny, wantReason: ReasonUnderWildcard, wantMsg: `covered by wildcard "*.example.com", claimed by namespace "a"`},
-		{name: "a deeper wildcard under another namespace's wildcard is denied", claims: []*v1alpha1.DomainClaim{claim("*.example.com", "a", 0)},
-			host: "*.y.example.com", ns: "b", want: Deny, wantReason: ReasonUnderWildcard},
-		{name: "a wildcard does not cover its own domain", claims: []*v1alpha1.DomainClaim{claim("*.example.com", "a", 0)},
-			host: "example.com", ns: "b", want: Claim},
-		{name: "the owner's one-label name is covered by its wildcard", claims: []*v1alpha1.DomainClaim{claim("*.example.com", "a", 0)},
-			host: "x.example.com", ns: "a", want: Allow, wantReason: ReasonCovered},
-		{name: "the owner's deeper name gets a claim of its own", claims: []*v1alpha1.DomainClaim{claim("*.example.com", "a", 0)},
-			host: "x.y.example.com", ns: "a", want: Claim},
+		{name: "a name under another namespace's wildcard is denied", claims: []*v1alpha1.DomainClaim{claim("*.shop.example.com", "a", 0)},
+			host: "x.y.shop.example.com", ns: "b", want: Deny, wantReason: ReasonUnderWildcard, wantMsg: `covered by wildcard "*.shop.example.com", claimed by namespace "a"`},
+		{name: "a deeper wildcard under another namespace's wildcard is denied", claims: []*v1alpha1.DomainClaim{claim("*.shop.example.com", "a", 0)},
+			host: "*.y.shop.example.com", ns: "b", want: Deny, wantReason: ReasonUnderWildcard},
+		{name: "a wildcard does not cover its own domain", claims: []*v1alpha1.DomainClaim{claim("*.shop.example.com", "a", 0)},
+			host: "shop.example.com", ns: "b", want: Claim},
+		{name: "the owner's one-label name is covered by its wildcard", claims: []*v1alpha1.DomainClaim{claim("*.shop.example.com", "a", 0)},
+			host: "x.shop.example.com", ns: "a", want: Allow, wantReason: ReasonCovered},
+		{name: "the owner's deeper name gets a claim of its own", claims: []*v1alpha1.DomainClaim{claim("*.shop.example.com", "a", 0)},
+			host: "x.y.shop.example.com", ns: "a", want: Claim},
 		{name: "a wildcard over another namespace's name is denied, naming the oldest",
-			claims: []*v1alpha1.DomainClaim{claim("new.example.com", "b", time.Hour), claim("old.example.com", "b", 2*time.Hour)},
-			host:   "*.example.com", ns: "a", want: Deny, wantReason: ReasonWildcardOverlap, wantMsg: `would cover "old.example.com", claimed by namespace "b"`},
-		{name: "a wildcard over the namespace's own names is fine", claims: []*v1alpha1.DomainClaim{claim("x.example.com", "a", 0)},
-			host: "*.example.com", ns: "a", want: Claim},
-		{name: "a wildcard over a deeper wildcard of another namespace is denied", claims: []*v1alpha1.DomainClaim{claim("*.y.example.com", "b", 0)},
-			host: "*.example.com", ns: "a", want: Deny, wantReason: ReasonWildcardOverlap},
+			claims: []*v1alpha1.DomainClaim{claim("new.shop.example.com", "b", time.Hour), claim("old.shop.example.com", "b", 2*time.Hour)},
+			host:   "*.shop.example.com", ns: "a", want: Deny, wantReason: ReasonWildcardOverlap, wantMsg: `would cover "old.shop.example.com", claimed by namespace "b"`},
+		{name: "a wildcard over the namespace's own names is fine", claims: []*v1alpha1.DomainClaim{claim("x.shop.example.com", "a", 0)},
+			host: "*.shop.example.com", ns: "a", want: Claim},
+		{name: "a wildcard over a deeper wildcard of another namespace is denied", claims: []*v1alpha1.DomainClaim{claim("*.y.shop.example.com", "b", 0)},
+			host: "*.shop.example.com", ns: "a", want: Deny, wantReason: ReasonWildcardOverlap},
+		{name: "the wildcard of a whole zone is denied unless the zone opts in", host: "*.open.example.com", ns: "a", want: Deny,
+			wantReason: ReasonZoneWildcard, wantMsg: `wildcard "*.open.example.com" would cover every name of ManagedZone "open" (domain open.example.com); a cluster admin can allow`},
+		{name: "the wildcard of a zone that opts in is claimed", host: "*.wide.example.com", ns: "a", want: Claim},
+		{name: "a wildcard reaching into a child zone is denied", host: "*.example.com", ns: "a", want: Deny,
+			wantReason: ReasonZoneWildcard, wantMsg: `ManagedZone "example-com"`},
+		{name: "a wildcard above a child zone the namespace may not use is denied", host: "*.corp.example.com", ns: "a",
+			want: Deny, wantReason: ReasonZoneWildcard, wantMsg: `ManagedZone "hr" (domain hr.corp.example.com), in which namespace "a" may not claim`},
+		{name: "a wildcard above opted-in zones the namespace may use is claimed", host: "*.corp.example.com", ns: "ops", want: Claim},
+		{name: "an unmanaged wildcard over a managed zone is denied even when unmanaged names pass", host: "*.com", ns: "a",
+			opts: Options{AllowUnmanaged: true}, want: Deny, wantReason: ReasonZoneWildcard, wantMsg: "would cover every name of ManagedZone"},
+		{name: "an unmanaged wildcard over no zone passes when unmanaged names are allowed", host: "*.example.org", ns: "a",
+			opts: Options{AllowUnmanaged: true}, want: Allow, wantReason: ReasonUnmanaged},
+		{name: "a claim being deleted owns nothing for its owner", claims: []*v1alpha1.DomainClaim{deleting(claim("gone.example.com", "a", 0))},
+			host: "gone.example.com", ns: "a", want: Deny, wantReason: ReasonReleasing, wantMsg: `hostname "gone.example.com" is being released`},
+		{name: "a claim being deleted cannot be taken by another namespace", claims: []*v1alpha1.DomainClaim{deleting(claim("gone.example.com", "a", 0))},
+			host: "gone.example.com", ns: "b", want: Deny, wantReason: ReasonReleasing, wantMsg: `is being released by namespace "a"`},
+		{name: "a conflicted claim owns nothing for its owner", claims: []*v1alpha1.DomainClaim{conflicted(claim("lost.example.com", "a", 0))},
+			host: "lost.example.com", ns: "a", want: Deny, wantReason: ReasonConflicted, wantMsg: "lost to an older claim (overlaps"},
+		{name: "a conflicted claim cannot be taken by another namespace", claims: []*v1alpha1.DomainClaim{conflicted(claim("lost.example.com", "a", 0))},
+			host: "lost.example.com", ns: "b", want: Deny, wantReason: ReasonConflicted, wantMsg: `is claimed by namespace "a"`},
 		{name: "a sibling wildcard does not overlap", claims: []*v1alpha1.DomainClaim{claim("x.other.example.com", "b", 0)},
 			host: "*.shop.example.com", ns: "a", want: Claim},
 	}
