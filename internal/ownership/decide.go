@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -44,6 +45,7 @@ const (
 	ReasonZoneWildcard    = "WildcardCoversZone"
 	ReasonReleasing       = "ClaimBeingReleased"
 	ReasonConflicted      = "ClaimConflicted"
+	ReasonLookAlike       = "MixedScripts"
 )
 
 // Decision is the verdict for one hostname and the facts behind it.
@@ -69,6 +71,10 @@ func Decide(ctx context.Context, view View, h, ns string, opts Options) (Decisio
 	d := Decision{Hostname: h}
 	if err := hostname.Validate(h); err != nil {
 		return d.deny(ReasonInvalid, "hostname %q is invalid: %v", h, err), nil
+	}
+	if l, u, scripts := hostname.MixedScripts(h); l != "" {
+		return d.deny(ReasonLookAlike, "hostname %q is denied: its label %q (%s) mixes %s letters, which makes it a look-alike of other names (Unicode UTS #39); use letters of one script per label",
+			h, l, u, strings.Join(scripts, " and ")), nil
 	}
 
 	zone, err := FindZone(ctx, view, h)

@@ -372,3 +372,13 @@ func TestDryRunOfEveryDoor(t *testing.T) {
 		})
 	}
 }
+
+func TestLookAlikeLabelsAreDenied(t *testing.T) {
+	z := newZone(t)
+	// "pаypal" with a Cyrillic "а": the mutating webhook stores it as punycode, the validator reads
+	// the Unicode label back.
+	err := k8s.Create(context.Background(), route(tenant(t), "p\u0430ypal."+z.Spec.Domain))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `label "xn--pypal-4ve" (p`+"\u0430"+`ypal) mixes Latin and Cyrillic letters`)
+	require.NoError(t, k8s.Create(context.Background(), route(tenant(t), "b\u00fccher-2."+z.Spec.Domain)), "one script with diacritics is fine")
+}
