@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
@@ -160,6 +161,8 @@ func TestGRPCRouteHostnamesAreClaimedLikeHTTPRoutes(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, teamC, c.Spec.Namespace)
 	assert.Equal(t, "GRPCRoute "+teamC+"/"+r.Name, c.Annotations[webhook.AnnotationClaimedFor])
+	used := waitCondition(t, api, v1alpha1.ConditionInUse, metav1.ConditionTrue)
+	assert.Contains(t, meta.FindStatusCondition(used.Status.Conditions, v1alpha1.ConditionInUse).Message, "GRPCRoute "+teamC+"/"+r.Name)
 }
 
 func TestIngressHostsOfLBCAreClaimedLikeRouteHostnames(t *testing.T) {
@@ -203,6 +206,9 @@ func TestIngressHostsOfLBCAreClaimedLikeRouteHostnames(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, teamC, c.Spec.Namespace)
 		assert.Equal(t, "Ingress "+teamC+"/"+ing.Name, c.Annotations[webhook.AnnotationClaimedFor])
+		used := waitCondition(t, h, v1alpha1.ConditionInUse, metav1.ConditionTrue)
+		assert.Contains(t, meta.FindStatusCondition(used.Status.Conditions, v1alpha1.ConditionInUse).Message, "Ingress "+teamC+"/"+ing.Name,
+			"an Ingress keeps its claim in use, so the claim is not released as unused")
 	})
 	t.Run("a host outside every zone passes untouched", func(t *testing.T) {
 		require.NoError(t, k8s.Create(ctx, ingress(teamC, "alb", "www.unmanaged.example.org")))
@@ -242,6 +248,8 @@ func TestTenantGatewayListenerHostnames(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, teamC, c.Spec.Namespace)
 		assert.Equal(t, "Gateway "+teamC+"/"+gw.Name, c.Annotations[webhook.AnnotationClaimedFor])
+		used := waitCondition(t, h, v1alpha1.ConditionInUse, metav1.ConditionTrue)
+		assert.Contains(t, meta.FindStatusCondition(used.Status.Conditions, v1alpha1.ConditionInUse).Message, "Gateway "+teamC+"/"+gw.Name)
 	})
 	t.Run("a pool's own Gateway is not checked", func(t *testing.T) {
 		gwNS := poolNamespace(t)
