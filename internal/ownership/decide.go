@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -46,6 +47,7 @@ const (
 	ReasonReleasing       = "ClaimBeingReleased"
 	ReasonConflicted      = "ClaimConflicted"
 	ReasonLookAlike       = "MixedScripts"
+	ReasonStaleOwner      = "ClaimOfEarlierNamespace"
 )
 
 // Decision is the verdict for one hostname and the facts behind it.
@@ -112,6 +114,16 @@ func Decide(ctx context.Context, view View, h, ns string, opts Options) (Decisio
 	if c, err := view.Claim(ctx, hostname.ClaimName(h)); err != nil {
 		return d, err
 	} else if c != nil {
+		if c.Spec.Namespace == ns && c.Status.OwnerNamespace != nil {
+			obj, err := view.Namespace(ctx, ns)
+			if err != nil {
+				return d, err
+			}
+			if Stale(c, obj) {
+				return d.deny(ReasonStaleOwner, "hostname %q was claimed by an earlier namespace named %q, deleted since (DomainClaim %s); the claim is released after the zone's retention, then this namespace can claim the hostname again",
+					h, ns, c.Name), nil
+			}
+		}
 		return d.Owner(c, ns), nil
 	}
 
@@ -202,6 +214,15 @@ func Overlaps(ctx context.Context, view View, d Decision, ns string) (Decision, 
 	}
 	d.Verdict, d.Reason, d.Message = Claim, ReasonFree, ""
 	return d, nil
+}
+
+// Stale reports whether route-made claim c belongs to an earlier namespace of the same name as
+// obj, the owning namespace as it exists now: its recorded UID differs. Admin claims follow the
+// namespace's name and are never stale.
+func Stale(c *v1alpha1.DomainClaim, obj *corev1.Namespace) bool {
+	rec := c.Status.OwnerNamespace
+	return obj != nil && rec != nil && c.Spec.ClaimedBy == v1alpha1.ClaimedByRoute &&
+		rec.Name == c.Spec.Namespace && obj.Name == c.Spec.Namespace && obj.UID != rec.UID
 }
 
 // Owner decides from an existing claim for h: allowed for its owner, denied for anyone else.

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/hostname"
@@ -63,6 +64,17 @@ func claim(h, ns string, age time.Duration) *v1alpha1.DomainClaim {
 	}
 }
 
+func ofNamespace(c *v1alpha1.DomainClaim, uid types.UID) *v1alpha1.DomainClaim {
+	c.Spec.ClaimedBy = v1alpha1.ClaimedByRoute
+	c.Status.OwnerNamespace = &v1alpha1.NamespaceRecord{Name: c.Spec.Namespace, UID: uid}
+	return c
+}
+
+func admin(c *v1alpha1.DomainClaim) *v1alpha1.DomainClaim {
+	c.Spec.ClaimedBy = v1alpha1.ClaimedByAdmin
+	return c
+}
+
 func deleting(c *v1alpha1.DomainClaim) *v1alpha1.DomainClaim {
 	c.DeletionTimestamp = &metav1.Time{Time: time.Unix(1e9, 0)}
 	return c
@@ -109,7 +121,7 @@ func view(claims ...*v1alpha1.DomainClaim) mapView {
 		namespaces: map[string]*corev1.Namespace{},
 	}
 	for _, n := range []string{"a", "b", "ops"} {
-		m.namespaces[n] = &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: n, Labels: map[string]string{"tenant": "true"}}}
+		m.namespaces[n] = &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: n, UID: types.UID("uid-" + n), Labels: map[string]string{"tenant": "true"}}}
 	}
 	m.namespaces["outsider"] = &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "outsider"}}
 	for _, c := range claims {
@@ -179,6 +191,12 @@ func TestDecide(t *testing.T) {
 			wantReason: ReasonLookAlike, wantMsg: "mixes Latin and Greek letters"},
 		{name: "a label of Latin letters with diacritics is claimed", host: "xn--bcher-kva.example.com", ns: "a", want: Claim},
 		{name: "a label entirely in Cyrillic is claimed", host: "xn--d1acpjx3f.example.com", ns: "a", want: Claim},
+		{name: "a route-made claim of an earlier namespace of the same name owns nothing", claims: []*v1alpha1.DomainClaim{ofNamespace(claim("old.example.com", "a", 0), "uid-before")},
+			host: "old.example.com", ns: "a", want: Deny, wantReason: ReasonStaleOwner, wantMsg: `was claimed by an earlier namespace named "a", deleted since`},
+		{name: "a route-made claim recorded for the namespace as it is owns the name", claims: []*v1alpha1.DomainClaim{ofNamespace(claim("old.example.com", "a", 0), "uid-a")},
+			host: "old.example.com", ns: "a", want: Allow, wantReason: ReasonOwned},
+		{name: "an admin claim follows the namespace's name", claims: []*v1alpha1.DomainClaim{admin(ofNamespace(claim("old.example.com", "a", 0), "uid-before"))},
+			host: "old.example.com", ns: "a", want: Allow, wantReason: ReasonOwned},
 		{name: "a claim being deleted owns nothing for its owner", claims: []*v1alpha1.DomainClaim{deleting(claim("gone.example.com", "a", 0))},
 			host: "gone.example.com", ns: "a", want: Deny, wantReason: ReasonReleasing, wantMsg: `hostname "gone.example.com" is being released`},
 		{name: "a claim being deleted cannot be taken by another namespace", claims: []*v1alpha1.DomainClaim{deleting(claim("gone.example.com", "a", 0))},

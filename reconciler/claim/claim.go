@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -117,6 +118,18 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	if err != nil {
 		return reconcile.Result{}, err
 	}
+	owner := &corev1.Namespace{}
+	if err := r.Client.Get(ctx, client.ObjectKey{Name: c.Spec.Namespace}, owner); apierrors.IsNotFound(err) {
+		owner = nil
+	} else if err != nil {
+		return reconcile.Result{}, err
+	}
+	stale := ownership.Stale(c, owner)
+	if stale {
+		// The namespace was deleted and created again: its new routes do not keep the earlier
+		// namespace's claim, which is released after its retention like any unused one.
+		routes = nil
+	}
 	plan := PlanRelease(c, Usage{Routes: routes, Zone: zone, Now: now})
 	if plan.ReleaseNow {
 		return reconcile.Result{}, r.release(ctx, c)
@@ -127,6 +140,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	st.ManagedZone, st.HostedZoneID = "", ""
 	if zone != nil {
 		st.ManagedZone, st.HostedZoneID = zone.Name, zone.Spec.HostedZoneID
+	}
+	if owner != nil && !stale && (st.OwnerNamespace == nil || st.OwnerNamespace.Name != c.Spec.Namespace) {
+		st.OwnerNamespace = &v1alpha1.NamespaceRecord{Name: owner.Name, UID: owner.UID}
 	}
 	st.LastReferencedTime = metaTime(plan.LastReferenced)
 	st.ReleaseTime = metaTime(plan.ReleaseAt)

@@ -390,3 +390,37 @@ func TestLookAlikeLabelsAreDenied(t *testing.T) {
 	assert.Contains(t, err.Error(), `label "xn--pypal-4ve" (p`+"\u0430"+`ypal) mixes Latin and Cyrillic letters`)
 	require.NoError(t, k8s.Create(context.Background(), route(tenant(t), "b\u00fccher-2."+z.Spec.Domain)), "one script with diacritics is fine")
 }
+
+func TestClaimOfAnEarlierNamespaceOfTheSameNameIsNotInherited(t *testing.T) {
+	ctx := context.Background()
+	z := newZone(t, shortRetention)
+	ns := tenant(t)
+	h := "inherited." + z.Spec.Domain
+	require.NoError(t, k8s.Create(ctx, route(ns, h)))
+	current := &corev1.Namespace{}
+	require.NoError(t, k8s.Get(ctx, client.ObjectKey{Name: ns}, current))
+	require.Eventually(t, func() bool {
+		c, err := getClaim(h)
+		return err == nil && c.Status.OwnerNamespace != nil && c.Status.OwnerNamespace.UID == current.UID
+	}, 10*time.Second, 50*time.Millisecond, "the claim records its namespace's UID")
+
+	// envtest runs no namespace controller, so a deleted namespace never goes away: record an
+	// earlier incarnation's UID instead, as a namespace deleted and created again would leave it.
+	require.NoError(t, retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		c, err := getClaim(h)
+		if err != nil {
+			return err
+		}
+		c.Status.OwnerNamespace.UID = "uid-of-an-earlier-namespace"
+		return k8s.Status().Update(ctx, c)
+	}))
+	require.Eventually(t, func() bool {
+		err := k8s.Create(ctx, route(ns, h))
+		return err != nil && assert.Contains(t, err.Error(), fmt.Sprintf("hostname %q was claimed by an earlier namespace named %q", h, ns))
+	}, 10*time.Second, 50*time.Millisecond)
+	waitGone(t, h, 15*time.Second)
+	require.NoError(t, k8s.Create(ctx, route(ns, h)), "once released, the namespace claims the hostname again")
+	c, err := getClaim(h)
+	require.NoError(t, err)
+	assert.Equal(t, ns, c.Spec.Namespace)
+}
