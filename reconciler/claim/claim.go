@@ -9,9 +9,13 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -32,7 +36,8 @@ import (
 // +kubebuilder:rbac:groups=gateway.opendi.com,resources=domainclaims,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=gateway.opendi.com,resources=domainclaims/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=gateway.opendi.com,resources=managedzones;gatewaypools,verbs=get;list;watch
-// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=httproutes,verbs=get;list;watch
+// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=httproutes;grpcroutes;gateways,verbs=get;list;watch
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
@@ -59,6 +64,9 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Named("domainclaim-lifecycle").
 		For(&v1alpha1.DomainClaim{}).
 		Watches(&gwv1.HTTPRoute{}, handler.EnqueueRequestsFromMapFunc(routeToClaims)).
+		Watches(&gwv1.GRPCRoute{}, handler.EnqueueRequestsFromMapFunc(routeToClaims)).
+		Watches(&networkingv1.Ingress{}, handler.EnqueueRequestsFromMapFunc(routeToClaims)).
+		Watches(&gwv1.Gateway{}, handler.EnqueueRequestsFromMapFunc(routeToClaims)).
 		Watches(&v1alpha1.DomainClaim{}, handler.EnqueueRequestsFromMapFunc(r.overlappingClaims)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: 4}).
 		Complete(r)
@@ -122,6 +130,18 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	if err != nil {
 		return reconcile.Result{}, err
 	}
+	owner := &corev1.Namespace{}
+	if err := r.Client.Get(ctx, client.ObjectKey{Name: c.Spec.Namespace}, owner); apierrors.IsNotFound(err) {
+		owner = nil
+	} else if err != nil {
+		return reconcile.Result{}, err
+	}
+	stale := ownership.Stale(c, owner)
+	if stale {
+		// The namespace was deleted and created again: its new routes do not keep the earlier
+		// namespace's claim, which is released after its retention like any unused one.
+		routes = nil
+	}
 	plan := PlanRelease(c, Usage{Routes: routes, Zone: zone, Now: now})
 	if plan.ReleaseNow {
 		return reconcile.Result{}, r.release(ctx, c)
@@ -132,6 +152,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	st.ManagedZone, st.HostedZoneID = "", ""
 	if zone != nil {
 		st.ManagedZone, st.HostedZoneID = zone.Name, zone.Spec.HostedZoneID
+	}
+	if owner != nil && !stale && (st.OwnerNamespace == nil || st.OwnerNamespace.Name != c.Spec.Namespace) {
+		st.OwnerNamespace = &v1alpha1.NamespaceRecord{Name: owner.Name, UID: owner.UID}
 	}
 	st.LastReferencedTime = metaTime(plan.LastReferenced)
 	st.ReleaseTime = metaTime(plan.ReleaseAt)
@@ -171,17 +194,28 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	return reconcile.Result{}, nil
 }
 
-// routesUsing lists the owning namespace's live routes that use the claim's hostname.
+// routesUsing lists the owning namespace's live objects that use the claim's hostname: every
+// kind whose admission claims hostnames ("HTTPRoute team-a/shop", "Ingress team-a/web").
 func (r *Reconciler) routesUsing(ctx context.Context, c *v1alpha1.DomainClaim) ([]string, error) {
-	var l gwv1.HTTPRouteList
-	if err := r.Client.List(ctx, &l, client.InNamespace(c.Spec.Namespace),
-		client.MatchingFields{index.RouteHostname: c.Spec.Hostname}); err != nil {
-		return nil, err
-	}
 	var names []string
-	for _, rt := range l.Items {
-		if rt.DeletionTimestamp.IsZero() {
-			names = append(names, rt.Namespace+"/"+rt.Name)
+	for _, users := range []struct {
+		kind string
+		list client.ObjectList
+	}{
+		{"HTTPRoute", &gwv1.HTTPRouteList{}}, {"GRPCRoute", &gwv1.GRPCRouteList{}},
+		{"Ingress", &networkingv1.IngressList{}}, {"Gateway", &gwv1.GatewayList{}},
+	} {
+		if err := r.Client.List(ctx, users.list, client.InNamespace(c.Spec.Namespace),
+			client.MatchingFields{index.RouteHostname: c.Spec.Hostname}); err != nil {
+			return nil, err
+		}
+		if err := meta.EachListItem(users.list, func(o runtime.Object) error {
+			if obj := o.(client.Object); obj.GetDeletionTimestamp().IsZero() {
+				names = append(names, users.kind+" "+obj.GetNamespace()+"/"+obj.GetName())
+			}
+			return nil
+		}); err != nil {
+			return nil, err
 		}
 	}
 	return names, nil
