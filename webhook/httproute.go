@@ -26,7 +26,8 @@ const (
 	AnnotationClaimedFor = "gateway.opendi.com/claimed-for"
 	// LabelOwner carries a DomainClaim's owning namespace, for label selection.
 	LabelOwner = "gateway.opendi.com/owner"
-	// HTTPSListener is the section name of the HTTPS listener on every pool Gateway.
+	// HTTPSListener is the section name that parentRefs written before each hostname had its own
+	// listener carry; the pool reconciler removes it from opted-in routes.
 	HTTPSListener = "https"
 )
 
@@ -113,14 +114,16 @@ func (m *RouteDefaulter) assignedGateway(ctx context.Context, h, ns string) (*v1
 	return nil, nil
 }
 
-// ParentRef is the parentRef of a route attached to a pool Gateway's HTTPS listener.
+// ParentRef is the parentRef of a route attached to a pool Gateway. It names no section: each
+// hostname has its own listener there, and the route attaches to every listener that admits its
+// namespace and whose hostname intersects its own, so it follows its hostnames' listeners as
+// claims come and go.
 func ParentRef(gw v1alpha1.ObjectRef) gwv1.ParentReference {
 	return gwv1.ParentReference{
-		Group:       ptr.To(gwv1.Group(gwv1.GroupName)),
-		Kind:        ptr.To(gwv1.Kind("Gateway")),
-		Namespace:   ptr.To(gwv1.Namespace(gw.Namespace)),
-		Name:        gwv1.ObjectName(gw.Name),
-		SectionName: ptr.To(gwv1.SectionName(HTTPSListener)),
+		Group:     ptr.To(gwv1.Group(gwv1.GroupName)),
+		Kind:      ptr.To(gwv1.Kind("Gateway")),
+		Namespace: ptr.To(gwv1.Namespace(gw.Namespace)),
+		Name:      gwv1.ObjectName(gw.Name),
 	}
 }
 

@@ -25,6 +25,10 @@ const (
 	ConditionDNSRecord = "DNSRecordReady"
 	// ConditionRoutesAllowed is True once the Gateway admits the owner's routes.
 	ConditionRoutesAllowed = "RoutesAllowed"
+	// ConditionStrayRoutes is True while routes of other namespaces list the hostname (for
+	// example after the claim was transferred); its message names them. The Gateway's listener
+	// keeps them from serving it; they are reported so that their owners remove the hostname.
+	ConditionStrayRoutes = "StrayRoutes"
 )
 
 // Condition reasons.
@@ -45,6 +49,10 @@ const (
 	ReasonPending = "Pending"
 	// ReasonPoolExhausted: every Gateway of the pool is full and the pool is at its maximum.
 	ReasonPoolExhausted = "PoolExhausted"
+	// ReasonForeignRoutes: routes of other namespaces list the hostname.
+	ReasonForeignRoutes = "ForeignRoutes"
+	// ReasonNoStrayRoutes: only routes of the owning namespace list the hostname.
+	ReasonNoStrayRoutes = "NoStrayRoutes"
 	// ReasonDNSConflict: a record the orchestrator did not create holds the name.
 	ReasonDNSConflict = "DNSConflict"
 )
