@@ -121,6 +121,13 @@ func TestDecide(t *testing.T) {
 			host: "*.example.com", ns: "a", want: Claim},
 		{name: "a wildcard over a deeper wildcard of another namespace is denied", claims: []*v1alpha1.DomainClaim{claim("*.y.example.com", "b", 0)},
 			host: "*.example.com", ns: "a", want: Deny, wantReason: ReasonWildcardOverlap},
+		{name: "a hostname of 64 characters is claimed", host: strings.Repeat("a", 52) + ".example.com", ns: "a", want: Claim},
+		{name: "a hostname longer than an ACM certificate's 64 characters is denied", host: strings.Repeat("a", 53) + ".example.com", ns: "a",
+			want: Deny, wantReason: ReasonTooLong, wantMsg: "is 65 characters long; ACM issues certificates only for names of at most 64 characters"},
+		{name: "a wildcard counts its *. toward the 64 characters", host: "*." + strings.Repeat("a", 51) + ".example.com", ns: "a",
+			want: Deny, wantReason: ReasonTooLong},
+		{name: "a long hostname under no zone passes when unmanaged names are allowed", host: strings.Repeat("a", 60) + ".example.org", ns: "a",
+			opts: Options{AllowUnmanaged: true}, want: Allow, wantReason: ReasonUnmanaged},
 		{name: "a sibling wildcard does not overlap", claims: []*v1alpha1.DomainClaim{claim("x.other.example.com", "b", 0)},
 			host: "*.shop.example.com", ns: "a", want: Claim},
 	}
