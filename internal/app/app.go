@@ -60,6 +60,8 @@ type AWS struct {
 	PollInterval time.Duration
 	// InUseRetry is how soon deleting a certificate a load balancer still uses is tried again.
 	InUseRetry time.Duration
+	// QuotaRetry is how long certificate requests wait after ACM's quota error.
+	QuotaRetry time.Duration
 }
 
 // NewScheme returns a scheme with every type the orchestrator reads or writes.
@@ -136,14 +138,16 @@ func registerAWS(mgr manager.Manager, a *AWS, c clock.PassiveClock) error {
 		interval = 15 * time.Second
 	}
 	if err := (&certificate.Reconciler{
-		Client:    mgr.GetClient(),
-		ACM:       acmClient,
-		DNS:       &dnsbatch.Batcher{API: r53, Cluster: a.Cluster, Window: window},
-		Poller:    &certificate.Poller{ACM: acmClient, Interval: interval},
-		Requester: &certificate.Requester{ACM: acmClient, Workers: 4},
-		Cluster:   a.Cluster,
-		Clock:     c,
-		Recorder:  mgr.GetEventRecorder("gateway-orchestrator"),
+		Client:     mgr.GetClient(),
+		ACM:        acmClient,
+		DNS:        &dnsbatch.Batcher{API: r53, Cluster: a.Cluster, Window: window},
+		Poller:     &certificate.Poller{ACM: acmClient, Interval: interval},
+		Requester:  &certificate.Requester{ACM: acmClient, Workers: 4},
+		Cluster:    a.Cluster,
+		Clock:      c,
+		Recorder:   mgr.GetEventRecorder("gateway-orchestrator"),
+		InUseRetry: a.InUseRetry,
+		QuotaRetry: a.QuotaRetry,
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("registering the certificate reconciler: %w", err)
 	}

@@ -87,6 +87,16 @@ func (a *ACM) ForDomain(domain string) []string {
 	return out
 }
 
+// Domain returns a certificate's DomainName, or "" if it does not exist.
+func (a *ACM) Domain(arn string) string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if c := a.certs[arn]; c != nil {
+		return c.domain
+	}
+	return ""
+}
+
 // Tags returns a certificate's tags.
 func (a *ACM) Tags(arn string) map[string]string {
 	a.mu.Lock()

@@ -173,7 +173,7 @@ func (e *Env) StartManager(ctx context.Context, opts Options) error {
 		if interval == 0 {
 			interval = 200 * time.Millisecond
 		}
-		cfg.AWS = &app.AWS{Config: awsCfg, Cluster: "test", DNSBatchWindow: window, PollInterval: interval, InUseRetry: time.Second}
+		cfg.AWS = &app.AWS{Config: awsCfg, Cluster: "test", DNSBatchWindow: window, PollInterval: interval, InUseRetry: time.Second, QuotaRetry: 2 * time.Second}
 		if e.StandIn == nil {
 			e.StandIn = &lbcstandin.StandIn{GatewayClass: "alb"}
 		}
