@@ -42,6 +42,7 @@ type ACM struct {
 	maxCerts    int
 	maxPerYear  int
 	notFoundNew time.Duration
+	byDomain    map[string]int // RequestCertificate calls by DomainName
 }
 
 // SetQuota sets the account's certificate quota and yearly request quota (zero: AWS's
@@ -87,6 +88,14 @@ func (a *ACM) ForDomain(domain string) []string {
 	return out
 }
 
+// Requests returns how many RequestCertificate calls named a DomainName, refused ones included
+// (those that fault injection answered before ACM read them excepted).
+func (a *ACM) Requests(domain string) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.byDomain[domain]
+}
+
 // Domain returns a certificate's DomainName, or "" if it does not exist.
 func (a *ACM) Domain(arn string) string {
 	a.mu.Lock()
@@ -128,7 +137,7 @@ type certificate struct {
 
 func newACM(s *Server, opts Options) *ACM {
 	return &ACM{s: s, opts: opts, certs: map[string]*certificate{}, tokens: map[string]tokenUse{}, held: map[string]bool{},
-		notFoundNew: opts.NotFoundAfterRequest}
+		notFoundNew: opts.NotFoundAfterRequest, byDomain: map[string]int{}}
 }
 
 // ValidationRecord returns the DNS validation CNAME ACM asks for a domain: the same record for
@@ -277,6 +286,7 @@ func (a *ACM) serve(w http.ResponseWriter, r *http.Request) {
 func (a *ACM) request(domain, token string, in map[string]json.RawMessage) (any, string, string) {
 	var method string
 	_ = json.Unmarshal(in["ValidationMethod"], &method)
+	a.byDomain[domain]++
 	if domain == "" || method != "DNS" {
 		return nil, "ValidationException", "DomainName and ValidationMethod DNS are required"
 	}
