@@ -154,6 +154,15 @@ func TestClaimsDeletedWhileTheirRequestsAreQueuedLeaveNoCertificate(t *testing.T
 	for _, h := range hosts {
 		waitGone(t, h, 30*time.Second)
 	}
+	// A request still queued or in flight would make its certificate within two latencies.
+	assert.Never(t, func() bool {
+		for _, h := range hosts {
+			if len(env.AWS.ACM.ForDomain(h)) > 0 {
+				return true
+			}
+		}
+		return false
+	}, 4*time.Second, 100*time.Millisecond, "no certificate appears for a deleted claim")
 	sent := 0
 	for _, h := range hosts {
 		sent += env.AWS.ACM.Requests(h)
