@@ -25,6 +25,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/clusterid"
 	"github.com/opendi/gateway-orchestrator/internal/dnsbatch"
 	"github.com/opendi/gateway-orchestrator/internal/index"
 	"github.com/opendi/gateway-orchestrator/internal/ownership"
@@ -52,7 +53,8 @@ type Config struct {
 // AWS configures the AWS reconcilers.
 type AWS struct {
 	Config aws.Config
-	// Cluster names this cluster in tags and DNS ownership markers.
+	// Cluster names this cluster in tags and DNS ownership markers; empty derives a unique ID
+	// from the cluster (see package clusterid).
 	Cluster string
 	// DNSBatchWindow is how long Route53 changes gather before a hosted zone's batch is sent.
 	DNSBatchWindow time.Duration
@@ -119,7 +121,7 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 			return fmt.Errorf("registering the gateway pool reconciler: %w", err)
 		}
 		if cfg.AWS != nil {
-			if err := registerAWS(mgr, cfg.AWS, c); err != nil {
+			if err := registerAWS(ctx, mgr, cfg.AWS, c); err != nil {
 				return err
 			}
 		}
@@ -127,7 +129,12 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 	return nil
 }
 
-func registerAWS(mgr manager.Manager, a *AWS, c clock.PassiveClock) error {
+func registerAWS(ctx context.Context, mgr manager.Manager, a *AWS, c clock.PassiveClock) error {
+	cluster, err := clusterid.Resolve(ctx, mgr.GetAPIReader(), a.Cluster)
+	if err != nil {
+		return err
+	}
+	mgr.GetLogger().Info("naming this cluster in AWS tags and DNS ownership markers", "cluster", cluster)
 	acmClient := acm.NewFromConfig(a.Config)
 	r53 := route53.NewFromConfig(a.Config)
 	window, interval := a.DNSBatchWindow, a.PollInterval
@@ -140,10 +147,10 @@ func registerAWS(mgr manager.Manager, a *AWS, c clock.PassiveClock) error {
 	if err := (&certificate.Reconciler{
 		Client:     mgr.GetClient(),
 		ACM:        acmClient,
-		DNS:        &dnsbatch.Batcher{API: r53, Cluster: a.Cluster, Window: window},
+		DNS:        &dnsbatch.Batcher{API: r53, Cluster: cluster, Window: window},
 		Poller:     &certificate.Poller{ACM: acmClient, Interval: interval},
 		Requester:  &certificate.Requester{ACM: acmClient, Workers: 4},
-		Cluster:    a.Cluster,
+		Cluster:    cluster,
 		Clock:      c,
 		Recorder:   mgr.GetEventRecorder("gateway-orchestrator"),
 		InUseRetry: a.InUseRetry,

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	admissionv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -17,8 +18,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/clusterid"
 	"github.com/opendi/gateway-orchestrator/internal/dnsbatch"
 	"github.com/opendi/gateway-orchestrator/test/awsfake"
+	"github.com/opendi/gateway-orchestrator/test/testenv"
 )
 
 // awsHolds asserts that the AWS test server holds, for zone z, exactly one certificate for each
@@ -294,4 +297,117 @@ func TestManagedZoneIsNotDeletedBeforeItsClaims(t *testing.T) {
 	awsHolds(t, z, nil, nil)
 	require.Eventually(t, func() bool { return k8s.Delete(ctx, z) == nil }, 10*time.Second, 100*time.Millisecond,
 		"once its claims are gone, the zone can go")
+}
+
+// conditionIn waits until the claim name in the cluster behind cl has condition typ with status.
+func conditionIn(t *testing.T, cl client.Client, name, typ string, status metav1.ConditionStatus) *v1alpha1.DomainClaim {
+	t.Helper()
+	c := &v1alpha1.DomainClaim{}
+	require.Eventually(t, func() bool {
+		return cl.Get(context.Background(), client.ObjectKey{Name: name}, c) == nil &&
+			meta.IsStatusConditionPresentAndEqual(c.Status.Conditions, typ, status)
+	}, 20*time.Second, 50*time.Millisecond, "claim %s never had %s=%s", name, typ, status)
+	return c
+}
+
+func TestTwoClustersShareAZoneAndNeverTouchEachOthersRecordsOrCertificates(t *testing.T) {
+	ctx := context.Background()
+	other, err := testenv.Start(ctx, testenv.Options{NoManager: true})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		other.AWS = nil // the AWS test server is the package's
+		_ = other.Stop()
+	})
+	ours, err := clusterid.Derive(ctx, k8s)
+	require.NoError(t, err)
+	theirs, err := clusterid.Derive(ctx, other.Client)
+	require.NoError(t, err)
+	require.NotEqual(t, ours, theirs, "two clusters derive two IDs")
+	other.AWS = env.AWS
+	require.NoError(t, other.StartManager(ctx, testenv.Options{
+		AWSRates: map[string]float64{"acm:*": 200, "acm:RequestCertificate": 200, "acm:DescribeCertificate": 200, "acm:ListCertificates": 50, "route53:*": 200},
+		Cluster:  theirs,
+	}))
+
+	// One hosted zone, a ManagedZone for it in each cluster.
+	z := newZone(t)
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "team", Labels: map[string]string{"tenant": "true"}}}
+	require.NoError(t, other.Client.Create(ctx, ns))
+	oz := &v1alpha1.ManagedZone{ObjectMeta: metav1.ObjectMeta{Name: z.Name}, Spec: *z.Spec.DeepCopy()}
+	require.NoError(t, other.Client.Create(ctx, oz))
+	require.Eventually(t, func() bool {
+		return other.Manager.GetCache().Get(ctx, client.ObjectKeyFromObject(oz), &v1alpha1.ManagedZone{}) == nil
+	}, 10*time.Second, 20*time.Millisecond)
+
+	lb := func(cl client.Client, name, host string) {
+		require.NoError(t, retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			c := &v1alpha1.DomainClaim{}
+			if err := cl.Get(ctx, client.ObjectKey{Name: name}, c); err != nil {
+				return err
+			}
+			c.Status.LoadBalancerHostname, c.Status.LoadBalancerZoneID = host, "Z35SXDOTRQ7X7K"
+			return cl.Status().Update(ctx, c)
+		}))
+	}
+	mine := tenant(t)
+	ourKept, ourGone := "a-kept."+z.Spec.Domain, "a-gone."+z.Spec.Domain
+	theirKept, theirGone := "b-kept."+z.Spec.Domain, "b-gone."+z.Spec.Domain
+	for _, h := range []string{ourKept, ourGone} {
+		require.NoError(t, k8s.Create(ctx, adminClaim(h, mine)))
+	}
+	for _, h := range []string{theirKept, theirGone, ourKept} {
+		require.NoError(t, other.Client.Create(ctx, adminClaim(h, ns.Name)))
+	}
+	for _, h := range []string{ourKept, ourGone} {
+		conditionIn(t, k8s, h, v1alpha1.ConditionCertificateIssued, metav1.ConditionTrue)
+		lb(k8s, h, "ours.us-east-1.elb.amazonaws.com")
+		conditionIn(t, k8s, h, v1alpha1.ConditionDNSRecord, metav1.ConditionTrue)
+	}
+	for _, h := range []string{theirKept, theirGone, ourKept} {
+		conditionIn(t, other.Client, h, v1alpha1.ConditionCertificateIssued, metav1.ConditionTrue)
+		lb(other.Client, h, "theirs.us-east-1.elb.amazonaws.com")
+	}
+	for _, h := range []string{theirKept, theirGone} {
+		conditionIn(t, other.Client, h, v1alpha1.ConditionDNSRecord, metav1.ConditionTrue)
+	}
+	require.Eventually(t, func() bool {
+		c := &v1alpha1.DomainClaim{}
+		_ = other.Client.Get(ctx, client.ObjectKey{Name: ourKept}, c)
+		cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionDNSRecord)
+		return cond != nil && cond.Reason == v1alpha1.ReasonDNSConflict
+	}, 20*time.Second, 50*time.Millisecond, "the other cluster's claim for our name finds our ALIAS and leaves it alone")
+
+	for _, del := range []struct {
+		cl   client.Client
+		name string
+	}{{k8s, ourGone}, {other.Client, theirGone}, {other.Client, ourKept}} {
+		c := &v1alpha1.DomainClaim{}
+		require.NoError(t, del.cl.Get(ctx, client.ObjectKey{Name: del.name}, c))
+		require.NoError(t, del.cl.Delete(ctx, c))
+	}
+	for _, del := range []struct {
+		cl   client.Client
+		name string
+	}{{k8s, ourGone}, {other.Client, theirGone}, {other.Client, ourKept}} {
+		require.Eventually(t, func() bool {
+			return apierrors.IsNotFound(del.cl.Get(ctx, client.ObjectKey{Name: del.name}, &v1alpha1.DomainClaim{}))
+		}, 20*time.Second, 100*time.Millisecond, "claim %s is cleaned up", del.name)
+	}
+
+	records := append(validationRecords(ourKept), validationRecords(theirKept)...)
+	for _, h := range []string{ourKept, theirKept} {
+		records = append(records, "A "+h+".", "TXT "+dnsbatch.MarkerName(h, "A"))
+	}
+	awsHolds(t, z, []string{ourKept, theirKept}, records)
+	for _, rs := range env.AWS.Route53.Records(z.Spec.HostedZoneID) {
+		if rs.Name == ourKept+"." && rs.Type == "A" {
+			assert.Equal(t, "ours.us-east-1.elb.amazonaws.com.", dnsbatch.Canonical(rs.Alias.DNSName), "our ALIAS still points at our ALB")
+		}
+		if rs.Name == dnsbatch.MarkerName(theirKept, "A") {
+			assert.Equal(t, []string{dnsbatch.MarkerValue(theirs)}, rs.Values, "their marker names their cluster")
+		}
+	}
+	for _, arn := range env.AWS.ACM.ForDomain(theirKept) {
+		assert.Equal(t, theirs, env.AWS.ACM.Tags(arn)["gateway.opendi.com/cluster"])
+	}
 }
