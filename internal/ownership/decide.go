@@ -48,7 +48,12 @@ const (
 	ReasonConflicted      = "ClaimConflicted"
 	ReasonLookAlike       = "MixedScripts"
 	ReasonStaleOwner      = "ClaimOfEarlierNamespace"
+	ReasonTooLong         = "TooLongForCertificate"
 )
+
+// MaxCertificateName is the longest hostname ACM issues a certificate for: RequestCertificate's
+// DomainName (the Common Name, which RFC 5280 caps at 64 octets, "*." of a wildcard included).
+const MaxCertificateName = 64
 
 // Decision is the verdict for one hostname and the facts behind it.
 type Decision struct {
@@ -98,6 +103,10 @@ func Decide(ctx context.Context, view View, h, ns string, opts Options) (Decisio
 		return d.deny(ReasonNoZone, "hostname %q is not under any ManagedZone; ask a cluster admin to create a ManagedZone for its domain", h), nil
 	}
 	d.Zone = zone
+	if len(h) > MaxCertificateName {
+		return d.deny(ReasonTooLong, "hostname %q is %d characters long; ACM issues certificates only for names of at most %d characters (wildcard \"*.\" included), so it cannot be served over HTTPS: use a shorter hostname",
+			h, len(h), MaxCertificateName), nil
+	}
 	ok, err := NamespaceAllowed(ctx, view, zone, ns)
 	if err != nil {
 		return d, err

@@ -205,6 +205,13 @@ func TestDecide(t *testing.T) {
 			host: "lost.example.com", ns: "a", want: Deny, wantReason: ReasonConflicted, wantMsg: "lost to an older claim (overlaps"},
 		{name: "a conflicted claim cannot be taken by another namespace", claims: []*v1alpha1.DomainClaim{conflicted(claim("lost.example.com", "a", 0))},
 			host: "lost.example.com", ns: "b", want: Deny, wantReason: ReasonConflicted, wantMsg: `is claimed by namespace "a"`},
+		{name: "a hostname of 64 characters is claimed", host: strings.Repeat("a", 52) + ".example.com", ns: "a", want: Claim},
+		{name: "a hostname longer than an ACM certificate's 64 characters is denied", host: strings.Repeat("a", 53) + ".example.com", ns: "a",
+			want: Deny, wantReason: ReasonTooLong, wantMsg: "is 65 characters long; ACM issues certificates only for names of at most 64 characters"},
+		{name: "a wildcard counts its *. toward the 64 characters", host: "*." + strings.Repeat("a", 51) + ".example.com", ns: "a",
+			want: Deny, wantReason: ReasonTooLong},
+		{name: "a long hostname under no zone passes when unmanaged names are allowed", host: strings.Repeat("a", 60) + ".example.org", ns: "a",
+			opts: Options{AllowUnmanaged: true}, want: Allow, wantReason: ReasonUnmanaged},
 		{name: "a sibling wildcard does not overlap", claims: []*v1alpha1.DomainClaim{claim("x.other.example.com", "b", 0)},
 			host: "*.shop.example.com", ns: "a", want: Claim},
 	}
