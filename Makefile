@@ -54,7 +54,8 @@ test: ## Unit and integration tests against a real kube-apiserver and etcd, with
 bench: ## Admission benchmarks (decision at 1k/10k/100k claims; API-server latency under load).
 	assets=$$($(ENVTEST_ASSETS)); export KUBEBUILDER_ASSETS=$$assets; \
 	go test -timeout 60m -count=1 -run '^$$' -bench RouteDecision -benchtime 2000x -benchmem ./test/bench/ && \
-	go test -timeout 60m -count=1 -run '^$$' -bench 'AdmissionThrough|Baseline' -benchtime 40x ./test/bench/
+	go test -timeout 60m -count=1 -run '^$$' -bench 'AdmissionThrough|Baseline' -benchtime 40x ./test/bench/ && \
+	go test -timeout 60m -count=1 -run '^$$' -bench 'ClaimProtocol|ExactVsWildcard' -benchtime 300x ./test/bench/
 
 .PHONY: bench-certificates
 bench-certificates: ## 1,000 claims to certificate-issued at the real AWS account limits (SCALE multiplies them all).

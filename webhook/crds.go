@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -19,9 +20,11 @@ import (
 // default certificate (adjustable through AWS Service Quotas).
 const albCertificateQuota = 25
 
-// +kubebuilder:webhook:path=/validate-gateway-opendi-com-v1alpha1-managedzone,mutating=false,failurePolicy=fail,sideEffects=None,groups=gateway.opendi.com,resources=managedzones,verbs=create;update,versions=v1alpha1,name=vmanagedzone.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5
+// +kubebuilder:webhook:path=/validate-gateway-opendi-com-v1alpha1-managedzone,mutating=false,failurePolicy=fail,sideEffects=None,groups=gateway.opendi.com,resources=managedzones,verbs=create;update;delete,versions=v1alpha1,name=vmanagedzone.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5
 // +kubebuilder:webhook:path=/validate-gateway-opendi-com-v1alpha1-gatewaypool,mutating=false,failurePolicy=fail,sideEffects=None,groups=gateway.opendi.com,resources=gatewaypools,verbs=create;update;delete,versions=v1alpha1,name=vgatewaypool.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5
-// +kubebuilder:webhook:path=/validate-gateway-opendi-com-v1alpha1-domainclaim,mutating=false,failurePolicy=fail,sideEffects=None,groups=gateway.opendi.com,resources=domainclaims,verbs=create;update,versions=v1alpha1,name=vdomainclaim.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5
+// The DomainClaim webhook checks an update only when it transfers the claim (matchConditions keep
+// label, annotation and finalizer writes away from it).
+// +kubebuilder:webhook:path=/validate-gateway-opendi-com-v1alpha1-domainclaim,mutating=false,failurePolicy=fail,sideEffects=None,groups=gateway.opendi.com,resources=domainclaims,verbs=create;update,versions=v1alpha1,name=vdomainclaim.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5,patch=`{"matchConditions":[{"name":"create-or-transfer","expression":"request.operation != 'UPDATE' || object.spec.namespace != oldObject.spec.namespace"}]}`
 
 // ZoneValidator rejects a ManagedZone whose domain another ManagedZone already manages.
 type ZoneValidator struct {
@@ -41,9 +44,18 @@ func (v *ZoneValidator) ValidateUpdate(ctx context.Context, _, z *v1alpha1.Manag
 	return v.validate(ctx, z)
 }
 
-// ValidateDelete implements admission.Validator.
-func (v *ZoneValidator) ValidateDelete(context.Context, *v1alpha1.ManagedZone) (admission.Warnings, error) {
-	return nil, nil
+// ValidateDelete implements admission.Validator: a zone goes only after its claims, whose
+// records and certificates are found and cleaned up through it.
+func (v *ZoneValidator) ValidateDelete(ctx context.Context, z *v1alpha1.ManagedZone) (admission.Warnings, error) {
+	names, err := ownership.ZoneClaims(ctx, v.View, z)
+	if err != nil || len(names) == 0 {
+		return nil, err
+	}
+	example := names[:min(3, len(names))]
+	return nil, apierrors.NewForbidden(v1alpha1.GroupVersion.WithResource("managedzones").GroupResource(), z.Name, fmt.Errorf(
+		"%d DomainClaim(s) still use the zone (%s); deleting it first would leave their records in hosted zone %s and their ACM certificates behind. "+
+			"Remove the routes that use the hostnames and delete the claims (kubectl delete domainclaim %s), then the ManagedZone",
+		len(names), strings.Join(example, ", "), z.Spec.HostedZoneID, strings.Join(example, " ")))
 }
 
 func (v *ZoneValidator) validate(ctx context.Context, z *v1alpha1.ManagedZone) (admission.Warnings, error) {

@@ -57,4 +57,14 @@ const (
 	ReasonNoStrayRoutes = "NoStrayRoutes"
 	// ReasonDNSConflict: a record the orchestrator did not create holds the name.
 	ReasonDNSConflict = "DNSConflict"
+	// ReasonQuotaExceeded: ACM refused a new certificate because an account quota (certificates
+	// held, or requested in a year) is used up; the message is AWS's.
+	ReasonQuotaExceeded = "QuotaExceeded"
+	// ReasonHostnameTooLong: the hostname is longer than an ACM certificate's 64-character name.
+	ReasonHostnameTooLong = "HostnameTooLong"
+	// ReasonRequestRejected: ACM rejected the certificate request as invalid; retrying cannot help.
+	ReasonRequestRejected = "RequestRejected"
+	// ReasonUnprovisioned: the claim lost its hostname after provisioning, and its ALIAS records,
+	// certificate and validation record were removed.
+	ReasonUnprovisioned = "Unprovisioned"
 )

@@ -72,8 +72,8 @@ func main() {
 	flag.BoolVar(&cfg.aws, "aws", true, "Run the AWS reconcilers (ACM certificates, Route53 records).")
 	flag.StringVar(&cfg.awsRegion, "aws-region", "", "AWS region of the certificates and load balancers (default: the SDK's, e.g. AWS_REGION).")
 	flag.StringVar(&cfg.awsEndpoint, "aws-endpoint", "", "Endpoint override for every AWS service, e.g. a local AWS-compatible server (AWS_ENDPOINT_URL works too).")
-	flag.StringVar(&cfg.cluster, "cluster-name", "default", "Names this cluster in AWS tags and DNS ownership markers; unique per account.")
-	flag.DurationVar(&cfg.dnsWindow, "route53-batch-window", 15*time.Second, "How long Route53 changes gather before a hosted zone's batch is sent.")
+	flag.StringVar(&cfg.cluster, "cluster-name", "", "Names this cluster in AWS tags and DNS ownership markers; unique per account (default: derived from the kube-system namespace UID).")
+	flag.DurationVar(&cfg.dnsWindow, "route53-batch-window", 2*time.Second, "Least time between two Route53 change batches of one hosted zone; a change for an idle zone goes out at once, later ones gather.")
 	flag.DurationVar(&cfg.acmPoll, "acm-poll-interval", 15*time.Second, "How often pending certificates are checked (one ListCertificates for all).")
 	flag.Var(cfg.rates, "aws-rate", "Client-side rate limit override, service:Operation=perSecond (repeatable; defaults at or below AWS account limits).")
 	opts := zap.Options{}

@@ -25,6 +25,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/clusterid"
 	"github.com/opendi/gateway-orchestrator/internal/dnsbatch"
 	"github.com/opendi/gateway-orchestrator/internal/index"
 	"github.com/opendi/gateway-orchestrator/internal/ownership"
@@ -52,14 +53,17 @@ type Config struct {
 // AWS configures the AWS reconcilers.
 type AWS struct {
 	Config aws.Config
-	// Cluster names this cluster in tags and DNS ownership markers.
+	// Cluster names this cluster in tags and DNS ownership markers; empty derives a unique ID
+	// from the cluster (see package clusterid).
 	Cluster string
-	// DNSBatchWindow is how long Route53 changes gather before a hosted zone's batch is sent.
+	// DNSBatchWindow is the least time between two Route53 change batches of one hosted zone.
 	DNSBatchWindow time.Duration
 	// PollInterval is how often pending ACM certificates are checked (one ListCertificates for all).
 	PollInterval time.Duration
 	// InUseRetry is how soon deleting a certificate a load balancer still uses is tried again.
 	InUseRetry time.Duration
+	// QuotaRetry is how long certificate requests wait after ACM's quota error.
+	QuotaRetry time.Duration
 }
 
 // NewScheme returns a scheme with every type the orchestrator reads or writes.
@@ -102,9 +106,10 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 			c = clock.RealClock{}
 		}
 		if err := (&claim.Reconciler{
-			Client:   mgr.GetClient(),
-			Clock:    c,
-			Recorder: mgr.GetEventRecorder("gateway-orchestrator"),
+			Client:      mgr.GetClient(),
+			Clock:       c,
+			Recorder:    mgr.GetEventRecorder("gateway-orchestrator"),
+			Settlements: claim.NewSettlementCounter(metrics.Registry),
 		}).SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("registering the claim reconciler: %w", err)
 		}
@@ -117,7 +122,7 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 			return fmt.Errorf("registering the gateway pool reconciler: %w", err)
 		}
 		if cfg.AWS != nil {
-			if err := registerAWS(mgr, cfg.AWS, c); err != nil {
+			if err := registerAWS(ctx, mgr, cfg.AWS, c); err != nil {
 				return err
 			}
 		}
@@ -125,25 +130,32 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 	return nil
 }
 
-func registerAWS(mgr manager.Manager, a *AWS, c clock.PassiveClock) error {
+func registerAWS(ctx context.Context, mgr manager.Manager, a *AWS, c clock.PassiveClock) error {
+	cluster, err := clusterid.Resolve(ctx, mgr.GetAPIReader(), a.Cluster)
+	if err != nil {
+		return err
+	}
+	mgr.GetLogger().Info("naming this cluster in AWS tags and DNS ownership markers", "cluster", cluster)
 	acmClient := acm.NewFromConfig(a.Config)
 	r53 := route53.NewFromConfig(a.Config)
 	window, interval := a.DNSBatchWindow, a.PollInterval
 	if window == 0 {
-		window = 15 * time.Second
+		window = 2 * time.Second
 	}
 	if interval == 0 {
 		interval = 15 * time.Second
 	}
 	if err := (&certificate.Reconciler{
-		Client:    mgr.GetClient(),
-		ACM:       acmClient,
-		DNS:       &dnsbatch.Batcher{API: r53, Cluster: a.Cluster, Window: window},
-		Poller:    &certificate.Poller{ACM: acmClient, Interval: interval},
-		Requester: &certificate.Requester{ACM: acmClient, Workers: 4},
-		Cluster:   a.Cluster,
-		Clock:     c,
-		Recorder:  mgr.GetEventRecorder("gateway-orchestrator"),
+		Client:     mgr.GetClient(),
+		ACM:        acmClient,
+		DNS:        &dnsbatch.Batcher{API: r53, Cluster: cluster, Window: window},
+		Poller:     &certificate.Poller{ACM: acmClient, Interval: interval},
+		Requester:  &certificate.Requester{ACM: acmClient, Workers: 4},
+		Cluster:    cluster,
+		Clock:      c,
+		Recorder:   mgr.GetEventRecorder("gateway-orchestrator"),
+		InUseRetry: a.InUseRetry,
+		QuotaRetry: a.QuotaRetry,
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("registering the certificate reconciler: %w", err)
 	}

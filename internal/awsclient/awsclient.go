@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
+	acmtypes "github.com/aws/aws-sdk-go-v2/service/acm/types"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 	"github.com/prometheus/client_golang/prometheus"
@@ -69,6 +70,8 @@ func Load(ctx context.Context, cfg Config, extra ...func(*config.LoadOptions) er
 				o.MaxAttempts = cfg.MaxAttempts
 				o.MaxBackoff = cfg.MaxBackoff
 				o.RateLimiter = ratelimit.None
+				o.Retryables = append([]retry.IsErrorRetryable{retry.IsErrorRetryableFunc(notQuota)}, o.Retryables...)
+				o.Throttles = throttles
 			})
 		}),
 	}
@@ -186,6 +189,35 @@ func Code(err error) string {
 	return ""
 }
 
+// IsQuotaExceeded reports ACM's LimitExceededException: the account holds as many certificates
+// as its quota allows, or has requested its yearly number. Only a deleted certificate, a year, or
+// a quota increase helps, so it is neither throttling nor worth a quick retry (the SDK's default
+// retryer counts the code as throttling; the orchestrator's does not).
+func IsQuotaExceeded(err error) bool {
+	var limit *acmtypes.LimitExceededException
+	return errors.As(err, &limit)
+}
+
+// notQuota keeps quota errors from being retried or counted as throttling.
+func notQuota(err error) aws.Ternary {
+	if IsQuotaExceeded(err) {
+		return aws.FalseTernary
+	}
+	return aws.UnknownTernary
+}
+
+// throttles are the SDK's throttling errors without quota errors.
+var throttles = append([]retry.IsErrorThrottle{retry.IsErrorThrottleFunc(notQuota)}, retry.DefaultThrottles...)
+
+// Message is the message AWS gave with err, or err's text for an error that did not come from AWS.
+func Message(err error) string {
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		return api.ErrorMessage()
+	}
+	return err.Error()
+}
+
 // IsAccessDenied reports a missing IAM permission.
 func IsAccessDenied(err error) bool {
 	switch Code(err) {
@@ -200,7 +232,9 @@ func Describe(op string, err error) string {
 	switch {
 	case IsAccessDenied(err):
 		return fmt.Sprintf("missing AWS permission for %s: grant it to the orchestrator's IAM role (%s)", op, Code(err))
-	case retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err).Bool():
+	case IsQuotaExceeded(err):
+		return fmt.Sprintf("%s: the account's ACM quota is used up: %s", op, Message(err))
+	case retry.IsErrorThrottles(throttles).IsErrorThrottle(err).Bool():
 		return fmt.Sprintf("AWS is throttling %s; retrying with back-off", op)
 	case Code(err) != "":
 		var api smithy.APIError

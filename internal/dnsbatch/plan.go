@@ -1,5 +1,5 @@
 // Package dnsbatch keeps Route53 records the orchestrator owns, coalescing the changes of many
-// claims into one ChangeResourceRecordSets per hosted zone and window, because Route53 allows
+// claims into one ChangeResourceRecordSets per hosted zone at a time, because Route53 allows
 // about five requests a second for the whole account. Every record it creates has an ownership
 // marker (a TXT record beside it); records without one are never changed or deleted.
 package dnsbatch
@@ -70,9 +70,13 @@ func Canonical(n string) string {
 	return n
 }
 
-// MarkerName is the name of the ownership marker TXT record of a record name: a TXT record cannot
-// stand beside a CNAME, so the marker lives one label below.
-func MarkerName(name string) string { return "_gateway-orchestrator." + Canonical(name) }
+// MarkerName is the name of the ownership marker TXT record of the record of type typ at name:
+// a TXT record cannot stand beside a CNAME, so the marker lives one label below, and each type
+// has its own, so that deleting one record (the A of a dual-stack name) leaves the other's (the
+// AAAA's) in place.
+func MarkerName(name, typ string) string {
+	return "_gateway-orchestrator-" + strings.ToLower(typ) + "." + Canonical(name)
+}
 
 // MarkerValue is the marker's TXT value for a cluster.
 func MarkerValue(cluster string) string {
@@ -84,7 +88,7 @@ func MarkerValue(cluster string) string {
 func Plan(snapshot map[key]types.ResourceRecordSet, w Want, cluster string) (changes []types.Change, conflict string) {
 	k := keyOf(w.Record)
 	cur, exists := snapshot[k]
-	markerKey := key{MarkerName(k.name), string(types.RRTypeTxt)}
+	markerKey := key{MarkerName(k.name, k.typ), string(types.RRTypeTxt)}
 	marker, marked := snapshot[markerKey]
 	ours := marked && len(marker.ResourceRecords) == 1 && aws.ToString(marker.ResourceRecords[0].Value) == MarkerValue(cluster)
 	markerRS := types.ResourceRecordSet{

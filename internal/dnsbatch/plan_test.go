@@ -14,12 +14,17 @@ func cname(name, value string) types.ResourceRecordSet {
 }
 
 func alias(name, target string) types.ResourceRecordSet {
-	return types.ResourceRecordSet{Name: aws.String(name), Type: types.RRTypeA,
+	return aliasOf(types.RRTypeA, name, target)
+}
+
+func aliasOf(typ types.RRType, name, target string) types.ResourceRecordSet {
+	return types.ResourceRecordSet{Name: aws.String(name), Type: typ,
 		AliasTarget: &types.AliasTarget{DNSName: aws.String(target), HostedZoneId: aws.String("ZLB")}}
 }
 
-func marker(name, cluster string) types.ResourceRecordSet {
-	return types.ResourceRecordSet{Name: aws.String(MarkerName(name)), Type: types.RRTypeTxt, TTL: aws.Int64(300),
+// marker is the ownership marker of the record of type typ at name.
+func marker(name string, typ types.RRType, cluster string) types.ResourceRecordSet {
+	return types.ResourceRecordSet{Name: aws.String(MarkerName(name, string(typ))), Type: types.RRTypeTxt, TTL: aws.Int64(300),
 		ResourceRecords: []types.ResourceRecord{{Value: aws.String(MarkerValue(cluster))}}}
 }
 
@@ -51,28 +56,38 @@ func TestPlan(t *testing.T) {
 	}{
 		{name: "a missing shared record is created with its marker", snap: snapshot(),
 			want:        Want{Record: cname(n, "x.acm."), Kind: Shared},
-			wantActions: []string{"CREATE CNAME " + n, "CREATE TXT _gateway-orchestrator." + n}},
-		{name: "desired equals current gives no change", snap: snapshot(cname(n, "x.acm."), marker(n, "c1")),
+			wantActions: []string{"CREATE CNAME " + n, "CREATE TXT _gateway-orchestrator-cname." + n}},
+		{name: "desired equals current gives no change", snap: snapshot(cname(n, "x.acm."), marker(n, types.RRTypeCname, "c1")),
 			want: Want{Record: cname(n, "x.acm."), Kind: Shared}},
 		{name: "a shared record someone else made with the same value is used as it is", snap: snapshot(cname(n, "X.ACM")),
 			want: Want{Record: cname(n, "x.acm."), Kind: Shared}},
 		{name: "a shared record someone else made with another value is a conflict", snap: snapshot(cname(n, "other.")),
 			want: Want{Record: cname(n, "x.acm."), Kind: Shared}, wantConflict: "with other values"},
-		{name: "another cluster's marker is not ours", snap: snapshot(alias("shop.example.com", "lb1"), marker("shop.example.com", "c2")),
+		{name: "another cluster's marker is not ours", snap: snapshot(alias("shop.example.com", "lb1"), marker("shop.example.com", types.RRTypeA, "c2")),
 			want: Want{Record: alias("shop.example.com", "lb1"), Kind: Exclusive}, wantConflict: "not created by gateway-orchestrator"},
 		{name: "an exclusive record of ours pointing elsewhere is replaced exactly",
-			snap:        snapshot(alias("shop.example.com", "lb1"), marker("shop.example.com", "c1")),
+			snap:        snapshot(alias("shop.example.com", "lb1"), marker("shop.example.com", types.RRTypeA, "c1")),
 			want:        Want{Record: alias("shop.example.com", "lb2"), Kind: Exclusive},
 			wantActions: []string{"DELETE A shop.example.com.", "CREATE A shop.example.com."}},
 		{name: "a record beside a foreign CNAME is a conflict", snap: snapshot(cname("shop.example.com", "elsewhere.")),
 			want: Want{Record: alias("shop.example.com", "lb1"), Kind: Exclusive}, wantConflict: "cannot stand beside"},
-		{name: "our record and marker are deleted exactly", snap: snapshot(cname(n, "x.acm."), marker(n, "c1")),
+		{name: "our record and marker are deleted exactly", snap: snapshot(cname(n, "x.acm."), marker(n, types.RRTypeCname, "c1")),
 			want:        Want{Record: cname(n, ""), Kind: Shared, Absent: true},
-			wantActions: []string{"DELETE CNAME " + n, "DELETE TXT _gateway-orchestrator." + n}},
+			wantActions: []string{"DELETE CNAME " + n, "DELETE TXT _gateway-orchestrator-cname." + n}},
 		{name: "a record that is not ours is never deleted", snap: snapshot(cname(n, "x.acm.")),
 			want: Want{Record: cname(n, ""), Kind: Shared, Absent: true}},
 		{name: "deleting what is gone is no change", snap: snapshot(),
 			want: Want{Record: cname(n, ""), Kind: Shared, Absent: true}},
+		{name: "A and AAAA at one name each get their own marker", snap: snapshot(alias("shop.example.com", "lb1"), marker("shop.example.com", types.RRTypeA, "c1")),
+			want:        Want{Record: aliasOf(types.RRTypeAaaa, "shop.example.com", "lb1"), Kind: Exclusive},
+			wantActions: []string{"CREATE AAAA shop.example.com.", "CREATE TXT _gateway-orchestrator-aaaa.shop.example.com."}},
+		{name: "deleting the A of a dual-stack name leaves the AAAA and its marker ours",
+			snap: snapshot(alias("shop.example.com", "lb1"), marker("shop.example.com", types.RRTypeA, "c1"),
+				aliasOf(types.RRTypeAaaa, "shop.example.com", "lb1"), marker("shop.example.com", types.RRTypeAaaa, "c1")),
+			want:        Want{Record: alias("shop.example.com", "lb1"), Kind: Exclusive, Absent: true},
+			wantActions: []string{"DELETE A shop.example.com.", "DELETE TXT _gateway-orchestrator-a.shop.example.com."}},
+		{name: "the A's marker does not make an AAAA ours", snap: snapshot(aliasOf(types.RRTypeAaaa, "shop.example.com", "lb1"), marker("shop.example.com", types.RRTypeA, "c1")),
+			want: Want{Record: aliasOf(types.RRTypeAaaa, "shop.example.com", "lb1"), Kind: Exclusive, Absent: true}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -63,6 +63,14 @@ const (
 	// DefaultInUseRetry is how long to wait before deleting a certificate a load balancer still
 	// uses, again.
 	DefaultInUseRetry = 30 * time.Second
+	// DefaultQuotaRetry is how long every certificate request waits after ACM answered that an
+	// account quota is used up: a certificate must be deleted, a year pass, or AWS raise the
+	// quota, none of which a quick retry sees.
+	DefaultQuotaRetry = 10 * time.Minute
+	// consistencyWindow is how long after RequestCertificate ACM may answer
+	// ResourceNotFoundException for the new certificate: it is eventually consistent, and the
+	// certificate exists.
+	consistencyWindow = time.Minute
 )
 
 // ReadySteps are the conditions that roll up into Ready, in the order of DESIGN.md's steps.
@@ -107,12 +115,22 @@ type Reconciler struct {
 	Recorder  events.EventRecorder
 	// InUseRetry overrides DefaultInUseRetry.
 	InUseRetry time.Duration
+	// QuotaRetry overrides DefaultQuotaRetry.
+	QuotaRetry time.Duration
 
 	wake chan event.GenericEvent
 	// arns holds certificates requested whose ARN is not in status yet (by claim UID), so that a
 	// requeue does not spend another RequestCertificate; after a crash the idempotency token or
 	// the tags find them again.
 	arns sync.Map
+	// fresh holds when certificates were requested (by ARN), for ACM's eventual consistency.
+	fresh sync.Map
+	// quota holds ACM's last quota answer while requests wait for it to pass.
+	quota struct {
+		sync.Mutex
+		until   time.Time
+		message string
+	}
 }
 
 // +kubebuilder:rbac:groups=gateway.opendi.com,resources=domainclaims/finalizers,verbs=update
@@ -164,7 +182,10 @@ func (r *Reconciler) reconcile(ctx context.Context, req reconcile.Request) (reco
 		return r.finalize(ctx, c)
 	}
 	if cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionClaimed); cond == nil || cond.Status != metav1.ConditionTrue {
-		return reconcile.Result{}, nil // not settled yet, or conflicted: nothing is provisioned
+		if cond != nil && cond.Reason == v1alpha1.ReasonConflicted && controllerutil.ContainsFinalizer(c, Finalizer) {
+			return r.withdraw(ctx, c)
+		}
+		return reconcile.Result{}, nil // not settled yet: nothing is provisioned
 	}
 	zone, err := ownership.FindZone(ctx, ownership.CacheView{Reader: r.Client}, c.Spec.Hostname)
 	if err != nil {
@@ -202,9 +223,30 @@ func (r *Reconciler) provision(ctx context.Context, c *v1alpha1.DomainClaim, zon
 	// Step 1: the certificate.
 	arn := st.CertificateARN
 	if arn == "" {
+		if n := len(c.Spec.Hostname); n > ownership.MaxCertificateName {
+			set(st, c, v1alpha1.ConditionCertificateRequested, false, v1alpha1.ReasonHostnameTooLong, fmt.Sprintf(
+				"the hostname is %d characters long; ACM issues certificates only for names of at most %d characters, so none is requested", n, ownership.MaxCertificateName))
+			return reconcile.Result{}, nil // the hostname never changes
+		}
+		if wait, msg := r.quotaWait(); wait > 0 {
+			set(st, c, v1alpha1.ConditionCertificateRequested, false, v1alpha1.ReasonQuotaExceeded, msg)
+			return reconcile.Result{RequeueAfter: wait}, nil
+		}
 		var err error
 		var fresh bool
-		if arn, fresh, err = r.request(ctx, c); err != nil {
+		arn, fresh, err = r.request(ctx, c)
+		var invalid *acmtypes.ValidationException
+		switch {
+		case awsclient.IsQuotaExceeded(err):
+			msg := r.quotaExceeded(err)
+			set(st, c, v1alpha1.ConditionCertificateRequested, false, v1alpha1.ReasonQuotaExceeded, msg)
+			r.Recorder.Eventf(c, nil, "Warning", v1alpha1.ReasonQuotaExceeded, "Provision", "%s", msg)
+			wait, _ := r.quotaWait()
+			return reconcile.Result{RequeueAfter: wait}, nil
+		case errors.As(err, &invalid):
+			set(st, c, v1alpha1.ConditionCertificateRequested, false, v1alpha1.ReasonRequestRejected, "ACM rejected the certificate request: "+invalid.ErrorMessage())
+			return reconcile.Result{}, nil // the same request would be rejected again
+		case err != nil:
 			set(st, c, v1alpha1.ConditionCertificateRequested, false, "RequestFailed", awsclient.Describe("acm:RequestCertificate", err))
 			return reconcile.Result{}, err
 		}
@@ -221,9 +263,16 @@ func (r *Reconciler) provision(ctx context.Context, c *v1alpha1.DomainClaim, zon
 	// Step 2: its validation record.
 	if st.ValidationRecord == nil || st.CertificateARN == "" {
 		out, err := r.ACM.DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: aws.String(arn)})
-		if awsclient.Code(err) == "ResourceNotFoundException" {
+		var notFound *acmtypes.ResourceNotFoundException
+		if errors.As(err, &notFound) && r.justRequested(arn) {
+			// ACM does not show a new certificate everywhere at once; it exists.
+			set(st, c, v1alpha1.ConditionCertificateRequested, false, v1alpha1.ReasonPending, "ACM does not show the new certificate "+arn+" yet")
+			return reconcile.Result{RequeueAfter: recordWait}, nil
+		}
+		if errors.As(err, &notFound) {
 			// Deleted behind our back: request a new one.
 			r.arns.Delete(c.UID)
+			r.fresh.Delete(arn)
 			st.CertificateARN, st.ValidationRecord = "", nil
 			set(st, c, v1alpha1.ConditionCertificateRequested, false, "CertificateMissing", "the certificate "+arn+" no longer exists in ACM; requesting a new one")
 			return reconcile.Result{RequeueAfter: recordWait}, nil
@@ -240,6 +289,7 @@ func (r *Reconciler) provision(ctx context.Context, c *v1alpha1.DomainClaim, zon
 	}
 	st.CertificateARN = arn
 	r.arns.Delete(c.UID)
+	r.fresh.Delete(arn)
 	set(st, c, v1alpha1.ConditionCertificateRequested, true, "Requested", "ACM certificate "+arn)
 
 	dns, err := r.DNS.Ensure(ctx, c.Name, dnsbatch.Want{
@@ -374,6 +424,7 @@ func (r *Reconciler) request(ctx context.Context, c *v1alpha1.DomainClaim) (arn 
 		return "", false, err
 	}
 	r.arns.Store(c.UID, arn)
+	r.fresh.Store(arn, r.Clock.Now())
 	r.Recorder.Eventf(c, nil, "Normal", "CertificateRequested", "Provision", "requested ACM certificate %s", arn)
 	return arn, true, nil
 }
@@ -405,27 +456,63 @@ func (r *Reconciler) adopt(ctx context.Context, c *v1alpha1.DomainClaim) (string
 	}
 }
 
-// finalize undoes steps 3–1: the certificate once nothing uses it, then the validation CNAME
-// when no other claim needs it, then the finalizer.
+// finalize undoes what the claim provisioned, then lets the claim go.
 func (r *Reconciler) finalize(ctx context.Context, c *v1alpha1.DomainClaim) (reconcile.Result, error) {
 	if !controllerutil.ContainsFinalizer(c, Finalizer) {
 		return reconcile.Result{}, nil
 	}
 	st := c.Status.DeepCopy()
+	done, res, err := r.unprovision(ctx, c, st)
+	if !done {
+		return res, errors.Join(err, r.writeStatus(ctx, c, st))
+	}
+	patch := client.MergeFromWithOptions(c.DeepCopy(), client.MergeFromWithOptimisticLock{})
+	controllerutil.RemoveFinalizer(c, Finalizer)
+	return reconcile.Result{}, client.IgnoreNotFound(r.Client.Patch(ctx, c, patch))
+}
+
+// withdraw unprovisions a claim that lost its hostname to an older claim after it was
+// provisioned, in the order of a delete, and says so. The claim keeps its finalizer: if it wins
+// the hostname back, it is provisioned again.
+func (r *Reconciler) withdraw(ctx context.Context, c *v1alpha1.DomainClaim) (reconcile.Result, error) {
+	if cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionCertificateRequested); cond != nil &&
+		cond.Reason == v1alpha1.ReasonUnprovisioned && cond.ObservedGeneration == c.Generation {
+		return reconcile.Result{}, nil
+	}
+	st := c.Status.DeepCopy()
+	done, res, err := r.unprovision(ctx, c, st)
+	if done {
+		msg := "the claim lost its hostname to an older claim (see Claimed): its ALIAS records, certificate and validation record were removed"
+		set(st, c, v1alpha1.ConditionCertificateRequested, false, v1alpha1.ReasonUnprovisioned, msg)
+		for _, typ := range []string{v1alpha1.ConditionValidationRecord, v1alpha1.ConditionCertificateIssued, v1alpha1.ConditionDNSRecord} {
+			if meta.FindStatusCondition(st.Conditions, typ) != nil {
+				set(st, c, typ, false, v1alpha1.ReasonUnprovisioned, msg)
+			}
+		}
+		ok, reason, rmsg := conditions.Rollup(st.Conditions, ReadySteps)
+		conditions.Set(&st.Conditions, c.Generation, v1alpha1.ConditionReady, ok, reason, rmsg)
+		r.Recorder.Eventf(c, nil, "Warning", v1alpha1.ReasonUnprovisioned, "Cleanup", "%s", msg)
+	}
+	return res, errors.Join(err, r.writeStatus(ctx, c, st))
+}
+
+// unprovision undoes steps 7–1 in st: the ALIAS records first, so the name stops pointing at
+// the ALB before its certificate is taken away; then the certificate (a request still queued is
+// withdrawn, one in flight awaited) once nothing uses it; then the validation CNAME when no
+// other claim needs it. done is true once nothing of the claim is left in AWS.
+func (r *Reconciler) unprovision(ctx context.Context, c *v1alpha1.DomainClaim, st *v1alpha1.DomainClaimStatus) (done bool, res reconcile.Result, err error) {
 	zone, err := ownership.FindZone(ctx, ownership.CacheView{Reader: r.Client}, c.Spec.Hostname)
 	if err != nil {
-		return reconcile.Result{}, err
+		return false, reconcile.Result{}, err
 	}
-	// The ALIAS records go first, so the name stops pointing at the ALB before its certificate
-	// is taken away.
 	if zone != nil && st.LoadBalancerHostname != "" {
 		for _, want := range r.aliasWants(c, zone, st, true) {
 			res, err := r.DNS.Ensure(ctx, c.Name, want)
 			switch res.State {
 			case dnsbatch.Pending:
-				return reconcile.Result{}, nil
+				return false, reconcile.Result{}, nil
 			case dnsbatch.Failed:
-				return reconcile.Result{}, errors.Join(fmt.Errorf("deleting ALIAS record: %s", res.Message), err)
+				return false, reconcile.Result{}, errors.Join(fmt.Errorf("deleting ALIAS record: %s", res.Message), err)
 			}
 		}
 	}
@@ -434,36 +521,53 @@ func (r *Reconciler) finalize(ctx context.Context, c *v1alpha1.DomainClaim) (rec
 		arn = v.(string)
 	}
 	if arn == "" {
-		// Requested but not recorded (a crash): find it by token (within the hour) or by tag.
+		made, inFlight := r.Requester.Cancel(c.UID)
+		if inFlight {
+			return false, reconcile.Result{}, nil // the Requester wakes the claim with the ARN
+		}
+		if made != "" {
+			r.fresh.Store(made, r.Clock.Now())
+		}
+		arn = made
+	}
+	if arn == "" {
+		// Requested but not recorded (a crash): find it by its tags.
 		found, err := r.adopt(ctx, c)
 		if err != nil {
-			return reconcile.Result{}, err
+			return false, reconcile.Result{}, err
 		}
 		arn = found
 	}
 	if arn != "" {
 		_, err := r.ACM.DeleteCertificate(ctx, &acm.DeleteCertificateInput{CertificateArn: aws.String(arn)})
-		switch code := awsclient.Code(err); {
-		case err == nil, code == "ResourceNotFoundException":
+		var notFound *acmtypes.ResourceNotFoundException
+		var inUse *acmtypes.ResourceInUseException
+		switch {
+		case errors.As(err, &notFound) && r.justRequested(arn):
+			// Not visible yet, not gone: deleting it must wait until ACM shows it.
+			r.arns.Store(c.UID, arn)
+			return false, reconcile.Result{RequeueAfter: recordWait}, nil
+		case err == nil, errors.As(err, &notFound):
 			r.Poller.Forget(arn)
 			r.arns.Delete(c.UID)
+			r.fresh.Delete(arn)
 			st.CertificateARN = ""
 			r.Recorder.Eventf(c, nil, "Normal", "CertificateDeleted", "Cleanup", "deleted ACM certificate %s", arn)
-		case code == "ResourceInUseException":
+		case errors.As(err, &inUse):
 			set(st, c, v1alpha1.ConditionCertificateRequested, true, "InUse", "waiting for load balancers to stop using the certificate before deleting it")
 			wait := r.InUseRetry
 			if wait == 0 {
 				wait = DefaultInUseRetry
 			}
-			return reconcile.Result{RequeueAfter: wait}, r.writeStatus(ctx, c, st)
+			return false, reconcile.Result{RequeueAfter: wait}, nil
 		default:
-			return reconcile.Result{}, err
+			return false, reconcile.Result{}, err
 		}
 	}
-	if rec := c.Status.ValidationRecord; rec != nil {
+	if rec := st.ValidationRecord; rec != nil {
 		shared, err := r.recordStillNeeded(ctx, c)
 		if err != nil {
-			return reconcile.Result{}, err
+			return false, reconcile.Result{}, err
 		}
 		if !shared && zone != nil {
 			res, err := r.DNS.Ensure(ctx, c.Name, dnsbatch.Want{
@@ -472,15 +576,43 @@ func (r *Reconciler) finalize(ctx context.Context, c *v1alpha1.DomainClaim) (rec
 			})
 			switch res.State {
 			case dnsbatch.Pending:
-				return reconcile.Result{}, r.writeStatus(ctx, c, st)
+				return false, reconcile.Result{}, nil
 			case dnsbatch.Failed:
-				return reconcile.Result{}, errors.Join(fmt.Errorf("deleting validation record: %s", res.Message), err)
+				return false, reconcile.Result{}, errors.Join(fmt.Errorf("deleting validation record: %s", res.Message), err)
 			}
 		}
+		st.ValidationRecord = nil
 	}
-	patch := client.MergeFromWithOptions(c.DeepCopy(), client.MergeFromWithOptimisticLock{})
-	controllerutil.RemoveFinalizer(c, Finalizer)
-	return reconcile.Result{}, client.IgnoreNotFound(r.Client.Patch(ctx, c, patch))
+	return true, reconcile.Result{}, nil
+}
+
+// justRequested reports whether the certificate was requested so recently that ACM's
+// ResourceNotFoundException for it means "not visible yet" rather than "gone".
+func (r *Reconciler) justRequested(arn string) bool {
+	at, ok := r.fresh.Load(arn)
+	return ok && r.Clock.Since(at.(time.Time)) < consistencyWindow
+}
+
+// quotaExceeded records ACM's quota answer: every request waits QuotaRetry, since every
+// request would get the same answer. It returns the message for the claim.
+func (r *Reconciler) quotaExceeded(err error) string {
+	wait := r.QuotaRetry
+	if wait == 0 {
+		wait = DefaultQuotaRetry
+	}
+	msg := fmt.Sprintf("ACM refused a new certificate: %s (certificate requests wait %s; delete unused certificates or ask AWS for a higher ACM quota)",
+		awsclient.Message(err), wait)
+	r.quota.Lock()
+	defer r.quota.Unlock()
+	r.quota.until, r.quota.message = r.Clock.Now().Add(wait), msg
+	return msg
+}
+
+// quotaWait is how long certificate requests still wait after a quota answer, and its message.
+func (r *Reconciler) quotaWait() (time.Duration, string) {
+	r.quota.Lock()
+	defer r.quota.Unlock()
+	return r.quota.until.Sub(r.Clock.Now()), r.quota.message
 }
 
 // recordStillNeeded reports whether another live claim uses the same validation record (ACM

@@ -21,11 +21,12 @@ type Requester struct {
 	// Notify is told the owner of a request that finished.
 	Notify func(owner string)
 
-	mu      sync.Mutex
-	queue   []job
-	queued  map[types.UID]bool
-	results map[types.UID]result
-	wake    chan struct{}
+	mu       sync.Mutex
+	queue    []job
+	queued   map[types.UID]bool // waiting or in flight
+	inFlight map[types.UID]bool
+	results  map[types.UID]result
+	wake     chan struct{}
 }
 
 type job struct {
@@ -59,9 +60,36 @@ func (q *Requester) Request(uid types.UID, owner string, in *acm.RequestCertific
 	return "", false, nil
 }
 
+// Cancel withdraws the claim's request, for a claim that is going away. A request still waiting
+// is dropped and never sent. A request being sent cannot be called back: inFlight says so, and
+// Notify tells the owner when it is done, so that Cancel, asked again, returns the ARN of the
+// certificate it made, which the caller must delete.
+func (q *Requester) Cancel(uid types.UID) (arn string, inFlight bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.init()
+	if q.inFlight[uid] {
+		return "", true
+	}
+	if r, done := q.results[uid]; done {
+		delete(q.results, uid)
+		return r.arn, false
+	}
+	if q.queued[uid] {
+		delete(q.queued, uid)
+		for i, j := range q.queue {
+			if j.uid == uid {
+				q.queue = append(q.queue[:i], q.queue[i+1:]...)
+				break
+			}
+		}
+	}
+	return "", false
+}
+
 func (q *Requester) init() {
 	if q.queued == nil {
-		q.queued, q.results, q.wake = map[types.UID]bool{}, map[types.UID]result{}, make(chan struct{}, 1)
+		q.queued, q.inFlight, q.results, q.wake = map[types.UID]bool{}, map[types.UID]bool{}, map[types.UID]result{}, make(chan struct{}, 1)
 	}
 }
 
@@ -97,6 +125,7 @@ func (q *Requester) work(ctx context.Context) {
 		}
 		j := q.queue[0]
 		q.queue = q.queue[1:]
+		q.inFlight[j.uid] = true
 		if len(q.queue) > 0 {
 			select { // let another worker start on the rest
 			case q.wake <- struct{}{}:
@@ -115,6 +144,7 @@ func (q *Requester) work(ctx context.Context) {
 		}
 		q.mu.Lock()
 		delete(q.queued, j.uid)
+		delete(q.inFlight, j.uid)
 		q.results[j.uid] = r
 		q.mu.Unlock()
 		q.Notify(j.owner)

@@ -12,8 +12,20 @@ import (
 	"time"
 )
 
-// idempotencyWindow is how long ACM honours a RequestCertificate idempotency token.
-const idempotencyWindow = time.Hour
+// ACM's rules on RequestCertificate.
+const (
+	// idempotencyWindow is how long ACM honours a RequestCertificate idempotency token.
+	idempotencyWindow = time.Hour
+	// maxDomainName is the longest DomainName ACM accepts: the certificate's Common Name, which
+	// RFC 5280 caps at 64 octets ("*." of a wildcard included). SANs may be longer.
+	maxDomainName = 64
+	// DefaultCertificateQuota is ACM's default quota of certificates in an account and region.
+	DefaultCertificateQuota = 2500
+	// DefaultYearlyRequestQuota is ACM's default quota of certificates requested in 365 days
+	// (deleted ones count too).
+	DefaultYearlyRequestQuota = 5000
+	year                      = 365 * 24 * time.Hour
+)
 
 // ACM is the certificate manager of a Server.
 type ACM struct {
@@ -25,6 +37,27 @@ type ACM struct {
 	certs  map[string]*certificate
 	tokens map[string]tokenUse
 	held   map[string]bool
+	// requests are the times of the RequestCertificate calls that made a certificate.
+	requests    []time.Time
+	maxCerts    int
+	maxPerYear  int
+	notFoundNew time.Duration
+	byDomain    map[string]int // RequestCertificate calls by DomainName
+}
+
+// SetQuota sets the account's certificate quota and yearly request quota (zero: AWS's
+// defaults). RequestCertificate past either answers LimitExceededException, as ACM does.
+func (a *ACM) SetQuota(certificates, requestsPerYear int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.maxCerts, a.maxPerYear = certificates, requestsPerYear
+}
+
+// SetNotFoundAfterRequest sets Options.NotFoundAfterRequest.
+func (a *ACM) SetNotFoundAfterRequest(d time.Duration) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.notFoundNew = d
 }
 
 // Hold keeps certificates for a domain pending validation, whatever DNS says, until Release.
@@ -53,6 +86,24 @@ func (a *ACM) ForDomain(domain string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// Requests returns how many RequestCertificate calls named a DomainName, refused ones included
+// (those that fault injection answered before ACM read them excepted).
+func (a *ACM) Requests(domain string) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.byDomain[domain]
+}
+
+// Domain returns a certificate's DomainName, or "" if it does not exist.
+func (a *ACM) Domain(arn string) string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if c := a.certs[arn]; c != nil {
+		return c.domain
+	}
+	return ""
 }
 
 // Tags returns a certificate's tags.
@@ -85,7 +136,8 @@ type certificate struct {
 }
 
 func newACM(s *Server, opts Options) *ACM {
-	return &ACM{s: s, opts: opts, certs: map[string]*certificate{}, tokens: map[string]tokenUse{}, held: map[string]bool{}}
+	return &ACM{s: s, opts: opts, certs: map[string]*certificate{}, tokens: map[string]tokenUse{}, held: map[string]bool{},
+		notFoundNew: opts.NotFoundAfterRequest, byDomain: map[string]int{}}
 }
 
 // ValidationRecord returns the DNS validation CNAME ACM asks for a domain: the same record for
@@ -202,14 +254,14 @@ func (a *ACM) serve(w http.ResponseWriter, r *http.Request) {
 	case "ListCertificates":
 		out, errCode, errMsg = a.list(in)
 	case "ListTagsForCertificate":
-		c := a.certs[str("CertificateArn")]
+		c := a.byARN(str("CertificateArn"))
 		if c == nil {
 			errCode, errMsg = "ResourceNotFoundException", "Could not find certificate "+str("CertificateArn")
 			break
 		}
 		out = map[string]any{"Tags": tagList(c.tags)}
 	case "AddTagsToCertificate":
-		c := a.certs[str("CertificateArn")]
+		c := a.byARN(str("CertificateArn"))
 		if c == nil {
 			errCode, errMsg = "ResourceNotFoundException", "Could not find certificate "+str("CertificateArn")
 			break
@@ -234,8 +286,12 @@ func (a *ACM) serve(w http.ResponseWriter, r *http.Request) {
 func (a *ACM) request(domain, token string, in map[string]json.RawMessage) (any, string, string) {
 	var method string
 	_ = json.Unmarshal(in["ValidationMethod"], &method)
+	a.byDomain[domain]++
 	if domain == "" || method != "DNS" {
 		return nil, "ValidationException", "DomainName and ValidationMethod DNS are required"
+	}
+	if len(domain) > maxDomainName {
+		return nil, "ValidationException", fmt.Sprintf("The first domain name can be no longer than %d characters.", maxDomainName)
 	}
 	now := a.s.clock.Now()
 	if token != "" {
@@ -245,6 +301,10 @@ func (a *ACM) request(domain, token string, in map[string]json.RawMessage) (any,
 			}
 		}
 	}
+	if code, msg := a.overQuota(now); code != "" {
+		return nil, code, msg
+	}
+	a.requests = append(a.requests, now)
 	a.next++
 	c := &certificate{
 		arn:       fmt.Sprintf("arn:aws:acm:us-east-1:123456789012:certificate/%08x-0000-4000-8000-%012x", a.next, a.next),
@@ -266,8 +326,39 @@ func (a *ACM) request(domain, token string, in map[string]json.RawMessage) (any,
 	return map[string]string{"CertificateArn": c.arn}, "", ""
 }
 
-func (a *ACM) describe(arn string, elbUsers []string) (any, string, string) {
+// byARN returns a certificate as the calls that name its ARN see it: not at all during the
+// NotFoundAfterRequest window after its request (ACM is eventually consistent). Caller holds a.mu.
+func (a *ACM) byARN(arn string) *certificate {
 	c := a.certs[arn]
+	if c != nil && a.s.clock.Now().Sub(c.requested) < a.notFoundNew {
+		return nil
+	}
+	return c
+}
+
+// overQuota answers a request that would pass the account's quotas as ACM does. Caller holds a.mu.
+func (a *ACM) overQuota(now time.Time) (string, string) {
+	maxCerts, maxPerYear := a.maxCerts, a.maxPerYear
+	if maxCerts == 0 {
+		maxCerts = DefaultCertificateQuota
+	}
+	if maxPerYear == 0 {
+		maxPerYear = DefaultYearlyRequestQuota
+	}
+	for len(a.requests) > 0 && now.Sub(a.requests[0]) >= year {
+		a.requests = a.requests[1:]
+	}
+	if len(a.requests) >= maxPerYear {
+		return "LimitExceededException", fmt.Sprintf("Error: you have reached your limit of %d certificates in the last year.", maxPerYear)
+	}
+	if len(a.certs) >= maxCerts {
+		return "LimitExceededException", "Cannot request more certificates in this account. Contact Customer Service for details."
+	}
+	return "", ""
+}
+
+func (a *ACM) describe(arn string, elbUsers []string) (any, string, string) {
+	c := a.byARN(arn)
 	if c == nil {
 		return nil, "ResourceNotFoundException", "Could not find certificate " + arn
 	}
@@ -295,7 +386,7 @@ func (a *ACM) describe(arn string, elbUsers []string) (any, string, string) {
 }
 
 func (a *ACM) delete(arn string, elbUsers []string) (string, string) {
-	c := a.certs[arn]
+	c := a.byARN(arn)
 	if c == nil {
 		return "ResourceNotFoundException", "Could not find certificate " + arn
 	}

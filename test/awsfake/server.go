@@ -69,6 +69,10 @@ type Options struct {
 	IssueDelay time.Duration
 	// ChangePendingFor is how long a Route53 change stays PENDING before INSYNC.
 	ChangePendingFor time.Duration
+	// NotFoundAfterRequest is how long after RequestCertificate the calls that name the new
+	// certificate's ARN (DescribeCertificate, DeleteCertificate, the tag calls) answer
+	// ResourceNotFoundException: ACM is eventually consistent for a few seconds.
+	NotFoundAfterRequest time.Duration
 }
 
 // New starts a server on a loopback port. Close it when done.

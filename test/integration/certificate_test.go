@@ -64,7 +64,7 @@ func TestClaimGetsAnIssuedCertificateAndItsValidationRecord(t *testing.T) {
 	require.NotNil(t, c.Status.ValidationRecord)
 	assert.Equal(t, name, c.Status.ValidationRecord.Name)
 	assert.Equal(t, value, c.Status.ValidationRecord.Value)
-	assert.Equal(t, []string{"CNAME " + name, "TXT " + dnsbatch.MarkerName(name)}, recordNames(z.Spec.HostedZoneID),
+	assert.Equal(t, []string{"CNAME " + name, "TXT " + dnsbatch.MarkerName(name, "CNAME")}, recordNames(z.Spec.HostedZoneID),
 		"the validation CNAME and its ownership marker are in the zone's hosted zone")
 
 	require.Eventually(t, func() bool {
@@ -248,7 +248,7 @@ func TestAliasRecordPointsAtTheLoadBalancer(t *testing.T) {
 	require.NotNil(t, alias.Alias)
 	assert.Equal(t, lb+".", dnsbatch.Canonical(alias.Alias.DNSName))
 	assert.Equal(t, "Z35SXDOTRQ7X7K", alias.Alias.HostedZoneID)
-	assert.Contains(t, recordNames(z.Spec.HostedZoneID), "TXT "+dnsbatch.MarkerName(h), "with its ownership marker")
+	assert.Contains(t, recordNames(z.Spec.HostedZoneID), "TXT "+dnsbatch.MarkerName(h, "A"), "with its ownership marker")
 
 	require.NoError(t, k8s.Delete(ctx, c))
 	waitGone(t, h, 20*time.Second)

@@ -62,7 +62,7 @@ func servingRoute(ns, service, prefix string, hostnames ...string) *gwv1.HTTPRou
 
 // grpcRoute is a GRPCRoute for hostnames with an exact method match, which LBC ranks above
 // any path prefix of the same host.
-func grpcRoute(ns, service string, parent gwv1.ParentReference, hostnames ...string) *gwv1.GRPCRoute {
+func backendGRPCRoute(ns, service string, parent gwv1.ParentReference, hostnames ...string) *gwv1.GRPCRoute {
 	r := &gwv1.GRPCRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: unique("grpc")}}
 	r.Spec.ParentRefs = []gwv1.ParentReference{parent}
 	for _, h := range hostnames {
@@ -147,12 +147,12 @@ func TestForeignRoutesReachNoHostnameOnTheALB(t *testing.T) {
 	if r := hostless(teamB); deniedOrCreated(t, r) {
 		attackers = append(attackers, r)
 	}
-	if r := grpcRoute(teamC, "thief", gatewayParent(gw), shop); deniedOrCreated(t, r) {
+	if r := backendGRPCRoute(teamC, "thief", gatewayParent(gw), shop); deniedOrCreated(t, r) {
 		attackers = append(attackers, r)
 	}
 	bypassHostless := hostless(bypass)
 	require.NoError(t, k8s.Create(ctx, bypassHostless))
-	bypassGRPC := grpcRoute(bypass, "thief", gatewayParent(gw), shop)
+	bypassGRPC := backendGRPCRoute(bypass, "thief", gatewayParent(gw), shop)
 	require.NoError(t, k8s.Create(ctx, bypassGRPC))
 	attackers = append(attackers, bypassHostless, bypassGRPC)
 

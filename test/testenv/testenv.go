@@ -63,6 +63,8 @@ type Options struct {
 	AWSRates map[string]float64
 	// DNSBatchWindow and PollInterval tune the AWS reconcilers (short defaults for tests).
 	DNSBatchWindow, PollInterval time.Duration
+	// Cluster names the cluster in AWS tags and DNS ownership markers ("test" when empty).
+	Cluster string
 }
 
 // Env is a running control plane and, unless NoManager, the orchestrator's manager.
@@ -173,7 +175,11 @@ func (e *Env) StartManager(ctx context.Context, opts Options) error {
 		if interval == 0 {
 			interval = 200 * time.Millisecond
 		}
-		cfg.AWS = &app.AWS{Config: awsCfg, Cluster: "test", DNSBatchWindow: window, PollInterval: interval, InUseRetry: time.Second}
+		cluster := opts.Cluster
+		if cluster == "" {
+			cluster = "test"
+		}
+		cfg.AWS = &app.AWS{Config: awsCfg, Cluster: cluster, DNSBatchWindow: window, PollInterval: interval, InUseRetry: time.Second, QuotaRetry: 2 * time.Second}
 		if e.StandIn == nil {
 			e.StandIn = &lbcstandin.StandIn{GatewayClass: "alb"}
 		}

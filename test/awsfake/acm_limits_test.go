@@ -1,0 +1,120 @@
+package awsfake_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/acm"
+	acmtypes "github.com/aws/aws-sdk-go-v2/service/acm/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/opendi/gateway-orchestrator/test/awsfake"
+)
+
+func requestDomain(c *acm.Client, domain, token string) (*acm.RequestCertificateOutput, error) {
+	return c.RequestCertificate(context.Background(), &acm.RequestCertificateInput{
+		DomainName: aws.String(domain), ValidationMethod: acmtypes.ValidationMethodDns, IdempotencyToken: aws.String(token),
+	})
+}
+
+func TestACMRejectsADomainNameOver64Characters(t *testing.T) {
+	s, c, _ := clients(t, awsfake.Options{})
+	suffix := ".example.com" // 12 characters
+	for _, tc := range []struct {
+		name   string
+		domain string
+		ok     bool
+	}{
+		{"64 characters are accepted", strings.Repeat("a", 52) + suffix, true},
+		{"65 characters are rejected", strings.Repeat("a", 53) + suffix, false},
+		{"a wildcard counts its *.", "*." + strings.Repeat("a", 51) + suffix, false},
+		{"a 64-character wildcard is accepted", "*." + strings.Repeat("a", 50) + suffix, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := requestDomain(c, tc.domain, "tok")
+			if tc.ok {
+				require.NoError(t, err)
+				return
+			}
+			var invalid *acmtypes.ValidationException
+			require.ErrorAs(t, err, &invalid, "the SDK's typed ValidationException")
+			assert.Contains(t, invalid.ErrorMessage(), "64 characters")
+			assert.Empty(t, s.ACM.ForDomain(tc.domain), "no certificate is made")
+		})
+	}
+}
+
+func TestACMQuotasAnswerLimitExceeded(t *testing.T) {
+	clk := &clock{}
+	s, c, _ := clients(t, awsfake.Options{Clock: clk})
+	ctx := context.Background()
+
+	t.Run("the certificates in the account", func(t *testing.T) {
+		s.ACM.SetQuota(2, 0)
+		t.Cleanup(func() { s.ACM.SetQuota(0, 0) })
+		a, err := requestDomain(c, "a.example.com", "a")
+		require.NoError(t, err)
+		_, err = requestDomain(c, "b.example.com", "b")
+		require.NoError(t, err)
+		_, err = requestDomain(c, "c.example.com", "c")
+		var limit *acmtypes.LimitExceededException
+		require.ErrorAs(t, err, &limit)
+		assert.Contains(t, limit.ErrorMessage(), "Cannot request more certificates")
+		again, err := requestDomain(c, "a.example.com", "a")
+		require.NoError(t, err, "a retried request with its token makes nothing new and passes")
+		assert.Equal(t, aws.ToString(a.CertificateArn), aws.ToString(again.CertificateArn))
+
+		_, err = c.DeleteCertificate(ctx, &acm.DeleteCertificateInput{CertificateArn: a.CertificateArn})
+		require.NoError(t, err)
+		_, err = requestDomain(c, "c.example.com", "c")
+		require.NoError(t, err, "a deleted certificate frees its place")
+	})
+
+	t.Run("the certificates requested in a year, deleted ones included", func(t *testing.T) {
+		for _, arn := range s.ACM.Certificates() {
+			_, err := c.DeleteCertificate(ctx, &acm.DeleteCertificateInput{CertificateArn: aws.String(arn)})
+			require.NoError(t, err)
+		}
+		s.ACM.SetQuota(0, 4) // three were requested in the first subtest
+		t.Cleanup(func() { s.ACM.SetQuota(0, 0) })
+		_, err := requestDomain(c, "d.example.com", "d")
+		require.NoError(t, err)
+		_, err = requestDomain(c, "e.example.com", "e")
+		var limit *acmtypes.LimitExceededException
+		require.ErrorAs(t, err, &limit)
+		assert.Equal(t, "Error: you have reached your limit of 4 certificates in the last year.", limit.ErrorMessage())
+
+		clk.Advance(366 * 24 * time.Hour)
+		_, err = requestDomain(c, "e.example.com", "e2")
+		require.NoError(t, err, "a year later the requests no longer count")
+	})
+}
+
+func TestACMDoesNotFindANewCertificateForAShortWhile(t *testing.T) {
+	clk := &clock{}
+	_, c, _ := clients(t, awsfake.Options{Clock: clk, NotFoundAfterRequest: 3 * time.Second})
+	ctx := context.Background()
+	arn := aws.String(request(t, c, "new.example.com", "tok"))
+
+	var notFound *acmtypes.ResourceNotFoundException
+	_, err := c.DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: arn})
+	require.ErrorAs(t, err, &notFound, "DescribeCertificate right after the request")
+	_, err = c.ListTagsForCertificate(ctx, &acm.ListTagsForCertificateInput{CertificateArn: arn})
+	require.ErrorAs(t, err, &notFound, "ListTagsForCertificate right after the request")
+	_, err = c.DeleteCertificate(ctx, &acm.DeleteCertificateInput{CertificateArn: arn})
+	require.ErrorAs(t, err, &notFound, "DeleteCertificate right after the request")
+
+	clk.Advance(3 * time.Second)
+	out, err := c.DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: arn})
+	require.NoError(t, err, "the certificate was there all along")
+	assert.Equal(t, "new.example.com", aws.ToString(out.Certificate.DomainName))
+	_, err = c.DeleteCertificate(ctx, &acm.DeleteCertificateInput{CertificateArn: arn})
+	require.NoError(t, err)
+	_, err = c.DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: arn})
+	require.True(t, errors.As(err, &notFound), "and is gone once deleted")
+}
