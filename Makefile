@@ -5,6 +5,7 @@ SHELL := /usr/bin/env bash -o pipefail
 CONTROLLER_GEN ?= go run sigs.k8s.io/controller-tools/cmd/controller-gen@v0.23.0
 STATICCHECK    ?= go run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 TEST_TIMEOUT   ?= 40m
+CHART           = deploy/helm/gateway-orchestrator
 # The envtest control plane: kube-apiserver and etcd built once per machine into a cache.
 ENVTEST_ASSETS = ./hack/envtest-assets.sh
 
@@ -16,6 +17,10 @@ manifests: ## Generate CRDs, RBAC and webhook configurations into deploy/.
 	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=deploy/crd
 	$(CONTROLLER_GEN) rbac:roleName=gateway-orchestrator paths=./... output:rbac:artifacts:config=deploy/rbac
 	$(CONTROLLER_GEN) webhook paths=./webhook/... output:webhook:artifacts:config=deploy/webhook
+	@# The Helm chart carries copies (test/helmchart checks they are current).
+	cp deploy/crd/gateway.opendi.com_*.yaml $(CHART)/crds/
+	cp deploy/rbac/role.yaml $(CHART)/files/role.yaml
+	cp deploy/webhook/manifests.yaml $(CHART)/files/webhooks.yaml
 
 .PHONY: generate
 generate: ## Generate deepcopy code.
