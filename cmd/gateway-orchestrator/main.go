@@ -8,10 +8,12 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -22,6 +24,8 @@ import (
 	"github.com/opendi/gateway-orchestrator/internal/app"
 	"github.com/opendi/gateway-orchestrator/internal/awsclient"
 	"github.com/opendi/gateway-orchestrator/internal/ownership"
+	"github.com/opendi/gateway-orchestrator/internal/preflight"
+	"github.com/opendi/gateway-orchestrator/internal/version"
 )
 
 type config struct {
@@ -41,6 +45,7 @@ type config struct {
 	dnsWindow      time.Duration
 	acmPoll        time.Duration
 	rates          rateFlags
+	version        bool
 }
 
 // rateFlags collects --aws-rate service:Operation=perSecond overrides.
@@ -72,13 +77,18 @@ func main() {
 	flag.BoolVar(&cfg.aws, "aws", true, "Run the AWS reconcilers (ACM certificates, Route53 records).")
 	flag.StringVar(&cfg.awsRegion, "aws-region", "", "AWS region of the certificates and load balancers (default: the SDK's, e.g. AWS_REGION).")
 	flag.StringVar(&cfg.awsEndpoint, "aws-endpoint", "", "Endpoint override for every AWS service, e.g. a local AWS-compatible server (AWS_ENDPOINT_URL works too).")
-	flag.StringVar(&cfg.cluster, "cluster-name", "default", "Names this cluster in AWS tags and DNS ownership markers; unique per account.")
+	flag.StringVar(&cfg.cluster, "cluster-name", "", "Names this cluster in AWS tags and DNS ownership markers; unique per account, not \"default\" (required with the AWS reconcilers).")
 	flag.DurationVar(&cfg.dnsWindow, "route53-batch-window", 15*time.Second, "How long Route53 changes gather before a hosted zone's batch is sent.")
 	flag.DurationVar(&cfg.acmPoll, "acm-poll-interval", 15*time.Second, "How often pending certificates are checked (one ListCertificates for all).")
 	flag.Var(cfg.rates, "aws-rate", "Client-side rate limit override, service:Operation=perSecond (repeatable; defaults at or below AWS account limits).")
+	flag.BoolVar(&cfg.version, "version", false, "Print the version and exit.")
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
+	if cfg.version {
+		fmt.Println("gateway-orchestrator", version.Version)
+		return
+	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 
 	if err := run(ctrl.SetupSignalHandler(), cfg); err != nil {
@@ -88,6 +98,12 @@ func main() {
 }
 
 func run(ctx context.Context, cfg config) error {
+	log := ctrl.Log.WithName("setup")
+	log.Info("version", "version", version.Version, "go", runtime.Version())
+	awsCfg, err := checkedAWS(ctx, cfg)
+	if err != nil {
+		return err
+	}
 	restCfg, err := ctrl.GetConfig()
 	if err != nil {
 		return fmt.Errorf("loading kubeconfig: %w", err)
@@ -114,14 +130,8 @@ func run(ctx context.Context, cfg config) error {
 		Webhooks:    cfg.webhooks,
 		Reconcilers: cfg.reconcilers,
 	}
-	if cfg.aws && cfg.reconcilers {
-		awsCfg, err := awsclient.Load(ctx, awsclient.Config{
-			Region: cfg.awsRegion, Endpoint: cfg.awsEndpoint, Rates: cfg.rates, Registerer: metrics.Registry,
-		})
-		if err != nil {
-			return err
-		}
-		appCfg.AWS = &app.AWS{Config: awsCfg, Cluster: cfg.cluster, DNSBatchWindow: cfg.dnsWindow, PollInterval: cfg.acmPoll}
+	if awsCfg != nil {
+		appCfg.AWS = &app.AWS{Config: *awsCfg, Cluster: cfg.cluster, DNSBatchWindow: cfg.dnsWindow, PollInterval: cfg.acmPoll}
 	}
 	if err := app.Register(ctx, mgr, appCfg); err != nil {
 		return err
@@ -137,4 +147,27 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 	return mgr.Start(ctx)
+}
+
+// checkedAWS loads the AWS configuration when the AWS reconcilers run, after the start-up checks
+// (cluster name, region, credentials) that no retry could fix; nil when they do not run.
+func checkedAWS(ctx context.Context, cfg config) (*aws.Config, error) {
+	if !cfg.aws || !cfg.reconcilers {
+		return nil, nil
+	}
+	if err := preflight.ClusterName(cfg.cluster); err != nil {
+		return nil, err
+	}
+	awsCfg, err := awsclient.Load(ctx, awsclient.Config{
+		Region: cfg.awsRegion, Endpoint: cfg.awsEndpoint, Rates: cfg.rates, Registerer: metrics.Registry,
+	})
+	if err != nil {
+		return nil, err
+	}
+	id, err := preflight.AWS(ctx, awsCfg)
+	if err != nil {
+		return nil, err
+	}
+	ctrl.Log.WithName("setup").Info("AWS credentials", "account", id.Account, "arn", id.ARN, "region", awsCfg.Region, "cluster", cfg.cluster)
+	return &awsCfg, nil
 }
