@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"flag"
 	"fmt"
 	"os"
@@ -18,8 +17,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
-	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/opendi/gateway-orchestrator/internal/app"
 	"github.com/opendi/gateway-orchestrator/internal/awsclient"
@@ -108,20 +105,7 @@ func run(ctx context.Context, cfg config) error {
 	if err != nil {
 		return fmt.Errorf("loading kubeconfig: %w", err)
 	}
-	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{
-		Scheme:                  app.NewScheme(),
-		Cache:                   app.CacheOptions(),
-		Metrics:                 metricsserver.Options{BindAddress: cfg.metricsAddr},
-		HealthProbeBindAddress:  cfg.probeAddr,
-		LeaderElection:          cfg.leaderElection,
-		LeaderElectionID:        "gateway-orchestrator.gateway.opendi.com",
-		LeaderElectionNamespace: cfg.leaderElectNS,
-		WebhookServer: webhook.NewServer(webhook.Options{
-			Port:    cfg.webhookPort,
-			CertDir: cfg.certDir,
-			TLSOpts: []func(*tls.Config){func(c *tls.Config) { c.MinVersion = tls.VersionTLS12 }},
-		}),
-	})
+	mgr, err := ctrl.NewManager(restCfg, managerOptions(cfg))
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
@@ -139,11 +123,7 @@ func run(ctx context.Context, cfg config) error {
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return err
 	}
-	ready := healthz.Ping
-	if cfg.webhooks {
-		ready = mgr.GetWebhookServer().StartedChecker()
-	}
-	if err := mgr.AddReadyzCheck("readyz", ready); err != nil {
+	if err := addReadyChecks(mgr, cfg.webhooks); err != nil {
 		return err
 	}
 	return mgr.Start(ctx)

@@ -23,7 +23,9 @@ var logs = &syncBuffer{}
 
 func TestMain(m *testing.M) {
 	ctrl.SetLogger(zap.New(zap.WriteTo(logs)))
-	os.Exit(m.Run())
+	code := m.Run()
+	stopAPIServer()
+	os.Exit(code)
 }
 
 // isolateAWS gives the test an environment with no AWS or Kubernetes configuration of the
