@@ -28,8 +28,8 @@ const (
 	ReasonClaimRefused = "ClaimRefused"
 )
 
-// defaultPendingWait bounds how long a request waits for a pending wildcard above its hostname
-// to be confirmed or withdrawn; well inside the webhooks' 5 s timeout.
+// defaultPendingWait bounds how long a request waits, over all its hostnames, for pending
+// wildcards above them to be confirmed or withdrawn; well inside the webhooks' 5 s timeout.
 const defaultPendingWait = 2 * time.Second
 
 // Claimer makes the claims of free hostnames inside admission: the one deliberate side effect of
@@ -62,6 +62,7 @@ type Claimer struct {
 // namespace holds the hostname or an overlapping one. The created claim is returned for a
 // rollback (nil when none was created). An error means the API server could not be asked.
 func (c *Claimer) Claim(ctx context.Context, d ownership.Decision, ns, usedBy string) (ownership.Decision, *v1alpha1.DomainClaim, error) {
+	ctx = c.withWaitDeadline(ctx)
 	want := NewClaim(d.Hostname, ns, usedBy, c.Finalizers...)
 	var created *v1alpha1.DomainClaim
 	for attempt := 0; created == nil; attempt++ {
@@ -118,6 +119,7 @@ func (c *Claimer) Claim(ctx context.Context, d ownership.Decision, ns, usedBy st
 // request keeps nothing. An error means the API server could not be asked (the claims made so far
 // are withdrawn too, as far as the API server lets).
 func (c *Claimer) ClaimAll(ctx context.Context, ds []ownership.Decision, ns, usedBy string) ([]ownership.Decision, error) {
+	ctx = c.withWaitDeadline(ctx) // one budget for every hostname: the webhook's timeout is per request
 	out := make([]ownership.Decision, 0, len(ds))
 	var created []*v1alpha1.DomainClaim
 	var err error
@@ -223,7 +225,7 @@ func (c *Claimer) claimable(ctx context.Context, wildcards []string) ([]string, 
 // settled foreign wildcard denies, a pending one is waited for.
 func (c *Claimer) underWildcard(ctx context.Context, d ownership.Decision, w, ns string) (*ownership.Decision, error) {
 	name := hostname.ClaimName(w)
-	deadline := time.Now().Add(c.wait())
+	deadline, _ := ctx.Value(waitDeadlineKey{}).(time.Time)
 	for {
 		o := &v1alpha1.DomainClaim{}
 		err := c.APIReader.Get(ctx, client.ObjectKey{Name: name}, o)
@@ -291,6 +293,16 @@ func (c *Claimer) Withdraw(ctx context.Context, own *v1alpha1.DomainClaim) error
 		return nil
 	}
 	return apiError("withdrawing DomainClaim "+own.Name, err)
+}
+
+// waitDeadlineKey holds, in a request's context, when its waits for pending wildcards end.
+type waitDeadlineKey struct{}
+
+func (c *Claimer) withWaitDeadline(ctx context.Context) context.Context {
+	if _, ok := ctx.Value(waitDeadlineKey{}).(time.Time); ok {
+		return ctx
+	}
+	return context.WithValue(ctx, waitDeadlineKey{}, time.Now().Add(c.wait()))
 }
 
 func (c *Claimer) wait() time.Duration {

@@ -130,3 +130,29 @@ func TestClaimer(t *testing.T) {
 		})
 	}
 }
+
+func TestClaimAllWaitsForPendingWildcardsWithinOneBudget(t *testing.T) {
+	scheme := runtime.NewScheme()
+	require.NoError(t, v1alpha1.AddToScheme(scheme))
+	k := fake.NewClientBuilder().WithScheme(scheme).WithObjects(existing("*.w.example.com", "team-b", pending)).Build()
+	const wait = 200 * time.Millisecond
+	c := &Claimer{Client: k, APIReader: k, PendingPoll: 5 * time.Millisecond, PendingWait: wait}
+	ds := []ownership.Decision{
+		{Verdict: ownership.Claim, Hostname: "a.w.example.com"},
+		{Verdict: ownership.Claim, Hostname: "b.w.example.com"},
+		{Verdict: ownership.Claim, Hostname: "c.w.example.com"},
+	}
+
+	start := time.Now()
+	got, err := c.ClaimAll(context.Background(), ds, "team-a", "HTTPRoute team-a/r")
+
+	require.NoError(t, err)
+	assert.Less(t, time.Since(start), 2*wait, "three hostnames share one wait budget (the webhook's timeout is per request)")
+	for _, d := range got {
+		assert.Equal(t, ownership.Deny, d.Verdict)
+		assert.Equal(t, ReasonConcurrent, d.Reason)
+	}
+	var l v1alpha1.DomainClaimList
+	require.NoError(t, k.List(context.Background(), &l))
+	assert.Len(t, l.Items, 1, "a denied request keeps none of its claims")
+}
