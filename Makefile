@@ -112,7 +112,7 @@ run: build certs/tls.crt ## The real binary against the cluster in KUBECONFIG; i
 
 .PHONY: run-local
 run-local: ## The whole system on this machine, no cluster and no AWS account needed.
-	go run ./cmd/local-up
+	go run ./hack/local-up
 
 .PHONY: docker-build
 docker-build:
