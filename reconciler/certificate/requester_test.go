@@ -47,7 +47,9 @@ func TestRequesterCancel(t *testing.T) {
 	defer cancel()
 	go func() { _ = q.Start(ctx) }()
 
-	in := func(d string) *acm.RequestCertificateInput { return &acm.RequestCertificateInput{DomainName: aws.String(d)} }
+	in := func(d string) *acm.RequestCertificateInput {
+		return &acm.RequestCertificateInput{DomainName: aws.String(d)}
+	}
 	_, done, _ := q.Request("a", "a", in("a"))
 	require.False(t, done)
 	require.Eventually(t, func() bool { return fake.sentCount() == 1 }, time.Second, time.Millisecond, "a is in flight")
