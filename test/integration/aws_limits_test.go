@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/clusterid"
@@ -410,4 +411,60 @@ func TestTwoClustersShareAZoneAndNeverTouchEachOthersRecordsOrCertificates(t *te
 	for _, arn := range env.AWS.ACM.ForDomain(theirKept) {
 		assert.Equal(t, theirs, env.AWS.ACM.Tags(arn)["gateway.opendi.com/cluster"])
 	}
+}
+
+// expiryDays reads the certificate expiry metric of a claim, or -1.
+func expiryDays(claim string) float64 {
+	families, _ := crmetrics.Registry.Gather()
+	for _, f := range families {
+		if f.GetName() != "gateway_orchestrator_certificate_expiry_days" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "claim" && l.GetValue() == claim {
+					return m.GetGauge().GetValue()
+				}
+			}
+		}
+	}
+	return -1
+}
+
+func TestRenewalShowsOnTheClaimAndInMetrics(t *testing.T) {
+	ctx := context.Background()
+	z := newZone(t)
+	h := "renew." + z.Spec.Domain
+	require.NoError(t, k8s.Create(ctx, adminClaim(h, tenant(t))))
+	c := issued(t, h)
+
+	renewal := func(reason string) *v1alpha1.DomainClaim {
+		t.Helper()
+		require.Eventually(t, func() bool {
+			c, _ = getClaim(h)
+			cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionRenewal)
+			return cond != nil && cond.Reason == reason
+		}, 20*time.Second, 100*time.Millisecond, "renewal condition never had reason %s", reason)
+		return c
+	}
+	c = renewal(v1alpha1.ReasonNotInUse)
+	assert.Contains(t, meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionRenewal).Message, "ACM will not renew it")
+	require.NotNil(t, c.Status.CertificateNotAfter)
+	assert.InDelta(t, 395, time.Until(c.Status.CertificateNotAfter.Time).Hours()/24, 1, "Amazon-issued certificates are valid 395 days")
+	assert.InDelta(t, 395, expiryDays(h), 1, "days to expiry in metrics")
+
+	arn := c.Status.CertificateARN
+	env.AWS.ACM.SetInUse(arn, []string{"arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/x/1"})
+	c = renewal("Renewable")
+	assert.True(t, meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionRenewal))
+
+	env.AWS.ACM.SetRenewal(arn, "FAILED", "CAA_ERROR")
+	c = renewal(v1alpha1.ReasonRenewalFailed)
+	assert.Equal(t, "FAILED", c.Status.RenewalStatus)
+	assert.Contains(t, meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionRenewal).Message, "CAA_ERROR")
+
+	env.AWS.ACM.SetInUse(arn, nil)
+	require.NoError(t, k8s.Delete(ctx, c))
+	waitGone(t, h, 20*time.Second)
+	assert.Equal(t, -1.0, expiryDays(h), "a deleted claim leaves no metric")
 }

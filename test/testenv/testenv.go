@@ -179,7 +179,7 @@ func (e *Env) StartManager(ctx context.Context, opts Options) error {
 		if cluster == "" {
 			cluster = "test"
 		}
-		cfg.AWS = &app.AWS{Config: awsCfg, Cluster: cluster, DNSBatchWindow: window, PollInterval: interval, InUseRetry: time.Second, QuotaRetry: 2 * time.Second}
+		cfg.AWS = &app.AWS{Config: awsCfg, Cluster: cluster, DNSBatchWindow: window, PollInterval: interval, InUseRetry: time.Second, QuotaRetry: 2 * time.Second, RenewalCheck: 5 * time.Second}
 		if e.StandIn == nil {
 			e.StandIn = &lbcstandin.StandIn{GatewayClass: "alb"}
 		}
