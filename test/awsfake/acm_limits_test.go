@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/acm"
 	acmtypes "github.com/aws/aws-sdk-go-v2/service/acm/types"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -145,4 +146,18 @@ func TestACMReportsExpiryAndRenewalOfAnIssuedCertificate(t *testing.T) {
 	require.NotNil(t, rs)
 	assert.Equal(t, acmtypes.RenewalStatusFailed, rs.RenewalStatus)
 	assert.Equal(t, acmtypes.FailureReasonCaaError, rs.RenewalStatusReason)
+}
+
+func TestRoute53ListsEveryValueOfARecordSet(t *testing.T) {
+	s, _, r := clients(t, awsfake.Options{})
+	zone := s.Route53.AddZone("example.com")
+	s.Route53.Put(zone, awsfake.RecordSet{Name: "owners.example.com", Type: "TXT", TTL: aws.Int64(300), Values: []string{`"a"`, `"b"`}})
+	out, err := r.ListResourceRecordSets(context.Background(), &route53.ListResourceRecordSetsInput{HostedZoneId: aws.String(zone)})
+	require.NoError(t, err)
+	require.Len(t, out.ResourceRecordSets, 1)
+	var values []string
+	for _, rr := range out.ResourceRecordSets[0].ResourceRecords {
+		values = append(values, aws.ToString(rr.Value))
+	}
+	assert.Equal(t, []string{`"a"`, `"b"`}, values, "one ResourceRecord per value")
 }

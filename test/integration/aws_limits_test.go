@@ -304,10 +304,12 @@ func TestManagedZoneIsNotDeletedBeforeItsClaims(t *testing.T) {
 func conditionIn(t *testing.T, cl client.Client, name, typ string, status metav1.ConditionStatus) *v1alpha1.DomainClaim {
 	t.Helper()
 	c := &v1alpha1.DomainClaim{}
-	require.Eventually(t, func() bool {
+	if !assert.Eventually(t, func() bool {
 		return cl.Get(context.Background(), client.ObjectKey{Name: name}, c) == nil &&
 			meta.IsStatusConditionPresentAndEqual(c.Status.Conditions, typ, status)
-	}, 20*time.Second, 50*time.Millisecond, "claim %s never had %s=%s", name, typ, status)
+	}, 20*time.Second, 50*time.Millisecond, "claim %s never had %s=%s", name, typ, status) {
+		t.Fatalf("claim %s has conditions %+v", name, c.Status.Conditions)
+	}
 	return c
 }
 
@@ -353,10 +355,14 @@ func TestTwoClustersShareAZoneAndNeverTouchEachOthersRecordsOrCertificates(t *te
 	mine := tenant(t)
 	ourKept, ourGone := "a-kept."+z.Spec.Domain, "a-gone."+z.Spec.Domain
 	theirKept, theirGone := "b-kept."+z.Spec.Domain, "b-gone."+z.Spec.Domain
+	// The other cluster claims our name first, so its validation CNAME is the other cluster's
+	// before we use it too.
+	require.NoError(t, other.Client.Create(ctx, adminClaim(ourKept, ns.Name)))
+	conditionIn(t, other.Client, ourKept, v1alpha1.ConditionValidationRecord, metav1.ConditionTrue)
 	for _, h := range []string{ourKept, ourGone} {
 		require.NoError(t, k8s.Create(ctx, adminClaim(h, mine)))
 	}
-	for _, h := range []string{theirKept, theirGone, ourKept} {
+	for _, h := range []string{theirKept, theirGone} {
 		require.NoError(t, other.Client.Create(ctx, adminClaim(h, ns.Name)))
 	}
 	for _, h := range []string{ourKept, ourGone} {
@@ -400,7 +406,11 @@ func TestTwoClustersShareAZoneAndNeverTouchEachOthersRecordsOrCertificates(t *te
 		records = append(records, "A "+h+".", "TXT "+dnsbatch.MarkerName(h, "A"))
 	}
 	awsHolds(t, z, []string{ourKept, theirKept}, records)
+	cname, _ := awsfake.ValidationRecord(ourKept)
 	for _, rs := range env.AWS.Route53.Records(z.Spec.HostedZoneID) {
+		if rs.Name == dnsbatch.MarkerName(cname, "CNAME") {
+			assert.Equal(t, []string{dnsbatch.MarkerValue("test")}, rs.Values, "the shared validation record is ours alone once they left it")
+		}
 		if rs.Name == ourKept+"." && rs.Type == "A" {
 			assert.Equal(t, "ours.us-east-1.elb.amazonaws.com.", dnsbatch.Canonical(rs.Alias.DNSName), "our ALIAS still points at our ALB")
 		}
