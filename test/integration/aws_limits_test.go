@@ -327,10 +327,7 @@ func TestTwoClustersShareAZoneAndNeverTouchEachOthersRecordsOrCertificates(t *te
 	require.NoError(t, err)
 	require.NotEqual(t, ours, theirs, "two clusters derive two IDs")
 	other.AWS = env.AWS
-	require.NoError(t, other.StartManager(ctx, testenv.Options{
-		AWSRates: map[string]float64{"acm:*": 200, "acm:RequestCertificate": 200, "acm:DescribeCertificate": 200, "acm:ListCertificates": 50, "route53:*": 200},
-		Cluster:  theirs,
-	}))
+	require.NoError(t, other.StartManager(ctx, testenv.Options{AWSRates: testRates, Cluster: theirs}))
 
 	// One hosted zone, a ManagedZone for it in each cluster.
 	z := newZone(t)
@@ -441,8 +438,18 @@ func expiryDays(claim string) float64 {
 	return -1
 }
 
+// testRates are the client-side rates of the package's manager (see TestMain).
+var testRates = map[string]float64{"acm:RequestCertificate": 200, "acm:DescribeCertificate": 200, "acm:ListCertificates": 50, "acm:*": 200, "route53:*": 200}
+
 func TestRenewalShowsOnTheClaimAndInMetrics(t *testing.T) {
 	ctx := context.Background()
+	// A manager that reads renewal every second instead of every 12 hours, for this test only.
+	require.NoError(t, env.StopManager())
+	require.NoError(t, env.StartManager(ctx, testenv.Options{AWSRates: testRates, RenewalCheck: time.Second}))
+	t.Cleanup(func() {
+		require.NoError(t, env.StopManager())
+		require.NoError(t, env.StartManager(ctx, testenv.Options{AWSRates: testRates}))
+	})
 	z := newZone(t)
 	h := "renew." + z.Spec.Domain
 	require.NoError(t, k8s.Create(ctx, adminClaim(h, tenant(t))))
