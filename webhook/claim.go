@@ -2,10 +2,14 @@ package webhook
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
@@ -13,60 +17,351 @@ import (
 	"github.com/opendi/gateway-orchestrator/internal/ownership"
 )
 
+// Reasons of denials that only the claim protocol can reach.
+const (
+	// ReasonBeingReleased: the hostname's claim is being deleted and owns nothing until it is gone.
+	ReasonBeingReleased = "BeingReleased"
+	// ReasonConcurrent: an overlapping claim of another namespace was being made at the same
+	// moment and did not settle in time.
+	ReasonConcurrent = "ConcurrentClaim"
+	// ReasonClaimRefused: the API server (another admission check) refused the claim itself.
+	ReasonClaimRefused = "ClaimRefused"
+)
+
+// defaultPendingWait bounds how long a request waits, over all its hostnames, for pending
+// wildcards above them to be confirmed or withdrawn; well inside the webhooks' 5 s timeout.
+const defaultPendingWait = 2 * time.Second
+
 // Claimer makes the claims of free hostnames inside admission: the one deliberate side effect of
 // the webhooks. Every door that carries a hostname (routes, Ingresses, Gateway listeners) claims
 // through it, so every door is race-free in the same way.
+//
+// Exact names are locked by etcd itself: a claim's name is its hostname, so concurrent creates
+// collide and one wins. A wildcard and a name below it have different claim names, so Claim runs
+// a write-then-read protocol against the API server (never the cache): create the claim, then
+// read the claims it could overlap; a foreign overlap withdraws the new claim. docs/design.md
+// gives the argument that two overlapping claims of different namespaces never both stay.
 type Claimer struct {
-	// Client creates claims; APIReader re-reads a claim that another request created first.
+	// Client creates, confirms and withdraws claims; APIReader reads them live.
 	Client    client.Client
 	APIReader client.Reader
+	// View, when set, tells which covering wildcards could have a claim at all (a ManagedZone
+	// covers them); only those are read live. Nil reads every covering wildcard.
+	View ownership.View
 	// Finalizers are put on every claim admission creates (the AWS cleanup finalizer when the
 	// AWS reconcilers run), saving each claim a write.
 	Finalizers []string
+	// PendingPoll is how often a pending wildcard above a new claim is read again (default 20 ms),
+	// and PendingWait how long at most (default 2 s).
+	PendingPoll, PendingWait time.Duration
 }
 
 // Claim creates the DomainClaim for d.Hostname (a decision with verdict Claim) for namespace ns;
 // usedBy names the object whose admission makes it ("HTTPRoute team-a/shop"). It returns the
-// final decision: Allow when the claim is ns's, Deny naming the owner when another request won.
-// An error means the API server could not be asked.
-func (c *Claimer) Claim(ctx context.Context, d ownership.Decision, ns, usedBy string) (ownership.Decision, error) {
-	claim := NewClaim(d.Hostname, ns, usedBy, c.Finalizers...)
-	for attempt := 0; attempt < 3; attempt++ {
-		err := c.Client.Create(ctx, claim.DeepCopy())
-		if err == nil {
-			d.Verdict = ownership.Allow
-			return d, nil
+// final decision: Allow when the claim is ns's, Deny naming the owner when another request or
+// namespace holds the hostname or an overlapping one. The created claim is returned for a
+// rollback (nil when none was created). An error means the API server could not be asked.
+func (c *Claimer) Claim(ctx context.Context, d ownership.Decision, ns, usedBy string) (ownership.Decision, *v1alpha1.DomainClaim, error) {
+	ctx = c.withWaitDeadline(ctx)
+	want := NewClaim(d.Hostname, ns, usedBy, c.Finalizers...)
+	var created *v1alpha1.DomainClaim
+	for attempt := 0; created == nil; attempt++ {
+		if attempt == 3 {
+			return deny(d, ReasonConcurrent, "the DomainClaim %s for %q kept appearing and disappearing while it was being claimed; try again", want.Name, d.Hostname), nil, nil
 		}
-		if !apierrors.IsAlreadyExists(err) {
-			return d, err
+		obj := want.DeepCopy()
+		err := c.Client.Create(ctx, obj)
+		switch {
+		case err == nil:
+			created = obj
+		case apierrors.IsAlreadyExists(err):
+			won := &v1alpha1.DomainClaim{}
+			err = c.APIReader.Get(ctx, client.ObjectKey{Name: want.Name}, won)
+			if apierrors.IsNotFound(err) {
+				continue // released in between: try again
+			}
+			if err != nil {
+				return d, nil, apiError("reading DomainClaim "+want.Name, err)
+			}
+			if !won.DeletionTimestamp.IsZero() {
+				return deny(d, ReasonBeingReleased, "hostname %q is being released by namespace %q (DomainClaim %s is being deleted); try again once it is gone",
+					d.Hostname, won.Spec.Namespace, won.Name), nil, nil
+			}
+			return d.Owner(won, ns), nil, nil
+		case apierrors.IsInvalid(err) || apierrors.IsForbidden(err) || apierrors.IsBadRequest(err):
+			// An admission check refused the claim (usually the DomainClaim webhook, which saw an
+			// overlap in its cache): that is a denial of the hostname, named as such.
+			return c.refused(ctx, d, ns, err)
+		default:
+			return d, nil, apiError("creating DomainClaim "+want.Name, err)
 		}
-		won := &v1alpha1.DomainClaim{}
-		err = c.APIReader.Get(ctx, client.ObjectKey{Name: claim.Name}, won)
-		if apierrors.IsNotFound(err) {
-			continue // released in between: try again
+	}
+
+	verdict, err := c.overlaps(ctx, created, ns)
+	if err == nil && verdict == nil && created.Annotations[v1alpha1.AnnotationAdmissionPending] != "" {
+		err = c.confirm(ctx, created)
+	}
+	if err != nil || verdict != nil {
+		if werr := c.Withdraw(ctx, created); werr != nil && err == nil {
+			err = werr
 		}
 		if err != nil {
-			return d, err
+			return d, nil, err
 		}
-		return d.Owner(won, ns), nil
+		return *verdict, nil, nil
 	}
-	return d, fmt.Errorf("the DomainClaim %s kept appearing and disappearing; try again", claim.Name)
+	d.Verdict = ownership.Allow
+	return d, created, nil
+}
+
+// ClaimAll claims every decision with verdict Claim for namespace ns, in order, and returns each
+// one's final decision. When any is denied, the claims this call created are withdrawn: a denied
+// request keeps nothing. An error means the API server could not be asked (the claims made so far
+// are withdrawn too, as far as the API server lets).
+func (c *Claimer) ClaimAll(ctx context.Context, ds []ownership.Decision, ns, usedBy string) ([]ownership.Decision, error) {
+	ctx = c.withWaitDeadline(ctx) // one budget for every hostname: the webhook's timeout is per request
+	out := make([]ownership.Decision, 0, len(ds))
+	var created []*v1alpha1.DomainClaim
+	var err error
+	denied := false
+	for _, d := range ds {
+		var got ownership.Decision
+		var own *v1alpha1.DomainClaim
+		if got, own, err = c.Claim(ctx, d, ns, usedBy); err != nil {
+			break
+		}
+		if own != nil {
+			created = append(created, own)
+		}
+		denied = denied || got.Verdict == ownership.Deny
+		out = append(out, got)
+	}
+	if err != nil || denied {
+		for _, own := range created {
+			if werr := c.Withdraw(ctx, own); werr != nil && err == nil {
+				err = werr
+			}
+		}
+	}
+	return out, err
+}
+
+// overlaps reads, live, the claims that could overlap a claim this request has just created:
+// for a wildcard, every claim below it (one label-selected list); for any name, the wildcards
+// above it (a GET each). It returns the denial, or nil when the new claim may stay.
+//
+// A wildcard yields to every foreign claim below it, whatever that claim's state, and never
+// waits. A name below a foreign wildcard yields to it once it is confirmed, and waits while it is
+// pending, because the pending wildcard has read, or will read, below itself and decides alone.
+func (c *Claimer) overlaps(ctx context.Context, own *v1alpha1.DomainClaim, ns string) (*ownership.Decision, error) {
+	h := own.Spec.Hostname
+	d := ownership.Decision{Hostname: h}
+	if hostname.IsWildcard(h) {
+		var below v1alpha1.DomainClaimList
+		// Not older than the request's own create: the API server answers from its watch cache
+		// once that has caught up with the create, which is all the protocol needs.
+		fresh := &client.ListOptions{Raw: &metav1.ListOptions{ResourceVersion: own.ResourceVersion, ResourceVersionMatch: metav1.ResourceVersionMatchNotOlderThan}}
+		if err := c.APIReader.List(ctx, &below, client.MatchingLabelsSelector{Selector: ownership.BelowSelector(hostname.MatchDomain(h))}, fresh); err != nil {
+			return nil, apiError("listing the DomainClaims below "+h, err)
+		}
+		var foreign *v1alpha1.DomainClaim
+		for i := range below.Items {
+			o := &below.Items[i]
+			if o.Spec.Namespace != ns && o.DeletionTimestamp.IsZero() && hostname.Covers(h, o.Spec.Hostname) &&
+				(foreign == nil || ownership.Older(o, foreign)) {
+				foreign = o
+			}
+		}
+		if foreign != nil {
+			v := deny(d, ownership.ReasonWildcardOverlap, "wildcard %q would cover %q, claimed by namespace %q (DomainClaim %s)",
+				h, foreign.Spec.Hostname, foreign.Spec.Namespace, foreign.Name)
+			return &v, nil
+		}
+	}
+	above, err := c.claimable(ctx, hostname.CoveringWildcards(h))
+	if err != nil {
+		return nil, err
+	}
+	// The wildcards above are independent reads: in parallel, so a deep name pays for one.
+	verdicts := make([]*ownership.Decision, len(above))
+	errs := make([]error, len(above))
+	var wg sync.WaitGroup
+	for i, w := range above {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			verdicts[i], errs[i] = c.underWildcard(ctx, d, w, ns)
+		}()
+	}
+	wg.Wait()
+	for i := range above {
+		if errs[i] != nil || verdicts[i] != nil {
+			return verdicts[i], errs[i]
+		}
+	}
+	return nil, nil
+}
+
+// claimable keeps the covering wildcards that a ManagedZone covers: admission claims no other
+// wildcard, and one an admin writes outside every zone is left to the claim reconciler.
+func (c *Claimer) claimable(ctx context.Context, wildcards []string) ([]string, error) {
+	if c.View == nil {
+		return wildcards, nil
+	}
+	out := wildcards[:0:0]
+	for _, w := range wildcards {
+		z, err := ownership.FindZone(ctx, c.View, w)
+		if err != nil {
+			return nil, err
+		}
+		if z != nil {
+			out = append(out, w)
+		}
+	}
+	return out, nil
+}
+
+// underWildcard decides a new claim d against the claim of wildcard w above it, read live: a
+// settled foreign wildcard denies, a pending one is waited for.
+func (c *Claimer) underWildcard(ctx context.Context, d ownership.Decision, w, ns string) (*ownership.Decision, error) {
+	name := hostname.ClaimName(w)
+	deadline, _ := ctx.Value(waitDeadlineKey{}).(time.Time)
+	for {
+		o := &v1alpha1.DomainClaim{}
+		err := c.APIReader.Get(ctx, client.ObjectKey{Name: name}, o)
+		if apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, apiError("reading DomainClaim "+name, err)
+		}
+		if o.Spec.Namespace == ns || !o.DeletionTimestamp.IsZero() {
+			return nil, nil
+		}
+		if o.Annotations[v1alpha1.AnnotationAdmissionPending] == "" {
+			v := deny(d, ownership.ReasonUnderWildcard, "hostname %q is covered by wildcard %q, claimed by namespace %q (DomainClaim %s)",
+				d.Hostname, w, o.Spec.Namespace, o.Name)
+			return &v, nil
+		}
+		if time.Now().After(deadline) {
+			v := deny(d, ReasonConcurrent, "wildcard %q, which would cover hostname %q, was being claimed by namespace %q at the same moment and did not settle in time; try again",
+				w, d.Hostname, o.Spec.Namespace)
+			return &v, nil
+		}
+		if err := sleep(ctx, c.poll()); err != nil {
+			return nil, apiError("waiting for DomainClaim "+name, err)
+		}
+	}
+}
+
+// refused turns an admission refusal of the claim create into a denial. The refusal usually comes
+// from the DomainClaim webhook, which decides from its cache; the owner is named from a live
+// read where one is found, and the refusal's own message otherwise.
+func (c *Claimer) refused(ctx context.Context, d ownership.Decision, ns string, refusal error) (ownership.Decision, *v1alpha1.DomainClaim, error) {
+	live := ownership.Decision{Hostname: d.Hostname}
+	for _, w := range hostname.CoveringWildcards(d.Hostname) {
+		o := &v1alpha1.DomainClaim{}
+		if err := c.APIReader.Get(ctx, client.ObjectKey{Name: hostname.ClaimName(w)}, o); err == nil && o.Spec.Namespace != ns {
+			return deny(live, ownership.ReasonUnderWildcard, "hostname %q is covered by wildcard %q, claimed by namespace %q (DomainClaim %s)",
+				d.Hostname, w, o.Spec.Namespace, o.Name), nil, nil
+		}
+	}
+	var status apierrors.APIStatus
+	msg := refusal.Error()
+	if errors.As(refusal, &status) {
+		msg = status.Status().Message
+	}
+	return deny(live, ReasonClaimRefused, "the claim for hostname %q was refused: %s", d.Hostname, msg), nil, nil
+}
+
+// confirm removes the pending mark from a wildcard claim whose checks found no overlap.
+func (c *Claimer) confirm(ctx context.Context, own *v1alpha1.DomainClaim) error {
+	patch := client.RawPatch(types.MergePatchType,
+		[]byte(fmt.Sprintf(`{"metadata":{"annotations":{%q:null}}}`, v1alpha1.AnnotationAdmissionPending)))
+	if err := c.Client.Patch(ctx, own, patch); err != nil {
+		return apiError("confirming DomainClaim "+own.Name, err)
+	}
+	return nil
+}
+
+// Withdraw deletes a claim this request created, and only that one (UID precondition), when the
+// request ends up denied.
+func (c *Claimer) Withdraw(ctx context.Context, own *v1alpha1.DomainClaim) error {
+	uid := own.UID
+	err := c.Client.Delete(ctx, own, &client.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
+	if err == nil || apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
+		return nil
+	}
+	return apiError("withdrawing DomainClaim "+own.Name, err)
+}
+
+// waitDeadlineKey holds, in a request's context, when its waits for pending wildcards end.
+type waitDeadlineKey struct{}
+
+func (c *Claimer) withWaitDeadline(ctx context.Context) context.Context {
+	if _, ok := ctx.Value(waitDeadlineKey{}).(time.Time); ok {
+		return ctx
+	}
+	return context.WithValue(ctx, waitDeadlineKey{}, time.Now().Add(c.wait()))
+}
+
+func (c *Claimer) wait() time.Duration {
+	if c.PendingWait > 0 {
+		return c.PendingWait
+	}
+	return defaultPendingWait
+}
+
+func (c *Claimer) poll() time.Duration {
+	if c.PendingPoll > 0 {
+		return c.PendingPoll
+	}
+	return 20 * time.Millisecond
 }
 
 // NewClaim is the DomainClaim that admission creates for a free hostname h, owned by namespace
-// ns, for the object usedBy.
+// ns, for the object usedBy. A wildcard's claim starts pending (see Claimer).
 func NewClaim(h, ns, usedBy string, finalizers ...string) *v1alpha1.DomainClaim {
+	labels := ownership.BelowLabels(h)
+	labels[LabelOwner] = ns
+	annotations := map[string]string{AnnotationClaimedFor: usedBy}
+	if hostname.IsWildcard(h) {
+		annotations[v1alpha1.AnnotationAdmissionPending] = "true"
+	}
 	return &v1alpha1.DomainClaim{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:        hostname.ClaimName(h),
 			Finalizers:  finalizers,
-			Labels:      map[string]string{LabelOwner: ns},
-			Annotations: map[string]string{AnnotationClaimedFor: usedBy},
+			Labels:      labels,
+			Annotations: annotations,
 		},
 		Spec: v1alpha1.DomainClaimSpec{
 			Hostname:  h,
 			Namespace: ns,
 			ClaimedBy: v1alpha1.ClaimedByRoute,
 		},
+	}
+}
+
+// ErrAPIServer marks errors that are really internal: the API server could not be asked.
+var ErrAPIServer = errors.New("the API server could not be reached")
+
+func apiError(what string, err error) error {
+	return fmt.Errorf("%w while %s: %w", ErrAPIServer, what, err)
+}
+
+func deny(d ownership.Decision, reason, format string, args ...any) ownership.Decision {
+	d.Verdict, d.Reason, d.Message = ownership.Deny, reason, fmt.Sprintf(format, args...)
+	return d
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }

@@ -22,7 +22,9 @@ const albCertificateQuota = 25
 
 // +kubebuilder:webhook:path=/validate-gateway-opendi-com-v1alpha1-managedzone,mutating=false,failurePolicy=fail,sideEffects=None,groups=gateway.opendi.com,resources=managedzones,verbs=create;update;delete,versions=v1alpha1,name=vmanagedzone.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5
 // +kubebuilder:webhook:path=/validate-gateway-opendi-com-v1alpha1-gatewaypool,mutating=false,failurePolicy=fail,sideEffects=None,groups=gateway.opendi.com,resources=gatewaypools,verbs=create;update;delete,versions=v1alpha1,name=vgatewaypool.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5
-// +kubebuilder:webhook:path=/validate-gateway-opendi-com-v1alpha1-domainclaim,mutating=false,failurePolicy=fail,sideEffects=None,groups=gateway.opendi.com,resources=domainclaims,verbs=create;update,versions=v1alpha1,name=vdomainclaim.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5
+// The DomainClaim webhook checks an update only when it transfers the claim (matchConditions keep
+// label, annotation and finalizer writes away from it).
+// +kubebuilder:webhook:path=/validate-gateway-opendi-com-v1alpha1-domainclaim,mutating=false,failurePolicy=fail,sideEffects=None,groups=gateway.opendi.com,resources=domainclaims,verbs=create;update,versions=v1alpha1,name=vdomainclaim.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5,patch=`{"matchConditions":[{"name":"create-or-transfer","expression":"request.operation != 'UPDATE' || object.spec.namespace != oldObject.spec.namespace"}]}`
 
 // ZoneValidator rejects a ManagedZone whose domain another ManagedZone already manages.
 type ZoneValidator struct {
@@ -116,6 +118,9 @@ func (v *PoolValidator) ValidateDelete(ctx context.Context, p *v1alpha1.GatewayP
 	return nil, nil
 }
 
+// gatewayListenerLimit is Gateway API's maximum of listeners per Gateway (spec.listeners maxItems).
+const gatewayListenerLimit = 64
+
 func validatePool(p *v1alpha1.GatewayPool) (admission.Warnings, error) {
 	var errs field.ErrorList
 	var warnings admission.Warnings
@@ -127,6 +132,12 @@ func validatePool(p *v1alpha1.GatewayPool) (admission.Warnings, error) {
 	if p.Spec.MaxCertificatesPerGateway > albCertificateQuota {
 		warnings = append(warnings, fmt.Sprintf("maxCertificatesPerGateway %d exceeds the default ALB quota of %d certificates per load balancer; raise the quota with AWS first",
 			p.Spec.MaxCertificatesPerGateway, albCertificateQuota))
+	}
+	// Each seated hostname has its own listener (two with HTTP), and Gateway API allows 64.
+	if per := map[bool]int32{false: 1, true: 2}[p.Spec.Template.HTTPListener]; p.Spec.MaxCertificatesPerGateway*per > gatewayListenerLimit {
+		errs = append(errs, field.Invalid(spec.Child("maxCertificatesPerGateway"), p.Spec.MaxCertificatesPerGateway,
+			fmt.Sprintf("each hostname on a Gateway has its own listener (%d with the HTTP listener), and a Gateway has at most %d listeners: at most %d",
+				per, gatewayListenerLimit, gatewayListenerLimit/per)))
 	}
 	// Each hostname of each route rule is one ALB rule, so a Gateway must have room for at least
 	// as many rules as the certificates it carries.

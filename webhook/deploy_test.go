@@ -56,8 +56,10 @@ func TestDeploymentPatchMatchesTheCode(t *testing.T) {
 			assert.Equal(t, "Fail", w.FailurePolicy, w.Name)
 			assert.Equal(t, "Equivalent", w.MatchPolicy, w.Name)
 			assert.LessOrEqual(t, w.TimeoutSeconds, 5, w.Name)
-			if w.Name == "vhttproute.gateway.opendi.com" {
-				assert.Equal(t, "NoneOnDryRun", w.SideEffects, "the HTTPRoute validator writes claims, except on dry-run")
+			switch w.Name {
+			case "vhttproute.gateway.opendi.com", "vgrpcroute.gateway.opendi.com", "vingress.gateway.opendi.com",
+				"vgateway.gateway.opendi.com", "vlistenerset.gateway.opendi.com":
+				assert.Equal(t, "NoneOnDryRun", w.SideEffects, "%s writes claims, except on dry-run", w.Name)
 			}
 		}
 	}

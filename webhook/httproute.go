@@ -3,14 +3,13 @@ package webhook
 import (
 	"context"
 	"fmt"
-	"time"
 
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/utils/ptr"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -27,12 +26,17 @@ const (
 	AnnotationClaimedFor = "gateway.opendi.com/claimed-for"
 	// LabelOwner carries a DomainClaim's owning namespace, for label selection.
 	LabelOwner = "gateway.opendi.com/owner"
-	// HTTPSListener is the section name of the HTTPS listener on every pool Gateway.
+	// HTTPSListener is the section name that parentRefs written before each hostname had its own
+	// listener carry; the pool reconciler removes it from opted-in routes.
 	HTTPSListener = "https"
 )
 
-// +kubebuilder:webhook:path=/mutate-gateway-networking-k8s-io-v1-httproute,mutating=true,failurePolicy=fail,sideEffects=None,groups=gateway.networking.k8s.io,resources=httproutes,verbs=create;update,versions=v1,name=mhttproute.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5,reinvocationPolicy=IfNeeded
+// The mutating webhooks see only routes with something to do: a hostname not yet in normalized
+// form, no parentRefs, or automatic attachment (matchConditions; the validating ones see all).
+// +kubebuilder:webhook:path=/mutate-gateway-networking-k8s-io-v1-httproute,mutating=true,failurePolicy=fail,sideEffects=None,groups=gateway.networking.k8s.io,resources=httproutes,verbs=create;update,versions=v1,name=mhttproute.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5,reinvocationPolicy=IfNeeded,patch=`{"matchConditions":[{"name":"needs-defaulting","expression":"!has(object.spec.parentRefs) || size(object.spec.parentRefs) == 0 || (has(object.metadata.annotations) && 'gateway.opendi.com/auto-attach' in object.metadata.annotations && object.metadata.annotations['gateway.opendi.com/auto-attach'] == 'true') || (has(object.spec.hostnames) && !object.spec.hostnames.all(h, h.matches('^([*][.])?[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')))"}]}`
+// +kubebuilder:webhook:path=/mutate-gateway-networking-k8s-io-v1-grpcroute,mutating=true,failurePolicy=fail,sideEffects=None,groups=gateway.networking.k8s.io,resources=grpcroutes,verbs=create;update,versions=v1,name=mgrpcroute.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5,reinvocationPolicy=IfNeeded,patch=`{"matchConditions":[{"name":"needs-defaulting","expression":"!has(object.spec.parentRefs) || size(object.spec.parentRefs) == 0 || (has(object.metadata.annotations) && 'gateway.opendi.com/auto-attach' in object.metadata.annotations && object.metadata.annotations['gateway.opendi.com/auto-attach'] == 'true') || (has(object.spec.hostnames) && !object.spec.hostnames.all(h, h.matches('^([*][.])?[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')))"}]}`
 // +kubebuilder:webhook:path=/validate-gateway-networking-k8s-io-v1-httproute,mutating=false,failurePolicy=fail,sideEffects=NoneOnDryRun,groups=gateway.networking.k8s.io,resources=httproutes,verbs=create;update,versions=v1,name=vhttproute.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5
+// +kubebuilder:webhook:path=/validate-gateway-networking-k8s-io-v1-grpcroute,mutating=false,failurePolicy=fail,sideEffects=NoneOnDryRun,groups=gateway.networking.k8s.io,resources=grpcroutes,verbs=create;update,versions=v1,name=vgrpcroute.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5
 
 // RouteDefaulter normalizes an HTTPRoute's hostnames and opts a route without parentRefs into
 // automatic attachment.
@@ -44,31 +48,50 @@ var _ admission.Defaulter[*gwv1.HTTPRoute] = &RouteDefaulter{}
 
 // Default implements admission.Defaulter.
 func (m *RouteDefaulter) Default(ctx context.Context, r *gwv1.HTTPRoute) error {
-	for i, raw := range r.Spec.Hostnames {
+	return m.defaultRoute(ctx, &r.ObjectMeta, &r.Spec.CommonRouteSpec, r.Spec.Hostnames)
+}
+
+// defaultRoute normalizes hostnames in place and, for a route that opts into automatic
+// attachment, adds the parentRefs of the Gateways its hostnames are seated on. Every route kind
+// shares it.
+func (m *RouteDefaulter) defaultRoute(ctx context.Context, meta *metav1.ObjectMeta, common *gwv1.CommonRouteSpec, hostnames []gwv1.Hostname) error {
+	for i, raw := range hostnames {
 		// A hostname that cannot be normalized is left as it is for validation to report.
 		if h, err := hostname.Normalize(string(raw)); err == nil {
-			r.Spec.Hostnames[i] = gwv1.Hostname(h)
+			hostnames[i] = gwv1.Hostname(h)
 		}
 	}
-	if len(r.Spec.ParentRefs) == 0 && r.Annotations[AnnotationAutoAttach] == "" {
-		if r.Annotations == nil {
-			r.Annotations = map[string]string{}
+	if len(common.ParentRefs) == 0 && meta.Annotations[AnnotationAutoAttach] == "" {
+		if meta.Annotations == nil {
+			meta.Annotations = map[string]string{}
 		}
-		r.Annotations[AnnotationAutoAttach] = "true"
+		meta.Annotations[AnnotationAutoAttach] = "true"
 	}
-	if r.Annotations[AnnotationAutoAttach] != "true" {
+	if meta.Annotations[AnnotationAutoAttach] != "true" {
 		return nil
 	}
-	for _, raw := range r.Spec.Hostnames {
-		gw, err := m.assignedGateway(ctx, string(raw), r.Namespace)
+	for _, raw := range hostnames {
+		gw, err := m.assignedGateway(ctx, string(raw), meta.Namespace)
 		if err != nil {
 			return err
 		}
-		if gw != nil && !HasParent(r, *gw) {
-			r.Spec.ParentRefs = append(r.Spec.ParentRefs, ParentRef(*gw))
+		// HasParent reads only the route's namespace and parentRefs.
+		probe := &gwv1.HTTPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: meta.Namespace}, Spec: gwv1.HTTPRouteSpec{CommonRouteSpec: *common}}
+		if gw != nil && !HasParent(probe, *gw) {
+			common.ParentRefs = append(common.ParentRefs, ParentRef(*gw))
 		}
 	}
 	return nil
+}
+
+// GRPCRouteDefaulter is RouteDefaulter for GRPCRoutes.
+type GRPCRouteDefaulter RouteDefaulter
+
+var _ admission.Defaulter[*gwv1.GRPCRoute] = &GRPCRouteDefaulter{}
+
+// Default implements admission.Defaulter.
+func (m *GRPCRouteDefaulter) Default(ctx context.Context, r *gwv1.GRPCRoute) error {
+	return (*RouteDefaulter)(m).defaultRoute(ctx, &r.ObjectMeta, &r.Spec.CommonRouteSpec, r.Spec.Hostnames)
 }
 
 // assignedGateway is the Gateway assigned to the claim that serves h for namespace ns, if any.
@@ -91,14 +114,16 @@ func (m *RouteDefaulter) assignedGateway(ctx context.Context, h, ns string) (*v1
 	return nil, nil
 }
 
-// ParentRef is the parentRef of a route attached to a pool Gateway's HTTPS listener.
+// ParentRef is the parentRef of a route attached to a pool Gateway. It names no section: each
+// hostname has its own listener there, and the route attaches to every listener that admits its
+// namespace and whose hostname intersects its own, so it follows its hostnames' listeners as
+// claims come and go.
 func ParentRef(gw v1alpha1.ObjectRef) gwv1.ParentReference {
 	return gwv1.ParentReference{
-		Group:       ptr.To(gwv1.Group(gwv1.GroupName)),
-		Kind:        ptr.To(gwv1.Kind("Gateway")),
-		Namespace:   ptr.To(gwv1.Namespace(gw.Namespace)),
-		Name:        gwv1.ObjectName(gw.Name),
-		SectionName: ptr.To(gwv1.SectionName(HTTPSListener)),
+		Group:     ptr.To(gwv1.Group(gwv1.GroupName)),
+		Kind:      ptr.To(gwv1.Kind("Gateway")),
+		Namespace: ptr.To(gwv1.Namespace(gw.Namespace)),
+		Name:      gwv1.ObjectName(gw.Name),
 	}
 }
 
@@ -117,35 +142,25 @@ func HasParent(r *gwv1.HTTPRoute, gw v1alpha1.ObjectRef) bool {
 	return false
 }
 
-// RouteValidator enforces first-come-first-serve hostname ownership on HTTPRoutes. A hostname
-// new to the route is decided from the cache; a free one is claimed by creating its DomainClaim
-// with a live API call, whose deterministic name makes concurrent claims collide in the API
-// server so that exactly one wins.
-type RouteValidator struct {
-	View ownership.View
-	// Claimer creates the claims of free hostnames.
-	Claimer *Claimer
-	Options ownership.Options
-	Metrics *Metrics
-}
+// RouteValidator enforces first-come-first-serve hostname ownership on HTTPRoutes through the
+// Door. A route attached to a pool Gateway must name its hostnames.
+type RouteValidator Door
 
 var _ admission.Validator[*gwv1.HTTPRoute] = &RouteValidator{}
 
 // ValidateCreate implements admission.Validator.
 func (v *RouteValidator) ValidateCreate(ctx context.Context, r *gwv1.HTTPRoute) (admission.Warnings, error) {
-	return v.validate(ctx, r, nil)
+	return (*Door)(v).route(ctx, "HTTPRoute", &r.ObjectMeta, &r.Spec.CommonRouteSpec, r.Spec.Hostnames)
 }
 
-// ValidateUpdate implements admission.Validator. Only hostnames the update adds are checked.
+// ValidateUpdate implements admission.Validator. Every hostname and parentRef is checked again:
+// a hostname transferred to another namespace, or whose claim is being released, stops being
+// usable at the next change.
 func (v *RouteValidator) ValidateUpdate(ctx context.Context, old, r *gwv1.HTTPRoute) (admission.Warnings, error) {
-	had := map[string]bool{}
-	for _, raw := range old.Spec.Hostnames {
-		h, err := hostname.Normalize(string(raw))
-		if err == nil {
-			had[h] = true
-		}
+	if bookkeeping(old, r, &old.Spec, &r.Spec) {
+		return nil, nil
 	}
-	return v.validate(ctx, r, had)
+	return v.ValidateCreate(ctx, r)
 }
 
 // ValidateDelete implements admission.Validator.
@@ -153,87 +168,60 @@ func (v *RouteValidator) ValidateDelete(context.Context, *gwv1.HTTPRoute) (admis
 	return nil, nil
 }
 
-func (v *RouteValidator) validate(ctx context.Context, r *gwv1.HTTPRoute, had map[string]bool) (admission.Warnings, error) {
-	start := time.Now()
-	dryRun := false
-	if req, err := admission.RequestFromContext(ctx); err == nil && req.DryRun != nil {
-		dryRun = *req.DryRun
-	}
-	log := logf.FromContext(ctx).WithValues("route", client.ObjectKeyFromObject(r), "dryRun", dryRun)
+// GRPCRouteValidator is RouteValidator for GRPCRoutes.
+type GRPCRouteValidator Door
 
-	var errs field.ErrorList
-	var claims []ownership.Decision
-	seen := map[string]bool{}
-	outcome := "allowed"
-	defer func() { v.Metrics.observe(outcome, time.Since(start)) }()
+var _ admission.Validator[*gwv1.GRPCRoute] = &GRPCRouteValidator{}
 
-	for i, raw := range r.Spec.Hostnames {
-		path := field.NewPath("spec", "hostnames").Index(i)
-		h, err := hostname.Normalize(string(raw))
-		if err != nil {
-			errs = append(errs, field.Invalid(path, string(raw), err.Error()))
-			v.Metrics.decision(ownership.ReasonInvalid)
-			continue
-		}
-		if had[h] || seen[h] {
-			continue
-		}
-		seen[h] = true
-		d, err := ownership.Decide(ctx, v.View, h, r.Namespace, v.Options)
-		if err != nil {
-			outcome = "error"
-			return nil, apierrors.NewInternalError(fmt.Errorf("deciding hostname %q: %w", h, err))
-		}
-		v.Metrics.decision(d.Reason)
-		switch d.Verdict {
-		case ownership.Deny:
-			errs = append(errs, forbidden(path, d))
-		case ownership.Claim:
-			claims = append(claims, d)
-		}
+// ValidateCreate implements admission.Validator.
+func (v *GRPCRouteValidator) ValidateCreate(ctx context.Context, r *gwv1.GRPCRoute) (admission.Warnings, error) {
+	return (*Door)(v).route(ctx, "GRPCRoute", &r.ObjectMeta, &r.Spec.CommonRouteSpec, r.Spec.Hostnames)
+}
+
+// ValidateUpdate implements admission.Validator, checking everything again as for HTTPRoutes.
+func (v *GRPCRouteValidator) ValidateUpdate(ctx context.Context, old, r *gwv1.GRPCRoute) (admission.Warnings, error) {
+	if bookkeeping(old, r, &old.Spec, &r.Spec) {
+		return nil, nil
 	}
-	if len(errs) == 0 && !dryRun {
-		// Claim only when every hostname passed, so a denied route claims nothing it can avoid.
-		for _, d := range claims {
-			got, err := v.Claimer.Claim(ctx, d, r.Namespace, "HTTPRoute "+r.Namespace+"/"+routeName(r))
-			if err != nil {
-				outcome = "error"
-				return nil, apierrors.NewInternalError(fmt.Errorf("claiming hostname %q: %w", d.Hostname, err))
-			}
-			if got.Verdict == ownership.Deny {
-				errs = append(errs, forbidden(field.NewPath("spec", "hostnames").Index(indexOf(r, d.Hostname)), got))
-				continue
-			}
-			log.Info("claimed hostname", "hostname", d.Hostname, "namespace", r.Namespace)
-		}
-	}
-	if len(errs) > 0 {
-		outcome = "denied"
-		log.V(1).Info("denied", "reasons", errs.ToAggregate().Error())
-		return nil, apierrors.NewInvalid(schema.GroupKind{Group: gwv1.GroupName, Kind: "HTTPRoute"}, r.Name, errs)
-	}
+	return v.ValidateCreate(ctx, r)
+}
+
+// ValidateDelete implements admission.Validator.
+func (v *GRPCRouteValidator) ValidateDelete(context.Context, *gwv1.GRPCRoute) (admission.Warnings, error) {
 	return nil, nil
 }
 
-func routeName(r *gwv1.HTTPRoute) string {
-	if r.Name == "" {
-		return r.GenerateName + "*"
+// route admits a route of any kind: its hostnames through the Door, and a hostless route only
+// away from the pool Gateways, where it would match every Host on the shared load balancer.
+func (door *Door) route(ctx context.Context, kind string, meta *metav1.ObjectMeta, common *gwv1.CommonRouteSpec, hostnames []gwv1.Hostname) (admission.Warnings, error) {
+	path := field.NewPath("spec", "hostnames")
+	e := Entrance{
+		Kind:      schema.GroupKind{Group: gwv1.GroupName, Kind: kind},
+		Namespace: meta.Namespace,
+		Name:      ObjectName(meta.Name, meta.GenerateName),
 	}
-	return r.Name
-}
-
-func forbidden(path *field.Path, d ownership.Decision) *field.Error {
-	if d.Reason == ownership.ReasonInvalid {
-		return field.Invalid(path, d.Hostname, d.Message)
+	for i, h := range hostnames {
+		e.Hosts = append(e.Hosts, Host{Path: path.Index(i), Name: string(h)})
 	}
-	return field.Forbidden(path, d.Message)
-}
-
-func indexOf(r *gwv1.HTTPRoute, h string) int {
-	for i, raw := range r.Spec.Hostnames {
-		if n, err := hostname.Normalize(string(raw)); err == nil && n == h {
-			return i
+	if len(hostnames) == 0 {
+		gw, err := door.poolParent(ctx, meta.Namespace, common.ParentRefs)
+		if err != nil {
+			return nil, apierrors.NewInternalError(fmt.Errorf("looking up the route's parent Gateways: %w", err))
+		}
+		if gw != "" {
+			e.Errs = append(e.Errs, field.Required(path, fmt.Sprintf(
+				"a route attached to a shared pool Gateway (%s) must name its hostnames; without hostnames it would match every Host on the load balancer", gw)))
 		}
 	}
-	return 0
+	return door.Admit(ctx, e)
+}
+
+// bookkeeping reports whether an update changes nothing a user decides: the object is being
+// deleted, or only its finalizers, owner references or managed fields change. Such updates
+// come from controllers and must never be wedged by a hostname the object can no longer use.
+func bookkeeping(old, obj metav1.Object, oldSpec, spec any) bool {
+	return obj.GetDeletionTimestamp() != nil ||
+		(equality.Semantic.DeepEqual(oldSpec, spec) &&
+			equality.Semantic.DeepEqual(old.GetLabels(), obj.GetLabels()) &&
+			equality.Semantic.DeepEqual(old.GetAnnotations(), obj.GetAnnotations()))
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/opendi/gateway-orchestrator/internal/promutil"
 )
 
-// Metrics counts admission decisions and times HTTPRoute admission.
+// Metrics counts admission decisions and times the admission of objects that carry hostnames.
 type Metrics struct {
 	decisions *prometheus.CounterVec
 	latency   *prometheus.HistogramVec
@@ -23,7 +23,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"reason"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "gateway_orchestrator_admission_route_duration_seconds",
-			Help:    "Time to admit or deny an HTTPRoute, including any DomainClaim creation.",
+			Help:    "Time to admit or deny an object that carries hostnames (routes, Ingresses, Gateways), including any DomainClaim creation.",
 			Buckets: []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1},
 		}, []string{"outcome"}),
 	}

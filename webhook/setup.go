@@ -1,11 +1,13 @@
-// Package webhook holds the admission webhooks: HTTPRoute hostname normalization and
-// first-come-first-serve ownership, and cross-object checks for the project's CRDs. Decisions are
+// Package webhook holds the admission webhooks: hostname normalization and first-come-first-serve
+// ownership for every object that carries a hostname (HTTPRoute, GRPCRoute, Ingress, Gateway,
+// ListenerSet), through one Door, and cross-object checks for the project's CRDs. Decisions are
 // pure functions over a View of the informer cache; the one side effect is the DomainClaim
 // create that makes a claim race-free.
 package webhook
 
 import (
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
@@ -20,15 +22,35 @@ import (
 // be registered with the same manager.
 func Register(mgr manager.Manager, opts ownership.Options, claimFinalizers ...string) error {
 	view := ownership.CacheView{Reader: mgr.GetCache(), Live: mgr.GetAPIReader()}
+	door := Door{
+		View:    view,
+		Reader:  mgr.GetCache(),
+		Claimer: &Claimer{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), View: view, Finalizers: claimFinalizers},
+		Options: opts,
+		Metrics: NewMetrics(metrics.Registry),
+	}
 	if err := builder.WebhookManagedBy(mgr, &gwv1.HTTPRoute{}).
 		WithDefaulter(&RouteDefaulter{View: view}).
-		WithValidator(&RouteValidator{
-			View:    view,
-			Claimer: &Claimer{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Finalizers: claimFinalizers},
-			Options: opts,
-			Metrics: NewMetrics(metrics.Registry),
-		}).
+		WithValidator((*RouteValidator)(&door)).
 		Complete(); err != nil {
+		return err
+	}
+	if err := builder.WebhookManagedBy(mgr, &gwv1.GRPCRoute{}).
+		WithDefaulter(&GRPCRouteDefaulter{View: view}).
+		WithValidator((*GRPCRouteValidator)(&door)).
+		Complete(); err != nil {
+		return err
+	}
+	if err := builder.WebhookManagedBy(mgr, &networkingv1.Ingress{}).
+		WithValidator((*IngressValidator)(&door)).Complete(); err != nil {
+		return err
+	}
+	if err := builder.WebhookManagedBy(mgr, &gwv1.Gateway{}).
+		WithValidator((*GatewayValidator)(&door)).Complete(); err != nil {
+		return err
+	}
+	if err := builder.WebhookManagedBy(mgr, &gwv1.ListenerSet{}).
+		WithValidator((*ListenerSetValidator)(&door)).Complete(); err != nil {
 		return err
 	}
 	if err := builder.WebhookManagedBy(mgr, &v1alpha1.ManagedZone{}).

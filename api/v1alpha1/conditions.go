@@ -28,6 +28,10 @@ const (
 	// ConditionRenewal is True while ACM can renew the issued certificate: a load balancer uses
 	// it and no renewal failed. It is not a step of Ready: it warns before expiry.
 	ConditionRenewal = "CertificateRenewable"
+	// ConditionStrayRoutes is True while routes of other namespaces list the hostname (for
+	// example after the claim was transferred); its message names them. The Gateway's listener
+	// keeps them from serving it; they are reported so that their owners remove the hostname.
+	ConditionStrayRoutes = "StrayRoutes"
 )
 
 // Condition reasons.
@@ -48,6 +52,10 @@ const (
 	ReasonPending = "Pending"
 	// ReasonPoolExhausted: every Gateway of the pool is full and the pool is at its maximum.
 	ReasonPoolExhausted = "PoolExhausted"
+	// ReasonForeignRoutes: routes of other namespaces list the hostname.
+	ReasonForeignRoutes = "ForeignRoutes"
+	// ReasonNoStrayRoutes: only routes of the owning namespace list the hostname.
+	ReasonNoStrayRoutes = "NoStrayRoutes"
 	// ReasonDNSConflict: a record the orchestrator did not create holds the name.
 	ReasonDNSConflict = "DNSConflict"
 	// ReasonQuotaExceeded: ACM refused a new certificate because an account quota (certificates

@@ -2,6 +2,7 @@ package v1alpha1
 
 import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // ClaimSource says how a DomainClaim came to be.
@@ -130,6 +131,22 @@ type DomainClaimStatus struct {
 	// ReleaseTime is when an unused route-made claim will be released, if nothing uses it by then.
 	// +optional
 	ReleaseTime *metav1.Time `json:"releaseTime,omitempty"`
+
+	// OwnerNamespace records the owning namespace's UID as first seen. A namespace deleted and
+	// re-created with the same name has another UID and does not inherit a route-made claim: the
+	// claim is released after its retention and the new namespace must claim the hostname again.
+	// +optional
+	OwnerNamespace *NamespaceRecord `json:"ownerNamespace,omitempty"`
+}
+
+// NamespaceRecord identifies one incarnation of a namespace.
+type NamespaceRecord struct {
+	// Name of the namespace.
+	// +required
+	Name string `json:"name"`
+	// UID of the namespace.
+	// +required
+	UID types.UID `json:"uid"`
 }
 
 // DomainClaim records that one namespace owns one hostname. Its name is derived from the

@@ -28,6 +28,12 @@ type ManagedZoneSpec struct {
 	// +optional
 	AllowedNamespaces AllowedNamespaces `json:"allowedNamespaces,omitempty"`
 
+	// AllowZoneWildcard lets a namespace claim the wildcard that covers every name of this zone
+	// ("*.example.com" for domain "example.com", or a wildcard above it). Off by default, so that
+	// one tenant cannot take the whole zone by accident.
+	// +optional
+	AllowZoneWildcard bool `json:"allowZoneWildcard,omitempty"`
+
 	// GatewayPoolRef names the GatewayPool that serves this zone's hostnames.
 	// +optional
 	GatewayPoolRef *LocalObjectReference `json:"gatewayPoolRef,omitempty"`

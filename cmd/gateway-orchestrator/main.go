@@ -4,24 +4,25 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
-	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/opendi/gateway-orchestrator/internal/app"
 	"github.com/opendi/gateway-orchestrator/internal/awsclient"
 	"github.com/opendi/gateway-orchestrator/internal/ownership"
+	"github.com/opendi/gateway-orchestrator/internal/preflight"
+	"github.com/opendi/gateway-orchestrator/internal/version"
 )
 
 type config struct {
@@ -41,6 +42,7 @@ type config struct {
 	dnsWindow      time.Duration
 	acmPoll        time.Duration
 	rates          rateFlags
+	version        bool
 }
 
 // rateFlags collects --aws-rate service:Operation=perSecond overrides.
@@ -72,13 +74,18 @@ func main() {
 	flag.BoolVar(&cfg.aws, "aws", true, "Run the AWS reconcilers (ACM certificates, Route53 records).")
 	flag.StringVar(&cfg.awsRegion, "aws-region", "", "AWS region of the certificates and load balancers (default: the SDK's, e.g. AWS_REGION).")
 	flag.StringVar(&cfg.awsEndpoint, "aws-endpoint", "", "Endpoint override for every AWS service, e.g. a local AWS-compatible server (AWS_ENDPOINT_URL works too).")
-	flag.StringVar(&cfg.cluster, "cluster-name", "", "Names this cluster in AWS tags and DNS ownership markers; unique per account (default: derived from the kube-system namespace UID).")
-	flag.DurationVar(&cfg.dnsWindow, "route53-batch-window", 15*time.Second, "How long Route53 changes gather before a hosted zone's batch is sent.")
+	flag.StringVar(&cfg.cluster, "cluster-name", "", "Names this cluster in AWS tags and DNS ownership markers; unique per account, not \"default\" (default: derived from the kube-system namespace UID).")
+	flag.DurationVar(&cfg.dnsWindow, "route53-batch-window", 2*time.Second, "Least time between two Route53 change batches of one hosted zone; a change for an idle zone goes out at once, later ones gather.")
 	flag.DurationVar(&cfg.acmPoll, "acm-poll-interval", 15*time.Second, "How often pending certificates are checked (one ListCertificates for all).")
 	flag.Var(cfg.rates, "aws-rate", "Client-side rate limit override, service:Operation=perSecond (repeatable; defaults at or below AWS account limits).")
+	flag.BoolVar(&cfg.version, "version", false, "Print the version and exit.")
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
+	if cfg.version {
+		fmt.Println("gateway-orchestrator", version.Version)
+		return
+	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 
 	if err := run(ctrl.SetupSignalHandler(), cfg); err != nil {
@@ -88,24 +95,17 @@ func main() {
 }
 
 func run(ctx context.Context, cfg config) error {
+	log := ctrl.Log.WithName("setup")
+	log.Info("version", "version", version.Version, "go", runtime.Version())
+	awsCfg, err := checkedAWS(ctx, cfg)
+	if err != nil {
+		return err
+	}
 	restCfg, err := ctrl.GetConfig()
 	if err != nil {
 		return fmt.Errorf("loading kubeconfig: %w", err)
 	}
-	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{
-		Scheme:                  app.NewScheme(),
-		Cache:                   app.CacheOptions(),
-		Metrics:                 metricsserver.Options{BindAddress: cfg.metricsAddr},
-		HealthProbeBindAddress:  cfg.probeAddr,
-		LeaderElection:          cfg.leaderElection,
-		LeaderElectionID:        "gateway-orchestrator.gateway.opendi.com",
-		LeaderElectionNamespace: cfg.leaderElectNS,
-		WebhookServer: webhook.NewServer(webhook.Options{
-			Port:    cfg.webhookPort,
-			CertDir: cfg.certDir,
-			TLSOpts: []func(*tls.Config){func(c *tls.Config) { c.MinVersion = tls.VersionTLS12 }},
-		}),
-	})
+	mgr, err := ctrl.NewManager(restCfg, managerOptions(cfg))
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
@@ -114,14 +114,8 @@ func run(ctx context.Context, cfg config) error {
 		Webhooks:    cfg.webhooks,
 		Reconcilers: cfg.reconcilers,
 	}
-	if cfg.aws && cfg.reconcilers {
-		awsCfg, err := awsclient.Load(ctx, awsclient.Config{
-			Region: cfg.awsRegion, Endpoint: cfg.awsEndpoint, Rates: cfg.rates, Registerer: metrics.Registry,
-		})
-		if err != nil {
-			return err
-		}
-		appCfg.AWS = &app.AWS{Config: awsCfg, Cluster: cfg.cluster, DNSBatchWindow: cfg.dnsWindow, PollInterval: cfg.acmPoll}
+	if awsCfg != nil {
+		appCfg.AWS = &app.AWS{Config: *awsCfg, Cluster: cfg.cluster, DNSBatchWindow: cfg.dnsWindow, PollInterval: cfg.acmPoll}
 	}
 	if err := app.Register(ctx, mgr, appCfg); err != nil {
 		return err
@@ -129,12 +123,31 @@ func run(ctx context.Context, cfg config) error {
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return err
 	}
-	ready := healthz.Ping
-	if cfg.webhooks {
-		ready = mgr.GetWebhookServer().StartedChecker()
-	}
-	if err := mgr.AddReadyzCheck("readyz", ready); err != nil {
+	if err := addReadyChecks(mgr, cfg.webhooks); err != nil {
 		return err
 	}
 	return mgr.Start(ctx)
+}
+
+// checkedAWS loads the AWS configuration when the AWS reconcilers run, after the start-up checks
+// (cluster name, region, credentials) that no retry could fix; nil when they do not run.
+func checkedAWS(ctx context.Context, cfg config) (*aws.Config, error) {
+	if !cfg.aws || !cfg.reconcilers {
+		return nil, nil
+	}
+	if err := preflight.ClusterName(cfg.cluster); err != nil {
+		return nil, err
+	}
+	awsCfg, err := awsclient.Load(ctx, awsclient.Config{
+		Region: cfg.awsRegion, Endpoint: cfg.awsEndpoint, Rates: cfg.rates, Registerer: metrics.Registry,
+	})
+	if err != nil {
+		return nil, err
+	}
+	id, err := preflight.AWS(ctx, awsCfg)
+	if err != nil {
+		return nil, err
+	}
+	ctrl.Log.WithName("setup").Info("AWS credentials", "account", id.Account, "arn", id.ARN, "region", awsCfg.Region, "cluster", cfg.cluster)
+	return &awsCfg, nil
 }

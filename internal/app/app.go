@@ -56,7 +56,7 @@ type AWS struct {
 	// Cluster names this cluster in tags and DNS ownership markers; empty derives a unique ID
 	// from the cluster (see package clusterid).
 	Cluster string
-	// DNSBatchWindow is how long Route53 changes gather before a hosted zone's batch is sent.
+	// DNSBatchWindow is the least time between two Route53 change batches of one hosted zone.
 	DNSBatchWindow time.Duration
 	// PollInterval is how often pending ACM certificates are checked (one ListCertificates for all).
 	PollInterval time.Duration
@@ -108,9 +108,10 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 			c = clock.RealClock{}
 		}
 		if err := (&claim.Reconciler{
-			Client:   mgr.GetClient(),
-			Clock:    c,
-			Recorder: mgr.GetEventRecorder("gateway-orchestrator"),
+			Client:      mgr.GetClient(),
+			Clock:       c,
+			Recorder:    mgr.GetEventRecorder("gateway-orchestrator"),
+			Settlements: claim.NewSettlementCounter(metrics.Registry),
 		}).SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("registering the claim reconciler: %w", err)
 		}
@@ -141,7 +142,7 @@ func registerAWS(ctx context.Context, mgr manager.Manager, a *AWS, c clock.Passi
 	r53 := route53.NewFromConfig(a.Config)
 	window, interval := a.DNSBatchWindow, a.PollInterval
 	if window == 0 {
-		window = 15 * time.Second
+		window = 2 * time.Second
 	}
 	if interval == 0 {
 		interval = 15 * time.Second

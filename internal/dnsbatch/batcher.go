@@ -32,7 +32,9 @@ type API interface {
 type Batcher struct {
 	API     API
 	Cluster string
-	// Window is how long changes gather before a zone's batch is sent.
+	// Window is the least time between two batches of one hosted zone. Like a group commit, a
+	// change for a zone with no batch in flight or in its window goes out at once; changes that
+	// arrive meanwhile gather and go together when the window after the last batch ends.
 	Window time.Duration
 	// Notify is told the owner of a want whose state changed.
 	Notify func(owner string)
@@ -51,7 +53,8 @@ type zoneState struct {
 	snapshot map[key]types.ResourceRecordSet // nil until loaded, and after a rejected batch
 	queue    map[string]queued
 	results  map[string]Result
-	timer    bool
+	timer    bool      // a flush is scheduled or running
+	lastSent time.Time // when the zone's last batch went out
 }
 
 func (b *Batcher) zone(id string) *zoneState {
@@ -106,7 +109,7 @@ func (b *Batcher) Ensure(ctx context.Context, owner string, w Want) (Result, err
 func (b *Batcher) scheduleLocked(zoneID string, z *zoneState) {
 	if !z.timer {
 		z.timer = true
-		time.AfterFunc(b.Window, func() { b.flush(zoneID, z) })
+		time.AfterFunc(b.Window-time.Since(z.lastSent), func() { b.flush(zoneID, z) })
 	}
 }
 
@@ -218,6 +221,7 @@ func (b *Batcher) flush(zoneID string, z *zoneState) {
 			}
 		}
 		b.mu.Lock()
+		z.lastSent = time.Now()
 		if err == nil && z.snapshot != nil {
 			Apply(z.snapshot, changes)
 		} else if err != nil {

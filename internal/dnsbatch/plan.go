@@ -1,5 +1,5 @@
 // Package dnsbatch keeps Route53 records the orchestrator owns, coalescing the changes of many
-// claims into one ChangeResourceRecordSets per hosted zone and window, because Route53 allows
+// claims into one ChangeResourceRecordSets per hosted zone at a time, because Route53 allows
 // about five requests a second for the whole account. Every record it creates has an ownership
 // marker (a TXT record beside it); records without one are never changed or deleted.
 package dnsbatch

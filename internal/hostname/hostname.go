@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"unicode"
 
 	"golang.org/x/net/idna"
 )
@@ -239,3 +240,35 @@ func boolInt(b bool) int {
 }
 
 func parseAddr(s string) (netip.Addr, error) { return netip.ParseAddr(strings.Trim(s, "[]")) }
+
+// confusableScripts are the scripts whose letters look like Latin ones (UTS #39's classic
+// look-alikes: Cyrillic "а" for Latin "a", Greek "ο" for "o").
+var confusableScripts = []struct {
+	name  string
+	table *unicode.RangeTable
+}{{"Latin", unicode.Latin}, {"Cyrillic", unicode.Cyrillic}, {"Greek", unicode.Greek}}
+
+// MixedScripts returns the first punycode label of normalized hostname h whose Unicode form mixes
+// letters of more than one of Latin, Cyrillic and Greek, as a look-alike of another name would,
+// with its Unicode spelling and the scripts it mixes; label is "" when there is none.
+func MixedScripts(h string) (label, unicodeLabel string, scripts []string) {
+	for _, l := range strings.Split(MatchDomain(h), ".") {
+		if !strings.HasPrefix(l, "xn--") {
+			continue
+		}
+		u, err := strict.ToUnicode(l)
+		if err != nil {
+			continue // Validate reports it
+		}
+		var found []string
+		for _, s := range confusableScripts {
+			if strings.IndexFunc(u, func(r rune) bool { return unicode.Is(s.table, r) }) >= 0 {
+				found = append(found, s.name)
+			}
+		}
+		if len(found) > 1 {
+			return l, u, found
+		}
+	}
+	return "", "", nil
+}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"strings"
 
+	networkingv1 "k8s.io/api/networking/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -16,12 +17,15 @@ import (
 const (
 	// ZoneDomain indexes ManagedZones by spec.domain.
 	ZoneDomain = "gateway.opendi.com/zone-domain"
+	// ZoneAncestor indexes ManagedZones by every domain their spec.domain lies strictly below, so
+	// a wildcard finds the zones it would cover.
+	ZoneAncestor = "gateway.opendi.com/zone-ancestor"
 	// ClaimAncestor indexes DomainClaims by every domain their names lie strictly below
 	// (hostname.Ancestors), so a wildcard "*.d" finds the claims it would overlap under key d.
 	ClaimAncestor = "gateway.opendi.com/claim-ancestor"
-	// RouteHostname indexes HTTPRoutes by the claims their hostnames use: each normalized
-	// hostname, and for an exact hostname also the one-label wildcard above it, whose claim (and
-	// certificate) covers it when the same namespace owns it.
+	// RouteHostname indexes HTTPRoutes, GRPCRoutes, Ingresses and Gateways by the claims their
+	// hostnames use: each normalized hostname, and for an exact hostname also the one-label
+	// wildcard above it, whose claim (and certificate) covers it when the same namespace owns it.
 	RouteHostname = "gateway.opendi.com/route-hostname"
 	// ClaimValidationRecord indexes DomainClaims by their certificate's validation record name,
 	// which ACM shares between a name and its wildcard.
@@ -35,6 +39,11 @@ const (
 // Setup registers every index with the manager's cache. It must run before the cache starts.
 func Setup(ctx context.Context, fi client.FieldIndexer) error {
 	if err := fi.IndexField(ctx, &v1alpha1.ManagedZone{}, ZoneDomain, zoneDomain); err != nil {
+		return err
+	}
+	if err := fi.IndexField(ctx, &v1alpha1.ManagedZone{}, ZoneAncestor, func(o client.Object) []string {
+		return hostname.Ancestors(o.(*v1alpha1.ManagedZone).Spec.Domain)
+	}); err != nil {
 		return err
 	}
 	if err := fi.IndexField(ctx, &v1alpha1.DomainClaim{}, ClaimAncestor, claimAncestors); err != nil {
@@ -59,7 +68,14 @@ func Setup(ctx context.Context, fi client.FieldIndexer) error {
 	}); err != nil {
 		return err
 	}
-	return fi.IndexField(ctx, &gwv1.HTTPRoute{}, RouteHostname, RouteKeys)
+	// ListenerSets are left out: their CRD is new (Gateway API v1.5), and an index would make the
+	// manager wait for an informer of a kind many clusters do not have.
+	for _, o := range []client.Object{&gwv1.HTTPRoute{}, &gwv1.GRPCRoute{}, &networkingv1.Ingress{}, &gwv1.Gateway{}} {
+		if err := fi.IndexField(ctx, o, RouteHostname, RouteKeys); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func validationRecord(o client.Object) []string {
@@ -81,18 +97,55 @@ func claimAncestors(o client.Object) []string {
 	return hostname.Ancestors(o.(*v1alpha1.DomainClaim).Spec.Hostname)
 }
 
-// RouteKeys are the RouteHostname index keys of an HTTPRoute.
+// Hostnames lists the hostnames an HTTPRoute, GRPCRoute, Ingress or Gateway carries, as written.
+func Hostnames(o client.Object) []string {
+	var out []string
+	switch o := o.(type) {
+	case *gwv1.HTTPRoute:
+		for _, h := range o.Spec.Hostnames {
+			out = append(out, string(h))
+		}
+	case *gwv1.GRPCRoute:
+		for _, h := range o.Spec.Hostnames {
+			out = append(out, string(h))
+		}
+	case *networkingv1.Ingress:
+		for _, r := range o.Spec.Rules {
+			if r.Host != "" {
+				out = append(out, r.Host)
+			}
+		}
+		for _, t := range o.Spec.TLS {
+			out = append(out, t.Hosts...)
+		}
+	case *gwv1.Gateway:
+		for _, l := range o.Spec.Listeners {
+			if l.Hostname != nil {
+				out = append(out, string(*l.Hostname))
+			}
+		}
+	}
+	return out
+}
+
+// RouteKeys are the RouteHostname index keys of an object that Hostnames reads.
 func RouteKeys(o client.Object) []string {
-	r := o.(*gwv1.HTTPRoute)
-	keys := make([]string, 0, 2*len(r.Spec.Hostnames))
-	for _, raw := range r.Spec.Hostnames {
-		h, err := hostname.Normalize(string(raw))
+	raws := Hostnames(o)
+	keys := make([]string, 0, 2*len(raws))
+	seen := map[string]bool{}
+	for _, raw := range raws {
+		h, err := hostname.Normalize(raw)
 		if err != nil {
 			continue
 		}
+		if seen[h] {
+			continue
+		}
+		seen[h] = true
 		keys = append(keys, h)
 		if !hostname.IsWildcard(h) {
-			if p := hostname.Parent(h); p != "" {
+			if p := hostname.Parent(h); p != "" && !seen["*."+p] {
+				seen["*."+p] = true
 				keys = append(keys, "*."+p)
 			}
 		}

@@ -7,8 +7,11 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
@@ -40,6 +43,11 @@ const (
 	ReasonTaken           = "ClaimedByOther"
 	ReasonUnderWildcard   = "CoveredByOtherWildcard"
 	ReasonWildcardOverlap = "WildcardOverlapsOther"
+	ReasonZoneWildcard    = "WildcardCoversZone"
+	ReasonReleasing       = "ClaimBeingReleased"
+	ReasonConflicted      = "ClaimConflicted"
+	ReasonLookAlike       = "MixedScripts"
+	ReasonStaleOwner      = "ClaimOfEarlierNamespace"
 	ReasonTooLong         = "TooLongForCertificate"
 )
 
@@ -71,12 +79,24 @@ func Decide(ctx context.Context, view View, h, ns string, opts Options) (Decisio
 	if err := hostname.Validate(h); err != nil {
 		return d.deny(ReasonInvalid, "hostname %q is invalid: %v", h, err), nil
 	}
+	if l, u, scripts := hostname.MixedScripts(h); l != "" {
+		return d.deny(ReasonLookAlike, "hostname %q is denied: its label %q (%s) mixes %s letters, which makes it a look-alike of other names (Unicode UTS #39); use letters of one script per label",
+			h, l, u, strings.Join(scripts, " and ")), nil
+	}
 
 	zone, err := FindZone(ctx, view, h)
 	if err != nil {
 		return d, err
 	}
 	if zone == nil {
+		// A wildcard outside every zone may still reach over one: "*.com" covers example.com.
+		if below, err := zonesUnder(ctx, view, h); err != nil || len(below) > 0 {
+			if err != nil {
+				return d, err
+			}
+			return d.deny(ReasonZoneWildcard, "wildcard %q would cover every name of ManagedZone %q (domain %s); a wildcard that covers managed names must be claimed inside their zone",
+				h, below[0].Name, below[0].Spec.Domain), nil
+		}
 		if opts.AllowUnmanaged {
 			return d.allow(ReasonUnmanaged), nil
 		}
@@ -96,13 +116,70 @@ func Decide(ctx context.Context, view View, h, ns string, opts Options) (Decisio
 			ns, zone.Name, zone.Spec.Domain), nil
 	}
 
+	if denied, err := zoneWildcard(ctx, view, &d, ns); err != nil || denied {
+		return d, err
+	}
+
 	if c, err := view.Claim(ctx, hostname.ClaimName(h)); err != nil {
 		return d, err
 	} else if c != nil {
+		if c.Spec.Namespace == ns && c.Status.OwnerNamespace != nil {
+			obj, err := view.Namespace(ctx, ns)
+			if err != nil {
+				return d, err
+			}
+			if Stale(c, obj) {
+				return d.deny(ReasonStaleOwner, "hostname %q was claimed by an earlier namespace named %q, deleted since (DomainClaim %s); the claim is released after the zone's retention, then this namespace can claim the hostname again",
+					h, ns, c.Name), nil
+			}
+		}
 		return d.Owner(c, ns), nil
 	}
 
 	return Overlaps(ctx, view, d, ns)
+}
+
+// zoneWildcard denies (setting *d) a wildcard that would cover every name of a ManagedZone: the
+// zone's own wildcard ("*.example.com" for domain example.com), or a wildcard above a child zone.
+// Each such zone must opt in with spec.allowZoneWildcard and allow namespace ns.
+func zoneWildcard(ctx context.Context, view View, d *Decision, ns string) (bool, error) {
+	h := d.Hostname
+	if !hostname.IsWildcard(h) {
+		return false, nil
+	}
+	zones, err := zonesUnder(ctx, view, h)
+	if err != nil {
+		return false, err
+	}
+	if d.Zone.Spec.Domain == hostname.MatchDomain(h) {
+		zones = append([]v1alpha1.ManagedZone{*d.Zone}, zones...)
+	}
+	for i := range zones {
+		z := &zones[i]
+		if !z.Spec.AllowZoneWildcard {
+			*d = d.deny(ReasonZoneWildcard, "wildcard %q would cover every name of ManagedZone %q (domain %s); a cluster admin can allow zone-wide wildcards with spec.allowZoneWildcard",
+				h, z.Name, z.Spec.Domain)
+			return true, nil
+		}
+		ok, err := NamespaceAllowed(ctx, view, z, ns)
+		if err != nil {
+			return false, err
+		}
+		if !ok {
+			*d = d.deny(ReasonZoneWildcard, "wildcard %q would cover every name of ManagedZone %q (domain %s), in which namespace %q may not claim hostnames",
+				h, z.Name, z.Spec.Domain, ns)
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// zonesUnder lists the ManagedZones whose domains wildcard h matches (strictly below its domain).
+func zonesUnder(ctx context.Context, view View, h string) ([]v1alpha1.ManagedZone, error) {
+	if !hostname.IsWildcard(h) {
+		return nil, nil
+	}
+	return view.ZonesBelow(ctx, hostname.MatchDomain(h))
 }
 
 // Overlaps finishes a decision for namespace ns on d.Hostname, which has no claim of its own
@@ -148,8 +225,35 @@ func Overlaps(ctx context.Context, view View, d Decision, ns string) (Decision, 
 	return d, nil
 }
 
+// Stale reports whether route-made claim c belongs to an earlier namespace of the same name as
+// obj, the owning namespace as it exists now: its recorded UID differs. Admin claims follow the
+// namespace's name and are never stale.
+func Stale(c *v1alpha1.DomainClaim, obj *corev1.Namespace) bool {
+	rec := c.Status.OwnerNamespace
+	return obj != nil && rec != nil && c.Spec.ClaimedBy == v1alpha1.ClaimedByRoute &&
+		rec.Name == c.Spec.Namespace && obj.Name == c.Spec.Namespace && obj.UID != rec.UID
+}
+
 // Owner decides from an existing claim for h: allowed for its owner, denied for anyone else.
+// A claim being deleted, or one that lost to an older overlapping claim (Claimed=False, reason
+// Conflicted), owns nothing: its owner may not use the hostname, and nobody else may take it
+// until the claim is gone.
 func (d Decision) Owner(c *v1alpha1.DomainClaim, ns string) Decision {
+	if c.DeletionTimestamp != nil {
+		if c.Spec.Namespace == ns {
+			return d.deny(ReasonReleasing, "hostname %q is being released (DomainClaim %s is being deleted); it can be claimed again once the claim is gone", d.Hostname, c.Name)
+		}
+		return d.deny(ReasonReleasing, "hostname %q is being released by namespace %q (DomainClaim %s is being deleted); it can be claimed once the claim is gone",
+			d.Hostname, c.Spec.Namespace, c.Name)
+	}
+	if cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionClaimed); cond != nil &&
+		cond.Status == metav1.ConditionFalse && cond.Reason == v1alpha1.ReasonConflicted {
+		if c.Spec.Namespace == ns {
+			return d.deny(ReasonConflicted, "hostname %q cannot be used: its DomainClaim %s lost to an older claim (%s)", d.Hostname, c.Name, cond.Message)
+		}
+		return d.deny(ReasonConflicted, "hostname %q is claimed by namespace %q%s and cannot be taken until that conflicted claim is gone (%s)",
+			d.Hostname, c.Spec.Namespace, describe(c), cond.Message)
+	}
 	if c.Spec.Namespace == ns {
 		return d.allow(ReasonOwned)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/hostname"
@@ -42,6 +43,16 @@ func (m mapView) Zone(_ context.Context, d string) (*v1alpha1.ManagedZone, error
 	return m.zones[d], nil
 }
 
+func (m mapView) ZonesBelow(_ context.Context, d string) ([]v1alpha1.ManagedZone, error) {
+	var out []v1alpha1.ManagedZone
+	for _, z := range m.zones {
+		if strings.HasSuffix(z.Spec.Domain, "."+d) {
+			out = append(out, *z)
+		}
+	}
+	return out, nil
+}
+
 func (m mapView) Namespace(_ context.Context, n string) (*corev1.Namespace, error) {
 	return m.namespaces[n], nil
 }
@@ -51,6 +62,28 @@ func claim(h, ns string, age time.Duration) *v1alpha1.DomainClaim {
 		ObjectMeta: metav1.ObjectMeta{Name: hostname.ClaimName(h), CreationTimestamp: metav1.NewTime(time.Unix(1e9, 0).Add(-age))},
 		Spec:       v1alpha1.DomainClaimSpec{Hostname: h, Namespace: ns},
 	}
+}
+
+func ofNamespace(c *v1alpha1.DomainClaim, uid types.UID) *v1alpha1.DomainClaim {
+	c.Spec.ClaimedBy = v1alpha1.ClaimedByRoute
+	c.Status.OwnerNamespace = &v1alpha1.NamespaceRecord{Name: c.Spec.Namespace, UID: uid}
+	return c
+}
+
+func admin(c *v1alpha1.DomainClaim) *v1alpha1.DomainClaim {
+	c.Spec.ClaimedBy = v1alpha1.ClaimedByAdmin
+	return c
+}
+
+func deleting(c *v1alpha1.DomainClaim) *v1alpha1.DomainClaim {
+	c.DeletionTimestamp = &metav1.Time{Time: time.Unix(1e9, 0)}
+	return c
+}
+
+func conflicted(c *v1alpha1.DomainClaim) *v1alpha1.DomainClaim {
+	c.Status.Conditions = []metav1.Condition{{Type: v1alpha1.ConditionClaimed, Status: metav1.ConditionFalse,
+		Reason: v1alpha1.ReasonConflicted, Message: `overlaps "*.example.com", claimed earlier by namespace "b"`}}
+	return c
 }
 
 func view(claims ...*v1alpha1.DomainClaim) mapView {
@@ -65,11 +98,30 @@ func view(claims ...*v1alpha1.DomainClaim) mapView {
 				Domain:            "private.example.com",
 				AllowedNamespaces: v1alpha1.AllowedNamespaces{Names: []string{"ops"}},
 			}},
+			"open.example.com": {ObjectMeta: metav1.ObjectMeta{Name: "open"}, Spec: v1alpha1.ManagedZoneSpec{
+				Domain:            "open.example.com",
+				AllowedNamespaces: v1alpha1.AllowedNamespaces{Names: []string{"a"}},
+			}},
+			"wide.example.com": {ObjectMeta: metav1.ObjectMeta{Name: "wide"}, Spec: v1alpha1.ManagedZoneSpec{
+				Domain:            "wide.example.com",
+				AllowedNamespaces: v1alpha1.AllowedNamespaces{Names: []string{"a"}},
+				AllowZoneWildcard: true,
+			}},
+			"corp.example.com": {ObjectMeta: metav1.ObjectMeta{Name: "corp"}, Spec: v1alpha1.ManagedZoneSpec{
+				Domain:            "corp.example.com",
+				AllowedNamespaces: v1alpha1.AllowedNamespaces{Names: []string{"a", "ops"}},
+				AllowZoneWildcard: true,
+			}},
+			"hr.corp.example.com": {ObjectMeta: metav1.ObjectMeta{Name: "hr"}, Spec: v1alpha1.ManagedZoneSpec{
+				Domain:            "hr.corp.example.com",
+				AllowedNamespaces: v1alpha1.AllowedNamespaces{Names: []string{"ops"}},
+				AllowZoneWildcard: true,
+			}},
 		},
 		namespaces: map[string]*corev1.Namespace{},
 	}
 	for _, n := range []string{"a", "b", "ops"} {
-		m.namespaces[n] = &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: n, Labels: map[string]string{"tenant": "true"}}}
+		m.namespaces[n] = &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: n, UID: types.UID("uid-" + n), Labels: map[string]string{"tenant": "true"}}}
 	}
 	m.namespaces["outsider"] = &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "outsider"}}
 	for _, c := range claims {
@@ -104,23 +156,55 @@ func TestDecide(t *testing.T) {
 		{name: "the longest zone decides: not listed", host: "x.private.example.com", ns: "a", want: Deny, wantReason: ReasonNotAllowed, wantMsg: `ManagedZone "private"`},
 		{name: "the longest zone decides: listed by name", host: "x.private.example.com", ns: "ops", want: Claim},
 		{name: "the zone's own domain can be claimed", host: "example.com", ns: "a", want: Claim},
-		{name: "a name under another namespace's wildcard is denied", claims: []*v1alpha1.DomainClaim{claim("*.example.com", "a", 0)},
-			host: "x.y.example.com", ns: "b", want: Deny, wantReason: ReasonUnderWildcard, wantMsg: `covered by wildcard "*.example.com", claimed by namespace "a"`},
-		{name: "a deeper wildcard under another namespace's wildcard is denied", claims: []*v1alpha1.DomainClaim{claim("*.example.com", "a", 0)},
-			host: "*.y.example.com", ns: "b", want: Deny, wantReason: ReasonUnderWildcard},
-		{name: "a wildcard does not cover its own domain", claims: []*v1alpha1.DomainClaim{claim("*.example.com", "a", 0)},
-			host: "example.com", ns: "b", want: Claim},
-		{name: "the owner's one-label name is covered by its wildcard", claims: []*v1alpha1.DomainClaim{claim("*.example.com", "a", 0)},
-			host: "x.example.com", ns: "a", want: Allow, wantReason: ReasonCovered},
-		{name: "the owner's deeper name gets a claim of its own", claims: []*v1alpha1.DomainClaim{claim("*.example.com", "a", 0)},
-			host: "x.y.example.com", ns: "a", want: Claim},
+		{name: "a name under another namespace's wildcard is denied", claims: []*v1alpha1.DomainClaim{claim("*.shop.example.com", "a", 0)},
+			host: "x.y.shop.example.com", ns: "b", want: Deny, wantReason: ReasonUnderWildcard, wantMsg: `covered by wildcard "*.shop.example.com", claimed by namespace "a"`},
+		{name: "a deeper wildcard under another namespace's wildcard is denied", claims: []*v1alpha1.DomainClaim{claim("*.shop.example.com", "a", 0)},
+			host: "*.y.shop.example.com", ns: "b", want: Deny, wantReason: ReasonUnderWildcard},
+		{name: "a wildcard does not cover its own domain", claims: []*v1alpha1.DomainClaim{claim("*.shop.example.com", "a", 0)},
+			host: "shop.example.com", ns: "b", want: Claim},
+		{name: "the owner's one-label name is covered by its wildcard", claims: []*v1alpha1.DomainClaim{claim("*.shop.example.com", "a", 0)},
+			host: "x.shop.example.com", ns: "a", want: Allow, wantReason: ReasonCovered},
+		{name: "the owner's deeper name gets a claim of its own", claims: []*v1alpha1.DomainClaim{claim("*.shop.example.com", "a", 0)},
+			host: "x.y.shop.example.com", ns: "a", want: Claim},
 		{name: "a wildcard over another namespace's name is denied, naming the oldest",
-			claims: []*v1alpha1.DomainClaim{claim("new.example.com", "b", time.Hour), claim("old.example.com", "b", 2*time.Hour)},
-			host:   "*.example.com", ns: "a", want: Deny, wantReason: ReasonWildcardOverlap, wantMsg: `would cover "old.example.com", claimed by namespace "b"`},
-		{name: "a wildcard over the namespace's own names is fine", claims: []*v1alpha1.DomainClaim{claim("x.example.com", "a", 0)},
-			host: "*.example.com", ns: "a", want: Claim},
-		{name: "a wildcard over a deeper wildcard of another namespace is denied", claims: []*v1alpha1.DomainClaim{claim("*.y.example.com", "b", 0)},
-			host: "*.example.com", ns: "a", want: Deny, wantReason: ReasonWildcardOverlap},
+			claims: []*v1alpha1.DomainClaim{claim("new.shop.example.com", "b", time.Hour), claim("old.shop.example.com", "b", 2*time.Hour)},
+			host:   "*.shop.example.com", ns: "a", want: Deny, wantReason: ReasonWildcardOverlap, wantMsg: `would cover "old.shop.example.com", claimed by namespace "b"`},
+		{name: "a wildcard over the namespace's own names is fine", claims: []*v1alpha1.DomainClaim{claim("x.shop.example.com", "a", 0)},
+			host: "*.shop.example.com", ns: "a", want: Claim},
+		{name: "a wildcard over a deeper wildcard of another namespace is denied", claims: []*v1alpha1.DomainClaim{claim("*.y.shop.example.com", "b", 0)},
+			host: "*.shop.example.com", ns: "a", want: Deny, wantReason: ReasonWildcardOverlap},
+		{name: "the wildcard of a whole zone is denied unless the zone opts in", host: "*.open.example.com", ns: "a", want: Deny,
+			wantReason: ReasonZoneWildcard, wantMsg: `wildcard "*.open.example.com" would cover every name of ManagedZone "open" (domain open.example.com); a cluster admin can allow`},
+		{name: "the wildcard of a zone that opts in is claimed", host: "*.wide.example.com", ns: "a", want: Claim},
+		{name: "a wildcard reaching into a child zone is denied", host: "*.example.com", ns: "a", want: Deny,
+			wantReason: ReasonZoneWildcard, wantMsg: `ManagedZone "example-com"`},
+		{name: "a wildcard above a child zone the namespace may not use is denied", host: "*.corp.example.com", ns: "a",
+			want: Deny, wantReason: ReasonZoneWildcard, wantMsg: `ManagedZone "hr" (domain hr.corp.example.com), in which namespace "a" may not claim`},
+		{name: "a wildcard above opted-in zones the namespace may use is claimed", host: "*.corp.example.com", ns: "ops", want: Claim},
+		{name: "an unmanaged wildcard over a managed zone is denied even when unmanaged names pass", host: "*.com", ns: "a",
+			opts: Options{AllowUnmanaged: true}, want: Deny, wantReason: ReasonZoneWildcard, wantMsg: "would cover every name of ManagedZone"},
+		{name: "an unmanaged wildcard over no zone passes when unmanaged names are allowed", host: "*.example.org", ns: "a",
+			opts: Options{AllowUnmanaged: true}, want: Allow, wantReason: ReasonUnmanaged},
+		{name: "a label mixing Latin and Cyrillic letters is denied", host: "xn--pypal-4ve.example.com", ns: "a", want: Deny,
+			wantReason: ReasonLookAlike, wantMsg: `label "xn--pypal-4ve" (pаypal) mixes Latin and Cyrillic letters`},
+		{name: "a label mixing Latin and Greek letters is denied", host: "xn--shp-bzc.example.com", ns: "a", want: Deny,
+			wantReason: ReasonLookAlike, wantMsg: "mixes Latin and Greek letters"},
+		{name: "a label of Latin letters with diacritics is claimed", host: "xn--bcher-kva.example.com", ns: "a", want: Claim},
+		{name: "a label entirely in Cyrillic is claimed", host: "xn--d1acpjx3f.example.com", ns: "a", want: Claim},
+		{name: "a route-made claim of an earlier namespace of the same name owns nothing", claims: []*v1alpha1.DomainClaim{ofNamespace(claim("old.example.com", "a", 0), "uid-before")},
+			host: "old.example.com", ns: "a", want: Deny, wantReason: ReasonStaleOwner, wantMsg: `was claimed by an earlier namespace named "a", deleted since`},
+		{name: "a route-made claim recorded for the namespace as it is owns the name", claims: []*v1alpha1.DomainClaim{ofNamespace(claim("old.example.com", "a", 0), "uid-a")},
+			host: "old.example.com", ns: "a", want: Allow, wantReason: ReasonOwned},
+		{name: "an admin claim follows the namespace's name", claims: []*v1alpha1.DomainClaim{admin(ofNamespace(claim("old.example.com", "a", 0), "uid-before"))},
+			host: "old.example.com", ns: "a", want: Allow, wantReason: ReasonOwned},
+		{name: "a claim being deleted owns nothing for its owner", claims: []*v1alpha1.DomainClaim{deleting(claim("gone.example.com", "a", 0))},
+			host: "gone.example.com", ns: "a", want: Deny, wantReason: ReasonReleasing, wantMsg: `hostname "gone.example.com" is being released`},
+		{name: "a claim being deleted cannot be taken by another namespace", claims: []*v1alpha1.DomainClaim{deleting(claim("gone.example.com", "a", 0))},
+			host: "gone.example.com", ns: "b", want: Deny, wantReason: ReasonReleasing, wantMsg: `is being released by namespace "a"`},
+		{name: "a conflicted claim owns nothing for its owner", claims: []*v1alpha1.DomainClaim{conflicted(claim("lost.example.com", "a", 0))},
+			host: "lost.example.com", ns: "a", want: Deny, wantReason: ReasonConflicted, wantMsg: "lost to an older claim (overlaps"},
+		{name: "a conflicted claim cannot be taken by another namespace", claims: []*v1alpha1.DomainClaim{conflicted(claim("lost.example.com", "a", 0))},
+			host: "lost.example.com", ns: "b", want: Deny, wantReason: ReasonConflicted, wantMsg: `is claimed by namespace "a"`},
 		{name: "a hostname of 64 characters is claimed", host: strings.Repeat("a", 52) + ".example.com", ns: "a", want: Claim},
 		{name: "a hostname longer than an ACM certificate's 64 characters is denied", host: strings.Repeat("a", 53) + ".example.com", ns: "a",
 			want: Deny, wantReason: ReasonTooLong, wantMsg: "is 65 characters long; ACM issues certificates only for names of at most 64 characters"},

@@ -20,6 +20,8 @@ type View interface {
 	ClaimsBelow(ctx context.Context, domain string) ([]v1alpha1.DomainClaim, error)
 	// Zone returns the ManagedZone whose spec.domain is domain, or nil.
 	Zone(ctx context.Context, domain string) (*v1alpha1.ManagedZone, error)
+	// ZonesBelow returns the ManagedZones whose domains lie strictly below domain.
+	ZonesBelow(ctx context.Context, domain string) ([]v1alpha1.ManagedZone, error)
 	// Namespace returns the namespace with this name, or nil.
 	Namespace(ctx context.Context, name string) (*corev1.Namespace, error)
 }
@@ -73,6 +75,15 @@ func (v CacheView) Zone(ctx context.Context, domain string) (*v1alpha1.ManagedZo
 		}
 	}
 	return oldest, nil
+}
+
+// ZonesBelow implements View.
+func (v CacheView) ZonesBelow(ctx context.Context, domain string) ([]v1alpha1.ManagedZone, error) {
+	var l v1alpha1.ManagedZoneList
+	if err := v.Reader.List(ctx, &l, client.MatchingFields{index.ZoneAncestor: domain}); err != nil {
+		return nil, err
+	}
+	return l.Items, nil
 }
 
 // Namespace implements View.

@@ -301,7 +301,11 @@ func (r *Reconciler) provision(ctx context.Context, c *v1alpha1.DomainClaim, zon
 		st.ValidationRecord = rec
 	}
 	st.CertificateARN = arn
-	r.arns.Delete(c.UID)
+	if c.Status.CertificateARN == arn {
+		// Persisted: the memo of a fresh request is no longer needed. Until then it stays, so a
+		// status write lost to a conflict does not lose the ARN (and request it again).
+		r.arns.Delete(c.UID)
+	}
 	r.fresh.Delete(arn)
 	set(st, c, v1alpha1.ConditionCertificateRequested, true, "Requested", "ACM certificate "+arn)
 

@@ -8,9 +8,14 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -31,7 +36,8 @@ import (
 // +kubebuilder:rbac:groups=gateway.opendi.com,resources=domainclaims,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=gateway.opendi.com,resources=domainclaims/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=gateway.opendi.com,resources=managedzones;gatewaypools,verbs=get;list;watch
-// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=httproutes,verbs=get;list;watch
+// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=httproutes;grpcroutes;gateways,verbs=get;list;watch
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
@@ -41,6 +47,9 @@ type Reconciler struct {
 	Client   client.Client
 	Clock    clock.PassiveClock
 	Recorder events.EventRecorder
+	// Settlements counts overlaps settled here, which admission's own protocol did not stop:
+	// claims made outside admission, or objects that bypassed the webhooks.
+	Settlements prometheus.Counter
 }
 
 // SetupWithManager registers the reconciler. The indexes of package index must be registered.
@@ -48,10 +57,16 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Clock == nil {
 		r.Clock = clock.RealClock{}
 	}
+	if r.Settlements == nil {
+		r.Settlements = NewSettlementCounter(nil)
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("domainclaim-lifecycle").
 		For(&v1alpha1.DomainClaim{}).
 		Watches(&gwv1.HTTPRoute{}, handler.EnqueueRequestsFromMapFunc(routeToClaims)).
+		Watches(&gwv1.GRPCRoute{}, handler.EnqueueRequestsFromMapFunc(routeToClaims)).
+		Watches(&networkingv1.Ingress{}, handler.EnqueueRequestsFromMapFunc(routeToClaims)).
+		Watches(&gwv1.Gateway{}, handler.EnqueueRequestsFromMapFunc(routeToClaims)).
 		Watches(&v1alpha1.DomainClaim{}, handler.EnqueueRequestsFromMapFunc(r.overlappingClaims)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: 4}).
 		Complete(r)
@@ -99,6 +114,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	}
 	log := logf.FromContext(ctx).WithValues("claim", c.Name, "hostname", c.Spec.Hostname)
 	ctx = logf.IntoContext(ctx, log)
+	if !ownership.HasBelowLabels(c.Spec.Hostname, c.Labels) {
+		// Claims made outside admission (by an admin) get the labels admission's live overlap
+		// check selects by.
+		return reconcile.Result{}, r.label(ctx, c)
+	}
 	view := ownership.CacheView{Reader: r.Client}
 	now := r.Clock.Now()
 
@@ -110,6 +130,18 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	if err != nil {
 		return reconcile.Result{}, err
 	}
+	owner := &corev1.Namespace{}
+	if err := r.Client.Get(ctx, client.ObjectKey{Name: c.Spec.Namespace}, owner); apierrors.IsNotFound(err) {
+		owner = nil
+	} else if err != nil {
+		return reconcile.Result{}, err
+	}
+	stale := ownership.Stale(c, owner)
+	if stale {
+		// The namespace was deleted and created again: its new routes do not keep the earlier
+		// namespace's claim, which is released after its retention like any unused one.
+		routes = nil
+	}
 	plan := PlanRelease(c, Usage{Routes: routes, Zone: zone, Now: now})
 	if plan.ReleaseNow {
 		return reconcile.Result{}, r.release(ctx, c)
@@ -120,6 +152,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	st.ManagedZone, st.HostedZoneID = "", ""
 	if zone != nil {
 		st.ManagedZone, st.HostedZoneID = zone.Name, zone.Spec.HostedZoneID
+	}
+	if owner != nil && !stale && (st.OwnerNamespace == nil || st.OwnerNamespace.Name != c.Spec.Namespace) {
+		st.OwnerNamespace = &v1alpha1.NamespaceRecord{Name: owner.Name, UID: owner.UID}
 	}
 	st.LastReferencedTime = metaTime(plan.LastReferenced)
 	st.ReleaseTime = metaTime(plan.ReleaseAt)
@@ -134,6 +169,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 			winner.Spec.Hostname, winner.Spec.Namespace, winner.Name)
 		if setCondition(st, c.Generation, v1alpha1.ConditionClaimed, false, v1alpha1.ReasonConflicted, msg) {
 			r.Recorder.Eventf(c, winner, "Warning", v1alpha1.ReasonConflicted, "Settle", msg)
+			r.Settlements.Inc()
+			log.Info("settled an overlap admission did not see", "winner", winner.Name, "winnerNamespace", winner.Spec.Namespace)
 		}
 	} else if setCondition(st, c.Generation, v1alpha1.ConditionClaimed, true, v1alpha1.ReasonClaimed,
 		fmt.Sprintf("hostname %s belongs to namespace %s", c.Spec.Hostname, c.Spec.Namespace)) {
@@ -157,17 +194,28 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	return reconcile.Result{}, nil
 }
 
-// routesUsing lists the owning namespace's live routes that use the claim's hostname.
+// routesUsing lists the owning namespace's live objects that use the claim's hostname: every
+// kind whose admission claims hostnames ("HTTPRoute team-a/shop", "Ingress team-a/web").
 func (r *Reconciler) routesUsing(ctx context.Context, c *v1alpha1.DomainClaim) ([]string, error) {
-	var l gwv1.HTTPRouteList
-	if err := r.Client.List(ctx, &l, client.InNamespace(c.Spec.Namespace),
-		client.MatchingFields{index.RouteHostname: c.Spec.Hostname}); err != nil {
-		return nil, err
-	}
 	var names []string
-	for _, rt := range l.Items {
-		if rt.DeletionTimestamp.IsZero() {
-			names = append(names, rt.Namespace+"/"+rt.Name)
+	for _, users := range []struct {
+		kind string
+		list client.ObjectList
+	}{
+		{"HTTPRoute", &gwv1.HTTPRouteList{}}, {"GRPCRoute", &gwv1.GRPCRouteList{}},
+		{"Ingress", &networkingv1.IngressList{}}, {"Gateway", &gwv1.GatewayList{}},
+	} {
+		if err := r.Client.List(ctx, users.list, client.InNamespace(c.Spec.Namespace),
+			client.MatchingFields{index.RouteHostname: c.Spec.Hostname}); err != nil {
+			return nil, err
+		}
+		if err := meta.EachListItem(users.list, func(o runtime.Object) error {
+			if obj := o.(client.Object); obj.GetDeletionTimestamp().IsZero() {
+				names = append(names, users.kind+" "+obj.GetNamespace()+"/"+obj.GetName())
+			}
+			return nil
+		}); err != nil {
+			return nil, err
 		}
 	}
 	return names, nil
@@ -198,6 +246,11 @@ func (r *Reconciler) olderOverlap(ctx context.Context, c *v1alpha1.DomainClaim) 
 	view := ownership.CacheView{Reader: r.Client}
 	var winner *v1alpha1.DomainClaim
 	consider := func(o *v1alpha1.DomainClaim) {
+		// A claim being deleted owns nothing; a pending one is still deciding in admission, which
+		// withdraws or confirms it within moments (and this claim is looked at again then).
+		if !o.DeletionTimestamp.IsZero() || o.Annotations[v1alpha1.AnnotationAdmissionPending] != "" {
+			return
+		}
 		if o.Spec.Namespace != c.Spec.Namespace && o.Name != c.Name && ownership.Older(o, c) &&
 			(winner == nil || ownership.Older(o, winner)) {
 			winner = o
@@ -222,6 +275,18 @@ func (r *Reconciler) olderOverlap(ctx context.Context, c *v1alpha1.DomainClaim) 
 		}
 	}
 	return winner, nil
+}
+
+// label adds the ownership.BelowLabels a claim lacks.
+func (r *Reconciler) label(ctx context.Context, c *v1alpha1.DomainClaim) error {
+	patch := client.MergeFrom(c.DeepCopy())
+	if c.Labels == nil {
+		c.Labels = map[string]string{}
+	}
+	for k, v := range ownership.BelowLabels(c.Spec.Hostname) {
+		c.Labels[k] = v
+	}
+	return client.IgnoreNotFound(r.Client.Patch(ctx, c, patch))
 }
 
 // setCondition sets a condition and reports whether its status changed.

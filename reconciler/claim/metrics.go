@@ -8,6 +8,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/promutil"
 )
 
 // ConditionCollector exports how many claims have each condition in each status, read from the
@@ -43,4 +44,12 @@ func (c *ConditionCollector) Collect(ch chan<- prometheus.Metric) {
 	for k, n := range counts {
 		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(n), k[0], k[1])
 	}
+}
+
+// NewSettlementCounter registers the counter of overlaps the claim reconciler settled.
+func NewSettlementCounter(reg prometheus.Registerer) prometheus.Counter {
+	return promutil.Register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "gateway_orchestrator_claim_overlaps_settled_total",
+		Help: "Overlapping claims of different namespaces settled after the fact (the newer marked Conflicted); admission stops the rest.",
+	}))
 }

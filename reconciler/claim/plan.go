@@ -17,7 +17,8 @@ const (
 
 // Usage is what the reconciler observed about a claim.
 type Usage struct {
-	// Routes names the owning namespace's routes that use the hostname.
+	// Routes names the owning namespace's objects that use the hostname, with their kinds
+	// ("HTTPRoute team-a/shop").
 	Routes []string
 	// Zone is the covering ManagedZone, if any.
 	Zone *v1alpha1.ManagedZone
@@ -44,7 +45,7 @@ type Release struct {
 func PlanRelease(c *v1alpha1.DomainClaim, u Usage) Release {
 	st := c.Status
 	if len(u.Routes) > 0 {
-		r := Release{InUse: true, Reason: v1alpha1.ReasonRouteFound, Message: "used by HTTPRoute " + joinMax(u.Routes, 5)}
+		r := Release{InUse: true, Reason: v1alpha1.ReasonRouteFound, Message: "used by " + joinMax(u.Routes, 5)}
 		r.LastReferenced = timePtr(st.LastReferencedTime)
 		if r.LastReferenced == nil || st.ReleaseTime != nil || !inUse(c) {
 			r.LastReferenced = &u.Now

@@ -23,6 +23,8 @@ type Load struct {
 	Name         string
 	Certificates int32
 	Rules        int32
+	// Closed marks a Gateway being deleted: never chosen, and its number is not free.
+	Closed bool
 }
 
 // Seat is what a hostname needs on its Gateway.
@@ -62,6 +64,9 @@ func Assign(pool string, gateways []Load, capacity Capacity, maxGateways int, se
 	used := map[int]bool{}
 	for _, g := range sorted {
 		used[gatewayNumber(pool, g.Name)] = true
+		if g.Closed {
+			continue
+		}
 		if g.Certificates+seat.Certificates <= capacity.Certificates && g.Rules+seat.Rules <= capacity.Rules {
 			return Choice{Gateway: g.Name}
 		}
@@ -69,9 +74,16 @@ func Assign(pool string, gateways []Load, capacity Capacity, maxGateways int, se
 	if seat.Certificates > capacity.Certificates || seat.Rules > capacity.Rules {
 		return Choice{Exhausted: true, Message: fmt.Sprintf("the hostname needs %d ALB rules, more than one Gateway of pool %s holds (%d)", seat.Rules, pool, capacity.Rules)}
 	}
-	if len(sorted) >= maxGateways {
+	open := 0
+	for _, g := range sorted {
+		if !g.Closed {
+			open++
+		}
+	}
+	// A Gateway being deleted does not count against the maximum: its claims must go somewhere.
+	if open >= maxGateways {
 		return Choice{Exhausted: true, Message: fmt.Sprintf("all %d Gateways of pool %s are full (%d certificates, %d rules each) and the pool is at its maximum; raise spec.maxGateways or the ALB quotas",
-			len(sorted), pool, capacity.Certificates, capacity.Rules)}
+			open, pool, capacity.Certificates, capacity.Rules)}
 	}
 	n := 1
 	for used[n] {

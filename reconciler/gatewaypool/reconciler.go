@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -15,12 +14,14 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/utils/ptr"
+	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -34,7 +35,8 @@ import (
 const (
 	// LabelPool marks a Gateway (and its LoadBalancerConfiguration) as a pool's.
 	LabelPool = "gateway.opendi.com/pool"
-	// HTTPSListener and HTTPListener are the listener names of every pool Gateway.
+	// HTTPSListener and HTTPListener name the listeners of a pool Gateway without seats (and
+	// every pool Gateway's listeners before each hostname had its own).
 	HTTPSListener = "https"
 	HTTPListener  = "http"
 )
@@ -47,7 +49,8 @@ var LoadBalancerConfigurationGVK = schema.GroupVersionKind{Group: "gateway.k8s.a
 // +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gateways,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=gateway.k8s.aws,resources=loadbalancerconfigurations,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=httproutes,verbs=get;list;watch;update;patch
-// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=httproutes/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=grpcroutes,verbs=get;list;watch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gateways/status,verbs=get
 // +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gatewayclasses,verbs=get;list;watch
 
@@ -65,10 +68,17 @@ type Reconciler struct {
 	assigned map[types.UID]string
 	// zones caches ALB DNS name → canonical hosted zone ID.
 	zones sync.Map
+	// Recorder records Events on routes; SetupWithManager supplies the manager's.
+	Recorder events.EventRecorder
+	// told remembers the last note of each Event per route and reason.
+	told sync.Map
 }
 
 // SetupWithManager registers the reconciler.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if r.Recorder == nil {
+		r.Recorder = mgr.GetEventRecorder("gateway-orchestrator")
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("gatewaypool").
 		For(&v1alpha1.GatewayPool{}).
@@ -79,6 +89,8 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 			return nil
 		})).
 		Watches(&v1alpha1.DomainClaim{}, handler.EnqueueRequestsFromMapFunc(r.claimToPool)).
+		Watches(&gwv1.HTTPRoute{}, handler.EnqueueRequestsFromMapFunc(r.routeToPools), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&gwv1.GRPCRoute{}, handler.EnqueueRequestsFromMapFunc(r.routeToPools), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Complete(r)
 }
 
@@ -141,17 +153,24 @@ func (r *Reconciler) serve(ctx context.Context, pool *v1alpha1.GatewayPool) (ret
 		return false, nil, err
 	}
 	names := make([]string, 0, len(gws.Items))
+	live, closed := map[string]bool{}, map[string]bool{}
 	for _, g := range gws.Items {
 		names = append(names, g.Name)
+		if g.DeletionTimestamp.IsZero() {
+			live[g.Name] = true
+		} else {
+			closed[g.Name] = true // a Gateway being deleted is never chosen
+		}
 	}
-	exhausted, loads, err := r.seats(ctx, pool, claims, names)
+	moved := r.unseat(ctx, claims, live)
+	exhausted, loads, err := r.seats(ctx, pool, claims, names, closed)
 	if err != nil {
 		return false, nil, err
 	}
 	if err := r.Client.List(ctx, &gws, client.InNamespace(pool.Spec.Namespace), client.MatchingLabels{LabelPool: pool.Name}); err != nil {
 		return false, nil, err
 	}
-	attached, admitted := map[string]bool{}, map[string]map[string]bool{}
+	attached, admitted := map[string]bool{}, map[string]bool{}
 	lbHost, lbZone := map[string]string{}, map[string]string{}
 	used := map[string]bool{}
 	for _, c := range claims {
@@ -161,7 +180,7 @@ func (r *Reconciler) serve(ctx context.Context, pool *v1alpha1.GatewayPool) (ret
 	}
 	for i := range gws.Items {
 		gw := &gws.Items[i]
-		if !used[gw.Name] && gatewayNumber(pool.Name, gw.Name) > int(pool.Spec.MinGateways) && !r.stillAttached(claims, gw.Name) {
+		if gw.DeletionTimestamp.IsZero() && !used[gw.Name] && gatewayNumber(pool.Name, gw.Name) > int(pool.Spec.MinGateways) && !r.stillAttached(claims, gw.Name) {
 			if err := r.Client.Delete(ctx, gw); client.IgnoreNotFound(err) != nil {
 				return false, nil, err
 			}
@@ -175,12 +194,20 @@ func (r *Reconciler) serve(ctx context.Context, pool *v1alpha1.GatewayPool) (ret
 		for arn := range a {
 			attached[arn] = true
 		}
-		if admitted[gw.Name], err = r.admit(ctx, gw, claims); err != nil {
+		a, err = r.admit(ctx, pool, gw, claims)
+		if err != nil {
 			return false, nil, err
+		}
+		for claim, ok := range a {
+			admitted[claim] = ok
 		}
 		if lbHost[gw.Name], lbZone[gw.Name], err = r.loadBalancer(ctx, gw); err != nil {
 			return false, nil, err
 		}
+	}
+	strays, err := r.strayRoutes(ctx, claims)
+	if err != nil {
+		return false, nil, err
 	}
 	for _, c := range claims {
 		if !claimed(c) {
@@ -190,14 +217,15 @@ func (r *Reconciler) serve(ctx context.Context, pool *v1alpha1.GatewayPool) (ret
 		ok := false
 		if c.Status.Gateway != nil {
 			host, zone = lbHost[c.Status.Gateway.Name], lbZone[c.Status.Gateway.Name]
-			ok = admitted[c.Status.Gateway.Name][c.Spec.Namespace]
+			ok = admitted[c.Name]
 		}
 		st := claimStatus(pool, c, exhausted[c.Name], attached[c.Status.CertificateARN], ok, host, zone)
+		setStrays(st, c, strays[c.Name])
 		if equality.Semantic.DeepEqual(st, &c.Status) {
 			continue
 		}
 		orig := c.DeepCopy()
-		orig.Status.Gateway = nil // the assignment may exist only here and in r.assigned: always send it
+		orig.Status.Gateway = moved[c.Name] // the assignment may exist only here and in r.assigned: always send it
 		patch := client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})
 		c.Status = *st
 		if err := r.Client.Status().Patch(ctx, c, patch); err != nil {
@@ -216,13 +244,39 @@ func (r *Reconciler) serve(ctx context.Context, pool *v1alpha1.GatewayPool) (ret
 			}
 		}
 	}
-	if err := r.explainRoutes(ctx, pool, claims); err != nil {
+	if err := r.reviewOwnRoutes(ctx, pool, claims); err != nil {
 		if apierrors.IsConflict(err) {
 			return true, loads, nil
 		}
 		return false, nil, err
 	}
 	return retry, loads, nil
+}
+
+// unseat takes the claims seated on a Gateway that is gone or being deleted off it, so that seats
+// seats them again: their certificate moves with them (attach writes it into the new Gateway's
+// configuration and out of the old one's) and their load balancer is forgotten until the new
+// Gateway's is known, so the ALIAS is repointed rather than left on an ALB that goes away. It
+// returns the former Gateway of each claim it unseated.
+func (r *Reconciler) unseat(ctx context.Context, claims []*v1alpha1.DomainClaim, live map[string]bool) map[string]*v1alpha1.ObjectRef {
+	moved := map[string]*v1alpha1.ObjectRef{}
+	for _, c := range claims {
+		if c.Status.Gateway == nil || live[c.Status.Gateway.Name] || !c.DeletionTimestamp.IsZero() {
+			continue
+		}
+		if gw, ok := r.assigned[c.UID]; ok && live[gw] {
+			// Seated again already; the cache has not seen it yet.
+			c.Status.Gateway = &v1alpha1.ObjectRef{Namespace: c.Status.Gateway.Namespace, Name: gw}
+			continue
+		}
+		logf.FromContext(ctx).Info("seating the claim again: its Gateway is gone or being deleted",
+			"claim", c.Name, "hostname", c.Spec.Hostname, "gateway", c.Status.Gateway.Name)
+		moved[c.Name] = c.Status.Gateway
+		delete(r.assigned, c.UID)
+		c.Status.Gateway = nil
+		c.Status.LoadBalancerHostname, c.Status.LoadBalancerZoneID = "", ""
+	}
+	return moved
 }
 
 // stillAttached reports whether a claim being deleted still has its certificate on a Gateway,
@@ -249,6 +303,33 @@ func (r *Reconciler) claimToPool(ctx context.Context, o client.Object) []reconci
 	return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: z.Spec.GatewayPoolRef.Name}}}
 }
 
+// routeToPools maps a route to the pools serving the claims its hostnames use, so that a route
+// listing a hostname its namespace does not own is reported promptly.
+func (r *Reconciler) routeToPools(ctx context.Context, o client.Object) []reconcile.Request {
+	var raw []gwv1.Hostname
+	switch rt := o.(type) {
+	case *gwv1.HTTPRoute:
+		raw = rt.Spec.Hostnames
+	case *gwv1.GRPCRoute:
+		raw = rt.Spec.Hostnames
+	}
+	seen := map[reconcile.Request]bool{}
+	var reqs []reconcile.Request
+	for _, h := range index.RouteKeys(&gwv1.HTTPRoute{Spec: gwv1.HTTPRouteSpec{Hostnames: raw}}) {
+		c := &v1alpha1.DomainClaim{}
+		if err := r.Client.Get(ctx, client.ObjectKey{Name: hostname.ClaimName(h)}, c); err != nil {
+			continue
+		}
+		for _, req := range r.claimToPool(ctx, c) {
+			if !seen[req] {
+				seen[req] = true
+				reqs = append(reqs, req)
+			}
+		}
+	}
+	return reqs
+}
+
 // attachRoutes gives the owner's opted-in routes for the hostname the parentRef of its Gateway.
 // Only routes that asked for automatic attachment are touched, and only by adding our entry.
 func (r *Reconciler) attachRoutes(ctx context.Context, c *v1alpha1.DomainClaim) error {
@@ -268,94 +349,6 @@ func (r *Reconciler) attachRoutes(ctx context.Context, c *v1alpha1.DomainClaim) 
 		}
 	}
 	return nil
-}
-
-// ControllerName is the controllerName of the route parent statuses the orchestrator writes.
-const ControllerName = "gateway.opendi.com/orchestrator"
-
-// ConditionHostnamesServed is the route parent condition that says which of a route's hostnames
-// a pool Gateway serves.
-const ConditionHostnamesServed = "gateway.opendi.com/HostnamesServed"
-
-// explainRoutes writes, into the status of each opted-in route of the pool's claims, one parent
-// entry (controllerName gateway.opendi.com/orchestrator) per pool Gateway the route is attached to,
-// naming the hostnames that Gateway serves: a route whose hostnames sit on two Gateways says so.
-// Entries of other controllers (LBC's) are left as they are.
-func (r *Reconciler) explainRoutes(ctx context.Context, pool *v1alpha1.GatewayPool, claims []*v1alpha1.DomainClaim) error {
-	byHost := map[string]*v1alpha1.DomainClaim{}
-	owners := map[string]bool{}
-	for _, c := range claims {
-		if claimed(c) && c.Status.Gateway != nil {
-			byHost[c.Spec.Hostname] = c
-			owners[c.Spec.Namespace] = true
-		}
-	}
-	for ns := range owners {
-		var routes gwv1.HTTPRouteList
-		if err := r.Client.List(ctx, &routes, client.InNamespace(ns)); err != nil {
-			return err
-		}
-		for i := range routes.Items {
-			rt := &routes.Items[i]
-			if rt.Annotations[webhook.AnnotationAutoAttach] != "true" {
-				continue
-			}
-			served := map[string][]string{} // gateway → hostnames
-			for _, raw := range rt.Spec.Hostnames {
-				h := string(raw)
-				c := byHost[h]
-				if p := hostname.Parent(h); c == nil && !hostname.IsWildcard(h) && p != "" {
-					c = byHost["*."+p] // the owner's wildcard covers one label below it
-				}
-				if c != nil && c.Spec.Namespace == rt.Namespace {
-					served[c.Status.Gateway.Name] = append(served[c.Status.Gateway.Name], h)
-				}
-			}
-			if len(served) == 0 {
-				continue
-			}
-			if err := r.writeRouteStatus(ctx, pool, rt, served); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func (r *Reconciler) writeRouteStatus(ctx context.Context, pool *v1alpha1.GatewayPool, rt *gwv1.HTTPRoute, served map[string][]string) error {
-	orig := rt.DeepCopy()
-	var keep []gwv1.RouteParentStatus
-	for _, p := range rt.Status.Parents {
-		if p.ControllerName != ControllerName {
-			keep = append(keep, p)
-		}
-	}
-	gateways := make([]string, 0, len(served))
-	for g := range served {
-		gateways = append(gateways, g)
-	}
-	sort.Strings(gateways)
-	for _, g := range gateways {
-		msg := fmt.Sprintf("Gateway %s/%s serves %s", pool.Spec.Namespace, g, strings.Join(served[g], ", "))
-		if len(gateways) > 1 {
-			msg += fmt.Sprintf("; this route's hostnames are spread over %d Gateways of pool %s, one parentRef each", len(gateways), pool.Name)
-		}
-		ps := gwv1.RouteParentStatus{ParentRef: webhook.ParentRef(v1alpha1.ObjectRef{Namespace: pool.Spec.Namespace, Name: g}), ControllerName: ControllerName}
-		for _, old := range orig.Status.Parents {
-			if old.ControllerName == ControllerName && string(old.ParentRef.Name) == g {
-				ps.Conditions = old.Conditions
-			}
-		}
-		meta.SetStatusCondition(&ps.Conditions, metav1.Condition{Type: ConditionHostnamesServed, Status: metav1.ConditionTrue,
-			Reason: "Served", Message: msg, ObservedGeneration: rt.Generation})
-		keep = append(keep, ps)
-	}
-	if equality.Semantic.DeepEqual(keep, orig.Status.Parents) {
-		return nil
-	}
-	patch := client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})
-	rt.Status.Parents = keep
-	return client.IgnoreNotFound(r.Client.Status().Patch(ctx, rt, patch))
 }
 
 // ensure creates or updates one Gateway of the pool and its LoadBalancerConfiguration.
@@ -404,24 +397,10 @@ func desiredGateway(pool *v1alpha1.GatewayPool, gw *gwv1.Gateway) {
 	gw.Spec.Infrastructure = &gwv1.GatewayInfrastructure{ParametersRef: &gwv1.LocalParametersReference{
 		Group: gwv1.Group(LoadBalancerConfigurationGVK.Group), Kind: gwv1.Kind(LoadBalancerConfigurationGVK.Kind), Name: gw.Name,
 	}}
-	https := listener(gw, HTTPSListener, gwv1.HTTPSProtocolType, 443)
-	listeners := []gwv1.Listener{https}
-	if t.HTTPListener {
-		listeners = append(listeners, listener(gw, HTTPListener, gwv1.HTTPProtocolType, 80))
+	if len(gw.Spec.Listeners) == 0 {
+		// A new Gateway; the seats' listeners are written by admit.
+		gw.Spec.Listeners = Listeners(nil, t.HTTPListener)
 	}
-	gw.Spec.Listeners = listeners
-}
-
-// listener keeps an existing listener's allowedRoutes (the namespaces admitted so far), or
-// admits only the Gateway's own namespace until a claim needs more.
-func listener(gw *gwv1.Gateway, name string, proto gwv1.ProtocolType, port int32) gwv1.Listener {
-	allowed := &gwv1.AllowedRoutes{Namespaces: &gwv1.RouteNamespaces{From: ptr.To(gwv1.NamespacesFromSame)}}
-	for _, l := range gw.Spec.Listeners {
-		if string(l.Name) == name && l.AllowedRoutes != nil {
-			allowed = l.AllowedRoutes
-		}
-	}
-	return gwv1.Listener{Name: gwv1.SectionName(name), Protocol: proto, Port: gwv1.PortNumber(port), AllowedRoutes: allowed}
 }
 
 // desiredConfiguration writes the template's ALB settings into LBC's configuration, and keeps the

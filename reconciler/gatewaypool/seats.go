@@ -11,10 +11,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -95,14 +93,16 @@ func claimed(c *v1alpha1.DomainClaim) bool {
 // seats assigns a Gateway to every claim with an issued certificate and none yet, first fit in a
 // stable order. Only this reconciler assigns, one pool at a time (the workqueue never hands one
 // key to two workers), so no Gateway goes over capacity however many claims arrive at once.
-func (r *Reconciler) seats(ctx context.Context, pool *v1alpha1.GatewayPool, claims []*v1alpha1.DomainClaim, gateways []string) (exhausted map[string]string, loads map[string]*Load, err error) {
+func (r *Reconciler) seats(ctx context.Context, pool *v1alpha1.GatewayPool, claims []*v1alpha1.DomainClaim, gateways []string, closed map[string]bool) (exhausted map[string]string, loads map[string]*Load, err error) {
 	if r.assigned == nil {
 		r.assigned = map[types.UID]string{}
 	}
-	capacity := Capacity{Certificates: pool.Spec.MaxCertificatesPerGateway, Rules: pool.Spec.MaxRulesPerGateway}
+	// Every seat takes its own listeners, and a Gateway holds at most 64 of them.
+	capacity := Capacity{Certificates: min(pool.Spec.MaxCertificatesPerGateway, MaxListenersPerGateway/ListenersPerSeat(pool.Spec.Template.HTTPListener)),
+		Rules: pool.Spec.MaxRulesPerGateway}
 	loads = map[string]*Load{}
 	for _, g := range gateways {
-		loads[g] = &Load{Name: g}
+		loads[g] = &Load{Name: g, Closed: closed[g]}
 	}
 	exhausted = map[string]string{}
 	for _, c := range claims {
@@ -226,39 +226,34 @@ func normalize(l ListenerCertificates) ListenerCertificates {
 	return l
 }
 
-// admit lets the owners of a Gateway's claims attach routes to its listeners.
-func (r *Reconciler) admit(ctx context.Context, gw *gwv1.Gateway, claims []*v1alpha1.DomainClaim) (map[string]bool, error) {
-	owners := map[string]bool{}
+// admit gives each claim seated on a Gateway its own listeners (see Listeners), so that only the
+// claim's owner can serve its hostname there, and reports which claims' listeners are in place.
+// A claim being deleted or no longer Claimed loses its listener in the same reconcile.
+func (r *Reconciler) admit(ctx context.Context, pool *v1alpha1.GatewayPool, gw *gwv1.Gateway, claims []*v1alpha1.DomainClaim) (map[string]bool, error) {
+	var seats []Seated
 	for _, c := range claims {
 		if c.Status.Gateway != nil && c.Status.Gateway.Name == gw.Name && claimed(c) {
-			owners[c.Spec.Namespace] = true
+			seats = append(seats, Seated{Claim: c.Name, Hostname: c.Spec.Hostname, Namespace: c.Spec.Namespace})
 		}
 	}
-	names := make([]string, 0, len(owners))
-	for n := range owners {
-		names = append(names, n)
+	if per := int(ListenersPerSeat(pool.Spec.Template.HTTPListener)); len(seats)*per > MaxListenersPerGateway {
+		// Seating never gets here (listeners are a capacity); a pool filled before that stays within the limit.
+		sort.Slice(seats, func(i, j int) bool { return seats[i].Claim < seats[j].Claim })
+		seats = seats[:MaxListenersPerGateway/per]
 	}
-	sort.Strings(names)
-	want := &gwv1.AllowedRoutes{Namespaces: &gwv1.RouteNamespaces{From: ptr.To(gwv1.NamespacesFromSame)}}
-	if len(names) > 0 {
-		want = &gwv1.AllowedRoutes{Namespaces: &gwv1.RouteNamespaces{From: ptr.To(gwv1.NamespacesFromSelector),
-			Selector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
-				Key: "kubernetes.io/metadata.name", Operator: metav1.LabelSelectorOpIn, Values: names}}}}}
-	}
-	patch := client.MergeFrom(gw.DeepCopy())
-	changed := false
-	for i := range gw.Spec.Listeners {
-		if !equality.Semantic.DeepEqual(gw.Spec.Listeners[i].AllowedRoutes, want) {
-			gw.Spec.Listeners[i].AllowedRoutes = want.DeepCopy()
-			changed = true
-		}
-	}
-	if changed {
+	want := Listeners(seats, pool.Spec.Template.HTTPListener)
+	if !equality.Semantic.DeepEqual(gw.Spec.Listeners, want) {
+		patch := client.MergeFrom(gw.DeepCopy())
+		gw.Spec.Listeners = want
 		if err := r.Client.Patch(ctx, gw, patch); err != nil {
 			return nil, err
 		}
 	}
-	return owners, nil
+	admitted := map[string]bool{}
+	for _, s := range seats {
+		admitted[s.Claim] = AdmittedBy(gw, s.Claim, s.Namespace)
+	}
+	return admitted, nil
 }
 
 // loadBalancer returns a Gateway's ALB hostname and canonical hosted zone once LBC has
@@ -298,6 +293,18 @@ func (r *Reconciler) loadBalancer(ctx context.Context, gw *gwv1.Gateway) (host, 
 	return "", "", fmt.Errorf("no load balancer with DNS name %s in ELBv2", host)
 }
 
+// setStrays sets the claim's StrayRoutes condition, naming the routes of other namespaces that
+// list its hostname.
+func setStrays(st *v1alpha1.DomainClaimStatus, c *v1alpha1.DomainClaim, strays []string) {
+	if len(strays) == 0 {
+		conditions.Set(&st.Conditions, c.Generation, v1alpha1.ConditionStrayRoutes, false, v1alpha1.ReasonNoStrayRoutes,
+			"no route of another namespace lists "+c.Spec.Hostname)
+		return
+	}
+	conditions.Set(&st.Conditions, c.Generation, v1alpha1.ConditionStrayRoutes, true, v1alpha1.ReasonForeignRoutes,
+		fmt.Sprintf("routes of other namespaces list %s and are not served it: %s", c.Spec.Hostname, strings.Join(strays, ", ")))
+}
+
 // claimStatus sets the pool's part of a claim's status: its Gateway, load balancer and
 // conditions for steps 4, 5, 6 and 8.
 func claimStatus(pool *v1alpha1.GatewayPool, c *v1alpha1.DomainClaim, exhausted string, attached, admitted bool, lbHost, lbZone string) *v1alpha1.DomainClaimStatus {
@@ -327,9 +334,9 @@ func claimStatus(pool *v1alpha1.GatewayPool, c *v1alpha1.DomainClaim, exhausted 
 		set(v1alpha1.ConditionLoadBalancerReady, false, v1alpha1.ReasonPending, "waiting for the AWS Load Balancer Controller to program Gateway "+st.Gateway.Name+" (status.addresses and Programmed=True)")
 	}
 	if admitted {
-		set(v1alpha1.ConditionRoutesAllowed, true, "Allowed", "the Gateway's listeners admit routes of namespace "+c.Spec.Namespace)
+		set(v1alpha1.ConditionRoutesAllowed, true, "Allowed", "listener "+c.Name+" of the Gateway serves "+c.Spec.Hostname+" to routes of namespace "+c.Spec.Namespace+" only")
 	} else {
-		set(v1alpha1.ConditionRoutesAllowed, false, v1alpha1.ReasonPending, "waiting for the Gateway's listeners to admit namespace "+c.Spec.Namespace)
+		set(v1alpha1.ConditionRoutesAllowed, false, v1alpha1.ReasonPending, "waiting for the Gateway's listener "+c.Name+" to admit namespace "+c.Spec.Namespace)
 	}
 	return st
 }

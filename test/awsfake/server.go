@@ -193,6 +193,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.ACM.serve(w, r)
 	case strings.HasPrefix(r.URL.Path, "/2013-04-01/"):
 		s.Route53.serve(w, r)
+	case r.Method == http.MethodPost && r.FormValue("Action") == "GetCallerIdentity":
+		s.serveSTS(w, r)
 	case r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded"):
 		s.ELB.serve(w, r)
 	default:

@@ -69,9 +69,8 @@ func BenchmarkClaimsToGoal(b *testing.B) {
 	env, err := testenv.Start(ctx, testenv.Options{
 		AWS:      &awsfake.Options{ValidationRecordDelay: time.Second, IssueDelay: *delay},
 		AWSRates: clientRates,
-		// The default 15 s window, scaled like the limits: with records ready at 5 a second it
-		// gathers enough of them to stay under 0.02 Route53 calls per claim.
-		DNSBatchWindow: time.Duration(float64(15*time.Second) / *scale),
+		// The default 2 s window between a zone's batches, scaled like the limits.
+		DNSBatchWindow: time.Duration(float64(2*time.Second) / *scale),
 		PollInterval:   time.Duration(float64(2*time.Second) / *scale),
 	})
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -96,9 +97,19 @@ func TestRouteWithoutParentRefsIsServedOverHTTPS(t *testing.T) {
 
 	gw := &gwv1.Gateway{}
 	require.NoError(t, k8s.Get(ctx, client.ObjectKey{Namespace: c.Status.Gateway.Namespace, Name: c.Status.Gateway.Name}, gw))
-	sel := gw.Spec.Listeners[0].AllowedRoutes.Namespaces.Selector
+	var own *gwv1.Listener
+	for i := range gw.Spec.Listeners {
+		if string(gw.Spec.Listeners[i].Name) == c.Name {
+			own = &gw.Spec.Listeners[i]
+		}
+	}
+	require.NotNil(t, own, "the hostname has a listener named like its claim: %+v", gw.Spec.Listeners)
+	require.NotNil(t, own.Hostname)
+	assert.Equal(t, gwv1.Hostname(h), *own.Hostname)
+	sel := own.AllowedRoutes.Namespaces.Selector
 	require.NotNil(t, sel, "the listener admits the owner's namespace")
-	assert.Contains(t, sel.MatchExpressions[0].Values, ns)
+	assert.Equal(t, map[string]string{"kubernetes.io/metadata.name": ns}, sel.MatchLabels, "and only the owner's")
+	assert.Len(t, gw.Spec.Listeners, 1, "no other listener (none without a hostname)")
 	assert.Equal(t, c.Status.CertificateARN, gw.Annotations[gatewaypool.AnnotationCertificateARN])
 
 	require.Eventually(t, func() bool {
@@ -291,22 +302,32 @@ func TestRouteSpreadOverTwoGatewaysGetsBothParentsAndSaysWhy(t *testing.T) {
 	got := &gwv1.HTTPRoute{}
 	require.Eventually(t, func() bool {
 		require.NoError(t, k8s.Get(ctx, client.ObjectKeyFromObject(r), got))
-		ours := 0
-		for _, ps := range got.Status.Parents {
-			if ps.ControllerName == gatewaypool.ControllerName {
-				ours++
-			}
-		}
-		return len(got.Spec.ParentRefs) == 2 && ours == 2
-	}, 20*time.Second, 100*time.Millisecond, "both Gateways are parents, and the status explains each")
+		return len(got.Spec.ParentRefs) == 2
+	}, 20*time.Second, 100*time.Millisecond, "both Gateways are parents")
+	// LBC owns the route's status entries for its Gateways; the orchestrator explains with an Event.
+	var note string
+	require.Eventually(t, func() bool {
+		note = routeEvent(t, r, gatewaypool.EventHostnamesSpread)
+		return note != ""
+	}, 20*time.Second, 100*time.Millisecond, "an Event on the route says why it has two parents")
+	assert.Contains(t, note, "spread over 2 Gateways of pool "+p.Name)
+	assert.Contains(t, note, "Gateway "+p.Spec.Namespace+"/"+ca.Status.Gateway.Name+" serves "+a)
+	assert.Contains(t, note, "Gateway "+p.Spec.Namespace+"/"+cb.Status.Gateway.Name+" serves "+b)
 	for _, ps := range got.Status.Parents {
-		cond := meta.FindStatusCondition(ps.Conditions, gatewaypool.ConditionHostnamesServed)
-		require.NotNil(t, cond)
-		assert.Contains(t, cond.Message, "spread over 2 Gateways of pool "+p.Name)
-		if string(ps.ParentRef.Name) == ca.Status.Gateway.Name {
-			assert.Contains(t, cond.Message, "serves "+a)
-		} else {
-			assert.Contains(t, cond.Message, "serves "+b)
+		assert.Equal(t, gwv1.GatewayController(lbcstandin.ControllerName), ps.ControllerName, "only LBC writes the route's parent entries")
+	}
+}
+
+// routeEvent returns the note of the newest Event with the reason on a route, or "".
+func routeEvent(t *testing.T, o client.Object, reason string) string {
+	t.Helper()
+	var l eventsv1.EventList
+	require.NoError(t, k8s.List(context.Background(), &l, client.InNamespace(o.GetNamespace())))
+	note := ""
+	for _, e := range l.Items {
+		if e.Regarding.Name == o.GetName() && e.Reason == reason {
+			note = e.Note
 		}
 	}
+	return note
 }

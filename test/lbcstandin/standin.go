@@ -3,7 +3,10 @@
 // an HTTPS:443 listener carrying exactly the certificates the Gateway's LoadBalancerConfiguration
 // names (removing any others, as LBC does), and publishes the address and Programmed=True in the
 // Gateway's status. Like LBC, it reads certificates only from the configuration, never from
-// annotations.
+// annotations, holds a finalizer on the Gateways it programs until their load balancer is gone,
+// attaches HTTPRoutes and GRPCRoutes by Gateway API's rules (see Attach), keeps each Gateway's
+// ALB rule table (see Resolve), reports Accepted=False when the rules exceed the ALB's quota, and
+// owns the route status entries of its Gateways.
 package lbcstandin
 
 import (
@@ -22,15 +25,24 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/reconciler/gatewaypool"
 )
+
+// Finalizer is the finalizer LBC puts on the ALB Gateways it programs; it is removed once the
+// load balancer is deleted, so a Gateway's deletion takes time.
+const Finalizer = "gateway.k8s.aws/alb"
+
+// ControllerName is LBC's controllerName for ALB Gateways, in the route status entries it owns.
+const ControllerName = "gateway.k8s.aws/alb"
 
 // StandIn is the LBC stand-in.
 type StandIn struct {
@@ -39,10 +51,35 @@ type StandIn struct {
 	GatewayClass string
 	// broken holds Gateways (namespace/name) whose load balancer never becomes ready.
 	broken sync.Map
+	// held holds Gateways (namespace/name) whose deletion waits until released.
+	held sync.Map
+	// tables holds each programmed Gateway's ALB rules (namespace/name → []Rule).
+	tables sync.Map
 }
 
 // Break makes a Gateway's load balancer never become ready, as a misconfigured LBC would.
 func (s *StandIn) Break(namespace, name string) { s.broken.Store(namespace+"/"+name, true) }
+
+// HoldDeletion keeps a Gateway being deleted (its finalizer stays) until ReleaseDeletion, as a
+// slow load balancer deletion would.
+func (s *StandIn) HoldDeletion(namespace, name string) { s.held.Store(namespace+"/"+name, true) }
+
+// ReleaseDeletion lets a held Gateway's deletion finish.
+func (s *StandIn) ReleaseDeletion(namespace, name string) { s.held.Delete(namespace + "/" + name) }
+
+// Rules returns the ALB rules the stand-in last built for a Gateway, in priority order.
+func (s *StandIn) Rules(namespace, name string) []Rule {
+	if t, ok := s.tables.Load(namespace + "/" + name); ok {
+		return t.([]Rule)
+	}
+	return nil
+}
+
+// Resolve answers where the Gateway's ALB sends an HTTPS request for host and path: the backend
+// Service of the first matching rule, or false for the default action (no rule matches).
+func (s *StandIn) Resolve(gatewayNS, gatewayName, host, path string) (types.NamespacedName, bool) {
+	return Resolve(s.Rules(gatewayNS, gatewayName), 443, host, path)
+}
 
 // SetupWithManager registers the stand-in.
 func (s *StandIn) SetupWithManager(mgr ctrl.Manager) error {
@@ -54,7 +91,33 @@ func (s *StandIn) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(cfg, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
 			return []reconcile.Request{{NamespacedName: client.ObjectKeyFromObject(o)}}
 		})).
+		Watches(&gwv1.HTTPRoute{}, handler.EnqueueRequestsFromMapFunc(routeToGateways)).
+		Watches(&gwv1.GRPCRoute{}, handler.EnqueueRequestsFromMapFunc(routeToGateways)).
 		Complete(s)
+}
+
+// routeToGateways maps a route to the Gateways it names and those whose status entry it carries.
+func routeToGateways(_ context.Context, o client.Object) []reconcile.Request {
+	var refs []gwv1.ParentReference
+	var st []gwv1.RouteParentStatus
+	switch rt := o.(type) {
+	case *gwv1.HTTPRoute:
+		refs, st = rt.Spec.ParentRefs, rt.Status.Parents
+	case *gwv1.GRPCRoute:
+		refs, st = rt.Spec.ParentRefs, rt.Status.Parents
+	}
+	for _, p := range st {
+		refs = append(refs, p.ParentRef)
+	}
+	var reqs []reconcile.Request
+	for _, p := range refs {
+		ns := o.GetNamespace()
+		if p.Namespace != nil {
+			ns = string(*p.Namespace)
+		}
+		reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: ns, Name: string(p.Name)}})
+	}
+	return reqs
 }
 
 // LoadBalancerName is the ALB name the stand-in gives a Gateway (at most 32 characters).
@@ -72,12 +135,36 @@ func (s *StandIn) Reconcile(ctx context.Context, req reconcile.Request) (reconci
 	gw := &gwv1.Gateway{}
 	if err := s.Client.Get(ctx, req.NamespacedName, gw); err != nil {
 		if client.IgnoreNotFound(err) == nil {
+			s.tables.Delete(req.String())
 			return reconcile.Result{}, s.deleteLB(ctx, LoadBalancerName(req.Namespace, req.Name))
 		}
 		return reconcile.Result{}, err
 	}
 	if _, broken := s.broken.Load(req.String()); string(gw.Spec.GatewayClassName) != s.GatewayClass || broken {
 		return reconcile.Result{}, nil
+	}
+	if !gw.DeletionTimestamp.IsZero() {
+		if !controllerutil.ContainsFinalizer(gw, Finalizer) {
+			return reconcile.Result{}, nil
+		}
+		if _, held := s.held.Load(req.String()); held {
+			return reconcile.Result{RequeueAfter: 200 * time.Millisecond}, nil
+		}
+		s.tables.Delete(req.String())
+		if err := s.deleteLB(ctx, LoadBalancerName(gw.Namespace, gw.Name)); err != nil {
+			return reconcile.Result{}, err
+		}
+		patch := client.MergeFrom(gw.DeepCopy())
+		controllerutil.RemoveFinalizer(gw, Finalizer)
+		return reconcile.Result{}, client.IgnoreNotFound(s.Client.Patch(ctx, gw, patch))
+	}
+	if !controllerutil.ContainsFinalizer(gw, Finalizer) {
+		// Saved before any AWS resource exists, so that none is left behind.
+		patch := client.MergeFrom(gw.DeepCopy())
+		controllerutil.AddFinalizer(gw, Finalizer)
+		if err := s.Client.Patch(ctx, gw, patch); err != nil {
+			return reconcile.Result{}, err
+		}
 	}
 	cfg := &unstructured.Unstructured{}
 	cfg.SetGroupVersionKind(gatewaypool.LoadBalancerConfigurationGVK)
@@ -98,7 +185,15 @@ func (s *StandIn) Reconcile(ctx context.Context, req reconcile.Request) (reconci
 	if err := s.ensureHTTPS(ctx, lb, gatewaypool.ListenerCertificatesOf(cfg)); err != nil {
 		return reconcile.Result{}, err
 	}
-	return reconcile.Result{}, s.publish(ctx, gw, aws.ToString(lb.DNSName))
+	rules, err := s.routes(ctx, gw)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	verdict := ""
+	if len(rules) > MaxRulesPerALB {
+		verdict = fmt.Sprintf("the routes need %d ALB rules, more than the %d an ALB holds", len(rules), MaxRulesPerALB)
+	}
+	return reconcile.Result{}, s.publish(ctx, gw, aws.ToString(lb.DNSName), verdict)
 }
 
 func (s *StandIn) ensureLB(ctx context.Context, name string, cfg *unstructured.Unstructured) (*elbtypes.LoadBalancer, error) {
@@ -205,13 +300,19 @@ func (s *StandIn) ensureHTTPS(ctx context.Context, lb *elbtypes.LoadBalancer, wa
 	return nil
 }
 
-func (s *StandIn) publish(ctx context.Context, gw *gwv1.Gateway, dns string) error {
+// publish writes the address, Programmed=True, and Accepted: False with the reason when the
+// Gateway's routes could not be deployed (LBC keeps Programmed as it was).
+func (s *StandIn) publish(ctx context.Context, gw *gwv1.Gateway, dns, failure string) error {
 	patch := client.MergeFrom(gw.DeepCopy())
 	gw.Status.Addresses = []gwv1.GatewayStatusAddress{{Type: ptr.To(gwv1.HostnameAddressType), Value: dns}}
-	for _, t := range []gwv1.GatewayConditionType{gwv1.GatewayConditionAccepted, gwv1.GatewayConditionProgrammed} {
-		meta.SetStatusCondition(&gw.Status.Conditions, metav1.Condition{Type: string(t), Status: metav1.ConditionTrue,
-			Reason: string(t), Message: "lbc stand-in", ObservedGeneration: gw.Generation})
+	meta.SetStatusCondition(&gw.Status.Conditions, metav1.Condition{Type: string(gwv1.GatewayConditionProgrammed), Status: metav1.ConditionTrue,
+		Reason: string(gwv1.GatewayReasonProgrammed), Message: "lbc stand-in", ObservedGeneration: gw.Generation})
+	accepted := metav1.Condition{Type: string(gwv1.GatewayConditionAccepted), Status: metav1.ConditionTrue,
+		Reason: string(gwv1.GatewayReasonAccepted), Message: "lbc stand-in", ObservedGeneration: gw.Generation}
+	if failure != "" {
+		accepted.Status, accepted.Reason, accepted.Message = metav1.ConditionFalse, string(gwv1.GatewayReasonInvalid), failure
 	}
+	meta.SetStatusCondition(&gw.Status.Conditions, accepted)
 	return s.Client.Status().Patch(ctx, gw, patch)
 }
 

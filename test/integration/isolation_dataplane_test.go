@@ -1,0 +1,353 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/reconciler/gatewaypool"
+	"github.com/opendi/gateway-orchestrator/test/lbcstandin"
+	"github.com/opendi/gateway-orchestrator/test/testenv"
+)
+
+// bypassNamespace returns a namespace the webhooks do not see (they exclude the orchestrator's
+// own), labelled like a tenant so that a zone lets an admin give it a hostname: routes created
+// there stand for anything that reaches the API server around admission.
+func bypassNamespace(t *testing.T) string {
+	t.Helper()
+	ctx := context.Background()
+	ns := &corev1.Namespace{}
+	err := k8s.Get(ctx, client.ObjectKey{Name: testenv.OwnNamespace}, ns)
+	if apierrors.IsNotFound(err) {
+		ns = &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: testenv.OwnNamespace, Labels: map[string]string{"tenant": "true"}}}
+		require.NoError(t, k8s.Create(ctx, ns))
+		return ns.Name
+	}
+	require.NoError(t, err)
+	if ns.Labels["tenant"] != "true" {
+		patch := client.MergeFrom(ns.DeepCopy())
+		if ns.Labels == nil {
+			ns.Labels = map[string]string{}
+		}
+		ns.Labels["tenant"] = "true"
+		require.NoError(t, k8s.Patch(ctx, ns, patch))
+	}
+	return ns.Name
+}
+
+// servingRoute is an HTTPRoute for hostnames whose one rule sends path prefix to a Service.
+func servingRoute(ns, service, prefix string, hostnames ...string) *gwv1.HTTPRoute {
+	r := route(ns, hostnames...)
+	r.Spec.Rules = []gwv1.HTTPRouteRule{{
+		Matches:     []gwv1.HTTPRouteMatch{{Path: &gwv1.HTTPPathMatch{Type: ptr.To(gwv1.PathMatchPathPrefix), Value: ptr.To(prefix)}}},
+		BackendRefs: []gwv1.HTTPBackendRef{{BackendRef: gwv1.BackendRef{BackendObjectReference: gwv1.BackendObjectReference{Name: gwv1.ObjectName(service), Port: ptr.To(gwv1.PortNumber(80))}}}},
+	}}
+	return r
+}
+
+// grpcRoute is a GRPCRoute for hostnames with an exact method match, which LBC ranks above
+// any path prefix of the same host.
+func backendGRPCRoute(ns, service string, parent gwv1.ParentReference, hostnames ...string) *gwv1.GRPCRoute {
+	r := &gwv1.GRPCRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: unique("grpc")}}
+	r.Spec.ParentRefs = []gwv1.ParentReference{parent}
+	for _, h := range hostnames {
+		r.Spec.Hostnames = append(r.Spec.Hostnames, gwv1.Hostname(h))
+	}
+	r.Spec.Rules = []gwv1.GRPCRouteRule{{
+		Matches:     []gwv1.GRPCRouteMatch{{Method: &gwv1.GRPCMethodMatch{Service: ptr.To("shop.Cart"), Method: ptr.To("Checkout")}}},
+		BackendRefs: []gwv1.GRPCBackendRef{{BackendRef: gwv1.BackendRef{BackendObjectReference: gwv1.BackendObjectReference{Name: gwv1.ObjectName(service), Port: ptr.To(gwv1.PortNumber(80))}}}},
+	}}
+	return r
+}
+
+func gatewayParent(gw v1alpha1.ObjectRef) gwv1.ParentReference {
+	return gwv1.ParentReference{Namespace: ptr.To(gwv1.Namespace(gw.Namespace)), Name: gwv1.ObjectName(gw.Name)}
+}
+
+// deniedOrCreated creates an object that admission may deny; a denial is fine (admission is one
+// guard), any other error is not.
+func deniedOrCreated(t *testing.T, o client.Object) bool {
+	t.Helper()
+	err := k8s.Create(context.Background(), o)
+	if apierrors.IsInvalid(err) || apierrors.IsForbidden(err) {
+		t.Logf("admission denied %s/%s: %v", o.GetNamespace(), o.GetName(), err)
+		return false
+	}
+	require.NoError(t, err)
+	return true
+}
+
+// lbcVerdict waits until the stand-in has written its status entry for the route and returns
+// whether it accepted the route.
+func lbcVerdict(t *testing.T, o client.Object) bool {
+	t.Helper()
+	var accepted *metav1.Condition
+	require.Eventually(t, func() bool {
+		var parents []gwv1.RouteParentStatus
+		switch r := o.(type) {
+		case *gwv1.HTTPRoute:
+			got := &gwv1.HTTPRoute{}
+			require.NoError(t, k8s.Get(context.Background(), client.ObjectKeyFromObject(r), got))
+			parents = got.Status.Parents
+		case *gwv1.GRPCRoute:
+			got := &gwv1.GRPCRoute{}
+			require.NoError(t, k8s.Get(context.Background(), client.ObjectKeyFromObject(r), got))
+			parents = got.Status.Parents
+		}
+		for _, p := range parents {
+			if p.ControllerName == lbcstandin.ControllerName {
+				accepted = meta.FindStatusCondition(p.Conditions, "Accepted")
+			}
+		}
+		return accepted != nil
+	}, 20*time.Second, 100*time.Millisecond, "the stand-in reports on route %s/%s", o.GetNamespace(), o.GetName())
+	return accepted.Status == metav1.ConditionTrue
+}
+
+// TestForeignRoutesReachNoHostnameOnTheALB has team-a serve shop.<zone> (only under /shop), and
+// lets three others at it on the same ALB: team-b's route without hostnames, team-c's GRPCRoute
+// listing shop.<zone>, and the same two from a namespace admission does not see but which owns a
+// hostname on that Gateway (so a listener shared by all owners would admit it). Whatever
+// admission does with the first two, a request for shop.<zone> must reach team-a or nothing.
+func TestForeignRoutesReachNoHostnameOnTheALB(t *testing.T) {
+	ctx := context.Background()
+	z, _ := servedZone(t)
+	teamA, teamB, teamC, bypass := tenant(t), tenant(t), tenant(t), bypassNamespace(t)
+	shop, blog, api := "shop."+z.Spec.Domain, "blog."+z.Spec.Domain, "api."+z.Spec.Domain
+
+	require.NoError(t, k8s.Create(ctx, servingRoute(teamA, "shop", "/shop", shop)))
+	require.NoError(t, k8s.Create(ctx, servingRoute(teamB, "blog", "/", blog)))
+	require.NoError(t, k8s.Create(ctx, adminClaim(api, bypass)))
+	cShop, cBlog, cAPI := ready(t, shop, 60*time.Second), ready(t, blog, 60*time.Second), ready(t, api, 60*time.Second)
+	gw := *cShop.Status.Gateway
+	require.Equal(t, gw, *cBlog.Status.Gateway, "first fit seats all three on one Gateway")
+	require.Equal(t, gw, *cAPI.Status.Gateway)
+
+	hostless := func(ns string) *gwv1.HTTPRoute {
+		r := servingRoute(ns, "thief", "/")
+		r.Spec.ParentRefs = []gwv1.ParentReference{gatewayParent(gw)}
+		return r
+	}
+	var attackers []client.Object
+	if r := hostless(teamB); deniedOrCreated(t, r) {
+		attackers = append(attackers, r)
+	}
+	if r := backendGRPCRoute(teamC, "thief", gatewayParent(gw), shop); deniedOrCreated(t, r) {
+		attackers = append(attackers, r)
+	}
+	bypassHostless := hostless(bypass)
+	require.NoError(t, k8s.Create(ctx, bypassHostless))
+	bypassGRPC := backendGRPCRoute(bypass, "thief", gatewayParent(gw), shop)
+	require.NoError(t, k8s.Create(ctx, bypassGRPC))
+	attackers = append(attackers, bypassHostless, bypassGRPC)
+
+	assert.True(t, lbcVerdict(t, bypassHostless), "a hostless route attaches to its own namespace's listener (and gets its hostname)")
+	assert.False(t, lbcVerdict(t, bypassGRPC), "a route listing a foreign hostname attaches nowhere")
+	for _, o := range attackers {
+		lbcVerdict(t, o) // the rule table includes every attacker that got through
+	}
+
+	teamAShop := types.NamespacedName{Namespace: teamA, Name: "shop"}
+	for _, path := range []string{"/shop", "/shop/cart", "/", "/other", "/shop.Cart/Checkout"} {
+		got, ok := env.StandIn.Resolve(gw.Namespace, gw.Name, shop, path)
+		if ok {
+			assert.Equal(t, teamAShop, got, "https://%s%s reaches only team-a", shop, path)
+		}
+	}
+	got, ok := env.StandIn.Resolve(gw.Namespace, gw.Name, shop, "/shop/cart")
+	assert.True(t, ok)
+	assert.Equal(t, teamAShop, got, "team-a's own route serves its hostname")
+	got, ok = env.StandIn.Resolve(gw.Namespace, gw.Name, api, "/anything")
+	assert.True(t, ok)
+	assert.Equal(t, types.NamespacedName{Namespace: bypass, Name: "thief"}, got, "the hostless route serves its own namespace's hostname only")
+	got, ok = env.StandIn.Resolve(gw.Namespace, gw.Name, blog, "/")
+	assert.True(t, ok)
+	assert.Equal(t, types.NamespacedName{Namespace: teamB, Name: "blog"}, got)
+
+	require.Eventually(t, func() bool {
+		c, err := getClaim(shop)
+		return err == nil && meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionStrayRoutes)
+	}, 20*time.Second, 100*time.Millisecond, "the claim names the routes of other namespaces that list its hostname")
+	c, _ := getClaim(shop)
+	assert.Contains(t, meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionStrayRoutes).Message, "GRPCRoute "+bypass+"/"+bypassGRPC.Name)
+	require.Eventually(t, func() bool { return routeEvent(t, bypassGRPC, gatewaypool.EventHostnameNotOwned) != "" },
+		20*time.Second, 100*time.Millisecond, "the GRPCRoute gets a Warning Event")
+	assert.Contains(t, routeEvent(t, bypassGRPC, gatewaypool.EventHostnameNotOwned), "belongs to namespace "+teamA)
+
+	// The bypass namespace is shared by the package's tests: leave nothing there.
+	require.NoError(t, k8s.Delete(ctx, bypassHostless))
+	require.NoError(t, k8s.Delete(ctx, bypassGRPC))
+}
+
+// TestTransferMovesTheHostnameToTheNewOwnerOnTheALB transfers a hostname from team-a to team-b:
+// from then on the ALB never sends it to team-a's route, team-a's route is told, and team-b's
+// route serves it.
+func TestTransferMovesTheHostnameToTheNewOwnerOnTheALB(t *testing.T) {
+	ctx := context.Background()
+	z, _ := servedZone(t)
+	teamA, teamB := tenant(t), tenant(t)
+	shop := "shop." + z.Spec.Domain
+	old := servingRoute(teamA, "shop-a", "/", shop)
+	require.NoError(t, k8s.Create(ctx, old))
+	gw := *ready(t, shop, 60*time.Second).Status.Gateway
+	// team-a keeps another hostname on the same Gateway, so its namespace stays an owner there.
+	require.NoError(t, k8s.Create(ctx, servingRoute(teamA, "keep-a", "/", "keep."+z.Spec.Domain)))
+	require.Equal(t, gw, *ready(t, "keep."+z.Spec.Domain, 60*time.Second).Status.Gateway)
+	require.Eventually(t, func() bool {
+		got, ok := env.StandIn.Resolve(gw.Namespace, gw.Name, shop, "/")
+		return ok && got.Namespace == teamA
+	}, 20*time.Second, 100*time.Millisecond, "team-a serves the hostname before the transfer")
+
+	require.NoError(t, retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		c, err := getClaim(shop)
+		if err != nil {
+			return err
+		}
+		c.Spec.Namespace = teamB
+		return k8s.Update(ctx, c)
+	}))
+	require.Eventually(t, func() bool {
+		got, ok := env.StandIn.Resolve(gw.Namespace, gw.Name, shop, "/")
+		return !ok || got.Namespace != teamA
+	}, 20*time.Second, 50*time.Millisecond, "after the transfer the ALB stops sending the hostname to team-a")
+
+	require.NoError(t, k8s.Create(ctx, servingRoute(teamB, "shop-b", "/", shop)))
+	deadline := time.Now().Add(30 * time.Second)
+	servedByB := false
+	for time.Now().Before(deadline) && !servedByB {
+		got, ok := env.StandIn.Resolve(gw.Namespace, gw.Name, shop, "/")
+		require.False(t, ok && got.Namespace == teamA, "the former owner is never served again")
+		servedByB = ok && got == types.NamespacedName{Namespace: teamB, Name: "shop-b"}
+		time.Sleep(50 * time.Millisecond)
+	}
+	assert.True(t, servedByB, "the new owner's route serves the hostname")
+
+	require.Eventually(t, func() bool { return routeEvent(t, old, gatewaypool.EventHostnameNotOwned) != "" },
+		20*time.Second, 100*time.Millisecond, "the former owner's route gets a Warning Event")
+	assert.Contains(t, routeEvent(t, old, gatewaypool.EventHostnameNotOwned), "belongs to namespace "+teamB)
+	require.Eventually(t, func() bool {
+		c, err := getClaim(shop)
+		cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionStrayRoutes)
+		return err == nil && cond != nil && cond.Status == metav1.ConditionTrue
+	}, 20*time.Second, 100*time.Millisecond)
+	c, _ := getClaim(shop)
+	assert.Contains(t, meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionStrayRoutes).Message, "HTTPRoute "+teamA+"/"+old.Name)
+}
+
+// TestDeletingTheMiddleGatewayMovesItsClaims deletes the second of three Gateways while more
+// claims arrive (its load balancer takes a while to go): no claim is seated on it, its claims
+// move with their certificates, and no ALIAS is left on its ALB.
+func TestDeletingTheMiddleGatewayMovesItsClaims(t *testing.T) {
+	ctx := context.Background()
+	z, p := servedZone(t, func(p *v1alpha1.GatewayPool) { p.Spec.MaxCertificatesPerGateway, p.Spec.MaxRulesPerGateway = 2, 2 })
+	ns := tenant(t)
+	name := func(i int) string { return fmt.Sprintf("m%d.%s", i, z.Spec.Domain) }
+	for i := 0; i < 6; i++ {
+		require.NoError(t, k8s.Create(ctx, route(ns, name(i))))
+	}
+	onMiddle := map[string]bool{}
+	middle := p.Name + "-2"
+	for i := 0; i < 6; i++ {
+		if c := ready(t, name(i), 90*time.Second); c.Status.Gateway.Name == middle {
+			onMiddle[c.Name] = true
+		}
+	}
+	require.Len(t, onMiddle, 2, "first fit puts two claims on the middle Gateway")
+
+	gw := &gwv1.Gateway{}
+	require.NoError(t, k8s.Get(ctx, client.ObjectKey{Namespace: p.Spec.Namespace, Name: middle}, gw))
+	uid := gw.UID
+	middleALB := lbcstandin.LoadBalancerName(p.Spec.Namespace, middle)
+	env.StandIn.HoldDeletion(p.Spec.Namespace, middle)
+	defer env.StandIn.ReleaseDeletion(p.Spec.Namespace, middle)
+	require.NoError(t, k8s.Delete(ctx, gw))
+	for i := 6; i < 10; i++ {
+		require.NoError(t, k8s.Create(ctx, route(ns, name(i))))
+	}
+
+	// While the middle Gateway is being deleted, nothing is seated on it and its claims move.
+	require.Eventually(t, func() bool {
+		for i := 0; i < 10; i++ {
+			c, err := getClaim(name(i))
+			require.NoError(t, client.IgnoreNotFound(err))
+			if err != nil {
+				return false
+			}
+			if c.Status.Gateway != nil && c.Status.Gateway.Name == middle {
+				require.True(t, onMiddle[c.Name] && i < 6, "claim %s was seated on the Gateway being deleted", c.Name)
+				return false
+			}
+			if !meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionReady) {
+				return false
+			}
+		}
+		return true
+	}, 90*time.Second, 100*time.Millisecond, "every claim is Ready on another Gateway")
+	require.NoError(t, k8s.Get(ctx, client.ObjectKey{Namespace: p.Spec.Namespace, Name: middle}, gw))
+	require.False(t, gw.DeletionTimestamp.IsZero(), "the middle Gateway is still being deleted")
+	require.Equal(t, uid, gw.UID)
+	for c := range onMiddle {
+		got, err := getClaim(c)
+		require.NoError(t, err)
+		assert.Contains(t, listenerCertificates(*got.Status.Gateway), got.Status.CertificateARN, "the certificate of %s moved with it", c)
+	}
+	require.Eventually(t, func() bool { return aliasesPointAtLiveALBs(t, z, middleALB) }, 30*time.Second, 100*time.Millisecond,
+		"every ALIAS is repointed away from the ALB being deleted")
+
+	env.StandIn.ReleaseDeletion(p.Spec.Namespace, middle)
+	require.Eventually(t, func() bool {
+		err := k8s.Get(ctx, client.ObjectKey{Namespace: p.Spec.Namespace, Name: middle}, gw)
+		return apierrors.IsNotFound(err) || err == nil && gw.UID != uid
+	}, 30*time.Second, 100*time.Millisecond, "the Gateway is gone once its load balancer is")
+	assert.True(t, aliasesPointAtLiveALBs(t, z, middleALB), "no ALIAS points at a deleted ALB")
+}
+
+// aliasesPointAtLiveALBs reports whether every ALIAS in the zone points at an existing load
+// balancer other than avoid.
+func aliasesPointAtLiveALBs(t *testing.T, z *v1alpha1.ManagedZone, avoid string) bool {
+	t.Helper()
+	live := map[string]bool{}
+	for _, lb := range env.AWS.ELB.LoadBalancers() {
+		if lb.Name != avoid {
+			live[strings.ToLower(strings.TrimSuffix(lb.DNSName, "."))] = true
+		}
+	}
+	n := 0
+	for _, rs := range env.AWS.Route53.Records(z.Spec.HostedZoneID) {
+		if rs.Alias == nil {
+			continue
+		}
+		n++
+		if !live[strings.ToLower(strings.TrimSuffix(rs.Alias.DNSName, "."))] {
+			return false
+		}
+	}
+	return n > 0
+}
+
+func TestPoolWhoseGatewaysCouldExceedSixtyFourListenersIsDenied(t *testing.T) {
+	ctx := context.Background()
+	err := k8s.Create(ctx, pool(unique("wide"), func(p *v1alpha1.GatewayPool) {
+		p.Spec.MaxCertificatesPerGateway, p.Spec.Template.HTTPListener = 40, true
+	}))
+	require.True(t, apierrors.IsInvalid(err), "got %v", err)
+	assert.Contains(t, err.Error(), "at most 64 listeners: at most 32")
+	ok := pool(unique("wide"), func(p *v1alpha1.GatewayPool) { p.Spec.MaxCertificatesPerGateway = 40 })
+	require.NoError(t, k8s.Create(ctx, ok), "40 listeners fit when there is no HTTP listener")
+	require.NoError(t, k8s.Delete(ctx, ok))
+}

@@ -1,0 +1,177 @@
+package lbcstandin
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+// routes attaches every HTTPRoute and GRPCRoute naming the Gateway, stores the Gateway's rule
+// table, writes the routes' status entries for the Gateway, and returns the rules.
+func (s *StandIn) routes(ctx context.Context, gw *gwv1.Gateway) ([]Rule, error) {
+	var nss corev1.NamespaceList
+	if err := s.Client.List(ctx, &nss); err != nil {
+		return nil, err
+	}
+	nsLabels := map[string]map[string]string{}
+	for _, ns := range nss.Items {
+		nsLabels[ns.Name] = ns.Labels
+	}
+	var https gwv1.HTTPRouteList
+	if err := s.Client.List(ctx, &https); err != nil {
+		return nil, err
+	}
+	var grpcs gwv1.GRPCRouteList
+	if err := s.Client.List(ctx, &grpcs); err != nil {
+		return nil, err
+	}
+	var attached []Route
+	var hosts []map[int32][]string
+	consider := func(obj client.Object, rt Route, parents *[]gwv1.RouteParentStatus) error {
+		named := false
+		for _, p := range rt.ParentRefs {
+			named = named || refersTo(p, rt.Namespace, gw)
+		}
+		if !named && !hasEntry(*parents, gw, rt.Namespace) {
+			return nil
+		}
+		var a Attachment
+		if named {
+			a = Attach(gw, rt, nsLabels[rt.Namespace])
+		}
+		if a.Accepted {
+			attached = append(attached, rt)
+			hosts = append(hosts, a.Hosts)
+		}
+		return s.writeParents(ctx, obj, parents, gw, rt, a)
+	}
+	for i := range https.Items {
+		r := &https.Items[i]
+		if err := consider(r, fromHTTPRoute(r), &r.Status.Parents); err != nil {
+			return nil, err
+		}
+	}
+	for i := range grpcs.Items {
+		r := &grpcs.Items[i]
+		if err := consider(r, fromGRPCRoute(r), &r.Status.Parents); err != nil {
+			return nil, err
+		}
+	}
+	rules := BuildRules(attached, hosts)
+	s.tables.Store(gw.Namespace+"/"+gw.Name, rules)
+	return rules, nil
+}
+
+func hasEntry(parents []gwv1.RouteParentStatus, gw *gwv1.Gateway, routeNS string) bool {
+	for _, p := range parents {
+		if p.ControllerName == ControllerName && refersTo(p.ParentRef, routeNS, gw) {
+			return true
+		}
+	}
+	return false
+}
+
+// writeParents replaces the route's status entries for this Gateway with one per parentRef that
+// names it (none once it names it no more), leaving other Gateways' and controllers' entries.
+func (s *StandIn) writeParents(ctx context.Context, obj client.Object, parents *[]gwv1.RouteParentStatus, gw *gwv1.Gateway, rt Route, a Attachment) error {
+	orig := append([]gwv1.RouteParentStatus(nil), *parents...)
+	var keep []gwv1.RouteParentStatus
+	for _, p := range orig {
+		if p.ControllerName != ControllerName || !refersTo(p.ParentRef, rt.Namespace, gw) {
+			keep = append(keep, p)
+		}
+	}
+	for _, ref := range rt.ParentRefs {
+		if !refersTo(ref, rt.Namespace, gw) {
+			continue
+		}
+		ps := gwv1.RouteParentStatus{ParentRef: ref, ControllerName: ControllerName}
+		for _, old := range orig {
+			if old.ControllerName == ControllerName && equality.Semantic.DeepEqual(old.ParentRef, ref) {
+				ps.Conditions = old.Conditions
+			}
+		}
+		status, msg := metav1.ConditionTrue, "attached"
+		if !a.Accepted {
+			status, msg = metav1.ConditionFalse, fmt.Sprintf("no listener of Gateway %s/%s accepts the route", gw.Namespace, gw.Name)
+		}
+		meta.SetStatusCondition(&ps.Conditions, metav1.Condition{Type: string(gwv1.RouteConditionAccepted), Status: status,
+			Reason: a.Reason, Message: msg, ObservedGeneration: obj.GetGeneration()})
+		meta.SetStatusCondition(&ps.Conditions, metav1.Condition{Type: string(gwv1.RouteConditionResolvedRefs), Status: metav1.ConditionTrue,
+			Reason: string(gwv1.RouteReasonResolvedRefs), Message: "lbc stand-in", ObservedGeneration: obj.GetGeneration()})
+		keep = append(keep, ps)
+	}
+	if equality.Semantic.DeepEqual(keep, orig) || len(keep) == 0 && len(orig) == 0 {
+		return nil
+	}
+	patch := client.MergeFromWithOptions(obj.DeepCopyObject().(client.Object), client.MergeFromWithOptimisticLock{})
+	*parents = keep
+	err := s.Client.Status().Patch(ctx, obj, patch)
+	if client.IgnoreNotFound(err) != nil {
+		return err
+	}
+	return nil
+}
+
+func fromHTTPRoute(r *gwv1.HTTPRoute) Route {
+	rt := Route{Kind: "HTTPRoute", Namespace: r.Namespace, Name: r.Name, Created: r.CreationTimestamp.Time, ParentRefs: r.Spec.ParentRefs}
+	for _, h := range r.Spec.Hostnames {
+		rt.Hostnames = append(rt.Hostnames, string(h))
+	}
+	for _, rule := range r.Spec.Rules {
+		out := RouteRule{}
+		if len(rule.BackendRefs) > 0 {
+			out.Backend = backend(r.Namespace, rule.BackendRefs[0].BackendRef)
+		}
+		for _, m := range rule.Matches {
+			match := Match{Path: "/"}
+			if m.Path != nil && m.Path.Value != nil {
+				match.Path = *m.Path.Value
+				match.Exact = m.Path.Type != nil && *m.Path.Type == gwv1.PathMatchExact
+			}
+			out.Matches = append(out.Matches, match)
+		}
+		rt.Rules = append(rt.Rules, out)
+	}
+	return rt
+}
+
+func fromGRPCRoute(r *gwv1.GRPCRoute) Route {
+	rt := Route{Kind: "GRPCRoute", Namespace: r.Namespace, Name: r.Name, Created: r.CreationTimestamp.Time, ParentRefs: r.Spec.ParentRefs}
+	for _, h := range r.Spec.Hostnames {
+		rt.Hostnames = append(rt.Hostnames, string(h))
+	}
+	for _, rule := range r.Spec.Rules {
+		out := RouteRule{}
+		if len(rule.BackendRefs) > 0 {
+			out.Backend = backend(r.Namespace, rule.BackendRefs[0].BackendRef)
+		}
+		for _, m := range rule.Matches {
+			match := Match{Path: "/"}
+			if mm := m.Method; mm != nil && mm.Service != nil {
+				match.Path = "/" + *mm.Service
+				if mm.Method != nil {
+					match.Path, match.Exact = match.Path+"/"+*mm.Method, true
+				}
+			}
+			out.Matches = append(out.Matches, match)
+		}
+		rt.Rules = append(rt.Rules, out)
+	}
+	return rt
+}
+
+func backend(routeNS string, b gwv1.BackendRef) types.NamespacedName {
+	ns := routeNS
+	if b.Namespace != nil {
+		ns = string(*b.Namespace)
+	}
+	return types.NamespacedName{Namespace: ns, Name: string(b.Name)}
+}

@@ -1,0 +1,106 @@
+package lbcstandin
+
+import (
+	"sort"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// MaxRulesPerALB is the ALB quota of rules per load balancer (default actions not counted).
+const MaxRulesPerALB = 100
+
+// Rule is one ALB listener rule as LBC builds it: one per route rule, match and hostname.
+type Rule struct {
+	Port    int32
+	Host    string // "" matches every host
+	Match   Match
+	Backend types.NamespacedName
+	Route   Route
+}
+
+// BuildRules makes the ALB rules of the routes attached to a Gateway, in LBC's order of
+// precedence: exact hosts before wildcards before the catch-all, then exact paths before
+// prefixes, longer paths first, then the older route, then the route's name.
+func BuildRules(attached []Route, hosts []map[int32][]string) []Rule {
+	var out []Rule
+	for i, rt := range attached {
+		for port, hs := range hosts[i] {
+			for _, rule := range rt.Rules {
+				matches := rule.Matches
+				if len(matches) == 0 {
+					matches = []Match{{Path: "/"}}
+				}
+				for _, m := range matches {
+					for _, h := range hs {
+						out = append(out, Rule{Port: port, Host: h, Match: m, Backend: rule.Backend, Route: rt})
+					}
+				}
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return before(out[i], out[j]) })
+	return out
+}
+
+func hostRank(h string) int {
+	switch {
+	case h == "":
+		return 2
+	case strings.HasPrefix(h, "*."):
+		return 1
+	}
+	return 0
+}
+
+func before(a, b Rule) bool {
+	if a.Port != b.Port {
+		return a.Port < b.Port
+	}
+	if ra, rb := hostRank(a.Host), hostRank(b.Host); ra != rb {
+		return ra < rb
+	}
+	if len(a.Host) != len(b.Host) {
+		return len(a.Host) > len(b.Host)
+	}
+	if a.Match.Exact != b.Match.Exact {
+		return a.Match.Exact
+	}
+	if len(a.Match.Path) != len(b.Match.Path) {
+		return len(a.Match.Path) > len(b.Match.Path)
+	}
+	if !a.Route.Created.Equal(b.Route.Created) {
+		return a.Route.Created.Before(b.Route.Created)
+	}
+	if an, bn := a.Route.Namespace+"/"+a.Route.Name, b.Route.Namespace+"/"+b.Route.Name; an != bn {
+		return an < bn
+	}
+	return a.Host < b.Host
+}
+
+// hostMatches is an ALB host-header condition: exact, or a wildcard's suffix.
+func hostMatches(cond, host string) bool {
+	if cond == "" || cond == host {
+		return true
+	}
+	return strings.HasPrefix(cond, "*.") && strings.HasSuffix(host, cond[1:])
+}
+
+func pathMatches(m Match, path string) bool {
+	if m.Exact {
+		return path == m.Path
+	}
+	p := strings.TrimSuffix(m.Path, "/")
+	return p == "" || path == p || strings.HasPrefix(path, p+"/")
+}
+
+// Resolve is what the ALB does with a request on a port: the backend of the first rule whose
+// host and path match, or false for the listener's default action (404).
+func Resolve(rules []Rule, port int32, host, path string) (types.NamespacedName, bool) {
+	for _, r := range rules {
+		if r.Port == port && hostMatches(r.Host, host) && pathMatches(r.Match, path) {
+			return r.Backend, true
+		}
+	}
+	return types.NamespacedName{}, false
+}

@@ -1,0 +1,158 @@
+package webhook
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+
+	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/hostname"
+	"github.com/opendi/gateway-orchestrator/internal/ownership"
+)
+
+func existing(h, ns string, mutate ...func(*v1alpha1.DomainClaim)) *v1alpha1.DomainClaim {
+	c := NewClaim(h, ns, "test")
+	delete(c.Annotations, v1alpha1.AnnotationAdmissionPending)
+	for _, m := range mutate {
+		m(c)
+	}
+	return c
+}
+
+func pending(c *v1alpha1.DomainClaim) { c.Annotations[v1alpha1.AnnotationAdmissionPending] = "true" }
+
+func deleting(c *v1alpha1.DomainClaim) {
+	c.Finalizers = []string{"test/hold"}
+	c.DeletionTimestamp = &metav1.Time{Time: time.Now()}
+}
+
+func TestClaimer(t *testing.T) {
+	const ns, other = "team-a", "team-b"
+	refusal := apierrors.NewInvalid(schema.GroupKind{Group: v1alpha1.GroupVersion.Group, Kind: "DomainClaim"}, "x",
+		field.ErrorList{field.Forbidden(field.NewPath("spec", "hostname"), "overlaps something")})
+	tests := []struct {
+		name        string
+		hostname    string
+		objects     []client.Object
+		createErr   error
+		wantVerdict ownership.Verdict
+		wantReason  string
+		wantInMsg   string
+		wantErr     bool
+		// wantStays: the request's own claim is left in the API server (and not pending).
+		wantStays bool
+	}{
+		{name: "a free name is claimed", hostname: "shop.example.com", wantVerdict: ownership.Allow, wantStays: true},
+		{name: "a name under a settled foreign wildcard is withdrawn and denied naming the owner", hostname: "x.w.example.com",
+			objects:     []client.Object{existing("*.w.example.com", other)},
+			wantVerdict: ownership.Deny, wantReason: ownership.ReasonUnderWildcard, wantInMsg: `claimed by namespace "team-b"`},
+		{name: "a name under a foreign wildcard being deleted is claimed", hostname: "x.w.example.com",
+			objects:     []client.Object{existing("*.w.example.com", other, deleting)},
+			wantVerdict: ownership.Allow, wantStays: true},
+		{name: "a name under its own namespace's wildcard is claimed", hostname: "a.b.w.example.com",
+			objects:     []client.Object{existing("*.w.example.com", ns)},
+			wantVerdict: ownership.Allow, wantStays: true},
+		{name: "a name under a foreign wildcard that stays pending is denied once the wait runs out", hostname: "x.w.example.com",
+			objects:     []client.Object{existing("*.w.example.com", other, pending)},
+			wantVerdict: ownership.Deny, wantReason: ReasonConcurrent, wantInMsg: "at the same moment"},
+		{name: "a wildcard over a foreign name is withdrawn and denied naming the owner", hostname: "*.w.example.com",
+			objects:     []client.Object{existing("deep.x.w.example.com", other)},
+			wantVerdict: ownership.Deny, wantReason: ownership.ReasonWildcardOverlap, wantInMsg: `"deep.x.w.example.com", claimed by namespace "team-b"`},
+		{name: "a wildcard over a foreign name that is still pending itself is denied too", hostname: "*.w.example.com",
+			objects:     []client.Object{existing("*.x.w.example.com", other, pending)},
+			wantVerdict: ownership.Deny, wantReason: ownership.ReasonWildcardOverlap},
+		{name: "a wildcard over its own namespace's names is claimed and confirmed", hostname: "*.w.example.com",
+			objects:     []client.Object{existing("x.w.example.com", ns), existing("w.example.com", other)},
+			wantVerdict: ownership.Allow, wantStays: true},
+		{name: "a name whose claim exists for another namespace is denied naming it", hostname: "shop.example.com",
+			objects:     []client.Object{existing("shop.example.com", other)},
+			wantVerdict: ownership.Deny, wantReason: ownership.ReasonTaken, wantInMsg: `claimed by namespace "team-b"`},
+		{name: "a name whose claim is being deleted is denied as being released", hostname: "shop.example.com",
+			objects:     []client.Object{existing("shop.example.com", other, deleting)},
+			wantVerdict: ownership.Deny, wantReason: ReasonBeingReleased, wantInMsg: "being released"},
+		{name: "a create refused by another admission check is a denial with its message", hostname: "shop.example.com",
+			createErr:   refusal,
+			wantVerdict: ownership.Deny, wantReason: ReasonClaimRefused, wantInMsg: "overlaps something"},
+		{name: "an unreachable API server is an internal error that says so", hostname: "shop.example.com",
+			createErr: errors.New("connection refused"), wantErr: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			scheme := runtime.NewScheme()
+			require.NoError(t, v1alpha1.AddToScheme(scheme))
+			b := fake.NewClientBuilder().WithScheme(scheme).WithObjects(tc.objects...)
+			if tc.createErr != nil {
+				b = b.WithInterceptorFuncs(interceptor.Funcs{Create: func(context.Context, client.WithWatch, client.Object, ...client.CreateOption) error {
+					return tc.createErr
+				}})
+			}
+			k := b.Build()
+			c := &Claimer{Client: k, APIReader: k, PendingPoll: time.Millisecond, PendingWait: 30 * time.Millisecond}
+
+			d, own, err := c.Claim(context.Background(), ownership.Decision{Verdict: ownership.Claim, Hostname: tc.hostname}, ns, "HTTPRoute team-a/r")
+
+			if tc.wantErr {
+				require.ErrorIs(t, err, ErrAPIServer)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.wantVerdict, d.Verdict, d.Message)
+			if tc.wantReason != "" {
+				assert.Equal(t, tc.wantReason, d.Reason)
+			}
+			assert.Contains(t, d.Message, tc.wantInMsg)
+			got := &v1alpha1.DomainClaim{}
+			err = k.Get(context.Background(), client.ObjectKey{Name: hostname.ClaimName(tc.hostname)}, got)
+			if tc.wantStays {
+				require.NoError(t, err)
+				require.NotNil(t, own)
+				assert.Equal(t, ns, got.Spec.Namespace)
+				assert.Empty(t, got.Annotations[v1alpha1.AnnotationAdmissionPending], "a claim that stays is not pending")
+				assert.True(t, ownership.HasBelowLabels(tc.hostname, got.Labels))
+				return
+			}
+			assert.Nil(t, own)
+			if err == nil {
+				assert.NotEqual(t, ns, got.Spec.Namespace, "a denied request leaves no claim of its own")
+			}
+		})
+	}
+}
+
+func TestClaimAllWaitsForPendingWildcardsWithinOneBudget(t *testing.T) {
+	scheme := runtime.NewScheme()
+	require.NoError(t, v1alpha1.AddToScheme(scheme))
+	k := fake.NewClientBuilder().WithScheme(scheme).WithObjects(existing("*.w.example.com", "team-b", pending)).Build()
+	const wait = 200 * time.Millisecond
+	c := &Claimer{Client: k, APIReader: k, PendingPoll: 5 * time.Millisecond, PendingWait: wait}
+	ds := []ownership.Decision{
+		{Verdict: ownership.Claim, Hostname: "a.w.example.com"},
+		{Verdict: ownership.Claim, Hostname: "b.w.example.com"},
+		{Verdict: ownership.Claim, Hostname: "c.w.example.com"},
+	}
+
+	start := time.Now()
+	got, err := c.ClaimAll(context.Background(), ds, "team-a", "HTTPRoute team-a/r")
+
+	require.NoError(t, err)
+	assert.Less(t, time.Since(start), 2*wait, "three hostnames share one wait budget (the webhook's timeout is per request)")
+	for _, d := range got {
+		assert.Equal(t, ownership.Deny, d.Verdict)
+		assert.Equal(t, ReasonConcurrent, d.Reason)
+	}
+	var l v1alpha1.DomainClaimList
+	require.NoError(t, k.List(context.Background(), &l))
+	assert.Len(t, l.Items, 1, "a denied request keeps none of its claims")
+}

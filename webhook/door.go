@@ -1,0 +1,146 @@
+package webhook
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/opendi/gateway-orchestrator/internal/hostname"
+	"github.com/opendi/gateway-orchestrator/internal/ownership"
+)
+
+// Door is the one admission decision every object that carries a hostname goes through:
+// normalization, ownership.Decide for each hostname, one response listing every bad hostname,
+// the claims of free hostnames (never on dry-run) and metrics. The validators of each kind are
+// thin typed adapters over it.
+type Door struct {
+	View ownership.View
+	// Reader reads Gateways, GatewayPools and IngressClasses from the manager's cache.
+	Reader client.Reader
+	// Claimer creates the claims of free hostnames.
+	Claimer *Claimer
+	Options ownership.Options
+	Metrics *Metrics
+}
+
+// Host is one hostname an object carries, and the field that holds it.
+type Host struct {
+	Path *field.Path
+	Name string
+}
+
+// Entrance is what an adapter hands the Door: the object, its hostnames and any denial of its
+// own (a hostless route on a shared Gateway).
+type Entrance struct {
+	Kind      schema.GroupKind
+	Namespace string
+	// Name is the object's name, or its generateName followed by "*".
+	Name  string
+	Hosts []Host
+	// ManagedOnly lets hostnames outside every ManagedZone pass untouched (Ingresses and
+	// Gateways may serve names this cluster does not hand out); routes are always decided.
+	ManagedOnly bool
+	// Errs are the adapter's own denials, reported together with the hostnames'.
+	Errs field.ErrorList
+}
+
+// ObjectName is the name of an object being admitted, or its generateName followed by "*".
+func ObjectName(name, generateName string) string {
+	if name == "" {
+		return generateName + "*"
+	}
+	return name
+}
+
+// Admit decides every hostname of e for its namespace and claims the free ones once all of them
+// passed, so a denied object claims nothing it can avoid. The error is the denial (an Invalid
+// status listing every bad hostname) or an internal error.
+func (door *Door) Admit(ctx context.Context, e Entrance) (admission.Warnings, error) {
+	start := time.Now()
+	dryRun := false
+	if req, err := admission.RequestFromContext(ctx); err == nil && req.DryRun != nil {
+		dryRun = *req.DryRun
+	}
+	usedBy := e.Kind.Kind + " " + e.Namespace + "/" + e.Name
+	log := logf.FromContext(ctx).WithValues("object", usedBy, "dryRun", dryRun)
+
+	errs := e.Errs
+	type claim struct {
+		d    ownership.Decision
+		path *field.Path
+	}
+	var claims []claim
+	seen := map[string]bool{}
+	outcome := "allowed"
+	defer func() { door.Metrics.observe(outcome, time.Since(start)) }()
+
+	for _, host := range e.Hosts {
+		h, err := hostname.Normalize(host.Name)
+		if err != nil {
+			if !e.ManagedOnly {
+				errs = append(errs, field.Invalid(host.Path, host.Name, err.Error()))
+				door.Metrics.decision(ownership.ReasonInvalid)
+			}
+			continue
+		}
+		if seen[h] {
+			continue
+		}
+		seen[h] = true
+		d, err := ownership.Decide(ctx, door.View, h, e.Namespace, door.Options)
+		if err != nil {
+			outcome = "error"
+			return nil, apierrors.NewInternalError(fmt.Errorf("deciding hostname %q: %w", h, err))
+		}
+		if e.ManagedOnly && d.Reason == ownership.ReasonNoZone {
+			continue
+		}
+		door.Metrics.decision(d.Reason)
+		switch d.Verdict {
+		case ownership.Deny:
+			errs = append(errs, forbidden(host.Path, d))
+		case ownership.Claim:
+			claims = append(claims, claim{d, host.Path})
+		}
+	}
+	if len(errs) == 0 && !dryRun {
+		ds := make([]ownership.Decision, len(claims))
+		for i, c := range claims {
+			ds[i] = c.d
+		}
+		// ClaimAll withdraws every claim it made when any hostname ends up denied.
+		got, err := door.Claimer.ClaimAll(ctx, ds, e.Namespace, usedBy)
+		if err != nil {
+			outcome = "error"
+			return nil, apierrors.NewInternalError(err)
+		}
+		for i, d := range got {
+			if d.Verdict == ownership.Deny {
+				door.Metrics.decision(d.Reason)
+				errs = append(errs, forbidden(claims[i].path, d))
+				continue
+			}
+			log.Info("claimed hostname", "hostname", d.Hostname, "namespace", e.Namespace)
+		}
+	}
+	if len(errs) > 0 {
+		outcome = "denied"
+		log.V(1).Info("denied", "reasons", errs.ToAggregate().Error())
+		return nil, apierrors.NewInvalid(e.Kind, e.Name, errs)
+	}
+	return nil, nil
+}
+
+func forbidden(path *field.Path, d ownership.Decision) *field.Error {
+	if d.Reason == ownership.ReasonInvalid {
+		return field.Invalid(path, d.Hostname, d.Message)
+	}
+	return field.Forbidden(path, d.Message)
+}

@@ -1,0 +1,112 @@
+package webhook
+
+import (
+	"context"
+	"fmt"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+)
+
+const (
+	// ALBIngressClass is the ingress class name the AWS Load Balancer Controller serves by default.
+	ALBIngressClass = "alb"
+	// ALBIngressController is the controller of IngressClasses the AWS Load Balancer Controller
+	// serves, whatever their name.
+	ALBIngressController = "ingress.k8s.aws/alb"
+	// annotationIngressClass is the deprecated class annotation LBC still honours.
+	annotationIngressClass = "kubernetes.io/ingress.class"
+	// annotationDefaultClass marks the cluster's default IngressClass.
+	annotationDefaultClass = "ingressclass.kubernetes.io/is-default-class"
+)
+
+// +kubebuilder:webhook:path=/validate-networking-k8s-io-v1-ingress,mutating=false,failurePolicy=fail,sideEffects=NoneOnDryRun,groups=networking.k8s.io,resources=ingresses,verbs=create;update,versions=v1,name=vingress.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5,patch=`{"matchConditions":[{"name":"has-hosts","expression":"(has(object.spec.rules) && object.spec.rules.exists(r, has(r.host) && r.host != '')) || (has(object.spec.tls) && object.spec.tls.exists(t, has(t.hosts) && size(t.hosts) > 0))"}]}`
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses;ingressclasses,verbs=get;list;watch
+
+// IngressValidator checks the hosts of Ingresses the AWS Load Balancer Controller would serve
+// (spec.rules[].host and spec.tls[].hosts): a host under a ManagedZone is claimed or denied
+// exactly like a route hostname, because LBC finds ACM certificates for Ingress hosts by name
+// and would put the owner's certificate on another namespace's load balancer. Hosts outside
+// every zone, and Ingresses of other controllers, pass untouched.
+type IngressValidator Door
+
+var _ admission.Validator[*networkingv1.Ingress] = &IngressValidator{}
+
+// ValidateCreate implements admission.Validator.
+func (v *IngressValidator) ValidateCreate(ctx context.Context, ing *networkingv1.Ingress) (admission.Warnings, error) {
+	door := (*Door)(v)
+	served, err := door.servedByLBC(ctx, ing)
+	if err != nil {
+		return nil, apierrors.NewInternalError(fmt.Errorf("reading the Ingress's class: %w", err))
+	}
+	if !served {
+		return nil, nil
+	}
+	e := Entrance{
+		Kind:        schema.GroupKind{Group: networkingv1.GroupName, Kind: "Ingress"},
+		Namespace:   ing.Namespace,
+		Name:        ObjectName(ing.Name, ing.GenerateName),
+		ManagedOnly: true,
+	}
+	for i, r := range ing.Spec.Rules {
+		if r.Host != "" {
+			e.Hosts = append(e.Hosts, Host{Path: field.NewPath("spec", "rules").Index(i).Child("host"), Name: r.Host})
+		}
+	}
+	for i, t := range ing.Spec.TLS {
+		for j, h := range t.Hosts {
+			e.Hosts = append(e.Hosts, Host{Path: field.NewPath("spec", "tls").Index(i).Child("hosts").Index(j), Name: h})
+		}
+	}
+	return door.Admit(ctx, e)
+}
+
+// ValidateUpdate implements admission.Validator: every host is checked again.
+func (v *IngressValidator) ValidateUpdate(ctx context.Context, old, ing *networkingv1.Ingress) (admission.Warnings, error) {
+	if bookkeeping(old, ing, &old.Spec, &ing.Spec) {
+		return nil, nil
+	}
+	return v.ValidateCreate(ctx, ing)
+}
+
+// ValidateDelete implements admission.Validator.
+func (v *IngressValidator) ValidateDelete(context.Context, *networkingv1.Ingress) (admission.Warnings, error) {
+	return nil, nil
+}
+
+// servedByLBC reports whether the AWS Load Balancer Controller would serve ing: its class
+// (spec.ingressClassName, else the kubernetes.io/ingress.class annotation, else the cluster's
+// default IngressClass) is "alb" or an IngressClass whose controller is ingress.k8s.aws/alb.
+func (door *Door) servedByLBC(ctx context.Context, ing *networkingv1.Ingress) (bool, error) {
+	class := ing.Annotations[annotationIngressClass]
+	if ing.Spec.IngressClassName != nil {
+		class = *ing.Spec.IngressClassName
+	}
+	if class == ALBIngressClass {
+		return true, nil
+	}
+	if door.Reader == nil {
+		return false, nil
+	}
+	if class != "" {
+		ic := &networkingv1.IngressClass{}
+		if err := door.Reader.Get(ctx, client.ObjectKey{Name: class}, ic); err != nil {
+			return false, client.IgnoreNotFound(err)
+		}
+		return ic.Spec.Controller == ALBIngressController, nil
+	}
+	var classes networkingv1.IngressClassList
+	if err := door.Reader.List(ctx, &classes); err != nil {
+		return false, err
+	}
+	for _, ic := range classes.Items {
+		if ic.Annotations[annotationDefaultClass] == "true" && ic.Spec.Controller == ALBIngressController {
+			return true, nil
+		}
+	}
+	return false, nil
+}
