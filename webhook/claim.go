@@ -156,36 +156,22 @@ func (c *Claimer) ClaimAll(ctx context.Context, ds []ownership.Decision, ns, use
 func (c *Claimer) overlaps(ctx context.Context, own *v1alpha1.DomainClaim, ns string) (*ownership.Decision, error) {
 	h := own.Spec.Hostname
 	d := ownership.Decision{Hostname: h}
-	if hostname.IsWildcard(h) {
-		var below v1alpha1.DomainClaimList
-		// Not older than the request's own create: the API server answers from its watch cache
-		// once that has caught up with the create, which is all the protocol needs.
-		fresh := &client.ListOptions{Raw: &metav1.ListOptions{ResourceVersion: own.ResourceVersion, ResourceVersionMatch: metav1.ResourceVersionMatchNotOlderThan}}
-		if err := c.APIReader.List(ctx, &below, client.MatchingLabelsSelector{Selector: ownership.BelowSelector(hostname.MatchDomain(h))}, fresh); err != nil {
-			return nil, apiError("listing the DomainClaims below "+h, err)
-		}
-		var foreign *v1alpha1.DomainClaim
-		for i := range below.Items {
-			o := &below.Items[i]
-			if o.Spec.Namespace != ns && o.DeletionTimestamp.IsZero() && hostname.Covers(h, o.Spec.Hostname) &&
-				(foreign == nil || ownership.Older(o, foreign)) {
-				foreign = o
-			}
-		}
-		if foreign != nil {
-			v := deny(d, ownership.ReasonWildcardOverlap, "wildcard %q would cover %q, claimed by namespace %q (DomainClaim %s)",
-				h, foreign.Spec.Hostname, foreign.Spec.Namespace, foreign.Name)
-			return &v, nil
-		}
-	}
 	above, err := c.claimable(ctx, hostname.CoveringWildcards(h))
 	if err != nil {
 		return nil, err
 	}
-	// The wildcards above are independent reads: in parallel, so a deep name pays for one.
-	verdicts := make([]*ownership.Decision, len(above))
-	errs := make([]error, len(above))
+	// Every read is independent of the others and follows the create: all in parallel, so a
+	// wildcard pays for its list or its GETs, whichever is slower, and a deep name for one GET.
+	verdicts := make([]*ownership.Decision, len(above)+1)
+	errs := make([]error, len(above)+1)
 	var wg sync.WaitGroup
+	if hostname.IsWildcard(h) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			verdicts[len(above)], errs[len(above)] = c.belowWildcard(ctx, d, own, ns)
+		}()
+	}
 	for i, w := range above {
 		wg.Add(1)
 		go func() {
@@ -194,12 +180,44 @@ func (c *Claimer) overlaps(ctx context.Context, own *v1alpha1.DomainClaim, ns st
 		}()
 	}
 	wg.Wait()
-	for i := range above {
-		if errs[i] != nil || verdicts[i] != nil {
-			return verdicts[i], errs[i]
+	for i := range verdicts {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+	}
+	for i := range verdicts {
+		if verdicts[i] != nil {
+			return verdicts[i], nil
 		}
 	}
 	return nil, nil
+}
+
+// belowWildcard decides a new wildcard claim against every claim below it, listed live: any
+// claim of another namespace there, whatever its state, makes the wildcard yield.
+func (c *Claimer) belowWildcard(ctx context.Context, d ownership.Decision, own *v1alpha1.DomainClaim, ns string) (*ownership.Decision, error) {
+	h := own.Spec.Hostname
+	var below v1alpha1.DomainClaimList
+	// Not older than the request's own create: the API server answers from its watch cache once
+	// that has caught up with the create, which is all the protocol needs.
+	fresh := &client.ListOptions{Raw: &metav1.ListOptions{ResourceVersion: own.ResourceVersion, ResourceVersionMatch: metav1.ResourceVersionMatchNotOlderThan}}
+	if err := c.APIReader.List(ctx, &below, client.MatchingLabelsSelector{Selector: ownership.BelowSelector(hostname.MatchDomain(h))}, fresh); err != nil {
+		return nil, apiError("listing the DomainClaims below "+h, err)
+	}
+	var foreign *v1alpha1.DomainClaim
+	for i := range below.Items {
+		o := &below.Items[i]
+		if o.Spec.Namespace != ns && o.DeletionTimestamp.IsZero() && hostname.Covers(h, o.Spec.Hostname) &&
+			(foreign == nil || ownership.Older(o, foreign)) {
+			foreign = o
+		}
+	}
+	if foreign == nil {
+		return nil, nil
+	}
+	v := deny(d, ownership.ReasonWildcardOverlap, "wildcard %q would cover %q, claimed by namespace %q (DomainClaim %s)",
+		h, foreign.Spec.Hostname, foreign.Spec.Namespace, foreign.Name)
+	return &v, nil
 }
 
 // claimable keeps the covering wildcards that a ManagedZone covers: admission claims no other
