@@ -101,3 +101,17 @@ func (v CacheView) Namespace(ctx context.Context, name string) (*corev1.Namespac
 	}
 	return ns, nil
 }
+
+var _ ClaimCounter = CacheView{}
+
+// CountClaims implements ClaimCounter through the ClaimNamespaceDomain index.
+func (v CacheView) CountClaims(ctx context.Context, ns, domain string) (ClaimCount, error) {
+	var all, unbound v1alpha1.DomainClaimList
+	if err := v.Reader.List(ctx, &all, client.MatchingFields{index.ClaimNamespaceDomain: index.NamespaceDomainKey(ns, domain)}, client.UnsafeDisableDeepCopy); err != nil {
+		return ClaimCount{}, err
+	}
+	if err := v.Reader.List(ctx, &unbound, client.MatchingFields{index.ClaimNamespaceDomain: index.UnboundKey(ns, domain)}, client.UnsafeDisableDeepCopy); err != nil {
+		return ClaimCount{}, err
+	}
+	return ClaimCount{Claims: len(all.Items), Unbound: len(unbound.Items)}, nil
+}
