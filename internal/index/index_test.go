@@ -29,7 +29,7 @@ func TestClaimNamespaceDomainKeys(t *testing.T) {
 	}{
 		{name: "a new route-made claim counts as claimed and unbound under every zone domain it may have",
 			claim: claim("shop.example.com", v1alpha1.ClaimedByRoute, nil),
-			want: []string{"a/shop.example.com", "a/shop.example.com/unbound", "a/example.com", "a/example.com/unbound", "a/com", "a/com/unbound"}},
+			want:  []string{"a/shop.example.com", "a/shop.example.com/unbound", "a/example.com", "a/example.com/unbound", "a/com", "a/com/unbound"}},
 		{name: "a claim in use is bound", claim: claim("shop.example.com", v1alpha1.ClaimedByRoute, inUse),
 			want: []string{"a/shop.example.com", "a/example.com", "a/com"}},
 		{name: "a claim used once and let go is retained, not unbound",
