@@ -18,7 +18,7 @@ import (
 // slottedACM lets one RequestCertificate through per slot the test hands out, like the
 // client-side rate limiter does per tick, and records the order in which requests were sent.
 type slottedACM struct {
-	ACM // every other method panics: the Requester must call only RequestCertificate
+	ACM   // every other method panics: the Requester must call only RequestCertificate
 	slots chan struct{}
 
 	mu      sync.Mutex
