@@ -63,6 +63,7 @@ func Register(mgr manager.Manager, opts ownership.Options, claimFinalizers ...st
 		return err
 	}
 	return builder.WebhookManagedBy(mgr, &v1alpha1.DomainClaim{}).
+		WithDefaulter(&ClaimRecorder{}).
 		WithValidator(&ClaimValidator{View: view}).Complete()
 }
 
