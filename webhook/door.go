@@ -177,10 +177,11 @@ func (door *Door) caps(ctx context.Context, ns string, claims []claim) (field.Er
 	var errs field.ErrorList
 	for _, name := range order {
 		c := first[name]
-		if lim := ownership.ZoneLimits(c.d.Zone, door.Options.Limits); lim == (ownership.Limits{}) {
+		lim := ownership.ZoneLimits(c.d.Zone, door.Options.Limits)
+		if lim == (ownership.Limits{}) {
 			continue
 		}
-		have, err := door.Counter.CountClaims(ctx, ns, c.d.Zone.Spec.Domain)
+		have, err := door.Counter.CountClaims(ctx, ns, c.d.Zone.Spec.Domain, lim)
 		if err != nil {
 			return nil, fmt.Errorf("counting the DomainClaims of namespace %q in ManagedZone %q: %w", ns, name, err)
 		}

@@ -21,9 +21,10 @@ type ClaimCount struct {
 	Claims, Unbound int
 }
 
-// ClaimCounter counts a namespace's claims under a domain: one index lookup in the cache.
+// ClaimCounter counts a namespace's claims under a domain with an index lookup in the cache;
+// only the counts that lim caps are read (the others are 0).
 type ClaimCounter interface {
-	CountClaims(ctx context.Context, ns, domain string) (ClaimCount, error)
+	CountClaims(ctx context.Context, ns, domain string, lim Limits) (ClaimCount, error)
 }
 
 // ZoneLimits are the caps that apply in zone: its spec.limits, each unset cap falling back to

@@ -104,14 +104,23 @@ func (v CacheView) Namespace(ctx context.Context, name string) (*corev1.Namespac
 
 var _ ClaimCounter = CacheView{}
 
-// CountClaims implements ClaimCounter through the ClaimNamespaceDomain index.
-func (v CacheView) CountClaims(ctx context.Context, ns, domain string) (ClaimCount, error) {
-	var all, unbound v1alpha1.DomainClaimList
-	if err := v.Reader.List(ctx, &all, client.MatchingFields{index.ClaimNamespaceDomain: index.NamespaceDomainKey(ns, domain)}, client.UnsafeDisableDeepCopy); err != nil {
-		return ClaimCount{}, err
+// CountClaims implements ClaimCounter through the ClaimNamespaceDomain index, reading only the
+// counts that lim caps.
+func (v CacheView) CountClaims(ctx context.Context, ns, domain string, lim Limits) (ClaimCount, error) {
+	count := func(key string) (int, error) {
+		var l v1alpha1.DomainClaimList
+		err := v.Reader.List(ctx, &l, client.MatchingFields{index.ClaimNamespaceDomain: key}, client.UnsafeDisableDeepCopy)
+		return len(l.Items), err
 	}
-	if err := v.Reader.List(ctx, &unbound, client.MatchingFields{index.ClaimNamespaceDomain: index.UnboundKey(ns, domain)}, client.UnsafeDisableDeepCopy); err != nil {
-		return ClaimCount{}, err
+	var out ClaimCount
+	var err error
+	if lim.MaxClaims > 0 {
+		if out.Claims, err = count(index.NamespaceDomainKey(ns, domain)); err != nil {
+			return out, err
+		}
 	}
-	return ClaimCount{Claims: len(all.Items), Unbound: len(unbound.Items)}, nil
+	if lim.MaxUnbound > 0 {
+		out.Unbound, err = count(index.UnboundKey(ns, domain))
+	}
+	return out, err
 }
