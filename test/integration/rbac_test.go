@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -163,11 +164,17 @@ func TestClaimRecordsWhoReservedAndWhoTransferredIt(t *testing.T) {
 	assert.NotEmpty(t, got.Annotations[webhook.AnnotationTransferredAt])
 
 	// An update that does not transfer changes nothing on record.
-	if got.Labels == nil {
-		got.Labels = map[string]string{}
-	}
-	got.Labels["example"] = "x"
-	require.NoError(t, k8s.Update(ctx, got))
+	require.NoError(t, retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		cur, err := getClaim(h)
+		if err != nil {
+			return err
+		}
+		if cur.Labels == nil {
+			cur.Labels = map[string]string{}
+		}
+		cur.Labels["example"] = "x"
+		return k8s.Update(ctx, cur)
+	}))
 	again, err := getClaim(h)
 	require.NoError(t, err)
 	assert.Equal(t, second, again.Annotations[webhook.AnnotationTransferredBy])
