@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/yaml"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
@@ -179,9 +180,35 @@ func TestClaimRecordsWhoReservedAndWhoTransferredIt(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, second, again.Annotations[webhook.AnnotationTransferredBy])
 
-	// A claim that a route's admission made is not a reservation.
+	// A claim that a route's admission made is not a reservation, and its create does not call
+	// the recorder at all (the matchCondition keeps the route path at one webhook call).
+	before := recorderCalls(t)
 	require.NoError(t, k8s.Create(ctx, route(from, "shop."+z.Spec.Domain)))
 	made, err := getClaim("shop." + z.Spec.Domain)
 	require.NoError(t, err)
 	assert.NotContains(t, made.Annotations, webhook.AnnotationReservedBy)
+	assert.Equal(t, before, recorderCalls(t), "the DomainClaim recorder was called for a route's claim")
+	require.NoError(t, k8s.Create(ctx, adminClaim("another."+z.Spec.Domain, from)))
+	assert.Equal(t, before+1, recorderCalls(t), "the recorder is called for a reservation (the counter works)")
+}
+
+// recorderCalls is how many requests the DomainClaim recorder's endpoint has served.
+func recorderCalls(t *testing.T) float64 {
+	t.Helper()
+	families, err := metrics.Registry.Gather()
+	require.NoError(t, err)
+	total := 0.0
+	for _, f := range families {
+		if f.GetName() != "controller_runtime_webhook_requests_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "webhook" && l.GetValue() == "/mutate-gateway-opendi-com-v1alpha1-domainclaim" {
+					total += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return total
 }
