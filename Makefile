@@ -94,9 +94,26 @@ release: ## Static linux binaries for every RELEASE_ARCHS, version-stamped, with
 	done
 	cd dist && sha256sum gateway-orchestrator-* > SHA256SUMS
 
+.PHONY: certs
+certs: ## A self-signed CA and a serving certificate for 127.0.0.1 and localhost in certs/ (for make run).
+	go run ./hack/certs -dir certs
+
+certs/tls.crt:
+	go run ./hack/certs -dir certs
+
+WEBHOOK_PORT ?= 9443
+RUN_ARGS     ?= --aws=false --leader-elect=false
+
+.PHONY: run
+run: build certs/tls.crt ## The real binary against the cluster in KUBECONFIG; its webhooks are registered by URL while it runs.
+	go build -o bin/devwebhooks ./hack/devwebhooks
+	bin/devwebhooks -ca certs/ca.crt -url https://127.0.0.1:$(WEBHOOK_PORT) -- \
+	  bin/gateway-orchestrator --webhook-cert-dir certs --webhook-port $(WEBHOOK_PORT) \
+	  --metrics-bind-address 127.0.0.1:8080 --health-probe-bind-address 127.0.0.1:8081 $(RUN_ARGS)
+
 .PHONY: run-local
 run-local: ## The whole system on this machine, no cluster and no AWS account needed.
-	go run ./cmd/local-up
+	go run ./hack/local-up
 
 .PHONY: docker-build
 docker-build:

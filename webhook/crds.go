@@ -22,9 +22,12 @@ const albCertificateQuota = 25
 
 // +kubebuilder:webhook:path=/validate-gateway-opendi-com-v1alpha1-managedzone,mutating=false,failurePolicy=fail,sideEffects=None,groups=gateway.opendi.com,resources=managedzones,verbs=create;update;delete,versions=v1alpha1,name=vmanagedzone.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5
 // +kubebuilder:webhook:path=/validate-gateway-opendi-com-v1alpha1-gatewaypool,mutating=false,failurePolicy=fail,sideEffects=None,groups=gateway.opendi.com,resources=gatewaypools,verbs=create;update;delete,versions=v1alpha1,name=vgatewaypool.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5
-// The DomainClaim webhook checks an update only when it transfers the claim (matchConditions keep
-// label, annotation and finalizer writes away from it).
-// +kubebuilder:webhook:path=/validate-gateway-opendi-com-v1alpha1-domainclaim,mutating=false,failurePolicy=fail,sideEffects=None,groups=gateway.opendi.com,resources=domainclaims,verbs=create;update,versions=v1alpha1,name=vdomainclaim.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5,patch=`{"matchConditions":[{"name":"create-or-transfer","expression":"request.operation != 'UPDATE' || object.spec.namespace != oldObject.spec.namespace"}]}`
+// The DomainClaim webhook sees the claims people write and their transfers only. matchConditions
+// keep away label, annotation and finalizer writes, and the claims admission itself creates
+// (annotated claimed-for), which the Claimer's own protocol has already checked against the API
+// server; an admin who forges that annotation skips these checks, and an overlap it lets in is
+// settled by the claim reconciler.
+// +kubebuilder:webhook:path=/validate-gateway-opendi-com-v1alpha1-domainclaim,mutating=false,failurePolicy=fail,sideEffects=None,groups=gateway.opendi.com,resources=domainclaims,verbs=create;update,versions=v1alpha1,name=vdomainclaim.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5,patch=`{"matchConditions":[{"name":"people-and-transfers","expression":"request.operation == 'CREATE' ? !(has(object.metadata.annotations) && 'gateway.opendi.com/claimed-for' in object.metadata.annotations) : object.spec.namespace != oldObject.spec.namespace"}]}`
 
 // ZoneValidator rejects a ManagedZone whose domain another ManagedZone already manages.
 type ZoneValidator struct {
@@ -154,6 +157,8 @@ func validatePool(p *v1alpha1.GatewayPool) (admission.Warnings, error) {
 // ClaimValidator checks a DomainClaim that anyone, usually an admin, writes: its name must be
 // its hostname's claim name, and it must not overlap another namespace's wildcard claims.
 type ClaimValidator struct {
+	// View reads the claims that could overlap live (ownership.LiveClaims): an admin's claim
+	// created a moment after a route's wildcard must still see it.
 	View ownership.View
 }
 

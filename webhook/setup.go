@@ -64,7 +64,7 @@ func Register(mgr manager.Manager, opts ownership.Options, claimFinalizers ...st
 	}
 	return builder.WebhookManagedBy(mgr, &v1alpha1.DomainClaim{}).
 		WithDefaulter(&ClaimRecorder{}).
-		WithValidator(&ClaimValidator{View: view}).Complete()
+		WithValidator(&ClaimValidator{View: ownership.LiveClaims{View: view, Live: mgr.GetAPIReader()}}).Complete()
 }
 
 // NamespaceSelector is the namespaceSelector of every webhook configuration: kube-system and

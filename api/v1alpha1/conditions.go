@@ -25,6 +25,9 @@ const (
 	ConditionDNSRecord = "DNSRecordReady"
 	// ConditionRoutesAllowed is True once the Gateway admits the owner's routes.
 	ConditionRoutesAllowed = "RoutesAllowed"
+	// ConditionRenewal is True while ACM can renew the issued certificate: a load balancer uses
+	// it and no renewal failed. It is not a step of Ready: it warns before expiry.
+	ConditionRenewal = "CertificateRenewable"
 	// ConditionStrayRoutes is True while routes of other namespaces list the hostname (for
 	// example after the claim was transferred); its message names them. The Gateway's listener
 	// keeps them from serving it; they are reported so that their owners remove the hostname.
@@ -49,6 +52,8 @@ const (
 	ReasonPending = "Pending"
 	// ReasonPoolExhausted: every Gateway of the pool is full and the pool is at its maximum.
 	ReasonPoolExhausted = "PoolExhausted"
+	// ReasonNotAccepted: the AWS Load Balancer Controller reports the Gateway Accepted=False.
+	ReasonNotAccepted = "NotAccepted"
 	// ReasonForeignRoutes: routes of other namespaces list the hostname.
 	ReasonForeignRoutes = "ForeignRoutes"
 	// ReasonNoStrayRoutes: only routes of the owning namespace list the hostname.
@@ -65,4 +70,9 @@ const (
 	// ReasonUnprovisioned: the claim lost its hostname after provisioning, and its ALIAS records,
 	// certificate and validation record were removed.
 	ReasonUnprovisioned = "Unprovisioned"
+	// ReasonRenewalFailed: ACM's managed renewal of the certificate failed.
+	ReasonRenewalFailed = "RenewalFailed"
+	// ReasonNotInUse: no load balancer uses the certificate (no route attached), so ACM does not
+	// renew it.
+	ReasonNotInUse = "NotInUse"
 )

@@ -97,6 +97,16 @@ type DomainClaimStatus struct {
 	// +optional
 	ValidationRecord *ValidationRecord `json:"validationRecord,omitempty"`
 
+	// CertificateNotAfter is when the issued certificate expires. ACM renews it before then, but
+	// only while a load balancer uses it.
+	// +optional
+	CertificateNotAfter *metav1.Time `json:"certificateNotAfter,omitempty"`
+
+	// RenewalStatus is ACM's managed renewal status of the certificate, once a renewal began
+	// (PENDING_AUTO_RENEWAL, PENDING_VALIDATION, SUCCESS or FAILED).
+	// +optional
+	RenewalStatus string `json:"renewalStatus,omitempty"`
+
 	// Gateway is the pool Gateway the hostname is served by.
 	// +optional
 	Gateway *ObjectRef `json:"gateway,omitempty"`

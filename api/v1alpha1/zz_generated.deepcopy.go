@@ -128,6 +128,10 @@ func (in *DomainClaimStatus) DeepCopyInto(out *DomainClaimStatus) {
 		*out = new(ValidationRecord)
 		**out = **in
 	}
+	if in.CertificateNotAfter != nil {
+		in, out := &in.CertificateNotAfter, &out.CertificateNotAfter
+		*out = (*in).DeepCopy()
+	}
 	if in.Gateway != nil {
 		in, out := &in.Gateway, &out.Gateway
 		*out = new(ObjectRef)

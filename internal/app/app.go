@@ -64,6 +64,8 @@ type AWS struct {
 	InUseRetry time.Duration
 	// QuotaRetry is how long certificate requests wait after ACM's quota error.
 	QuotaRetry time.Duration
+	// RenewalCheck is how often issued certificates' expiry and renewal are read again.
+	RenewalCheck time.Duration
 }
 
 // NewScheme returns a scheme with every type the orchestrator reads or writes.
@@ -146,16 +148,17 @@ func registerAWS(ctx context.Context, mgr manager.Manager, a *AWS, c clock.Passi
 		interval = 15 * time.Second
 	}
 	if err := (&certificate.Reconciler{
-		Client:     mgr.GetClient(),
-		ACM:        acmClient,
-		DNS:        &dnsbatch.Batcher{API: r53, Cluster: cluster, Window: window},
-		Poller:     &certificate.Poller{ACM: acmClient, Interval: interval},
-		Requester:  &certificate.Requester{ACM: acmClient, Workers: 4},
-		Cluster:    cluster,
-		Clock:      c,
-		Recorder:   mgr.GetEventRecorder("gateway-orchestrator"),
-		InUseRetry: a.InUseRetry,
-		QuotaRetry: a.QuotaRetry,
+		Client:       mgr.GetClient(),
+		ACM:          acmClient,
+		DNS:          &dnsbatch.Batcher{API: r53, Cluster: cluster, Window: window},
+		Poller:       &certificate.Poller{ACM: acmClient, Interval: interval},
+		Requester:    &certificate.Requester{ACM: acmClient, Workers: 4},
+		Cluster:      cluster,
+		Clock:        c,
+		Recorder:     mgr.GetEventRecorder("gateway-orchestrator"),
+		InUseRetry:   a.InUseRetry,
+		QuotaRetry:   a.QuotaRetry,
+		RenewalCheck: a.RenewalCheck,
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("registering the certificate reconciler: %w", err)
 	}

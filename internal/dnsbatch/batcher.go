@@ -88,7 +88,10 @@ func (b *Batcher) Ensure(ctx context.Context, owner string, w Want) (Result, err
 	}
 	delete(z.results, id)
 	if z.snapshot == nil {
-		return Result{State: Pending}, nil // a batch was rejected meanwhile: reload first
+		// A batch was rejected meanwhile: the flush reads the zone again and plans the want then.
+		z.queue[id] = queued{owner: owner, want: w}
+		b.scheduleLocked(w.Zone, z)
+		return Result{State: Pending}, nil
 	}
 	changes, conflict := Plan(z.snapshot, w, b.Cluster)
 	switch {
@@ -98,11 +101,16 @@ func (b *Batcher) Ensure(ctx context.Context, owner string, w Want) (Result, err
 		return Result{State: Done}, nil
 	}
 	z.queue[id] = queued{owner: owner, want: w}
+	b.scheduleLocked(w.Zone, z)
+	return Result{State: Pending}, nil
+}
+
+// scheduleLocked starts the zone's batch window unless it runs. Caller holds b.mu.
+func (b *Batcher) scheduleLocked(zoneID string, z *zoneState) {
 	if !z.timer {
 		z.timer = true
-		time.AfterFunc(b.Window-time.Since(z.lastSent), func() { b.flush(w.Zone, z) })
+		time.AfterFunc(b.Window-time.Since(z.lastSent), func() { b.flush(zoneID, z) })
 	}
-	return Result{State: Pending}, nil
 }
 
 func (b *Batcher) loadIfNeeded(ctx context.Context, zoneID string, z *zoneState) error {
@@ -145,6 +153,24 @@ func (b *Batcher) loadIfNeeded(ctx context.Context, zoneID string, z *zoneState)
 // flush sends one batch of a zone's queued changes, planned against the snapshot as the batch's
 // earlier changes leave it (two claims wanting one shared record make one change).
 func (b *Batcher) flush(zoneID string, z *zoneState) {
+	// After a rejected batch the snapshot is read again here: the queued wants wait for this
+	// flush, not for another Ensure.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := b.loadIfNeeded(ctx, zoneID, z); err != nil {
+		b.mu.Lock()
+		var sent []string
+		for id := range z.queue {
+			z.results[id] = Result{State: Failed, Message: awsclient.Describe("route53:ListResourceRecordSets", err)}
+			delete(z.queue, id)
+			sent = append(sent, id)
+		}
+		owners := b.ownersLocked(z, sent)
+		z.timer = false
+		b.mu.Unlock()
+		b.notify(owners)
+		return
+	}
 	b.mu.Lock()
 	work := make(map[key]types.ResourceRecordSet, len(z.snapshot))
 	for k, v := range z.snapshot {
@@ -182,12 +208,10 @@ func (b *Batcher) flush(zoneID string, z *zoneState) {
 
 	var res Result
 	if len(changes) > 0 {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		_, err := b.API.ChangeResourceRecordSets(ctx, &route53.ChangeResourceRecordSetsInput{
 			HostedZoneId: aws.String(zoneID),
 			ChangeBatch:  &types.ChangeBatch{Changes: changes, Comment: aws.String("gateway-orchestrator")},
 		})
-		cancel()
 		res = Result{State: Done}
 		if err != nil {
 			res = Result{State: Failed, Message: awsclient.Describe("route53:ChangeResourceRecordSets", err)}
@@ -217,6 +241,10 @@ func (b *Batcher) flush(zoneID string, z *zoneState) {
 		time.AfterFunc(b.Window, func() { b.flush(zoneID, z) })
 	}
 	b.mu.Unlock()
+	b.notify(owners)
+}
+
+func (b *Batcher) notify(owners []string) {
 	if b.Notify != nil {
 		for _, o := range owners {
 			b.Notify(o)

@@ -6,6 +6,7 @@ package dnsbatch
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -90,15 +91,23 @@ func Plan(snapshot map[key]types.ResourceRecordSet, w Want, cluster string) (cha
 	cur, exists := snapshot[k]
 	markerKey := key{MarkerName(k.name, k.typ), string(types.RRTypeTxt)}
 	marker, marked := snapshot[markerKey]
-	ours := marked && len(marker.ResourceRecords) == 1 && aws.ToString(marker.ResourceRecords[0].Value) == MarkerValue(cluster)
-	markerRS := types.ResourceRecordSet{
-		Name: aws.String(markerKey.name), Type: types.RRTypeTxt, TTL: aws.Int64(300),
-		ResourceRecords: []types.ResourceRecord{{Value: aws.String(MarkerValue(cluster))}},
+	// A shared record's marker names every cluster that uses it, one TXT value each; an
+	// exclusive record's names only its owner.
+	mine := MarkerValue(cluster)
+	var users []string
+	for _, rr := range marker.ResourceRecords {
+		users = append(users, aws.ToString(rr.Value))
 	}
+	ours := marked && slices.Contains(users, mine) && (w.Kind == Shared || len(users) == 1)
+	markerRS := markerSet(markerKey.name, mine)
 
 	if w.Absent {
 		if !exists || !ours {
 			return nil, "" // gone already, or not ours to delete
+		}
+		if others := slices.DeleteFunc(slices.Clone(users), func(u string) bool { return u == mine }); len(others) > 0 {
+			// Another cluster still uses the shared record: only our name leaves its marker.
+			return replaceMarker(marker, others), ""
 		}
 		return []types.Change{
 			{Action: types.ChangeActionDelete, ResourceRecordSet: ptr(cur)},
@@ -106,8 +115,15 @@ func Plan(snapshot map[key]types.ResourceRecordSet, w Want, cluster string) (cha
 		}, ""
 	}
 	if exists && same(cur, w.Record) {
-		if w.Kind == Shared || ours {
+		switch {
+		case ours:
 			return nil, ""
+		case w.Kind == Shared && marked:
+			// Another cluster made it: use it, and say so on its marker, so that it stays
+			// while we need it.
+			return replaceMarker(marker, append(users, mine)), ""
+		case w.Kind == Shared:
+			return nil, "" // someone else's record with the wanted value: used as it is
 		}
 	}
 	if exists && !ours {
@@ -131,6 +147,25 @@ func Plan(snapshot map[key]types.ResourceRecordSet, w Want, cluster string) (cha
 		changes = append(changes, types.Change{Action: types.ChangeActionCreate, ResourceRecordSet: &markerRS})
 	}
 	return changes, ""
+}
+
+// markerSet is a marker TXT record naming users.
+func markerSet(name string, users ...string) types.ResourceRecordSet {
+	slices.Sort(users)
+	rs := types.ResourceRecordSet{Name: aws.String(name), Type: types.RRTypeTxt, TTL: aws.Int64(300)}
+	for _, u := range users {
+		rs.ResourceRecords = append(rs.ResourceRecords, types.ResourceRecord{Value: aws.String(u)})
+	}
+	return rs
+}
+
+// replaceMarker replaces a marker exactly with one naming users.
+func replaceMarker(marker types.ResourceRecordSet, users []string) []types.Change {
+	next := markerSet(aws.ToString(marker.Name), users...)
+	return []types.Change{
+		{Action: types.ChangeActionDelete, ResourceRecordSet: ptr(marker)},
+		{Action: types.ChangeActionCreate, ResourceRecordSet: &next},
+	}
 }
 
 // blocking names a record type at k's name that cannot stand beside k (CNAMEs exclude others).

@@ -28,6 +28,15 @@ func marker(name string, typ types.RRType, cluster string) types.ResourceRecordS
 		ResourceRecords: []types.ResourceRecord{{Value: aws.String(MarkerValue(cluster))}}}
 }
 
+// markers is a marker naming several clusters.
+func markers(name string, typ types.RRType, clusters ...string) types.ResourceRecordSet {
+	rs := marker(name, typ, clusters[0])
+	for _, c := range clusters[1:] {
+		rs.ResourceRecords = append(rs.ResourceRecords, types.ResourceRecord{Value: aws.String(MarkerValue(c))})
+	}
+	return rs
+}
+
 func snapshot(rs ...types.ResourceRecordSet) map[key]types.ResourceRecordSet {
 	m := map[key]types.ResourceRecordSet{}
 	for _, r := range rs {
@@ -78,6 +87,19 @@ func TestPlan(t *testing.T) {
 			want: Want{Record: cname(n, ""), Kind: Shared, Absent: true}},
 		{name: "deleting what is gone is no change", snap: snapshot(),
 			want: Want{Record: cname(n, ""), Kind: Shared, Absent: true}},
+		{name: "a shared record another cluster made is joined: our name is added to its marker",
+			snap:        snapshot(cname(n, "x.acm."), marker(n, types.RRTypeCname, "c2")),
+			want:        Want{Record: cname(n, "x.acm."), Kind: Shared},
+			wantActions: []string{"DELETE TXT _gateway-orchestrator-cname." + n, "CREATE TXT _gateway-orchestrator-cname." + n}},
+		{name: "a shared record another cluster still uses is not deleted: only our name leaves its marker",
+			snap:        snapshot(cname(n, "x.acm."), markers(n, types.RRTypeCname, "c1", "c2")),
+			want:        Want{Record: cname(n, ""), Kind: Shared, Absent: true},
+			wantActions: []string{"DELETE TXT _gateway-orchestrator-cname." + n, "CREATE TXT _gateway-orchestrator-cname." + n}},
+		{name: "a shared record we use with another cluster needs no change", snap: snapshot(cname(n, "x.acm."), markers(n, types.RRTypeCname, "c1", "c2")),
+			want: Want{Record: cname(n, "x.acm."), Kind: Shared}},
+		{name: "an exclusive record whose marker names two clusters is not ours",
+			snap: snapshot(alias("shop.example.com", "lb1"), markers("shop.example.com", types.RRTypeA, "c1", "c2")),
+			want: Want{Record: alias("shop.example.com", "lb1"), Kind: Exclusive, Absent: true}},
 		{name: "A and AAAA at one name each get their own marker", snap: snapshot(alias("shop.example.com", "lb1"), marker("shop.example.com", types.RRTypeA, "c1")),
 			want:        Want{Record: aliasOf(types.RRTypeAaaa, "shop.example.com", "lb1"), Kind: Exclusive},
 			wantActions: []string{"CREATE AAAA shop.example.com.", "CREATE TXT _gateway-orchestrator-aaaa.shop.example.com."}},
@@ -100,6 +122,22 @@ func TestPlan(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestSharedRecordMarkerNamesEveryCluster(t *testing.T) {
+	const n = "_v.shop.example.com."
+	snap := snapshot(cname(n, "x.acm."), marker(n, types.RRTypeCname, "c2"))
+	join, _ := Plan(snap, Want{Record: cname(n, "x.acm."), Kind: Shared}, "c1")
+	Apply(snap, join)
+	m := snap[key{MarkerName(n, "CNAME"), "TXT"}]
+	assert.Equal(t, []string{MarkerValue("c1"), MarkerValue("c2")}, []string{aws.ToString(m.ResourceRecords[0].Value), aws.ToString(m.ResourceRecords[1].Value)})
+
+	leave, _ := Plan(snap, Want{Record: cname(n, ""), Kind: Shared, Absent: true}, "c2")
+	Apply(snap, leave)
+	assert.Contains(t, snap, key{n, "CNAME"}, "c1 still needs the record")
+	last, _ := Plan(snap, Want{Record: cname(n, ""), Kind: Shared, Absent: true}, "c1")
+	Apply(snap, last)
+	assert.Empty(t, snap, "the last user removes the record and its marker")
 }
 
 func TestApplyThenPlanIsIdempotent(t *testing.T) {

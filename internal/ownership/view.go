@@ -124,3 +124,40 @@ func (v CacheView) CountClaims(ctx context.Context, ns, domain string, lim Limit
 	}
 	return out, err
 }
+
+// LiveClaims is a View whose claim reads go to the API server itself (Live), not the cache: for
+// checks that must see a claim created a moment ago, such as an admin's claim racing a route's.
+// Claims below a domain are the cache's (which also finds claims without BelowLabels) together
+// with the API server's, selected by BelowLabels. Zones and namespaces come from View.
+type LiveClaims struct {
+	View
+	Live client.Reader
+}
+
+// Claim implements View, reading live.
+func (v LiveClaims) Claim(ctx context.Context, name string) (*v1alpha1.DomainClaim, error) {
+	return CacheView{Reader: v.Live}.Claim(ctx, name)
+}
+
+// ClaimsBelow implements View: the cache's claims below domain and the API server's.
+func (v LiveClaims) ClaimsBelow(ctx context.Context, domain string) ([]v1alpha1.DomainClaim, error) {
+	cached, err := v.View.ClaimsBelow(ctx, domain)
+	if err != nil {
+		return nil, err
+	}
+	var live v1alpha1.DomainClaimList
+	if err := v.Live.List(ctx, &live, client.MatchingLabelsSelector{Selector: BelowSelector(domain)}); err != nil {
+		return nil, err
+	}
+	seen := make(map[string]bool, len(live.Items))
+	for _, c := range live.Items {
+		seen[c.Name] = true
+	}
+	out := live.Items
+	for _, c := range cached {
+		if !seen[c.Name] {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}

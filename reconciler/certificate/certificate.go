@@ -71,6 +71,9 @@ const (
 	// ResourceNotFoundException for the new certificate: it is eventually consistent, and the
 	// certificate exists.
 	consistencyWindow = time.Minute
+	// DefaultRenewalCheck is how often an issued certificate's expiry and renewal are read again.
+	// ACM begins renewing 60 days before expiry, so twice a day notices a failure in time.
+	DefaultRenewalCheck = 12 * time.Hour
 )
 
 // ReadySteps are the conditions that roll up into Ready, in the order of DESIGN.md's steps.
@@ -93,6 +96,12 @@ var readySeconds = promutil.Register(metrics.Registry, prometheus.NewHistogram(p
 	Help:    "Time from a DomainClaim's creation to Ready (served over HTTPS on a shared ALB).",
 	Buckets: prometheus.ExponentialBuckets(1, 2, 14),
 }))
+
+// expiryDays is the days until each claim's certificate expires.
+var expiryDays = promutil.Register(metrics.Registry, prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	Name: "gateway_orchestrator_certificate_expiry_days",
+	Help: "Days until a DomainClaim's ACM certificate expires; ACM renews certificates in use from 60 days before.",
+}, []string{"claim"}))
 
 // ACM is the part of the ACM client the reconciler uses, with the SDK's signatures.
 type ACM interface {
@@ -117,6 +126,8 @@ type Reconciler struct {
 	InUseRetry time.Duration
 	// QuotaRetry overrides DefaultQuotaRetry.
 	QuotaRetry time.Duration
+	// RenewalCheck overrides DefaultRenewalCheck.
+	RenewalCheck time.Duration
 
 	wake chan event.GenericEvent
 	// arns holds certificates requested whose ARN is not in status yet (by claim UID), so that a
@@ -125,6 +136,8 @@ type Reconciler struct {
 	arns sync.Map
 	// fresh holds when certificates were requested (by ARN), for ACM's eventual consistency.
 	fresh sync.Map
+	// checked holds when issued certificates' renewal was last read (by ARN).
+	checked sync.Map
 	// quota holds ACM's last quota answer while requests wait for it to pass.
 	quota struct {
 		sync.Mutex
@@ -311,7 +324,7 @@ func (r *Reconciler) provision(ctx context.Context, c *v1alpha1.DomainClaim, zon
 
 	// Step 3: issuance.
 	if meta.IsStatusConditionTrue(st.Conditions, v1alpha1.ConditionCertificateIssued) {
-		return r.alias(ctx, c, zone, st)
+		return r.issued(ctx, c, zone, st)
 	}
 	status := r.Poller.Wait(arn, c.Name)
 	switch status {
@@ -323,7 +336,7 @@ func (r *Reconciler) provision(ctx context.Context, c *v1alpha1.DomainClaim, zon
 		r.Recorder.Eventf(c, nil, "Normal", "CertificateIssued", "Provision", "ACM issued certificate %s", arn)
 		issueSeconds.Observe(r.Clock.Since(c.CreationTimestamp.Time).Seconds())
 		r.Poller.Forget(arn)
-		return r.alias(ctx, c, zone, st)
+		return r.issued(ctx, c, zone, st)
 	}
 	reason := string(status)
 	msg := "ACM says the certificate is " + string(status)
@@ -333,6 +346,67 @@ func (r *Reconciler) provision(ctx context.Context, c *v1alpha1.DomainClaim, zon
 	set(st, c, v1alpha1.ConditionCertificateIssued, false, reason, msg)
 	r.Recorder.Eventf(c, nil, "Warning", reason, "Provision", "%s", msg)
 	return reconcile.Result{}, nil
+}
+
+// issued runs what follows issuance: the periodic renewal check, and step 7.
+func (r *Reconciler) issued(ctx context.Context, c *v1alpha1.DomainClaim, zone *v1alpha1.ManagedZone, st *v1alpha1.DomainClaimStatus) (reconcile.Result, error) {
+	every := r.RenewalCheck
+	if every == 0 {
+		every = DefaultRenewalCheck
+	}
+	if err := r.renewal(ctx, c, st, every); err != nil {
+		// Serving the name does not wait for the check; the next one tries again.
+		logf.FromContext(ctx).Error(err, "reading the certificate's renewal status", "arn", st.CertificateARN)
+	}
+	res, err := r.alias(ctx, c, zone, st)
+	if err == nil && (res.RequeueAfter == 0 || res.RequeueAfter > every) {
+		res.RequeueAfter = every
+	}
+	return res, err
+}
+
+// renewal reads, when due, the issued certificate's expiry and ACM's managed renewal into st
+// and the expiry metric. ACM renews only certificates a load balancer uses, so an unused one is
+// reported as such, as is a failed renewal.
+func (r *Reconciler) renewal(ctx context.Context, c *v1alpha1.DomainClaim, st *v1alpha1.DomainClaimStatus, every time.Duration) error {
+	arn := st.CertificateARN
+	if at, ok := r.checked.Load(arn); ok && r.Clock.Since(at.(time.Time)) < every && st.CertificateNotAfter != nil {
+		return nil
+	}
+	out, err := r.ACM.DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: aws.String(arn)})
+	if err != nil {
+		return err
+	}
+	r.checked.Store(arn, r.Clock.Now())
+	cert := out.Certificate
+	expires := "at an unknown time"
+	if cert.NotAfter != nil {
+		t := metav1.NewTime(cert.NotAfter.UTC())
+		st.CertificateNotAfter = &t
+		expires = "on " + t.Format(time.RFC3339)
+		expiryDays.WithLabelValues(c.Name).Set(cert.NotAfter.Sub(r.Clock.Now()).Hours() / 24)
+	}
+	st.RenewalStatus = ""
+	if rs := cert.RenewalSummary; rs != nil {
+		st.RenewalStatus = string(rs.RenewalStatus)
+	}
+	switch {
+	case st.RenewalStatus == string(acmtypes.RenewalStatusFailed):
+		msg := "ACM could not renew the certificate"
+		if reason := cert.RenewalSummary.RenewalStatusReason; reason != "" {
+			msg += ": " + string(reason)
+		}
+		msg += "; it expires " + expires
+		if conditions.Set(&st.Conditions, c.Generation, v1alpha1.ConditionRenewal, false, v1alpha1.ReasonRenewalFailed, msg) {
+			r.Recorder.Eventf(c, nil, "Warning", v1alpha1.ReasonRenewalFailed, "Renew", "%s", msg)
+		}
+	case cert.RenewalEligibility == acmtypes.RenewalEligibilityIneligible:
+		set(st, c, v1alpha1.ConditionRenewal, false, v1alpha1.ReasonNotInUse,
+			"no load balancer uses the certificate (no route is attached to a Gateway), so ACM will not renew it; it expires "+expires)
+	default:
+		set(st, c, v1alpha1.ConditionRenewal, true, "Renewable", "ACM renews the certificate before it expires "+expires)
+	}
+	return nil
 }
 
 // alias runs step 7: the ALIAS A (and AAAA for a dual-stack load balancer) from the hostname to
@@ -555,6 +629,7 @@ func (r *Reconciler) unprovision(ctx context.Context, c *v1alpha1.DomainClaim, s
 			r.Poller.Forget(arn)
 			r.arns.Delete(c.UID)
 			r.fresh.Delete(arn)
+			r.checked.Delete(arn)
 			st.CertificateARN = ""
 			r.Recorder.Eventf(c, nil, "Normal", "CertificateDeleted", "Cleanup", "deleted ACM certificate %s", arn)
 		case errors.As(err, &inUse):
@@ -587,6 +662,9 @@ func (r *Reconciler) unprovision(ctx context.Context, c *v1alpha1.DomainClaim, s
 		}
 		st.ValidationRecord = nil
 	}
+	st.CertificateNotAfter, st.RenewalStatus = nil, ""
+	meta.RemoveStatusCondition(&st.Conditions, v1alpha1.ConditionRenewal)
+	expiryDays.DeleteLabelValues(c.Name)
 	return true, reconcile.Result{}, nil
 }
 

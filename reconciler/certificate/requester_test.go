@@ -15,6 +15,67 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 )
 
+// blockingACM answers RequestCertificate only when released, one ARN per domain.
+type blockingACM struct {
+	ACM
+	release chan struct{}
+	mu      sync.Mutex
+	sent    []string
+}
+
+func (b *blockingACM) RequestCertificate(ctx context.Context, in *acm.RequestCertificateInput, _ ...func(*acm.Options)) (*acm.RequestCertificateOutput, error) {
+	b.mu.Lock()
+	b.sent = append(b.sent, aws.ToString(in.DomainName))
+	b.mu.Unlock()
+	select {
+	case <-b.release:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return &acm.RequestCertificateOutput{CertificateArn: aws.String("arn:" + aws.ToString(in.DomainName))}, nil
+}
+
+func (b *blockingACM) sentCount() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.sent)
+}
+
+func TestRequesterCancel(t *testing.T) {
+	fake := &blockingACM{release: make(chan struct{})}
+	notified := make(chan string, 4)
+	q := &Requester{ACM: fake, Workers: 1, Notify: func(o string) { notified <- o }}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = q.Start(ctx) }()
+
+	in := func(d string) *acm.RequestCertificateInput {
+		return &acm.RequestCertificateInput{DomainName: aws.String(d)}
+	}
+	_, done, _ := q.Request("a", "a", "ns", in("a"))
+	require.False(t, done)
+	require.Eventually(t, func() bool { return fake.sentCount() == 1 }, time.Second, time.Millisecond, "a is in flight")
+	_, done, _ = q.Request("b", "b", "ns", in("b"))
+	require.False(t, done, "b waits behind a")
+
+	arn, inFlight := q.Cancel("b")
+	assert.Empty(t, arn)
+	assert.False(t, inFlight, "a waiting request is withdrawn")
+	arn, inFlight = q.Cancel("a")
+	assert.Empty(t, arn)
+	assert.True(t, inFlight, "a request being sent cannot be called back")
+
+	close(fake.release)
+	assert.Equal(t, "a", <-notified, "the owner hears when it is done")
+	arn, inFlight = q.Cancel(types.UID("a"))
+	assert.Equal(t, "arn:a", arn, "and Cancel then names the certificate to delete")
+	assert.False(t, inFlight)
+	time.Sleep(20 * time.Millisecond)
+	assert.Equal(t, 1, fake.sentCount(), "b was never sent")
+	arn, _ = q.Cancel("a")
+	assert.Empty(t, arn, "the result is handed over once")
+}
+
 // slottedACM lets one RequestCertificate through per slot the test hands out, like the
 // client-side rate limiter does per tick, and records the order in which requests were sent.
 type slottedACM struct {
@@ -118,27 +179,4 @@ func TestNamespacesTakeTurns(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []string{"a0", "b0", "c0", "a1", "b1", "a2", "a3"}, order)
-}
-
-func TestCancelledRequestIsNeverSent(t *testing.T) {
-	f := &slottedACM{slots: make(chan struct{})}
-	q := startRequester(t, f, 1)
-	for i := range 3 {
-		request(q, "a", i)
-	}
-	// The one worker holds h0 at the rate limiter; h1 waits in the queue.
-	require.Eventually(t, func() bool { w, _ := f.state(); return w == 1 }, 5*time.Second, time.Millisecond)
-	arn, inFlight := q.Cancel("h1.a.example.com")
-	assert.Empty(t, arn)
-	assert.False(t, inFlight)
-	_, inFlight = q.Cancel("h0.a.example.com")
-	assert.True(t, inFlight, "a request at the rate limiter cannot be called back")
-
-	f.release(t)
-	f.release(t)
-	_, sent := f.state()
-	assert.Equal(t, []string{"h0.a.example.com", "h2.a.example.com"}, sent)
-	arn, inFlight = q.Cancel("h0.a.example.com")
-	assert.Equal(t, "arn:h0.a.example.com", arn, "the certificate of a request sent before the cancel is handed back for deletion")
-	assert.False(t, inFlight)
 }

@@ -163,7 +163,7 @@ func (r *Reconciler) serve(ctx context.Context, pool *v1alpha1.GatewayPool) (ret
 		}
 	}
 	moved := r.unseat(ctx, claims, live)
-	exhausted, loads, err := r.seats(ctx, pool, claims, names, closed)
+	exhausted, loads, err := r.seats(ctx, pool, claims, names, closed, moved)
 	if err != nil {
 		return false, nil, err
 	}
@@ -171,7 +171,7 @@ func (r *Reconciler) serve(ctx context.Context, pool *v1alpha1.GatewayPool) (ret
 		return false, nil, err
 	}
 	attached, admitted := map[string]bool{}, map[string]bool{}
-	lbHost, lbZone := map[string]string{}, map[string]string{}
+	lbHost, lbZone, refused := map[string]string{}, map[string]string{}, map[string]string{}
 	used := map[string]bool{}
 	for _, c := range claims {
 		if c.Status.Gateway != nil && c.DeletionTimestamp.IsZero() {
@@ -204,6 +204,7 @@ func (r *Reconciler) serve(ctx context.Context, pool *v1alpha1.GatewayPool) (ret
 		if lbHost[gw.Name], lbZone[gw.Name], err = r.loadBalancer(ctx, gw); err != nil {
 			return false, nil, err
 		}
+		refused[gw.Name] = lbcRefusal(gw)
 	}
 	strays, err := r.strayRoutes(ctx, claims)
 	if err != nil {
@@ -220,6 +221,9 @@ func (r *Reconciler) serve(ctx context.Context, pool *v1alpha1.GatewayPool) (ret
 			ok = admitted[c.Name]
 		}
 		st := claimStatus(pool, c, exhausted[c.Name], attached[c.Status.CertificateARN], ok, host, zone)
+		if c.Status.Gateway != nil && refused[c.Status.Gateway.Name] != "" {
+			setRefused(st, c, refused[c.Status.Gateway.Name])
+		}
 		setStrays(st, c, strays[c.Name])
 		if equality.Semantic.DeepEqual(st, &c.Status) {
 			continue

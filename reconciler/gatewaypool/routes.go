@@ -39,7 +39,7 @@ func (r routeRef) String() string {
 // routesListing returns the HTTPRoutes and GRPCRoutes, of any namespace, that list a hostname
 // claim c answers for: its own, or for a wildcard claim, the names one label below it that have
 // no claim of their own.
-func (r *Reconciler) routesListing(ctx context.Context, c *v1alpha1.DomainClaim, claimNames map[string]bool) ([]routeRef, error) {
+func (r *Reconciler) routesListing(ctx context.Context, c *v1alpha1.DomainClaim, claimNames map[string]bool, grpcs *gwv1.GRPCRouteList) ([]routeRef, error) {
 	var out []routeRef
 	var https gwv1.HTTPRouteList
 	if err := r.Client.List(ctx, &https, client.MatchingFields{index.RouteHostname: c.Spec.Hostname}); err != nil {
@@ -51,10 +51,6 @@ func (r *Reconciler) routesListing(ctx context.Context, c *v1alpha1.DomainClaim,
 			out = append(out, routeRef{obj: rt, kind: "HTTPRoute", hostnames: rt.Spec.Hostnames})
 		}
 	}
-	var grpcs gwv1.GRPCRouteList
-	if err := r.Client.List(ctx, &grpcs); err != nil {
-		return nil, err
-	}
 	for i := range grpcs.Items {
 		rt := &grpcs.Items[i]
 		if answersFor(c, rt.Spec.Hostnames, claimNames) {
@@ -65,19 +61,50 @@ func (r *Reconciler) routesListing(ctx context.Context, c *v1alpha1.DomainClaim,
 }
 
 func answersFor(c *v1alpha1.DomainClaim, hostnames []gwv1.Hostname, claimNames map[string]bool) bool {
+	return hostnamesOf(c, hostnames, claimNames) > 0
+}
+
+// hostnamesOf counts the hostnames of a route that claim c answers for: its own, and for a
+// wildcard claim, the names one label below it that have no claim of their own.
+func hostnamesOf(c *v1alpha1.DomainClaim, hostnames []gwv1.Hostname, claimNames map[string]bool) int32 {
+	n := int32(0)
 	for _, raw := range hostnames {
 		h, err := hostname.Normalize(string(raw))
 		if err != nil {
 			continue
 		}
-		if h == c.Spec.Hostname {
-			return true
-		}
-		if hostname.IsWildcard(c.Spec.Hostname) && !hostname.IsWildcard(h) && "*."+hostname.Parent(h) == c.Spec.Hostname && !claimNames[hostname.ClaimName(h)] {
-			return true
+		if h == c.Spec.Hostname ||
+			hostname.IsWildcard(c.Spec.Hostname) && !hostname.IsWildcard(h) && "*."+hostname.Parent(h) == c.Spec.Hostname && !claimNames[hostname.ClaimName(h)] {
+			n++
 		}
 	}
-	return false
+	return n
+}
+
+// ALBRules is how many ALB rules LBC makes for a route on one hostname: one per route rule and
+// match (a rule without matches has one), and at least one for a route without rules.
+func ALBRules(matchesPerRule []int) int32 {
+	n := int32(0)
+	for _, m := range matchesPerRule {
+		n += max(1, int32(m))
+	}
+	return max(1, n)
+}
+
+func httpMatches(rt *gwv1.HTTPRoute) []int {
+	out := make([]int, 0, len(rt.Spec.Rules))
+	for _, r := range rt.Spec.Rules {
+		out = append(out, len(r.Matches))
+	}
+	return out
+}
+
+func grpcMatches(rt *gwv1.GRPCRoute) []int {
+	out := make([]int, 0, len(rt.Spec.Rules))
+	for _, r := range rt.Spec.Rules {
+		out = append(out, len(r.Matches))
+	}
+	return out
 }
 
 // strayRoutes finds, for every claim of the pool, the routes that list its hostname but cannot
@@ -90,13 +117,17 @@ func (r *Reconciler) strayRoutes(ctx context.Context, claims []*v1alpha1.DomainC
 	for _, c := range claims {
 		claimNames[c.Name] = true
 	}
+	var grpcs gwv1.GRPCRouteList
+	if err := r.Client.List(ctx, &grpcs); err != nil {
+		return nil, err
+	}
 	strays := map[string][]string{}
 	for _, c := range claims {
 		deleting := !c.DeletionTimestamp.IsZero()
 		if !deleting && !claimed(c) {
 			continue
 		}
-		routes, err := r.routesListing(ctx, c, claimNames)
+		routes, err := r.routesListing(ctx, c, claimNames, &grpcs)
 		if err != nil {
 			return nil, err
 		}

@@ -11,9 +11,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -67,19 +69,36 @@ func (r *Reconciler) claimsOf(ctx context.Context, pool *v1alpha1.GatewayPool) (
 	return out, nil
 }
 
-// seat is what a claim needs on a Gateway: its certificate, and one ALB rule for each rule of
-// each of the owner's routes that use the hostname (LBC 3.5+ makes one ALB rule per hostname and
-// route rule).
-func (r *Reconciler) seat(ctx context.Context, c *v1alpha1.DomainClaim) (Seat, error) {
+// seat is what a claim needs on a Gateway: its certificate, and the ALB rules LBC makes for the
+// owner's HTTPRoutes and GRPCRoutes on its hostname: one per route rule, match and hostname the
+// claim answers for (LBC 3.5+). A route whose hostnames sit on several Gateways is counted on each
+// for the hostnames seated there.
+func (r *Reconciler) seat(ctx context.Context, c *v1alpha1.DomainClaim, claimNames map[string]bool) (Seat, error) {
 	var routes gwv1.HTTPRouteList
 	if err := r.Client.List(ctx, &routes, client.InNamespace(c.Spec.Namespace), client.MatchingFields{index.RouteHostname: c.Spec.Hostname}); err != nil {
 		return Seat{}, err
 	}
 	rules := int32(0)
-	for _, rt := range routes.Items {
-		rules += max(1, int32(len(rt.Spec.Rules)))
+	for i := range routes.Items {
+		rt := &routes.Items[i]
+		rules += ALBRules(httpMatches(rt)) * hostnamesOf(c, rt.Spec.Hostnames, claimNames)
+	}
+	var grpcs gwv1.GRPCRouteList
+	if err := r.Client.List(ctx, &grpcs, client.InNamespace(c.Spec.Namespace)); err != nil {
+		return Seat{}, err
+	}
+	for i := range grpcs.Items {
+		rt := &grpcs.Items[i]
+		rules += ALBRules(grpcMatches(rt)) * hostnamesOf(c, rt.Spec.Hostnames, claimNames)
 	}
 	return Seat{Certificates: 1, Rules: max(1, rules)}, nil
+}
+
+func gatewayOf(c *v1alpha1.DomainClaim) string {
+	if c.Status.Gateway == nil {
+		return ""
+	}
+	return c.Status.Gateway.Name
 }
 
 func issued(c *v1alpha1.DomainClaim) bool {
@@ -93,7 +112,11 @@ func claimed(c *v1alpha1.DomainClaim) bool {
 // seats assigns a Gateway to every claim with an issued certificate and none yet, first fit in a
 // stable order. Only this reconciler assigns, one pool at a time (the workqueue never hands one
 // key to two workers), so no Gateway goes over capacity however many claims arrive at once.
-func (r *Reconciler) seats(ctx context.Context, pool *v1alpha1.GatewayPool, claims []*v1alpha1.DomainClaim, gateways []string, closed map[string]bool) (exhausted map[string]string, loads map[string]*Load, err error) {
+//
+// A seated claim whose routes grew past what is left on its Gateway (LBC would fail the whole
+// Gateway) is taken off it, newest first, and seated again like a new one; moved records its
+// former Gateway.
+func (r *Reconciler) seats(ctx context.Context, pool *v1alpha1.GatewayPool, claims []*v1alpha1.DomainClaim, gateways []string, closed map[string]bool, moved map[string]*v1alpha1.ObjectRef) (exhausted map[string]string, loads map[string]*Load, err error) {
 	if r.assigned == nil {
 		r.assigned = map[types.UID]string{}
 	}
@@ -105,24 +128,45 @@ func (r *Reconciler) seats(ctx context.Context, pool *v1alpha1.GatewayPool, clai
 		loads[g] = &Load{Name: g, Closed: closed[g]}
 	}
 	exhausted = map[string]string{}
+	claimNames := map[string]bool{}
+	for _, c := range claims {
+		claimNames[c.Name] = true
+	}
+	need := map[string]Seat{}
 	for _, c := range claims {
 		if c.Status.Gateway == nil || !c.DeletionTimestamp.IsZero() {
 			continue
 		}
-		st, err := r.seat(ctx, c)
+		st, err := r.seat(ctx, c, claimNames)
 		if err != nil {
 			return nil, nil, err
 		}
+		need[c.Name] = st
 		if l := loads[c.Status.Gateway.Name]; l != nil {
 			l.Certificates += st.Certificates
 			l.Rules += st.Rules
 		}
 	}
+	for i := len(claims) - 1; i >= 0; i-- {
+		c := claims[i]
+		l := loads[gatewayOf(c)]
+		if l == nil || l.Rules <= capacity.Rules || !c.DeletionTimestamp.IsZero() {
+			continue
+		}
+		logf.FromContext(ctx).Info("seating the claim again: its routes need more ALB rules than its Gateway has left",
+			"claim", c.Name, "hostname", c.Spec.Hostname, "gateway", l.Name, "rules", need[c.Name].Rules)
+		l.Certificates -= need[c.Name].Certificates
+		l.Rules -= need[c.Name].Rules
+		moved[c.Name] = c.Status.Gateway
+		delete(r.assigned, c.UID)
+		c.Status.Gateway = nil
+		c.Status.LoadBalancerHostname, c.Status.LoadBalancerZoneID = "", ""
+	}
 	for _, c := range claims {
 		if c.Status.Gateway != nil || !claimed(c) || !issued(c) {
 			continue
 		}
-		st, err := r.seat(ctx, c)
+		st, err := r.seat(ctx, c, claimNames)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -291,6 +335,24 @@ func (r *Reconciler) loadBalancer(ctx context.Context, gw *gwv1.Gateway) (host, 
 		return host, z.(string), nil
 	}
 	return "", "", fmt.Errorf("no load balancer with DNS name %s in ELBv2", host)
+}
+
+// lbcRefusal is LBC's verdict on a Gateway it could not deploy: Accepted=False for the current
+// generation (Programmed may stay True, the ALB keeping its last good state), as its message.
+func lbcRefusal(gw *gwv1.Gateway) string {
+	c := meta.FindStatusCondition(gw.Status.Conditions, string(gwv1.GatewayConditionAccepted))
+	if c == nil || c.Status != metav1.ConditionFalse || c.ObservedGeneration != gw.Generation {
+		return ""
+	}
+	return fmt.Sprintf("the AWS Load Balancer Controller does not accept Gateway %s (%s): %s", gw.Name, c.Reason, c.Message)
+}
+
+// setRefused turns CertificateAttached and LoadBalancerReady False with LBC's own message: what
+// the configuration says does not reach the ALB while LBC refuses the Gateway.
+func setRefused(st *v1alpha1.DomainClaimStatus, c *v1alpha1.DomainClaim, msg string) {
+	for _, typ := range []string{v1alpha1.ConditionCertificateAttached, v1alpha1.ConditionLoadBalancerReady} {
+		conditions.Set(&st.Conditions, c.Generation, typ, false, v1alpha1.ReasonNotAccepted, msg)
+	}
 }
 
 // setStrays sets the claim's StrayRoutes condition, naming the routes of other namespaces that

@@ -25,6 +25,8 @@ const (
 	// (deleted ones count too).
 	DefaultYearlyRequestQuota = 5000
 	year                      = 365 * 24 * time.Hour
+	// validity is how long an Amazon-issued certificate is valid (395 days).
+	validity = 395 * 24 * time.Hour
 )
 
 // ACM is the certificate manager of a Server.
@@ -131,6 +133,8 @@ type certificate struct {
 	reason      string
 	requested   time.Time
 	validSince  time.Time
+	issued      time.Time
+	renewal     map[string]string // RenewalSummary, once a renewal began
 	tags        map[string]string
 	inUseBy     []string
 }
@@ -157,6 +161,20 @@ func (a *ACM) Fail(arn, status, reason string) {
 	defer a.mu.Unlock()
 	if c := a.certs[arn]; c != nil {
 		c.status, c.reason = status, reason
+	}
+}
+
+// SetRenewal records a managed renewal of an issued certificate, as ACM reports it in
+// DescribeCertificate's RenewalSummary: status PENDING_AUTO_RENEWAL, PENDING_VALIDATION, SUCCESS
+// or FAILED, with a reason for a failure (for example "CAA_ERROR").
+func (a *ACM) SetRenewal(arn, status, reason string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if c := a.certs[arn]; c != nil {
+		c.renewal = map[string]string{"RenewalStatus": status}
+		if reason != "" {
+			c.renewal["RenewalStatusReason"] = reason
+		}
 	}
 }
 
@@ -210,7 +228,7 @@ func (a *ACM) refresh(c *certificate) {
 		c.validSince = now
 	}
 	if now.Sub(c.validSince) >= a.opts.IssueDelay {
-		c.status = "ISSUED"
+		c.status, c.issued = "ISSUED", now
 	}
 }
 
@@ -381,6 +399,17 @@ func (a *ACM) describe(arn string, elbUsers []string) (any, string, string) {
 	}
 	if c.reason != "" {
 		cert["FailureReason"] = c.reason
+	}
+	if c.status == "ISSUED" {
+		// ACM renews only certificates associated with an AWS service, such as a load balancer.
+		cert["NotBefore"], cert["NotAfter"] = float64(c.issued.Unix()), float64(c.issued.Add(validity).Unix())
+		cert["RenewalEligibility"] = "INELIGIBLE"
+		if len(cert["InUseBy"].([]string)) > 0 {
+			cert["RenewalEligibility"] = "ELIGIBLE"
+		}
+		if c.renewal != nil {
+			cert["RenewalSummary"] = c.renewal
+		}
 	}
 	return map[string]any{"Certificate": cert}, "", ""
 }

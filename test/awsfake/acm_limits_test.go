@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/acm"
 	acmtypes "github.com/aws/aws-sdk-go-v2/service/acm/types"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -117,4 +118,46 @@ func TestACMDoesNotFindANewCertificateForAShortWhile(t *testing.T) {
 	require.NoError(t, err)
 	_, err = c.DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: arn})
 	require.True(t, errors.As(err, &notFound), "and is gone once deleted")
+}
+
+func TestACMReportsExpiryAndRenewalOfAnIssuedCertificate(t *testing.T) {
+	s, c, _ := clients(t, awsfake.Options{})
+	ctx := context.Background()
+	zone := s.Route53.AddZone("example.com")
+	arn := request(t, c, "renew.example.com", "t")
+	name, value := awsfake.ValidationRecord("renew.example.com")
+	s.Route53.Put(zone, awsfake.RecordSet{Name: name, Type: "CNAME", TTL: aws.Int64(300), Values: []string{value}})
+	describe := func() *acmtypes.CertificateDetail {
+		out, err := c.DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: aws.String(arn)})
+		require.NoError(t, err)
+		return out.Certificate
+	}
+	cert := describe()
+	require.Equal(t, acmtypes.CertificateStatusIssued, cert.Status)
+	require.NotNil(t, cert.NotAfter)
+	assert.InDelta(t, 395, time.Until(*cert.NotAfter).Hours()/24, 1, "valid for 395 days")
+	assert.Equal(t, acmtypes.RenewalEligibilityIneligible, cert.RenewalEligibility, "ACM renews only certificates in use")
+	assert.Nil(t, cert.RenewalSummary)
+
+	s.ACM.SetInUse(arn, []string{"arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/x/1"})
+	assert.Equal(t, acmtypes.RenewalEligibilityEligible, describe().RenewalEligibility)
+	s.ACM.SetRenewal(arn, "FAILED", "CAA_ERROR")
+	rs := describe().RenewalSummary
+	require.NotNil(t, rs)
+	assert.Equal(t, acmtypes.RenewalStatusFailed, rs.RenewalStatus)
+	assert.Equal(t, acmtypes.FailureReasonCaaError, rs.RenewalStatusReason)
+}
+
+func TestRoute53ListsEveryValueOfARecordSet(t *testing.T) {
+	s, _, r := clients(t, awsfake.Options{})
+	zone := s.Route53.AddZone("example.com")
+	s.Route53.Put(zone, awsfake.RecordSet{Name: "owners.example.com", Type: "TXT", TTL: aws.Int64(300), Values: []string{`"a"`, `"b"`}})
+	out, err := r.ListResourceRecordSets(context.Background(), &route53.ListResourceRecordSetsInput{HostedZoneId: aws.String(zone)})
+	require.NoError(t, err)
+	require.Len(t, out.ResourceRecordSets, 1)
+	var values []string
+	for _, rr := range out.ResourceRecordSets[0].ResourceRecords {
+		values = append(values, aws.ToString(rr.Value))
+	}
+	assert.Equal(t, []string{`"a"`, `"b"`}, values, "one ResourceRecord per value")
 }

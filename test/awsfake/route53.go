@@ -396,14 +396,23 @@ type wireRecord struct {
 	Alias           *AliasTarget `xml:"AliasTarget,omitempty"`
 }
 
+// wireValues lists one ResourceRecord element per value, as Route53 does ("ResourceRecord>Value"
+// on a slice would put every value into one ResourceRecord, which the SDK reads as one value).
 type wireValues struct {
-	Values []string `xml:"ResourceRecord>Value"`
+	Records []wireValue `xml:"ResourceRecord"`
+}
+
+type wireValue struct {
+	Value string `xml:"Value"`
 }
 
 func toWire(rs RecordSet) wireRecord {
 	w := wireRecord{Name: strings.ReplaceAll(rs.Name, "*", `\052`), Type: rs.Type, TTL: rs.TTL, Alias: rs.Alias}
 	if len(rs.Values) > 0 {
-		w.ResourceRecords = &wireValues{Values: rs.Values}
+		w.ResourceRecords = &wireValues{}
+		for _, v := range rs.Values {
+			w.ResourceRecords.Records = append(w.ResourceRecords.Records, wireValue{Value: v})
+		}
 	}
 	return w
 }

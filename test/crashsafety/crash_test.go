@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/dnsbatch"
 	"github.com/opendi/gateway-orchestrator/test/awsfake"
 	"github.com/opendi/gateway-orchestrator/test/testenv"
 )
@@ -135,7 +136,7 @@ func TestCrashAtEachStepBoundary(t *testing.T) {
 			require.Len(t, certs, 1, "no second certificate")
 			assert.Equal(t, certs[0], c.Status.CertificateARN)
 			name, _ := awsfake.ValidationRecord(h)
-			assert.ElementsMatch(t, []string{"CNAME " + name, "TXT _gateway-orchestrator." + name}, records(zoneID), "no orphaned or duplicated record")
+			assert.ElementsMatch(t, []string{"CNAME " + name, "TXT " + dnsbatch.MarkerName(name, "CNAME")}, records(zoneID), "no orphaned or duplicated record")
 		})
 	}
 }

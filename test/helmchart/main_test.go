@@ -25,9 +25,6 @@ import (
 	"github.com/opendi/gateway-orchestrator/test/testenv"
 )
 
-// HelmVersion is the Helm release the chart is tested with.
-const HelmVersion = "v3.22.0"
-
 var (
 	helmBin   string
 	chartDir  = filepath.Join(testenv.RepoRoot(), "deploy", "helm", "gateway-orchestrator")
@@ -37,7 +34,7 @@ var (
 
 func TestMain(m *testing.M) {
 	var err error
-	if helmBin, err = helmBinary(); err != nil {
+	if helmBin, err = testenv.HelmBinary(); err != nil {
 		fmt.Fprintln(os.Stderr, "building helm:", err)
 		os.Exit(1)
 	}
@@ -69,31 +66,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	_ = apiServer.Stop()
 	os.Exit(code)
-}
-
-// helmBinary returns $HELM when set, or Helm HelmVersion built once into the user's cache.
-func helmBinary() (string, error) {
-	if h := os.Getenv("HELM"); h != "" {
-		return h, nil
-	}
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		return "", err
-	}
-	dir := filepath.Join(cache, "gateway-orchestrator", "tools", "helm-"+HelmVersion)
-	bin := filepath.Join(dir, "helm")
-	if _, err := os.Stat(bin); err == nil {
-		return bin, nil
-	}
-	fmt.Fprintf(os.Stderr, "building helm %s into %s (about 2 minutes, once per machine)\n", HelmVersion, dir)
-	cmd := exec.Command("go", "install", "helm.sh/helm/v3/cmd/helm@"+HelmVersion)
-	cmd.Dir = os.TempDir() // outside this module: Helm stays out of the project's go.mod
-	cmd.Env = append(os.Environ(), "GOBIN="+dir, "GOFLAGS=-mod=mod", "GOWORK=off", "CGO_ENABLED=0")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return "", err
-	}
-	return bin, nil
 }
 
 // helm runs the Helm tool and returns its stdout, or an error carrying its stderr.

@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/clusterid"
@@ -303,10 +304,12 @@ func TestManagedZoneIsNotDeletedBeforeItsClaims(t *testing.T) {
 func conditionIn(t *testing.T, cl client.Client, name, typ string, status metav1.ConditionStatus) *v1alpha1.DomainClaim {
 	t.Helper()
 	c := &v1alpha1.DomainClaim{}
-	require.Eventually(t, func() bool {
+	if !assert.Eventually(t, func() bool {
 		return cl.Get(context.Background(), client.ObjectKey{Name: name}, c) == nil &&
 			meta.IsStatusConditionPresentAndEqual(c.Status.Conditions, typ, status)
-	}, 20*time.Second, 50*time.Millisecond, "claim %s never had %s=%s", name, typ, status)
+	}, 20*time.Second, 50*time.Millisecond, "claim %s never had %s=%s", name, typ, status) {
+		t.Fatalf("claim %s has conditions %+v", name, c.Status.Conditions)
+	}
 	return c
 }
 
@@ -324,10 +327,7 @@ func TestTwoClustersShareAZoneAndNeverTouchEachOthersRecordsOrCertificates(t *te
 	require.NoError(t, err)
 	require.NotEqual(t, ours, theirs, "two clusters derive two IDs")
 	other.AWS = env.AWS
-	require.NoError(t, other.StartManager(ctx, testenv.Options{
-		AWSRates: map[string]float64{"acm:*": 200, "acm:RequestCertificate": 200, "acm:DescribeCertificate": 200, "acm:ListCertificates": 50, "route53:*": 200},
-		Cluster:  theirs,
-	}))
+	require.NoError(t, other.StartManager(ctx, testenv.Options{AWSRates: testRates, Cluster: theirs}))
 
 	// One hosted zone, a ManagedZone for it in each cluster.
 	z := newZone(t)
@@ -352,10 +352,14 @@ func TestTwoClustersShareAZoneAndNeverTouchEachOthersRecordsOrCertificates(t *te
 	mine := tenant(t)
 	ourKept, ourGone := "a-kept."+z.Spec.Domain, "a-gone."+z.Spec.Domain
 	theirKept, theirGone := "b-kept."+z.Spec.Domain, "b-gone."+z.Spec.Domain
+	// The other cluster claims our name first, so its validation CNAME is the other cluster's
+	// before we use it too.
+	require.NoError(t, other.Client.Create(ctx, adminClaim(ourKept, ns.Name)))
+	conditionIn(t, other.Client, ourKept, v1alpha1.ConditionValidationRecord, metav1.ConditionTrue)
 	for _, h := range []string{ourKept, ourGone} {
 		require.NoError(t, k8s.Create(ctx, adminClaim(h, mine)))
 	}
-	for _, h := range []string{theirKept, theirGone, ourKept} {
+	for _, h := range []string{theirKept, theirGone} {
 		require.NoError(t, other.Client.Create(ctx, adminClaim(h, ns.Name)))
 	}
 	for _, h := range []string{ourKept, ourGone} {
@@ -399,7 +403,11 @@ func TestTwoClustersShareAZoneAndNeverTouchEachOthersRecordsOrCertificates(t *te
 		records = append(records, "A "+h+".", "TXT "+dnsbatch.MarkerName(h, "A"))
 	}
 	awsHolds(t, z, []string{ourKept, theirKept}, records)
+	cname, _ := awsfake.ValidationRecord(ourKept)
 	for _, rs := range env.AWS.Route53.Records(z.Spec.HostedZoneID) {
+		if rs.Name == dnsbatch.MarkerName(cname, "CNAME") {
+			assert.Equal(t, []string{dnsbatch.MarkerValue("test")}, rs.Values, "the shared validation record is ours alone once they left it")
+		}
 		if rs.Name == ourKept+"." && rs.Type == "A" {
 			assert.Equal(t, "ours.us-east-1.elb.amazonaws.com.", dnsbatch.Canonical(rs.Alias.DNSName), "our ALIAS still points at our ALB")
 		}
@@ -410,4 +418,70 @@ func TestTwoClustersShareAZoneAndNeverTouchEachOthersRecordsOrCertificates(t *te
 	for _, arn := range env.AWS.ACM.ForDomain(theirKept) {
 		assert.Equal(t, theirs, env.AWS.ACM.Tags(arn)["gateway.opendi.com/cluster"])
 	}
+}
+
+// expiryDays reads the certificate expiry metric of a claim, or -1.
+func expiryDays(claim string) float64 {
+	families, _ := crmetrics.Registry.Gather()
+	for _, f := range families {
+		if f.GetName() != "gateway_orchestrator_certificate_expiry_days" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "claim" && l.GetValue() == claim {
+					return m.GetGauge().GetValue()
+				}
+			}
+		}
+	}
+	return -1
+}
+
+// testRates are the client-side rates of the package's manager (see TestMain).
+var testRates = map[string]float64{"acm:RequestCertificate": 200, "acm:DescribeCertificate": 200, "acm:ListCertificates": 50, "acm:*": 200, "route53:*": 200}
+
+func TestRenewalShowsOnTheClaimAndInMetrics(t *testing.T) {
+	ctx := context.Background()
+	// A manager that reads renewal every second instead of every 12 hours, for this test only.
+	require.NoError(t, env.StopManager())
+	require.NoError(t, env.StartManager(ctx, testenv.Options{AWSRates: testRates, RenewalCheck: time.Second}))
+	t.Cleanup(func() {
+		require.NoError(t, env.StopManager())
+		require.NoError(t, env.StartManager(ctx, testenv.Options{AWSRates: testRates}))
+	})
+	z := newZone(t)
+	h := "renew." + z.Spec.Domain
+	require.NoError(t, k8s.Create(ctx, adminClaim(h, tenant(t))))
+	c := issued(t, h)
+
+	renewal := func(reason string) *v1alpha1.DomainClaim {
+		t.Helper()
+		require.Eventually(t, func() bool {
+			c, _ = getClaim(h)
+			cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionRenewal)
+			return cond != nil && cond.Reason == reason
+		}, 20*time.Second, 100*time.Millisecond, "renewal condition never had reason %s", reason)
+		return c
+	}
+	c = renewal(v1alpha1.ReasonNotInUse)
+	assert.Contains(t, meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionRenewal).Message, "ACM will not renew it")
+	require.NotNil(t, c.Status.CertificateNotAfter)
+	assert.InDelta(t, 395, time.Until(c.Status.CertificateNotAfter.Time).Hours()/24, 1, "Amazon-issued certificates are valid 395 days")
+	assert.InDelta(t, 395, expiryDays(h), 1, "days to expiry in metrics")
+
+	arn := c.Status.CertificateARN
+	env.AWS.ACM.SetInUse(arn, []string{"arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/x/1"})
+	c = renewal("Renewable")
+	assert.True(t, meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionRenewal))
+
+	env.AWS.ACM.SetRenewal(arn, "FAILED", "CAA_ERROR")
+	c = renewal(v1alpha1.ReasonRenewalFailed)
+	assert.Equal(t, "FAILED", c.Status.RenewalStatus)
+	assert.Contains(t, meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionRenewal).Message, "CAA_ERROR")
+
+	env.AWS.ACM.SetInUse(arn, nil)
+	require.NoError(t, k8s.Delete(ctx, c))
+	waitGone(t, h, 20*time.Second)
+	assert.Equal(t, -1.0, expiryDays(h), "a deleted claim leaves no metric")
 }

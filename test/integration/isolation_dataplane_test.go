@@ -351,3 +351,192 @@ func TestPoolWhoseGatewaysCouldExceedSixtyFourListenersIsDenied(t *testing.T) {
 	require.NoError(t, k8s.Create(ctx, ok), "40 listeners fit when there is no HTTP listener")
 	require.NoError(t, k8s.Delete(ctx, ok))
 }
+
+// TestFortyHostnamesOfSixRulesEachNeverOverfillAnALB gives 40 hostnames a route of 3 rules with
+// 2 matches each: 6 ALB rules per hostname as LBC counts them, so 16 hostnames fill a Gateway's
+// 100 rules. No Gateway's rule table may pass 100, and none may be refused by LBC.
+func TestFortyHostnamesOfSixRulesEachNeverOverfillAnALB(t *testing.T) {
+	ctx := context.Background()
+	z, p := servedZone(t)
+	ns := tenant(t)
+	for i := 0; i < 40; i++ {
+		r := route(ns, fmt.Sprintf("r%02d.%s", i, z.Spec.Domain))
+		for j := 0; j < 3; j++ {
+			r.Spec.Rules = append(r.Spec.Rules, gwv1.HTTPRouteRule{Matches: []gwv1.HTTPRouteMatch{
+				{Path: &gwv1.HTTPPathMatch{Type: ptr.To(gwv1.PathMatchPathPrefix), Value: ptr.To(fmt.Sprintf("/a%d", j))}},
+				{Path: &gwv1.HTTPPathMatch{Type: ptr.To(gwv1.PathMatchExact), Value: ptr.To(fmt.Sprintf("/b%d", j))}},
+			}})
+		}
+		require.NoError(t, k8s.Create(ctx, r))
+	}
+	perGateway := map[string]int{}
+	for i := 0; i < 40; i++ {
+		perGateway[ready(t, fmt.Sprintf("r%02d.%s", i, z.Spec.Domain), 120*time.Second).Status.Gateway.Name]++
+	}
+	assert.Equal(t, map[string]int{p.Name + "-1": 16, p.Name + "-2": 16, p.Name + "-3": 8}, perGateway, "16 hostnames of 6 rules fit in 100")
+	require.Eventually(t, func() bool {
+		total := 0
+		for g := range perGateway {
+			total += len(env.StandIn.Rules(p.Spec.Namespace, g))
+		}
+		return total == 240
+	}, 20*time.Second, 100*time.Millisecond, "the stand-in's tables hold every rule")
+	require.NoError(t, k8s.Get(ctx, client.ObjectKeyFromObject(p), p))
+	for g, n := range perGateway {
+		rules := env.StandIn.Rules(p.Spec.Namespace, g)
+		assert.LessOrEqual(t, len(rules), lbcstandin.MaxRulesPerALB, "Gateway %s", g)
+		assert.Equal(t, 6*n, len(rules), "one ALB rule per route rule, match and hostname on %s", g)
+		gw := &gwv1.Gateway{}
+		require.NoError(t, k8s.Get(ctx, client.ObjectKey{Namespace: p.Spec.Namespace, Name: g}, gw))
+		assert.True(t, meta.IsStatusConditionTrue(gw.Status.Conditions, "Accepted"), "LBC accepts Gateway %s: %+v", g, gw.Status.Conditions)
+		for _, s := range p.Status.Gateways {
+			if s.Name == g {
+				assert.Equal(t, int32(len(rules)), s.Rules, "the pool counts rules as LBC does on %s", g)
+			}
+		}
+	}
+}
+
+// TestARouteThatWouldOverflowItsGatewayIsReportedOnTheClaim lets a seated hostname's owner add a
+// route with more rules than a Gateway holds: the claim leaves the Gateway (LBC would refuse the
+// whole ALB) and says why, and the neighbour on that Gateway keeps its seat.
+func TestARouteThatWouldOverflowItsGatewayIsReportedOnTheClaim(t *testing.T) {
+	ctx := context.Background()
+	z, p := servedZone(t, func(p *v1alpha1.GatewayPool) {
+		p.Spec.MaxCertificatesPerGateway, p.Spec.MaxRulesPerGateway, p.Spec.MaxGateways = 5, 10, 1
+	})
+	ns := tenant(t)
+	small, grows := "small."+z.Spec.Domain, "grows."+z.Spec.Domain
+	require.NoError(t, k8s.Create(ctx, route(ns, small)))
+	ready(t, small, 60*time.Second)
+	require.NoError(t, k8s.Create(ctx, route(ns, grows)))
+	ready(t, grows, 60*time.Second)
+
+	big := route(ns, grows)
+	for j := 0; j < 12; j++ {
+		big.Spec.Rules = append(big.Spec.Rules, gwv1.HTTPRouteRule{Matches: []gwv1.HTTPRouteMatch{
+			{Path: &gwv1.HTTPPathMatch{Type: ptr.To(gwv1.PathMatchPathPrefix), Value: ptr.To(fmt.Sprintf("/p%d", j))}}}})
+	}
+	require.NoError(t, k8s.Create(ctx, big))
+	var cond *metav1.Condition
+	require.Eventually(t, func() bool {
+		c, err := getClaim(grows)
+		require.NoError(t, err)
+		cond = meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionGatewayAssigned)
+		return cond != nil && cond.Status == metav1.ConditionFalse
+	}, 20*time.Second, 100*time.Millisecond, "the claim whose routes outgrew the Gateway leaves it")
+	assert.Equal(t, v1alpha1.ReasonPoolExhausted, cond.Reason)
+	assert.Contains(t, cond.Message, "needs 13 ALB rules, more than one Gateway of pool "+p.Name+" holds (10)")
+	c, err := getClaim(small)
+	require.NoError(t, err)
+	assert.True(t, meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionReady), "the neighbour keeps its seat")
+	assert.LessOrEqual(t, len(env.StandIn.Rules(p.Spec.Namespace, p.Name+"-1")), 10)
+}
+
+// TestTheStandInRefusesAGatewayOverOneHundredRules checks the stand-in as strictly as LBC: a
+// route of 103 ALB rules on a Gateway makes it Accepted=False (Programmed stays True).
+func TestTheStandInRefusesAGatewayOverOneHundredRules(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t, nil)
+	gw := &gwv1.Gateway{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "own"}, Spec: gwv1.GatewaySpec{
+		GatewayClassName: "alb", Listeners: []gwv1.Listener{{Name: "http", Protocol: gwv1.HTTPProtocolType, Port: 80}}}}
+	require.NoError(t, k8s.Create(ctx, gw))
+	r := servingRoute(ns, "app", "/")
+	r.Spec.ParentRefs = []gwv1.ParentReference{{Name: "own"}}
+	for j := 0; j < 2; j++ { // and 2 rules of 51 matches: 103 ALB rules (Gateway API allows 16 rules, 64 matches each)
+		rule := gwv1.HTTPRouteRule{}
+		for k := 0; k < 51; k++ {
+			rule.Matches = append(rule.Matches, gwv1.HTTPRouteMatch{Path: &gwv1.HTTPPathMatch{Type: ptr.To(gwv1.PathMatchPathPrefix), Value: ptr.To(fmt.Sprintf("/p%d-%d", j, k))}})
+		}
+		r.Spec.Rules = append(r.Spec.Rules, rule)
+	}
+	require.NoError(t, k8s.Create(ctx, r))
+	require.True(t, lbcVerdict(t, r), "the route attaches")
+	require.Eventually(t, func() bool {
+		require.NoError(t, k8s.Get(ctx, client.ObjectKeyFromObject(gw), gw))
+		c := meta.FindStatusCondition(gw.Status.Conditions, "Accepted")
+		return c != nil && c.Status == metav1.ConditionFalse
+	}, 20*time.Second, 100*time.Millisecond, "103 rules are refused")
+	assert.Contains(t, meta.FindStatusCondition(gw.Status.Conditions, "Accepted").Message, "103 ALB rules")
+	assert.True(t, meta.IsStatusConditionTrue(gw.Status.Conditions, "Programmed"))
+	require.NoError(t, k8s.Delete(ctx, gw))
+	require.Eventually(t, func() bool { return apierrors.IsNotFound(k8s.Get(ctx, client.ObjectKeyFromObject(gw), gw)) },
+		20*time.Second, 100*time.Millisecond, "the stand-in lets the Gateway go once its ALB is deleted")
+}
+
+// TestLBCsRefusalReachesTheClaim lets a pool allow more rules than an ALB holds (200): the
+// Gateway that LBC refuses (Accepted=False) makes its claims say so, with LBC's message.
+func TestLBCsRefusalReachesTheClaim(t *testing.T) {
+	ctx := context.Background()
+	z, _ := servedZone(t, func(p *v1alpha1.GatewayPool) { p.Spec.MaxRulesPerGateway = 200 })
+	ns := tenant(t)
+	h := "wide." + z.Spec.Domain
+	r := servingRoute(ns, "app", "/", h)
+	for j := 0; j < 2; j++ { // and 2 rules of 51 matches: 103 ALB rules
+		rule := gwv1.HTTPRouteRule{}
+		for k := 0; k < 51; k++ {
+			rule.Matches = append(rule.Matches, gwv1.HTTPRouteMatch{Path: &gwv1.HTTPPathMatch{Type: ptr.To(gwv1.PathMatchPathPrefix), Value: ptr.To(fmt.Sprintf("/p%d-%d", j, k))}})
+		}
+		r.Spec.Rules = append(r.Spec.Rules, rule)
+	}
+	require.NoError(t, k8s.Create(ctx, r))
+	var cond *metav1.Condition
+	require.Eventually(t, func() bool {
+		c, err := getClaim(h)
+		if err != nil {
+			return false
+		}
+		cond = meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionLoadBalancerReady)
+		return cond != nil && cond.Reason == v1alpha1.ReasonNotAccepted
+	}, 60*time.Second, 100*time.Millisecond, "the claim reports LBC's refusal")
+	assert.Equal(t, metav1.ConditionFalse, cond.Status)
+	assert.Contains(t, cond.Message, "the routes need 103 ALB rules, more than the 100 an ALB holds")
+	c, err := getClaim(h)
+	require.NoError(t, err)
+	assert.False(t, meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionReady))
+}
+
+func TestHTTPListenerIsPerHostnameToo(t *testing.T) {
+	ctx := context.Background()
+	z, p := servedZone(t, func(p *v1alpha1.GatewayPool) { p.Spec.Template.HTTPListener = true })
+	ns := tenant(t)
+	h := "plain." + z.Spec.Domain
+	require.NoError(t, k8s.Create(ctx, route(ns, h)))
+	c := ready(t, h, 60*time.Second)
+	gw := &gwv1.Gateway{}
+	require.NoError(t, k8s.Get(ctx, client.ObjectKey{Namespace: p.Spec.Namespace, Name: c.Status.Gateway.Name}, gw))
+	require.Len(t, gw.Spec.Listeners, 2, "HTTPS and HTTP for the one hostname, nothing without a hostname")
+	for _, l := range gw.Spec.Listeners {
+		require.NotNil(t, l.Hostname)
+		assert.Equal(t, gwv1.Hostname(h), *l.Hostname)
+		assert.Equal(t, map[string]string{"kubernetes.io/metadata.name": ns}, l.AllowedRoutes.Namespaces.Selector.MatchLabels)
+	}
+	assert.Equal(t, gwv1.SectionName("80--"+h), gw.Spec.Listeners[1].Name)
+	assert.Equal(t, gwv1.PortNumber(80), gw.Spec.Listeners[1].Port)
+}
+
+// TestRoutesAttachedToTheFormerSharedListenerAreMoved takes an opted-in route whose parentRef
+// names section "https" (as the orchestrator wrote before each hostname had its own listener):
+// the section is dropped, and the route serves its hostname.
+func TestRoutesAttachedToTheFormerSharedListenerAreMoved(t *testing.T) {
+	ctx := context.Background()
+	z, p := servedZone(t)
+	ns := tenant(t)
+	h := "legacy." + z.Spec.Domain
+	r := servingRoute(ns, "app", "/", h)
+	r.Annotations = map[string]string{"gateway.opendi.com/auto-attach": "true"}
+	r.Spec.ParentRefs = []gwv1.ParentReference{{Namespace: ptr.To(gwv1.Namespace(p.Spec.Namespace)), Name: gwv1.ObjectName(p.Name + "-1"),
+		SectionName: ptr.To(gwv1.SectionName("https"))}}
+	require.NoError(t, k8s.Create(ctx, r))
+	c := ready(t, h, 60*time.Second)
+	require.Equal(t, p.Name+"-1", c.Status.Gateway.Name)
+	require.Eventually(t, func() bool {
+		got := &gwv1.HTTPRoute{}
+		require.NoError(t, k8s.Get(ctx, client.ObjectKeyFromObject(r), got))
+		return len(got.Spec.ParentRefs) == 1 && got.Spec.ParentRefs[0].SectionName == nil
+	}, 20*time.Second, 100*time.Millisecond, "the legacy section name is dropped")
+	require.Eventually(t, func() bool {
+		got, ok := env.StandIn.Resolve(p.Spec.Namespace, p.Name+"-1", h, "/")
+		return ok && got == types.NamespacedName{Namespace: ns, Name: "app"}
+	}, 20*time.Second, 100*time.Millisecond, "the route serves its hostname")
+}

@@ -65,6 +65,8 @@ type Options struct {
 	DNSBatchWindow, PollInterval time.Duration
 	// Cluster names the cluster in AWS tags and DNS ownership markers ("test" when empty).
 	Cluster string
+	// RenewalCheck overrides how often issued certificates' renewal is read (12 hours).
+	RenewalCheck time.Duration
 }
 
 // Env is a running control plane and, unless NoManager, the orchestrator's manager.
@@ -179,7 +181,7 @@ func (e *Env) StartManager(ctx context.Context, opts Options) error {
 		if cluster == "" {
 			cluster = "test"
 		}
-		cfg.AWS = &app.AWS{Config: awsCfg, Cluster: cluster, DNSBatchWindow: window, PollInterval: interval, InUseRetry: time.Second, QuotaRetry: 2 * time.Second}
+		cfg.AWS = &app.AWS{Config: awsCfg, Cluster: cluster, DNSBatchWindow: window, PollInterval: interval, InUseRetry: time.Second, QuotaRetry: 2 * time.Second, RenewalCheck: opts.RenewalCheck}
 		if e.StandIn == nil {
 			e.StandIn = &lbcstandin.StandIn{GatewayClass: "alb"}
 		}
