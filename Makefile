@@ -24,6 +24,7 @@ manifests: ## Generate CRDs, RBAC and webhook configurations into deploy/.
 	@# The Helm chart carries copies (test/helmchart checks they are current).
 	cp deploy/crd/gateway.opendi.com_*.yaml $(CHART)/crds/
 	cp deploy/rbac/role.yaml $(CHART)/files/role.yaml
+	cp deploy/rbac/user_roles.yaml $(CHART)/files/user_roles.yaml
 	cp deploy/webhook/manifests.yaml $(CHART)/files/webhooks.yaml
 
 .PHONY: generate

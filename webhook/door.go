@@ -27,6 +27,9 @@ type Door struct {
 	// Claimer creates the claims of free hostnames.
 	Claimer *Claimer
 	Options ownership.Options
+	// Counter counts a namespace's claims in a zone for the caps of ownership.CheckCaps; nil
+	// enforces no caps.
+	Counter ownership.ClaimCounter
 	Metrics *Metrics
 }
 
@@ -72,10 +75,6 @@ func (door *Door) Admit(ctx context.Context, e Entrance) (admission.Warnings, er
 	log := logf.FromContext(ctx).WithValues("object", usedBy, "dryRun", dryRun)
 
 	errs := e.Errs
-	type claim struct {
-		d    ownership.Decision
-		path *field.Path
-	}
 	var claims []claim
 	seen := map[string]bool{}
 	outcome := "allowed"
@@ -110,6 +109,14 @@ func (door *Door) Admit(ctx context.Context, e Entrance) (admission.Warnings, er
 			claims = append(claims, claim{d, host.Path})
 		}
 	}
+	if len(errs) == 0 {
+		capErrs, err := door.caps(ctx, e.Namespace, claims)
+		if err != nil {
+			outcome = "error"
+			return nil, apierrors.NewInternalError(err)
+		}
+		errs = append(errs, capErrs...)
+	}
 	if len(errs) == 0 && !dryRun {
 		ds := make([]ownership.Decision, len(claims))
 		for i, c := range claims {
@@ -136,6 +143,54 @@ func (door *Door) Admit(ctx context.Context, e Entrance) (admission.Warnings, er
 		return nil, apierrors.NewInvalid(e.Kind, e.Name, errs)
 	}
 	return nil, nil
+}
+
+type claim struct {
+	d    ownership.Decision
+	path *field.Path
+}
+
+// ReasonCapped is the metrics reason of a hostname denied by a namespace cap of its zone.
+const ReasonCapped = "NamespaceCapReached"
+
+// caps denies the new claims of namespace ns that would take it past a cap of their zone
+// (ownership.CheckCaps), one denial per zone, on the first such hostname. Counts come from the
+// cache, so requests racing each other may go a few claims past a cap before it sees them.
+func (door *Door) caps(ctx context.Context, ns string, claims []claim) (field.ErrorList, error) {
+	if door.Counter == nil {
+		return nil, nil
+	}
+	adding := map[string]int{}
+	first := map[string]claim{}
+	var order []string
+	for _, c := range claims {
+		if c.d.Zone == nil {
+			continue
+		}
+		name := c.d.Zone.Name
+		if adding[name] == 0 {
+			first[name] = c
+			order = append(order, name)
+		}
+		adding[name]++
+	}
+	var errs field.ErrorList
+	for _, name := range order {
+		c := first[name]
+		lim := ownership.ZoneLimits(c.d.Zone, door.Options.Limits)
+		if lim == (ownership.Limits{}) {
+			continue
+		}
+		have, err := door.Counter.CountClaims(ctx, ns, c.d.Zone.Spec.Domain, lim)
+		if err != nil {
+			return nil, fmt.Errorf("counting the DomainClaims of namespace %q in ManagedZone %q: %w", ns, name, err)
+		}
+		if msg := ownership.CheckCaps(c.d.Zone, ns, have, adding[name], door.Options.Limits); msg != "" {
+			door.Metrics.decision(ReasonCapped)
+			errs = append(errs, field.Forbidden(c.path, msg))
+		}
+	}
+	return errs, nil
 }
 
 func forbidden(path *field.Path, d ownership.Decision) *field.Error {

@@ -27,6 +27,7 @@ func Register(mgr manager.Manager, opts ownership.Options, claimFinalizers ...st
 		Reader:  mgr.GetCache(),
 		Claimer: &Claimer{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), View: view, Finalizers: claimFinalizers},
 		Options: opts,
+		Counter: view,
 		Metrics: NewMetrics(metrics.Registry),
 	}
 	if err := builder.WebhookManagedBy(mgr, &gwv1.HTTPRoute{}).
@@ -62,6 +63,7 @@ func Register(mgr manager.Manager, opts ownership.Options, claimFinalizers ...st
 		return err
 	}
 	return builder.WebhookManagedBy(mgr, &v1alpha1.DomainClaim{}).
+		WithDefaulter(&ClaimRecorder{}).
 		WithValidator(&ClaimValidator{View: ownership.LiveClaims{View: view, Live: mgr.GetAPIReader()}}).Complete()
 }
 

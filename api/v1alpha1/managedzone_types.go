@@ -49,6 +49,30 @@ type ManagedZoneSpec struct {
 	// +optional
 	// +kubebuilder:default="5m"
 	UnusedClaimRetention *metav1.Duration `json:"unusedClaimRetention,omitempty"`
+
+	// Limits caps how many DomainClaims one namespace may hold in this zone. Unset caps fall back
+	// to the orchestrator's cluster-wide defaults (flags --max-claims-per-namespace and
+	// --max-unbound-claims-per-namespace; unlimited unless set).
+	// +optional
+	Limits *ZoneLimits `json:"limits,omitempty"`
+}
+
+// ZoneLimits caps the DomainClaims of one namespace in a ManagedZone. Admission denies a route,
+// Ingress or Gateway whose new claims would go past a cap; claims that exist are never taken away.
+type ZoneLimits struct {
+	// MaxClaimsPerNamespace caps the claims a namespace holds for hostnames under the zone's
+	// domain (claims being deleted do not count).
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	MaxClaimsPerNamespace *int32 `json:"maxClaimsPerNamespace,omitempty"`
+
+	// MaxUnboundClaimsPerNamespace caps the claims a namespace holds that admission made for an
+	// object that no object has used yet: route-made claims whose InUse condition is not True
+	// and that no route has ever used (status.lastReferencedTime unset). They are the claims of
+	// requests that the API server refused after admission, or of objects still being created.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	MaxUnboundClaimsPerNamespace *int32 `json:"maxUnboundClaimsPerNamespace,omitempty"`
 }
 
 // AllowedNamespaces selects namespaces by name and/or by label.

@@ -33,6 +33,7 @@ type config struct {
 	leaderElection bool
 	leaderElectNS  string
 	allowUnmanaged bool
+	limits         ownership.Limits
 	webhooks       bool
 	reconcilers    bool
 	aws            bool
@@ -69,6 +70,8 @@ func main() {
 	flag.BoolVar(&cfg.leaderElection, "leader-elect", true, "Elect one replica to run the reconcilers; every replica serves the webhooks.")
 	flag.StringVar(&cfg.leaderElectNS, "leader-election-namespace", "", "Namespace of the leader election lease (default: the pod's namespace).")
 	flag.BoolVar(&cfg.allowUnmanaged, "allow-unmanaged-hostnames", false, "Let hostnames outside every ManagedZone pass admission untouched.")
+	flag.IntVar(&cfg.limits.MaxClaims, "max-claims-per-namespace", 0, "Cap on a namespace's DomainClaims per ManagedZone where the zone's spec.limits sets none (0: no cap).")
+	flag.IntVar(&cfg.limits.MaxUnbound, "max-unbound-claims-per-namespace", 0, "Cap on a namespace's unbound DomainClaims per ManagedZone where the zone's spec.limits sets none (0: no cap).")
 	flag.BoolVar(&cfg.webhooks, "webhooks", true, "Serve the admission webhooks.")
 	flag.BoolVar(&cfg.reconcilers, "reconcilers", true, "Run the reconcilers.")
 	flag.BoolVar(&cfg.aws, "aws", true, "Run the AWS reconcilers (ACM certificates, Route53 records).")
@@ -110,7 +113,7 @@ func run(ctx context.Context, cfg config) error {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
 	appCfg := app.Config{
-		Admission:   ownership.Options{AllowUnmanaged: cfg.allowUnmanaged},
+		Admission:   ownership.Options{AllowUnmanaged: cfg.allowUnmanaged, Limits: cfg.limits},
 		Webhooks:    cfg.webhooks,
 		Reconcilers: cfg.reconcilers,
 	}

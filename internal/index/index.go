@@ -34,7 +34,17 @@ const (
 	ClaimZone = "gateway.opendi.com/claim-zone"
 	// ZonePool indexes ManagedZones by spec.gatewayPoolRef.name.
 	ZonePool = "gateway.opendi.com/zone-pool"
+	// ClaimNamespaceDomain indexes DomainClaims not being deleted by NamespaceDomainKey of their
+	// owning namespace and every domain a ManagedZone covering them may have, and unbound claims
+	// also by UnboundKey, so admission counts a namespace's claims in a zone with one lookup.
+	ClaimNamespaceDomain = "gateway.opendi.com/claim-namespace-domain"
 )
+
+// NamespaceDomainKey is the ClaimNamespaceDomain key of namespace ns's claims under domain d.
+func NamespaceDomainKey(ns, d string) string { return ns + "/" + d }
+
+// UnboundKey is the ClaimNamespaceDomain key of namespace ns's unbound claims under domain d.
+func UnboundKey(ns, d string) string { return ns + "/" + d + "/unbound" }
 
 // Setup registers every index with the manager's cache. It must run before the cache starts.
 func Setup(ctx context.Context, fi client.FieldIndexer) error {
@@ -60,6 +70,9 @@ func Setup(ctx context.Context, fi client.FieldIndexer) error {
 	}); err != nil {
 		return err
 	}
+	if err := fi.IndexField(ctx, &v1alpha1.DomainClaim{}, ClaimNamespaceDomain, ClaimNamespaceDomainKeys); err != nil {
+		return err
+	}
 	if err := fi.IndexField(ctx, &v1alpha1.ManagedZone{}, ZonePool, func(o client.Object) []string {
 		if ref := o.(*v1alpha1.ManagedZone).Spec.GatewayPoolRef; ref != nil {
 			return []string{ref.Name}
@@ -76,6 +89,40 @@ func Setup(ctx context.Context, fi client.FieldIndexer) error {
 		}
 	}
 	return nil
+}
+
+// ClaimNamespaceDomainKeys are the ClaimNamespaceDomain index keys of a DomainClaim.
+func ClaimNamespaceDomainKeys(o client.Object) []string {
+	c := o.(*v1alpha1.DomainClaim)
+	if c.DeletionTimestamp != nil || c.Spec.Namespace == "" {
+		return nil
+	}
+	ds := hostname.ZoneCandidates(c.Spec.Hostname)
+	unbound := Unbound(c)
+	keys := make([]string, 0, 2*len(ds))
+	for _, d := range ds {
+		keys = append(keys, NamespaceDomainKey(c.Spec.Namespace, d))
+		if unbound {
+			keys = append(keys, UnboundKey(c.Spec.Namespace, d))
+		}
+	}
+	return keys
+}
+
+// Unbound reports whether c is a claim that admission made for an object which no object has
+// used yet: made by a route's admission, not InUse now, and never seen in use
+// (status.lastReferencedTime unset). A claim a route used once and let go is retained on purpose
+// (claimRetention) and is not unbound; an admin's claim never is.
+func Unbound(c *v1alpha1.DomainClaim) bool {
+	if c.Spec.ClaimedBy != v1alpha1.ClaimedByRoute || c.Status.LastReferencedTime != nil {
+		return false
+	}
+	for _, cond := range c.Status.Conditions {
+		if cond.Type == v1alpha1.ConditionInUse && cond.Status == "True" {
+			return false
+		}
+	}
+	return true
 }
 
 func validationRecord(o client.Object) []string {

@@ -68,6 +68,9 @@ type Decision struct {
 type Options struct {
 	// AllowUnmanaged lets hostnames outside every ManagedZone pass untouched.
 	AllowUnmanaged bool
+	// Limits are the cluster-wide caps per namespace and ManagedZone, used where a zone's
+	// spec.limits leaves a cap unset.
+	Limits Limits
 }
 
 // Decide says whether namespace ns may use normalized hostname h, reading only from view.

@@ -102,6 +102,29 @@ func (v CacheView) Namespace(ctx context.Context, name string) (*corev1.Namespac
 	return ns, nil
 }
 
+var _ ClaimCounter = CacheView{}
+
+// CountClaims implements ClaimCounter through the ClaimNamespaceDomain index, reading only the
+// counts that lim caps.
+func (v CacheView) CountClaims(ctx context.Context, ns, domain string, lim Limits) (ClaimCount, error) {
+	count := func(key string) (int, error) {
+		var l v1alpha1.DomainClaimList
+		err := v.Reader.List(ctx, &l, client.MatchingFields{index.ClaimNamespaceDomain: key}, client.UnsafeDisableDeepCopy)
+		return len(l.Items), err
+	}
+	var out ClaimCount
+	var err error
+	if lim.MaxClaims > 0 {
+		if out.Claims, err = count(index.NamespaceDomainKey(ns, domain)); err != nil {
+			return out, err
+		}
+	}
+	if lim.MaxUnbound > 0 {
+		out.Unbound, err = count(index.UnboundKey(ns, domain))
+	}
+	return out, err
+}
+
 // LiveClaims is a View whose claim reads go to the API server itself (Live), not the cache: for
 // checks that must see a claim created a moment ago, such as an admin's claim racing a route's.
 // Claims below a domain are the cache's (which also finds claims without BelowLabels) together

@@ -488,7 +488,7 @@ func (r *Reconciler) request(ctx context.Context, c *v1alpha1.DomainClaim) (arn 
 			return arn, false, err
 		}
 	}
-	arn, done, err := r.Requester.Request(c.UID, c.Name, &acm.RequestCertificateInput{
+	arn, done, err := r.Requester.Request(c.UID, c.Name, c.Spec.Namespace, &acm.RequestCertificateInput{
 		DomainName:       aws.String(c.Spec.Hostname),
 		ValidationMethod: acmtypes.ValidationMethodDns,
 		IdempotencyToken: aws.String(IdempotencyToken(c)),

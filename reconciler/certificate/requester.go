@@ -12,7 +12,9 @@ import (
 // Requester sends RequestCertificate calls from goroutines of its own. ACM allows about five a
 // second per account, so a burst of new claims waits minutes for its turn; waiting in the
 // controller's workers would starve every other step of every other claim (head-of-line
-// blocking), so the workers hand requests over and are woken when the ARN is known.
+// blocking), so the workers hand requests over and are woken when the ARN is known. Waiting
+// requests are served round-robin across namespaces (fairQueue), so one namespace's burst
+// delays another's first certificate by a few requests at most.
 type Requester struct {
 	ACM ACM
 	// Workers is how many requests may be in flight at once (the client-side rate limiter
@@ -22,7 +24,7 @@ type Requester struct {
 	Notify func(owner string)
 
 	mu       sync.Mutex
-	queue    []job
+	queue    fairQueue
 	queued   map[types.UID]bool // waiting or in flight
 	inFlight map[types.UID]bool
 	results  map[types.UID]result
@@ -30,9 +32,13 @@ type Requester struct {
 }
 
 type job struct {
-	uid   types.UID
-	owner string
-	in    *acm.RequestCertificateInput
+	uid       types.UID
+	owner     string
+	namespace string
+	in        *acm.RequestCertificateInput
+	// start, seq and index place the job in the fairQueue.
+	start, seq uint64
+	index      int
 }
 
 type result struct {
@@ -40,8 +46,9 @@ type result struct {
 	err error
 }
 
-// Request returns the result of the claim's request once it is done (ok true), or queues it.
-func (q *Requester) Request(uid types.UID, owner string, in *acm.RequestCertificateInput) (arn string, ok bool, err error) {
+// Request returns the result of the claim's request once it is done (ok true), or queues it
+// among the requests of the claim's owning namespace.
+func (q *Requester) Request(uid types.UID, owner, namespace string, in *acm.RequestCertificateInput) (arn string, ok bool, err error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.init()
@@ -51,7 +58,7 @@ func (q *Requester) Request(uid types.UID, owner string, in *acm.RequestCertific
 	}
 	if !q.queued[uid] {
 		q.queued[uid] = true
-		q.queue = append(q.queue, job{uid: uid, owner: owner, in: in})
+		q.queue.push(job{uid: uid, owner: owner, namespace: namespace, in: in})
 		select {
 		case q.wake <- struct{}{}:
 		default:
@@ -77,12 +84,7 @@ func (q *Requester) Cancel(uid types.UID) (arn string, inFlight bool) {
 	}
 	if q.queued[uid] {
 		delete(q.queued, uid)
-		for i, j := range q.queue {
-			if j.uid == uid {
-				q.queue = append(q.queue[:i], q.queue[i+1:]...)
-				break
-			}
-		}
+		q.queue.remove(uid)
 	}
 	return "", false
 }
@@ -114,7 +116,8 @@ func (q *Requester) Start(ctx context.Context) error {
 func (q *Requester) work(ctx context.Context) {
 	for {
 		q.mu.Lock()
-		if len(q.queue) == 0 {
+		j, ok := q.queue.pop()
+		if !ok {
 			q.mu.Unlock()
 			select {
 			case <-ctx.Done():
@@ -123,10 +126,8 @@ func (q *Requester) work(ctx context.Context) {
 				continue
 			}
 		}
-		j := q.queue[0]
-		q.queue = q.queue[1:]
 		q.inFlight[j.uid] = true
-		if len(q.queue) > 0 {
+		if q.queue.len() > 0 {
 			select { // let another worker start on the rest
 			case q.wake <- struct{}{}:
 			default:

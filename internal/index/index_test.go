@@ -1,0 +1,47 @@
+package index
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+)
+
+func TestClaimNamespaceDomainKeys(t *testing.T) {
+	now := metav1.Now()
+	claim := func(h string, by v1alpha1.ClaimSource, mut func(*v1alpha1.DomainClaim)) *v1alpha1.DomainClaim {
+		c := &v1alpha1.DomainClaim{Spec: v1alpha1.DomainClaimSpec{Hostname: h, Namespace: "a", ClaimedBy: by}}
+		if mut != nil {
+			mut(c)
+		}
+		return c
+	}
+	inUse := func(c *v1alpha1.DomainClaim) {
+		c.Status.Conditions = []metav1.Condition{{Type: v1alpha1.ConditionInUse, Status: metav1.ConditionTrue}}
+		c.Status.LastReferencedTime = &now
+	}
+	for _, tc := range []struct {
+		name  string
+		claim *v1alpha1.DomainClaim
+		want  []string
+	}{
+		{name: "a new route-made claim counts as claimed and unbound under every zone domain it may have",
+			claim: claim("shop.example.com", v1alpha1.ClaimedByRoute, nil),
+			want:  []string{"a/shop.example.com", "a/shop.example.com/unbound", "a/example.com", "a/example.com/unbound", "a/com", "a/com/unbound"}},
+		{name: "a claim in use is bound", claim: claim("shop.example.com", v1alpha1.ClaimedByRoute, inUse),
+			want: []string{"a/shop.example.com", "a/example.com", "a/com"}},
+		{name: "a claim used once and let go is retained, not unbound",
+			claim: claim("shop.example.com", v1alpha1.ClaimedByRoute, func(c *v1alpha1.DomainClaim) { c.Status.LastReferencedTime = &now }),
+			want:  []string{"a/shop.example.com", "a/example.com", "a/com"}},
+		{name: "an admin's claim is never unbound", claim: claim("*.example.com", v1alpha1.ClaimedByAdmin, nil),
+			want: []string{"a/example.com", "a/com"}},
+		{name: "a claim being deleted counts for nothing",
+			claim: claim("shop.example.com", v1alpha1.ClaimedByRoute, func(c *v1alpha1.DomainClaim) { c.DeletionTimestamp = &now })},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.ElementsMatch(t, tc.want, ClaimNamespaceDomainKeys(tc.claim))
+		})
+	}
+}
