@@ -66,6 +66,8 @@ type AWS struct {
 	QuotaRetry time.Duration
 	// RenewalCheck is how often issued certificates' expiry and renewal are read again.
 	RenewalCheck time.Duration
+	// DNSRefresh is how often a hosted zone is read again to repair our records (10 minutes).
+	DNSRefresh time.Duration
 }
 
 // NewScheme returns a scheme with every type the orchestrator reads or writes.
@@ -150,7 +152,7 @@ func registerAWS(ctx context.Context, mgr manager.Manager, a *AWS, c clock.Passi
 	if err := (&certificate.Reconciler{
 		Client:       mgr.GetClient(),
 		ACM:          acmClient,
-		DNS:          &dnsbatch.Batcher{API: r53, Cluster: cluster, Window: window},
+		DNS:          &dnsbatch.Batcher{API: r53, Cluster: cluster, Window: window, Refresh: a.DNSRefresh},
 		Poller:       &certificate.Poller{ACM: acmClient, Interval: interval},
 		Requester:    &certificate.Requester{ACM: acmClient, Workers: 4},
 		Cluster:      cluster,

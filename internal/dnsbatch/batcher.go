@@ -38,6 +38,9 @@ type Batcher struct {
 	Window time.Duration
 	// Notify is told the owner of a want whose state changed.
 	Notify func(owner string)
+	// Refresh is how long a zone's snapshot is trusted before it is read again, so that records
+	// someone else changed or deleted are seen and ours put back (DefaultRefresh when zero).
+	Refresh time.Duration
 
 	mu    sync.Mutex
 	zones map[string]*zoneState
@@ -55,6 +58,23 @@ type zoneState struct {
 	results  map[string]Result
 	timer    bool      // a flush is scheduled or running
 	lastSent time.Time // when the zone's last batch went out
+	loadedAt time.Time // when the snapshot was read
+}
+
+// DefaultRefresh is how long a zone's snapshot is trusted by default.
+const DefaultRefresh = 10 * time.Minute
+
+// RefreshEvery is how often a zone's snapshot is read again.
+func (b *Batcher) RefreshEvery() time.Duration {
+	if b.Refresh > 0 {
+		return b.Refresh
+	}
+	return DefaultRefresh
+}
+
+// fresh reports whether the zone's snapshot can be trusted. Caller holds b.mu.
+func (b *Batcher) fresh(z *zoneState) bool {
+	return z.snapshot != nil && time.Since(z.loadedAt) < b.RefreshEvery()
 }
 
 func (b *Batcher) zone(id string) *zoneState {
@@ -115,7 +135,7 @@ func (b *Batcher) scheduleLocked(zoneID string, z *zoneState) {
 
 func (b *Batcher) loadIfNeeded(ctx context.Context, zoneID string, z *zoneState) error {
 	b.mu.Lock()
-	loaded := z.snapshot != nil
+	loaded := b.fresh(z)
 	b.mu.Unlock()
 	if loaded {
 		return nil
@@ -123,7 +143,7 @@ func (b *Batcher) loadIfNeeded(ctx context.Context, zoneID string, z *zoneState)
 	z.load.Lock()
 	defer z.load.Unlock()
 	b.mu.Lock()
-	loaded = z.snapshot != nil
+	loaded = b.fresh(z)
 	b.mu.Unlock()
 	if loaded {
 		return nil
@@ -145,7 +165,7 @@ func (b *Batcher) loadIfNeeded(ctx context.Context, zoneID string, z *zoneState)
 		in.StartRecordName, in.StartRecordType, in.StartRecordIdentifier = out.NextRecordName, out.NextRecordType, out.NextRecordIdentifier
 	}
 	b.mu.Lock()
-	z.snapshot = snap
+	z.snapshot, z.loadedAt = snap, time.Now()
 	b.mu.Unlock()
 	return nil
 }

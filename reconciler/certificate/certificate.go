@@ -359,8 +359,10 @@ func (r *Reconciler) issued(ctx context.Context, c *v1alpha1.DomainClaim, zone *
 		logf.FromContext(ctx).Error(err, "reading the certificate's renewal status", "arn", st.CertificateARN)
 	}
 	res, err := r.alias(ctx, c, zone, st)
-	if err == nil && (res.RequeueAfter == 0 || res.RequeueAfter > every) {
-		res.RequeueAfter = every
+	// Coming back within the zone's refresh interval repairs records changed behind our back.
+	again := min(every, r.DNS.RefreshEvery())
+	if err == nil && (res.RequeueAfter == 0 || res.RequeueAfter > again) {
+		res.RequeueAfter = again
 	}
 	return res, err
 }
@@ -417,14 +419,25 @@ func (r *Reconciler) alias(ctx context.Context, c *v1alpha1.DomainClaim, zone *v
 		set(st, c, v1alpha1.ConditionDNSRecord, false, v1alpha1.ReasonPending, "waiting for the load balancer of the assigned Gateway")
 		return reconcile.Result{}, nil
 	}
+	// Our records were in place for this load balancer: a change now means someone else's.
+	cond := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionDNSRecord)
+	wasReady := cond != nil && cond.Status == metav1.ConditionTrue && cond.Message == aliasMessage(c, st)
 	for _, want := range r.aliasWants(c, zone, st, false) {
 		dns, err := r.DNS.Ensure(ctx, c.Name, want)
+		if wasReady && dns.State == dnsbatch.Pending {
+			r.Recorder.Eventf(c, nil, "Warning", "DNSDrift", "Repair", "the %s ALIAS record %s was changed or deleted outside gateway-orchestrator; putting it back",
+				want.Record.Type, c.Spec.Hostname)
+		}
 		if waiting, res, err := dnsStep(st, c, v1alpha1.ConditionDNSRecord, "ALIAS record", zone, dns, err); waiting {
 			return res, err
 		}
 	}
-	set(st, c, v1alpha1.ConditionDNSRecord, true, "Created", "ALIAS "+c.Spec.Hostname+" → "+st.LoadBalancerHostname)
+	set(st, c, v1alpha1.ConditionDNSRecord, true, "Created", aliasMessage(c, st))
 	return reconcile.Result{}, nil
+}
+
+func aliasMessage(c *v1alpha1.DomainClaim, st *v1alpha1.DomainClaimStatus) string {
+	return "ALIAS " + c.Spec.Hostname + " → " + st.LoadBalancerHostname
 }
 
 // dnsStep records a Route53 want that is not done yet in condition typ and says how to requeue:

@@ -94,6 +94,13 @@ func (r *Route53) Put(zoneID string, rs RecordSet) {
 	r.zones[zoneID].records[rrKey{rs.Name, rs.Type}] = &rs
 }
 
+// Remove deletes a record set directly, as another tool in the account would.
+func (r *Route53) Remove(zoneID, name, typ string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.zones[zoneID].records, rrKey{canonical(name), typ})
+}
+
 func (r *Route53) hasCNAME(name, value string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	admissionv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -484,4 +486,38 @@ func TestRenewalShowsOnTheClaimAndInMetrics(t *testing.T) {
 	require.NoError(t, k8s.Delete(ctx, c))
 	waitGone(t, h, 20*time.Second)
 	assert.Equal(t, -1.0, expiryDays(h), "a deleted claim leaves no metric")
+}
+
+func TestAliasRecordDeletedBehindOurBackIsRepaired(t *testing.T) {
+	ctx := context.Background()
+	// A manager that reads hosted zones again every second instead of every 10 minutes.
+	require.NoError(t, env.StopManager())
+	require.NoError(t, env.StartManager(ctx, testenv.Options{AWSRates: testRates, DNSRefresh: time.Second}))
+	t.Cleanup(func() {
+		require.NoError(t, env.StopManager())
+		require.NoError(t, env.StartManager(ctx, testenv.Options{AWSRates: testRates}))
+	})
+	z := newZone(t)
+	h := "drift." + z.Spec.Domain
+	require.NoError(t, k8s.Create(ctx, adminClaim(h, tenant(t))))
+	issued(t, h)
+	setLoadBalancer(t, h, "k8s-gw-3.us-east-1.elb.amazonaws.com", "Z35SXDOTRQ7X7K")
+	waitCondition(t, h, v1alpha1.ConditionDNSRecord, metav1.ConditionTrue)
+	want := append(validationRecords(h), "A "+h+".", "TXT "+dnsbatch.MarkerName(h, "A"))
+	awsHolds(t, z, []string{h}, want)
+
+	env.AWS.Route53.Remove(z.Spec.HostedZoneID, h, "A")
+	require.Eventually(t, func() bool { return slices.Contains(recordNames(z.Spec.HostedZoneID), "A "+h+".") },
+		20*time.Second, 100*time.Millisecond, "the ALIAS is put back")
+	awsHolds(t, z, []string{h}, want)
+	require.Eventually(t, func() bool {
+		var evs eventsv1.EventList
+		_ = k8s.List(ctx, &evs)
+		for _, e := range evs.Items {
+			if e.Regarding.Name == h && e.Reason == "DNSDrift" {
+				return true
+			}
+		}
+		return false
+	}, 10*time.Second, 100*time.Millisecond, "an Event says so")
 }

@@ -67,6 +67,8 @@ type Options struct {
 	Cluster string
 	// RenewalCheck overrides how often issued certificates' renewal is read (12 hours).
 	RenewalCheck time.Duration
+	// DNSRefresh overrides how often hosted zones are read again (10 minutes).
+	DNSRefresh time.Duration
 }
 
 // Env is a running control plane and, unless NoManager, the orchestrator's manager.
@@ -181,7 +183,7 @@ func (e *Env) StartManager(ctx context.Context, opts Options) error {
 		if cluster == "" {
 			cluster = "test"
 		}
-		cfg.AWS = &app.AWS{Config: awsCfg, Cluster: cluster, DNSBatchWindow: window, PollInterval: interval, InUseRetry: time.Second, QuotaRetry: 2 * time.Second, RenewalCheck: opts.RenewalCheck}
+		cfg.AWS = &app.AWS{Config: awsCfg, Cluster: cluster, DNSBatchWindow: window, PollInterval: interval, InUseRetry: time.Second, QuotaRetry: 2 * time.Second, RenewalCheck: opts.RenewalCheck, DNSRefresh: opts.DNSRefresh}
 		if e.StandIn == nil {
 			e.StandIn = &lbcstandin.StandIn{GatewayClass: "alb"}
 		}
