@@ -35,6 +35,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/awsclient"
@@ -136,6 +137,8 @@ type Reconciler struct {
 	arns sync.Map
 	// fresh holds when certificates were requested (by ARN), for ACM's eventual consistency.
 	fresh sync.Map
+	// failures spaces out requests that failed for a missing permission.
+	failures failures
 	// checked holds when issued certificates' renewal was last read (by ARN).
 	checked sync.Map
 	// quota holds ACM's last quota answer while requests wait for it to pass.
@@ -245,11 +248,24 @@ func (r *Reconciler) provision(ctx context.Context, c *v1alpha1.DomainClaim, zon
 			set(st, c, v1alpha1.ConditionCertificateRequested, false, v1alpha1.ReasonQuotaExceeded, msg)
 			return reconcile.Result{RequeueAfter: wait}, nil
 		}
+		if wait := r.failures.wait(c.UID, r.Clock.Now()); wait > 0 {
+			return reconcile.Result{RequeueAfter: wait}, nil // the condition says why
+		}
 		var err error
 		var fresh bool
 		arn, fresh, err = r.request(ctx, c)
 		var invalid *acmtypes.ValidationException
 		switch {
+		case awsclient.IsAccessDenied(err):
+			msg := awsclient.Describe("acm:RequestCertificate", err)
+			wait, first := r.failures.fail(c.UID, r.Clock.Now())
+			set(st, c, v1alpha1.ConditionCertificateRequested, false, reasonAccessDenied,
+				fmt.Sprintf("%s; trying again in %s, then less and less often", msg, wait))
+			if first {
+				logf.FromContext(ctx).Info("certificate request denied by IAM; backing off", "error", msg)
+				r.warnOwners(ctx, c, reasonAccessDenied, msg)
+			}
+			return reconcile.Result{RequeueAfter: wait}, nil
 		case awsclient.IsQuotaExceeded(err):
 			msg := r.quotaExceeded(err)
 			set(st, c, v1alpha1.ConditionCertificateRequested, false, v1alpha1.ReasonQuotaExceeded, msg)
@@ -263,6 +279,7 @@ func (r *Reconciler) provision(ctx context.Context, c *v1alpha1.DomainClaim, zon
 			set(st, c, v1alpha1.ConditionCertificateRequested, false, "RequestFailed", awsclient.Describe("acm:RequestCertificate", err))
 			return reconcile.Result{}, err
 		}
+		r.failures.ok(c.UID)
 		if arn == "" {
 			return reconcile.Result{}, nil // queued: the Requester wakes the claim
 		}
@@ -764,4 +781,20 @@ func tagValue(tags []acmtypes.Tag, k string) string {
 
 func set(st *v1alpha1.DomainClaimStatus, c *v1alpha1.DomainClaim, typ string, ok bool, reason, msg string) {
 	conditions.Set(&st.Conditions, c.Generation, typ, ok, reason, msg)
+}
+
+// reasonAccessDenied is the CertificateRequested reason while IAM denies the request.
+const reasonAccessDenied = "AccessDenied"
+
+// warnOwners records a Warning Event on the claim and on every route of its namespace that uses
+// the hostname, where the route's owners look.
+func (r *Reconciler) warnOwners(ctx context.Context, c *v1alpha1.DomainClaim, reason, msg string) {
+	r.Recorder.Eventf(c, nil, "Warning", reason, "Provision", "%s", msg)
+	var routes gwv1.HTTPRouteList
+	if err := r.Client.List(ctx, &routes, client.InNamespace(c.Spec.Namespace), client.MatchingFields{index.RouteHostname: c.Spec.Hostname}); err != nil {
+		return // the claim's Event stands
+	}
+	for i := range routes.Items {
+		r.Recorder.Eventf(&routes.Items[i], c, "Warning", reason, "Provision", "hostname %s: %s", c.Spec.Hostname, msg)
+	}
 }
