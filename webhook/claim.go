@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/hostname"
@@ -57,6 +58,7 @@ type Claimer struct {
 }
 
 // Claim creates the DomainClaim for d.Hostname (a decision with verdict Claim) for namespace ns;
+// a wildcard's claim is left pending for the caller to confirm (ClaimAll does);
 // usedBy names the object whose admission makes it ("HTTPRoute team-a/shop"). It returns the
 // final decision: Allow when the claim is ns's, Deny naming the owner when another request or
 // namespace holds the hostname or an overlapping one. The created claim is returned for a
@@ -98,9 +100,6 @@ func (c *Claimer) Claim(ctx context.Context, d ownership.Decision, ns, usedBy st
 	}
 
 	verdict, err := c.overlaps(ctx, created, ns)
-	if err == nil && verdict == nil && created.Annotations[v1alpha1.AnnotationAdmissionPending] != "" {
-		err = c.confirm(ctx, created)
-	}
 	if err != nil || verdict != nil {
 		if werr := c.Withdraw(ctx, created); werr != nil && err == nil {
 			err = werr
@@ -142,8 +141,17 @@ func (c *Claimer) ClaimAll(ctx context.Context, ds []ownership.Decision, ns, use
 				err = werr
 			}
 		}
+		return out, err
 	}
-	return out, err
+	// The verdict is final: the pending wildcards are published as settled after the answer,
+	// off the request's path. Until then a request below one waits for it (within its budget);
+	// a mark a crash leaves behind is removed by the claim reconciler after a minute.
+	for _, own := range created {
+		if own.Annotations[v1alpha1.AnnotationAdmissionPending] != "" {
+			go c.confirmDetached(own)
+		}
+	}
+	return out, nil
 }
 
 // overlaps reads, live, the claims that could overlap a claim this request has just created:
@@ -292,10 +300,21 @@ func (c *Claimer) refused(ctx context.Context, d ownership.Decision, ns string, 
 	return deny(live, ReasonClaimRefused, "the claim for hostname %q was refused: %s", d.Hostname, msg), nil, nil
 }
 
+// confirmDetached confirms a claim outside the admission request, whose context ends with the
+// answer.
+func (c *Claimer) confirmDetached(own *v1alpha1.DomainClaim) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.confirm(ctx, own); err != nil && !apierrors.IsNotFound(err) {
+		logf.Log.WithName("claimer").Error(err, "the claim stays marked pending until the claim reconciler removes the mark", "claim", own.Name)
+	}
+}
+
 // confirm removes the pending mark from a wildcard claim whose checks found no overlap.
 func (c *Claimer) confirm(ctx context.Context, own *v1alpha1.DomainClaim) error {
+	// The uid makes the patch apply to this claim only, not to one made anew under its name.
 	patch := client.RawPatch(types.MergePatchType,
-		[]byte(fmt.Sprintf(`{"metadata":{"annotations":{%q:null}}}`, v1alpha1.AnnotationAdmissionPending)))
+		[]byte(fmt.Sprintf(`{"metadata":{"uid":%q,"annotations":{%q:null}}}`, own.UID, v1alpha1.AnnotationAdmissionPending)))
 	if err := c.Client.Patch(ctx, own, patch); err != nil {
 		return apiError("confirming DomainClaim "+own.Name, err)
 	}

@@ -73,7 +73,7 @@ func TestClaimer(t *testing.T) {
 		{name: "a wildcard over a foreign name that is still pending itself is denied too", hostname: "*.w.example.com",
 			objects:     []client.Object{existing("*.x.w.example.com", other, pending)},
 			wantVerdict: ownership.Deny, wantReason: ownership.ReasonWildcardOverlap},
-		{name: "a wildcard over its own namespace's names is claimed and confirmed", hostname: "*.w.example.com",
+		{name: "a wildcard over its own namespace's names is claimed", hostname: "*.w.example.com",
 			objects:     []client.Object{existing("x.w.example.com", ns), existing("w.example.com", other)},
 			wantVerdict: ownership.Allow, wantStays: true},
 		{name: "a name whose claim exists for another namespace is denied naming it", hostname: "shop.example.com",
@@ -119,7 +119,8 @@ func TestClaimer(t *testing.T) {
 				require.NoError(t, err)
 				require.NotNil(t, own)
 				assert.Equal(t, ns, got.Spec.Namespace)
-				assert.Empty(t, got.Annotations[v1alpha1.AnnotationAdmissionPending], "a claim that stays is not pending")
+				assert.Equal(t, hostname.IsWildcard(tc.hostname), got.Annotations[v1alpha1.AnnotationAdmissionPending] != "",
+					"a wildcard's claim stays pending until the caller confirms it (ClaimAll does)")
 				assert.True(t, ownership.HasBelowLabels(tc.hostname, got.Labels))
 				return
 			}
@@ -155,4 +156,27 @@ func TestClaimAllWaitsForPendingWildcardsWithinOneBudget(t *testing.T) {
 	var l v1alpha1.DomainClaimList
 	require.NoError(t, k.List(context.Background(), &l))
 	assert.Len(t, l.Items, 1, "a denied request keeps none of its claims")
+}
+
+func TestClaimAllConfirmsTheWildcardsItKeepsAfterAnswering(t *testing.T) {
+	scheme := runtime.NewScheme()
+	require.NoError(t, v1alpha1.AddToScheme(scheme))
+	k := fake.NewClientBuilder().WithScheme(scheme).Build()
+	c := &Claimer{Client: k, APIReader: k}
+
+	got, err := c.ClaimAll(context.Background(), []ownership.Decision{
+		{Verdict: ownership.Claim, Hostname: "*.w.example.com"},
+		{Verdict: ownership.Claim, Hostname: "x.example.com"},
+	}, "team-a", "HTTPRoute team-a/r")
+
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	for _, d := range got {
+		assert.Equal(t, ownership.Allow, d.Verdict)
+	}
+	assert.Eventually(t, func() bool {
+		w := &v1alpha1.DomainClaim{}
+		return k.Get(context.Background(), client.ObjectKey{Name: "wc--wildcard.w.example.com"}, w) == nil &&
+			w.Annotations[v1alpha1.AnnotationAdmissionPending] == ""
+	}, 5*time.Second, 5*time.Millisecond, "the wildcard kept is published as settled")
 }

@@ -114,6 +114,18 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	}
 	log := logf.FromContext(ctx).WithValues("claim", c.Name, "hostname", c.Spec.Hostname)
 	ctx = logf.IntoContext(ctx, log)
+	if c.Annotations[v1alpha1.AnnotationAdmissionPending] != "" {
+		// Admission confirms its wildcard claims right after answering; a mark still there after
+		// pendingHorizon was left by a crash, long after the request ended: remove it, so the
+		// claim is settled like any other.
+		if age := r.Clock.Since(c.CreationTimestamp.Time); age < pendingHorizon {
+			return reconcile.Result{RequeueAfter: pendingHorizon - age}, nil
+		}
+		log.Info("removing a pending mark that admission left behind")
+		patch := client.MergeFrom(c.DeepCopy())
+		delete(c.Annotations, v1alpha1.AnnotationAdmissionPending)
+		return reconcile.Result{}, client.IgnoreNotFound(r.Client.Patch(ctx, c, patch))
+	}
 	if !ownership.HasBelowLabels(c.Spec.Hostname, c.Labels) {
 		// Claims made outside admission (by an admin) get the labels admission's live overlap
 		// check selects by.
@@ -276,6 +288,10 @@ func (r *Reconciler) olderOverlap(ctx context.Context, c *v1alpha1.DomainClaim) 
 	}
 	return winner, nil
 }
+
+// pendingHorizon is how long after its creation a claim's admission-pending mark is certainly
+// stale: far beyond the webhooks' 5 s timeout.
+const pendingHorizon = time.Minute
 
 // label adds the ownership.BelowLabels a claim lacks.
 func (r *Reconciler) label(ctx context.Context, c *v1alpha1.DomainClaim) error {

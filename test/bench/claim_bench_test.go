@@ -43,9 +43,9 @@ func BenchmarkClaimProtocol(b *testing.B) {
 						b.Fatal(err)
 					}
 				} else {
-					d, _, err := c.Claim(ctx, ownership.Decision{Verdict: ownership.Claim, Hostname: h}, benchOwner, "bench")
-					if err != nil || d.Verdict != ownership.Allow {
-						b.Fatalf("claiming %s: %v %v", h, d, err)
+					ds, err := c.ClaimAll(ctx, []ownership.Decision{{Verdict: ownership.Claim, Hostname: h}}, benchOwner, "bench")
+					if err != nil || ds[0].Verdict != ownership.Allow {
+						b.Fatalf("claiming %s: %v %v", h, ds, err)
 					}
 				}
 				durations = append(durations, time.Since(t))

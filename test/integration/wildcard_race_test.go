@@ -141,7 +141,11 @@ func assertClaimsMatch(t *testing.T, w string, res raceResult) {
 	for _, c := range l.Items {
 		if c.DeletionTimestamp.IsZero() && (c.Spec.Hostname == "*."+w || hostname.Covers("*."+w, c.Spec.Hostname)) {
 			live = append(live, c.Spec.Hostname)
-			assert.Emptyf(t, c.Annotations[v1alpha1.AnnotationAdmissionPending], "claim %s is left pending", c.Name)
+			name := c.Name
+			assert.Eventuallyf(t, func() bool {
+				got, err := getClaim(name)
+				return err == nil && got.Annotations[v1alpha1.AnnotationAdmissionPending] == ""
+			}, 5*time.Second, 10*time.Millisecond, "claim %s is left pending", name)
 		}
 	}
 	want := 0
