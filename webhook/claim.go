@@ -69,7 +69,7 @@ func (c *Claimer) Claim(ctx context.Context, d ownership.Decision, ns, usedBy st
 	var created *v1alpha1.DomainClaim
 	for attempt := 0; created == nil; attempt++ {
 		if attempt == 3 {
-			return deny(d, ReasonConcurrent, "the DomainClaim %s for %q kept appearing and disappearing while it was being claimed; try again", want.Name, d.Hostname), nil, nil
+			return d.Deny(ReasonConcurrent, "the DomainClaim %s for %q kept appearing and disappearing while it was being claimed; try again", want.Name, d.Hostname), nil, nil
 		}
 		obj := want.DeepCopy()
 		err := c.Client.Create(ctx, obj)
@@ -86,7 +86,7 @@ func (c *Claimer) Claim(ctx context.Context, d ownership.Decision, ns, usedBy st
 				return d, nil, apiError("reading DomainClaim "+want.Name, err)
 			}
 			if !won.DeletionTimestamp.IsZero() {
-				return deny(d, ReasonBeingReleased, "hostname %q is being released by namespace %q (DomainClaim %s is being deleted); try again once it is gone",
+				return d.Deny(ReasonBeingReleased, "hostname %q is being released by namespace %q (DomainClaim %s is being deleted); try again once it is gone",
 					d.Hostname, won.Spec.Namespace, won.Name), nil, nil
 			}
 			return d.Owner(won, ns), nil, nil
@@ -223,8 +223,7 @@ func (c *Claimer) belowWildcard(ctx context.Context, d ownership.Decision, own *
 	if foreign == nil {
 		return nil, nil
 	}
-	v := deny(d, ownership.ReasonWildcardOverlap, "wildcard %q would cover %q, claimed by namespace %q (DomainClaim %s)",
-		h, foreign.Spec.Hostname, foreign.Spec.Namespace, foreign.Name)
+	v := d.WouldCover(foreign)
 	return &v, nil
 }
 
@@ -265,12 +264,11 @@ func (c *Claimer) underWildcard(ctx context.Context, d ownership.Decision, w, ns
 			return nil, nil
 		}
 		if o.Annotations[v1alpha1.AnnotationAdmissionPending] == "" {
-			v := deny(d, ownership.ReasonUnderWildcard, "hostname %q is covered by wildcard %q, claimed by namespace %q (DomainClaim %s)",
-				d.Hostname, w, o.Spec.Namespace, o.Name)
+			v := d.CoveredBy(w, o)
 			return &v, nil
 		}
 		if time.Now().After(deadline) {
-			v := deny(d, ReasonConcurrent, "wildcard %q, which would cover hostname %q, was being claimed by namespace %q at the same moment and did not settle in time; try again",
+			v := d.Deny(ReasonConcurrent, "wildcard %q, which would cover hostname %q, was being claimed by namespace %q at the same moment and did not settle in time; try again",
 				w, d.Hostname, o.Spec.Namespace)
 			return &v, nil
 		}
@@ -288,8 +286,7 @@ func (c *Claimer) refused(ctx context.Context, d ownership.Decision, ns string, 
 	for _, w := range hostname.CoveringWildcards(d.Hostname) {
 		o := &v1alpha1.DomainClaim{}
 		if err := c.APIReader.Get(ctx, client.ObjectKey{Name: hostname.ClaimName(w)}, o); err == nil && o.Spec.Namespace != ns {
-			return deny(live, ownership.ReasonUnderWildcard, "hostname %q is covered by wildcard %q, claimed by namespace %q (DomainClaim %s)",
-				d.Hostname, w, o.Spec.Namespace, o.Name), nil, nil
+			return live.CoveredBy(w, o), nil, nil
 		}
 	}
 	var status apierrors.APIStatus
@@ -297,7 +294,7 @@ func (c *Claimer) refused(ctx context.Context, d ownership.Decision, ns string, 
 	if errors.As(refusal, &status) {
 		msg = status.Status().Message
 	}
-	return deny(live, ReasonClaimRefused, "the claim for hostname %q was refused: %s", d.Hostname, msg), nil, nil
+	return live.Deny(ReasonClaimRefused, "the claim for hostname %q was refused: %s", d.Hostname, msg), nil, nil
 }
 
 // confirmDetached confirms a claim outside the admission request, whose context ends with the
@@ -385,11 +382,6 @@ var ErrAPIServer = errors.New("the API server could not be reached")
 
 func apiError(what string, err error) error {
 	return fmt.Errorf("%w while %s: %w", ErrAPIServer, what, err)
-}
-
-func deny(d ownership.Decision, reason, format string, args ...any) ownership.Decision {
-	d.Verdict, d.Reason, d.Message = ownership.Deny, reason, fmt.Sprintf(format, args...)
-	return d
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -80,10 +80,10 @@ type Options struct {
 func Decide(ctx context.Context, view View, h, ns string, opts Options) (Decision, error) {
 	d := Decision{Hostname: h}
 	if err := hostname.Validate(h); err != nil {
-		return d.deny(ReasonInvalid, "hostname %q is invalid: %v", h, err), nil
+		return d.Deny(ReasonInvalid, "hostname %q is invalid: %v", h, err), nil
 	}
 	if l, u, scripts := hostname.MixedScripts(h); l != "" {
-		return d.deny(ReasonLookAlike, "hostname %q is denied: its label %q (%s) mixes %s letters, which makes it a look-alike of other names (Unicode UTS #39); use letters of one script per label",
+		return d.Deny(ReasonLookAlike, "hostname %q is denied: its label %q (%s) mixes %s letters, which makes it a look-alike of other names (Unicode UTS #39); use letters of one script per label",
 			h, l, u, strings.Join(scripts, " and ")), nil
 	}
 
@@ -97,17 +97,17 @@ func Decide(ctx context.Context, view View, h, ns string, opts Options) (Decisio
 			if err != nil {
 				return d, err
 			}
-			return d.deny(ReasonZoneWildcard, "wildcard %q would cover every name of ManagedZone %q (domain %s); a wildcard that covers managed names must be claimed inside their zone",
+			return d.Deny(ReasonZoneWildcard, "wildcard %q would cover every name of ManagedZone %q (domain %s); a wildcard that covers managed names must be claimed inside their zone",
 				h, below[0].Name, below[0].Spec.Domain), nil
 		}
 		if opts.AllowUnmanaged {
 			return d.allow(ReasonUnmanaged), nil
 		}
-		return d.deny(ReasonNoZone, "hostname %q is not under any ManagedZone; ask a cluster admin to create a ManagedZone for its domain", h), nil
+		return d.Deny(ReasonNoZone, "hostname %q is not under any ManagedZone; ask a cluster admin to create a ManagedZone for its domain", h), nil
 	}
 	d.Zone = zone
 	if len(h) > MaxCertificateName {
-		return d.deny(ReasonTooLong, "hostname %q is %d characters long; ACM issues certificates only for names of at most %d characters (wildcard \"*.\" included), so it cannot be served over HTTPS: use a shorter hostname",
+		return d.Deny(ReasonTooLong, "hostname %q is %d characters long; ACM issues certificates only for names of at most %d characters (wildcard \"*.\" included), so it cannot be served over HTTPS: use a shorter hostname",
 			h, len(h), MaxCertificateName), nil
 	}
 	ok, err := NamespaceAllowed(ctx, view, zone, ns)
@@ -115,7 +115,7 @@ func Decide(ctx context.Context, view View, h, ns string, opts Options) (Decisio
 		return d, err
 	}
 	if !ok {
-		return d.deny(ReasonNotAllowed, "namespace %q may not claim hostnames in ManagedZone %q (domain %s); a cluster admin can allow it in spec.allowedNamespaces",
+		return d.Deny(ReasonNotAllowed, "namespace %q may not claim hostnames in ManagedZone %q (domain %s); a cluster admin can allow it in spec.allowedNamespaces",
 			ns, zone.Name, zone.Spec.Domain), nil
 	}
 
@@ -132,7 +132,7 @@ func Decide(ctx context.Context, view View, h, ns string, opts Options) (Decisio
 				return d, err
 			}
 			if Stale(c, obj) {
-				return d.deny(ReasonStaleOwner, "hostname %q was claimed by an earlier namespace named %q, deleted since (DomainClaim %s); the claim is released after the zone's retention, then this namespace can claim the hostname again",
+				return d.Deny(ReasonStaleOwner, "hostname %q was claimed by an earlier namespace named %q, deleted since (DomainClaim %s); the claim is released after the zone's retention, then this namespace can claim the hostname again",
 					h, ns, c.Name), nil
 			}
 		}
@@ -160,7 +160,7 @@ func zoneWildcard(ctx context.Context, view View, d *Decision, ns string) (bool,
 	for i := range zones {
 		z := &zones[i]
 		if !z.Spec.AllowZoneWildcard {
-			*d = d.deny(ReasonZoneWildcard, "wildcard %q would cover every name of ManagedZone %q (domain %s); a cluster admin can allow zone-wide wildcards with spec.allowZoneWildcard",
+			*d = d.Deny(ReasonZoneWildcard, "wildcard %q would cover every name of ManagedZone %q (domain %s); a cluster admin can allow zone-wide wildcards with spec.allowZoneWildcard",
 				h, z.Name, z.Spec.Domain)
 			return true, nil
 		}
@@ -169,7 +169,7 @@ func zoneWildcard(ctx context.Context, view View, d *Decision, ns string) (bool,
 			return false, err
 		}
 		if !ok {
-			*d = d.deny(ReasonZoneWildcard, "wildcard %q would cover every name of ManagedZone %q (domain %s), in which namespace %q may not claim hostnames",
+			*d = d.Deny(ReasonZoneWildcard, "wildcard %q would cover every name of ManagedZone %q (domain %s), in which namespace %q may not claim hostnames",
 				h, z.Name, z.Spec.Domain, ns)
 			return true, nil
 		}
@@ -201,8 +201,7 @@ func Overlaps(ctx context.Context, view View, d Decision, ns string) (Decision, 
 			continue
 		}
 		if c.Spec.Namespace != ns {
-			return d.deny(ReasonUnderWildcard, "hostname %q is covered by wildcard %q, claimed by namespace %q%s",
-				h, w, c.Spec.Namespace, describe(c)), nil
+			return d.CoveredBy(w, c), nil
 		}
 		// The owner's wildcard certificate matches exactly one more label; deeper names get
 		// claims (and certificates) of their own.
@@ -220,8 +219,7 @@ func Overlaps(ctx context.Context, view View, d Decision, ns string) (Decision, 
 			return d, err
 		}
 		if c := oldestForeign(below, h, ns); c != nil {
-			return d.deny(ReasonWildcardOverlap, "wildcard %q would cover %q, claimed by namespace %q%s",
-				h, c.Spec.Hostname, c.Spec.Namespace, describe(c)), nil
+			return d.WouldCover(c), nil
 		}
 	}
 	d.Verdict, d.Reason, d.Message = Claim, ReasonFree, ""
@@ -244,23 +242,23 @@ func Stale(c *v1alpha1.DomainClaim, obj *corev1.Namespace) bool {
 func (d Decision) Owner(c *v1alpha1.DomainClaim, ns string) Decision {
 	if c.DeletionTimestamp != nil {
 		if c.Spec.Namespace == ns {
-			return d.deny(ReasonReleasing, "hostname %q is being released (DomainClaim %s is being deleted); it can be claimed again once the claim is gone", d.Hostname, c.Name)
+			return d.Deny(ReasonReleasing, "hostname %q is being released (DomainClaim %s is being deleted); it can be claimed again once the claim is gone", d.Hostname, c.Name)
 		}
-		return d.deny(ReasonReleasing, "hostname %q is being released by namespace %q (DomainClaim %s is being deleted); it can be claimed once the claim is gone",
+		return d.Deny(ReasonReleasing, "hostname %q is being released by namespace %q (DomainClaim %s is being deleted); it can be claimed once the claim is gone",
 			d.Hostname, c.Spec.Namespace, c.Name)
 	}
 	if cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionClaimed); cond != nil &&
 		cond.Status == metav1.ConditionFalse && cond.Reason == v1alpha1.ReasonConflicted {
 		if c.Spec.Namespace == ns {
-			return d.deny(ReasonConflicted, "hostname %q cannot be used: its DomainClaim %s lost to an older claim (%s)", d.Hostname, c.Name, cond.Message)
+			return d.Deny(ReasonConflicted, "hostname %q cannot be used: its DomainClaim %s lost to an older claim (%s)", d.Hostname, c.Name, cond.Message)
 		}
-		return d.deny(ReasonConflicted, "hostname %q is claimed by namespace %q%s and cannot be taken until that conflicted claim is gone (%s)",
+		return d.Deny(ReasonConflicted, "hostname %q is claimed by namespace %q%s and cannot be taken until that conflicted claim is gone (%s)",
 			d.Hostname, c.Spec.Namespace, describe(c), cond.Message)
 	}
 	if c.Spec.Namespace == ns {
 		return d.allow(ReasonOwned)
 	}
-	return d.deny(ReasonTaken, "hostname %q is claimed by namespace %q%s", d.Hostname, c.Spec.Namespace, describe(c))
+	return d.Deny(ReasonTaken, "hostname %q is claimed by namespace %q%s", d.Hostname, c.Spec.Namespace, describe(c))
 }
 
 func (d Decision) allow(reason string) Decision {
@@ -268,9 +266,22 @@ func (d Decision) allow(reason string) Decision {
 	return d
 }
 
-func (d Decision) deny(reason, format string, args ...any) Decision {
+// Deny denies d.Hostname for reason, with a message made from format and args.
+func (d Decision) Deny(reason, format string, args ...any) Decision {
 	d.Verdict, d.Reason, d.Message = Deny, reason, fmt.Sprintf(format, args...)
 	return d
+}
+
+// CoveredBy denies d.Hostname because wildcard w's claim c, of another namespace, covers it.
+func (d Decision) CoveredBy(w string, c *v1alpha1.DomainClaim) Decision {
+	return d.Deny(ReasonUnderWildcard, "hostname %q is covered by wildcard %q, claimed by namespace %q%s",
+		d.Hostname, w, c.Spec.Namespace, describe(c))
+}
+
+// WouldCover denies wildcard d.Hostname because it would cover claim c of another namespace.
+func (d Decision) WouldCover(c *v1alpha1.DomainClaim) Decision {
+	return d.Deny(ReasonWildcardOverlap, "wildcard %q would cover %q, claimed by namespace %q%s",
+		d.Hostname, c.Spec.Hostname, c.Spec.Namespace, describe(c))
 }
 
 // describe names a claim and its age for deny messages.
