@@ -106,6 +106,37 @@ type GatewayPoolStatus struct {
 	// +listType=map
 	// +listMapKey=name
 	Gateways []PoolGatewayStatus `json:"gateways,omitempty"`
+
+	// Claims is how many claims of the pool's zones there are, being deleted included.
+	// +optional
+	Claims int32 `json:"claims,omitempty"`
+
+	// DeletingClaims is how many of them are being deleted.
+	// +optional
+	DeletingClaims int32 `json:"deletingClaims,omitempty"`
+
+	// ClaimConditions counts the pool's claims (not being deleted) by the status of each of
+	// the conditions the pool's steps lead to.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	ClaimConditions []ClaimConditionCount `json:"claimConditions,omitempty"`
+}
+
+// ClaimConditionCount is how many of a pool's claims have a condition True, False or not yet.
+type ClaimConditionCount struct {
+	// Type is the condition type, for example GatewayAssigned.
+	// +required
+	Type string `json:"type"`
+	// True counts claims with the condition True.
+	// +optional
+	True int32 `json:"true"`
+	// False counts claims with the condition False.
+	// +optional
+	False int32 `json:"false"`
+	// Unknown counts claims without the condition or with status Unknown.
+	// +optional
+	Unknown int32 `json:"unknown"`
 }
 
 // PoolGatewayStatus is one Gateway of a pool and how full it is.
@@ -119,6 +150,13 @@ type PoolGatewayStatus struct {
 	// Rules is the number of ALB rules the Gateway's routes use.
 	// +optional
 	Rules int32 `json:"rules"`
+	// Seats is how many hostnames the Gateway serves (each has its own listeners).
+	// +optional
+	Seats int32 `json:"seats"`
+	// TargetGroups is how many target groups the AWS Load Balancer Controller makes for the
+	// Gateway's routes (one per route, Service backend and port; at most 100 per ALB).
+	// +optional
+	TargetGroups int32 `json:"targetGroups"`
 	// Address is the load balancer's DNS name once it is provisioned.
 	// +optional
 	Address string `json:"address,omitempty"`
