@@ -75,4 +75,7 @@ const (
 	// ReasonNotInUse: no load balancer uses the certificate (no route attached), so ACM does not
 	// renew it.
 	ReasonNotInUse = "NotInUse"
+	// ReasonRecordsRemoved: the claim is being deleted and its ALIAS records are gone, so its
+	// certificate may leave the Gateway's listener.
+	ReasonRecordsRemoved = "RecordsRemoved"
 )

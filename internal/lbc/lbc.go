@@ -62,6 +62,26 @@ type ListenerConfiguration struct {
 	SSLPolicy string `json:"sslPolicy,omitempty"`
 }
 
+// DeepCopy copies c.
+func (c *LoadBalancerConfiguration) DeepCopy() *LoadBalancerConfiguration {
+	out := &LoadBalancerConfiguration{TypeMeta: c.TypeMeta, Spec: c.Spec}
+	c.ObjectMeta.DeepCopyInto(&out.ObjectMeta)
+	if c.Spec.Tags != nil {
+		out.Spec.Tags = make(map[string]string, len(c.Spec.Tags))
+		for k, v := range c.Spec.Tags {
+			out.Spec.Tags[k] = v
+		}
+	}
+	if c.Spec.ListenerConfigurations != nil {
+		out.Spec.ListenerConfigurations = make([]ListenerConfiguration, len(c.Spec.ListenerConfigurations))
+		for i, l := range c.Spec.ListenerConfigurations {
+			l.Certificates = append([]string(nil), l.Certificates...)
+			out.Spec.ListenerConfigurations[i] = l
+		}
+	}
+	return out
+}
+
 // Listener returns the entry for protocolPort, or nil.
 func (s *Spec) Listener(protocolPort string) *ListenerConfiguration {
 	for i := range s.ListenerConfigurations {

@@ -624,6 +624,10 @@ func (r *Reconciler) unprovision(ctx context.Context, c *v1alpha1.DomainClaim, s
 			}
 		}
 	}
+	if cond := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionDNSRecord); cond != nil && cond.Reason != v1alpha1.ReasonRecordsRemoved {
+		// The deletion handshake: the pool keeps the certificate on its listener until this shows.
+		set(st, c, v1alpha1.ConditionDNSRecord, false, v1alpha1.ReasonRecordsRemoved, "the ALIAS records are deleted")
+	}
 	arn := st.CertificateARN
 	if v, ok := r.arns.Load(c.UID); ok && arn == "" {
 		arn = v.(string)

@@ -1,6 +1,3 @@
-// Package gatewaypool will reconcile GatewayPools: their Gateways (one ALB each) and each
-// hostname's seat on one of them. So far it holds the pure assignment plan; the reconciler that
-// applies it is the next step (issue 4).
 package gatewaypool
 
 import (
@@ -16,13 +13,22 @@ type Capacity struct {
 	Certificates int32
 	// Rules is the ALB rule quota (default 100); every hostname of every route rule is one rule.
 	Rules int32
+	// TargetGroups is how many target groups one ALB may use (MaxTargetGroupsPerALB).
+	TargetGroups int32
 }
+
+// MaxTargetGroupsPerALB is the ELBv2 quota "target groups per Application Load Balancer" (100,
+// not adjustable). LBC makes one target group per Gateway, route, Service backend and port.
+const MaxTargetGroupsPerALB = 100
 
 // Load is one Gateway's current use.
 type Load struct {
 	Name         string
 	Certificates int32
 	Rules        int32
+	// TargetGroups counts, per target group key (see TargetGroupKey), the seats whose routes use it:
+	// seats sharing a route and backend share LBC's target group.
+	TargetGroups map[string]int
 	// Closed marks a Gateway being deleted: never chosen, and its number is not free.
 	Closed bool
 }
@@ -31,6 +37,64 @@ type Load struct {
 type Seat struct {
 	Certificates int32 // 1, or 0 for a name its owner's wildcard certificate covers
 	Rules        int32
+	// TargetGroups are the keys of the target groups LBC makes for the hostname's routes.
+	TargetGroups []string
+	// Routes name the routes that use the hostname ("HTTPRoute ns/name"), for messages.
+	Routes []string
+}
+
+// TargetGroupKey identifies one of LBC's target groups on a Gateway: LBC keys them by Gateway,
+// route (kind, namespace, name), backend Service and port.
+func TargetGroupKey(routeKind, routeNS, routeName, serviceNS, service string, port int32) string {
+	return fmt.Sprintf("%s/%s/%s>%s/%s:%d", routeKind, routeNS, routeName, serviceNS, service, port)
+}
+
+// newTargetGroups is how many of the seat's target groups the Gateway does not have yet.
+func (l *Load) newTargetGroups(s Seat) int32 {
+	n := int32(0)
+	for _, k := range s.TargetGroups {
+		if l.TargetGroups[k] == 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// TargetGroupCount is how many distinct target groups the Gateway's seats use.
+func (l *Load) TargetGroupCount() int32 { return int32(len(l.TargetGroups)) }
+
+// add puts a seat on the Gateway.
+func (l *Load) add(s Seat) {
+	l.Certificates += s.Certificates
+	l.Rules += s.Rules
+	if l.TargetGroups == nil {
+		l.TargetGroups = map[string]int{}
+	}
+	for _, k := range s.TargetGroups {
+		l.TargetGroups[k]++
+	}
+}
+
+// remove takes a seat off the Gateway.
+func (l *Load) remove(s Seat) {
+	l.Certificates -= s.Certificates
+	l.Rules -= s.Rules
+	for _, k := range s.TargetGroups {
+		if l.TargetGroups[k]--; l.TargetGroups[k] <= 0 {
+			delete(l.TargetGroups, k)
+		}
+	}
+}
+
+// fits reports whether the Gateway has room for the seat.
+func (l *Load) fits(capacity Capacity, s Seat) bool {
+	return l.Certificates+s.Certificates <= capacity.Certificates && l.Rules+s.Rules <= capacity.Rules &&
+		l.TargetGroupCount()+l.newTargetGroups(s) <= capacity.TargetGroups
+}
+
+// over reports whether the Gateway carries more than LBC can deploy on one ALB.
+func (l *Load) over(capacity Capacity) bool {
+	return l.Rules > capacity.Rules || l.TargetGroupCount() > capacity.TargetGroups
 }
 
 // Choice is the outcome of Assign.
@@ -67,12 +131,13 @@ func Assign(pool string, gateways []Load, capacity Capacity, maxGateways int, se
 		if g.Closed {
 			continue
 		}
-		if g.Certificates+seat.Certificates <= capacity.Certificates && g.Rules+seat.Rules <= capacity.Rules {
+		if g.fits(capacity, seat) {
 			return Choice{Gateway: g.Name}
 		}
 	}
-	if seat.Certificates > capacity.Certificates || seat.Rules > capacity.Rules {
-		return Choice{Exhausted: true, Message: fmt.Sprintf("the hostname needs %d ALB rules, more than one Gateway of pool %s holds (%d)", seat.Rules, pool, capacity.Rules)}
+	if seat.Rules > capacity.Rules || int32(len(seat.TargetGroups)) > capacity.TargetGroups {
+		return Choice{Exhausted: true, Message: fmt.Sprintf("the hostname's routes (%s) need %d ALB rules and %d target groups, more than one Gateway of pool %s holds (%d rules, %d target groups): "+
+			"split them over several hostnames or raise spec.maxRulesPerGateway", strings.Join(seat.Routes, ", "), seat.Rules, len(seat.TargetGroups), pool, capacity.Rules, capacity.TargetGroups)}
 	}
 	open := 0
 	for _, g := range sorted {
@@ -82,8 +147,8 @@ func Assign(pool string, gateways []Load, capacity Capacity, maxGateways int, se
 	}
 	// A Gateway being deleted does not count against the maximum: its claims must go somewhere.
 	if open >= maxGateways {
-		return Choice{Exhausted: true, Message: fmt.Sprintf("all %d Gateways of pool %s are full (%d certificates, %d rules each) and the pool is at its maximum; raise spec.maxGateways or the ALB quotas",
-			open, pool, capacity.Certificates, capacity.Rules)}
+		return Choice{Exhausted: true, Message: fmt.Sprintf("all %d Gateways of pool %s are full (%d certificates, %d rules, %d target groups each) and the pool is at its maximum; raise spec.maxGateways or the ALB quotas",
+			open, pool, capacity.Certificates, capacity.Rules, capacity.TargetGroups)}
 	}
 	n := 1
 	for used[n] {

@@ -7,7 +7,7 @@ import (
 )
 
 func TestAssign(t *testing.T) {
-	capacity := Capacity{Certificates: 25, Rules: 100}
+	capacity := Capacity{Certificates: 25, Rules: 100, TargetGroups: 100}
 	one := Seat{Certificates: 1, Rules: 1}
 	cases := []struct {
 		name     string
@@ -61,7 +61,7 @@ func TestAssign(t *testing.T) {
 }
 
 func TestThirtyHostnamesFillTwoGateways(t *testing.T) {
-	capacity := Capacity{Certificates: 25, Rules: 100}
+	capacity := Capacity{Certificates: 25, Rules: 100, TargetGroups: 100}
 	var gateways []Load
 	for i := 0; i < 30; i++ {
 		c := Assign("public", gateways, capacity, 10, Seat{Certificates: 1, Rules: 1})

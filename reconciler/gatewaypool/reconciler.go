@@ -3,32 +3,24 @@ package gatewaypool
 import (
 	"context"
 	"fmt"
-	"sort"
 	"sync"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/equality"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
-	"github.com/opendi/gateway-orchestrator/internal/conditions"
 	"github.com/opendi/gateway-orchestrator/internal/hostname"
 	"github.com/opendi/gateway-orchestrator/internal/index"
+	"github.com/opendi/gateway-orchestrator/internal/lbc"
 	"github.com/opendi/gateway-orchestrator/webhook"
 )
 
@@ -42,7 +34,7 @@ const (
 )
 
 // LoadBalancerConfigurationGVK is LBC's configuration kind (group gateway.k8s.aws).
-var LoadBalancerConfigurationGVK = schema.GroupVersionKind{Group: "gateway.k8s.aws", Version: "v1beta1", Kind: "LoadBalancerConfiguration"}
+var LoadBalancerConfigurationGVK = lbc.GroupVersionKind
 
 // +kubebuilder:rbac:groups=gateway.opendi.com,resources=gatewaypools,verbs=get;list;watch
 // +kubebuilder:rbac:groups=gateway.opendi.com,resources=gatewaypools/status,verbs=get;update;patch
@@ -64,8 +56,6 @@ type Reconciler struct {
 	// ELB finds the canonical hosted zone of a Gateway's ALB; nil leaves claims without one.
 	ELB ELB
 
-	// assigned remembers the assignments this reconciler wrote until the cache shows them.
-	assigned map[types.UID]string
 	// zones caches ALB DNS name → canonical hosted zone ID.
 	zones sync.Map
 	// Recorder records Events on routes; SetupWithManager supplies the manager's.
@@ -94,7 +84,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Complete(r)
 }
 
-// Reconcile implements reconcile.Reconciler.
+// Reconcile implements reconcile.Reconciler: gather one snapshot, plan, apply.
 func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	pool := &v1alpha1.GatewayPool{}
 	if err := r.Client.Get(ctx, req.NamespacedName, pool); err != nil {
@@ -103,195 +93,19 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	if !pool.DeletionTimestamp.IsZero() {
 		return reconcile.Result{}, nil // owner references remove the Gateways and configurations
 	}
-	log := logf.FromContext(ctx).WithValues("pool", pool.Name)
-
-	var gws gwv1.GatewayList
-	if err := r.Client.List(ctx, &gws, client.InNamespace(pool.Spec.Namespace), client.MatchingLabels{LabelPool: pool.Name}); err != nil {
-		return reconcile.Result{}, err
-	}
-	have := map[string]*gwv1.Gateway{}
-	for i := range gws.Items {
-		have[gws.Items[i].Name] = &gws.Items[i]
-	}
-	for n := 1; n <= int(pool.Spec.MinGateways); n++ {
-		name := GatewayName(pool.Name, n)
-		if err := r.ensure(ctx, pool, name); err != nil {
-			return reconcile.Result{}, fmt.Errorf("gateway %s/%s: %w", pool.Spec.Namespace, name, err)
-		}
-		if have[name] == nil {
-			log.Info("created pool gateway", "gateway", name)
-		}
-	}
-	for name := range have {
-		if err := r.ensure(ctx, pool, name); err != nil {
-			return reconcile.Result{}, fmt.Errorf("gateway %s/%s: %w", pool.Spec.Namespace, name, err)
-		}
-	}
-	retry, loads, err := r.serve(ctx, pool)
+	snap, err := r.gather(ctx, pool)
 	if err != nil {
 		return reconcile.Result{}, err
 	}
-	if err := r.writeStatus(ctx, pool, loads); err != nil {
+	retry, err := r.apply(ctx, snap, Plan(snap))
+	if err != nil {
 		return reconcile.Result{}, err
 	}
 	if retry {
-		// A claim was written by another reconciler meanwhile: look again soon, without an error.
+		// A write met a newer object than the snapshot held: look again soon, without an error.
 		return reconcile.Result{RequeueAfter: 200 * time.Millisecond}, nil
 	}
 	return reconcile.Result{}, nil
-}
-
-// serve runs steps 4, 5, 6 and 8 for the pool's claims and removes empty surplus Gateways. It
-// reports whether a claim's status could not be written for a conflict (retry soon).
-func (r *Reconciler) serve(ctx context.Context, pool *v1alpha1.GatewayPool) (retry bool, loads map[string]*Load, err error) {
-	claims, err := r.claimsOf(ctx, pool)
-	if err != nil {
-		return false, nil, err
-	}
-	var gws gwv1.GatewayList
-	if err := r.Client.List(ctx, &gws, client.InNamespace(pool.Spec.Namespace), client.MatchingLabels{LabelPool: pool.Name}); err != nil {
-		return false, nil, err
-	}
-	names := make([]string, 0, len(gws.Items))
-	live, closed := map[string]bool{}, map[string]bool{}
-	for _, g := range gws.Items {
-		names = append(names, g.Name)
-		if g.DeletionTimestamp.IsZero() {
-			live[g.Name] = true
-		} else {
-			closed[g.Name] = true // a Gateway being deleted is never chosen
-		}
-	}
-	moved := r.unseat(ctx, claims, live)
-	exhausted, loads, err := r.seats(ctx, pool, claims, names, closed, moved)
-	if err != nil {
-		return false, nil, err
-	}
-	if err := r.Client.List(ctx, &gws, client.InNamespace(pool.Spec.Namespace), client.MatchingLabels{LabelPool: pool.Name}); err != nil {
-		return false, nil, err
-	}
-	attached, admitted := map[string]bool{}, map[string]bool{}
-	lbHost, lbZone, refused := map[string]string{}, map[string]string{}, map[string]string{}
-	used := map[string]bool{}
-	for _, c := range claims {
-		if c.Status.Gateway != nil && c.DeletionTimestamp.IsZero() {
-			used[c.Status.Gateway.Name] = true
-		}
-	}
-	for i := range gws.Items {
-		gw := &gws.Items[i]
-		if gw.DeletionTimestamp.IsZero() && !used[gw.Name] && gatewayNumber(pool.Name, gw.Name) > int(pool.Spec.MinGateways) && !r.stillAttached(claims, gw.Name) {
-			if err := r.Client.Delete(ctx, gw); client.IgnoreNotFound(err) != nil {
-				return false, nil, err
-			}
-			logf.FromContext(ctx).Info("removed empty surplus gateway", "pool", pool.Name, "gateway", gw.Name)
-			continue
-		}
-		a, err := r.attach(ctx, pool, gw, claims)
-		if err != nil {
-			return false, nil, err
-		}
-		for arn := range a {
-			attached[arn] = true
-		}
-		a, err = r.admit(ctx, pool, gw, claims)
-		if err != nil {
-			return false, nil, err
-		}
-		for claim, ok := range a {
-			admitted[claim] = ok
-		}
-		if lbHost[gw.Name], lbZone[gw.Name], err = r.loadBalancer(ctx, gw); err != nil {
-			return false, nil, err
-		}
-		refused[gw.Name] = lbcRefusal(gw)
-	}
-	strays, err := r.strayRoutes(ctx, claims)
-	if err != nil {
-		return false, nil, err
-	}
-	for _, c := range claims {
-		if !claimed(c) {
-			continue
-		}
-		var host, zone string
-		ok := false
-		if c.Status.Gateway != nil {
-			host, zone = lbHost[c.Status.Gateway.Name], lbZone[c.Status.Gateway.Name]
-			ok = admitted[c.Name]
-		}
-		st := claimStatus(pool, c, exhausted[c.Name], attached[c.Status.CertificateARN], ok, host, zone)
-		if c.Status.Gateway != nil && refused[c.Status.Gateway.Name] != "" {
-			setRefused(st, c, refused[c.Status.Gateway.Name])
-		}
-		setStrays(st, c, strays[c.Name])
-		if equality.Semantic.DeepEqual(st, &c.Status) {
-			continue
-		}
-		orig := c.DeepCopy()
-		orig.Status.Gateway = moved[c.Name] // the assignment may exist only here and in r.assigned: always send it
-		patch := client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})
-		c.Status = *st
-		if err := r.Client.Status().Patch(ctx, c, patch); err != nil {
-			if apierrors.IsConflict(err) {
-				retry = true
-				continue
-			}
-			if apierrors.IsNotFound(err) {
-				continue
-			}
-			return false, nil, err
-		}
-		if ok && c.Status.Gateway != nil {
-			if err := r.attachRoutes(ctx, c); err != nil {
-				return false, nil, err
-			}
-		}
-	}
-	if err := r.reviewOwnRoutes(ctx, pool, claims); err != nil {
-		if apierrors.IsConflict(err) {
-			return true, loads, nil
-		}
-		return false, nil, err
-	}
-	return retry, loads, nil
-}
-
-// unseat takes the claims seated on a Gateway that is gone or being deleted off it, so that seats
-// seats them again: their certificate moves with them (attach writes it into the new Gateway's
-// configuration and out of the old one's) and their load balancer is forgotten until the new
-// Gateway's is known, so the ALIAS is repointed rather than left on an ALB that goes away. It
-// returns the former Gateway of each claim it unseated.
-func (r *Reconciler) unseat(ctx context.Context, claims []*v1alpha1.DomainClaim, live map[string]bool) map[string]*v1alpha1.ObjectRef {
-	moved := map[string]*v1alpha1.ObjectRef{}
-	for _, c := range claims {
-		if c.Status.Gateway == nil || live[c.Status.Gateway.Name] || !c.DeletionTimestamp.IsZero() {
-			continue
-		}
-		if gw, ok := r.assigned[c.UID]; ok && live[gw] {
-			// Seated again already; the cache has not seen it yet.
-			c.Status.Gateway = &v1alpha1.ObjectRef{Namespace: c.Status.Gateway.Namespace, Name: gw}
-			continue
-		}
-		logf.FromContext(ctx).Info("seating the claim again: its Gateway is gone or being deleted",
-			"claim", c.Name, "hostname", c.Spec.Hostname, "gateway", c.Status.Gateway.Name)
-		moved[c.Name] = c.Status.Gateway
-		delete(r.assigned, c.UID)
-		c.Status.Gateway = nil
-		c.Status.LoadBalancerHostname, c.Status.LoadBalancerZoneID = "", ""
-	}
-	return moved
-}
-
-// stillAttached reports whether a claim being deleted still has its certificate on a Gateway,
-// which must stay until the configuration has let go of it.
-func (r *Reconciler) stillAttached(claims []*v1alpha1.DomainClaim, gw string) bool {
-	for _, c := range claims {
-		if c.Status.Gateway != nil && c.Status.Gateway.Name == gw && c.DeletionTimestamp.IsZero() {
-			return true
-		}
-	}
-	return false
 }
 
 // claimToPool maps a claim to the pool that serves its zone.
@@ -355,31 +169,6 @@ func (r *Reconciler) attachRoutes(ctx context.Context, c *v1alpha1.DomainClaim) 
 	return nil
 }
 
-// ensure creates or updates one Gateway of the pool and its LoadBalancerConfiguration.
-func (r *Reconciler) ensure(ctx context.Context, pool *v1alpha1.GatewayPool, name string) error {
-	gw := &gwv1.Gateway{ObjectMeta: metav1.ObjectMeta{Namespace: pool.Spec.Namespace, Name: name}}
-	if _, err := controllerutil.CreateOrPatch(ctx, r.Client, gw, func() error {
-		desiredGateway(pool, gw)
-		return controllerutil.SetControllerReference(pool, gw, r.Client.Scheme())
-	}); err != nil {
-		return err
-	}
-	cfg := &unstructured.Unstructured{}
-	cfg.SetGroupVersionKind(LoadBalancerConfigurationGVK)
-	cfg.SetNamespace(pool.Spec.Namespace)
-	cfg.SetName(name)
-	_, err := controllerutil.CreateOrPatch(ctx, r.Client, cfg, func() error {
-		if err := desiredConfiguration(pool, cfg); err != nil {
-			return err
-		}
-		return controllerutil.SetControllerReference(gw, cfg, r.Client.Scheme())
-	})
-	if apierrors.IsNotFound(err) || meta.IsNoMatchError(err) {
-		return fmt.Errorf("the AWS Load Balancer Controller's LoadBalancerConfiguration CRD is not installed: %w", err)
-	}
-	return err
-}
-
 // desiredGateway shapes a pool Gateway from the pool's template, leaving fields others own
 // (status, other labels and annotations) alone.
 func desiredGateway(pool *v1alpha1.GatewayPool, gw *gwv1.Gateway) {
@@ -397,6 +186,9 @@ func desiredGateway(pool *v1alpha1.GatewayPool, gw *gwv1.Gateway) {
 	for k, v := range t.Annotations {
 		gw.Annotations[k] = v
 	}
+	if !metav1.IsControlledBy(gw, pool) {
+		gw.OwnerReferences = append(gw.OwnerReferences, *metav1.NewControllerRef(pool, v1alpha1.GroupVersion.WithKind("GatewayPool")))
+	}
 	gw.Spec.GatewayClassName = gwv1.ObjectName(pool.Spec.GatewayClassName)
 	gw.Spec.Infrastructure = &gwv1.GatewayInfrastructure{ParametersRef: &gwv1.LocalParametersReference{
 		Group: gwv1.Group(LoadBalancerConfigurationGVK.Group), Kind: gwv1.Kind(LoadBalancerConfigurationGVK.Kind), Name: gw.Name,
@@ -408,93 +200,21 @@ func desiredGateway(pool *v1alpha1.GatewayPool, gw *gwv1.Gateway) {
 }
 
 // desiredConfiguration writes the template's ALB settings into LBC's configuration, and keeps the
-// HTTPS:443 entry (whose certificates the attachment step writes).
-func desiredConfiguration(pool *v1alpha1.GatewayPool, cfg *unstructured.Unstructured) error {
+// HTTPS:443 entry (whose certificates Plan writes).
+func desiredConfiguration(pool *v1alpha1.GatewayPool, cfg *lbc.LoadBalancerConfiguration) {
 	t := pool.Spec.Template
-	set := func(v any, path ...string) error {
-		return unstructured.SetNestedField(cfg.Object, v, append([]string{"spec"}, path...)...)
-	}
 	if t.Scheme != "" {
-		if err := set(t.Scheme, "scheme"); err != nil {
-			return err
-		}
+		cfg.Spec.Scheme = t.Scheme
 	}
 	if t.IPAddressType != "" {
-		if err := set(t.IPAddressType, "ipAddressType"); err != nil {
-			return err
-		}
+		cfg.Spec.IPAddressType = t.IPAddressType
 	}
-	if err := set(map[string]any{LabelPool: pool.Name}, "tags"); err != nil {
-		return err
+	cfg.Spec.Tags = map[string]string{LabelPool: pool.Name}
+	cfg.Labels = map[string]string{LabelPool: pool.Name}
+	https := cfg.Spec.EnsureListener(HTTPSProtocolPort)
+	if t.SSLPolicy != "" {
+		https.SSLPolicy = t.SSLPolicy
 	}
-	cfg.SetLabels(map[string]string{LabelPool: pool.Name})
-	entries, _, _ := unstructured.NestedSlice(cfg.Object, "spec", "listenerConfigurations")
-	found := false
-	for i, e := range entries {
-		m, ok := e.(map[string]any)
-		if !ok || m["protocolPort"] != HTTPSProtocolPort {
-			continue
-		}
-		found = true
-		if t.SSLPolicy != "" {
-			m["sslPolicy"] = t.SSLPolicy
-		}
-		entries[i] = m
-	}
-	if !found {
-		e := map[string]any{"protocolPort": HTTPSProtocolPort}
-		if t.SSLPolicy != "" {
-			e["sslPolicy"] = t.SSLPolicy
-		}
-		entries = append(entries, e)
-	}
-	return set(entries, "listenerConfigurations")
-}
-
-// writeStatus reports each Gateway's certificates (from its configuration), ALB rules (from the
-// seats of its claims) and address.
-func (r *Reconciler) writeStatus(ctx context.Context, pool *v1alpha1.GatewayPool, loads map[string]*Load) error {
-	var gws gwv1.GatewayList
-	if err := r.Client.List(ctx, &gws, client.InNamespace(pool.Spec.Namespace), client.MatchingLabels{LabelPool: pool.Name}); err != nil {
-		return err
-	}
-	st := pool.Status.DeepCopy()
-	st.ObservedGeneration = pool.Generation
-	st.Gateways = nil
-	for _, gw := range gws.Items {
-		s := v1alpha1.PoolGatewayStatus{Name: gw.Name}
-		for _, a := range gw.Status.Addresses {
-			if a.Type != nil && *a.Type == gwv1.HostnameAddressType {
-				s.Address = a.Value
-			}
-		}
-		cfg := &unstructured.Unstructured{}
-		cfg.SetGroupVersionKind(LoadBalancerConfigurationGVK)
-		if err := r.Client.Get(ctx, client.ObjectKey{Namespace: gw.Namespace, Name: gw.Name}, cfg); err == nil {
-			s.Certificates = int32(len(ListenerCertificatesOf(cfg).Certificates))
-		}
-		if l := loads[gw.Name]; l != nil {
-			s.Rules = l.Rules
-		}
-		st.Gateways = append(st.Gateways, s)
-	}
-	sort.Slice(st.Gateways, func(i, j int) bool {
-		return gatewayNumber(pool.Name, st.Gateways[i].Name) < gatewayNumber(pool.Name, st.Gateways[j].Name)
-	})
-	if conflict, err := r.classConflict(ctx, pool); err != nil {
-		return err
-	} else if conflict != "" {
-		conditions.Set(&st.Conditions, pool.Generation, v1alpha1.ConditionReady, false, "ClassOverridesCertificates", conflict)
-	} else {
-		conditions.Set(&st.Conditions, pool.Generation, v1alpha1.ConditionReady, true, "GatewaysProvisioned",
-			fmt.Sprintf("%d Gateways in %s", len(st.Gateways), pool.Spec.Namespace))
-	}
-	if equality.Semantic.DeepEqual(st, &pool.Status) {
-		return nil
-	}
-	patch := client.MergeFrom(pool.DeepCopy())
-	pool.Status = *st
-	return r.Client.Status().Patch(ctx, pool, patch)
 }
 
 // classConflict explains why the pool's certificates would not reach the ALBs when its
@@ -510,47 +230,44 @@ func (r *Reconciler) classConflict(ctx context.Context, pool *v1alpha1.GatewayPo
 	if ref == nil || string(ref.Group) != LoadBalancerConfigurationGVK.Group || string(ref.Kind) != LoadBalancerConfigurationGVK.Kind || ref.Namespace == nil {
 		return "", nil
 	}
-	cfg := &unstructured.Unstructured{}
-	cfg.SetGroupVersionKind(LoadBalancerConfigurationGVK)
-	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: string(*ref.Namespace), Name: ref.Name}, cfg); err != nil {
+	u := lbc.NewUnstructured()
+	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: string(*ref.Namespace), Name: ref.Name}, u); err != nil {
 		return "", client.IgnoreNotFound(err)
 	}
-	mode, _, _ := unstructured.NestedString(cfg.Object, "spec", "mergingMode")
-	if mode == "prefer-gateway" {
+	cfg, err := lbc.FromUnstructured(u)
+	if err != nil {
+		return "", err
+	}
+	mode := cfg.Spec.MergingMode
+	if mode == lbc.PreferGateway {
 		return "", nil
 	}
 	if mode == "" {
-		mode = "prefer-gateway-class (the default)"
+		mode = lbc.PreferGatewayClass + " (the default)"
 	}
-	entries, _, _ := unstructured.NestedSlice(cfg.Object, "spec", "listenerConfigurations")
-	for _, e := range entries {
-		if m, ok := e.(map[string]any); ok && m["protocolPort"] == HTTPSProtocolPort {
-			return fmt.Sprintf("GatewayClass %s references LoadBalancerConfiguration %s/%s, which has its own %s entry and mergingMode %s: "+
-				"the AWS Load Balancer Controller would use it instead of the certificates written for each Gateway. "+
-				"Remove that entry or set its mergingMode to prefer-gateway", gc.Name, *ref.Namespace, ref.Name, HTTPSProtocolPort, mode), nil
-		}
+	if cfg.Spec.Listener(HTTPSProtocolPort) != nil {
+		return fmt.Sprintf("GatewayClass %s references LoadBalancerConfiguration %s/%s, which has its own %s entry and mergingMode %s: "+
+			"the AWS Load Balancer Controller would use it instead of the certificates written for each Gateway. "+
+			"Remove that entry or set its mergingMode to prefer-gateway", gc.Name, *ref.Namespace, ref.Name, HTTPSProtocolPort, mode), nil
 	}
 	return "", nil
 }
 
-// ListenerCertificatesOf reads the HTTPS:443 certificates of a LoadBalancerConfiguration.
-func ListenerCertificatesOf(cfg *unstructured.Unstructured) ListenerCertificates {
-	entries, _, _ := unstructured.NestedSlice(cfg.Object, "spec", "listenerConfigurations")
-	for _, e := range entries {
-		m, ok := e.(map[string]any)
-		if !ok || m["protocolPort"] != HTTPSProtocolPort {
-			continue
-		}
-		out := ListenerCertificates{}
-		out.DefaultCertificate, _ = m["defaultCertificate"].(string)
-		if list, ok := m["certificates"].([]any); ok {
-			for _, c := range list {
-				if s, ok := c.(string); ok {
-					out.Certificates = append(out.Certificates, s)
-				}
-			}
-		}
-		return out
+// ListenerCertificatesOf reads the HTTPS:443 certificates of a LoadBalancerConfiguration as the
+// client returned it.
+func ListenerCertificatesOf(u *unstructured.Unstructured) ListenerCertificates {
+	cfg, err := lbc.FromUnstructured(u)
+	if err != nil {
+		return ListenerCertificates{}
 	}
-	return ListenerCertificates{}
+	return CertificatesOf(cfg)
+}
+
+// CertificatesOf reads the HTTPS:443 certificates of a LoadBalancerConfiguration.
+func CertificatesOf(cfg *lbc.LoadBalancerConfiguration) ListenerCertificates {
+	l := cfg.Spec.Listener(HTTPSProtocolPort)
+	if l == nil {
+		return ListenerCertificates{}
+	}
+	return ListenerCertificates{DefaultCertificate: l.DefaultCertificate, Certificates: l.Certificates}
 }

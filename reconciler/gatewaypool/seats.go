@@ -3,19 +3,16 @@ package gatewaypool
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/prometheus/client_golang/prometheus"
-	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -37,7 +34,7 @@ type ELB interface {
 	DescribeLoadBalancers(ctx context.Context, in *elbv2.DescribeLoadBalancersInput, optFns ...func(*elbv2.Options)) (*elbv2.DescribeLoadBalancersOutput, error)
 }
 
-// claimsOf returns the live claims of the zones this pool serves.
+// claimsOf returns the claims of the zones this pool serves, oldest first.
 func (r *Reconciler) claimsOf(ctx context.Context, pool *v1alpha1.GatewayPool) ([]*v1alpha1.DomainClaim, error) {
 	var zones v1alpha1.ManagedZoneList
 	if err := r.Client.List(ctx, &zones, client.MatchingFields{index.ZonePool: pool.Name}); err != nil {
@@ -50,14 +47,7 @@ func (r *Reconciler) claimsOf(ctx context.Context, pool *v1alpha1.GatewayPool) (
 			return nil, err
 		}
 		for i := range l.Items {
-			c := &l.Items[i]
-			if r.assigned != nil {
-				if gw, ok := r.assigned[c.UID]; ok && c.Status.Gateway == nil {
-					// The cache has not seen the assignment this reconciler wrote yet.
-					c.Status.Gateway = &v1alpha1.ObjectRef{Namespace: pool.Spec.Namespace, Name: gw}
-				}
-			}
-			out = append(out, c)
+			out = append(out, &l.Items[i])
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -69,29 +59,72 @@ func (r *Reconciler) claimsOf(ctx context.Context, pool *v1alpha1.GatewayPool) (
 	return out, nil
 }
 
-// seat is what a claim needs on a Gateway: its certificate, and the ALB rules LBC makes for the
-// owner's HTTPRoutes and GRPCRoutes on its hostname: one per route rule, match and hostname the
-// claim answers for (LBC 3.5+). A route whose hostnames sit on several Gateways is counted on each
-// for the hostnames seated there.
+// seat is what a claim needs on a Gateway: its certificate, the ALB rules LBC makes for the
+// owner's HTTPRoutes and GRPCRoutes on its hostname (one per route rule, match and hostname the
+// claim answers for: LBC 3.5+), and LBC's target groups for them (one per Gateway, route,
+// Service backend and port). A route whose hostnames sit on several Gateways is counted on each
+// for the hostnames seated there. Both route kinds are found through the RouteHostname index.
 func (r *Reconciler) seat(ctx context.Context, c *v1alpha1.DomainClaim, claimNames map[string]bool) (Seat, error) {
-	var routes gwv1.HTTPRouteList
-	if err := r.Client.List(ctx, &routes, client.InNamespace(c.Spec.Namespace), client.MatchingFields{index.RouteHostname: c.Spec.Hostname}); err != nil {
+	var https gwv1.HTTPRouteList
+	if err := r.Client.List(ctx, &https, client.InNamespace(c.Spec.Namespace), client.MatchingFields{index.RouteHostname: c.Spec.Hostname}); err != nil {
 		return Seat{}, err
-	}
-	rules := int32(0)
-	for i := range routes.Items {
-		rt := &routes.Items[i]
-		rules += ALBRules(httpMatches(rt)) * hostnamesOf(c, rt.Spec.Hostnames, claimNames)
 	}
 	var grpcs gwv1.GRPCRouteList
-	if err := r.Client.List(ctx, &grpcs, client.InNamespace(c.Spec.Namespace)); err != nil {
+	if err := r.Client.List(ctx, &grpcs, client.InNamespace(c.Spec.Namespace), client.MatchingFields{index.RouteHostname: c.Spec.Hostname}); err != nil {
 		return Seat{}, err
+	}
+	need := Seat{Certificates: 1}
+	for i := range https.Items {
+		rt := &https.Items[i]
+		n := hostnamesOf(c, rt.Spec.Hostnames, claimNames)
+		if n == 0 {
+			continue
+		}
+		need.Rules += ALBRules(httpMatches(rt)) * n
+		need.Routes = append(need.Routes, "HTTPRoute "+rt.Namespace+"/"+rt.Name)
+		for _, rule := range rt.Spec.Rules {
+			for _, b := range rule.BackendRefs {
+				need.TargetGroups = appendTargetGroup(need.TargetGroups, "HTTPRoute", rt.Namespace, rt.Name, b.BackendRef)
+			}
+		}
 	}
 	for i := range grpcs.Items {
 		rt := &grpcs.Items[i]
-		rules += ALBRules(grpcMatches(rt)) * hostnamesOf(c, rt.Spec.Hostnames, claimNames)
+		n := hostnamesOf(c, rt.Spec.Hostnames, claimNames)
+		if n == 0 {
+			continue
+		}
+		need.Rules += ALBRules(grpcMatches(rt)) * n
+		need.Routes = append(need.Routes, "GRPCRoute "+rt.Namespace+"/"+rt.Name)
+		for _, rule := range rt.Spec.Rules {
+			for _, b := range rule.BackendRefs {
+				need.TargetGroups = appendTargetGroup(need.TargetGroups, "GRPCRoute", rt.Namespace, rt.Name, b.BackendRef)
+			}
+		}
 	}
-	return Seat{Certificates: 1, Rules: max(1, rules)}, nil
+	need.Rules = max(1, need.Rules)
+	sort.Strings(need.TargetGroups)
+	return need, nil
+}
+
+// appendTargetGroup adds the target group of a Service backend (other kinds make none), once.
+func appendTargetGroup(keys []string, kind, ns, name string, b gwv1.BackendRef) []string {
+	if b.Group != nil && *b.Group != "" || b.Kind != nil && *b.Kind != "Service" {
+		return keys
+	}
+	svcNS := ns
+	if b.Namespace != nil {
+		svcNS = string(*b.Namespace)
+	}
+	port := int32(0)
+	if b.Port != nil {
+		port = int32(*b.Port)
+	}
+	k := TargetGroupKey(kind, ns, name, svcNS, string(b.Name), port)
+	if slices.Contains(keys, k) {
+		return keys
+	}
+	return append(keys, k)
 }
 
 func gatewayOf(c *v1alpha1.DomainClaim) string {
@@ -107,197 +140,6 @@ func issued(c *v1alpha1.DomainClaim) bool {
 
 func claimed(c *v1alpha1.DomainClaim) bool {
 	return c.DeletionTimestamp.IsZero() && meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionClaimed)
-}
-
-// seats assigns a Gateway to every claim with an issued certificate and none yet, first fit in a
-// stable order. Only this reconciler assigns, one pool at a time (the workqueue never hands one
-// key to two workers), so no Gateway goes over capacity however many claims arrive at once.
-//
-// A seated claim whose routes grew past what is left on its Gateway (LBC would fail the whole
-// Gateway) is taken off it, newest first, and seated again like a new one; moved records its
-// former Gateway.
-func (r *Reconciler) seats(ctx context.Context, pool *v1alpha1.GatewayPool, claims []*v1alpha1.DomainClaim, gateways []string, closed map[string]bool, moved map[string]*v1alpha1.ObjectRef) (exhausted map[string]string, loads map[string]*Load, err error) {
-	if r.assigned == nil {
-		r.assigned = map[types.UID]string{}
-	}
-	// Every seat takes its own listeners, and a Gateway holds at most 64 of them.
-	capacity := Capacity{Certificates: min(pool.Spec.MaxCertificatesPerGateway, MaxListenersPerGateway/ListenersPerSeat(pool.Spec.Template.HTTPListener)),
-		Rules: pool.Spec.MaxRulesPerGateway}
-	loads = map[string]*Load{}
-	for _, g := range gateways {
-		loads[g] = &Load{Name: g, Closed: closed[g]}
-	}
-	exhausted = map[string]string{}
-	claimNames := map[string]bool{}
-	for _, c := range claims {
-		claimNames[c.Name] = true
-	}
-	need := map[string]Seat{}
-	for _, c := range claims {
-		if c.Status.Gateway == nil || !c.DeletionTimestamp.IsZero() {
-			continue
-		}
-		st, err := r.seat(ctx, c, claimNames)
-		if err != nil {
-			return nil, nil, err
-		}
-		need[c.Name] = st
-		if l := loads[c.Status.Gateway.Name]; l != nil {
-			l.Certificates += st.Certificates
-			l.Rules += st.Rules
-		}
-	}
-	for i := len(claims) - 1; i >= 0; i-- {
-		c := claims[i]
-		l := loads[gatewayOf(c)]
-		if l == nil || l.Rules <= capacity.Rules || !c.DeletionTimestamp.IsZero() {
-			continue
-		}
-		logf.FromContext(ctx).Info("seating the claim again: its routes need more ALB rules than its Gateway has left",
-			"claim", c.Name, "hostname", c.Spec.Hostname, "gateway", l.Name, "rules", need[c.Name].Rules)
-		l.Certificates -= need[c.Name].Certificates
-		l.Rules -= need[c.Name].Rules
-		moved[c.Name] = c.Status.Gateway
-		delete(r.assigned, c.UID)
-		c.Status.Gateway = nil
-		c.Status.LoadBalancerHostname, c.Status.LoadBalancerZoneID = "", ""
-	}
-	for _, c := range claims {
-		if c.Status.Gateway != nil || !claimed(c) || !issued(c) {
-			continue
-		}
-		st, err := r.seat(ctx, c, claimNames)
-		if err != nil {
-			return nil, nil, err
-		}
-		list := make([]Load, 0, len(loads))
-		for _, l := range loads {
-			list = append(list, *l)
-		}
-		choice := Assign(pool.Name, list, capacity, int(pool.Spec.MaxGateways), st)
-		if choice.Exhausted {
-			exhausted[c.Name] = choice.Message
-			continue
-		}
-		if choice.Create {
-			if err := r.ensure(ctx, pool, choice.Gateway); err != nil {
-				return nil, nil, err
-			}
-			loads[choice.Gateway] = &Load{Name: choice.Gateway}
-		}
-		loads[choice.Gateway].Certificates += st.Certificates
-		loads[choice.Gateway].Rules += st.Rules
-		r.assigned[c.UID] = choice.Gateway
-		c.Status.Gateway = &v1alpha1.ObjectRef{Namespace: pool.Spec.Namespace, Name: choice.Gateway}
-	}
-	return exhausted, loads, nil
-}
-
-// attach writes each Gateway's HTTPS certificates into its LoadBalancerConfiguration (ISSUED
-// ones only: LBC fails a Gateway over one that is not) and mirrors them in its annotations. It
-// returns the ARNs now configured.
-func (r *Reconciler) attach(ctx context.Context, pool *v1alpha1.GatewayPool, gw *gwv1.Gateway, claims []*v1alpha1.DomainClaim) (map[string]bool, error) {
-	var arns []string
-	for _, c := range claims {
-		if c.Status.Gateway != nil && c.Status.Gateway.Name == gw.Name && claimed(c) && issued(c) {
-			arns = append(arns, c.Status.CertificateARN)
-		}
-	}
-	cfg := &unstructured.Unstructured{}
-	cfg.SetGroupVersionKind(LoadBalancerConfigurationGVK)
-	if err := r.Client.Get(ctx, client.ObjectKeyFromObject(gw), cfg); err != nil {
-		return nil, err
-	}
-	cur := ListenerCertificatesOf(cfg)
-	plan := PlanCertificates(cur.DefaultCertificate, arns)
-	if !equality.Semantic.DeepEqual(normalize(cur), normalize(plan)) {
-		patch := client.MergeFrom(cfg.DeepCopy())
-		entries, _, _ := unstructured.NestedSlice(cfg.Object, "spec", "listenerConfigurations")
-		for i, e := range entries {
-			m, ok := e.(map[string]any)
-			if !ok || m["protocolPort"] != HTTPSProtocolPort {
-				continue
-			}
-			delete(m, "defaultCertificate")
-			delete(m, "certificates")
-			if plan.DefaultCertificate != "" {
-				m["defaultCertificate"] = plan.DefaultCertificate
-			}
-			if len(plan.Certificates) > 0 {
-				list := make([]any, len(plan.Certificates))
-				for j, a := range plan.Certificates {
-					list[j] = a
-				}
-				m["certificates"] = list
-			}
-			entries[i] = m
-		}
-		if err := unstructured.SetNestedSlice(cfg.Object, entries, "spec", "listenerConfigurations"); err != nil {
-			return nil, err
-		}
-		if err := r.Client.Patch(ctx, cfg, patch); err != nil {
-			return nil, err
-		}
-	}
-	want := plan.Annotations()
-	if gw.Annotations[AnnotationCertificateARN] != want[AnnotationCertificateARN] || gw.Annotations[AnnotationCertificateCount] != want[AnnotationCertificateCount] {
-		patch := client.MergeFrom(gw.DeepCopy())
-		if gw.Annotations == nil {
-			gw.Annotations = map[string]string{}
-		}
-		for k, v := range want {
-			gw.Annotations[k] = v
-		}
-		if err := r.Client.Patch(ctx, gw, patch); err != nil {
-			return nil, err
-		}
-	}
-	out := map[string]bool{}
-	if plan.DefaultCertificate != "" {
-		out[plan.DefaultCertificate] = true
-	}
-	certificatesPerGateway.WithLabelValues(pool.Name, gw.Namespace, gw.Name).Set(float64(len(plan.Certificates)))
-	for _, a := range plan.Certificates {
-		out[a] = true
-	}
-	return out, nil
-}
-
-func normalize(l ListenerCertificates) ListenerCertificates {
-	if len(l.Certificates) == 0 {
-		l.Certificates = nil
-	}
-	return l
-}
-
-// admit gives each claim seated on a Gateway its own listeners (see Listeners), so that only the
-// claim's owner can serve its hostname there, and reports which claims' listeners are in place.
-// A claim being deleted or no longer Claimed loses its listener in the same reconcile.
-func (r *Reconciler) admit(ctx context.Context, pool *v1alpha1.GatewayPool, gw *gwv1.Gateway, claims []*v1alpha1.DomainClaim) (map[string]bool, error) {
-	var seats []Seated
-	for _, c := range claims {
-		if c.Status.Gateway != nil && c.Status.Gateway.Name == gw.Name && claimed(c) {
-			seats = append(seats, Seated{Claim: c.Name, Hostname: c.Spec.Hostname, Namespace: c.Spec.Namespace})
-		}
-	}
-	if per := int(ListenersPerSeat(pool.Spec.Template.HTTPListener)); len(seats)*per > MaxListenersPerGateway {
-		// Seating never gets here (listeners are a capacity); a pool filled before that stays within the limit.
-		sort.Slice(seats, func(i, j int) bool { return seats[i].Claim < seats[j].Claim })
-		seats = seats[:MaxListenersPerGateway/per]
-	}
-	want := Listeners(seats, pool.Spec.Template.HTTPListener)
-	if !equality.Semantic.DeepEqual(gw.Spec.Listeners, want) {
-		patch := client.MergeFrom(gw.DeepCopy())
-		gw.Spec.Listeners = want
-		if err := r.Client.Patch(ctx, gw, patch); err != nil {
-			return nil, err
-		}
-	}
-	admitted := map[string]bool{}
-	for _, s := range seats {
-		admitted[s.Claim] = AdmittedBy(gw, s.Claim, s.Namespace)
-	}
-	return admitted, nil
 }
 
 // loadBalancer returns a Gateway's ALB hostname and canonical hosted zone once LBC has
@@ -367,10 +209,9 @@ func setStrays(st *v1alpha1.DomainClaimStatus, c *v1alpha1.DomainClaim, strays [
 		fmt.Sprintf("routes of other namespaces list %s and are not served it: %s", c.Spec.Hostname, strings.Join(strays, ", ")))
 }
 
-// claimStatus sets the pool's part of a claim's status: its Gateway, load balancer and
-// conditions for steps 4, 5, 6 and 8.
-func claimStatus(pool *v1alpha1.GatewayPool, c *v1alpha1.DomainClaim, exhausted string, attached, admitted bool, lbHost, lbZone string) *v1alpha1.DomainClaimStatus {
-	st := c.Status.DeepCopy()
+// claimStatus sets the pool's part of a claim's status in st (a copy of the claim's status with
+// its planned Gateway): the load balancer and the conditions for steps 4, 5, 6 and 8.
+func claimStatus(pool *v1alpha1.GatewayPool, c *v1alpha1.DomainClaim, st *v1alpha1.DomainClaimStatus, exhausted string, attached, admitted bool, lbHost, lbZone string) *v1alpha1.DomainClaimStatus {
 	set := func(typ string, ok bool, reason, msg string) {
 		conditions.Set(&st.Conditions, c.Generation, typ, ok, reason, msg)
 	}

@@ -1,0 +1,186 @@
+package gatewaypool
+
+import (
+	"context"
+	"fmt"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/lbc"
+)
+
+// apply carries out a plan in dependency order: each Gateway before its configuration (which it
+// owns), Gateways and configurations before the claims' status (the Gateway's listeners are the
+// record of a seat, see Plan), then the owners' routes, the pool's status, and deletions last.
+// It reports retry when a write met a newer object than the snapshot held.
+func (r *Reconciler) apply(ctx context.Context, s *Snapshot, p *PoolPlan) (retry bool, err error) {
+	log := logf.FromContext(ctx).WithValues("pool", s.Pool.Name)
+	current := map[string]*GatewayState{}
+	for i := range s.Gateways {
+		current[s.Gateways[i].Gateway.Name] = &s.Gateways[i]
+	}
+	for _, g := range p.Gateways {
+		conflict, err := r.applyGateway(ctx, current[g.Name], g)
+		if err != nil {
+			return false, fmt.Errorf("gateway %s/%s: %w", s.Pool.Spec.Namespace, g.Name, err)
+		}
+		if conflict {
+			return true, nil // everything after depends on this Gateway's seats
+		}
+		if g.Create {
+			log.Info("created pool gateway", "gateway", g.Name)
+		}
+	}
+	for _, name := range gatewayNames(s, p) {
+		certificatesPerGateway.WithLabelValues(s.Pool.Name, s.Pool.Spec.Namespace, name.name).Set(float64(name.certificates))
+	}
+	claims := make([]*v1alpha1.DomainClaim, 0, len(s.Claims))
+	planned := map[string]*ClaimChange{}
+	for i := range p.Claims {
+		planned[p.Claims[i].Claim.Name] = &p.Claims[i]
+	}
+	for _, cs := range s.Claims {
+		ch := planned[cs.Claim.Name]
+		if ch == nil {
+			claims = append(claims, cs.Claim)
+			continue
+		}
+		c := cs.Claim.DeepCopy()
+		conflict, err := r.writeClaimStatus(ctx, c, ch.Status)
+		if err != nil {
+			return false, err
+		}
+		retry = retry || conflict
+		claims = append(claims, c)
+		if !conflict && ch.Admitted {
+			if err := r.attachRoutes(ctx, c); err != nil {
+				return false, err
+			}
+		}
+	}
+	if err := r.reviewOwnRoutes(ctx, s.Pool, claims); err != nil {
+		if !apierrors.IsConflict(err) {
+			return false, err
+		}
+		retry = true
+	}
+	if p.Status != nil {
+		pool := s.Pool.DeepCopy()
+		patch := client.MergeFrom(s.Pool)
+		pool.Status = *p.Status
+		if err := r.Client.Status().Patch(ctx, pool, patch); client.IgnoreNotFound(err) != nil {
+			return false, err
+		}
+	}
+	for _, name := range p.Delete {
+		gw := current[name].Gateway
+		err := r.Client.Delete(ctx, gw, client.Preconditions{UID: &gw.UID, ResourceVersion: &gw.ResourceVersion})
+		switch {
+		case apierrors.IsConflict(err):
+			retry = true // a seat may have arrived meanwhile
+		case client.IgnoreNotFound(err) != nil:
+			return false, err
+		case err == nil:
+			log.Info("removed empty surplus gateway", "gateway", name)
+		}
+	}
+	return retry, nil
+}
+
+type gatewayCertificates struct {
+	name         string
+	certificates int
+}
+
+// gatewayNames are the Gateways the plan keeps, with their certificate count (for the metric).
+func gatewayNames(s *Snapshot, p *PoolPlan) []gatewayCertificates {
+	if p.Status == nil {
+		return nil // unchanged, and so is the metric
+	}
+	out := make([]gatewayCertificates, 0, len(p.Status.Gateways))
+	for _, g := range p.Status.Gateways {
+		out = append(out, gatewayCertificates{name: g.Name, certificates: int(g.Certificates)})
+	}
+	return out
+}
+
+// applyGateway creates or patches one Gateway and then its configuration. A patch carries the
+// snapshot's resourceVersion: a Gateway's listeners record its seats, so a patch from a stale
+// snapshot must fail (conflict) rather than drop a seat written meanwhile.
+func (r *Reconciler) applyGateway(ctx context.Context, cur *GatewayState, g GatewayChange) (conflict bool, err error) {
+	var gw *gwv1.Gateway
+	switch {
+	case g.Create:
+		gw = g.Gateway
+		if err := r.Client.Create(ctx, gw); err != nil {
+			if apierrors.IsAlreadyExists(err) {
+				return true, nil
+			}
+			return false, err
+		}
+	case g.Gateway != nil:
+		gw = g.Gateway.DeepCopy()
+		if err := r.Client.Patch(ctx, gw, client.MergeFromWithOptions(cur.Gateway, client.MergeFromWithOptimisticLock{})); err != nil {
+			if apierrors.IsConflict(err) {
+				return true, nil
+			}
+			return false, err
+		}
+	default:
+		gw = cur.Gateway
+	}
+	if g.Config == nil {
+		return false, nil
+	}
+	cfg := g.Config.DeepCopy()
+	if !metav1.IsControlledBy(cfg, gw) {
+		cfg.OwnerReferences = append(cfg.OwnerReferences, *metav1.NewControllerRef(gw, gwv1.SchemeGroupVersion.WithKind("Gateway")))
+	}
+	want, err := cfg.ToUnstructured()
+	if err != nil {
+		return false, err
+	}
+	if g.CreateConfig {
+		err = r.Client.Create(ctx, want)
+		if apierrors.IsAlreadyExists(err) {
+			return true, nil
+		}
+	} else {
+		var was *lbc.LoadBalancerConfiguration
+		if cur != nil {
+			was = cur.Config
+		}
+		base, cerr := was.ToUnstructured()
+		if cerr != nil {
+			return false, cerr
+		}
+		err = r.Client.Patch(ctx, want, client.MergeFrom(base))
+	}
+	if meta.IsNoMatchError(err) {
+		return false, fmt.Errorf("the AWS Load Balancer Controller's LoadBalancerConfiguration CRD is not installed: %w", err)
+	}
+	return false, err
+}
+
+// writeClaimStatus is the pool's one write of a claim's status: the pool's slice of it (status.gateway,
+// the load balancer, GatewayAssigned, CertificateAttached, LoadBalancerReady, RoutesAllowed and
+// StrayRoutes), sent under an optimistic lock. conflict reports that the claim changed meanwhile;
+// the pool is reconciled again.
+func (r *Reconciler) writeClaimStatus(ctx context.Context, c *v1alpha1.DomainClaim, st v1alpha1.DomainClaimStatus) (conflict bool, err error) {
+	patch := client.MergeFromWithOptions(c.DeepCopy(), client.MergeFromWithOptimisticLock{})
+	c.Status = st
+	err = r.Client.Status().Patch(ctx, c, patch)
+	switch {
+	case apierrors.IsConflict(err):
+		return true, nil
+	case apierrors.IsNotFound(err):
+		return false, nil
+	}
+	return false, err
+}

@@ -1,0 +1,431 @@
+package gatewaypool
+
+import (
+	"fmt"
+	"sort"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/conditions"
+	"github.com/opendi/gateway-orchestrator/internal/lbc"
+)
+
+// Snapshot is everything one reconcile of a pool reads, gathered once (see gather) before the
+// plan is made. Nothing in it is changed by Plan.
+type Snapshot struct {
+	Pool *v1alpha1.GatewayPool
+	// Gateways are the pool's Gateways, in any order.
+	Gateways []GatewayState
+	// Claims are the claims of the zones the pool serves, oldest first (first fit is in this order).
+	Claims []ClaimState
+	// ClassConflict explains why the GatewayClass's configuration would override the pool's
+	// certificates; "" when it would not.
+	ClassConflict string
+}
+
+// GatewayState is one pool Gateway as gathered.
+type GatewayState struct {
+	Gateway *gwv1.Gateway
+	// Config is the Gateway's LoadBalancerConfiguration; nil while it does not exist.
+	Config *lbc.LoadBalancerConfiguration
+	// LoadBalancerHost and LoadBalancerZone are the ALB's DNS name and canonical hosted zone,
+	// "" until LBC has programmed the Gateway.
+	LoadBalancerHost, LoadBalancerZone string
+	// Refusal is LBC's Accepted=False verdict on the Gateway ("" when it accepts it).
+	Refusal string
+}
+
+// ClaimState is one claim as gathered: the claim, what it needs on a Gateway, and the routes of
+// other namespaces that list its hostname.
+type ClaimState struct {
+	Claim  *v1alpha1.DomainClaim
+	Need   Seat
+	Strays []string
+}
+
+// PoolPlan is what one reconcile changes, as plain data. A converged pool plans nothing: no
+// Gateway, configuration, claim or pool status to write and nothing to delete.
+type PoolPlan struct {
+	// Gateways are the Gateways (and configurations) to create or change, by number.
+	Gateways []GatewayChange
+	// Claims are the claim statuses to write.
+	Claims []ClaimChange
+	// Status is the pool's new status; nil when it has not changed.
+	Status *v1alpha1.GatewayPoolStatus
+	// Delete names the empty surplus Gateways to delete, after everything else.
+	Delete []string
+}
+
+// GatewayChange is one Gateway to create or change.
+type GatewayChange struct {
+	Name string
+	// Create says the Gateway does not exist yet.
+	Create bool
+	// Gateway is the desired Gateway; nil when it is as it should be.
+	Gateway *gwv1.Gateway
+	// Config is the desired LoadBalancerConfiguration; nil when it is as it should be. Its
+	// owner reference to the Gateway is set when it is written (a new Gateway has no UID yet).
+	Config *lbc.LoadBalancerConfiguration
+	// CreateConfig says the configuration does not exist yet.
+	CreateConfig bool
+}
+
+// ClaimChange is one claim's new status, with whether its routes may now be attached.
+type ClaimChange struct {
+	Claim  *v1alpha1.DomainClaim
+	Status v1alpha1.DomainClaimStatus
+	// Admitted is true when the claim is seated and its listener admits its owner.
+	Admitted bool
+}
+
+// capacityOf is what one Gateway of the pool may carry: every seat takes its own listeners (at
+// most 64 per Gateway), a certificate, ALB rules and LBC's target groups.
+func capacityOf(pool *v1alpha1.GatewayPool) Capacity {
+	return Capacity{
+		Certificates: min(pool.Spec.MaxCertificatesPerGateway, MaxListenersPerGateway/ListenersPerSeat(pool.Spec.Template.HTTPListener)),
+		Rules:        pool.Spec.MaxRulesPerGateway,
+		TargetGroups: MaxTargetGroupsPerALB,
+	}
+}
+
+// released reports whether a claim being deleted may leave its Gateway: the deletion order is
+// ALIAS first, then the certificate off the listener, so a client that still resolves the name
+// to the ALB never meets a certificate that does not match. Its ALIAS records are gone once
+// DNSRecordReady is False with reason RecordsRemoved; a claim that never pointed a name at an ALB
+// (no DNSRecordReady, or never True: no load balancer was ever recorded) has none to wait for.
+func released(c *v1alpha1.DomainClaim) bool {
+	cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionDNSRecord)
+	switch {
+	case cond == nil:
+		return true
+	case cond.Status == metav1.ConditionFalse && cond.Reason == v1alpha1.ReasonRecordsRemoved:
+		return true
+	case cond.Status != metav1.ConditionTrue && c.Status.LoadBalancerHostname == "":
+		return true
+	}
+	return false
+}
+
+// Plan decides, as pure data, the pool's Gateways, each claim's seat, each Gateway's listeners
+// and certificates, the claims' status and the pool's status from one snapshot.
+//
+// Seats are first fit in the claims' order. A claim's seat is read from its status.gateway, or,
+// when the cache has not seen that status yet, from the Gateway whose listener is named after it:
+// the apply step writes a Gateway's listeners before the claim's status, so the Gateway is the
+// record of a seat and no in-memory ledger is needed. A write from a stale snapshot fails its
+// optimistic lock and the pool is reconciled again.
+func Plan(s *Snapshot) *PoolPlan {
+	pool := s.Pool
+	capacity := capacityOf(pool)
+	states := map[string]*GatewayState{}
+	loads := map[string]*Load{}
+	for i := range s.Gateways {
+		g := &s.Gateways[i]
+		states[g.Gateway.Name] = g
+		loads[g.Gateway.Name] = &Load{Name: g.Gateway.Name, Closed: !g.Gateway.DeletionTimestamp.IsZero()}
+	}
+	ledger := listenerLedger(pool.Name, s.Gateways)
+
+	seatOf := map[string]string{} // claim name → Gateway
+	moved := map[string]bool{}
+	for _, cs := range s.Claims {
+		c := cs.Claim
+		g := gatewayOf(c)
+		if g == "" {
+			g = ledger[c.Name]
+		}
+		l := loads[g]
+		switch {
+		case g == "":
+		case !c.DeletionTimestamp.IsZero():
+			if l != nil && !released(c) {
+				seatOf[c.Name] = g // held until its ALIAS is gone, even on a Gateway being deleted
+				l.add(cs.Need)
+			}
+		case !claimed(c):
+		case l == nil || l.Closed:
+			moved[c.Name] = true // its Gateway is gone or going: seated again below
+		default:
+			seatOf[c.Name] = g
+			l.add(cs.Need)
+		}
+	}
+	// A seated claim whose routes grew past what its Gateway holds (LBC would refuse the whole
+	// Gateway) leaves it, newest first, and is seated again like a new one.
+	for i := len(s.Claims) - 1; i >= 0; i-- {
+		cs := s.Claims[i]
+		l := loads[seatOf[cs.Claim.Name]]
+		if l == nil || !l.over(capacity) || !cs.Claim.DeletionTimestamp.IsZero() {
+			continue
+		}
+		l.remove(cs.Need)
+		delete(seatOf, cs.Claim.Name)
+		moved[cs.Claim.Name] = true
+	}
+	created := map[string]bool{}
+	for n := 1; n <= int(pool.Spec.MinGateways); n++ {
+		if name := GatewayName(pool.Name, n); loads[name] == nil {
+			loads[name] = &Load{Name: name}
+			created[name] = true
+		}
+	}
+	exhausted := map[string]string{}
+	for _, cs := range s.Claims {
+		c := cs.Claim
+		if seatOf[c.Name] != "" || !claimed(c) || !issued(c) {
+			continue
+		}
+		list := make([]Load, 0, len(loads))
+		for _, l := range loads {
+			list = append(list, *l)
+		}
+		choice := Assign(pool.Name, list, capacity, int(pool.Spec.MaxGateways), cs.Need)
+		if choice.Exhausted {
+			exhausted[c.Name] = choice.Message
+			continue
+		}
+		if choice.Create {
+			loads[choice.Gateway] = &Load{Name: choice.Gateway}
+			created[choice.Gateway] = true
+		}
+		loads[choice.Gateway].add(cs.Need)
+		seatOf[c.Name] = choice.Gateway
+	}
+
+	seated := map[string][]*v1alpha1.DomainClaim{}
+	for _, cs := range s.Claims {
+		if g := seatOf[cs.Claim.Name]; g != "" {
+			seated[g] = append(seated[g], cs.Claim)
+		}
+	}
+	names := make([]string, 0, len(loads))
+	for name := range loads {
+		names = append(names, name)
+	}
+	sort.Slice(names, func(i, j int) bool { return gatewayNumber(pool.Name, names[i]) < gatewayNumber(pool.Name, names[j]) })
+
+	plan := &PoolPlan{}
+	certs := map[string]ListenerCertificates{}
+	admitted := map[string]bool{} // claim name
+	var kept []string
+	for _, name := range names {
+		st := states[name]
+		if st != nil && !loads[name].Closed && len(seated[name]) == 0 && gatewayNumber(pool.Name, name) > int(pool.Spec.MinGateways) {
+			plan.Delete = append(plan.Delete, name)
+			continue
+		}
+		kept = append(kept, name)
+		change, lc, ok := planGateway(pool, name, st, seated[name])
+		certs[name] = lc
+		for claim := range ok {
+			admitted[claim] = true
+		}
+		if change.Gateway != nil || change.Config != nil {
+			plan.Gateways = append(plan.Gateways, change)
+		}
+	}
+
+	attached := map[string]bool{} // ARN → on its Gateway's listener
+	for _, lc := range certs {
+		if lc.DefaultCertificate != "" {
+			attached[lc.DefaultCertificate] = true
+		}
+		for _, a := range lc.Certificates {
+			attached[a] = true
+		}
+	}
+	statuses := map[string]*v1alpha1.DomainClaimStatus{}
+	for _, cs := range s.Claims {
+		c := cs.Claim
+		if !claimed(c) {
+			continue
+		}
+		st := c.Status.DeepCopy()
+		statuses[c.Name] = st
+		st.Gateway = nil
+		var gw *GatewayState
+		if g := seatOf[c.Name]; g != "" {
+			st.Gateway = &v1alpha1.ObjectRef{Namespace: pool.Spec.Namespace, Name: g}
+			gw = states[g]
+		}
+		if moved[c.Name] || st.Gateway == nil {
+			// Forgotten until the new Gateway's ALB is known, so the ALIAS is repointed rather
+			// than left on an ALB that goes away.
+			st.LoadBalancerHostname, st.LoadBalancerZoneID = "", ""
+		}
+		var host, zone string
+		if gw != nil {
+			host, zone = gw.LoadBalancerHost, gw.LoadBalancerZone
+		}
+		st = claimStatus(pool, c, st, exhausted[c.Name], attached[c.Status.CertificateARN], admitted[c.Name], host, zone)
+		if gw != nil && gw.Refusal != "" {
+			setRefused(st, c, gw.Refusal)
+		}
+		setStrays(st, c, cs.Strays)
+		if !equality.Semantic.DeepEqual(st, &c.Status) {
+			plan.Claims = append(plan.Claims, ClaimChange{Claim: c, Status: *st, Admitted: admitted[c.Name] && st.Gateway != nil})
+		}
+	}
+
+	status := poolStatus(s, kept, loads, seated, certs, statuses)
+	if !equality.Semantic.DeepEqual(status, &pool.Status) {
+		plan.Status = status
+	}
+	return plan
+}
+
+// listenerLedger maps each claim with a seat listener on a Gateway to that Gateway (the one with
+// the lowest number when, after a move, two still have one).
+func listenerLedger(pool string, gateways []GatewayState) map[string]string {
+	out := map[string]string{}
+	for _, g := range gateways {
+		for _, l := range g.Gateway.Spec.Listeners {
+			if l.Hostname == nil || l.Protocol != gwv1.HTTPSProtocolType {
+				continue
+			}
+			claim := string(l.Name)
+			if prev, ok := out[claim]; !ok || gatewayNumber(pool, g.Gateway.Name) < gatewayNumber(pool, prev) {
+				out[claim] = g.Gateway.Name
+			}
+		}
+	}
+	return out
+}
+
+// planGateway is one Gateway's desired state: the template's shape, one set of listeners per
+// seat, and the seats' ISSUED certificates in its configuration (LBC fails a Gateway over one
+// that is not). It returns the change (empty when the Gateway is as it should be), the listener
+// certificates, and the claims whose listener admits their owner.
+func planGateway(pool *v1alpha1.GatewayPool, name string, st *GatewayState, claims []*v1alpha1.DomainClaim) (GatewayChange, ListenerCertificates, map[string]bool) {
+	change := GatewayChange{Name: name, Create: st == nil}
+	var cur *gwv1.Gateway
+	if st != nil {
+		cur = st.Gateway
+	}
+	gw := &gwv1.Gateway{}
+	if cur != nil {
+		gw = cur.DeepCopy()
+	} else {
+		gw.Namespace, gw.Name = pool.Spec.Namespace, name
+	}
+	desiredGateway(pool, gw)
+
+	seats := make([]Seated, 0, len(claims))
+	var arns []string
+	for _, c := range claims {
+		seats = append(seats, Seated{Claim: c.Name, Hostname: c.Spec.Hostname, Namespace: c.Spec.Namespace})
+		if issued(c) {
+			arns = append(arns, c.Status.CertificateARN)
+		}
+	}
+	if per := int(ListenersPerSeat(pool.Spec.Template.HTTPListener)); len(seats)*per > MaxListenersPerGateway {
+		// Seating never gets here (listeners are a capacity); a pool filled before that stays within the limit.
+		sort.Slice(seats, func(i, j int) bool { return seats[i].Claim < seats[j].Claim })
+		seats = seats[:MaxListenersPerGateway/per]
+	}
+	gw.Spec.Listeners = Listeners(seats, pool.Spec.Template.HTTPListener)
+	admitted := map[string]bool{}
+	for _, s := range seats {
+		if AdmittedBy(gw, s.Claim, s.Namespace) {
+			admitted[s.Claim] = true
+		}
+	}
+
+	var cfg *lbc.LoadBalancerConfiguration
+	if st != nil && st.Config != nil {
+		cfg = st.Config.DeepCopy()
+	} else {
+		cfg = &lbc.LoadBalancerConfiguration{}
+		cfg.Namespace, cfg.Name = pool.Spec.Namespace, name
+		change.CreateConfig = true
+	}
+	desiredConfiguration(pool, cfg)
+	https := cfg.Spec.EnsureListener(HTTPSProtocolPort)
+	lc := PlanCertificates(https.DefaultCertificate, arns)
+	https.DefaultCertificate, https.Certificates = lc.DefaultCertificate, lc.Certificates
+
+	if gw.Annotations == nil {
+		gw.Annotations = map[string]string{}
+	}
+	for k, v := range lc.Annotations() {
+		gw.Annotations[k] = v
+	}
+	if cur == nil || !equality.Semantic.DeepEqual(cur, gw) {
+		change.Gateway = gw
+	}
+	if change.CreateConfig || !equality.Semantic.DeepEqual(st.Config, cfg) {
+		change.Config = cfg
+	}
+	return change, lc, admitted
+}
+
+// poolStatus is the pool's status: each kept Gateway's load and address, the claims counted by
+// the conditions of the pool's steps (as planned), and Ready.
+func poolStatus(s *Snapshot, kept []string, loads map[string]*Load, seated map[string][]*v1alpha1.DomainClaim, certs map[string]ListenerCertificates,
+	statuses map[string]*v1alpha1.DomainClaimStatus) *v1alpha1.GatewayPoolStatus {
+	pool := s.Pool
+	st := pool.Status.DeepCopy()
+	st.ObservedGeneration = pool.Generation
+	st.Gateways = nil
+	for _, name := range kept {
+		g := v1alpha1.PoolGatewayStatus{Name: name, Certificates: int32(len(certs[name].Certificates)), Rules: loads[name].Rules,
+			Seats: int32(len(seated[name])), TargetGroups: loads[name].TargetGroupCount()}
+		for _, gs := range s.Gateways {
+			if gs.Gateway.Name != name {
+				continue
+			}
+			for _, a := range gs.Gateway.Status.Addresses {
+				if a.Type != nil && *a.Type == gwv1.HostnameAddressType {
+					g.Address = a.Value
+				}
+			}
+		}
+		st.Gateways = append(st.Gateways, g)
+	}
+	st.Claims, st.DeletingClaims = int32(len(s.Claims)), 0
+	counts := map[string]*v1alpha1.ClaimConditionCount{}
+	st.ClaimConditions = make([]v1alpha1.ClaimConditionCount, len(CountedConditions))
+	for i, typ := range CountedConditions {
+		st.ClaimConditions[i].Type = typ
+		counts[typ] = &st.ClaimConditions[i]
+	}
+	for _, cs := range s.Claims {
+		if !cs.Claim.DeletionTimestamp.IsZero() {
+			st.DeletingClaims++
+			continue
+		}
+		conds := cs.Claim.Status.Conditions
+		if st := statuses[cs.Claim.Name]; st != nil {
+			conds = st.Conditions // as this plan writes them
+		}
+		for _, typ := range CountedConditions {
+			switch c := meta.FindStatusCondition(conds, typ); {
+			case c != nil && c.Status == metav1.ConditionTrue:
+				counts[typ].True++
+			case c != nil && c.Status == metav1.ConditionFalse:
+				counts[typ].False++
+			default:
+				counts[typ].Unknown++
+			}
+		}
+	}
+	if s.ClassConflict != "" {
+		conditions.Set(&st.Conditions, pool.Generation, v1alpha1.ConditionReady, false, "ClassOverridesCertificates", s.ClassConflict)
+	} else {
+		conditions.Set(&st.Conditions, pool.Generation, v1alpha1.ConditionReady, true, "GatewaysProvisioned",
+			fmt.Sprintf("%d Gateways in %s", len(st.Gateways), pool.Spec.Namespace))
+	}
+	return st
+}
+
+// CountedConditions are the claim conditions a pool's status counts: the claim's ownership, the
+// pool's own steps, and the DNS and Ready conditions that follow them.
+var CountedConditions = []string{
+	v1alpha1.ConditionClaimed, v1alpha1.ConditionCertificateIssued, v1alpha1.ConditionGatewayAssigned,
+	v1alpha1.ConditionCertificateAttached, v1alpha1.ConditionLoadBalancerReady, v1alpha1.ConditionRoutesAllowed,
+	v1alpha1.ConditionDNSRecord, v1alpha1.ConditionReady,
+}
