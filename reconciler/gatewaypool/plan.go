@@ -135,9 +135,14 @@ func Assign(pool string, gateways []Load, capacity Capacity, maxGateways int, se
 			return Choice{Gateway: g.Name}
 		}
 	}
-	if seat.Rules > capacity.Rules || int32(len(seat.TargetGroups)) > capacity.TargetGroups {
-		return Choice{Exhausted: true, Message: fmt.Sprintf("the hostname's routes (%s) need %d ALB rules and %d target groups, more than one Gateway of pool %s holds (%d rules, %d target groups): "+
-			"split them over several hostnames or raise spec.maxRulesPerGateway", strings.Join(seat.Routes, ", "), seat.Rules, len(seat.TargetGroups), pool, capacity.Rules, capacity.TargetGroups)}
+	routes := strings.Join(seat.Routes, ", ")
+	if seat.Rules > capacity.Rules {
+		return Choice{Exhausted: true, Message: fmt.Sprintf("the hostname needs %d ALB rules, more than one Gateway of pool %s holds (%d); its routes: %s",
+			seat.Rules, pool, capacity.Rules, routes)}
+	}
+	if n := int32(len(seat.TargetGroups)); n > capacity.TargetGroups {
+		return Choice{Exhausted: true, Message: fmt.Sprintf("the hostname needs %d target groups (one per route, Service and port), more than one ALB holds (%d); its routes: %s",
+			n, capacity.TargetGroups, routes)}
 	}
 	open := 0
 	for _, g := range sorted {
