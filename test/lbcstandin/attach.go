@@ -22,10 +22,18 @@ type Route struct {
 	Rules      []RouteRule
 }
 
-// RouteRule is one rule of a route: its matches (none means everything) and its first backend.
+// RouteRule is one rule of a route: its matches (none means everything), its first backend, and
+// every Service backend with its port (each is a target group).
 type RouteRule struct {
-	Matches []Match
-	Backend types.NamespacedName
+	Matches  []Match
+	Backend  types.NamespacedName
+	Services []ServicePort
+}
+
+// ServicePort is a Service backend of a route rule.
+type ServicePort struct {
+	Service types.NamespacedName
+	Port    int32
 }
 
 // Match is a rule's path match; a GRPCRoute method match is the exact path /service/method.

@@ -15,10 +15,10 @@ import (
 
 // routes attaches every HTTPRoute and GRPCRoute naming the Gateway, stores the Gateway's rule
 // table, writes the routes' status entries for the Gateway, and returns the rules.
-func (s *StandIn) routes(ctx context.Context, gw *gwv1.Gateway) ([]Rule, error) {
+func (s *StandIn) routes(ctx context.Context, gw *gwv1.Gateway) ([]Rule, int, error) {
 	var nss corev1.NamespaceList
 	if err := s.Client.List(ctx, &nss); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	nsLabels := map[string]map[string]string{}
 	for _, ns := range nss.Items {
@@ -26,11 +26,11 @@ func (s *StandIn) routes(ctx context.Context, gw *gwv1.Gateway) ([]Rule, error) 
 	}
 	var https gwv1.HTTPRouteList
 	if err := s.Client.List(ctx, &https); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	var grpcs gwv1.GRPCRouteList
 	if err := s.Client.List(ctx, &grpcs); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	var attached []Route
 	var hosts []map[int32][]string
@@ -55,18 +55,18 @@ func (s *StandIn) routes(ctx context.Context, gw *gwv1.Gateway) ([]Rule, error) 
 	for i := range https.Items {
 		r := &https.Items[i]
 		if err := consider(r, fromHTTPRoute(r), &r.Status.Parents); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
 	for i := range grpcs.Items {
 		r := &grpcs.Items[i]
 		if err := consider(r, fromGRPCRoute(r), &r.Status.Parents); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
 	rules := BuildRules(attached, hosts)
 	s.tables.Store(gw.Namespace+"/"+gw.Name, rules)
-	return rules, nil
+	return rules, TargetGroups(attached), nil
 }
 
 func hasEntry(parents []gwv1.RouteParentStatus, gw *gwv1.Gateway, routeNS string) bool {
@@ -130,6 +130,9 @@ func fromHTTPRoute(r *gwv1.HTTPRoute) Route {
 		if len(rule.BackendRefs) > 0 {
 			out.Backend = backend(r.Namespace, rule.BackendRefs[0].BackendRef)
 		}
+		for _, b := range rule.BackendRefs {
+			out.Services = appendService(out.Services, r.Namespace, b.BackendRef)
+		}
 		for _, m := range rule.Matches {
 			match := Match{Path: "/"}
 			if m.Path != nil && m.Path.Value != nil {
@@ -153,6 +156,9 @@ func fromGRPCRoute(r *gwv1.GRPCRoute) Route {
 		if len(rule.BackendRefs) > 0 {
 			out.Backend = backend(r.Namespace, rule.BackendRefs[0].BackendRef)
 		}
+		for _, b := range rule.BackendRefs {
+			out.Services = appendService(out.Services, r.Namespace, b.BackendRef)
+		}
 		for _, m := range rule.Matches {
 			match := Match{Path: "/"}
 			if mm := m.Method; mm != nil && mm.Service != nil {
@@ -166,6 +172,18 @@ func fromGRPCRoute(r *gwv1.GRPCRoute) Route {
 		rt.Rules = append(rt.Rules, out)
 	}
 	return rt
+}
+
+// appendService adds a Service backend (other kinds make no target group).
+func appendService(out []ServicePort, routeNS string, b gwv1.BackendRef) []ServicePort {
+	if b.Group != nil && *b.Group != "" || b.Kind != nil && *b.Kind != "Service" {
+		return out
+	}
+	port := int32(0)
+	if b.Port != nil {
+		port = int32(*b.Port)
+	}
+	return append(out, ServicePort{Service: backend(routeNS, b), Port: port})
 }
 
 func backend(routeNS string, b gwv1.BackendRef) types.NamespacedName {

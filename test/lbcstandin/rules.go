@@ -10,6 +10,27 @@ import (
 // MaxRulesPerALB is the ALB quota of rules per load balancer (default actions not counted).
 const MaxRulesPerALB = 100
 
+// MaxTargetGroupsPerALB is the ELBv2 quota of target groups per Application Load Balancer.
+const MaxTargetGroupsPerALB = 100
+
+// TargetGroups counts the target groups LBC makes for the routes attached to one Gateway: one per
+// route (kind, namespace, name), Service backend and port, however many rules use it.
+func TargetGroups(attached []Route) int {
+	type key struct {
+		kind, ns, name string
+		svc            ServicePort
+	}
+	seen := map[key]bool{}
+	for _, rt := range attached {
+		for _, rule := range rt.Rules {
+			for _, sp := range rule.Services {
+				seen[key{rt.Kind, rt.Namespace, rt.Name, sp}] = true
+			}
+		}
+	}
+	return len(seen)
+}
+
 // Rule is one ALB listener rule as LBC builds it: one per route rule, match and hostname.
 type Rule struct {
 	Port    int32

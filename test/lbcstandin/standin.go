@@ -5,8 +5,9 @@
 // Gateway's status. Like LBC, it reads certificates only from the configuration, never from
 // annotations, holds a finalizer on the Gateways it programs until their load balancer is gone,
 // attaches HTTPRoutes and GRPCRoutes by Gateway API's rules (see Attach), keeps each Gateway's
-// ALB rule table (see Resolve), reports Accepted=False when the rules exceed the ALB's quota, and
-// owns the route status entries of its Gateways.
+// ALB rule table (see Resolve), reports Accepted=False when the rules or target groups exceed the
+// ALB's quotas, discovers certificates by listener hostname when the configuration names none
+// (see DiscoverCertificates), and owns the route status entries of its Gateways.
 package lbcstandin
 
 import (
@@ -24,7 +25,6 @@ import (
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -34,6 +34,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/opendi/gateway-orchestrator/internal/lbc"
 	"github.com/opendi/gateway-orchestrator/reconciler/gatewaypool"
 )
 
@@ -48,6 +49,9 @@ const ControllerName = "gateway.k8s.aws/alb"
 type StandIn struct {
 	Client       client.Client
 	ELB          *elbv2.Client
+	// ACM finds certificates by hostname for a Gateway whose configuration names none, as LBC
+	// does; nil leaves such a Gateway's HTTPS listener without certificates.
+	ACM          ACM
 	GatewayClass string
 	// broken holds Gateways (namespace/name) whose load balancer never becomes ready.
 	broken sync.Map
@@ -83,12 +87,10 @@ func (s *StandIn) Resolve(gatewayNS, gatewayName, host, path string) (types.Name
 
 // SetupWithManager registers the stand-in.
 func (s *StandIn) SetupWithManager(mgr ctrl.Manager) error {
-	cfg := &unstructured.Unstructured{}
-	cfg.SetGroupVersionKind(gatewaypool.LoadBalancerConfigurationGVK)
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("lbc-standin").
 		For(&gwv1.Gateway{}).
-		Watches(cfg, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
+		Watches(lbc.NewUnstructured(), handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
 			return []reconcile.Request{{NamespacedName: client.ObjectKeyFromObject(o)}}
 		})).
 		Watches(&gwv1.HTTPRoute{}, handler.EnqueueRequestsFromMapFunc(routeToGateways)).
@@ -166,10 +168,10 @@ func (s *StandIn) Reconcile(ctx context.Context, req reconcile.Request) (reconci
 			return reconcile.Result{}, err
 		}
 	}
-	cfg := &unstructured.Unstructured{}
-	cfg.SetGroupVersionKind(gatewaypool.LoadBalancerConfigurationGVK)
+	cfg := &lbc.LoadBalancerConfiguration{}
 	if ref := gw.Spec.Infrastructure; ref != nil && ref.ParametersRef != nil {
-		err := s.Client.Get(ctx, client.ObjectKey{Namespace: gw.Namespace, Name: ref.ParametersRef.Name}, cfg)
+		u := lbc.NewUnstructured()
+		err := s.Client.Get(ctx, client.ObjectKey{Namespace: gw.Namespace, Name: ref.ParametersRef.Name}, u)
 		if client.IgnoreNotFound(err) != nil {
 			return reconcile.Result{}, err
 		}
@@ -177,26 +179,38 @@ func (s *StandIn) Reconcile(ctx context.Context, req reconcile.Request) (reconci
 			// Like LBC, wait for the referenced configuration rather than provision without it.
 			return reconcile.Result{RequeueAfter: 200 * time.Millisecond}, nil
 		}
+		if cfg, err = lbc.FromUnstructured(u); err != nil {
+			return reconcile.Result{}, err
+		}
 	}
 	lb, err := s.ensureLB(ctx, LoadBalancerName(gw.Namespace, gw.Name), cfg)
 	if err != nil {
 		return reconcile.Result{}, err
 	}
-	if err := s.ensureHTTPS(ctx, lb, gatewaypool.ListenerCertificatesOf(cfg)); err != nil {
+	certs, missing, err := s.certificates(ctx, gw, cfg)
+	if err != nil {
 		return reconcile.Result{}, err
 	}
-	rules, err := s.routes(ctx, gw)
+	if err := s.ensureHTTPS(ctx, lb, certs); err != nil {
+		return reconcile.Result{}, err
+	}
+	rules, targetGroups, err := s.routes(ctx, gw)
 	if err != nil {
 		return reconcile.Result{}, err
 	}
 	verdict := ""
-	if len(rules) > MaxRulesPerALB {
+	switch {
+	case missing != "":
+		verdict = missing
+	case len(rules) > MaxRulesPerALB:
 		verdict = fmt.Sprintf("the routes need %d ALB rules, more than the %d an ALB holds", len(rules), MaxRulesPerALB)
+	case targetGroups > MaxTargetGroupsPerALB:
+		verdict = fmt.Sprintf("the routes need %d target groups, more than the %d an ALB holds", targetGroups, MaxTargetGroupsPerALB)
 	}
 	return reconcile.Result{}, s.publish(ctx, gw, aws.ToString(lb.DNSName), verdict)
 }
 
-func (s *StandIn) ensureLB(ctx context.Context, name string, cfg *unstructured.Unstructured) (*elbtypes.LoadBalancer, error) {
+func (s *StandIn) ensureLB(ctx context.Context, name string, cfg *lbc.LoadBalancerConfiguration) (*elbtypes.LoadBalancer, error) {
 	out, err := s.ELB.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{Names: []string{name}})
 	if err == nil && len(out.LoadBalancers) == 1 {
 		return &out.LoadBalancers[0], nil
@@ -205,11 +219,11 @@ func (s *StandIn) ensureLB(ctx context.Context, name string, cfg *unstructured.U
 	if err != nil && !errors.As(err, &nf) {
 		return nil, err
 	}
-	scheme, _, _ := unstructured.NestedString(cfg.Object, "spec", "scheme")
+	scheme := cfg.Spec.Scheme
 	if scheme == "" {
 		scheme = "internal" // LBC's default
 	}
-	ipType, _, _ := unstructured.NestedString(cfg.Object, "spec", "ipAddressType")
+	ipType := cfg.Spec.IPAddressType
 	if ipType == "" {
 		ipType = "ipv4"
 	}
