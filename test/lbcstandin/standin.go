@@ -47,8 +47,8 @@ const ControllerName = "gateway.k8s.aws/alb"
 
 // StandIn is the LBC stand-in.
 type StandIn struct {
-	Client       client.Client
-	ELB          *elbv2.Client
+	Client client.Client
+	ELB    *elbv2.Client
 	// ACM finds certificates by hostname for a Gateway whose configuration names none, as LBC
 	// does; nil leaves such a Gateway's HTTPS listener without certificates.
 	ACM          ACM
