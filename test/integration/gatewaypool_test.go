@@ -10,13 +10,13 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/lbc"
 	"github.com/opendi/gateway-orchestrator/reconciler/gatewaypool"
 )
 
@@ -51,19 +51,17 @@ func TestPoolKeepsItsMinimumOfGatewaysWithTheirLBCConfiguration(t *testing.T) {
 		assert.Equal(t, gwv1.HTTPSProtocolType, gw.Spec.Listeners[0].Protocol)
 		assert.Equal(t, gwv1.PortNumber(443), gw.Spec.Listeners[0].Port)
 
-		cfg := &unstructured.Unstructured{}
-		cfg.SetGroupVersionKind(gatewaypool.LoadBalancerConfigurationGVK)
+		u := lbc.NewUnstructured()
 		require.Eventually(t, func() bool {
-			return k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: gw.Name}, cfg) == nil
+			return k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: gw.Name}, u) == nil
 		}, 10*time.Second, 100*time.Millisecond, "every Gateway has its own LoadBalancerConfiguration")
-		scheme, _, _ := unstructured.NestedString(cfg.Object, "spec", "scheme")
-		ipType, _, _ := unstructured.NestedString(cfg.Object, "spec", "ipAddressType")
-		assert.Equal(t, "internal", scheme)
-		assert.Equal(t, "dualstack", ipType)
-		entries, _, _ := unstructured.NestedSlice(cfg.Object, "spec", "listenerConfigurations")
-		require.Len(t, entries, 1)
-		assert.Equal(t, gatewaypool.HTTPSProtocolPort, entries[0].(map[string]any)["protocolPort"])
-		assert.Equal(t, "ELBSecurityPolicy-TLS13-1-2-2021-06", entries[0].(map[string]any)["sslPolicy"])
+		cfg, err := lbc.FromUnstructured(u)
+		require.NoError(t, err)
+		assert.Equal(t, "internal", cfg.Spec.Scheme)
+		assert.Equal(t, "dualstack", cfg.Spec.IPAddressType)
+		require.Len(t, cfg.Spec.ListenerConfigurations, 1)
+		assert.Equal(t, gatewaypool.HTTPSProtocolPort, cfg.Spec.ListenerConfigurations[0].ProtocolPort)
+		assert.Equal(t, "ELBSecurityPolicy-TLS13-1-2-2021-06", cfg.Spec.ListenerConfigurations[0].SSLPolicy)
 	}
 
 	require.NoError(t, retry.RetryOnConflict(retry.DefaultRetry, func() error {
@@ -85,13 +83,11 @@ func TestPoolReportsAClassConfigurationThatWouldOverrideItsCertificates(t *testi
 	ctx := context.Background()
 	cfgNS := unique("lbc")
 	require.NoError(t, k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: cfgNS}}))
-	classCfg := &unstructured.Unstructured{}
-	classCfg.SetGroupVersionKind(gatewaypool.LoadBalancerConfigurationGVK)
-	classCfg.SetNamespace(cfgNS)
-	classCfg.SetName("class-wide")
-	require.NoError(t, unstructured.SetNestedSlice(classCfg.Object, []any{map[string]any{
-		"protocolPort": "HTTPS:443", "defaultCertificate": "arn:aws:acm:us-east-1:123456789012:certificate/class"}}, "spec", "listenerConfigurations"))
-	require.NoError(t, k8s.Create(ctx, classCfg))
+	classCfg := &lbc.LoadBalancerConfiguration{ObjectMeta: metav1.ObjectMeta{Namespace: cfgNS, Name: "class-wide"}, Spec: lbc.Spec{
+		ListenerConfigurations: []lbc.ListenerConfiguration{{ProtocolPort: "HTTPS:443", DefaultCertificate: "arn:aws:acm:us-east-1:123456789012:certificate/class"}}}}
+	u, err := classCfg.ToUnstructured()
+	require.NoError(t, err)
+	require.NoError(t, k8s.Create(ctx, u))
 	className := unique("alb-class")
 	require.NoError(t, k8s.Create(ctx, &gwv1.GatewayClass{
 		ObjectMeta: metav1.ObjectMeta{Name: className},
