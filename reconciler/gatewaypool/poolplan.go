@@ -266,7 +266,7 @@ func Plan(s *Snapshot) *PoolPlan {
 			setRefused(st, c, gw.Refusal)
 		}
 		setStrays(st, c, cs.Strays)
-		if !equality.Semantic.DeepEqual(st, &c.Status) {
+		if !poolSliceEqual(st, &c.Status) {
 			plan.Claims = append(plan.Claims, ClaimChange{Claim: c, Status: *st, Admitted: admitted[c.Name] && st.Gateway != nil})
 		}
 	}
@@ -428,4 +428,22 @@ var CountedConditions = []string{
 	v1alpha1.ConditionClaimed, v1alpha1.ConditionCertificateIssued, v1alpha1.ConditionGatewayAssigned,
 	v1alpha1.ConditionCertificateAttached, v1alpha1.ConditionLoadBalancerReady, v1alpha1.ConditionRoutesAllowed,
 	v1alpha1.ConditionDNSRecord, v1alpha1.ConditionReady,
+}
+
+// poolSliceEqual compares the fields of a claim's status the pool writes (the rest is copied
+// unchanged): a cheap comparison, because the plan makes it for every claim of the pool.
+func poolSliceEqual(a, b *v1alpha1.DomainClaimStatus) bool {
+	if (a.Gateway == nil) != (b.Gateway == nil) || a.Gateway != nil && *a.Gateway != *b.Gateway ||
+		a.LoadBalancerHostname != b.LoadBalancerHostname || a.LoadBalancerZoneID != b.LoadBalancerZoneID || a.DualStack != b.DualStack ||
+		len(a.Conditions) != len(b.Conditions) {
+		return false
+	}
+	for i := range a.Conditions {
+		x, y := &a.Conditions[i], &b.Conditions[i]
+		if x.Type != y.Type || x.Status != y.Status || x.Reason != y.Reason || x.Message != y.Message ||
+			x.ObservedGeneration != y.ObservedGeneration || !x.LastTransitionTime.Equal(&y.LastTransitionTime) {
+			return false
+		}
+	}
+	return true
 }

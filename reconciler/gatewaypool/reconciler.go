@@ -12,7 +12,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -72,15 +71,15 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("gatewaypool").
 		For(&v1alpha1.GatewayPool{}).
-		Watches(&gwv1.Gateway{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
+		Watches(&gwv1.Gateway{}, coalesced(func(_ context.Context, o client.Object) []reconcile.Request {
 			if p := o.GetLabels()[LabelPool]; p != "" {
 				return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: p}}}
 			}
 			return nil
 		})).
-		Watches(&v1alpha1.DomainClaim{}, handler.EnqueueRequestsFromMapFunc(r.claimToPool)).
-		Watches(&gwv1.HTTPRoute{}, handler.EnqueueRequestsFromMapFunc(r.routeToPools), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Watches(&gwv1.GRPCRoute{}, handler.EnqueueRequestsFromMapFunc(r.routeToPools), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&v1alpha1.DomainClaim{}, coalesced(r.claimToPool), builder.WithPredicates(claimInputsChanged)).
+		Watches(&gwv1.HTTPRoute{}, coalesced(r.routeToPools), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&gwv1.GRPCRoute{}, coalesced(r.routeToPools), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Complete(r)
 }
 

@@ -1,0 +1,21 @@
+// Package gatewaypool reconciles GatewayPools: their Gateways (one ALB each) with LBC's
+// LoadBalancerConfigurations, and each claimed hostname's seat on one of them.
+//
+// Watches: GatewayPools, their Gateways, DomainClaims (only changes the plan reads, see
+// claimInputs), HTTPRoutes and GRPCRoutes (generation changes); claim, route and Gateway events
+// wake the pool after a short window so that a burst costs one reconcile.
+//
+// Each reconcile gathers one snapshot from the cache (gather), decides a PoolPlan as pure data
+// (Plan: Gateways to create or delete, seats by first fit within the certificates, listeners,
+// ALB rules and target groups LBC can deploy on one ALB, each Gateway's listeners and listener
+// certificates, and the claims' and the pool's status), and applies it in dependency order,
+// deletions last (apply).
+//
+// Owns and writes: the pool's Gateways (spec.listeners, labels, annotations, infrastructure),
+// their LoadBalancerConfigurations, GatewayPool status, and on DomainClaims status.gateway, the
+// load balancer fields and the conditions GatewayAssigned, CertificateAttached,
+// LoadBalancerReady, RoutesAllowed and StrayRoutes (one write per claim, writeClaimStatus).
+//
+// Deletion order: a claim being deleted keeps its seat, listener and certificate until its ALIAS
+// records are gone (DNSRecordReady False with reason RecordsRemoved), see released.
+package gatewaypool
