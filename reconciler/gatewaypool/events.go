@@ -57,6 +57,8 @@ type claimInputs struct {
 	issued            bool
 	// For a claim being deleted only: whether its ALIAS records are gone (see released).
 	released bool
+	// counted is the status of each of CountedConditions, which the pool's status counts.
+	counted string
 }
 
 func inputsOf(c *v1alpha1.DomainClaim) claimInputs {
@@ -67,6 +69,14 @@ func inputsOf(c *v1alpha1.DomainClaim) claimInputs {
 	if in.deleting {
 		in.released = released(c)
 	}
+	b := make([]byte, len(CountedConditions))
+	for i, typ := range CountedConditions {
+		b[i] = '?'
+		if cond := meta.FindStatusCondition(c.Status.Conditions, typ); cond != nil {
+			b[i] = cond.Status[0]
+		}
+	}
+	in.counted = string(b)
 	return in
 }
 

@@ -96,6 +96,7 @@ func BenchmarkClaimsToGoal(b *testing.B) {
 	must(b, k8s.Create(ctx, zone))
 	time.Sleep(time.Second)
 	writesBefore := claimWrites(b, env)
+	poolSecondsBefore, poolCountBefore := poolReconciles(b)
 
 	n := *claims
 	start := time.Now()
@@ -162,6 +163,9 @@ func BenchmarkClaimsToGoal(b *testing.B) {
 	b.ReportMetric(float64(r53)/float64(n), "route53-calls/claim")
 	writes := claimWrites(b, env) - writesBefore
 	b.ReportMetric(writes/float64(n), "k8s-writes/claim")
+	poolSeconds, poolCount := poolReconciles(b)
+	b.ReportMetric((poolSeconds-poolSecondsBefore)*1e3/float64(n), "pool-reconcile-ms/claim")
+	b.ReportMetric(float64(poolCount-poolCountBefore)/float64(n), "pool-reconciles/claim")
 	b.Logf("%d claims: routes created in %s; all %s after %s (floor %s at %.0fx the account limits)", n, created.Round(time.Millisecond), goal, wall.Round(time.Millisecond), floor, *scale)
 	b.Logf("AWS calls per claim by operation (throttled included): %s", strings.Join(ops, " "))
 	b.Logf("throttled by the server: RequestCertificate %d, DescribeCertificate %d, Route53 %d",
