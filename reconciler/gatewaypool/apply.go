@@ -2,7 +2,9 @@ package gatewaypool
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -40,30 +42,11 @@ func (r *Reconciler) apply(ctx context.Context, s *Snapshot, p *PoolPlan) (retry
 	for _, name := range gatewayNames(s, p) {
 		certificatesPerGateway.WithLabelValues(s.Pool.Name, s.Pool.Spec.Namespace, name.name).Set(float64(name.certificates))
 	}
-	claims := make([]*v1alpha1.DomainClaim, 0, len(s.Claims))
-	planned := map[string]*ClaimChange{}
-	for i := range p.Claims {
-		planned[p.Claims[i].Claim.Name] = &p.Claims[i]
+	claims, conflict, err := r.applyClaims(ctx, s, p)
+	if err != nil {
+		return false, err
 	}
-	for _, cs := range s.Claims {
-		ch := planned[cs.Claim.Name]
-		if ch == nil {
-			claims = append(claims, cs.Claim)
-			continue
-		}
-		c := cs.Claim.DeepCopy()
-		conflict, err := r.writeClaimStatus(ctx, c, ch.Status)
-		if err != nil {
-			return false, err
-		}
-		retry = retry || conflict
-		claims = append(claims, c)
-		if !conflict && ch.Admitted {
-			if err := r.attachRoutes(ctx, c); err != nil {
-				return false, err
-			}
-		}
-	}
+	retry = retry || conflict
 	if err := r.reviewOwnRoutes(ctx, s.Pool, claims); err != nil {
 		if !apierrors.IsConflict(err) {
 			return false, err
@@ -91,6 +74,52 @@ func (r *Reconciler) apply(ctx context.Context, s *Snapshot, p *PoolPlan) (retry
 		}
 	}
 	return retry, nil
+}
+
+// claimWriters is how many claim status writes the pool sends at once: a reconcile that seats a
+// burst of claims should not wait on each write in turn (every event meanwhile waits for it).
+const claimWriters = 8
+
+// applyClaims writes the planned claim statuses, claimWriters at a time, attaching the routes of
+// each claim the write admits. It returns every claim as written (or as it was).
+func (r *Reconciler) applyClaims(ctx context.Context, s *Snapshot, p *PoolPlan) (claims []*v1alpha1.DomainClaim, conflict bool, err error) {
+	planned := map[string]*ClaimChange{}
+	for i := range p.Claims {
+		planned[p.Claims[i].Claim.Name] = &p.Claims[i]
+	}
+	claims = make([]*v1alpha1.DomainClaim, len(s.Claims))
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		errs []error
+	)
+	slots := make(chan struct{}, claimWriters)
+	for i, cs := range s.Claims {
+		ch := planned[cs.Claim.Name]
+		if ch == nil {
+			claims[i] = cs.Claim
+			continue
+		}
+		c := cs.Claim.DeepCopy()
+		claims[i] = c
+		slots <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			lost, err := r.writeClaimStatus(ctx, c, ch.Status)
+			if err == nil && !lost && ch.Admitted {
+				err = r.attachRoutes(ctx, c)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			conflict = conflict || lost
+			if err != nil {
+				errs = append(errs, err)
+			}
+		}()
+	}
+	wg.Wait()
+	return claims, conflict, errors.Join(errs...)
 }
 
 type gatewayCertificates struct {

@@ -34,7 +34,8 @@ type ELB interface {
 	DescribeLoadBalancers(ctx context.Context, in *elbv2.DescribeLoadBalancersInput, optFns ...func(*elbv2.Options)) (*elbv2.DescribeLoadBalancersOutput, error)
 }
 
-// claimsOf returns the claims of the zones this pool serves, oldest first.
+// claimsOf returns the claims of the zones this pool serves, oldest first. They are shared with
+// the cache and must not be changed.
 func (r *Reconciler) claimsOf(ctx context.Context, pool *v1alpha1.GatewayPool) ([]*v1alpha1.DomainClaim, error) {
 	var zones v1alpha1.ManagedZoneList
 	if err := r.Client.List(ctx, &zones, client.MatchingFields{index.ZonePool: pool.Name}); err != nil {
@@ -43,7 +44,9 @@ func (r *Reconciler) claimsOf(ctx context.Context, pool *v1alpha1.GatewayPool) (
 	var out []*v1alpha1.DomainClaim
 	for _, z := range zones.Items {
 		var l v1alpha1.DomainClaimList
-		if err := r.Client.List(ctx, &l, client.MatchingFields{index.ClaimZone: z.Name}); err != nil {
+		// The cache's own objects, not copies: a pool reconcile reads every claim of the pool, and
+		// nothing here changes them (Plan copies what it changes; apply writes copies).
+		if err := r.Client.List(ctx, &l, client.MatchingFields{index.ClaimZone: z.Name}, client.UnsafeDisableDeepCopy); err != nil {
 			return nil, err
 		}
 		for i := range l.Items {
