@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -80,8 +81,8 @@ func (r *Reconciler) apply(ctx context.Context, s *Snapshot, p *PoolPlan) (retry
 // burst of claims should not wait on each write in turn (every event meanwhile waits for it).
 const claimWriters = 8
 
-// applyClaims writes the planned claim statuses, claimWriters at a time, attaching the routes of
-// each claim the write admits. It returns every claim as written (or as it was).
+// applyClaims writes the planned claim statuses, claimWriters at a time, then attaches the routes
+// of each claim the write admits. It returns every claim as written (or as it was).
 func (r *Reconciler) applyClaims(ctx context.Context, s *Snapshot, p *PoolPlan) (claims []*v1alpha1.DomainClaim, conflict bool, err error) {
 	planned := map[string]*ClaimChange{}
 	for i := range p.Claims {
@@ -89,9 +90,10 @@ func (r *Reconciler) applyClaims(ctx context.Context, s *Snapshot, p *PoolPlan) 
 	}
 	claims = make([]*v1alpha1.DomainClaim, len(s.Claims))
 	var (
-		mu   sync.Mutex
-		wg   sync.WaitGroup
-		errs []error
+		mu     sync.Mutex
+		wg     sync.WaitGroup
+		errs   []error
+		attach []*v1alpha1.DomainClaim
 	)
 	slots := make(chan struct{}, claimWriters)
 	for i, cs := range s.Claims {
@@ -107,19 +109,29 @@ func (r *Reconciler) applyClaims(ctx context.Context, s *Snapshot, p *PoolPlan) 
 		go func() {
 			defer func() { <-slots; wg.Done() }()
 			lost, err := r.writeClaimStatus(ctx, c, ch.Status)
-			if err == nil && !lost && ch.Admitted {
-				err = r.attachRoutes(ctx, c)
-			}
 			mu.Lock()
 			defer mu.Unlock()
 			conflict = conflict || lost
 			if err != nil {
 				errs = append(errs, err)
+			} else if !lost && ch.Admitted {
+				attach = append(attach, c)
 			}
 		}()
 	}
 	wg.Wait()
-	return claims, conflict, errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return nil, false, err
+	}
+	// One at a time: a route listing several of the pool's hostnames is patched for each, and
+	// concurrent patches of its parentRefs would overwrite each other.
+	sort.Slice(attach, func(i, j int) bool { return attach[i].Name < attach[j].Name })
+	for _, c := range attach {
+		if err := r.attachRoutes(ctx, c); err != nil {
+			return nil, false, err
+		}
+	}
+	return claims, conflict, nil
 }
 
 type gatewayCertificates struct {

@@ -90,7 +90,7 @@ func BenchmarkClaimsToGoal(b *testing.B) {
 		goal = v1alpha1.ConditionReady
 		must(b, k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "gateway-system"}}))
 		must(b, k8s.Create(ctx, &v1alpha1.GatewayPool{ObjectMeta: metav1.ObjectMeta{Name: "public"}, Spec: v1alpha1.GatewayPoolSpec{
-			GatewayClassName: "alb", Namespace: "gateway-system", MaxCertificatesPerGateway: 25, MaxRulesPerGateway: 100, MinGateways: 1, MaxGateways: 20}}))
+			GatewayClassName: "alb", Namespace: "gateway-system", MaxCertificatesPerGateway: 25, MaxRulesPerGateway: 100, MinGateways: 1, MaxGateways: int32(min(100, *claims/25+2))}})) // room for every claim
 		zone.Spec.GatewayPoolRef = &v1alpha1.LocalObjectReference{Name: "public"}
 	}
 	must(b, k8s.Create(ctx, zone))
