@@ -163,7 +163,7 @@ func (r *Reconciler) seats(ctx context.Context, pool *v1alpha1.GatewayPool, clai
 		c.Status.LoadBalancerHostname, c.Status.LoadBalancerZoneID = "", ""
 	}
 	for _, c := range claims {
-		if c.Status.Gateway != nil || !claimed(c) || !issued(c) {
+		if c.Status.Gateway != nil || !claimed(c) || !issued(c) || !v1alpha1.ProvisioningAllowed(c) {
 			continue
 		}
 		st, err := r.seat(ctx, c, claimNames)
