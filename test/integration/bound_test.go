@@ -17,6 +17,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/reconciler/certificate"
+	"github.com/opendi/gateway-orchestrator/test/awsfake"
 	"github.com/opendi/gateway-orchestrator/webhook"
 )
 
@@ -187,12 +189,12 @@ func TestCreatedRouteIsBoundByItAndServedAndStaysBoundAcrossARedeploy(t *testing
 	assert.Equal(t, 1, env.AWS.ACM.Requests(h), "no second certificate")
 }
 
-// TestAdminClaimProvisionsOnlyWhenAskedOrUsed: an admin's claim without spec.provision stays
-// unbound and spends nothing; spec.provision: Always provisions it; deleting it removes what it
-// made.
-func TestAdminClaimProvisionsOnlyWhenAskedOrUsed(t *testing.T) {
+// TestAdminClaimProvisionsOnlyWhenAsked: an admin's claim without spec.provision stays unbound
+// and spends nothing, each waiting step saying so; spec.provision: Always provisions it up to
+// Ready.
+func TestAdminClaimProvisionsOnlyWhenAsked(t *testing.T) {
 	ctx := context.Background()
-	z := newZone(t)
+	z, _ := servedZone(t)
 	ns := tenant(t)
 	h := "reserved." + z.Spec.Domain
 	reservation := adminClaim(h, ns)
@@ -204,13 +206,16 @@ func TestAdminClaimProvisionsOnlyWhenAskedOrUsed(t *testing.T) {
 	assert.Contains(t, condition(c, v1alpha1.ConditionBound).Message, "spec.provision: Always")
 	require.Eventually(t, func() bool {
 		c, err := getClaim(h)
-		return err == nil && condition(c, v1alpha1.ConditionReady).Reason == v1alpha1.ReasonUnbound
-	}, 10*time.Second, 50*time.Millisecond, "Ready says the claim waits for binding")
+		return err == nil && condition(c, v1alpha1.ConditionReady).Reason == v1alpha1.ReasonUnbound &&
+			condition(c, v1alpha1.ConditionCertificateRequested).Reason == v1alpha1.ReasonUnbound &&
+			condition(c, v1alpha1.ConditionGatewayAssigned).Reason == v1alpha1.ReasonUnbound
+	}, 10*time.Second, 50*time.Millisecond, "Ready and the waiting steps say the claim waits for binding")
 	time.Sleep(2 * time.Second) // long enough for a certificate request, were one made
 	c, err := getClaim(h)
 	require.NoError(t, err)
 	assert.Zero(t, env.AWS.ACM.Requests(h), "an unbound admin claim requests no certificate")
 	assert.Empty(t, c.Status.CertificateARN)
+	assert.Nil(t, c.Status.Gateway, "and takes no seat")
 	assert.Empty(t, c.Finalizers, "nothing in AWS to clean up")
 
 	patch := client.MergeFrom(c.DeepCopy())
@@ -218,13 +223,32 @@ func TestAdminClaimProvisionsOnlyWhenAskedOrUsed(t *testing.T) {
 	require.NoError(t, k8s.Patch(ctx, c, patch))
 	c = waitCondition(t, h, v1alpha1.ConditionBound, metav1.ConditionTrue)
 	assert.Equal(t, v1alpha1.ReasonProvisionAlways, condition(c, v1alpha1.ConditionBound).Reason)
-	c = issued(t, h)
-	arn := c.Status.CertificateARN
-	assert.Equal(t, []string{arn}, env.AWS.ACM.ForDomain(h))
+	c = ready(t, h, 60*time.Second)
+	assert.Equal(t, []string{c.Status.CertificateARN}, env.AWS.ACM.ForDomain(h))
+	assert.NotEmpty(t, recordsFor(z.Spec.HostedZoneID, []string{h}), "validation record and ALIAS")
+}
 
+// TestNeverBoundClaimIsLetGoWithoutAnAWSCall: deleting a claim that was never bound removes its
+// finalizer at once, even while every ACM and Route53 call fails: there is nothing to look for.
+func TestNeverBoundClaimIsLetGoWithoutAnAWSCall(t *testing.T) {
+	ctx := context.Background()
+	z := newZone(t)
+	ns := tenant(t)
+	h := "never." + z.Spec.Domain
+	c := webhook.NewClaim(h, ns, "HTTPRoute "+ns+"/never", certificate.Finalizer)
+	require.NoError(t, k8s.Create(ctx, c))
+	waitCondition(t, h, v1alpha1.ConditionBound, metav1.ConditionFalse)
+
+	denied := &awsfake.Fault{Code: "AccessDeniedException", Status: 400}
+	env.AWS.SetFault("acm:*", denied)
+	env.AWS.SetFault("route53:*", denied)
+	t.Cleanup(func() {
+		env.AWS.SetFault("acm:*", nil)
+		env.AWS.SetFault("route53:*", nil)
+	})
 	require.NoError(t, k8s.Delete(ctx, c))
-	waitGone(t, h, 15*time.Second)
-	assert.Empty(t, env.AWS.ACM.ForDomain(h), "the certificate went with the claim")
+	waitGone(t, h, 10*time.Second)
+	assert.Zero(t, env.AWS.ACM.Requests(h))
 }
 
 // TestAdminClaimIsBoundByARouteOfItsNamespace: a reservation without spec.provision is
