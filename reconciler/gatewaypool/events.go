@@ -54,7 +54,7 @@ type claimInputs struct {
 	hostname, ns      string
 	zone, arn         string
 	deleting, claimed bool
-	issued            bool
+	issued, bound     bool
 	// For a claim being deleted only: whether its ALIAS records are gone (see released).
 	released bool
 	// counted is the status of each of CountedConditions, which the pool's status counts.
@@ -65,7 +65,8 @@ func inputsOf(c *v1alpha1.DomainClaim) claimInputs {
 	in := claimInputs{generation: c.Generation, hostname: c.Spec.Hostname, ns: c.Spec.Namespace, zone: c.Status.ManagedZone,
 		arn: c.Status.CertificateARN, deleting: !c.DeletionTimestamp.IsZero(),
 		claimed: meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionClaimed),
-		issued:  meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionCertificateIssued)}
+		issued:  meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionCertificateIssued),
+		bound:   v1alpha1.ProvisioningAllowed(c)}
 	if in.deleting {
 		in.released = released(c)
 	}

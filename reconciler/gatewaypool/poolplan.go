@@ -176,7 +176,7 @@ func Plan(s *Snapshot) *PoolPlan {
 	exhausted := map[string]string{}
 	for _, cs := range s.Claims {
 		c := cs.Claim
-		if seatOf[c.Name] != "" || !claimed(c) || !issued(c) {
+		if seatOf[c.Name] != "" || !claimed(c) || !issued(c) || !v1alpha1.ProvisioningAllowed(c) {
 			continue
 		}
 		list := make([]Load, 0, len(loads))

@@ -42,6 +42,7 @@ func testClaim(n int, opts ...claimOpt) *v1alpha1.DomainClaim {
 	}
 	meta.SetStatusCondition(&c.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionClaimed, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonClaimed})
 	meta.SetStatusCondition(&c.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionCertificateIssued, Status: metav1.ConditionTrue, Reason: "Issued"})
+	meta.SetStatusCondition(&c.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionBound, Status: metav1.ConditionTrue, Reason: "Bound"})
 	for _, o := range opts {
 		o(c)
 	}
@@ -358,6 +359,21 @@ func TestPlan(t *testing.T) {
 				assert.Equal(t, v1alpha1.ReasonPoolExhausted, cond.Reason)
 				assert.Contains(t, cond.Message, "101 target groups")
 				assert.Contains(t, cond.Message, "HTTPRoute team-a/huge")
+			},
+		},
+		{
+			name: "a claim not bound yet gets no seat and says why",
+			given: func() *Snapshot {
+				return snapshot(testPool(1, 10), []string{"public-1"}, testClaim(1, func(c *v1alpha1.DomainClaim) {
+					meta.SetStatusCondition(&c.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionBound, Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonUnbound})
+				}))
+			},
+			check: func(t *testing.T, _ *Snapshot, p *PoolPlan) {
+				c := claimChange(p, "h0001.example.com")
+				require.NotNil(t, c)
+				assert.Nil(t, c.Status.Gateway)
+				assert.Equal(t, v1alpha1.ReasonUnbound, meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionGatewayAssigned).Reason)
+				assert.Nil(t, gatewayChange(p, "public-1"), "no listener, no certificate")
 			},
 		},
 		{

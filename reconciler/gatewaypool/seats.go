@@ -222,6 +222,9 @@ func claimStatus(pool *v1alpha1.GatewayPool, c *v1alpha1.DomainClaim, st *v1alph
 	case exhausted != "":
 		set(v1alpha1.ConditionGatewayAssigned, false, v1alpha1.ReasonPoolExhausted, exhausted)
 		return st
+	case st.Gateway == nil && !v1alpha1.ProvisioningAllowed(c):
+		set(v1alpha1.ConditionGatewayAssigned, false, v1alpha1.ReasonUnbound, "waiting for the claim to be bound (see Bound): no seat before")
+		return st
 	case st.Gateway == nil:
 		set(v1alpha1.ConditionGatewayAssigned, false, v1alpha1.ReasonPending, "waiting for the certificate to be issued")
 		return st
