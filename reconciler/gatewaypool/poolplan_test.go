@@ -373,7 +373,10 @@ func TestPlan(t *testing.T) {
 				require.NotNil(t, c)
 				assert.Nil(t, c.Status.Gateway)
 				assert.Equal(t, v1alpha1.ReasonUnbound, meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionGatewayAssigned).Reason)
-				assert.Nil(t, gatewayChange(p, "public-1"), "no listener, no certificate")
+				g := gatewayChange(p, "public-1")
+				require.NotNil(t, g, "the bare Gateway gets its template")
+				assert.Equal(t, []string{HTTPSListener}, listenerNames(g.Gateway), "no listener for the claim")
+				assert.Empty(t, CertificatesOf(g.Config).DefaultCertificate, "and no certificate")
 			},
 		},
 		{
