@@ -181,7 +181,7 @@ func (r *Reconciler) applyGateway(ctx context.Context, cur *GatewayState, g Gate
 	}
 	cfg := g.Config.DeepCopy()
 	if !metav1.IsControlledBy(cfg, gw) {
-		cfg.OwnerReferences = append(cfg.OwnerReferences, *metav1.NewControllerRef(gw, gwv1.SchemeGroupVersion.WithKind("Gateway")))
+		cfg.OwnerReferences = append(cfg.OwnerReferences, *metav1.NewControllerRef(gw, gwv1.GroupVersion.WithKind("Gateway")))
 	}
 	want, err := cfg.ToUnstructured()
 	if err != nil {
