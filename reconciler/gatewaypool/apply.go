@@ -10,6 +10,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -181,7 +182,7 @@ func (r *Reconciler) applyGateway(ctx context.Context, cur *GatewayState, g Gate
 	}
 	cfg := g.Config.DeepCopy()
 	if !metav1.IsControlledBy(cfg, gw) {
-		cfg.OwnerReferences = append(cfg.OwnerReferences, *metav1.NewControllerRef(gw, gwv1.GroupVersion.WithKind("Gateway")))
+		cfg.OwnerReferences = append(cfg.OwnerReferences, *metav1.NewControllerRef(gw, schema.GroupVersionKind{Group: gwv1.GroupName, Version: "v1", Kind: "Gateway"}))
 	}
 	want, err := cfg.ToUnstructured()
 	if err != nil {
