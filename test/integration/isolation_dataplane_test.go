@@ -492,9 +492,11 @@ func TestLBCsRefusalReachesTheClaim(t *testing.T) {
 	}, 60*time.Second, 100*time.Millisecond, "the claim reports LBC's refusal")
 	assert.Equal(t, metav1.ConditionFalse, cond.Status)
 	assert.Contains(t, cond.Message, "the routes need 103 ALB rules, more than the 100 an ALB holds")
-	c, err := getClaim(h)
-	require.NoError(t, err)
-	assert.False(t, meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionReady))
+	// Ready is rolled up by another reconciler, after it sees LoadBalancerReady change.
+	assert.Eventually(t, func() bool {
+		c, err := getClaim(h)
+		return err == nil && !meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionReady)
+	}, 10*time.Second, 100*time.Millisecond, "the claim is not Ready while LBC refuses its Gateway")
 }
 
 func TestHTTPListenerIsPerHostnameToo(t *testing.T) {
