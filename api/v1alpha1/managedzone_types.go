@@ -121,7 +121,7 @@ type ZoneClaimCounts struct {
 	// Total is every claim of the zone, deleting ones included.
 	// +optional
 	Total int32 `json:"total"`
-	// Ready counts claims whose Ready condition is True.
+	// Ready counts claims not being deleted whose Ready condition is True.
 	// +optional
 	Ready int32 `json:"ready"`
 	// NotReady counts claims not being deleted whose Ready condition is not True.
