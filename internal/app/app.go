@@ -119,6 +119,7 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 		}
 		// Cluster-wide gauges come from the leader only: every replica's cache holds the same claims.
 		promutil.Register(metrics.Registry, promutil.LeaderOnly(mgr.Elected(), claim.NewConditionCollector(mgr.GetCache())))
+		promutil.Register(metrics.Registry, promutil.LeaderOnly(mgr.Elected(), zonestatus.NewNotReadyCollector(mgr.GetCache(), c)))
 		if err := (&zonestatus.Reconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("registering the zone status reconciler: %w", err)
 		}
