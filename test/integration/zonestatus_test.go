@@ -23,12 +23,11 @@ import (
 	"github.com/opendi/gateway-orchestrator/reconciler/zonestatus"
 )
 
-// zoneCounts reads a zone's status.claims from the API server (zero counts when unset).
-func zoneCounts(t *testing.T, name string) v1alpha1.ZoneClaimCounts {
-	t.Helper()
+// zoneCounts reads a zone's status.claims from the API server (zero counts when unset or
+// unreadable: callers wait for other counts).
+func zoneCounts(name string) v1alpha1.ZoneClaimCounts {
 	var z v1alpha1.ManagedZone
-	require.NoError(t, k8s.Get(context.Background(), client.ObjectKey{Name: name}, &z))
-	if z.Status.Claims == nil {
+	if err := k8s.Get(context.Background(), client.ObjectKey{Name: name}, &z); err != nil || z.Status.Claims == nil {
 		return v1alpha1.ZoneClaimCounts{}
 	}
 	return *z.Status.Claims
@@ -66,12 +65,12 @@ func TestManagedZoneStatusCountsItsClaimsWithFewWrites(t *testing.T) {
 	require.NoError(t, k8s.Create(ctx, admin))
 
 	require.Eventually(t, func() bool {
-		return zoneCounts(t, z.Name).Total == routes+1
+		return zoneCounts(z.Name).Total == routes+1
 	}, 30*time.Second, 100*time.Millisecond, "the zone counts every claim whose status names it")
 	// No pool serves the zone, so no claim is Ready; every route-made claim is in use, so none
 	// is unbound once the claims' own status changes (InUse) are counted too.
 	want := v1alpha1.ZoneClaimCounts{Total: routes + 1, NotReady: routes + 1}
-	require.Eventually(t, func() bool { return zoneCounts(t, z.Name) == want }, 30*time.Second, 100*time.Millisecond)
+	require.Eventually(t, func() bool { return zoneCounts(z.Name) == want }, 30*time.Second, 100*time.Millisecond)
 
 	var got v1alpha1.ManagedZone
 	require.NoError(t, k8s.Get(ctx, client.ObjectKey{Name: z.Name}, &got))
@@ -87,33 +86,54 @@ func TestManagedZoneStatusCountsItsClaimsWithFewWrites(t *testing.T) {
 	assert.LessOrEqual(t, total, int(elapsed/zonestatus.DefaultDebounce)+2,
 		"claim events are coalesced per zone: at most one write per debounce period")
 
+	row, err := table("managedzones", z.Name)
+	require.NoError(t, err)
+	assert.EqualValues(t, routes+1, row["Claims"], "kubectl get managedzones shows the counts")
+	assert.EqualValues(t, routes+1, row["Not Ready"])
+	assert.EqualValues(t, 0, row["Ready"])
+
 	require.NoError(t, k8s.Delete(context.Background(), admin))
 	require.Eventually(t, func() bool {
-		return zoneCounts(t, z.Name).Total == routes
+		return zoneCounts(z.Name).Total == routes
 	}, 30*time.Second, 100*time.Millisecond, "a deleted claim leaves the counts")
 }
 
-// table reads a DomainClaim as kubectl get does: as a server-side Table.
-func table(t *testing.T, name string) (columns []string, cells []any) {
-	t.Helper()
+// table reads one object of resource (domainclaims, managedzones) as kubectl get does: as a
+// server-side Table, its columns by name.
+func table(resource, name string) (map[string]any, error) {
 	hc, err := rest.HTTPClientFor(env.Config)
-	require.NoError(t, err)
-	req, err := http.NewRequest(http.MethodGet, strings.TrimSuffix(env.Config.Host, "/")+"/apis/gateway.opendi.com/v1alpha1/domainclaims/"+name, nil)
-	require.NoError(t, err)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequest(http.MethodGet, strings.TrimSuffix(env.Config.Host, "/")+"/apis/gateway.opendi.com/v1alpha1/"+resource+"/"+name, nil)
+	if err != nil {
+		return nil, err
+	}
 	req.Header.Set("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io")
 	resp, err := hc.Do(req)
-	require.NoError(t, err)
+	if err != nil {
+		return nil, err
+	}
 	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	require.Equal(t, http.StatusOK, resp.StatusCode, "%s: %s", req.URL, body)
-	var tbl metav1.Table
-	require.NoError(t, json.Unmarshal(body, &tbl))
-	require.Len(t, tbl.Rows, 1)
-	for _, c := range tbl.ColumnDefinitions {
-		columns = append(columns, c.Name)
+	if err != nil {
+		return nil, err
 	}
-	return columns, tbl.Rows[0].Cells
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s: %s: %s", req.URL, resp.Status, body)
+	}
+	var tbl metav1.Table
+	if err := json.Unmarshal(body, &tbl); err != nil {
+		return nil, err
+	}
+	if len(tbl.Rows) != 1 || len(tbl.Rows[0].Cells) != len(tbl.ColumnDefinitions) {
+		return nil, fmt.Errorf("%s: want one row with a cell per column, got %+v", req.URL, tbl)
+	}
+	row := map[string]any{}
+	for i, c := range tbl.ColumnDefinitions {
+		row[c.Name] = tbl.Rows[0].Cells[i]
+	}
+	return row, nil
 }
 
 func TestKubectlGetShowsWhyAClaimIsNotReady(t *testing.T) {
@@ -122,17 +142,30 @@ func TestKubectlGetShowsWhyAClaimIsNotReady(t *testing.T) {
 	ns := tenant(t)
 	h := "why." + z.Spec.Domain
 	require.NoError(t, k8s.Create(ctx, route(ns, h)))
-	c := waitCondition(t, h, v1alpha1.ConditionReady, metav1.ConditionFalse)
-	ready := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionReady)
-	require.NotEmpty(t, ready.Reason)
+	waitCondition(t, h, v1alpha1.ConditionReady, metav1.ConditionFalse)
 
-	columns, cells := table(t, c.Name)
-	require.Len(t, cells, len(columns))
-	row := map[string]any{}
-	for i, col := range columns {
-		row[col] = cells[i]
-	}
-	assert.Equal(t, "False", row["Ready"])
+	// The claim moves on through its steps; compare the table with a claim read before and
+	// after it that did not change in between.
+	var ready *metav1.Condition
+	var row map[string]any
+	require.Eventually(t, func() bool {
+		before, err := getClaim(h)
+		if err != nil {
+			return false
+		}
+		if row, err = table("domainclaims", before.Name); err != nil {
+			t.Log(err)
+			return false
+		}
+		after, err := getClaim(h)
+		if err != nil {
+			return false
+		}
+		ready = meta.FindStatusCondition(after.Status.Conditions, v1alpha1.ConditionReady)
+		return before.ResourceVersion == after.ResourceVersion && ready != nil
+	}, 15*time.Second, 20*time.Millisecond)
+	require.NotEmpty(t, ready.Reason)
+	assert.Equal(t, string(ready.Status), row["Ready"])
 	assert.Equal(t, ready.Reason, row["Reason"], "the Reason column is Ready's reason")
 	assert.Equal(t, ready.Message, row["Message"], "the Message column (kubectl get -o wide) is Ready's message")
 }
