@@ -18,6 +18,7 @@ import (
 // replica is a manager with leader election and a registry of its own, exporting one
 // cluster-wide gauge through promutil.LeaderOnly, as app.Register does.
 type replica struct {
+	t      *testing.T
 	reg    *prometheus.Registry
 	cancel context.CancelFunc
 	done   chan error
@@ -39,7 +40,7 @@ func startReplica(t *testing.T, lease string) *replica {
 	require.NoError(t, err)
 	g := prometheus.NewGauge(prometheus.GaugeOpts{Name: "test_cluster_wide", Help: "a cluster-wide gauge"})
 	g.Set(1)
-	r := &replica{reg: prometheus.NewRegistry(), done: make(chan error, 1)}
+	r := &replica{t: t, reg: prometheus.NewRegistry(), done: make(chan error, 1)}
 	require.NoError(t, r.reg.Register(promutil.LeaderOnly(mgr.Elected(), g)))
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
@@ -51,7 +52,9 @@ func startReplica(t *testing.T, lease string) *replica {
 func (r *replica) stop() {
 	if r.cancel != nil {
 		r.cancel()
-		<-r.done
+		if err := <-r.done; err != nil {
+			r.t.Errorf("manager: %v", err)
+		}
 		r.cancel = nil
 	}
 }

@@ -18,7 +18,7 @@ func TestStartupCheckOfLBCKindsAgainstTheAPIServersDiscovery(t *testing.T) {
 	t.Cleanup(func() { _ = k8s.Delete(context.Background(), p) })
 	reader, mapper := env.Manager.GetAPIReader(), env.Manager.GetRESTMapper()
 
-	assert.NoError(t, preflight.LBC(ctx, reader, mapper), "LBC's LoadBalancerConfiguration CRD is installed in the test API server")
+	require.NoError(t, preflight.LBC(ctx, reader, mapper), "LBC's LoadBalancerConfiguration CRD is installed in the test API server")
 
 	err := preflight.KindsForPools(ctx, reader, mapper, schema.GroupVersionKind{Group: "gateway.k8s.aws", Version: "v1beta1", Kind: "TargetGroupConfiguration"})
 	require.Error(t, err, "a kind whose CRD is not installed is reported")
