@@ -131,8 +131,8 @@ type ZoneClaimCounts struct {
 	// older overlapping claim of another namespace owns the hostname.
 	// +optional
 	Conflicted int32 `json:"conflicted"`
-	// Unbound counts route-made claims that no route has used yet (see
-	// ZoneLimits.MaxUnboundClaimsPerNamespace).
+	// Unbound counts route-made claims that are not Bound: no persisted object of their
+	// namespace has used the hostname yet (the meaning of ZoneLimits.MaxUnboundClaimsPerNamespace).
 	// +optional
 	Unbound int32 `json:"unbound"`
 	// Deleting counts claims being deleted (their records and certificate are being removed).

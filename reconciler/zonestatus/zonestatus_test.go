@@ -21,8 +21,6 @@ func byRoute(c *v1alpha1.DomainClaim) { c.Spec.ClaimedBy = v1alpha1.ClaimedByRou
 
 func deleting(c *v1alpha1.DomainClaim) { c.DeletionTimestamp = &metav1.Time{} }
 
-func used(c *v1alpha1.DomainClaim) { c.Status.LastReferencedTime = &metav1.Time{} }
-
 func claim(opts ...claimOpt) v1alpha1.DomainClaim {
 	c := v1alpha1.DomainClaim{Spec: v1alpha1.DomainClaimSpec{ClaimedBy: v1alpha1.ClaimedByAdmin}}
 	for _, o := range opts {
@@ -35,7 +33,8 @@ func TestCount(t *testing.T) {
 	ready := cond(v1alpha1.ConditionReady, metav1.ConditionTrue, "Ready")
 	notReady := cond(v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonPending)
 	conflicted := cond(v1alpha1.ConditionClaimed, metav1.ConditionFalse, v1alpha1.ReasonConflicted)
-	inUse := cond(v1alpha1.ConditionInUse, metav1.ConditionTrue, v1alpha1.ReasonRouteFound)
+	bound := cond(v1alpha1.ConditionBound, metav1.ConditionTrue, v1alpha1.ReasonRouteFound)
+	notBound := cond(v1alpha1.ConditionBound, metav1.ConditionFalse, v1alpha1.ReasonUnbound)
 	for _, tc := range []struct {
 		name   string
 		claims []v1alpha1.DomainClaim
@@ -48,9 +47,9 @@ func TestCount(t *testing.T) {
 		{"a Conflicted claim is also not Ready", []v1alpha1.DomainClaim{claim(conflicted, notReady)}, v1alpha1.ZoneClaimCounts{Total: 1, NotReady: 1, Conflicted: 1}},
 		{"Claimed False for another reason is not Conflicted", []v1alpha1.DomainClaim{claim(cond(v1alpha1.ConditionClaimed, metav1.ConditionFalse, v1alpha1.ReasonNoManagedZone))}, v1alpha1.ZoneClaimCounts{Total: 1, NotReady: 1}},
 		{"a deleting claim counts as deleting only, even when Ready", []v1alpha1.DomainClaim{claim(ready, deleting)}, v1alpha1.ZoneClaimCounts{Total: 1, Deleting: 1}},
-		{"a route-made claim no route used yet is unbound", []v1alpha1.DomainClaim{claim(byRoute)}, v1alpha1.ZoneClaimCounts{Total: 1, NotReady: 1, Unbound: 1}},
-		{"a route-made claim in use is bound", []v1alpha1.DomainClaim{claim(byRoute, inUse)}, v1alpha1.ZoneClaimCounts{Total: 1, NotReady: 1}},
-		{"a route-made claim used once is retained, not unbound", []v1alpha1.DomainClaim{claim(byRoute, used)}, v1alpha1.ZoneClaimCounts{Total: 1, NotReady: 1}},
+		{"a route-made claim without a Bound condition yet is unbound", []v1alpha1.DomainClaim{claim(byRoute)}, v1alpha1.ZoneClaimCounts{Total: 1, NotReady: 1, Unbound: 1}},
+		{"a route-made claim with Bound False is unbound", []v1alpha1.DomainClaim{claim(byRoute, notBound)}, v1alpha1.ZoneClaimCounts{Total: 1, NotReady: 1, Unbound: 1}},
+		{"a Bound route-made claim is not unbound", []v1alpha1.DomainClaim{claim(byRoute, bound)}, v1alpha1.ZoneClaimCounts{Total: 1, NotReady: 1}},
 		{"an admin claim is never unbound", []v1alpha1.DomainClaim{claim()}, v1alpha1.ZoneClaimCounts{Total: 1, NotReady: 1}},
 		{"a deleting unbound claim counts as deleting, not unbound", []v1alpha1.DomainClaim{claim(byRoute, deleting)}, v1alpha1.ZoneClaimCounts{Total: 1, Deleting: 1}},
 		{"several claims add up", []v1alpha1.DomainClaim{claim(ready), claim(ready), claim(notReady), claim(byRoute), claim(deleting)},
