@@ -33,6 +33,7 @@ import (
 	"github.com/opendi/gateway-orchestrator/reconciler/certificate"
 	"github.com/opendi/gateway-orchestrator/reconciler/claim"
 	"github.com/opendi/gateway-orchestrator/reconciler/gatewaypool"
+	"github.com/opendi/gateway-orchestrator/reconciler/routes"
 	"github.com/opendi/gateway-orchestrator/webhook"
 )
 
@@ -124,6 +125,9 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 		}
 		if err := pools.SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("registering the gateway pool reconciler: %w", err)
+		}
+		if err := (&routes.Reconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
+			return fmt.Errorf("registering the routes reconciler: %w", err)
 		}
 		if cfg.AWS != nil {
 			if err := registerAWS(ctx, mgr, cfg.AWS, c); err != nil {
