@@ -7,6 +7,7 @@ import (
 	"context"
 	"sort"
 	"sync"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -143,8 +144,12 @@ func (k kind) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.R
 	p.Apply(&annotations, &common.ParentRefs)
 	obj.SetAnnotations(annotations)
 	if err := k.r.Client.Patch(ctx, obj, patch); err != nil {
-		if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
-			return reconcile.Result{Requeue: apierrors.IsConflict(err)}, nil
+		if apierrors.IsConflict(err) {
+			// Someone else wrote the route meanwhile: plan again from the newer version.
+			return reconcile.Result{RequeueAfter: 100 * time.Millisecond}, nil
+		}
+		if apierrors.IsNotFound(err) {
+			return reconcile.Result{}, nil
 		}
 		return reconcile.Result{}, err
 	}
