@@ -22,7 +22,8 @@ import (
 // webhooks' namespaceSelector excludes: the API server and etcd alone) and ours in a tenant
 // namespace (the webhooks and the claim each new hostname makes), with 0, 1,000 and 10,000 claims
 // in place, 1 and 10 concurrent creators, and three kinds: HTTPRoute, GRPCRoute and an Ingress of
-// LBC's class. It reports each side's p50 and creates per second, the p50 ratio (ours /
+// LBC's class. The two sides take turns (rounds), so that a change in the machine's load weighs
+// on both alike. It reports each side's p50 and creates per second, the p50 ratio (ours /
 // baseline), our share of the baseline's throughput, and each side's API server requests per
 // create (all verbs but WATCH, from apiserver_request_total: noise-free, unlike the timings).
 // b.N is the number of creates per side and step; run it alone so that the first step really
@@ -36,17 +37,27 @@ func BenchmarkRouteCreateVsBaseline(b *testing.B) {
 		for _, creators := range []int{1, 10} {
 			for _, kind := range []string{"HTTPRoute", "GRPCRoute", "Ingress"} {
 				b.Run(fmt.Sprintf("claims=%d/creators=%d/kind=%s", claims, creators, kind), func(b *testing.B) {
-					total := max(b.N, creators)
+					total := max(b.N, creators*rounds)
 					tag := unique("cmp")
 					reqs := requestCounter(b)
-					base, baseWall := timeCreates(b, creators, total, func(i int) client.Object {
-						return hostObject(kind, "kube-system", fmt.Sprintf("%s-%d.baseline.example.com", tag, i))
-					})
-					baseReqs := reqs()
-					ours, oursWall := timeCreates(b, creators, total, func(i int) client.Object {
-						return hostObject(kind, benchOwner, fmt.Sprintf("%s-%d.%s", tag, i, benchDomain))
-					})
-					oursReqs := reqs()
+					var base, ours []time.Duration
+					var baseWall, oursWall time.Duration
+					baseReqs, oursReqs := requests{}, requests{}
+					// The sides take turns, a quarter of the creates at a time, so that a change in
+					// the machine's load (other work on shared cores) weighs on both alike.
+					for r := 0; r < rounds; r++ {
+						n := total/rounds + boolInt(r < total%rounds)
+						d, wall := timeCreates(b, creators, n, func(i int) client.Object {
+							return hostObject(kind, "kube-system", fmt.Sprintf("%s-%d-%d.baseline.example.com", tag, r, i))
+						})
+						base, baseWall = append(base, d...), baseWall+wall
+						baseReqs.add(reqs())
+						d, wall = timeCreates(b, creators, n, func(i int) client.Object {
+							return hostObject(kind, benchOwner, fmt.Sprintf("%s-%d-%d.%s", tag, r, i, benchDomain))
+						})
+						ours, oursWall = append(ours, d...), oursWall+wall
+						oursReqs.add(reqs())
+					}
 					bp50, op50 := p50(base), p50(ours)
 					b.ReportMetric(float64(bp50.Microseconds()), "base-p50-µs")
 					b.ReportMetric(float64(op50.Microseconds()), "ours-p50-µs")
@@ -82,8 +93,24 @@ func hostObject(kind, ns, h string) client.Object {
 	return route(ns, h)
 }
 
+// rounds is how many turns each side of a side-by-side comparison takes.
+const rounds = 4
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // requests counts API server requests by "VERB resource" since the last reading.
 type requests map[string]float64
+
+func (r requests) add(o requests) {
+	for k, v := range o {
+		r[k] += v
+	}
+}
 
 func (r requests) total() float64 {
 	n := 0.0
