@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
@@ -40,6 +41,7 @@ func BenchmarkRouteCreateVsBaseline(b *testing.B) {
 					total := max(b.N, creators*rounds)
 					tag := unique("cmp")
 					reqs := requestCounter(b)
+					timers := newServerTimers(b)
 					var base, ours []time.Duration
 					var baseWall, oursWall time.Duration
 					baseReqs, oursReqs := requests{}, requests{}
@@ -69,6 +71,16 @@ func BenchmarkRouteCreateVsBaseline(b *testing.B) {
 					b.ReportMetric(baseReqs.total()/float64(total), "base-reqs/create")
 					b.ReportMetric(oursReqs.total()/float64(total), "ours-reqs/create")
 					b.Logf("API server requests per create, ours: %s", oursReqs.per(total))
+					// Where ours spends its time, as means from the API server's own histograms: the
+					// validating webhook call as the API server waits for it, and within it, the
+					// claim create as the API server serves it.
+					hook, claim := timers.webhook(kind), timers.claimCreate()
+					b.ReportMetric(hook*1000, "webhook-ms")
+					b.ReportMetric(claim*1000, "claim-create-ms")
+					b.ReportMetric(timers.apfWait()*1000, "apf-wait-ms")
+					if handler := timers.handler(); handler > 0 {
+						b.ReportMetric(handler*1000, "handler-ms")
+					}
 				})
 			}
 		}
@@ -192,4 +204,115 @@ func p50(d []time.Duration) time.Duration {
 	s := append([]time.Duration(nil), d...)
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
 	return s[len(s)/2]
+}
+
+// serverTimers reads means of API server histograms over the creates since it was made.
+type serverTimers struct {
+	b                        *testing.B
+	before                   map[string]float64
+	handlerSum, handlerCount float64
+}
+
+func newServerTimers(b *testing.B) *serverTimers {
+	t := &serverTimers{b: b, before: scrapeSums(b)}
+	t.handlerSum, t.handlerCount = handlerTotals(b)
+	return t
+}
+
+// handlerTotals reads the sum and count of the webhook's own histogram of its handler time
+// (the Door's decision and the claim create), over every door.
+func handlerTotals(b *testing.B) (sum, count float64) {
+	families, err := metrics.Registry.Gather()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != "gateway_orchestrator_admission_route_duration_seconds" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			sum += m.GetHistogram().GetSampleSum()
+			count += float64(m.GetHistogram().GetSampleCount())
+		}
+	}
+	return sum, count
+}
+
+// handler is the mean time of the webhook's own handler since the timers were made.
+func (t *serverTimers) handler() float64 {
+	sum, count := handlerTotals(t.b)
+	if count == t.handlerCount {
+		return 0
+	}
+	return (sum - t.handlerSum) / (count - t.handlerCount)
+}
+
+// scrapeSums reads the _sum and _count of the webhook and request duration histograms, keyed by
+// metric name and the labels that matter here.
+func scrapeSums(b *testing.B) map[string]float64 {
+	cs, err := kubernetes.NewForConfig(env.Config)
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw, err := cs.RESTClient().Get().AbsPath("/metrics").DoRaw(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, line := range strings.Split(string(raw), "\n") {
+		var key string
+		for _, m := range []string{"apiserver_admission_webhook_admission_duration_seconds", "apiserver_request_duration_seconds", "apiserver_flowcontrol_request_wait_duration_seconds"} {
+			for _, suffix := range []string{"_sum{", "_count{"} {
+				if strings.HasPrefix(line, m+suffix) {
+					key = m + suffix + label(line, "name") + "/" + label(line, "verb") + "/" + label(line, "resource") + "/" + label(line, "operation") + label(line, "priority_level")
+				}
+			}
+		}
+		if key == "" {
+			continue
+		}
+		if v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64); err == nil {
+			out[key] += v
+		}
+	}
+	return out
+}
+
+// mean is the mean in seconds of the observations of one histogram key since the timers were made.
+func (t *serverTimers) mean(now map[string]float64, metric, key string) float64 {
+	n := now[metric+"_count{"+key] - t.before[metric+"_count{"+key]
+	if n == 0 {
+		return 0
+	}
+	return (now[metric+"_sum{"+key] - t.before[metric+"_sum{"+key]) / n
+}
+
+// webhook is the mean time the API server waited for our validating webhook of kind on CREATE.
+func (t *serverTimers) webhook(kind string) float64 {
+	name := map[string]string{"HTTPRoute": "vhttproute", "GRPCRoute": "vgrpcroute", "Ingress": "vingress"}[kind] + ".gateway.opendi.com"
+	return t.mean(scrapeSums(t.b), "apiserver_admission_webhook_admission_duration_seconds", name+"///CREATE")
+}
+
+// claimCreate is the mean time the API server took to serve a DomainClaim create.
+func (t *serverTimers) claimCreate() float64 {
+	return t.mean(scrapeSums(t.b), "apiserver_request_duration_seconds", "/POST/domainclaims/")
+}
+
+// apfWait is the mean time requests of the exempt and other priority levels waited in the API
+// server's priority-and-fairness queues (both sides of the step).
+func (t *serverTimers) apfWait() float64 {
+	now := scrapeSums(t.b)
+	var sum, n float64
+	for k, v := range now {
+		if strings.HasPrefix(k, "apiserver_flowcontrol_request_wait_duration_seconds_sum{") {
+			sum += v - t.before[k]
+		}
+		if strings.HasPrefix(k, "apiserver_flowcontrol_request_wait_duration_seconds_count{") {
+			n += v - t.before[k]
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return sum / n
 }
