@@ -19,7 +19,7 @@ import (
 
 const (
 	// AnnotationClaimedFor records on a DomainClaim the route whose admission made it.
-	AnnotationClaimedFor = "gateway.opendi.com/claimed-for"
+	AnnotationClaimedFor = v1alpha1.AnnotationClaimedFor
 	// LabelOwner carries a DomainClaim's owning namespace, for label selection.
 	LabelOwner = "gateway.opendi.com/owner"
 	// LegacySection is the section name of the single HTTPS listener pool Gateways had before
