@@ -1,0 +1,96 @@
+package app
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
+)
+
+// MaxAdmissionRequestBytes is the largest AdmissionReview body the webhook server reads: the cap
+// is controller-runtime's (v0.25 admission.Webhook reads at most 7 MiB and answers 413 beyond);
+// an object the API server stores is at most about 3 MiB, and a review carries it twice (object
+// and oldObject). A test keeps this constant equal to what the server enforces.
+const MaxAdmissionRequestBytes = 7 * 1024 * 1024
+
+// ServerOptions configure the endpoints the orchestrator serves: the admission webhooks (called
+// by the API server) and the Prometheus metrics.
+type ServerOptions struct {
+	// WebhookHost and WebhookPort are where the webhooks listen (port 0: 9443).
+	WebhookHost string
+	WebhookPort int
+	// WebhookCertDir holds tls.crt and tls.key, reloaded when they change.
+	WebhookCertDir string
+	// WebhookClientCA is a PEM file of the CA that signs the API server's admission client
+	// certificate. When set, a connection without a client certificate signed by it is refused
+	// during the TLS handshake, before any request is read. Empty accepts any client (the
+	// NetworkPolicy then is the only fence).
+	WebhookClientCA string
+	// MetricsAddr is the metrics endpoint's address; "0" disables it.
+	MetricsAddr string
+	// MetricsInsecure serves metrics over plain HTTP to anyone who can reach the port (local
+	// development only). Otherwise metrics are served over HTTPS and every scrape must carry a
+	// bearer token that the API server authenticates (TokenReview) and authorizes for GET on the
+	// non-resource URL /metrics (SubjectAccessReview).
+	MetricsInsecure bool
+	// MetricsCertDir holds tls.crt and tls.key for the metrics endpoint; empty makes the server
+	// generate a self-signed certificate at start (Prometheus then scrapes with
+	// insecureSkipVerify, and still authenticates with its token).
+	MetricsCertDir string
+}
+
+// The API server authenticates the orchestrator's metrics scrapers and authorizes them through
+// these reviews (controller-runtime's metrics filters).
+// +kubebuilder:rbac:groups=authentication.k8s.io,resources=tokenreviews,verbs=create
+// +kubebuilder:rbac:groups=authorization.k8s.io,resources=subjectaccessreviews,verbs=create
+
+// WebhookServer is the admission webhook server for o: TLS 1.2 or newer and, with
+// WebhookClientCA, only clients presenting a certificate that CA signed.
+func WebhookServer(o ServerOptions) (webhook.Server, error) {
+	tlsOpts := []func(*tls.Config){func(c *tls.Config) { c.MinVersion = tls.VersionTLS12 }}
+	if o.WebhookClientCA != "" {
+		pool, err := loadCA(o.WebhookClientCA)
+		if err != nil {
+			return nil, fmt.Errorf("--webhook-client-ca: %w", err)
+		}
+		tlsOpts = append(tlsOpts, func(c *tls.Config) {
+			c.ClientCAs = pool
+			c.ClientAuth = tls.RequireAndVerifyClientCert
+		})
+	}
+	return webhook.NewServer(webhook.Options{
+		Host: o.WebhookHost, Port: o.WebhookPort, CertDir: o.WebhookCertDir, TLSOpts: tlsOpts,
+	}), nil
+}
+
+// MetricsServer is the metrics server's options for o: HTTPS behind Kubernetes authentication
+// and authorization unless MetricsInsecure.
+func MetricsServer(o ServerOptions) metricsserver.Options {
+	if o.MetricsInsecure {
+		return metricsserver.Options{BindAddress: o.MetricsAddr}
+	}
+	return metricsserver.Options{
+		BindAddress:    o.MetricsAddr,
+		SecureServing:  true,
+		FilterProvider: filters.WithAuthenticationAndAuthorization,
+		CertDir:        o.MetricsCertDir,
+		TLSOpts:        []func(*tls.Config){func(c *tls.Config) { c.MinVersion = tls.VersionTLS12 }},
+	}
+}
+
+func loadCA(path string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, errors.New(path + " holds no PEM certificate")
+	}
+	return pool, nil
+}
