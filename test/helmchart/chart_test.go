@@ -53,6 +53,8 @@ var nonDefault = append(slices.Clone(required),
 	"--set", "allowUnmanagedHostnames=true",
 	"--set", "logging.level=debug",
 	"--set", "priorityClassName=",
+	"--set", "webhook.clientCA.configMap=apiserver-admission-ca",
+	"--set-json", `metrics.readers=[{"kind":"ServiceAccount","name":"prometheus-k8s","namespace":"monitoring"}]`,
 )
 
 func TestChartLintsClean(t *testing.T) {
@@ -74,6 +76,7 @@ func TestChartRefusesToRenderWithoutRequiredValues(t *testing.T) {
 		{"without region", []string{"--set", "clusterName=prod-eu-1"}, "region is required"},
 		{"with clusterName default", []string{"--set", "clusterName=default", "--set", "region=eu-west-1"}, `clusterName must not be "default"`},
 		{"with an unknown certificate source", append(slices.Clone(required), "--set", "webhook.certificateSource=vault"), "webhook.certificateSource must be"},
+		{"with a NetworkPolicy that admits anyone to the webhook port", append(slices.Clone(required), "--set", "networkPolicy.enabled=true"), "networkPolicy.webhookFrom is required"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := helm(append([]string{"template", "gwo", chartDir}, tc.args...)...)
@@ -88,6 +91,7 @@ func TestChartCopiesOfGeneratedFilesAreCurrent(t *testing.T) {
 	copies := map[string]string{
 		"files/role.yaml":       "deploy/rbac/role.yaml",
 		"files/user_roles.yaml": "deploy/rbac/user_roles.yaml",
+		"files/metrics_reader_role.yaml": "deploy/rbac/metrics_reader_role.yaml",
 		"files/webhooks.yaml":   "deploy/webhook/manifests.yaml",
 	}
 	crds, err := filepath.Glob(filepath.Join(root, "deploy", "crd", "*_*.yaml"))
@@ -120,7 +124,7 @@ func TestChartRBACIsTheGeneratedRole(t *testing.T) {
 			objs := render(t, "gwo-system", args...)
 			var roles []*unstructured.Unstructured
 			for _, r := range find(objs, "ClusterRole") {
-				if n := r.GetName(); n != "gateway-orchestrator-view" && n != "gateway-orchestrator-admin" { // the roles for people
+				if n := r.GetName(); n != "gateway-orchestrator-view" && n != "gateway-orchestrator-admin" && !strings.HasSuffix(n, "-metrics-reader") { // the roles for people and scrapers
 					roles = append(roles, r)
 				}
 			}
