@@ -89,10 +89,10 @@ func TestChartRefusesToRenderWithoutRequiredValues(t *testing.T) {
 func TestChartCopiesOfGeneratedFilesAreCurrent(t *testing.T) {
 	root := testenv.RepoRoot()
 	copies := map[string]string{
-		"files/role.yaml":       "deploy/rbac/role.yaml",
-		"files/user_roles.yaml": "deploy/rbac/user_roles.yaml",
+		"files/role.yaml":                "deploy/rbac/role.yaml",
+		"files/user_roles.yaml":          "deploy/rbac/user_roles.yaml",
 		"files/metrics_reader_role.yaml": "deploy/rbac/metrics_reader_role.yaml",
-		"files/webhooks.yaml":   "deploy/webhook/manifests.yaml",
+		"files/webhooks.yaml":            "deploy/webhook/manifests.yaml",
 	}
 	crds, err := filepath.Glob(filepath.Join(root, "deploy", "crd", "*_*.yaml"))
 	require.NoError(t, err)
