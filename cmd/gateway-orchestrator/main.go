@@ -20,6 +20,7 @@ import (
 
 	"github.com/opendi/gateway-orchestrator/internal/app"
 	"github.com/opendi/gateway-orchestrator/internal/awsclient"
+	"github.com/opendi/gateway-orchestrator/internal/dnsbatch"
 	"github.com/opendi/gateway-orchestrator/internal/ownership"
 	"github.com/opendi/gateway-orchestrator/internal/preflight"
 	"github.com/opendi/gateway-orchestrator/internal/version"
@@ -46,6 +47,7 @@ type config struct {
 	dnsWindow       time.Duration
 	acmPoll         time.Duration
 	rates           rateFlags
+	externalDNS     dnsbatch.ExternalDNS
 	version         bool
 }
 
@@ -86,6 +88,9 @@ func main() {
 	flag.StringVar(&cfg.cluster, "cluster-name", "", "Names this cluster in AWS tags and DNS ownership markers; unique per account, not \"default\" (default: derived from the kube-system namespace UID).")
 	flag.DurationVar(&cfg.dnsWindow, "route53-batch-window", 2*time.Second, "Least time between two Route53 change batches of one hosted zone; a change for an idle zone goes out at once, later ones gather.")
 	flag.DurationVar(&cfg.acmPoll, "acm-poll-interval", 15*time.Second, "How often pending certificates are checked (one ListCertificates for all).")
+	flag.StringVar(&cfg.externalDNS.Prefix, "external-dns-txt-prefix", "", "The --txt-prefix of an external-dns sharing the hosted zones, so that records it owns are named with its owner ID (docs/external-dns.md).")
+	flag.StringVar(&cfg.externalDNS.Suffix, "external-dns-txt-suffix", "", "The --txt-suffix of an external-dns sharing the hosted zones.")
+	flag.StringVar(&cfg.externalDNS.WildcardReplacement, "external-dns-txt-wildcard-replacement", "", "The --txt-wildcard-replacement of an external-dns sharing the hosted zones.")
 	flag.Var(cfg.rates, "aws-rate", "Client-side rate limit override, service:Operation=perSecond (repeatable; defaults at or below AWS account limits).")
 	flag.BoolVar(&cfg.version, "version", false, "Print the version and exit.")
 	opts := zap.Options{}
@@ -128,7 +133,7 @@ func run(ctx context.Context, cfg config) error {
 		Reconcilers: cfg.reconcilers,
 	}
 	if awsCfg != nil {
-		appCfg.AWS = &app.AWS{Config: *awsCfg, Cluster: cfg.cluster, DNSBatchWindow: cfg.dnsWindow, PollInterval: cfg.acmPoll}
+		appCfg.AWS = &app.AWS{Config: *awsCfg, Cluster: cfg.cluster, DNSBatchWindow: cfg.dnsWindow, PollInterval: cfg.acmPoll, ExternalDNS: cfg.externalDNS}
 	}
 	if err := app.Register(ctx, mgr, appCfg); err != nil {
 		return err

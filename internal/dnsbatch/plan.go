@@ -54,6 +54,9 @@ const (
 type Result struct {
 	State   State
 	Message string
+	// ExternalDNSOwner is the owner ID of the external-dns instance whose record is at the
+	// wanted name (a conflict, or its identical record used as it is); empty otherwise.
+	ExternalDNSOwner string
 }
 
 type key struct{ name, typ string }
@@ -84,9 +87,26 @@ func MarkerValue(cluster string) string {
 	return fmt.Sprintf(`"heritage=gateway-orchestrator,cluster=%s"`, cluster)
 }
 
-// Plan computes, as pure data, the changes that bring snapshot to want: nil when nothing is to
-// do, or a conflict message when a record we do not own is in the way.
-func Plan(snapshot map[key]types.ResourceRecordSet, w Want, cluster string) (changes []types.Change, conflict string) {
+// Plan computes, as pure data, the changes that bring snapshot to want, and what the want's state
+// is once they are applied: Done (no changes), Pending (changes to send) or Conflict (a record we
+// do not own is in the way; nothing to send). xdns says how external-dns, if it shares the zone,
+// names its registry: a record it owns is named with its owner ID, and its identical ALIAS is
+// used as it is (Done, with a message saying whose it is) instead of a conflict.
+func Plan(snapshot map[key]types.ResourceRecordSet, w Want, cluster string, xdns ExternalDNS) ([]types.Change, Result) {
+	changes, conflict, xowner := plan(snapshot, w, cluster, xdns)
+	switch {
+	case conflict != "":
+		return nil, Result{State: Conflict, Message: conflict, ExternalDNSOwner: xowner.ID}
+	case len(changes) > 0:
+		return changes, Result{State: Pending}
+	case xowner.ID != "":
+		return nil, Result{State: Done, ExternalDNSOwner: xowner.ID, Message: fmt.Sprintf(
+			"the identical %s record %s is external-dns's (%s): used as it is and left to external-dns", w.Record.Type, Canonical(aws.ToString(w.Record.Name)), xowner)}
+	}
+	return nil, Result{State: Done}
+}
+
+func plan(snapshot map[key]types.ResourceRecordSet, w Want, cluster string, xdns ExternalDNS) (changes []types.Change, conflict string, xowner ExternalDNSOwner) {
 	k := keyOf(w.Record)
 	cur, exists := snapshot[k]
 	markerKey := key{MarkerName(k.name, k.typ), string(types.RRTypeTxt)}
@@ -103,39 +123,48 @@ func Plan(snapshot map[key]types.ResourceRecordSet, w Want, cluster string) (cha
 
 	if w.Absent {
 		if !exists || !ours {
-			return nil, "" // gone already, or not ours to delete
+			return nil, "", xowner // gone already, or not ours to delete
 		}
 		if others := slices.DeleteFunc(slices.Clone(users), func(u string) bool { return u == mine }); len(others) > 0 {
 			// Another cluster still uses the shared record: only our name leaves its marker.
-			return replaceMarker(marker, others), ""
+			return replaceMarker(marker, others), "", xowner
 		}
 		return []types.Change{
 			{Action: types.ChangeActionDelete, ResourceRecordSet: ptr(cur)},
 			{Action: types.ChangeActionDelete, ResourceRecordSet: ptr(marker)},
-		}, ""
+		}, "", xowner
 	}
 	if exists && same(cur, w.Record) {
 		switch {
 		case ours:
-			return nil, ""
+			return nil, "", xowner
 		case w.Kind == Shared && marked:
 			// Another cluster made it: use it, and say so on its marker, so that it stays
 			// while we need it.
-			return replaceMarker(marker, append(users, mine)), ""
+			return replaceMarker(marker, append(users, mine)), "", xowner
 		case w.Kind == Shared:
-			return nil, "" // someone else's record with the wanted value: used as it is
+			return nil, "", xowner // someone else's record with the wanted value: used as it is
+		}
+	}
+	if exists && !ours && w.Kind == Exclusive {
+		if owner, ok := ExternalDNSOwnerOf(snapshot, xdns, k.name, k.typ); ok {
+			if same(cur, w.Record) {
+				return nil, "", owner // external-dns made what we want; it keeps it
+			}
+			return nil, fmt.Sprintf("the %s record %s is owned by external-dns (%s) and points elsewhere; it is left alone: exclude the hostname from external-dns (docs/external-dns.md)",
+				k.typ, k.name, owner), owner
 		}
 	}
 	if exists && !ours {
 		if w.Kind == Shared && !same(cur, w.Record) {
-			return nil, fmt.Sprintf("a %s record %s with other values exists and was not created by gateway-orchestrator", k.typ, k.name)
+			return nil, fmt.Sprintf("a %s record %s with other values exists and was not created by gateway-orchestrator", k.typ, k.name), xowner
 		}
 		if w.Kind == Exclusive {
-			return nil, fmt.Sprintf("a %s record %s exists and was not created by gateway-orchestrator; it is left alone", k.typ, k.name)
+			return nil, fmt.Sprintf("a %s record %s exists and was not created by gateway-orchestrator; it is left alone", k.typ, k.name), xowner
 		}
 	}
 	if other := blocking(snapshot, k); other != "" {
-		return nil, fmt.Sprintf("a %s record at %s, not created by gateway-orchestrator, cannot stand beside a %s", other, k.name, k.typ)
+		return nil, fmt.Sprintf("a %s record at %s, not created by gateway-orchestrator, cannot stand beside a %s", other, k.name, k.typ), xowner
 	}
 	want := w.Record
 	want.Name = aws.String(k.name)
@@ -146,7 +175,7 @@ func Plan(snapshot map[key]types.ResourceRecordSet, w Want, cluster string) (cha
 	if !marked {
 		changes = append(changes, types.Change{Action: types.ChangeActionCreate, ResourceRecordSet: &markerRS})
 	}
-	return changes, ""
+	return changes, "", xowner
 }
 
 // markerSet is a marker TXT record naming users.
