@@ -54,6 +54,7 @@ var nonDefault = append(slices.Clone(required),
 	"--set", "logging.level=debug",
 	"--set", "priorityClassName=",
 	"--set", "webhook.clientCA.configMap=apiserver-admission-ca",
+	"--set", "externalDNS.txtPrefix=%{record_type}-edns.",
 	"--set-json", `metrics.readers=[{"kind":"ServiceAccount","name":"prometheus-k8s","namespace":"monitoring"}]`,
 )
 
@@ -249,7 +250,7 @@ func TestChartPassesValuesAsFlags(t *testing.T) {
 	c := d.Spec.Template.Spec.Containers[0]
 	assert.Equal(t, "opendi/gateway-orchestrator@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", c.Image)
 	for _, arg := range []string{"--cluster-name=prod-eu-1", "--aws-region=eu-west-1", "--aws-rate=route53:*=2",
-		"--route53-batch-window=30s", "--allow-unmanaged-hostnames=true", "--zap-log-level=debug", "--leader-election-namespace=gwo-system"} {
+		"--route53-batch-window=30s", "--allow-unmanaged-hostnames=true", "--external-dns-txt-prefix=%{record_type}-edns.", "--zap-log-level=debug", "--leader-election-namespace=gwo-system"} {
 		assert.Contains(t, c.Args, arg)
 	}
 	spec := d.Spec.Template.Spec
