@@ -1,12 +1,22 @@
 package app
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"fmt"
+	"math/big"
+	"net"
+	"net/http"
 	"os"
+	"strconv"
+	"time"
 
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
@@ -53,19 +63,80 @@ type ServerOptions struct {
 // WebhookClientCA, only clients presenting a certificate that CA signed.
 func WebhookServer(o ServerOptions) (webhook.Server, error) {
 	tlsOpts := []func(*tls.Config){func(c *tls.Config) { c.MinVersion = tls.VersionTLS12 }}
-	if o.WebhookClientCA != "" {
-		pool, err := loadCA(o.WebhookClientCA)
-		if err != nil {
-			return nil, fmt.Errorf("--webhook-client-ca: %w", err)
-		}
-		tlsOpts = append(tlsOpts, func(c *tls.Config) {
-			c.ClientCAs = pool
-			c.ClientAuth = tls.RequireAndVerifyClientCert
-		})
+	opts := webhook.Options{Host: o.WebhookHost, Port: o.WebhookPort, CertDir: o.WebhookCertDir, TLSOpts: tlsOpts}
+	if o.WebhookClientCA == "" {
+		return webhook.NewServer(opts), nil
 	}
-	return webhook.NewServer(webhook.Options{
-		Host: o.WebhookHost, Port: o.WebhookPort, CertDir: o.WebhookCertDir, TLSOpts: tlsOpts,
-	}), nil
+	pool, err := loadCA(o.WebhookClientCA)
+	if err != nil {
+		return nil, fmt.Errorf("--webhook-client-ca: %w", err)
+	}
+	// The readiness check connects to the webhook port too: it presents a certificate of its
+	// own, made at start and trusted beside the CA, whose key never leaves the process (without
+	// one, every probe would be refused and logged as a failed handshake).
+	probe, err := selfSignedClient()
+	if err != nil {
+		return nil, err
+	}
+	pool.AddCert(probe.Leaf)
+	opts.TLSOpts = append(opts.TLSOpts, func(c *tls.Config) {
+		c.ClientCAs = pool
+		c.ClientAuth = tls.RequireAndVerifyClientCert
+	})
+	port := o.WebhookPort
+	if port == 0 {
+		port = webhook.DefaultPort
+	}
+	return &clientVerifyingServer{Server: webhook.NewServer(opts), addr: net.JoinHostPort(o.WebhookHost, strconv.Itoa(port)), probe: probe}, nil
+}
+
+// clientVerifyingServer is a webhook server that requires client certificates, with a readiness
+// check that presents one.
+type clientVerifyingServer struct {
+	webhook.Server
+	addr  string
+	probe tls.Certificate
+}
+
+// StartedChecker is healthy once the server answers a request over a connection authenticated
+// with the probe certificate.
+func (s *clientVerifyingServer) StartedChecker() healthz.Checker {
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
+		InsecureSkipVerify: true, // like controller-runtime's own check: the server's name is not the point
+		Certificates:       []tls.Certificate{s.probe},
+		MinVersion:         tls.VersionTLS12,
+	}}}
+	return func(*http.Request) error {
+		resp, err := c.Get("https://" + s.addr + "/readyz")
+		if err != nil {
+			return fmt.Errorf("webhook server is not reachable: %w", err)
+		}
+		return resp.Body.Close() // any status: the server took the connection
+	}
+}
+
+func selfSignedClient() (tls.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "gateway-orchestrator-readiness-probe"},
+		NotBefore:    time.Now().Add(-time.Minute),
+		NotAfter:     time.Now().AddDate(10, 0, 0),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, nil
 }
 
 // MetricsServer is the metrics server's options for o: HTTPS behind Kubernetes authentication

@@ -37,6 +37,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 	"sigs.k8s.io/yaml"
 
@@ -57,6 +58,8 @@ var (
 	// apiServerCert is the client certificate the API server presents to the webhooks.
 	apiServerCert tls.Certificate
 	metricsURL    string
+	// server is the webhook server the manager runs.
+	server webhook.Server
 )
 
 func TestMain(m *testing.M) {
@@ -143,13 +146,12 @@ func run(m *testing.M) (int, error) {
 		WebhookHost: wio.LocalServingHost, WebhookPort: wio.LocalServingPort, WebhookCertDir: wio.LocalServingCertDir,
 		WebhookClientCA: caFile, MetricsAddr: metricsAddr,
 	}
-	webhookServer, err := app.WebhookServer(servers)
-	if err != nil {
+	if server, err = app.WebhookServer(servers); err != nil {
 		return 0, err
 	}
 	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
 		Scheme: app.NewScheme(), Cache: app.CacheOptions(), HealthProbeBindAddress: "0",
-		Metrics: app.MetricsServer(servers), WebhookServer: webhookServer,
+		Metrics: app.MetricsServer(servers), WebhookServer: server,
 	})
 	if err != nil {
 		return 0, err
@@ -259,6 +261,11 @@ func TestAForgedReviewWithoutTheClientCertificateIsRefused(t *testing.T) {
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&answer))
 	require.NotNil(t, answer.Response)
 	assert.Equal(t, review.Request.UID, answer.Response.UID)
+}
+
+func TestTheReadinessCheckIsServedToo(t *testing.T) {
+	// It presents a certificate of its own; a refused probe would make the pod never ready.
+	require.NoError(t, server.StartedChecker()(nil))
 }
 
 func TestAnOversizedReviewIsRefusedBeforeItIsDecoded(t *testing.T) {
