@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"sync"
 	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
@@ -38,8 +39,8 @@ type ServerOptions struct {
 	WebhookCertDir string
 	// WebhookClientCA is a PEM file of the CA that signs the API server's admission client
 	// certificate. When set, a connection without a client certificate signed by it is refused
-	// during the TLS handshake, before any request is read. Empty accepts any client (the
-	// NetworkPolicy then is the only fence).
+	// during the TLS handshake, before any request is read; the file is read again when it
+	// changes. Empty accepts any client (the NetworkPolicy then is the only fence).
 	WebhookClientCA string
 	// MetricsAddr is the metrics endpoint's address; "0" disables it.
 	MetricsAddr string
@@ -67,10 +68,6 @@ func WebhookServer(o ServerOptions) (webhook.Server, error) {
 	if o.WebhookClientCA == "" {
 		return webhook.NewServer(opts), nil
 	}
-	pool, err := loadCA(o.WebhookClientCA)
-	if err != nil {
-		return nil, fmt.Errorf("--webhook-client-ca: %w", err)
-	}
 	// The readiness check connects to the webhook port too: it presents a certificate of its
 	// own, made at start and trusted beside the CA, whose key never leaves the process (without
 	// one, every probe would be refused and logged as a failed handshake).
@@ -78,10 +75,18 @@ func WebhookServer(o ServerOptions) (webhook.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	pool.AddCert(probe.Leaf)
-	opts.TLSOpts = append(opts.TLSOpts, func(c *tls.Config) {
-		c.ClientCAs = pool
-		c.ClientAuth = tls.RequireAndVerifyClientCert
+	cas := &clientCAs{path: o.WebhookClientCA, probe: probe.Leaf}
+	if _, err := cas.current(); err != nil {
+		return nil, fmt.Errorf("--webhook-client-ca: %w", err)
+	}
+	opts.TLSOpts = append(opts.TLSOpts, func(base *tls.Config) {
+		base.ClientAuth = tls.RequireAndVerifyClientCert
+		base.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
+			pool, _ := cas.current() // on a read error, the last good pool
+			c := base.Clone()
+			c.ClientCAs = pool
+			return c, nil
+		}
 	})
 	port := o.WebhookPort
 	if port == 0 {
@@ -152,6 +157,40 @@ func MetricsServer(o ServerOptions) metricsserver.Options {
 		CertDir:        o.MetricsCertDir,
 		TLSOpts:        []func(*tls.Config){func(c *tls.Config) { c.MinVersion = tls.VersionTLS12 }},
 	}
+}
+
+// clientCAs is the pool a client certificate must chain to: the CA file's certificates, read
+// again when the file changes (a ConfigMap update swaps it), and the readiness probe's own.
+type clientCAs struct {
+	path  string
+	probe *x509.Certificate
+
+	mu   sync.Mutex
+	pool *x509.CertPool
+	mod  time.Time
+	size int64
+}
+
+// current returns the pool, reading the file again when its time or size changed. A file that
+// cannot be read or holds no certificate keeps the last good pool (an update may be half done)
+// and is tried again at the next connection.
+func (c *clientCAs) current() (*x509.CertPool, error) {
+	fi, err := os.Stat(c.path)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil {
+		return c.pool, err
+	}
+	if c.pool != nil && fi.ModTime().Equal(c.mod) && fi.Size() == c.size {
+		return c.pool, nil
+	}
+	pool, err := loadCA(c.path)
+	if err != nil {
+		return c.pool, err
+	}
+	pool.AddCert(c.probe)
+	c.pool, c.mod, c.size = pool, fi.ModTime(), fi.Size()
+	return pool, nil
 }
 
 func loadCA(path string) (*x509.CertPool, error) {

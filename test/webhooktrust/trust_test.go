@@ -58,8 +58,9 @@ var (
 	// apiServerCert is the client certificate the API server presents to the webhooks.
 	apiServerCert tls.Certificate
 	metricsURL    string
-	// server is the webhook server the manager runs.
-	server webhook.Server
+	// server is the webhook server the manager runs; clientCAFile is its --webhook-client-ca.
+	server       webhook.Server
+	clientCAFile string
 )
 
 func TestMain(m *testing.M) {
@@ -89,7 +90,8 @@ func run(m *testing.M) (int, error) {
 	if apiServerCert, err = tls.X509KeyPair(pair.CertPEM, pair.KeyPEM); err != nil {
 		return 0, err
 	}
-	caFile := filepath.Join(dir, "client-ca.crt")
+	clientCAFile = filepath.Join(dir, "client-ca.crt")
+	caFile := clientCAFile
 	admissionConfig, err := writeAdmissionConfig(dir, pair)
 	if err != nil {
 		return 0, err
@@ -409,4 +411,34 @@ func claimedHostnames(t *testing.T) []string {
 		out = append(out, c.Spec.Hostname)
 	}
 	return out
+}
+
+func TestARotatedClientCAIsReadWithoutARestart(t *testing.T) {
+	old, err := os.ReadFile(clientCAFile)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, replaceFile(clientCAFile, old)) })
+	next, err := devcert.NewCA("admission-client-ca-2", time.Hour)
+	require.NoError(t, err)
+	pair, err := next.IssueClient("kube-apiserver-admission", time.Hour)
+	require.NoError(t, err)
+	nextCert, err := tls.X509KeyPair(pair.CertPEM, pair.KeyPEM)
+	require.NoError(t, err)
+	review := forgedReview(t, "rotated", "shop.rotated.example.com")
+
+	require.NoError(t, replaceFile(clientCAFile, next.CertPEM))
+	resp, err := post(t, &nextCert, review)
+	require.NoError(t, err, "a certificate of the new CA is served")
+	require.NoError(t, resp.Body.Close())
+	_, err = post(t, &apiServerCert, review)
+	require.Error(t, err, "the old CA's is refused")
+	require.NoError(t, server.StartedChecker()(nil), "the readiness check still passes")
+}
+
+// replaceFile swaps path's content as a ConfigMap volume update does: a new file renamed over it.
+func replaceFile(path string, data []byte) error {
+	tmp := path + ".new"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
