@@ -93,20 +93,29 @@ func MarkerValue(cluster string) string {
 // names its registry: a record it owns is named with its owner ID, and its identical ALIAS is
 // used as it is (Done, with a message saying whose it is) instead of a conflict.
 func Plan(snapshot map[key]types.ResourceRecordSet, w Want, cluster string, xdns ExternalDNS) ([]types.Change, Result) {
-	changes, conflict, xowner := plan(snapshot, w, cluster, xdns)
+	changes, conflict := plan(snapshot, w, cluster)
 	switch {
-	case conflict != "":
-		return nil, Result{State: Conflict, Message: conflict, ExternalDNSOwner: xowner.ID}
-	case len(changes) > 0:
+	case conflict == "" && len(changes) > 0:
 		return changes, Result{State: Pending}
-	case xowner.ID != "":
-		return nil, Result{State: Done, ExternalDNSOwner: xowner.ID, Message: fmt.Sprintf(
-			"the identical %s record %s is external-dns's (%s): used as it is and left to external-dns", w.Record.Type, Canonical(aws.ToString(w.Record.Name)), xowner)}
+	case conflict == "":
+		return nil, Result{State: Done}
 	}
-	return nil, Result{State: Done}
+	k := keyOf(w.Record)
+	if cur, exists := snapshot[k]; exists && w.Kind == Exclusive {
+		// Not ours (or there would be no conflict): external-dns's, if its registry says so.
+		if owner, ok := ExternalDNSOwnerOf(snapshot, xdns, k.name, k.typ); ok {
+			if same(cur, w.Record) {
+				return nil, Result{State: Done, ExternalDNSOwner: owner.ID, Message: fmt.Sprintf(
+					"the identical %s record %s is external-dns's (%s): used as it is and left to external-dns", k.typ, k.name, owner)}
+			}
+			return nil, Result{State: Conflict, ExternalDNSOwner: owner.ID, Message: fmt.Sprintf(
+				"the %s record %s is owned by external-dns (%s) and points elsewhere; it is left alone: exclude the hostname from external-dns (docs/external-dns.md)", k.typ, k.name, owner)}
+		}
+	}
+	return nil, Result{State: Conflict, Message: conflict}
 }
 
-func plan(snapshot map[key]types.ResourceRecordSet, w Want, cluster string, xdns ExternalDNS) (changes []types.Change, conflict string, xowner ExternalDNSOwner) {
+func plan(snapshot map[key]types.ResourceRecordSet, w Want, cluster string) (changes []types.Change, conflict string) {
 	k := keyOf(w.Record)
 	cur, exists := snapshot[k]
 	markerKey := key{MarkerName(k.name, k.typ), string(types.RRTypeTxt)}
@@ -123,48 +132,39 @@ func plan(snapshot map[key]types.ResourceRecordSet, w Want, cluster string, xdns
 
 	if w.Absent {
 		if !exists || !ours {
-			return nil, "", xowner // gone already, or not ours to delete
+			return nil, "" // gone already, or not ours to delete
 		}
 		if others := slices.DeleteFunc(slices.Clone(users), func(u string) bool { return u == mine }); len(others) > 0 {
 			// Another cluster still uses the shared record: only our name leaves its marker.
-			return replaceMarker(marker, others), "", xowner
+			return replaceMarker(marker, others), ""
 		}
 		return []types.Change{
 			{Action: types.ChangeActionDelete, ResourceRecordSet: ptr(cur)},
 			{Action: types.ChangeActionDelete, ResourceRecordSet: ptr(marker)},
-		}, "", xowner
+		}, ""
 	}
 	if exists && same(cur, w.Record) {
 		switch {
 		case ours:
-			return nil, "", xowner
+			return nil, ""
 		case w.Kind == Shared && marked:
 			// Another cluster made it: use it, and say so on its marker, so that it stays
 			// while we need it.
-			return replaceMarker(marker, append(users, mine)), "", xowner
+			return replaceMarker(marker, append(users, mine)), ""
 		case w.Kind == Shared:
-			return nil, "", xowner // someone else's record with the wanted value: used as it is
-		}
-	}
-	if exists && !ours && w.Kind == Exclusive {
-		if owner, ok := ExternalDNSOwnerOf(snapshot, xdns, k.name, k.typ); ok {
-			if same(cur, w.Record) {
-				return nil, "", owner // external-dns made what we want; it keeps it
-			}
-			return nil, fmt.Sprintf("the %s record %s is owned by external-dns (%s) and points elsewhere; it is left alone: exclude the hostname from external-dns (docs/external-dns.md)",
-				k.typ, k.name, owner), owner
+			return nil, "" // someone else's record with the wanted value: used as it is
 		}
 	}
 	if exists && !ours {
 		if w.Kind == Shared && !same(cur, w.Record) {
-			return nil, fmt.Sprintf("a %s record %s with other values exists and was not created by gateway-orchestrator", k.typ, k.name), xowner
+			return nil, fmt.Sprintf("a %s record %s with other values exists and was not created by gateway-orchestrator", k.typ, k.name)
 		}
 		if w.Kind == Exclusive {
-			return nil, fmt.Sprintf("a %s record %s exists and was not created by gateway-orchestrator; it is left alone", k.typ, k.name), xowner
+			return nil, fmt.Sprintf("a %s record %s exists and was not created by gateway-orchestrator; it is left alone", k.typ, k.name)
 		}
 	}
 	if other := blocking(snapshot, k); other != "" {
-		return nil, fmt.Sprintf("a %s record at %s, not created by gateway-orchestrator, cannot stand beside a %s", other, k.name, k.typ), xowner
+		return nil, fmt.Sprintf("a %s record at %s, not created by gateway-orchestrator, cannot stand beside a %s", other, k.name, k.typ)
 	}
 	want := w.Record
 	want.Name = aws.String(k.name)
@@ -175,7 +175,7 @@ func plan(snapshot map[key]types.ResourceRecordSet, w Want, cluster string, xdns
 	if !marked {
 		changes = append(changes, types.Change{Action: types.ChangeActionCreate, ResourceRecordSet: &markerRS})
 	}
-	return changes, "", xowner
+	return changes, ""
 }
 
 // markerSet is a marker TXT record naming users.
