@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	admissionv1 "k8s.io/api/admissionregistration/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -65,4 +66,24 @@ func named(t *testing.T, objs []*unstructured.Unstructured, kind, name string) *
 	}
 	t.Fatalf("no %s %s rendered", kind, name)
 	return nil
+}
+
+func TestChartGatewayWebhookSkipsTheOrchestratorsOwnWrites(t *testing.T) {
+	objs := render(t, "gwo-system", required...)
+	var found []string
+	for _, o := range find(objs, "ValidatingWebhookConfiguration") {
+		var c admissionv1.ValidatingWebhookConfiguration
+		convert(t, o, &c)
+		for _, w := range c.Webhooks {
+			for _, mc := range w.MatchConditions {
+				if mc.Name == "not-the-orchestrator" {
+					found = append(found, w.Name+": "+mc.Expression)
+				}
+			}
+		}
+	}
+	sa := find(objs, "ServiceAccount")
+	require.Len(t, sa, 1)
+	assert.Equal(t, []string{"vgateway.gateway.opendi.com: request.userInfo.username != 'system:serviceaccount:gwo-system:" + sa[0].GetName() + "'"}, found,
+		"as deploy/default: the pool Gateways the orchestrator writes skip its webhook")
 }
