@@ -66,6 +66,7 @@ type Claimer struct {
 func (c *Claimer) Claim(ctx context.Context, d ownership.Decision, ns, usedBy string) (ownership.Decision, *v1alpha1.DomainClaim, error) {
 	ctx = c.withWaitDeadline(ctx)
 	want := NewClaim(d.Hostname, ns, usedBy, c.Finalizers...)
+	recordObjectUID(ctx, want)
 	var created *v1alpha1.DomainClaim
 	for attempt := 0; created == nil; attempt++ {
 		if attempt == 3 {

@@ -23,7 +23,7 @@ const (
 	// attaches it to the Gateway assigned to its hostnames.
 	AnnotationAutoAttach = "gateway.opendi.com/auto-attach"
 	// AnnotationClaimedFor records on a DomainClaim the route whose admission made it.
-	AnnotationClaimedFor = "gateway.opendi.com/claimed-for"
+	AnnotationClaimedFor = v1alpha1.AnnotationClaimedFor
 	// LabelOwner carries a DomainClaim's owning namespace, for label selection.
 	LabelOwner = "gateway.opendi.com/owner"
 	// HTTPSListener is the section name that parentRefs written before each hostname had its own

@@ -6,3 +6,13 @@ package v1alpha1
 // (the annotation removed: the wildcard stays; the claim deleted: it yields). Claims without the
 // annotation, admin claims among them, are settled.
 const AnnotationAdmissionPending = "gateway.opendi.com/admission-pending"
+
+// AnnotationClaimedFor records on a DomainClaim that admission made the object whose admission
+// made it ("HTTPRoute team-a/shop").
+const AnnotationClaimedFor = "gateway.opendi.com/claimed-for"
+
+// AnnotationClaimedForUID records on a DomainClaim that admission made the UID of the object
+// whose admission made it (the API server assigns it before validating admission). The claim
+// reconciler names that object first when it binds the claim; a create the API server refused
+// after admission leaves no object with that UID, and the claim stays unbound.
+const AnnotationClaimedForUID = "gateway.opendi.com/claimed-for-uid"

@@ -442,10 +442,12 @@ func TestManagedZoneAndPoolRules(t *testing.T) {
 	})
 }
 
+// adminClaim is an admin's claim that provisions at once (spec.provision: Always), as the
+// tests of the AWS side need; bound_test.go covers one without it.
 func adminClaim(h, ns string) *v1alpha1.DomainClaim {
 	return &v1alpha1.DomainClaim{
 		ObjectMeta: metav1.ObjectMeta{Name: strings.Replace(h, "*", "wc--wildcard", 1)},
-		Spec:       v1alpha1.DomainClaimSpec{Hostname: h, Namespace: ns, ClaimedBy: v1alpha1.ClaimedByAdmin},
+		Spec:       v1alpha1.DomainClaimSpec{Hostname: h, Namespace: ns, ClaimedBy: v1alpha1.ClaimedByAdmin, Provision: v1alpha1.ProvisionAlways},
 	}
 }
 
