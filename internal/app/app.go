@@ -69,6 +69,9 @@ type AWS struct {
 	RenewalCheck time.Duration
 	// DNSRefresh is how often a hosted zone is read again to repair our records (10 minutes).
 	DNSRefresh time.Duration
+	// ExternalDNS is how an external-dns that shares the hosted zones names its TXT registry, so
+	// that its records are reported with their owner ID (external-dns's defaults when zero).
+	ExternalDNS dnsbatch.ExternalDNS
 }
 
 // NewScheme returns a scheme with every type the orchestrator reads or writes.
@@ -156,7 +159,7 @@ func registerAWS(ctx context.Context, mgr manager.Manager, a *AWS, c clock.Passi
 	if err := (&certificate.Reconciler{
 		Client:       mgr.GetClient(),
 		ACM:          acmClient,
-		DNS:          &dnsbatch.Batcher{API: r53, Cluster: cluster, Window: window, Refresh: a.DNSRefresh},
+		DNS:          &dnsbatch.Batcher{API: r53, Cluster: cluster, Window: window, Refresh: a.DNSRefresh, ExternalDNS: a.ExternalDNS},
 		Poller:       &certificate.Poller{ACM: acmClient, Interval: interval},
 		Requester:    &certificate.Requester{ACM: acmClient, Workers: 4},
 		Cluster:      cluster,
