@@ -31,6 +31,7 @@ manifests: ## Generate CRDs, RBAC and webhook configurations into deploy/.
 	cp deploy/crd/gateway.opendi.com_*.yaml $(CHART)/crds/
 	cp deploy/rbac/role.yaml $(CHART)/files/role.yaml
 	cp deploy/rbac/user_roles.yaml $(CHART)/files/user_roles.yaml
+	cp deploy/rbac/metrics_reader_role.yaml $(CHART)/files/metrics_reader_role.yaml
 	cp deploy/webhook/manifests.yaml $(CHART)/files/webhooks.yaml
 	$(CRD_REF_DOCS) --source-path=./api/v1alpha1 --config=hack/crd-ref-docs/config.yaml \
 	  --renderer=markdown --output-path=docs/api-reference.md --log-level=ERROR

@@ -32,6 +32,7 @@ import (
 	"github.com/opendi/gateway-orchestrator/reconciler/certificate"
 	"github.com/opendi/gateway-orchestrator/reconciler/claim"
 	"github.com/opendi/gateway-orchestrator/reconciler/gatewaypool"
+	"github.com/opendi/gateway-orchestrator/reconciler/routes"
 	"github.com/opendi/gateway-orchestrator/reconciler/zonestatus"
 	"github.com/opendi/gateway-orchestrator/webhook"
 )
@@ -68,6 +69,9 @@ type AWS struct {
 	RenewalCheck time.Duration
 	// DNSRefresh is how often a hosted zone is read again to repair our records (10 minutes).
 	DNSRefresh time.Duration
+	// ExternalDNS is how an external-dns that shares the hosted zones names its TXT registry, so
+	// that its records are reported with their owner ID (external-dns's defaults when zero).
+	ExternalDNS dnsbatch.ExternalDNS
 }
 
 // NewScheme returns a scheme with every type the orchestrator reads or writes.
@@ -130,6 +134,9 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 		if err := pools.SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("registering the gateway pool reconciler: %w", err)
 		}
+		if err := (&routes.Reconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
+			return fmt.Errorf("registering the routes reconciler: %w", err)
+		}
 		if cfg.AWS != nil {
 			if err := registerAWS(ctx, mgr, cfg.AWS, c); err != nil {
 				return err
@@ -157,7 +164,7 @@ func registerAWS(ctx context.Context, mgr manager.Manager, a *AWS, c clock.Passi
 	if err := (&certificate.Reconciler{
 		Client:       mgr.GetClient(),
 		ACM:          acmClient,
-		DNS:          &dnsbatch.Batcher{API: r53, Cluster: cluster, Window: window, Refresh: a.DNSRefresh},
+		DNS:          &dnsbatch.Batcher{API: r53, Cluster: cluster, Window: window, Refresh: a.DNSRefresh, ExternalDNS: a.ExternalDNS},
 		Poller:       &certificate.Poller{ACM: acmClient, Interval: interval},
 		Requester:    &certificate.Requester{ACM: acmClient, Workers: 4},
 		Cluster:      cluster,
