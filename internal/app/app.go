@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/acm"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
-	"github.com/prometheus/client_golang/prometheus"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -33,6 +32,8 @@ import (
 	"github.com/opendi/gateway-orchestrator/reconciler/certificate"
 	"github.com/opendi/gateway-orchestrator/reconciler/claim"
 	"github.com/opendi/gateway-orchestrator/reconciler/gatewaypool"
+	"github.com/opendi/gateway-orchestrator/reconciler/routes"
+	"github.com/opendi/gateway-orchestrator/reconciler/zonestatus"
 	"github.com/opendi/gateway-orchestrator/webhook"
 )
 
@@ -68,6 +69,9 @@ type AWS struct {
 	RenewalCheck time.Duration
 	// DNSRefresh is how often a hosted zone is read again to repair our records (10 minutes).
 	DNSRefresh time.Duration
+	// ExternalDNS is how an external-dns that shares the hosted zones names its TXT registry, so
+	// that its records are reported with their owner ID (external-dns's defaults when zero).
+	ExternalDNS dnsbatch.ExternalDNS
 }
 
 // NewScheme returns a scheme with every type the orchestrator reads or writes.
@@ -117,13 +121,21 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 		}).SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("registering the claim reconciler: %w", err)
 		}
-		promutil.Register(metrics.Registry, prometheus.Collector(claim.NewConditionCollector(mgr.GetCache())))
+		// Cluster-wide gauges come from the leader only: every replica's cache holds the same claims.
+		promutil.Register(metrics.Registry, promutil.LeaderOnly(mgr.Elected(), claim.NewConditionCollector(mgr.GetCache())))
+		promutil.Register(metrics.Registry, promutil.LeaderOnly(mgr.Elected(), zonestatus.NewNotReadyCollector(mgr.GetCache(), c)))
+		if err := (&zonestatus.Reconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
+			return fmt.Errorf("registering the zone status reconciler: %w", err)
+		}
 		pools := &gatewaypool.Reconciler{Client: mgr.GetClient()}
 		if cfg.AWS != nil {
 			pools.ELB = elbv2.NewFromConfig(cfg.AWS.Config)
 		}
 		if err := pools.SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("registering the gateway pool reconciler: %w", err)
+		}
+		if err := (&routes.Reconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
+			return fmt.Errorf("registering the routes reconciler: %w", err)
 		}
 		if cfg.AWS != nil {
 			if err := registerAWS(ctx, mgr, cfg.AWS, c); err != nil {
@@ -152,7 +164,7 @@ func registerAWS(ctx context.Context, mgr manager.Manager, a *AWS, c clock.Passi
 	if err := (&certificate.Reconciler{
 		Client:       mgr.GetClient(),
 		ACM:          acmClient,
-		DNS:          &dnsbatch.Batcher{API: r53, Cluster: cluster, Window: window, Refresh: a.DNSRefresh},
+		DNS:          &dnsbatch.Batcher{API: r53, Cluster: cluster, Window: window, Refresh: a.DNSRefresh, ExternalDNS: a.ExternalDNS},
 		Poller:       &certificate.Poller{ACM: acmClient, Interval: interval},
 		Requester:    &certificate.Requester{ACM: acmClient, Workers: 4},
 		Cluster:      cluster,

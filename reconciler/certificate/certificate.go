@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -441,19 +442,38 @@ func (r *Reconciler) alias(ctx context.Context, c *v1alpha1.DomainClaim, zone *v
 	}
 	// Our records were in place for this load balancer: a change now means someone else's.
 	cond := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionDNSRecord)
-	wasReady := cond != nil && cond.Status == metav1.ConditionTrue && cond.Message == aliasMessage(c, st)
+	wasReady := cond != nil && cond.Status == metav1.ConditionTrue && strings.HasPrefix(cond.Message, aliasMessage(c, st))
+	msg := aliasMessage(c, st)
 	for _, want := range r.aliasWants(c, zone, st, false) {
 		dns, err := r.DNS.Ensure(ctx, c.Name, want)
 		if wasReady && dns.State == dnsbatch.Pending {
 			r.Recorder.Eventf(c, nil, "Warning", "DNSDrift", "Repair", "the %s ALIAS record %s was changed or deleted outside gateway-orchestrator; putting it back",
 				want.Record.Type, c.Spec.Hostname)
 		}
+		r.externalDNSEvent(ctx, c, cond, dns)
 		if waiting, res, err := dnsStep(st, c, v1alpha1.ConditionDNSRecord, "ALIAS record", zone, dns, err); waiting {
 			return res, err
 		}
+		if dns.Message != "" { // external-dns's identical record, used as it is
+			msg += "; " + dns.Message
+		}
 	}
-	set(st, c, v1alpha1.ConditionDNSRecord, true, "Created", aliasMessage(c, st))
+	set(st, c, v1alpha1.ConditionDNSRecord, true, "Created", msg)
 	return reconcile.Result{}, nil
+}
+
+// externalDNSEvent tells the claim's and its routes' owners, once per change of the condition,
+// that external-dns holds the hostname's record: a Warning when it points elsewhere, a Normal
+// Event when it is identical and used as it is.
+func (r *Reconciler) externalDNSEvent(ctx context.Context, c *v1alpha1.DomainClaim, cond *metav1.Condition, dns dnsbatch.Result) {
+	if dns.ExternalDNSOwner == "" || cond != nil && strings.Contains(cond.Message, dns.Message) {
+		return
+	}
+	if dns.State == dnsbatch.Conflict {
+		r.warnOwners(ctx, c, v1alpha1.ReasonDNSConflict, dns.Message)
+		return
+	}
+	r.Recorder.Eventf(c, nil, "Normal", "ExternalDNSRecord", "Provision", "%s", dns.Message)
 }
 
 func aliasMessage(c *v1alpha1.DomainClaim, st *v1alpha1.DomainClaimStatus) string {

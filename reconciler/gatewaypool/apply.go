@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -21,7 +20,7 @@ import (
 
 // apply carries out a plan in dependency order: each Gateway before its configuration (which it
 // owns), Gateways and configurations before the claims' status (the Gateway's listeners are the
-// record of a seat, see Plan), then the owners' routes, the pool's status, and deletions last.
+// record of a seat, see Plan), then the pool's status, and deletions last.
 // It reports retry when a write met a newer object than the snapshot held.
 func (r *Reconciler) apply(ctx context.Context, s *Snapshot, p *PoolPlan) (retry bool, err error) {
 	log := logf.FromContext(ctx).WithValues("pool", s.Pool.Name)
@@ -44,17 +43,11 @@ func (r *Reconciler) apply(ctx context.Context, s *Snapshot, p *PoolPlan) (retry
 	for _, name := range gatewayNames(s, p) {
 		certificatesPerGateway.WithLabelValues(s.Pool.Name, s.Pool.Spec.Namespace, name.name).Set(float64(name.certificates))
 	}
-	claims, conflict, err := r.applyClaims(ctx, s, p)
+	conflict, err := r.applyClaims(ctx, s, p)
 	if err != nil {
 		return false, err
 	}
 	retry = retry || conflict
-	if err := r.reviewOwnRoutes(ctx, s.Pool, claims); err != nil {
-		if !apierrors.IsConflict(err) {
-			return false, err
-		}
-		retry = true
-	}
 	if p.Status != nil {
 		pool := s.Pool.DeepCopy()
 		patch := client.MergeFrom(s.Pool)
@@ -78,33 +71,21 @@ func (r *Reconciler) apply(ctx context.Context, s *Snapshot, p *PoolPlan) (retry
 	return retry, nil
 }
 
-// claimWriters is how many claim status writes the pool sends at once: a reconcile that seats a
-// burst of claims should not wait on each write in turn (every event meanwhile waits for it).
+// claimWriters is how many claim status writes the pool sends at once.
 const claimWriters = 8
 
-// applyClaims writes the planned claim statuses, claimWriters at a time, then attaches the routes
-// of each claim the write admits. It returns every claim as written (or as it was).
-func (r *Reconciler) applyClaims(ctx context.Context, s *Snapshot, p *PoolPlan) (claims []*v1alpha1.DomainClaim, conflict bool, err error) {
-	planned := map[string]*ClaimChange{}
-	for i := range p.Claims {
-		planned[p.Claims[i].Claim.Name] = &p.Claims[i]
-	}
-	claims = make([]*v1alpha1.DomainClaim, len(s.Claims))
+// applyClaims writes the planned claim statuses, claimWriters at a time: a reconcile that seats a
+// burst of claims does not wait on each write in turn. (Routes are attached by reconciler/routes,
+// from the claims' status.)
+func (r *Reconciler) applyClaims(ctx context.Context, s *Snapshot, p *PoolPlan) (conflict bool, err error) {
 	var (
-		mu     sync.Mutex
-		wg     sync.WaitGroup
-		errs   []error
-		attach []*v1alpha1.DomainClaim
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		errs []error
 	)
 	slots := make(chan struct{}, claimWriters)
-	for i, cs := range s.Claims {
-		ch := planned[cs.Claim.Name]
-		if ch == nil {
-			claims[i] = cs.Claim
-			continue
-		}
-		c := cs.Claim.DeepCopy()
-		claims[i] = c
+	for _, ch := range p.Claims {
+		c := ch.Claim.DeepCopy()
 		slots <- struct{}{}
 		wg.Add(1)
 		go func() {
@@ -115,24 +96,11 @@ func (r *Reconciler) applyClaims(ctx context.Context, s *Snapshot, p *PoolPlan) 
 			conflict = conflict || lost
 			if err != nil {
 				errs = append(errs, err)
-			} else if !lost && ch.Admitted {
-				attach = append(attach, c)
 			}
 		}()
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, false, err
-	}
-	// One at a time: a route listing several of the pool's hostnames is patched for each, and
-	// concurrent patches of its parentRefs would overwrite each other.
-	sort.Slice(attach, func(i, j int) bool { return attach[i].Name < attach[j].Name })
-	for _, c := range attach {
-		if err := r.attachRoutes(ctx, c); err != nil {
-			return nil, false, err
-		}
-	}
-	return claims, conflict, nil
+	return conflict, errors.Join(errs...)
 }
 
 type gatewayCertificates struct {

@@ -8,7 +8,6 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -20,7 +19,6 @@ import (
 	"github.com/opendi/gateway-orchestrator/internal/hostname"
 	"github.com/opendi/gateway-orchestrator/internal/index"
 	"github.com/opendi/gateway-orchestrator/internal/lbc"
-	"github.com/opendi/gateway-orchestrator/webhook"
 )
 
 const (
@@ -57,17 +55,10 @@ type Reconciler struct {
 
 	// zones caches ALB DNS name → canonical hosted zone ID.
 	zones sync.Map
-	// Recorder records Events on routes; SetupWithManager supplies the manager's.
-	Recorder events.EventRecorder
-	// told remembers the last note of each Event per route and reason.
-	told sync.Map
 }
 
 // SetupWithManager registers the reconciler.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
-	if r.Recorder == nil {
-		r.Recorder = mgr.GetEventRecorder("gateway-orchestrator")
-	}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("gatewaypool").
 		For(&v1alpha1.GatewayPool{}).
@@ -145,27 +136,6 @@ func (r *Reconciler) routeToPools(ctx context.Context, o client.Object) []reconc
 		}
 	}
 	return reqs
-}
-
-// attachRoutes gives the owner's opted-in routes for the hostname the parentRef of its Gateway.
-// Only routes that asked for automatic attachment are touched, and only by adding our entry.
-func (r *Reconciler) attachRoutes(ctx context.Context, c *v1alpha1.DomainClaim) error {
-	var routes gwv1.HTTPRouteList
-	if err := r.Client.List(ctx, &routes, client.InNamespace(c.Spec.Namespace), client.MatchingFields{index.RouteHostname: c.Spec.Hostname}); err != nil {
-		return err
-	}
-	for i := range routes.Items {
-		rt := &routes.Items[i]
-		if rt.Annotations[webhook.AnnotationAutoAttach] != "true" || webhook.HasParent(rt, *c.Status.Gateway) {
-			continue
-		}
-		patch := client.MergeFrom(rt.DeepCopy())
-		rt.Spec.ParentRefs = append(rt.Spec.ParentRefs, webhook.ParentRef(*c.Status.Gateway))
-		if err := r.Client.Patch(ctx, rt, patch); client.IgnoreNotFound(err) != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // desiredGateway shapes a pool Gateway from the pool's template, leaving fields others own
