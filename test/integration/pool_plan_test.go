@@ -46,11 +46,12 @@ func TestTargetGroupsNeverOverfillAnALBAndThePoolCountsThem(t *testing.T) {
 		hosts = append(hosts, h)
 		require.NoError(t, k8s.Create(ctx, manyBackends(ns, 3, 15, h)))
 	}
-	seated := map[string]string{}
+	perGateway := map[string]int{}
 	for _, h := range hosts {
-		seated[h] = ready(t, h, 90*time.Second).Status.Gateway.Name
+		perGateway[ready(t, h, 90*time.Second).Status.Gateway.Name]++
 	}
-	assert.Equal(t, map[string]string{hosts[0]: p.Name + "-1", hosts[1]: p.Name + "-1", hosts[2]: p.Name + "-2"}, seated,
+	// Which two share a Gateway depends on which certificates are issued first.
+	assert.Equal(t, map[string]int{p.Name + "-1": 2, p.Name + "-2": 1}, perGateway,
 		"first fit by target groups: 45 + 45 on the first Gateway, 45 more would be 135")
 
 	huge := "huge." + z.Spec.Domain
