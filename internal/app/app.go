@@ -32,7 +32,9 @@ import (
 	"github.com/opendi/gateway-orchestrator/internal/promutil"
 	"github.com/opendi/gateway-orchestrator/reconciler/certificate"
 	"github.com/opendi/gateway-orchestrator/reconciler/claim"
+	"github.com/opendi/gateway-orchestrator/reconciler/dns"
 	"github.com/opendi/gateway-orchestrator/reconciler/gatewaypool"
+	"github.com/opendi/gateway-orchestrator/reconciler/readiness"
 	"github.com/opendi/gateway-orchestrator/webhook"
 )
 
@@ -98,7 +100,7 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 	if cfg.Webhooks {
 		var finalizers []string
 		if cfg.AWS != nil {
-			finalizers = append(finalizers, certificate.Finalizer)
+			finalizers = append(finalizers, v1alpha1.FinalizerAWSCleanup)
 		}
 		if err := webhook.Register(mgr, cfg.Admission, finalizers...); err != nil {
 			return fmt.Errorf("registering webhooks: %w", err)
@@ -125,10 +127,21 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 		if err := pools.SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("registering the gateway pool reconciler: %w", err)
 		}
+		steps := readiness.StepsWithoutAWS
 		if cfg.AWS != nil {
+			steps = readiness.Steps
 			if err := registerAWS(ctx, mgr, cfg.AWS, c); err != nil {
 				return err
 			}
+		}
+		if err := (&readiness.Reconciler{
+			Client:       mgr.GetClient(),
+			Steps:        steps,
+			Clock:        c,
+			Recorder:     mgr.GetEventRecorder("gateway-orchestrator"),
+			ReadySeconds: readiness.NewReadyHistogram(metrics.Registry),
+		}).SetupWithManager(mgr); err != nil {
+			return fmt.Errorf("registering the readiness reconciler: %w", err)
 		}
 	}
 	return nil
@@ -149,10 +162,11 @@ func registerAWS(ctx context.Context, mgr manager.Manager, a *AWS, c clock.Passi
 	if interval == 0 {
 		interval = 15 * time.Second
 	}
+	batcher := &dnsbatch.Batcher{API: r53, Cluster: cluster, Window: window, Refresh: a.DNSRefresh}
 	if err := (&certificate.Reconciler{
 		Client:       mgr.GetClient(),
 		ACM:          acmClient,
-		DNS:          &dnsbatch.Batcher{API: r53, Cluster: cluster, Window: window, Refresh: a.DNSRefresh},
+		DNS:          batcher,
 		Poller:       &certificate.Poller{ACM: acmClient, Interval: interval},
 		Requester:    &certificate.Requester{ACM: acmClient, Workers: 4},
 		Cluster:      cluster,
@@ -163,6 +177,13 @@ func registerAWS(ctx context.Context, mgr manager.Manager, a *AWS, c clock.Passi
 		RenewalCheck: a.RenewalCheck,
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("registering the certificate reconciler: %w", err)
+	}
+	if err := (&dns.Reconciler{
+		Client:   mgr.GetClient(),
+		DNS:      batcher,
+		Recorder: mgr.GetEventRecorder("gateway-orchestrator"),
+	}).SetupWithManager(mgr, batcher); err != nil {
+		return fmt.Errorf("registering the dns reconciler: %w", err)
 	}
 	return nil
 }

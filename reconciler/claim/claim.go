@@ -1,6 +1,12 @@
 // Package claim reconciles the lifecycle of DomainClaims that does not touch AWS: whether a
 // route still uses the hostname, releasing route-made claims after their retention period, and
 // settling wildcard overlaps that slipped through an admission race (the older claim wins).
+//
+// It watches DomainClaims (and the claims that overlap them), HTTPRoutes, GRPCRoutes, Ingresses
+// and Gateways (through the hostname index), and reads ManagedZones and Namespaces. It owns the
+// Claimed and InUse conditions and the status fields managedZone, hostedZoneID, ownerNamespace,
+// lastReferencedTime and releaseTime (claimstatus.Claim), written by server-side apply. It
+// deletes released claims, labels admins' claims and clears admission-pending marks a crash left.
 package claim
 
 import (
@@ -11,7 +17,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -27,6 +32,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/claimstatus"
 	"github.com/opendi/gateway-orchestrator/internal/conditions"
 	"github.com/opendi/gateway-orchestrator/internal/hostname"
 	"github.com/opendi/gateway-orchestrator/internal/index"
@@ -52,6 +58,11 @@ type Reconciler struct {
 	Settlements prometheus.Counter
 }
 
+// ControllerName names the reconciler in logs and metrics.
+const ControllerName = "domainclaim-lifecycle"
+
+var _ reconcile.Reconciler = &Reconciler{}
+
 // SetupWithManager registers the reconciler. The indexes of package index must be registered.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Clock == nil {
@@ -61,7 +72,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		r.Settlements = NewSettlementCounter(nil)
 	}
 	return ctrl.NewControllerManagedBy(mgr).
-		Named("domainclaim-lifecycle").
+		Named(ControllerName).
 		For(&v1alpha1.DomainClaim{}).
 		Watches(&gwv1.HTTPRoute{}, handler.EnqueueRequestsFromMapFunc(routeToClaims)).
 		Watches(&gwv1.GRPCRoute{}, handler.EnqueueRequestsFromMapFunc(routeToClaims)).
@@ -160,7 +171,6 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	}
 
 	st := c.Status.DeepCopy()
-	st.ObservedGeneration = c.Generation
 	st.ManagedZone, st.HostedZoneID = "", ""
 	if zone != nil {
 		st.ManagedZone, st.HostedZoneID = zone.Name, zone.Spec.HostedZoneID
@@ -189,16 +199,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		r.Recorder.Eventf(c, nil, "Normal", v1alpha1.ReasonClaimed, "Claim", "hostname %s belongs to namespace %s", c.Spec.Hostname, c.Spec.Namespace)
 	}
 
-	if !equality.Semantic.DeepEqual(st, &c.Status) {
-		// Optimistic locking: the certificate reconciler writes conditions of the same claim.
-		patch := client.MergeFromWithOptions(c.DeepCopy(), client.MergeFromWithOptimisticLock{})
-		c.Status = *st
-		if err := r.Client.Status().Patch(ctx, c, patch); apierrors.IsConflict(err) {
-			// The certificate reconciler wrote the claim meanwhile: look again, without an error.
-			return reconcile.Result{RequeueAfter: 50 * time.Millisecond}, nil
-		} else if err != nil {
-			return reconcile.Result{}, client.IgnoreNotFound(err)
-		}
+	if _, err := claimstatus.Apply(ctx, r.Client, claimstatus.Claim, c, st); err != nil {
+		return reconcile.Result{}, err
 	}
 	if plan.ReleaseAt != nil {
 		return reconcile.Result{RequeueAfter: plan.ReleaseAt.Sub(now)}, nil

@@ -26,6 +26,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/claimstatus"
 	"github.com/opendi/gateway-orchestrator/internal/conditions"
 	"github.com/opendi/gateway-orchestrator/internal/hostname"
 	"github.com/opendi/gateway-orchestrator/internal/index"
@@ -228,18 +229,8 @@ func (r *Reconciler) serve(ctx context.Context, pool *v1alpha1.GatewayPool) (ret
 		if equality.Semantic.DeepEqual(st, &c.Status) {
 			continue
 		}
-		orig := c.DeepCopy()
-		orig.Status.Gateway = moved[c.Name] // the assignment may exist only here and in r.assigned: always send it
-		patch := client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})
-		c.Status = *st
-		if err := r.Client.Status().Patch(ctx, c, patch); err != nil {
-			if apierrors.IsConflict(err) {
-				retry = true
-				continue
-			}
-			if apierrors.IsNotFound(err) {
-				continue
-			}
+		// The pool's slice of the status, whole (the seat may exist only here and in r.assigned).
+		if _, err := claimstatus.Apply(ctx, r.Client, claimstatus.Pool, c, st); err != nil {
 			return false, nil, err
 		}
 		if ok && c.Status.Gateway != nil {

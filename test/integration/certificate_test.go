@@ -18,7 +18,6 @@ import (
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/dnsbatch"
-	"github.com/opendi/gateway-orchestrator/reconciler/certificate"
 	"github.com/opendi/gateway-orchestrator/test/awsfake"
 )
 
@@ -48,13 +47,13 @@ func TestClaimGetsAnIssuedCertificateAndItsValidationRecord(t *testing.T) {
 	require.Len(t, arns, 1, "exactly one certificate for the hostname")
 	assert.Equal(t, arns[0], c.Status.CertificateARN)
 	tags := env.AWS.ACM.Tags(arns[0])
-	assert.Equal(t, h, tags[certificate.TagClaim])
-	assert.Equal(t, string(c.UID), tags[certificate.TagClaimUID])
-	assert.Equal(t, "test", tags[certificate.TagCluster])
+	assert.Equal(t, h, tags[v1alpha1.TagClaim])
+	assert.Equal(t, string(c.UID), tags[v1alpha1.TagClaimUID])
+	assert.Equal(t, "test", tags[v1alpha1.TagCluster])
 	for _, typ := range []string{v1alpha1.ConditionCertificateRequested, v1alpha1.ConditionValidationRecord} {
 		assert.True(t, meta.IsStatusConditionTrue(c.Status.Conditions, typ), typ)
 	}
-	assert.Contains(t, c.Finalizers, certificate.Finalizer)
+	assert.Contains(t, c.Finalizers, v1alpha1.FinalizerAWSCleanup)
 	ready := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionReady)
 	require.NotNil(t, ready, "the steps roll up into Ready")
 	assert.Equal(t, metav1.ConditionFalse, ready.Status, "no Gateway seat yet")
