@@ -36,7 +36,7 @@ type Owner struct {
 var (
 	// Claim is reconciler/claim: ownership, use and release.
 	Claim = Owner{
-		Manager:    "gateway-orchestrator-claim",
+		Manager: "gateway-orchestrator-claim",
 		// "Bound" is v1alpha1.ConditionBound of branch bound, which the claim reconciler sets.
 		Conditions: []string{v1alpha1.ConditionClaimed, v1alpha1.ConditionInUse, "Bound"},
 		Fields:     []string{"managedZone", "hostedZoneID", "ownerNamespace", "lastReferencedTime", "releaseTime"},
