@@ -54,10 +54,14 @@ func TestClaimGetsAnIssuedCertificateAndItsValidationRecord(t *testing.T) {
 		assert.True(t, meta.IsStatusConditionTrue(c.Status.Conditions, typ), typ)
 	}
 	assert.Contains(t, c.Finalizers, v1alpha1.FinalizerAWSCleanup)
-	ready := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionReady)
-	require.NotNil(t, ready, "the steps roll up into Ready")
+	// reconciler/readiness rolls the steps up into Ready right after they are written.
+	var ready *metav1.Condition
+	require.Eventually(t, func() bool {
+		got, err := getClaim(h)
+		ready = meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionReady)
+		return err == nil && ready != nil && ready.Reason == "Waiting"+v1alpha1.ConditionGatewayAssigned
+	}, 5*time.Second, 50*time.Millisecond, "Ready names the step the claim waits for: %+v", ready)
 	assert.Equal(t, metav1.ConditionFalse, ready.Status, "no Gateway seat yet")
-	assert.Equal(t, "Waiting"+v1alpha1.ConditionGatewayAssigned, ready.Reason, "Ready names the step the claim waits for")
 
 	name, value := awsfake.ValidationRecord(h)
 	require.NotNil(t, c.Status.ValidationRecord)
