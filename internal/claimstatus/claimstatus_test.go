@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/test/crdschema"
 )
 
 // conditionTypes reads the DomainClaim condition types declared in api/v1alpha1 (every
@@ -195,4 +196,44 @@ func TestApplyToAClaimThatIsGoneIsNotAnError(t *testing.T) {
 			assert.False(t, wrote)
 		})
 	}
+}
+
+func TestOwnersOfDifferentConditionsKeepEachOthersEntries(t *testing.T) {
+	tc, err := crdschema.TypeConverter()
+	require.NoError(t, err)
+	c := &v1alpha1.DomainClaim{ObjectMeta: metav1.ObjectMeta{Name: "a.example.com", UID: "u"}}
+	k := fake.NewClientBuilder().WithScheme(newScheme(t)).WithTypeConverters(tc).WithObjects(c.DeepCopy()).
+		WithStatusSubresource(&v1alpha1.DomainClaim{}).Build()
+	ctx := context.Background()
+	set := func(o Owner, seen *v1alpha1.DomainClaim, typ, reason string, mutate func(*v1alpha1.DomainClaimStatus)) {
+		st := seen.Status.DeepCopy()
+		meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: typ, Status: metav1.ConditionTrue, Reason: reason, Message: reason})
+		if mutate != nil {
+			mutate(st)
+		}
+		_, err := Apply(ctx, k, o, seen, st)
+		require.NoError(t, err)
+	}
+	// Both owners act on the same stale view of the claim, as two reconcilers with one cache do.
+	stale := c.DeepCopy()
+	set(Claim, stale.DeepCopy(), v1alpha1.ConditionClaimed, v1alpha1.ReasonClaimed, func(st *v1alpha1.DomainClaimStatus) { st.ManagedZone = "zone" })
+	set(Certificate, stale.DeepCopy(), v1alpha1.ConditionCertificateRequested, "Requested", func(st *v1alpha1.DomainClaimStatus) { st.CertificateARN = "arn" })
+	set(DNS, stale.DeepCopy(), v1alpha1.ConditionDNSRecord, "Created", nil)
+
+	got := &v1alpha1.DomainClaim{}
+	require.NoError(t, k.Get(ctx, client.ObjectKey{Name: c.Name}, got))
+	for _, typ := range []string{v1alpha1.ConditionClaimed, v1alpha1.ConditionCertificateRequested, v1alpha1.ConditionDNSRecord} {
+		assert.True(t, meta.IsStatusConditionTrue(got.Status.Conditions, typ), "%s survives the others' writes", typ)
+	}
+	assert.Equal(t, "zone", got.Status.ManagedZone)
+	assert.Equal(t, "arn", got.Status.CertificateARN)
+
+	// An owner that drops a condition it wrote removes it, and nothing of the others'.
+	st := got.Status.DeepCopy()
+	meta.RemoveStatusCondition(&st.Conditions, v1alpha1.ConditionDNSRecord)
+	_, err = Apply(ctx, k, DNS, got, st)
+	require.NoError(t, err)
+	require.NoError(t, k.Get(ctx, client.ObjectKey{Name: c.Name}, got))
+	assert.Nil(t, meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionDNSRecord))
+	assert.Len(t, got.Status.Conditions, 2)
 }

@@ -234,8 +234,9 @@ func (r *Reconciler) provision(ctx context.Context, c *v1alpha1.DomainClaim, zon
 		var fresh bool
 		arn, fresh, err = r.request(ctx, c)
 		var invalid *acmtypes.ValidationException
+		var denied *acmtypes.AccessDeniedException
 		switch {
-		case awsclient.IsAccessDenied(err):
+		case errors.As(err, &denied):
 			msg := awsclient.Describe("acm:RequestCertificate", err)
 			wait, first := r.failures.fail(c.UID, r.Clock.Now())
 			set(st, c, v1alpha1.ConditionCertificateRequested, false, v1alpha1.ReasonAccessDenied,
@@ -253,8 +254,8 @@ func (r *Reconciler) provision(ctx context.Context, c *v1alpha1.DomainClaim, zon
 			return reconcile.Result{RequeueAfter: wait}, nil
 		case errors.As(err, &invalid):
 			set(st, c, v1alpha1.ConditionCertificateRequested, false, v1alpha1.ReasonRequestRejected, "ACM rejected the certificate request: "+invalid.ErrorMessage())
-			// The same request would be rejected again: no retry, the condition says why.
-			return reconcile.Result{}, nil
+			// The same request would be rejected again: no retry; the condition says why.
+			return reconcile.Result{}, reconcile.TerminalError(fmt.Errorf("ACM rejected the certificate request for %s: %w", c.Spec.Hostname, err))
 		case err != nil:
 			set(st, c, v1alpha1.ConditionCertificateRequested, false, v1alpha1.ReasonRequestFailed, awsclient.Describe("acm:RequestCertificate", err))
 			return reconcile.Result{}, err
