@@ -6,13 +6,23 @@
 // False with the first step that is not, its reason and message. With AWS off nothing is
 // provisioned, so Ready needs only Claimed (StepsWithoutAWS): the hostname is the namespace's.
 // It reads no other object and calls no AWS API.
+//
+// Ready becoming True, and a step failing (a reason other than Pending or Waiting<Step>), are
+// written at once. Progress while False (one step done, the next one pending) is written at most
+// every ProgressEvery per claim: the step conditions show it live, and Ready's message follows
+// a little later, which spares a write at every step of every claim.
 package readiness
 
 import (
 	"context"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -52,6 +62,9 @@ func NewReadyHistogram(reg prometheus.Registerer) prometheus.Histogram {
 	return promutil.Register(reg, h)
 }
 
+// DefaultProgressEvery is how often, at most, Ready's message follows a claim's progress.
+const DefaultProgressEvery = 10 * time.Second
+
 // Reconciler keeps a DomainClaim's Ready condition.
 type Reconciler struct {
 	Client client.Client
@@ -61,6 +74,11 @@ type Reconciler struct {
 	Recorder events.EventRecorder
 	// ReadySeconds observes the time to Ready; nil observes nothing.
 	ReadySeconds prometheus.Observer
+	// ProgressEvery overrides DefaultProgressEvery.
+	ProgressEvery time.Duration
+
+	// written holds when each claim's Ready was last written (by claim name).
+	written sync.Map
 }
 
 var _ reconcile.Reconciler = &Reconciler{}
@@ -81,13 +99,22 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	c := &v1alpha1.DomainClaim{}
 	if err := r.Client.Get(ctx, req.NamespacedName, c); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.written.Delete(req.Name)
+		}
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
 	st, became := Plan(c, r.Steps)
 	if st == nil {
 		return reconcile.Result{}, nil
 	}
+	if wait := r.progressWait(c, st); wait > 0 {
+		return reconcile.Result{RequeueAfter: wait}, nil
+	}
 	wrote, err := claimstatus.Apply(ctx, r.Client, claimstatus.Readiness, c, st)
+	if wrote {
+		r.written.Store(c.Name, r.Clock.Now())
+	}
 	if err != nil || !wrote || !became {
 		return reconcile.Result{}, err
 	}
@@ -98,6 +125,32 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		r.Recorder.Eventf(c, nil, "Normal", v1alpha1.ReasonReady, "Provision", "https://%s is served by %s", c.Spec.Hostname, orNothing(c.Status.LoadBalancerHostname))
 	}
 	return reconcile.Result{}, nil
+}
+
+// progressWait is how long to wait before writing st, when all it changes is the progress of a
+// claim that is not Ready and whose Ready was written less than ProgressEvery ago.
+func (r *Reconciler) progressWait(c *v1alpha1.DomainClaim, st *v1alpha1.DomainClaimStatus) time.Duration {
+	was := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionReady)
+	now := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionReady)
+	if was == nil || !Progress(was) || !Progress(now) || was.ObservedGeneration != now.ObservedGeneration {
+		return 0
+	}
+	at, ok := r.written.Load(c.Name)
+	if !ok {
+		return 0
+	}
+	every := r.ProgressEvery
+	if every == 0 {
+		every = DefaultProgressEvery
+	}
+	return every - r.Clock.Since(at.(time.Time))
+}
+
+// Progress reports whether a Ready condition says only that provisioning goes on: False while a
+// step is pending or has not started, not because one failed.
+func Progress(ready *metav1.Condition) bool {
+	return ready.Status == metav1.ConditionFalse &&
+		(ready.Reason == v1alpha1.ReasonPending || strings.HasPrefix(ready.Reason, v1alpha1.ReasonWaitingPrefix))
 }
 
 // Plan decides Ready for claim c from its step conditions, as the readiness owner's status

@@ -135,3 +135,66 @@ func sampleSum(t *testing.T, h prometheus.Histogram) float64 {
 	require.NoError(t, h.Write(m))
 	return m.GetHistogram().GetSampleSum()
 }
+
+func TestProgressIsWrittenAtMostEveryProgressEveryButFailuresAndReadyAtOnce(t *testing.T) {
+	s := runtime.NewScheme()
+	require.NoError(t, v1alpha1.AddToScheme(s))
+	tc, err := crdschema.TypeConverter()
+	require.NoError(t, err)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	c := &v1alpha1.DomainClaim{ObjectMeta: metav1.ObjectMeta{Name: "a.example.com", UID: "u", Generation: 1, CreationTimestamp: metav1.NewTime(now)}}
+	c.Status.Conditions = []metav1.Condition{cond(v1alpha1.ConditionClaimed, true, v1alpha1.ReasonClaimed)}
+	applies := 0
+	k := fake.NewClientBuilder().WithScheme(s).WithTypeConverters(tc).WithObjects(c).WithStatusSubresource(&v1alpha1.DomainClaim{}).
+		WithInterceptorFuncs(interceptor.Funcs{SubResourceApply: func(ctx context.Context, cl client.Client, sub string, obj runtime.ApplyConfiguration, opts ...client.SubResourceApplyOption) error {
+			applies++
+			return cl.SubResource(sub).Apply(ctx, obj, opts...)
+		}}).Build()
+	clock := clocktesting.NewFakePassiveClock(now)
+	r := &Reconciler{Client: k, Steps: Steps, Clock: clock, Recorder: events.NewFakeRecorder(10), ProgressEvery: 10 * time.Second}
+	ctx := context.Background()
+	step := func(typ string, ok bool, reason string) {
+		got := &v1alpha1.DomainClaim{}
+		require.NoError(t, k.Get(ctx, client.ObjectKey{Name: c.Name}, got))
+		meta.SetStatusCondition(&got.Status.Conditions, cond(typ, ok, reason))
+		require.NoError(t, k.Status().Update(ctx, got))
+	}
+	ready := func() (reconcile.Result, *metav1.Condition) {
+		res, err := r.Reconcile(ctx, reconcile.Request{NamespacedName: client.ObjectKey{Name: c.Name}})
+		require.NoError(t, err)
+		got := &v1alpha1.DomainClaim{}
+		require.NoError(t, k.Get(ctx, client.ObjectKey{Name: c.Name}, got))
+		return res, meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionReady)
+	}
+
+	_, rc := ready()
+	require.NotNil(t, rc, "the first Ready is written at once")
+	assert.Equal(t, "Waiting"+v1alpha1.ConditionCertificateRequested, rc.Reason)
+	assert.Equal(t, 1, applies)
+
+	clock.SetTime(now.Add(3 * time.Second))
+	step(v1alpha1.ConditionCertificateRequested, true, "Requested")
+	res, rc := ready()
+	assert.Equal(t, 1, applies, "progress 3 s later waits")
+	assert.Equal(t, 7*time.Second, res.RequeueAfter, "until ProgressEvery after the last write")
+	assert.Equal(t, "Waiting"+v1alpha1.ConditionCertificateRequested, rc.Reason)
+
+	clock.SetTime(now.Add(10 * time.Second))
+	_, rc = ready()
+	assert.Equal(t, 2, applies)
+	assert.Equal(t, "Waiting"+v1alpha1.ConditionValidationRecord, rc.Reason, "then Ready follows")
+
+	clock.SetTime(now.Add(11 * time.Second))
+	step(v1alpha1.ConditionValidationRecord, false, v1alpha1.ReasonDNSConflict)
+	_, rc = ready()
+	assert.Equal(t, 3, applies, "a failure is written at once")
+	assert.Equal(t, v1alpha1.ReasonDNSConflict, rc.Reason)
+
+	clock.SetTime(now.Add(12 * time.Second))
+	for _, typ := range Steps {
+		step(typ, true, "Done")
+	}
+	_, rc = ready()
+	assert.Equal(t, 4, applies, "Ready is written at once")
+	assert.Equal(t, metav1.ConditionTrue, rc.Status)
+}
