@@ -67,3 +67,58 @@ func TestELBAgreesWithKumo(t *testing.T) {
 	require.Len(t, theirs, 3)
 	require.Equal(t, theirs, elbScenario(t, ours.URL))
 }
+
+// createdNames creates n load balancers named after prefix and reads back the names with that
+// prefix, following NextMarker with the given page size (0: the server's default) as the
+// orchestrator does when it looks up an ALB's hosted zone.
+func createdNames(t *testing.T, url, prefix string, n int, pageSize int32) (names []string, pages int) {
+	ctx := context.Background()
+	e := elbv2.NewFromConfig(aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(url), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider("AKID", "secret", "")})
+	for i := range n {
+		_, err := e.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{
+			Name: aws.String(fmt.Sprintf("%s-%d", prefix, i)), Type: elbtypes.LoadBalancerTypeEnumApplication,
+			Subnets: []string{"subnet-1", "subnet-2"}})
+		require.NoError(t, err)
+	}
+	in := &elbv2.DescribeLoadBalancersInput{}
+	if pageSize > 0 {
+		in.PageSize = aws.Int32(pageSize)
+	}
+	for {
+		out, err := e.DescribeLoadBalancers(ctx, in)
+		require.NoError(t, err)
+		pages++
+		if pageSize > 0 {
+			require.LessOrEqual(t, len(out.LoadBalancers), int(pageSize), "a page holds at most PageSize load balancers")
+		}
+		for _, lb := range out.LoadBalancers {
+			if name := aws.ToString(lb.LoadBalancerName); strings.HasPrefix(name, prefix+"-") {
+				names = append(names, name)
+			}
+		}
+		if out.NextMarker == nil {
+			break
+		}
+		require.Less(t, pages, 100, "the marker must make progress")
+		in.Marker = out.NextMarker
+	}
+	sort.Strings(names)
+	return names, pages
+}
+
+// TestPagedDescribeLoadBalancersAgreesWithKumo: kumo answers DescribeLoadBalancers in one page
+// whatever PageSize says, so it cannot check paging itself; what it does check is that our
+// server's pages, followed by marker, list exactly the load balancers kumo lists in one answer.
+// Our server's paging is what the orchestrator's marker loop meets on a large account.
+func TestPagedDescribeLoadBalancersAgreesWithKumo(t *testing.T) {
+	k := kumo.NewServer()
+	defer k.Close()
+	ours := awsfake.New(awsfake.Options{})
+	defer ours.Close()
+	theirNames, _ := createdNames(t, k.URL, "k8s-paged", 3, 0)
+	ourNames, ourPages := createdNames(t, ours.URL, "k8s-paged", 3, 1)
+	require.Len(t, theirNames, 3)
+	require.Equal(t, theirNames, ourNames, "every load balancer is listed once across the pages")
+	require.GreaterOrEqual(t, ourPages, 3, "our server honours PageSize 1")
+}

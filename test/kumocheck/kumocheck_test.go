@@ -1,6 +1,6 @@
 // Package kumocheck runs Route53 scenarios against both the project's AWS test server and kumo,
 // an independent AWS emulator, where kumo is faithful (record CREATE/UPSERT/DELETE, ALIAS A and
-// AAAA, listing, GetChange), and requires the same answers: a check that the test server speaks
+// AAAA created and deleted, listing, GetChange; ELBv2 load balancers listed across pages), and requires the same answers: a check that the test server speaks
 // the wire protocol as others read it. It is its own module so kumo's many dependencies stay out
 // of the orchestrator's go.mod.
 package kumocheck
@@ -38,7 +38,13 @@ func rr(action types.ChangeAction, name string, typ types.RRType, values ...stri
 }
 
 func alias(name string, typ types.RRType) types.Change {
-	return types.Change{Action: types.ChangeActionCreate, ResourceRecordSet: &types.ResourceRecordSet{
+	return aliasChange(types.ChangeActionCreate, name, typ)
+}
+
+// aliasChange is an ALIAS change as the orchestrator sends it: a DELETE repeats the record as
+// it is, target included.
+func aliasChange(action types.ChangeAction, name string, typ types.RRType) types.Change {
+	return types.Change{Action: action, ResourceRecordSet: &types.ResourceRecordSet{
 		Name: aws.String(name), Type: typ,
 		AliasTarget: &types.AliasTarget{DNSName: aws.String("lb-1.us-east-1.elb.amazonaws.com."), HostedZoneId: aws.String("Z35SXDOTRQ7X7K")},
 	}}
@@ -56,6 +62,9 @@ func scenario(t *testing.T, c *route53.Client, zone string) ([]string, string) {
 		{alias("shop.example.com", types.RRTypeA), alias("shop.example.com", types.RRTypeAaaa)},
 		{rr(types.ChangeActionUpsert, "a.example.com", types.RRTypeA, "192.0.2.2")},
 		{rr(types.ChangeActionDelete, "t.example.com", types.RRTypeTxt, `"owner=me"`)},
+		// The A ALIAS goes and its AAAA twin stays, as when one address family is dropped.
+		{alias("gone.example.com", types.RRTypeA), alias("gone.example.com", types.RRTypeAaaa)},
+		{aliasChange(types.ChangeActionDelete, "gone.example.com", types.RRTypeA)},
 	} {
 		out, err := c.ChangeResourceRecordSets(ctx, &route53.ChangeResourceRecordSetsInput{
 			HostedZoneId: aws.String(zone), ChangeBatch: &types.ChangeBatch{Changes: batch}})
