@@ -7,10 +7,11 @@
 // provisioned, so Ready needs only Claimed (StepsWithoutAWS): the hostname is the namespace's.
 // It reads no other object and calls no AWS API.
 //
-// Ready becoming True, and a step failing (a reason other than Pending or Waiting<Step>), are
-// written at once. Progress while False (one step done, the next one pending) is written at most
-// every ProgressEvery per claim: the step conditions show it live, and Ready's message follows
-// a little later, which spares a write at every step of every claim.
+// The first Ready, Ready becoming True, and a step failing (a reason other than Pending or
+// Waiting<Step>) are written at once. Progress while False (one step done, the next one
+// pending) is written once it has stood for ProgressEvery: Ready names the step a claim has
+// been waiting for, not each step it passes on its way; the step conditions show those live.
+// That spares a write at every step of every claim.
 package readiness
 
 import (
@@ -62,7 +63,7 @@ func NewReadyHistogram(reg prometheus.Registerer) prometheus.Histogram {
 	return promutil.Register(reg, h)
 }
 
-// DefaultProgressEvery is how often, at most, Ready's message follows a claim's progress.
+// DefaultProgressEvery is how long a claim's progress must stand before Ready names it.
 const DefaultProgressEvery = 10 * time.Second
 
 // Reconciler keeps a DomainClaim's Ready condition.
@@ -77,8 +78,8 @@ type Reconciler struct {
 	// ProgressEvery overrides DefaultProgressEvery.
 	ProgressEvery time.Duration
 
-	// written holds when each claim's Ready was last written (by claim name).
-	written sync.Map
+	// waiting holds, by claim name, the progress Ready would say and since when (a waitingFor).
+	waiting sync.Map
 }
 
 var _ reconcile.Reconciler = &Reconciler{}
@@ -100,7 +101,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	c := &v1alpha1.DomainClaim{}
 	if err := r.Client.Get(ctx, req.NamespacedName, c); err != nil {
 		if apierrors.IsNotFound(err) {
-			r.written.Delete(req.Name)
+			r.waiting.Delete(req.Name)
 		}
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
@@ -111,10 +112,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	if wait := r.progressWait(c, st); wait > 0 {
 		return reconcile.Result{RequeueAfter: wait}, nil
 	}
+	r.waiting.Delete(c.Name)
 	wrote, err := claimstatus.Apply(ctx, r.Client, claimstatus.Readiness, c, st)
-	if wrote {
-		r.written.Store(c.Name, r.Clock.Now())
-	}
 	if err != nil || !wrote || !became {
 		return reconcile.Result{}, err
 	}
@@ -127,23 +126,30 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	return reconcile.Result{}, nil
 }
 
+// waitingFor is progress Ready would say, first seen at since.
+type waitingFor struct {
+	reason, message string
+	since           time.Time
+}
+
 // progressWait is how long to wait before writing st, when all it changes is the progress of a
-// claim that is not Ready and whose Ready was written less than ProgressEvery ago.
+// claim that is not Ready and the progress has not stood for ProgressEvery yet.
 func (r *Reconciler) progressWait(c *v1alpha1.DomainClaim, st *v1alpha1.DomainClaimStatus) time.Duration {
 	was := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionReady)
 	now := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionReady)
 	if was == nil || !Progress(was) || !Progress(now) || was.ObservedGeneration != now.ObservedGeneration {
 		return 0
 	}
-	at, ok := r.written.Load(c.Name)
-	if !ok {
-		return 0
-	}
 	every := r.ProgressEvery
 	if every == 0 {
 		every = DefaultProgressEvery
 	}
-	return every - r.Clock.Since(at.(time.Time))
+	v, ok := r.waiting.Load(c.Name)
+	if w, _ := v.(waitingFor); !ok || w.reason != now.Reason || w.message != now.Message {
+		r.waiting.Store(c.Name, waitingFor{reason: now.Reason, message: now.Message, since: r.Clock.Now()})
+		return every
+	}
+	return every - r.Clock.Since(v.(waitingFor).since)
 }
 
 // Progress reports whether a Ready condition says only that provisioning goes on: False while a

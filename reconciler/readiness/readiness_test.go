@@ -136,7 +136,7 @@ func sampleSum(t *testing.T, h prometheus.Histogram) float64 {
 	return m.GetHistogram().GetSampleSum()
 }
 
-func TestProgressIsWrittenAtMostEveryProgressEveryButFailuresAndReadyAtOnce(t *testing.T) {
+func TestProgressIsWrittenOnceItHasStoodButFailuresAndReadyAtOnce(t *testing.T) {
 	s := runtime.NewScheme()
 	require.NoError(t, v1alpha1.AddToScheme(s))
 	tc, err := crdschema.TypeConverter()
@@ -159,7 +159,8 @@ func TestProgressIsWrittenAtMostEveryProgressEveryButFailuresAndReadyAtOnce(t *t
 		meta.SetStatusCondition(&got.Status.Conditions, cond(typ, ok, reason))
 		require.NoError(t, k.Status().Update(ctx, got))
 	}
-	ready := func() (reconcile.Result, *metav1.Condition) {
+	ready := func(at time.Duration) (reconcile.Result, *metav1.Condition) {
+		clock.SetTime(now.Add(at))
 		res, err := r.Reconcile(ctx, reconcile.Request{NamespacedName: client.ObjectKey{Name: c.Name}})
 		require.NoError(t, err)
 		got := &v1alpha1.DomainClaim{}
@@ -167,34 +168,36 @@ func TestProgressIsWrittenAtMostEveryProgressEveryButFailuresAndReadyAtOnce(t *t
 		return res, meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionReady)
 	}
 
-	_, rc := ready()
+	_, rc := ready(0)
 	require.NotNil(t, rc, "the first Ready is written at once")
 	assert.Equal(t, "Waiting"+v1alpha1.ConditionCertificateRequested, rc.Reason)
 	assert.Equal(t, 1, applies)
 
-	clock.SetTime(now.Add(3 * time.Second))
 	step(v1alpha1.ConditionCertificateRequested, true, "Requested")
-	res, rc := ready()
-	assert.Equal(t, 1, applies, "progress 3 s later waits")
-	assert.Equal(t, 7*time.Second, res.RequeueAfter, "until ProgressEvery after the last write")
+	res, rc := ready(3 * time.Second)
+	assert.Equal(t, 1, applies, "progress is not written as it happens")
+	assert.Equal(t, 10*time.Second, res.RequeueAfter, "but looked at again once it could have stood long enough")
 	assert.Equal(t, "Waiting"+v1alpha1.ConditionCertificateRequested, rc.Reason)
 
-	clock.SetTime(now.Add(10 * time.Second))
-	_, rc = ready()
-	assert.Equal(t, 2, applies)
-	assert.Equal(t, "Waiting"+v1alpha1.ConditionValidationRecord, rc.Reason, "then Ready follows")
+	step(v1alpha1.ConditionValidationRecord, true, "Created")
+	_, _ = ready(8 * time.Second)
+	assert.Equal(t, 1, applies, "a step passed on the way is never written")
+	res, _ = ready(15 * time.Second)
+	assert.Equal(t, 1, applies)
+	assert.Equal(t, 3*time.Second, res.RequeueAfter)
+	_, rc = ready(18 * time.Second)
+	assert.Equal(t, 2, applies, "the step waited for 10 s is")
+	assert.Equal(t, "Waiting"+v1alpha1.ConditionCertificateIssued, rc.Reason)
 
-	clock.SetTime(now.Add(11 * time.Second))
-	step(v1alpha1.ConditionValidationRecord, false, v1alpha1.ReasonDNSConflict)
-	_, rc = ready()
+	step(v1alpha1.ConditionCertificateIssued, false, "FAILED")
+	_, rc = ready(19 * time.Second)
 	assert.Equal(t, 3, applies, "a failure is written at once")
-	assert.Equal(t, v1alpha1.ReasonDNSConflict, rc.Reason)
+	assert.Equal(t, "FAILED", rc.Reason)
 
-	clock.SetTime(now.Add(12 * time.Second))
 	for _, typ := range Steps {
 		step(typ, true, "Done")
 	}
-	_, rc = ready()
+	_, rc = ready(20 * time.Second)
 	assert.Equal(t, 4, applies, "Ready is written at once")
 	assert.Equal(t, metav1.ConditionTrue, rc.Status)
 }

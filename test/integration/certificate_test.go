@@ -60,7 +60,7 @@ func TestClaimGetsAnIssuedCertificateAndItsValidationRecord(t *testing.T) {
 		got, err := getClaim(h)
 		ready = meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionReady)
 		return err == nil && ready != nil && ready.Reason == "Waiting"+v1alpha1.ConditionGatewayAssigned
-	}, 15*time.Second, 50*time.Millisecond, "Ready names the step the claim waits for (its progress is written every 10 s): %+v", ready)
+	}, 20*time.Second, 50*time.Millisecond, "Ready names the step the claim has waited for 10 s: %+v", ready)
 	assert.Equal(t, metav1.ConditionFalse, ready.Status, "no Gateway seat yet")
 
 	name, value := awsfake.ValidationRecord(h)
