@@ -169,6 +169,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	if plan.ReleaseNow {
 		return reconcile.Result{}, r.release(ctx, c)
 	}
+	if wait := routeWait(c, routes, now); wait > 0 {
+		return reconcile.Result{RequeueAfter: wait}, nil // the route's event comes first, as a rule
+	}
 
 	st := c.Status.DeepCopy()
 	st.ManagedZone, st.HostedZoneID = "", ""
@@ -289,6 +292,20 @@ func (r *Reconciler) olderOverlap(ctx context.Context, c *v1alpha1.DomainClaim) 
 		}
 	}
 	return winner, nil
+}
+
+// routeGrace is how long a route-made claim's first status waits for its route: admission
+// creates the claim a moment before the API server stores the route, well within the webhooks'
+// 5 s timeout. Waiting writes InUse once (True) instead of twice (False, then True).
+const routeGrace = 5 * time.Second
+
+// routeWait is how long a route-made claim that no route uses yet, and that has no status of
+// this reconciler yet, still waits for its route.
+func routeWait(c *v1alpha1.DomainClaim, routes []string, now time.Time) time.Duration {
+	if len(routes) > 0 || c.Spec.ClaimedBy != v1alpha1.ClaimedByRoute || meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionInUse) != nil {
+		return 0
+	}
+	return routeGrace - now.Sub(c.CreationTimestamp.Time)
 }
 
 // pendingHorizon is how long after its creation a claim's admission-pending mark is certainly
