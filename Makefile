@@ -25,6 +25,7 @@ manifests: ## Generate CRDs, RBAC and webhook configurations into deploy/.
 	cp deploy/crd/gateway.opendi.com_*.yaml $(CHART)/crds/
 	cp deploy/rbac/role.yaml $(CHART)/files/role.yaml
 	cp deploy/rbac/user_roles.yaml $(CHART)/files/user_roles.yaml
+	cp deploy/rbac/metrics_reader_role.yaml $(CHART)/files/metrics_reader_role.yaml
 	cp deploy/webhook/manifests.yaml $(CHART)/files/webhooks.yaml
 
 .PHONY: generate

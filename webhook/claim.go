@@ -66,6 +66,7 @@ type Claimer struct {
 func (c *Claimer) Claim(ctx context.Context, d ownership.Decision, ns, usedBy string) (ownership.Decision, *v1alpha1.DomainClaim, error) {
 	ctx = c.withWaitDeadline(ctx)
 	want := NewClaim(d.Hostname, ns, usedBy, c.Finalizers...)
+	recordObjectUID(ctx, want)
 	var created *v1alpha1.DomainClaim
 	for attempt := 0; created == nil; attempt++ {
 		if attempt == 3 {
@@ -227,8 +228,13 @@ func (c *Claimer) belowWildcard(ctx context.Context, d ownership.Decision, own *
 	return &v, nil
 }
 
-// claimable keeps the covering wildcards that a ManagedZone covers: admission claims no other
-// wildcard, and one an admin writes outside every zone is left to the claim reconciler.
+// claimable keeps the covering wildcards that admission could grant at all: those a ManagedZone
+// covers, except the zone's own wildcard when the zone does not allow it (spec.allowZoneWildcard).
+// Admission claims no other wildcard, so no request can be racing this one for it, and names
+// directly below a zone's domain (the usual shop.example.com) are claimed with no live read. A
+// wildcard an admin writes at that moment anyway, or one a zone allows a moment after this
+// cache saw it forbidden, is left to the claim reconciler, which settles overlaps (the newer
+// claim becomes Conflicted).
 func (c *Claimer) claimable(ctx context.Context, wildcards []string) ([]string, error) {
 	if c.View == nil {
 		return wildcards, nil
@@ -239,7 +245,7 @@ func (c *Claimer) claimable(ctx context.Context, wildcards []string) ([]string, 
 		if err != nil {
 			return nil, err
 		}
-		if z != nil {
+		if z != nil && (z.Spec.AllowZoneWildcard || w != "*."+z.Spec.Domain) {
 			out = append(out, w)
 		}
 	}

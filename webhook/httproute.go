@@ -9,79 +9,87 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
-	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/hostname"
-	"github.com/opendi/gateway-orchestrator/internal/ownership"
 )
 
 const (
-	// AnnotationAutoAttach marks an HTTPRoute created without parentRefs: the orchestrator
-	// attaches it to the Gateway assigned to its hostnames.
-	AnnotationAutoAttach = "gateway.opendi.com/auto-attach"
 	// AnnotationClaimedFor records on a DomainClaim the route whose admission made it.
-	AnnotationClaimedFor = "gateway.opendi.com/claimed-for"
+	AnnotationClaimedFor = v1alpha1.AnnotationClaimedFor
 	// LabelOwner carries a DomainClaim's owning namespace, for label selection.
 	LabelOwner = "gateway.opendi.com/owner"
-	// HTTPSListener is the section name that parentRefs written before each hostname had its own
-	// listener carry; the pool reconciler removes it from opted-in routes.
-	HTTPSListener = "https"
+	// LegacySection is the section name of the single HTTPS listener pool Gateways had before
+	// each hostname got its own; a tenant's route naming it on a pool Gateway would attach nowhere.
+	LegacySection = "https"
 )
 
 // The mutating webhooks see only routes with something to do: a hostname not yet in normalized
-// form, no parentRefs, or automatic attachment (matchConditions; the validating ones see all).
-// +kubebuilder:webhook:path=/mutate-gateway-networking-k8s-io-v1-httproute,mutating=true,failurePolicy=fail,sideEffects=None,groups=gateway.networking.k8s.io,resources=httproutes,verbs=create;update,versions=v1,name=mhttproute.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5,reinvocationPolicy=IfNeeded,patch=`{"matchConditions":[{"name":"needs-defaulting","expression":"!has(object.spec.parentRefs) || size(object.spec.parentRefs) == 0 || (has(object.metadata.annotations) && 'gateway.opendi.com/auto-attach' in object.metadata.annotations && object.metadata.annotations['gateway.opendi.com/auto-attach'] == 'true') || (has(object.spec.hostnames) && !object.spec.hostnames.all(h, h.matches('^([*][.])?[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')))"}]}`
-// +kubebuilder:webhook:path=/mutate-gateway-networking-k8s-io-v1-grpcroute,mutating=true,failurePolicy=fail,sideEffects=None,groups=gateway.networking.k8s.io,resources=grpcroutes,verbs=create;update,versions=v1,name=mgrpcroute.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5,reinvocationPolicy=IfNeeded,patch=`{"matchConditions":[{"name":"needs-defaulting","expression":"!has(object.spec.parentRefs) || size(object.spec.parentRefs) == 0 || (has(object.metadata.annotations) && 'gateway.opendi.com/auto-attach' in object.metadata.annotations && object.metadata.annotations['gateway.opendi.com/auto-attach'] == 'true') || (has(object.spec.hostnames) && !object.spec.hostnames.all(h, h.matches('^([*][.])?[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')))"}]}`
+// form, or a parentRef naming the legacy "https" section (matchConditions). Routes without
+// parentRefs are opted into automatic attachment by the routes reconciler, not here, so a
+// normalized route costs one webhook call (the validating one, which sees every route).
+// +kubebuilder:webhook:path=/mutate-gateway-networking-k8s-io-v1-httproute,mutating=true,failurePolicy=fail,sideEffects=None,groups=gateway.networking.k8s.io,resources=httproutes,verbs=create;update,versions=v1,name=mhttproute.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5,reinvocationPolicy=IfNeeded,patch=`{"matchConditions":[{"name":"needs-defaulting","expression":"(has(object.spec.parentRefs) && object.spec.parentRefs.exists(p, has(p.sectionName) && p.sectionName == 'https')) || (has(object.spec.hostnames) && !object.spec.hostnames.all(h, h.matches('^([*][.])?[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')))"}]}`
+// +kubebuilder:webhook:path=/mutate-gateway-networking-k8s-io-v1-grpcroute,mutating=true,failurePolicy=fail,sideEffects=None,groups=gateway.networking.k8s.io,resources=grpcroutes,verbs=create;update,versions=v1,name=mgrpcroute.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5,reinvocationPolicy=IfNeeded,patch=`{"matchConditions":[{"name":"needs-defaulting","expression":"(has(object.spec.parentRefs) && object.spec.parentRefs.exists(p, has(p.sectionName) && p.sectionName == 'https')) || (has(object.spec.hostnames) && !object.spec.hostnames.all(h, h.matches('^([*][.])?[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')))"}]}`
 // +kubebuilder:webhook:path=/validate-gateway-networking-k8s-io-v1-httproute,mutating=false,failurePolicy=fail,sideEffects=NoneOnDryRun,groups=gateway.networking.k8s.io,resources=httproutes,verbs=create;update,versions=v1,name=vhttproute.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5
 // +kubebuilder:webhook:path=/validate-gateway-networking-k8s-io-v1-grpcroute,mutating=false,failurePolicy=fail,sideEffects=NoneOnDryRun,groups=gateway.networking.k8s.io,resources=grpcroutes,verbs=create;update,versions=v1,name=vgrpcroute.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5
 
-// RouteDefaulter normalizes an HTTPRoute's hostnames and opts a route without parentRefs into
-// automatic attachment.
+// RouteDefaulter normalizes an HTTPRoute's hostnames and removes the legacy "https" section from
+// a tenant's parentRefs to pool Gateways: such a Gateway has one listener per seated hostname,
+// named like its claim, and a parentRef without a section attaches to the ones that admit the
+// route.
 type RouteDefaulter struct {
-	View ownership.View
+	// Reader reads Gateways from the manager's cache.
+	Reader client.Reader
 }
 
 var _ admission.Defaulter[*gwv1.HTTPRoute] = &RouteDefaulter{}
 
 // Default implements admission.Defaulter.
 func (m *RouteDefaulter) Default(ctx context.Context, r *gwv1.HTTPRoute) error {
-	return m.defaultRoute(ctx, &r.ObjectMeta, &r.Spec.CommonRouteSpec, r.Spec.Hostnames)
+	return m.defaultRoute(ctx, r.Namespace, &r.Spec.CommonRouteSpec, r.Spec.Hostnames)
 }
 
-// defaultRoute normalizes hostnames in place and, for a route that opts into automatic
-// attachment, adds the parentRefs of the Gateways its hostnames are seated on. Every route kind
+// defaultRoute normalizes hostnames in place and drops the legacy section; every route kind
 // shares it.
-func (m *RouteDefaulter) defaultRoute(ctx context.Context, meta *metav1.ObjectMeta, common *gwv1.CommonRouteSpec, hostnames []gwv1.Hostname) error {
+func (m *RouteDefaulter) defaultRoute(ctx context.Context, ns string, common *gwv1.CommonRouteSpec, hostnames []gwv1.Hostname) error {
 	for i, raw := range hostnames {
 		// A hostname that cannot be normalized is left as it is for validation to report.
 		if h, err := hostname.Normalize(string(raw)); err == nil {
 			hostnames[i] = gwv1.Hostname(h)
 		}
 	}
-	if len(common.ParentRefs) == 0 && meta.Annotations[AnnotationAutoAttach] == "" {
-		if meta.Annotations == nil {
-			meta.Annotations = map[string]string{}
+	for i, p := range common.ParentRefs {
+		if p.SectionName == nil || string(*p.SectionName) != LegacySection || !v1alpha1.IsGatewayRef(p) {
+			continue
 		}
-		meta.Annotations[AnnotationAutoAttach] = "true"
-	}
-	if meta.Annotations[AnnotationAutoAttach] != "true" {
-		return nil
-	}
-	for _, raw := range hostnames {
-		gw, err := m.assignedGateway(ctx, string(raw), meta.Namespace)
+		gw := v1alpha1.ParentKey(ns, p)
+		if gw.Namespace == ns {
+			continue // the platform's own routes may use a seatless Gateway's listener
+		}
+		pool, err := poolGateway(ctx, m.Reader, gw)
 		if err != nil {
 			return err
 		}
-		// HasParent reads only the route's namespace and parentRefs.
-		probe := &gwv1.HTTPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: meta.Namespace}, Spec: gwv1.HTTPRouteSpec{CommonRouteSpec: *common}}
-		if gw != nil && !HasParent(probe, *gw) {
-			common.ParentRefs = append(common.ParentRefs, ParentRef(*gw))
+		if pool {
+			common.ParentRefs[i].SectionName = nil
 		}
 	}
 	return nil
+}
+
+// poolGateway reports whether Gateway gw is a pool's (labelled as such), read from the cache.
+func poolGateway(ctx context.Context, rd client.Reader, gw v1alpha1.ObjectRef) (bool, error) {
+	if rd == nil {
+		return false, nil
+	}
+	obj := &gwv1.Gateway{}
+	if err := rd.Get(ctx, client.ObjectKey{Namespace: gw.Namespace, Name: gw.Name}, obj); err != nil {
+		return false, client.IgnoreNotFound(err)
+	}
+	return obj.Labels[LabelPool] != "", nil
 }
 
 // GRPCRouteDefaulter is RouteDefaulter for GRPCRoutes.
@@ -91,55 +99,7 @@ var _ admission.Defaulter[*gwv1.GRPCRoute] = &GRPCRouteDefaulter{}
 
 // Default implements admission.Defaulter.
 func (m *GRPCRouteDefaulter) Default(ctx context.Context, r *gwv1.GRPCRoute) error {
-	return (*RouteDefaulter)(m).defaultRoute(ctx, &r.ObjectMeta, &r.Spec.CommonRouteSpec, r.Spec.Hostnames)
-}
-
-// assignedGateway is the Gateway assigned to the claim that serves h for namespace ns, if any.
-func (m *RouteDefaulter) assignedGateway(ctx context.Context, h, ns string) (*v1alpha1.ObjectRef, error) {
-	names := []string{hostname.ClaimName(h)}
-	if !hostname.IsWildcard(h) {
-		if p := hostname.Parent(h); p != "" {
-			names = append(names, hostname.ClaimName("*."+p))
-		}
-	}
-	for _, n := range names {
-		c, err := m.View.Claim(ctx, n)
-		if err != nil {
-			return nil, err
-		}
-		if c != nil && c.Spec.Namespace == ns && c.Status.Gateway != nil {
-			return c.Status.Gateway, nil
-		}
-	}
-	return nil, nil
-}
-
-// ParentRef is the parentRef of a route attached to a pool Gateway. It names no section: each
-// hostname has its own listener there, and the route attaches to every listener that admits its
-// namespace and whose hostname intersects its own, so it follows its hostnames' listeners as
-// claims come and go.
-func ParentRef(gw v1alpha1.ObjectRef) gwv1.ParentReference {
-	return gwv1.ParentReference{
-		Group:     ptr.To(gwv1.Group(gwv1.GroupName)),
-		Kind:      ptr.To(gwv1.Kind("Gateway")),
-		Namespace: ptr.To(gwv1.Namespace(gw.Namespace)),
-		Name:      gwv1.ObjectName(gw.Name),
-	}
-}
-
-// HasParent reports whether a route already names Gateway gw as a parent (a parentRef without
-// a namespace means the route's own).
-func HasParent(r *gwv1.HTTPRoute, gw v1alpha1.ObjectRef) bool {
-	for _, p := range r.Spec.ParentRefs {
-		ns := r.Namespace
-		if p.Namespace != nil {
-			ns = string(*p.Namespace)
-		}
-		if string(p.Name) == gw.Name && ns == gw.Namespace {
-			return true
-		}
-	}
-	return false
+	return (*RouteDefaulter)(m).defaultRoute(ctx, r.Namespace, &r.Spec.CommonRouteSpec, r.Spec.Hostnames)
 }
 
 // RouteValidator enforces first-come-first-serve hostname ownership on HTTPRoutes through the
@@ -150,7 +110,7 @@ var _ admission.Validator[*gwv1.HTTPRoute] = &RouteValidator{}
 
 // ValidateCreate implements admission.Validator.
 func (v *RouteValidator) ValidateCreate(ctx context.Context, r *gwv1.HTTPRoute) (admission.Warnings, error) {
-	return (*Door)(v).route(ctx, "HTTPRoute", &r.ObjectMeta, &r.Spec.CommonRouteSpec, r.Spec.Hostnames)
+	return (*Door)(v).route(ctx, "HTTPRoute", &r.ObjectMeta, &r.Spec.CommonRouteSpec, r.Spec.Hostnames, nil)
 }
 
 // ValidateUpdate implements admission.Validator. Every hostname and parentRef is checked again:
@@ -160,7 +120,7 @@ func (v *RouteValidator) ValidateUpdate(ctx context.Context, old, r *gwv1.HTTPRo
 	if bookkeeping(old, r, &old.Spec, &r.Spec) {
 		return nil, nil
 	}
-	return v.ValidateCreate(ctx, r)
+	return (*Door)(v).route(ctx, "HTTPRoute", &r.ObjectMeta, &r.Spec.CommonRouteSpec, r.Spec.Hostnames, old.Spec.ParentRefs)
 }
 
 // ValidateDelete implements admission.Validator.
@@ -175,7 +135,7 @@ var _ admission.Validator[*gwv1.GRPCRoute] = &GRPCRouteValidator{}
 
 // ValidateCreate implements admission.Validator.
 func (v *GRPCRouteValidator) ValidateCreate(ctx context.Context, r *gwv1.GRPCRoute) (admission.Warnings, error) {
-	return (*Door)(v).route(ctx, "GRPCRoute", &r.ObjectMeta, &r.Spec.CommonRouteSpec, r.Spec.Hostnames)
+	return (*Door)(v).route(ctx, "GRPCRoute", &r.ObjectMeta, &r.Spec.CommonRouteSpec, r.Spec.Hostnames, nil)
 }
 
 // ValidateUpdate implements admission.Validator, checking everything again as for HTTPRoutes.
@@ -183,7 +143,7 @@ func (v *GRPCRouteValidator) ValidateUpdate(ctx context.Context, old, r *gwv1.GR
 	if bookkeeping(old, r, &old.Spec, &r.Spec) {
 		return nil, nil
 	}
-	return v.ValidateCreate(ctx, r)
+	return (*Door)(v).route(ctx, "GRPCRoute", &r.ObjectMeta, &r.Spec.CommonRouteSpec, r.Spec.Hostnames, old.Spec.ParentRefs)
 }
 
 // ValidateDelete implements admission.Validator.
@@ -191,9 +151,12 @@ func (v *GRPCRouteValidator) ValidateDelete(context.Context, *gwv1.GRPCRoute) (a
 	return nil, nil
 }
 
-// route admits a route of any kind: its hostnames through the Door, and a hostless route only
-// away from the pool Gateways, where it would match every Host on the shared load balancer.
-func (door *Door) route(ctx context.Context, kind string, meta *metav1.ObjectMeta, common *gwv1.CommonRouteSpec, hostnames []gwv1.Hostname) (admission.Warnings, error) {
+// route admits a route of any kind: its hostnames through the Door, a hostless route only away
+// from the pool Gateways, where it would match every Host on the shared load balancer, and a
+// parentRef to a pool Gateway only where the route's hostnames are seated (seatedParents). On
+// UPDATE, oldRefs are the parentRefs before: only the parentRefs the update adds are checked
+// against the seats, so a route whose hostname moved to another Gateway is not wedged.
+func (door *Door) route(ctx context.Context, kind string, meta *metav1.ObjectMeta, common *gwv1.CommonRouteSpec, hostnames []gwv1.Hostname, oldRefs []gwv1.ParentReference) (admission.Warnings, error) {
 	path := field.NewPath("spec", "hostnames")
 	e := Entrance{
 		Kind:      schema.GroupKind{Group: gwv1.GroupName, Kind: kind},
@@ -213,6 +176,11 @@ func (door *Door) route(ctx context.Context, kind string, meta *metav1.ObjectMet
 				"a route attached to a shared pool Gateway (%s) must name its hostnames; without hostnames it would match every Host on the load balancer", gw)))
 		}
 	}
+	errs, err := door.seatedParents(ctx, meta.Namespace, common.ParentRefs, oldRefs, hostnames)
+	if err != nil {
+		return nil, apierrors.NewInternalError(fmt.Errorf("looking up where the route's hostnames are seated: %w", err))
+	}
+	e.Errs = append(e.Errs, errs...)
 	return door.Admit(ctx, e)
 }
 

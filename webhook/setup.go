@@ -31,13 +31,13 @@ func Register(mgr manager.Manager, opts ownership.Options, claimFinalizers ...st
 		Metrics: NewMetrics(metrics.Registry),
 	}
 	if err := builder.WebhookManagedBy(mgr, &gwv1.HTTPRoute{}).
-		WithDefaulter(&RouteDefaulter{View: view}).
+		WithDefaulter(&RouteDefaulter{Reader: mgr.GetCache()}).
 		WithValidator((*RouteValidator)(&door)).
 		Complete(); err != nil {
 		return err
 	}
 	if err := builder.WebhookManagedBy(mgr, &gwv1.GRPCRoute{}).
-		WithDefaulter(&GRPCRouteDefaulter{View: view}).
+		WithDefaulter(&GRPCRouteDefaulter{Reader: mgr.GetCache()}).
 		WithValidator((*GRPCRouteValidator)(&door)).
 		Complete(); err != nil {
 		return err

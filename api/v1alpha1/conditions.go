@@ -9,6 +9,11 @@ const (
 	ConditionClaimed = "Claimed"
 	// ConditionInUse is True while a route of the owning namespace uses the hostname.
 	ConditionInUse = "InUse"
+	// ConditionBound is True once a persisted object of the owning namespace used the hostname,
+	// or an admin set spec.provision: Always; its message names the object. Nothing is
+	// provisioned in AWS before (see ProvisioningAllowed). A bound claim stays bound until it is
+	// released, so a redeploy within the retention keeps its certificate.
+	ConditionBound = "Bound"
 	// ConditionCertificateRequested is True once an ACM certificate exists for the hostname.
 	ConditionCertificateRequested = "CertificateRequested"
 	// ConditionValidationRecord is True once the validation CNAME is in the hosted zone.
@@ -46,6 +51,15 @@ const (
 	ReasonRouteFound = "RouteFound"
 	// ReasonNoRoutes: no route of the owning namespace uses the hostname.
 	ReasonNoRoutes = "NoRoutes"
+	// ReasonObjectExists: a persisted object of the owning namespace uses the hostname.
+	ReasonObjectExists = "ObjectExists"
+	// ReasonProvisionAlways: an admin asked for provisioning with spec.provision: Always.
+	ReasonProvisionAlways = "ProvisionAlways"
+	// ReasonProvisionedBefore: the claim held a certificate before binding was introduced.
+	ReasonProvisionedBefore = "ProvisionedBefore"
+	// ReasonUnbound: no persisted object uses the hostname yet, so nothing is provisioned; steps
+	// that wait for binding show it too.
+	ReasonUnbound = "Unbound"
 	// ReasonAdminClaim: an administrator's claim, never released automatically.
 	ReasonAdminClaim = "AdminClaim"
 	// ReasonPending: the step waits for an earlier one.

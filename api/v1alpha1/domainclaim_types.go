@@ -18,7 +18,23 @@ const (
 	ClaimedByAdmin ClaimSource = "Admin"
 )
 
+// ProvisionPolicy says when a DomainClaim may spend AWS resources (a certificate, a seat on a
+// pool Gateway, DNS records).
+// +kubebuilder:validation:Enum=WhenBound;Always
+type ProvisionPolicy string
+
+const (
+	// ProvisionWhenBound provisions once a persisted object of the owning namespace (an
+	// HTTPRoute, GRPCRoute, Ingress or Gateway listener) uses the hostname. It is the default:
+	// a claim whose object the API server refused after admission costs nothing.
+	ProvisionWhenBound ProvisionPolicy = "WhenBound"
+	// ProvisionAlways provisions an admin claim at once, before any object uses the hostname
+	// (for example to have the certificate issued ahead of a migration).
+	ProvisionAlways ProvisionPolicy = "Always"
+)
+
 // DomainClaimSpec says which namespace owns a hostname.
+// +kubebuilder:validation:XValidation:rule="!has(self.provision) || self.provision != 'Always' || !has(self.claimedBy) || self.claimedBy != 'Route'",message="provision: Always is for admin claims (claimedBy: Admin); a route's claim is provisioned once its route exists"
 type DomainClaimSpec struct {
 	// Hostname is the claimed hostname in normalized form: lower case, no trailing dot, punycode
 	// for Unicode labels, and a wildcard only as the whole leftmost label ("*.example.com").
@@ -44,6 +60,12 @@ type DomainClaimSpec struct {
 	// Retention overrides the zone's retention period for this claim.
 	// +optional
 	Retention *metav1.Duration `json:"retention,omitempty"`
+
+	// Provision says when the claim may spend AWS resources. WhenBound (the default) waits until
+	// a persisted object of the owning namespace uses the hostname (condition Bound); Always,
+	// only on admin claims, provisions at once.
+	// +optional
+	Provision ProvisionPolicy `json:"provision,omitempty"`
 }
 
 // ObjectRef names a namespaced object.
@@ -158,6 +180,7 @@ type NamespaceRecord struct {
 // +kubebuilder:printcolumn:name="Hostname",type=string,JSONPath=`.spec.hostname`
 // +kubebuilder:printcolumn:name="Owner",type=string,JSONPath=`.spec.namespace`
 // +kubebuilder:printcolumn:name="Gateway",type=string,JSONPath=`.status.gateway.name`
+// +kubebuilder:printcolumn:name="Bound",type=string,JSONPath=`.status.conditions[?(@.type=="Bound")].status`,priority=1
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="By",type=string,JSONPath=`.spec.claimedBy`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`

@@ -67,9 +67,9 @@ type ZoneLimits struct {
 	MaxClaimsPerNamespace *int32 `json:"maxClaimsPerNamespace,omitempty"`
 
 	// MaxUnboundClaimsPerNamespace caps the claims a namespace holds that admission made for an
-	// object that no object has used yet: route-made claims whose InUse condition is not True
-	// and that no route has ever used (status.lastReferencedTime unset). They are the claims of
-	// requests that the API server refused after admission, or of objects still being created.
+	// object that no object has used yet: route-made claims whose Bound condition is not True.
+	// They are the claims of requests that the API server refused after admission, or of
+	// objects still being created.
 	// +optional
 	// +kubebuilder:validation:Minimum=1
 	MaxUnboundClaimsPerNamespace *int32 `json:"maxUnboundClaimsPerNamespace,omitempty"`

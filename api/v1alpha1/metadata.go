@@ -19,3 +19,13 @@ const (
 	TagClaimUID = "gateway.opendi.com/claim-uid"
 	TagCluster  = "gateway.opendi.com/cluster"
 )
+
+// AnnotationClaimedFor records on a DomainClaim that admission made the object whose admission
+// made it ("HTTPRoute team-a/shop").
+const AnnotationClaimedFor = "gateway.opendi.com/claimed-for"
+
+// AnnotationClaimedForUID records on a DomainClaim that admission made the UID of the object
+// whose admission made it (the API server assigns it before validating admission). The claim
+// reconciler names that object first when it binds the claim; a create the API server refused
+// after admission leaves no object with that UID, and the claim stays unbound.
+const AnnotationClaimedForUID = "gateway.opendi.com/claimed-for-uid"

@@ -20,30 +20,35 @@ import (
 
 	"github.com/opendi/gateway-orchestrator/internal/app"
 	"github.com/opendi/gateway-orchestrator/internal/awsclient"
+	"github.com/opendi/gateway-orchestrator/internal/dnsbatch"
 	"github.com/opendi/gateway-orchestrator/internal/ownership"
 	"github.com/opendi/gateway-orchestrator/internal/preflight"
 	"github.com/opendi/gateway-orchestrator/internal/version"
 )
 
 type config struct {
-	metricsAddr    string
-	probeAddr      string
-	webhookPort    int
-	certDir        string
-	leaderElection bool
-	leaderElectNS  string
-	allowUnmanaged bool
-	limits         ownership.Limits
-	webhooks       bool
-	reconcilers    bool
-	aws            bool
-	awsRegion      string
-	awsEndpoint    string
-	cluster        string
-	dnsWindow      time.Duration
-	acmPoll        time.Duration
-	rates          rateFlags
-	version        bool
+	metricsAddr     string
+	metricsSecure   bool
+	metricsCertDir  string
+	webhookClientCA string
+	probeAddr       string
+	webhookPort     int
+	certDir         string
+	leaderElection  bool
+	leaderElectNS   string
+	allowUnmanaged  bool
+	limits          ownership.Limits
+	webhooks        bool
+	reconcilers     bool
+	aws             bool
+	awsRegion       string
+	awsEndpoint     string
+	cluster         string
+	dnsWindow       time.Duration
+	acmPoll         time.Duration
+	rates           rateFlags
+	externalDNS     dnsbatch.ExternalDNS
+	version         bool
 }
 
 // rateFlags collects --aws-rate service:Operation=perSecond overrides.
@@ -63,9 +68,12 @@ func (r rateFlags) Set(v string) error {
 
 func main() {
 	cfg := config{rates: rateFlags{}}
-	flag.StringVar(&cfg.metricsAddr, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint; 0 disables it.")
+	flag.StringVar(&cfg.metricsAddr, "metrics-bind-address", ":8443", "Address of the Prometheus metrics endpoint; 0 disables it.")
+	flag.BoolVar(&cfg.metricsSecure, "metrics-secure", true, "Serve metrics over HTTPS to scrapers whose bearer token the API server authenticates and authorizes for GET /metrics; false serves plain HTTP to anyone (local development only).")
+	flag.StringVar(&cfg.metricsCertDir, "metrics-cert-dir", "", "Directory with tls.crt and tls.key for the metrics endpoint (default: a self-signed certificate generated at start).")
 	flag.StringVar(&cfg.probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz probes.")
 	flag.IntVar(&cfg.webhookPort, "webhook-port", 9443, "Port the admission webhooks are served on.")
+	flag.StringVar(&cfg.webhookClientCA, "webhook-client-ca", "", "PEM file of the CA that signs the API server's admission client certificate; when set, the webhooks refuse every client without a certificate it signed (off by default; see docs/webhook-trust.md).")
 	flag.StringVar(&cfg.certDir, "webhook-cert-dir", "/tmp/k8s-webhook-server/serving-certs", "Directory with tls.crt and tls.key for the webhooks (reloaded when they change).")
 	flag.BoolVar(&cfg.leaderElection, "leader-elect", true, "Elect one replica to run the reconcilers; every replica serves the webhooks.")
 	flag.StringVar(&cfg.leaderElectNS, "leader-election-namespace", "", "Namespace of the leader election lease (default: the pod's namespace).")
@@ -80,6 +88,9 @@ func main() {
 	flag.StringVar(&cfg.cluster, "cluster-name", "", "Names this cluster in AWS tags and DNS ownership markers; unique per account, not \"default\" (default: derived from the kube-system namespace UID).")
 	flag.DurationVar(&cfg.dnsWindow, "route53-batch-window", 2*time.Second, "Least time between two Route53 change batches of one hosted zone; a change for an idle zone goes out at once, later ones gather.")
 	flag.DurationVar(&cfg.acmPoll, "acm-poll-interval", 15*time.Second, "How often pending certificates are checked (one ListCertificates for all).")
+	flag.StringVar(&cfg.externalDNS.Prefix, "external-dns-txt-prefix", "", "The --txt-prefix of an external-dns sharing the hosted zones, so that records it owns are named with its owner ID (docs/external-dns.md).")
+	flag.StringVar(&cfg.externalDNS.Suffix, "external-dns-txt-suffix", "", "The --txt-suffix of an external-dns sharing the hosted zones.")
+	flag.StringVar(&cfg.externalDNS.WildcardReplacement, "external-dns-txt-wildcard-replacement", "", "The --txt-wildcard-replacement of an external-dns sharing the hosted zones.")
 	flag.Var(cfg.rates, "aws-rate", "Client-side rate limit override, service:Operation=perSecond (repeatable; defaults at or below AWS account limits).")
 	flag.BoolVar(&cfg.version, "version", false, "Print the version and exit.")
 	opts := zap.Options{}
@@ -108,7 +119,11 @@ func run(ctx context.Context, cfg config) error {
 	if err != nil {
 		return fmt.Errorf("loading kubeconfig: %w", err)
 	}
-	mgr, err := ctrl.NewManager(restCfg, managerOptions(cfg))
+	opts, err := managerOptions(cfg)
+	if err != nil {
+		return err
+	}
+	mgr, err := ctrl.NewManager(restCfg, opts)
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
@@ -118,7 +133,7 @@ func run(ctx context.Context, cfg config) error {
 		Reconcilers: cfg.reconcilers,
 	}
 	if awsCfg != nil {
-		appCfg.AWS = &app.AWS{Config: *awsCfg, Cluster: cfg.cluster, DNSBatchWindow: cfg.dnsWindow, PollInterval: cfg.acmPoll}
+		appCfg.AWS = &app.AWS{Config: *awsCfg, Cluster: cfg.cluster, DNSBatchWindow: cfg.dnsWindow, PollInterval: cfg.acmPoll, ExternalDNS: cfg.externalDNS}
 	}
 	if err := app.Register(ctx, mgr, appCfg); err != nil {
 		return err

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"net/http"
 	"time"
@@ -11,8 +10,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
-	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/opendi/gateway-orchestrator/internal/app"
 )
@@ -21,11 +18,19 @@ import (
 const LeaderElectionID = "gateway-orchestrator.gateway.opendi.com"
 
 // managerOptions are the manager's options for cfg.
-func managerOptions(cfg config) ctrl.Options {
+func managerOptions(cfg config) (ctrl.Options, error) {
+	servers := app.ServerOptions{
+		WebhookPort: cfg.webhookPort, WebhookCertDir: cfg.certDir, WebhookClientCA: cfg.webhookClientCA,
+		MetricsAddr: cfg.metricsAddr, MetricsInsecure: !cfg.metricsSecure, MetricsCertDir: cfg.metricsCertDir,
+	}
+	webhookServer, err := app.WebhookServer(servers)
+	if err != nil {
+		return ctrl.Options{}, err
+	}
 	return ctrl.Options{
 		Scheme:                  app.NewScheme(),
 		Cache:                   app.CacheOptions(),
-		Metrics:                 metricsserver.Options{BindAddress: cfg.metricsAddr},
+		Metrics:                 app.MetricsServer(servers),
 		HealthProbeBindAddress:  cfg.probeAddr,
 		LeaderElection:          cfg.leaderElection,
 		LeaderElectionID:        LeaderElectionID,
@@ -33,12 +38,8 @@ func managerOptions(cfg config) ctrl.Options {
 		// A stopping leader gives the lease up (the process exits right after), so another
 		// replica takes over within its retry period instead of waiting out the lease (15 s).
 		LeaderElectionReleaseOnCancel: true,
-		WebhookServer: webhook.NewServer(webhook.Options{
-			Port:    cfg.webhookPort,
-			CertDir: cfg.certDir,
-			TLSOpts: []func(*tls.Config){func(c *tls.Config) { c.MinVersion = tls.VersionTLS12 }},
-		}),
-	}
+		WebhookServer:                 webhookServer,
+	}, nil
 }
 
 // addReadyChecks makes /readyz wait for the informer caches (the webhooks decide from them) and,

@@ -61,7 +61,9 @@ type replica struct {
 func startReplica(t *testing.T, restCfg *rest.Config) *replica {
 	t.Helper()
 	cfg := config{leaderElection: true, leaderElectNS: "default", metricsAddr: "0", probeAddr: "0"}
-	mgr, err := ctrl.NewManager(restCfg, managerOptions(cfg))
+	opts, err := managerOptions(cfg)
+	require.NoError(t, err)
+	mgr, err := ctrl.NewManager(restCfg, opts)
 	require.NoError(t, err)
 	r := &replica{mgr: mgr, done: make(chan error, 1)}
 	// Like the reconcilers, it runs only on the leader.
@@ -119,7 +121,9 @@ func TestALeaderThatStopsHandsOverWithinSeconds(t *testing.T) {
 
 func TestReadinessWaitsForTheCaches(t *testing.T) {
 	restCfg := apiServer(t)
-	mgr, err := ctrl.NewManager(restCfg, managerOptions(config{metricsAddr: "0", probeAddr: "0"}))
+	opts, err := managerOptions(config{metricsAddr: "0", probeAddr: "0"})
+	require.NoError(t, err)
+	mgr, err := ctrl.NewManager(restCfg, opts)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -35,6 +35,7 @@ import (
 	"github.com/opendi/gateway-orchestrator/reconciler/dns"
 	"github.com/opendi/gateway-orchestrator/reconciler/gatewaypool"
 	"github.com/opendi/gateway-orchestrator/reconciler/readiness"
+	"github.com/opendi/gateway-orchestrator/reconciler/routes"
 	"github.com/opendi/gateway-orchestrator/webhook"
 )
 
@@ -70,6 +71,9 @@ type AWS struct {
 	RenewalCheck time.Duration
 	// DNSRefresh is how often a hosted zone is read again to repair our records (10 minutes).
 	DNSRefresh time.Duration
+	// ExternalDNS is how an external-dns that shares the hosted zones names its TXT registry, so
+	// that its records are reported with their owner ID (external-dns's defaults when zero).
+	ExternalDNS dnsbatch.ExternalDNS
 }
 
 // NewScheme returns a scheme with every type the orchestrator reads or writes.
@@ -127,6 +131,9 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 		if err := pools.SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("registering the gateway pool reconciler: %w", err)
 		}
+		if err := (&routes.Reconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
+			return fmt.Errorf("registering the routes reconciler: %w", err)
+		}
 		steps := readiness.StepsWithoutAWS
 		if cfg.AWS != nil {
 			steps = readiness.Steps
@@ -162,7 +169,7 @@ func registerAWS(ctx context.Context, mgr manager.Manager, a *AWS, c clock.Passi
 	if interval == 0 {
 		interval = 15 * time.Second
 	}
-	batcher := &dnsbatch.Batcher{API: r53, Cluster: cluster, Window: window, Refresh: a.DNSRefresh}
+	batcher := &dnsbatch.Batcher{API: r53, Cluster: cluster, Window: window, Refresh: a.DNSRefresh, ExternalDNS: a.ExternalDNS}
 	if err := (&certificate.Reconciler{
 		Client:       mgr.GetClient(),
 		ACM:          acmClient,

@@ -36,9 +36,8 @@ type Owner struct {
 var (
 	// Claim is reconciler/claim: ownership, use and release.
 	Claim = Owner{
-		Manager: "gateway-orchestrator-claim",
-		// "Bound" is v1alpha1.ConditionBound of branch bound, which the claim reconciler sets.
-		Conditions: []string{v1alpha1.ConditionClaimed, v1alpha1.ConditionInUse, "Bound"},
+		Manager:    "gateway-orchestrator-claim",
+		Conditions: []string{v1alpha1.ConditionClaimed, v1alpha1.ConditionInUse, v1alpha1.ConditionBound},
 		Fields:     []string{"managedZone", "hostedZoneID", "ownerNamespace", "lastReferencedTime", "releaseTime"},
 		copy: func(f, t *v1alpha1.DomainClaimStatus) {
 			t.ManagedZone, t.HostedZoneID, t.OwnerNamespace = f.ManagedZone, f.HostedZoneID, f.OwnerNamespace

@@ -58,6 +58,16 @@ func NewCA(name string, validity time.Duration) (*CA, error) {
 // Issue signs a serving certificate for the DNS names and IP addresses in hosts, valid for
 // validity from now (never beyond the CA's own expiry).
 func (ca *CA) Issue(hosts []string, validity time.Duration) (Pair, error) {
+	return ca.sign(hosts[0], hosts, x509.ExtKeyUsageServerAuth, validity)
+}
+
+// IssueClient signs a client certificate for the common name cn (for example the API server's
+// admission client certificate), valid for validity from now.
+func (ca *CA) IssueClient(cn string, validity time.Duration) (Pair, error) {
+	return ca.sign(cn, nil, x509.ExtKeyUsageClientAuth, validity)
+}
+
+func (ca *CA) sign(cn string, hosts []string, usage x509.ExtKeyUsage, validity time.Duration) (Pair, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return Pair{}, err
@@ -65,11 +75,11 @@ func (ca *CA) Issue(hosts []string, validity time.Duration) (Pair, error) {
 	now := time.Now()
 	tmpl := &x509.Certificate{
 		SerialNumber: serial(),
-		Subject:      pkix.Name{CommonName: hosts[0]},
+		Subject:      pkix.Name{CommonName: cn},
 		NotBefore:    now.Add(-time.Minute),
 		NotAfter:     now.Add(validity),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		ExtKeyUsage:  []x509.ExtKeyUsage{usage},
 	}
 	if tmpl.NotAfter.After(ca.cert.NotAfter) {
 		tmpl.NotAfter = ca.cert.NotAfter
@@ -83,7 +93,7 @@ func (ca *CA) Issue(hosts []string, validity time.Duration) (Pair, error) {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
 	if err != nil {
-		return Pair{}, fmt.Errorf("signing the serving certificate: %w", err)
+		return Pair{}, fmt.Errorf("signing the certificate: %w", err)
 	}
 	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {

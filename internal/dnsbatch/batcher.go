@@ -41,6 +41,8 @@ type Batcher struct {
 	// Refresh is how long a zone's snapshot is trusted before it is read again, so that records
 	// someone else changed or deleted are seen and ours put back (DefaultRefresh when zero).
 	Refresh time.Duration
+	// ExternalDNS is how an external-dns sharing the zones names its registry records.
+	ExternalDNS ExternalDNS
 
 	mu    sync.Mutex
 	zones map[string]*zoneState
@@ -113,12 +115,8 @@ func (b *Batcher) Ensure(ctx context.Context, owner string, w Want) (Result, err
 		b.scheduleLocked(w.Zone, z)
 		return Result{State: Pending}, nil
 	}
-	changes, conflict := Plan(z.snapshot, w, b.Cluster)
-	switch {
-	case conflict != "":
-		return Result{State: Conflict, Message: conflict}, nil
-	case len(changes) == 0:
-		return Result{State: Done}, nil
+	if _, res := Plan(z.snapshot, w, b.Cluster, b.ExternalDNS); res.State != Pending {
+		return res, nil
 	}
 	z.queue[id] = queued{owner: owner, want: w}
 	b.scheduleLocked(w.Zone, z)
@@ -203,25 +201,20 @@ func (b *Batcher) flush(zoneID string, z *zoneState) {
 		if z.snapshot == nil {
 			break
 		}
-		cs, conflict := Plan(work, q.want, b.Cluster)
+		cs, res := Plan(work, q.want, b.Cluster, b.ExternalDNS)
 		r, c := size(cs)
 		if records+r > maxBatchRecords || chars+c > maxBatchCharacters {
 			continue // next batch
 		}
 		delete(z.queue, id)
 		sent = append(sent, id)
-		switch {
-		case conflict != "":
-			z.results[id] = Result{State: Conflict, Message: conflict}
-			continue
-		case len(cs) == 0:
-			z.results[id] = Result{State: Done}
+		z.results[id] = res
+		if res.State != Pending {
 			continue
 		}
 		Apply(work, cs)
 		changes = append(changes, cs...)
 		records, chars = records+r, chars+c
-		z.results[id] = Result{State: Pending}
 	}
 	owners := b.ownersLocked(z, sent)
 	b.mu.Unlock()

@@ -54,6 +54,9 @@ const (
 type Result struct {
 	State   State
 	Message string
+	// ExternalDNSOwner is the owner ID of the external-dns instance whose record is at the
+	// wanted name (a conflict, or its identical record used as it is); empty otherwise.
+	ExternalDNSOwner string
 }
 
 type key struct{ name, typ string }
@@ -84,9 +87,35 @@ func MarkerValue(cluster string) string {
 	return fmt.Sprintf(`"heritage=gateway-orchestrator,cluster=%s"`, cluster)
 }
 
-// Plan computes, as pure data, the changes that bring snapshot to want: nil when nothing is to
-// do, or a conflict message when a record we do not own is in the way.
-func Plan(snapshot map[key]types.ResourceRecordSet, w Want, cluster string) (changes []types.Change, conflict string) {
+// Plan computes, as pure data, the changes that bring snapshot to want, and what the want's state
+// is once they are applied: Done (no changes), Pending (changes to send) or Conflict (a record we
+// do not own is in the way; nothing to send). xdns says how external-dns, if it shares the zone,
+// names its registry: a record it owns is named with its owner ID, and its identical ALIAS is
+// used as it is (Done, with a message saying whose it is) instead of a conflict.
+func Plan(snapshot map[key]types.ResourceRecordSet, w Want, cluster string, xdns ExternalDNS) ([]types.Change, Result) {
+	changes, conflict := plan(snapshot, w, cluster)
+	switch {
+	case conflict == "" && len(changes) > 0:
+		return changes, Result{State: Pending}
+	case conflict == "":
+		return nil, Result{State: Done}
+	}
+	k := keyOf(w.Record)
+	if cur, exists := snapshot[k]; exists && w.Kind == Exclusive {
+		// Not ours (or there would be no conflict): external-dns's, if its registry says so.
+		if owner, ok := ExternalDNSOwnerOf(snapshot, xdns, k.name, k.typ); ok {
+			if same(cur, w.Record) {
+				return nil, Result{State: Done, ExternalDNSOwner: owner.ID, Message: fmt.Sprintf(
+					"the identical %s record %s is external-dns's (%s): used as it is and left to external-dns", k.typ, k.name, owner)}
+			}
+			return nil, Result{State: Conflict, ExternalDNSOwner: owner.ID, Message: fmt.Sprintf(
+				"the %s record %s is owned by external-dns (%s) and points elsewhere; it is left alone: exclude the hostname from external-dns (docs/external-dns.md)", k.typ, k.name, owner)}
+		}
+	}
+	return nil, Result{State: Conflict, Message: conflict}
+}
+
+func plan(snapshot map[key]types.ResourceRecordSet, w Want, cluster string) (changes []types.Change, conflict string) {
 	k := keyOf(w.Record)
 	cur, exists := snapshot[k]
 	markerKey := key{MarkerName(k.name, k.typ), string(types.RRTypeTxt)}

@@ -113,12 +113,13 @@ func TestPlan(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			cs, conflict := Plan(tc.snap, tc.want, "c1")
+			cs, res := Plan(tc.snap, tc.want, "c1", ExternalDNS{})
 			assert.Equal(t, tc.wantActions, actions(cs))
 			if tc.wantConflict == "" {
-				assert.Empty(t, conflict)
+				assert.NotEqual(t, Conflict, res.State)
 			} else {
-				assert.Contains(t, conflict, tc.wantConflict)
+				assert.Equal(t, Conflict, res.State)
+				assert.Contains(t, res.Message, tc.wantConflict)
 			}
 		})
 	}
@@ -127,15 +128,15 @@ func TestPlan(t *testing.T) {
 func TestSharedRecordMarkerNamesEveryCluster(t *testing.T) {
 	const n = "_v.shop.example.com."
 	snap := snapshot(cname(n, "x.acm."), marker(n, types.RRTypeCname, "c2"))
-	join, _ := Plan(snap, Want{Record: cname(n, "x.acm."), Kind: Shared}, "c1")
+	join, _ := Plan(snap, Want{Record: cname(n, "x.acm."), Kind: Shared}, "c1", ExternalDNS{})
 	Apply(snap, join)
 	m := snap[key{MarkerName(n, "CNAME"), "TXT"}]
 	assert.Equal(t, []string{MarkerValue("c1"), MarkerValue("c2")}, []string{aws.ToString(m.ResourceRecords[0].Value), aws.ToString(m.ResourceRecords[1].Value)})
 
-	leave, _ := Plan(snap, Want{Record: cname(n, ""), Kind: Shared, Absent: true}, "c2")
+	leave, _ := Plan(snap, Want{Record: cname(n, ""), Kind: Shared, Absent: true}, "c2", ExternalDNS{})
 	Apply(snap, leave)
 	assert.Contains(t, snap, key{n, "CNAME"}, "c1 still needs the record")
-	last, _ := Plan(snap, Want{Record: cname(n, ""), Kind: Shared, Absent: true}, "c1")
+	last, _ := Plan(snap, Want{Record: cname(n, ""), Kind: Shared, Absent: true}, "c1", ExternalDNS{})
 	Apply(snap, last)
 	assert.Empty(t, snap, "the last user removes the record and its marker")
 }
@@ -143,9 +144,9 @@ func TestSharedRecordMarkerNamesEveryCluster(t *testing.T) {
 func TestApplyThenPlanIsIdempotent(t *testing.T) {
 	snap := snapshot()
 	w := Want{Record: alias("a.example.com", "lb"), Kind: Exclusive}
-	cs, _ := Plan(snap, w, "c1")
+	cs, _ := Plan(snap, w, "c1", ExternalDNS{})
 	Apply(snap, cs)
-	again, conflict := Plan(snap, w, "c1")
+	again, res := Plan(snap, w, "c1", ExternalDNS{})
 	assert.Empty(t, again)
-	assert.Empty(t, conflict)
+	assert.Equal(t, Result{State: Done}, res)
 }

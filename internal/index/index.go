@@ -110,19 +110,11 @@ func ClaimNamespaceDomainKeys(o client.Object) []string {
 }
 
 // Unbound reports whether c is a claim that admission made for an object which no object has
-// used yet: made by a route's admission, not InUse now, and never seen in use
-// (status.lastReferencedTime unset). A claim a route used once and let go is retained on purpose
-// (claimRetention) and is not unbound; an admin's claim never is.
+// used yet: made by a route's admission and not Bound (see v1alpha1.ProvisioningAllowed). A
+// claim a route used once and let go stays bound and is retained on purpose (claimRetention); an
+// admin's claim is never counted here.
 func Unbound(c *v1alpha1.DomainClaim) bool {
-	if c.Spec.ClaimedBy != v1alpha1.ClaimedByRoute || c.Status.LastReferencedTime != nil {
-		return false
-	}
-	for _, cond := range c.Status.Conditions {
-		if cond.Type == v1alpha1.ConditionInUse && cond.Status == "True" {
-			return false
-		}
-	}
-	return true
+	return c.Spec.ClaimedBy == v1alpha1.ClaimedByRoute && !v1alpha1.ProvisioningAllowed(c)
 }
 
 func validationRecord(o client.Object) []string {

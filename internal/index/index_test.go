@@ -18,8 +18,9 @@ func TestClaimNamespaceDomainKeys(t *testing.T) {
 		}
 		return c
 	}
+	bound := metav1.Condition{Type: v1alpha1.ConditionBound, Status: metav1.ConditionTrue}
 	inUse := func(c *v1alpha1.DomainClaim) {
-		c.Status.Conditions = []metav1.Condition{{Type: v1alpha1.ConditionInUse, Status: metav1.ConditionTrue}}
+		c.Status.Conditions = []metav1.Condition{{Type: v1alpha1.ConditionInUse, Status: metav1.ConditionTrue}, bound}
 		c.Status.LastReferencedTime = &now
 	}
 	for _, tc := range []struct {
@@ -33,8 +34,11 @@ func TestClaimNamespaceDomainKeys(t *testing.T) {
 		{name: "a claim in use is bound", claim: claim("shop.example.com", v1alpha1.ClaimedByRoute, inUse),
 			want: []string{"a/shop.example.com", "a/example.com", "a/com"}},
 		{name: "a claim used once and let go is retained, not unbound",
-			claim: claim("shop.example.com", v1alpha1.ClaimedByRoute, func(c *v1alpha1.DomainClaim) { c.Status.LastReferencedTime = &now }),
-			want:  []string{"a/shop.example.com", "a/example.com", "a/com"}},
+			claim: claim("shop.example.com", v1alpha1.ClaimedByRoute, func(c *v1alpha1.DomainClaim) {
+				c.Status.LastReferencedTime = &now
+				c.Status.Conditions = []metav1.Condition{{Type: v1alpha1.ConditionInUse, Status: metav1.ConditionFalse}, bound}
+			}),
+			want: []string{"a/shop.example.com", "a/example.com", "a/com"}},
 		{name: "an admin's claim is never unbound", claim: claim("*.example.com", v1alpha1.ClaimedByAdmin, nil),
 			want: []string{"a/example.com", "a/com"}},
 		{name: "a claim being deleted counts for nothing",

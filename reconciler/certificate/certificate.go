@@ -190,6 +190,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		}
 		return reconcile.Result{}, nil // not settled yet: nothing is provisioned
 	}
+	if !v1alpha1.ProvisioningAllowed(c) {
+		return reconcile.Result{}, nil // unbound: reconciler/claim says what the claim waits for
+	}
 	zone, err := ownership.FindZone(ctx, ownership.CacheView{Reader: r.Client}, c.Spec.Hostname)
 	if err != nil {
 		return reconcile.Result{}, err
@@ -520,6 +523,9 @@ func (r *Reconciler) withdraw(ctx context.Context, c *v1alpha1.DomainClaim) (rec
 // validation CNAME when no other claim needs it. done is true once nothing of the claim is left
 // in AWS.
 func (r *Reconciler) unprovision(ctx context.Context, c *v1alpha1.DomainClaim, st *v1alpha1.DomainClaimStatus) (done bool, res reconcile.Result, err error) {
+	if !v1alpha1.ProvisioningAllowed(c) && st.CertificateARN == "" {
+		return true, reconcile.Result{}, nil // never bound: nothing of it is in AWS, no call is spent
+	}
 	zone, err := ownership.FindZone(ctx, ownership.CacheView{Reader: r.Client}, c.Spec.Hostname)
 	if err != nil {
 		return false, reconcile.Result{}, err

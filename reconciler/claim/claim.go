@@ -21,6 +21,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -165,7 +166,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		// namespace's claim, which is released after its retention like any unused one.
 		routes = nil
 	}
-	plan := PlanRelease(c, Usage{Routes: routes, Zone: zone, Now: now})
+	usage := Usage{Routes: routes, Zone: zone, Now: now}
+	plan := PlanRelease(c, usage)
 	if plan.ReleaseNow {
 		return reconcile.Result{}, r.release(ctx, c)
 	}
@@ -201,6 +203,18 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		fmt.Sprintf("hostname %s belongs to namespace %s", c.Spec.Hostname, c.Spec.Namespace)) {
 		r.Recorder.Eventf(c, nil, "Normal", v1alpha1.ReasonClaimed, "Claim", "hostname %s belongs to namespace %s", c.Spec.Hostname, c.Spec.Namespace)
 	}
+	bind := PlanBind(c, usage, plan)
+	if setCondition(st, c.Generation, v1alpha1.ConditionBound, bind.Bound, bind.Reason, bind.Message) && bind.Bound {
+		r.Recorder.Eventf(c, nil, "Normal", "Bound", "Bind", "%s", bind.Message)
+		log.Info("claim bound", "reason", bind.Reason, "message", bind.Message)
+	}
+	if !bind.Bound && winner == nil {
+		// The certificate reconciler does nothing for an unbound claim (ProvisioningAllowed), so
+		// the step it would run, and Ready, say here what they wait for.
+		setCondition(st, c.Generation, v1alpha1.ConditionCertificateRequested, false, v1alpha1.ReasonUnbound, "waiting for the claim to be bound: "+bind.Message)
+		ok, reason, msg := conditions.Rollup(st.Conditions, []string{v1alpha1.ConditionClaimed, v1alpha1.ConditionCertificateRequested})
+		setCondition(st, c.Generation, v1alpha1.ConditionReady, ok, reason, msg)
+	}
 
 	if _, err := claimstatus.Apply(ctx, r.Client, claimstatus.Claim, c, st); err != nil {
 		return reconcile.Result{}, err
@@ -212,9 +226,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 }
 
 // routesUsing lists the owning namespace's live objects that use the claim's hostname: every
-// kind whose admission claims hostnames ("HTTPRoute team-a/shop", "Ingress team-a/web").
+// kind whose admission claims hostnames ("HTTPRoute team-a/shop", "Ingress team-a/web"). The
+// object whose admission made the claim (by UID) comes first.
 func (r *Reconciler) routesUsing(ctx context.Context, c *v1alpha1.DomainClaim) ([]string, error) {
 	var names []string
+	madeFor := types.UID(c.Annotations[v1alpha1.AnnotationClaimedForUID])
 	for _, users := range []struct {
 		kind string
 		list client.ObjectList
@@ -228,7 +244,12 @@ func (r *Reconciler) routesUsing(ctx context.Context, c *v1alpha1.DomainClaim) (
 		}
 		if err := meta.EachListItem(users.list, func(o runtime.Object) error {
 			if obj := o.(client.Object); obj.GetDeletionTimestamp().IsZero() {
-				names = append(names, users.kind+" "+obj.GetNamespace()+"/"+obj.GetName())
+				name := users.kind + " " + obj.GetNamespace() + "/" + obj.GetName()
+				if madeFor != "" && obj.GetUID() == madeFor {
+					names = append([]string{name}, names...)
+				} else {
+					names = append(names, name)
+				}
 			}
 			return nil
 		}); err != nil {

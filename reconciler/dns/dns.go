@@ -17,6 +17,7 @@ package dns
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -33,11 +34,13 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/claimstatus"
 	"github.com/opendi/gateway-orchestrator/internal/conditions"
 	"github.com/opendi/gateway-orchestrator/internal/dnsbatch"
+	"github.com/opendi/gateway-orchestrator/internal/index"
 	"github.com/opendi/gateway-orchestrator/internal/ownership"
 )
 
@@ -126,13 +129,15 @@ func (r *Reconciler) ensure(ctx context.Context, c *v1alpha1.DomainClaim, zone *
 		}
 	}
 	// Our records were in place for this load balancer: a change now means someone else's.
-	wasReady := cond != nil && cond.Status == metav1.ConditionTrue && cond.Message == aliasMessage(c)
+	msg := aliasMessage(c)
+	wasReady := cond != nil && cond.Status == metav1.ConditionTrue && strings.HasPrefix(cond.Message, msg)
 	for _, want := range Wants(c, zone.Spec.HostedZoneID, false) {
 		res, err := r.DNS.Ensure(ctx, c.Name, want)
 		if wasReady && res.State == dnsbatch.Pending {
 			r.Recorder.Eventf(c, nil, "Warning", "DNSDrift", "Repair", "the %s ALIAS record %s was changed or deleted outside gateway-orchestrator; putting it back",
 				want.Record.Type, c.Spec.Hostname)
 		}
+		r.externalDNSEvent(ctx, c, cond, res)
 		if step := dnsbatch.StepOf(res, err, "ALIAS record", zone.Spec.HostedZoneID); step.Waiting {
 			set(st, c, false, step.Reason, step.Message)
 			_, werr := claimstatus.Apply(ctx, r.Client, claimstatus.DNS, c, st)
@@ -141,8 +146,11 @@ func (r *Reconciler) ensure(ctx context.Context, c *v1alpha1.DomainClaim, zone *
 			}
 			return reconcile.Result{RequeueAfter: step.RequeueAfter}, step.Err
 		}
+		if res.Message != "" { // external-dns's identical record, used as it is
+			msg += "; " + res.Message
+		}
 	}
-	set(st, c, true, v1alpha1.ReasonCreated, aliasMessage(c))
+	set(st, c, true, v1alpha1.ReasonCreated, msg)
 	if _, err := claimstatus.Apply(ctx, r.Client, claimstatus.DNS, c, st); err != nil {
 		return reconcile.Result{}, err
 	}
@@ -198,6 +206,27 @@ func Wants(c *v1alpha1.DomainClaim, zoneID string, absent bool) []dnsbatch.Want 
 		})
 	}
 	return out
+}
+
+// externalDNSEvent tells the claim's and its routes' owners, once per change of the condition,
+// that external-dns holds the hostname's record: a Warning when it points elsewhere, a Normal
+// Event when it is identical and used as it is.
+func (r *Reconciler) externalDNSEvent(ctx context.Context, c *v1alpha1.DomainClaim, cond *metav1.Condition, res dnsbatch.Result) {
+	if res.ExternalDNSOwner == "" || cond != nil && strings.Contains(cond.Message, res.Message) {
+		return
+	}
+	if res.State != dnsbatch.Conflict {
+		r.Recorder.Eventf(c, nil, "Normal", "ExternalDNSRecord", "Provision", "%s", res.Message)
+		return
+	}
+	r.Recorder.Eventf(c, nil, "Warning", v1alpha1.ReasonDNSConflict, "Provision", "%s", res.Message)
+	var routes gwv1.HTTPRouteList
+	if err := r.Client.List(ctx, &routes, client.InNamespace(c.Spec.Namespace), client.MatchingFields{index.RouteHostname: c.Spec.Hostname}); err != nil {
+		return // the claim's Event stands
+	}
+	for i := range routes.Items {
+		r.Recorder.Eventf(&routes.Items[i], c, "Warning", v1alpha1.ReasonDNSConflict, "Provision", "hostname %s: %s", c.Spec.Hostname, res.Message)
+	}
 }
 
 func aliasMessage(c *v1alpha1.DomainClaim) string {

@@ -14,7 +14,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -30,7 +29,7 @@ import (
 	"github.com/opendi/gateway-orchestrator/internal/conditions"
 	"github.com/opendi/gateway-orchestrator/internal/hostname"
 	"github.com/opendi/gateway-orchestrator/internal/index"
-	"github.com/opendi/gateway-orchestrator/webhook"
+	"github.com/opendi/gateway-orchestrator/reconciler/routes"
 )
 
 const (
@@ -69,17 +68,10 @@ type Reconciler struct {
 	assigned map[types.UID]string
 	// zones caches ALB DNS name → canonical hosted zone ID.
 	zones sync.Map
-	// Recorder records Events on routes; SetupWithManager supplies the manager's.
-	Recorder events.EventRecorder
-	// told remembers the last note of each Event per route and reason.
-	told sync.Map
 }
 
 // SetupWithManager registers the reconciler.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
-	if r.Recorder == nil {
-		r.Recorder = mgr.GetEventRecorder("gateway-orchestrator")
-	}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("gatewaypool").
 		For(&v1alpha1.GatewayPool{}).
@@ -207,7 +199,7 @@ func (r *Reconciler) serve(ctx context.Context, pool *v1alpha1.GatewayPool) (ret
 		}
 		refused[gw.Name] = lbcRefusal(gw)
 	}
-	strays, err := r.strayRoutes(ctx, claims)
+	strays, err := routes.Strays(ctx, r.Client, claims)
 	if err != nil {
 		return false, nil, err
 	}
@@ -233,17 +225,6 @@ func (r *Reconciler) serve(ctx context.Context, pool *v1alpha1.GatewayPool) (ret
 		if _, err := claimstatus.Apply(ctx, r.Client, claimstatus.Pool, c, st); err != nil {
 			return false, nil, err
 		}
-		if ok && c.Status.Gateway != nil {
-			if err := r.attachRoutes(ctx, c); err != nil {
-				return false, nil, err
-			}
-		}
-	}
-	if err := r.reviewOwnRoutes(ctx, pool, claims); err != nil {
-		if apierrors.IsConflict(err) {
-			return true, loads, nil
-		}
-		return false, nil, err
 	}
 	return retry, loads, nil
 }
@@ -323,27 +304,6 @@ func (r *Reconciler) routeToPools(ctx context.Context, o client.Object) []reconc
 		}
 	}
 	return reqs
-}
-
-// attachRoutes gives the owner's opted-in routes for the hostname the parentRef of its Gateway.
-// Only routes that asked for automatic attachment are touched, and only by adding our entry.
-func (r *Reconciler) attachRoutes(ctx context.Context, c *v1alpha1.DomainClaim) error {
-	var routes gwv1.HTTPRouteList
-	if err := r.Client.List(ctx, &routes, client.InNamespace(c.Spec.Namespace), client.MatchingFields{index.RouteHostname: c.Spec.Hostname}); err != nil {
-		return err
-	}
-	for i := range routes.Items {
-		rt := &routes.Items[i]
-		if rt.Annotations[webhook.AnnotationAutoAttach] != "true" || webhook.HasParent(rt, *c.Status.Gateway) {
-			continue
-		}
-		patch := client.MergeFrom(rt.DeepCopy())
-		rt.Spec.ParentRefs = append(rt.Spec.ParentRefs, webhook.ParentRef(*c.Status.Gateway))
-		if err := r.Client.Patch(ctx, rt, patch); client.IgnoreNotFound(err) != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // ensure creates or updates one Gateway of the pool and its LoadBalancerConfiguration.

@@ -163,7 +163,7 @@ func (r *Reconciler) seats(ctx context.Context, pool *v1alpha1.GatewayPool, clai
 		c.Status.LoadBalancerHostname, c.Status.LoadBalancerZoneID = "", ""
 	}
 	for _, c := range claims {
-		if c.Status.Gateway != nil || !claimed(c) || !issued(c) {
+		if c.Status.Gateway != nil || !claimed(c) || !issued(c) || !v1alpha1.ProvisioningAllowed(c) {
 			continue
 		}
 		st, err := r.seat(ctx, c, claimNames)
@@ -377,6 +377,9 @@ func claimStatus(pool *v1alpha1.GatewayPool, c *v1alpha1.DomainClaim, exhausted 
 	switch {
 	case exhausted != "":
 		set(v1alpha1.ConditionGatewayAssigned, false, v1alpha1.ReasonPoolExhausted, exhausted)
+		return st
+	case st.Gateway == nil && !v1alpha1.ProvisioningAllowed(c):
+		set(v1alpha1.ConditionGatewayAssigned, false, v1alpha1.ReasonUnbound, "waiting for the claim to be bound (see Bound): no seat before")
 		return st
 	case st.Gateway == nil:
 		set(v1alpha1.ConditionGatewayAssigned, false, v1alpha1.ReasonPending, "waiting for the certificate to be issued")

@@ -71,7 +71,7 @@ func setup(t *testing.T) (domain, zoneID, ns string) {
 func claim(h, ns string) *v1alpha1.DomainClaim {
 	return &v1alpha1.DomainClaim{
 		ObjectMeta: metav1.ObjectMeta{Name: h},
-		Spec:       v1alpha1.DomainClaimSpec{Hostname: h, Namespace: ns, ClaimedBy: v1alpha1.ClaimedByAdmin},
+		Spec:       v1alpha1.DomainClaimSpec{Hostname: h, Namespace: ns, ClaimedBy: v1alpha1.ClaimedByAdmin, Provision: v1alpha1.ProvisionAlways},
 	}
 }
 

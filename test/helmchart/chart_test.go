@@ -53,6 +53,9 @@ var nonDefault = append(slices.Clone(required),
 	"--set", "allowUnmanagedHostnames=true",
 	"--set", "logging.level=debug",
 	"--set", "priorityClassName=",
+	"--set", "webhook.clientCA.configMap=apiserver-admission-ca",
+	"--set", "externalDNS.txtPrefix=%{record_type}-edns.",
+	"--set-json", `metrics.readers=[{"kind":"ServiceAccount","name":"prometheus-k8s","namespace":"monitoring"}]`,
 )
 
 func TestChartLintsClean(t *testing.T) {
@@ -74,6 +77,7 @@ func TestChartRefusesToRenderWithoutRequiredValues(t *testing.T) {
 		{"without region", []string{"--set", "clusterName=prod-eu-1"}, "region is required"},
 		{"with clusterName default", []string{"--set", "clusterName=default", "--set", "region=eu-west-1"}, `clusterName must not be "default"`},
 		{"with an unknown certificate source", append(slices.Clone(required), "--set", "webhook.certificateSource=vault"), "webhook.certificateSource must be"},
+		{"with a NetworkPolicy that admits anyone to the webhook port", append(slices.Clone(required), "--set", "networkPolicy.enabled=true"), "networkPolicy.webhookFrom is required"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := helm(append([]string{"template", "gwo", chartDir}, tc.args...)...)
@@ -86,9 +90,10 @@ func TestChartRefusesToRenderWithoutRequiredValues(t *testing.T) {
 func TestChartCopiesOfGeneratedFilesAreCurrent(t *testing.T) {
 	root := testenv.RepoRoot()
 	copies := map[string]string{
-		"files/role.yaml":       "deploy/rbac/role.yaml",
-		"files/user_roles.yaml": "deploy/rbac/user_roles.yaml",
-		"files/webhooks.yaml":   "deploy/webhook/manifests.yaml",
+		"files/role.yaml":                "deploy/rbac/role.yaml",
+		"files/user_roles.yaml":          "deploy/rbac/user_roles.yaml",
+		"files/metrics_reader_role.yaml": "deploy/rbac/metrics_reader_role.yaml",
+		"files/webhooks.yaml":            "deploy/webhook/manifests.yaml",
 	}
 	crds, err := filepath.Glob(filepath.Join(root, "deploy", "crd", "*_*.yaml"))
 	require.NoError(t, err)
@@ -120,7 +125,7 @@ func TestChartRBACIsTheGeneratedRole(t *testing.T) {
 			objs := render(t, "gwo-system", args...)
 			var roles []*unstructured.Unstructured
 			for _, r := range find(objs, "ClusterRole") {
-				if n := r.GetName(); n != "gateway-orchestrator-view" && n != "gateway-orchestrator-admin" { // the roles for people
+				if n := r.GetName(); n != "gateway-orchestrator-view" && n != "gateway-orchestrator-admin" && !strings.HasSuffix(n, "-metrics-reader") { // the roles for people and scrapers
 					roles = append(roles, r)
 				}
 			}
@@ -245,7 +250,7 @@ func TestChartPassesValuesAsFlags(t *testing.T) {
 	c := d.Spec.Template.Spec.Containers[0]
 	assert.Equal(t, "opendi/gateway-orchestrator@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", c.Image)
 	for _, arg := range []string{"--cluster-name=prod-eu-1", "--aws-region=eu-west-1", "--aws-rate=route53:*=2",
-		"--route53-batch-window=30s", "--allow-unmanaged-hostnames=true", "--zap-log-level=debug", "--leader-election-namespace=gwo-system"} {
+		"--route53-batch-window=30s", "--allow-unmanaged-hostnames=true", "--external-dns-txt-prefix=%{record_type}-edns.", "--zap-log-level=debug", "--leader-election-namespace=gwo-system"} {
 		assert.Contains(t, c.Args, arg)
 	}
 	spec := d.Spec.Template.Spec

@@ -156,7 +156,7 @@ func TestGRPCRouteHostnamesAreClaimedLikeHTTPRoutes(t *testing.T) {
 	stored := &gwv1.GRPCRoute{}
 	require.NoError(t, k8s.Get(ctx, client.ObjectKeyFromObject(r), stored))
 	assert.Equal(t, []gwv1.Hostname{gwv1.Hostname(api)}, stored.Spec.Hostnames, "the GRPCRoute defaulter normalizes")
-	assert.Equal(t, "true", stored.Annotations[webhook.AnnotationAutoAttach], "a GRPCRoute without parentRefs is attached automatically")
+	assert.Empty(t, stored.Annotations[v1alpha1.AnnotationAutoAttach], "admission does not mark a route for attachment: the routes reconciler does, once a hostname is seated")
 	c, err := getClaim(api)
 	require.NoError(t, err)
 	assert.Equal(t, teamC, c.Spec.Namespace)

@@ -256,48 +256,77 @@ func TestWildcardOverlaps(t *testing.T) {
 	})
 }
 
+// TestAutoAttachment: admission leaves a route without parentRefs as it is (no mutating webhook
+// call for a normalized route); the routes reconciler opts it in and attaches it to the Gateway
+// its hostname is seated on in one write, so no stored version is marked without its parent.
+// Routes with parentRefs of their own, or that opted out, are left alone.
 func TestAutoAttachment(t *testing.T) {
 	ctx := context.Background()
-	z := newZone(t)
+	z, p := servedZone(t)
 	ns := tenant(t)
 	h := "app." + z.Spec.Domain
+
+	wc, err := client.NewWithWatch(env.Config, client.Options{Scheme: k8s.Scheme()})
+	require.NoError(t, err)
+	w, err := wc.Watch(ctx, &gwv1.HTTPRouteList{}, client.InNamespace(ns))
+	require.NoError(t, err)
+	defer w.Stop()
+
 	first := route(ns, h)
 	require.NoError(t, k8s.Create(ctx, first))
-	stored := &gwv1.HTTPRoute{}
-	require.NoError(t, k8s.Get(ctx, client.ObjectKeyFromObject(first), stored))
-	assert.Equal(t, "true", stored.Annotations[webhook.AnnotationAutoAttach])
-	assert.Empty(t, stored.Spec.ParentRefs, "no Gateway is assigned yet")
-
-	// Once the hostname has a Gateway, new routes for it are attached at admission.
-	c, err := getClaim(h)
-	require.NoError(t, err)
-	require.NoError(t, retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		if err := k8s.Get(ctx, client.ObjectKey{Name: h}, c); err != nil {
-			return err
-		}
-		c.Status.Gateway = &v1alpha1.ObjectRef{Namespace: "gateway-system", Name: "public-1"}
-		return k8s.Status().Update(ctx, c)
-	}))
-	require.Eventually(t, func() bool {
-		cached := &v1alpha1.DomainClaim{}
-		return env.Manager.GetCache().Get(ctx, client.ObjectKey{Name: h}, cached) == nil && cached.Status.Gateway != nil
-	}, 10*time.Second, 20*time.Millisecond)
-
-	second := route(ns, h)
-	require.NoError(t, k8s.Create(ctx, second))
-	require.NoError(t, k8s.Get(ctx, client.ObjectKeyFromObject(second), stored))
-	require.Len(t, stored.Spec.ParentRefs, 1)
-	assert.Equal(t, gwv1.ObjectName("public-1"), stored.Spec.ParentRefs[0].Name)
-	assert.Equal(t, gwv1.Namespace("gateway-system"), *stored.Spec.ParentRefs[0].Namespace)
-
-	// A route with parentRefs of its own is left alone.
+	assert.Empty(t, first.Annotations[v1alpha1.AnnotationAutoAttach], "admission does not mark it")
+	assert.Empty(t, first.Spec.ParentRefs)
 	own := route(ns, h)
 	own.Spec.ParentRefs = []gwv1.ParentReference{{Name: "mine"}}
 	require.NoError(t, k8s.Create(ctx, own))
-	require.NoError(t, k8s.Get(ctx, client.ObjectKeyFromObject(own), stored))
-	assert.Empty(t, stored.Annotations[webhook.AnnotationAutoAttach])
-	require.Len(t, stored.Spec.ParentRefs, 1)
-	assert.Equal(t, gwv1.ObjectName("mine"), stored.Spec.ParentRefs[0].Name)
+	optedOut := route(ns, h)
+	optedOut.Annotations = map[string]string{v1alpha1.AnnotationAutoAttach: "false"}
+	require.NoError(t, k8s.Create(ctx, optedOut))
+
+	c := ready(t, h, 60*time.Second)
+	gw := *c.Status.Gateway
+	assert.Equal(t, p.Spec.Namespace, gw.Namespace)
+	stored := &gwv1.HTTPRoute{}
+	require.Eventually(t, func() bool {
+		require.NoError(t, k8s.Get(ctx, client.ObjectKeyFromObject(first), stored))
+		return len(stored.Spec.ParentRefs) == 1
+	}, 10*time.Second, 50*time.Millisecond, "the route is attached to its hostname's Gateway")
+	assert.Equal(t, "true", stored.Annotations[v1alpha1.AnnotationAutoAttach])
+	assert.Equal(t, gwv1.ObjectName(gw.Name), stored.Spec.ParentRefs[0].Name)
+	assert.Equal(t, gwv1.Namespace(gw.Namespace), *stored.Spec.ParentRefs[0].Namespace)
+	assert.Nil(t, stored.Spec.ParentRefs[0].SectionName, "no section: the route follows its hostname's listener")
+
+	// A route created once the hostname is seated is attached too.
+	second := route(ns, h)
+	require.NoError(t, k8s.Create(ctx, second))
+	require.Eventually(t, func() bool {
+		require.NoError(t, k8s.Get(ctx, client.ObjectKeyFromObject(second), stored))
+		return len(stored.Spec.ParentRefs) == 1 && stored.Annotations[v1alpha1.AnnotationAutoAttach] == "true"
+	}, 10*time.Second, 50*time.Millisecond)
+
+	// Every version the API server stored had the mark and the parentRef together, or neither.
+	versions := 0
+	for drained := false; !drained; {
+		select {
+		case ev := <-w.ResultChan():
+			rt, ok := ev.Object.(*gwv1.HTTPRoute)
+			if !ok || (rt.Name != first.Name && rt.Name != second.Name) {
+				continue
+			}
+			versions++
+			marked := rt.Annotations[v1alpha1.AnnotationAutoAttach] == "true"
+			assert.Equal(t, marked, len(rt.Spec.ParentRefs) > 0, "version %s of %s: marked=%v parentRefs=%v", rt.ResourceVersion, rt.Name, marked, rt.Spec.ParentRefs)
+		case <-time.After(500 * time.Millisecond):
+			drained = true
+		}
+	}
+	assert.GreaterOrEqual(t, versions, 4, "both routes were seen created and attached")
+
+	for _, r := range []*gwv1.HTTPRoute{own, optedOut} {
+		require.NoError(t, k8s.Get(ctx, client.ObjectKeyFromObject(r), stored))
+		assert.Equal(t, r.Annotations[v1alpha1.AnnotationAutoAttach], stored.Annotations[v1alpha1.AnnotationAutoAttach], r.Name)
+		assert.Equal(t, r.Spec.ParentRefs, stored.Spec.ParentRefs, "%s keeps its own parentRefs", r.Name)
+	}
 }
 
 // TestConcurrentClaimsHaveExactlyOneWinner races 32 namespaces for one hostname, spelled
@@ -442,10 +471,12 @@ func TestManagedZoneAndPoolRules(t *testing.T) {
 	})
 }
 
+// adminClaim is an admin's claim that provisions at once (spec.provision: Always), as the
+// tests of the AWS side need; bound_test.go covers one without it.
 func adminClaim(h, ns string) *v1alpha1.DomainClaim {
 	return &v1alpha1.DomainClaim{
 		ObjectMeta: metav1.ObjectMeta{Name: strings.Replace(h, "*", "wc--wildcard", 1)},
-		Spec:       v1alpha1.DomainClaimSpec{Hostname: h, Namespace: ns, ClaimedBy: v1alpha1.ClaimedByAdmin},
+		Spec:       v1alpha1.DomainClaimSpec{Hostname: h, Namespace: ns, ClaimedBy: v1alpha1.ClaimedByAdmin, Provision: v1alpha1.ProvisionAlways},
 	}
 }
 

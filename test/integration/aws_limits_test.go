@@ -8,6 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/acm"
+	acmtypes "github.com/aws/aws-sdk-go-v2/service/acm/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	admissionv1 "k8s.io/api/admissionregistration/v1"
@@ -86,6 +90,11 @@ func TestCertificateQuotaIsAConditionWithAWSMessageAndALongBackOff(t *testing.T)
 	ctx := context.Background()
 	z := newZone(t)
 	ns := tenant(t)
+	if len(env.AWS.ACM.Certificates()) == 0 {
+		// A quota of zero means AWS's default: hold one certificate first, so that the quota
+		// set below is reached when this test runs alone too.
+		fillACM(ctx, t)
+	}
 	env.AWS.ACM.SetQuota(len(env.AWS.ACM.Certificates()), 0)
 	t.Cleanup(func() { env.AWS.ACM.SetQuota(0, 0) })
 	h := "quota." + z.Spec.Domain
@@ -520,4 +529,12 @@ func TestAliasRecordDeletedBehindOurBackIsRepaired(t *testing.T) {
 		}
 		return false
 	}, 10*time.Second, 100*time.Millisecond, "an Event says so")
+}
+
+// fillACM requests one certificate in the AWS test server that no claim owns.
+func fillACM(ctx context.Context, t *testing.T) {
+	c := acm.NewFromConfig(aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(env.AWS.URL), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider("AKID", "secret", "")})
+	_, err := c.RequestCertificate(ctx, &acm.RequestCertificateInput{DomainName: aws.String("filler.quota.invalid"), ValidationMethod: acmtypes.ValidationMethodDns})
+	require.NoError(t, err)
 }

@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"testing"
 	"time"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/reconciler/gatewaypool"
+	"github.com/opendi/gateway-orchestrator/reconciler/routes"
 	"github.com/opendi/gateway-orchestrator/test/awsfake"
 	"github.com/opendi/gateway-orchestrator/test/lbcstandin"
 )
@@ -84,7 +86,9 @@ func TestRouteWithoutParentRefsIsServedOverHTTPS(t *testing.T) {
 	assert.Equal(t, p.Spec.Namespace, c.Status.Gateway.Namespace)
 	assert.Equal(t, p.Name+"-1", c.Status.Gateway.Name)
 
-	assert.Contains(t, listenerCertificates(*c.Status.Gateway), c.Status.CertificateARN, "the certificate is on the ALB's HTTPS listener")
+	// LBC programs the listener from the configuration after the claim is Ready: wait for it.
+	require.Eventually(t, func() bool { return slices.Contains(listenerCertificates(*c.Status.Gateway), c.Status.CertificateARN) },
+		10*time.Second, 50*time.Millisecond, "the certificate is on the ALB's HTTPS listener")
 	var alias *awsfake.RecordSet
 	for _, rs := range env.AWS.Route53.Records(z.Spec.HostedZoneID) {
 		if rs.Name == h+"." && rs.Type == "A" {
@@ -307,7 +311,7 @@ func TestRouteSpreadOverTwoGatewaysGetsBothParentsAndSaysWhy(t *testing.T) {
 	// LBC owns the route's status entries for its Gateways; the orchestrator explains with an Event.
 	var note string
 	require.Eventually(t, func() bool {
-		note = routeEvent(t, r, gatewaypool.EventHostnamesSpread)
+		note = routeEvent(t, r, routes.EventHostnamesSpread)
 		return note != ""
 	}, 20*time.Second, 100*time.Millisecond, "an Event on the route says why it has two parents")
 	assert.Contains(t, note, "spread over 2 Gateways of pool "+p.Name)

@@ -78,4 +78,7 @@ matchExpressions:
 {{- if not (has .Values.webhook.certificateSource (list "helm" "certManager")) }}
 {{- fail "webhook.certificateSource must be \"helm\" or \"certManager\"" }}
 {{- end }}
+{{- if and .Values.networkPolicy.enabled (not .Values.networkPolicy.webhookFrom) }}
+{{- fail "networkPolicy.webhookFrom is required when networkPolicy.enabled: where the API server connects from (on EKS the CIDRs of the cluster's subnets), so that nothing else reaches the webhook port" }}
+{{- end }}
 {{- end }}

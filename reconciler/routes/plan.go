@@ -1,0 +1,144 @@
+package routes
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+)
+
+// LegacySection is the section name that parentRefs written before each hostname had its own
+// listener carry: the single HTTPS listener of a pool Gateway, gone once the Gateway has seats.
+const LegacySection = "https"
+
+// Hostname is one hostname of a route and the claim that answers for it: the hostname's own
+// claim, or, for a name without one, the wildcard claim one label above it; nil when neither
+// exists.
+type Hostname struct {
+	Name  string
+	Claim *v1alpha1.DomainClaim
+}
+
+// Route is what the plan needs of an HTTPRoute or GRPCRoute.
+type Route struct {
+	Namespace   string
+	Annotations map[string]string
+	ParentRefs  []gwv1.ParentReference
+	Hostnames   []Hostname
+	// Pool names the pool of the route's seated claims, for the notes.
+	Pool string
+}
+
+// Plan is what the reconciler does to one route: the write (Mark, Add and DropSection go out in
+// one patch) and the Events.
+type Plan struct {
+	// Mark opts the route into automatic attachment.
+	Mark bool
+	// Add are the Gateways to add as parents.
+	Add []v1alpha1.ObjectRef
+	// DropSection are the indexes of parentRefs whose legacy section goes.
+	DropSection []int
+	// NotOwned are the notes of HostnameNotOwned Warnings, one per hostname.
+	NotOwned []string
+	// Spread is the note of a HostnamesSpread Event, or "".
+	Spread string
+}
+
+// Changes reports whether the plan writes the route.
+func (p Plan) Changes() bool { return p.Mark || len(p.Add) > 0 || len(p.DropSection) > 0 }
+
+// PlanRoute decides, as pure data, what one route needs:
+//   - a route without parentRefs and without the annotation, all of whose hostnames its namespace
+//     owns, is opted into automatic attachment once one of them is seated: the mark and the
+//     parentRefs go out in one write, so admission never has to mutate it;
+//   - an opted-in route gets a parentRef to every Gateway one of its hostnames is seated on (its
+//     own parentRefs are never removed), and loses the legacy "https" section on those Gateways;
+//   - a hostname another namespace owns, or whose claim is being deleted, gets a Warning;
+//   - an opted-in route whose hostnames sit on several Gateways is told which serves which.
+func PlanRoute(r Route) Plan {
+	var p Plan
+	seats := map[v1alpha1.ObjectRef][]string{}
+	var order []v1alpha1.ObjectRef
+	owned := len(r.Hostnames) > 0
+	for _, h := range r.Hostnames {
+		c := h.Claim
+		switch {
+		case c == nil:
+			owned = false
+		case !c.DeletionTimestamp.IsZero():
+			owned = false
+			p.NotOwned = append(p.NotOwned, fmt.Sprintf("DomainClaim %s is being deleted: no Gateway serves %s any more", c.Name, c.Spec.Hostname))
+		case c.Spec.Namespace != r.Namespace:
+			owned = false
+			if meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionClaimed) {
+				p.NotOwned = append(p.NotOwned, fmt.Sprintf("%s belongs to namespace %s (DomainClaim %s): this route does not serve it; remove it from spec.hostnames",
+					c.Spec.Hostname, c.Spec.Namespace, c.Name))
+			}
+		case !c.OwnedBy(r.Namespace):
+			owned = false
+		}
+		if gw := c.SeatFor(r.Namespace); gw != nil {
+			if _, ok := seats[*gw]; !ok {
+				order = append(order, *gw)
+			}
+			seats[*gw] = append(seats[*gw], h.Name)
+		}
+	}
+	v, marked := r.Annotations[v1alpha1.AnnotationAutoAttach]
+	switch {
+	case marked && v == "true":
+	case !marked && len(r.ParentRefs) == 0 && owned && len(order) > 0:
+		p.Mark = true
+	default:
+		return p
+	}
+	for _, gw := range order {
+		if !v1alpha1.HasParent(r.Namespace, r.ParentRefs, gw) {
+			p.Add = append(p.Add, gw)
+		}
+	}
+	for i, ref := range r.ParentRefs {
+		if _, seated := seats[v1alpha1.ParentKey(r.Namespace, ref)]; seated && v1alpha1.IsGatewayRef(ref) &&
+			ref.SectionName != nil && string(*ref.SectionName) == LegacySection {
+			p.DropSection = append(p.DropSection, i)
+		}
+	}
+	if len(order) > 1 {
+		p.Spread = spreadNote(r.Pool, order, seats)
+	}
+	return p
+}
+
+// spreadNote says which Gateway serves which of a route's hostnames.
+func spreadNote(pool string, order []v1alpha1.ObjectRef, seats map[v1alpha1.ObjectRef][]string) string {
+	gws := append([]v1alpha1.ObjectRef(nil), order...)
+	sort.Slice(gws, func(i, j int) bool {
+		return gws[i].Namespace+"/"+gws[i].Name < gws[j].Namespace+"/"+gws[j].Name
+	})
+	parts := make([]string, 0, len(gws))
+	for _, g := range gws {
+		parts = append(parts, fmt.Sprintf("Gateway %s/%s serves %s", g.Namespace, g.Name, strings.Join(seats[g], ", ")))
+	}
+	return fmt.Sprintf("this route's hostnames are spread over %d Gateways of pool %s, one parentRef each: %s",
+		len(gws), pool, strings.Join(parts, "; "))
+}
+
+// Apply writes the plan's changes into the route's annotations and parentRefs.
+func (p Plan) Apply(annotations *map[string]string, refs *[]gwv1.ParentReference) {
+	if p.Mark {
+		if *annotations == nil {
+			*annotations = map[string]string{}
+		}
+		(*annotations)[v1alpha1.AnnotationAutoAttach] = "true"
+	}
+	for _, i := range p.DropSection {
+		(*refs)[i].SectionName = nil
+	}
+	for _, gw := range p.Add {
+		*refs = append(*refs, v1alpha1.ParentRef(gw))
+	}
+}

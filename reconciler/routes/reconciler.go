@@ -1,0 +1,281 @@
+// Package routes is the routes reconciler: it owns the parentRefs of the routes the orchestrator
+// attaches automatically and the Events it records on routes. It reads the claims' status
+// (status.gateway, GatewayAssigned) written by the pool reconciler and never writes a claim.
+package routes
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/hostname"
+	"github.com/opendi/gateway-orchestrator/internal/index"
+)
+
+// Route event reasons. The AWS Load Balancer Controller owns the status.parents entries of routes
+// on its Gateways and overwrites them, so the orchestrator explains itself with Events on the
+// route and conditions on the claim instead.
+const (
+	// EventHostnameNotOwned: a route lists a hostname its namespace does not own (any more).
+	EventHostnameNotOwned = "HostnameNotOwned"
+	// EventHostnamesSpread: a route's hostnames sit on several Gateways of a pool.
+	EventHostnamesSpread = "HostnamesSpread"
+)
+
+// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=httproutes;grpcroutes,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=gateway.opendi.com,resources=domainclaims;managedzones,verbs=get;list;watch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconciler reconciles HTTPRoutes and GRPCRoutes, one controller per kind.
+type Reconciler struct {
+	// Client reads from the manager's cache and patches routes.
+	Client client.Client
+	// Recorder records Events on routes; SetupWithManager supplies the manager's.
+	Recorder events.EventRecorder
+	// told remembers the last note of each Event per route and reason, so that reconciling
+	// again does not repeat it.
+	told sync.Map
+}
+
+// kind adapts the reconciler to one route kind.
+type kind struct {
+	r    *Reconciler
+	name string
+	new  func() client.Object
+}
+
+func (r *Reconciler) kinds() []kind {
+	return []kind{
+		{r, "HTTPRoute", func() client.Object { return &gwv1.HTTPRoute{} }},
+		{r, "GRPCRoute", func() client.Object { return &gwv1.GRPCRoute{} }},
+	}
+}
+
+// SetupWithManager registers one controller per route kind. A route is looked at again when it
+// changes and whenever a claim for one of its hostnames does.
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if r.Recorder == nil {
+		r.Recorder = mgr.GetEventRecorder("gateway-orchestrator")
+	}
+	for _, k := range r.kinds() {
+		if err := ctrl.NewControllerManagedBy(mgr).
+			Named("routes-"+k.name).
+			For(k.new(), builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+			Watches(&v1alpha1.DomainClaim{}, handler.EnqueueRequestsFromMapFunc(k.claimToRoutes)).
+			Complete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// claimToRoutes maps a claim to the routes of this kind, of any namespace, that list its hostname
+// or, for a wildcard claim, a name one label below it.
+func (k kind) claimToRoutes(ctx context.Context, o client.Object) []reconcile.Request {
+	c := o.(*v1alpha1.DomainClaim)
+	var reqs []reconcile.Request
+	add := func(obj client.Object) {
+		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(obj)})
+	}
+	opts := client.MatchingFields{index.RouteHostname: c.Spec.Hostname}
+	switch k.name {
+	case "HTTPRoute":
+		var l gwv1.HTTPRouteList
+		if err := k.r.Client.List(ctx, &l, opts); err != nil {
+			return nil
+		}
+		for i := range l.Items {
+			add(&l.Items[i])
+		}
+	case "GRPCRoute":
+		var l gwv1.GRPCRouteList
+		if err := k.r.Client.List(ctx, &l, opts); err != nil {
+			return nil
+		}
+		for i := range l.Items {
+			add(&l.Items[i])
+		}
+	}
+	return reqs
+}
+
+// Reconcile implements reconcile.Reconciler for one route kind.
+func (k kind) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	obj := k.new()
+	if err := k.r.Client.Get(ctx, req.NamespacedName, obj); err != nil {
+		return reconcile.Result{}, client.IgnoreNotFound(err)
+	}
+	if !obj.GetDeletionTimestamp().IsZero() {
+		return reconcile.Result{}, nil
+	}
+	common, raw := spec(obj)
+	rt, err := k.r.gather(ctx, obj, common, raw)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	p := PlanRoute(rt)
+	for _, note := range p.NotOwned {
+		k.r.tell(obj, "Warning", EventHostnameNotOwned, note)
+	}
+	if p.Spread != "" {
+		k.r.tell(obj, "Normal", EventHostnamesSpread, p.Spread)
+	}
+	if !p.Changes() {
+		return reconcile.Result{}, nil
+	}
+	// The lock keeps a user's concurrent change of parentRefs from being overwritten by a list
+	// computed from the version before it.
+	patch := client.MergeFromWithOptions(obj.DeepCopyObject().(client.Object), client.MergeFromWithOptimisticLock{})
+	annotations := obj.GetAnnotations()
+	p.Apply(&annotations, &common.ParentRefs)
+	obj.SetAnnotations(annotations)
+	if err := k.r.Client.Patch(ctx, obj, patch); err != nil {
+		if apierrors.IsConflict(err) {
+			// Someone else wrote the route meanwhile: plan again from the newer version.
+			return reconcile.Result{RequeueAfter: 100 * time.Millisecond}, nil
+		}
+		if apierrors.IsNotFound(err) {
+			return reconcile.Result{}, nil
+		}
+		return reconcile.Result{}, err
+	}
+	logf.FromContext(ctx).Info("attached route", "kind", k.name, "route", req.NamespacedName, "opted-in", p.Mark, "gateways", p.Add)
+	return reconcile.Result{}, nil
+}
+
+// spec returns the parts of a route every kind shares.
+func spec(obj client.Object) (*gwv1.CommonRouteSpec, []gwv1.Hostname) {
+	switch rt := obj.(type) {
+	case *gwv1.HTTPRoute:
+		return &rt.Spec.CommonRouteSpec, rt.Spec.Hostnames
+	case *gwv1.GRPCRoute:
+		return &rt.Spec.CommonRouteSpec, rt.Spec.Hostnames
+	}
+	return &gwv1.CommonRouteSpec{}, nil
+}
+
+// gather reads, from the cache, the claim that answers for each hostname of a route and the pool
+// its seated claims are on.
+func (r *Reconciler) gather(ctx context.Context, obj client.Object, common *gwv1.CommonRouteSpec, raw []gwv1.Hostname) (Route, error) {
+	rt := Route{Namespace: obj.GetNamespace(), Annotations: obj.GetAnnotations(), ParentRefs: common.ParentRefs}
+	seen := map[string]bool{}
+	for _, h := range raw {
+		name, err := hostname.Normalize(string(h))
+		if err != nil || seen[name] {
+			continue
+		}
+		seen[name] = true
+		c, err := AnsweringClaim(ctx, r.Client, name)
+		if err != nil {
+			return rt, err
+		}
+		rt.Hostnames = append(rt.Hostnames, Hostname{Name: name, Claim: c})
+		if rt.Pool == "" && c != nil && c.Status.ManagedZone != "" && c.SeatFor(rt.Namespace) != nil {
+			z := &v1alpha1.ManagedZone{}
+			if err := r.Client.Get(ctx, client.ObjectKey{Name: c.Status.ManagedZone}, z); err == nil && z.Spec.GatewayPoolRef != nil {
+				rt.Pool = z.Spec.GatewayPoolRef.Name
+			}
+		}
+	}
+	return rt, nil
+}
+
+// AnsweringClaim is the claim that answers for normalized hostname h: its own, or for an exact
+// name without one, the wildcard claim one label above it; nil when neither exists.
+func AnsweringClaim(ctx context.Context, rd client.Reader, h string) (*v1alpha1.DomainClaim, error) {
+	names := []string{hostname.ClaimName(h)}
+	if p := hostname.Parent(h); !hostname.IsWildcard(h) && p != "" {
+		names = append(names, hostname.ClaimName("*."+p))
+	}
+	for _, n := range names {
+		c := &v1alpha1.DomainClaim{}
+		err := rd.Get(ctx, client.ObjectKey{Name: n}, c)
+		if err == nil {
+			return c, nil
+		}
+		if !apierrors.IsNotFound(err) {
+			return nil, err
+		}
+	}
+	return nil, nil
+}
+
+// tell records an Event on a route once per distinct note.
+func (r *Reconciler) tell(o client.Object, typ, reason, note string) {
+	key := string(o.GetUID()) + "/" + reason
+	if prev, ok := r.told.Load(key); ok && prev == note {
+		return
+	}
+	r.told.Store(key, note)
+	if r.Recorder != nil {
+		r.Recorder.Eventf(o, nil, typ, reason, "Route", "%s", note)
+	}
+}
+
+// Strays lists, for each claim that is the owner's (Claimed and not being deleted), the routes
+// of other namespaces that list its hostname ("Kind namespace/name", sorted): after a transfer,
+// or created where admission does not look. The listeners already keep them off the ALB; the
+// pool reports them in the claim's StrayRoutes condition, and this reconciler tells each route.
+func Strays(ctx context.Context, rd client.Reader, claims []*v1alpha1.DomainClaim) (map[string][]string, error) {
+	strays := map[string][]string{}
+	for _, c := range claims {
+		if !c.DeletionTimestamp.IsZero() || !meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionClaimed) {
+			continue
+		}
+		opts := client.MatchingFields{index.RouteHostname: c.Spec.Hostname}
+		var https gwv1.HTTPRouteList
+		if err := rd.List(ctx, &https, opts); err != nil {
+			return nil, err
+		}
+		var grpcs gwv1.GRPCRouteList
+		if err := rd.List(ctx, &grpcs, opts); err != nil {
+			return nil, err
+		}
+		foreign := func(kind string, o client.Object, raw []gwv1.Hostname) error {
+			if o.GetNamespace() == c.Spec.Namespace {
+				return nil
+			}
+			for _, h := range raw {
+				name, err := hostname.Normalize(string(h))
+				if err != nil {
+					continue
+				}
+				got, err := AnsweringClaim(ctx, rd, name)
+				if err != nil {
+					return err
+				}
+				if got != nil && got.Name == c.Name {
+					strays[c.Name] = append(strays[c.Name], kind+" "+o.GetNamespace()+"/"+o.GetName())
+					return nil
+				}
+			}
+			return nil
+		}
+		for i := range https.Items {
+			if err := foreign("HTTPRoute", &https.Items[i], https.Items[i].Spec.Hostnames); err != nil {
+				return nil, err
+			}
+		}
+		for i := range grpcs.Items {
+			if err := foreign("GRPCRoute", &grpcs.Items[i], grpcs.Items[i].Spec.Hostnames); err != nil {
+				return nil, err
+			}
+		}
+		sort.Strings(strays[c.Name])
+	}
+	return strays, nil
+}

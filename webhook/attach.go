@@ -1,0 +1,99 @@
+package webhook
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/hostname"
+)
+
+// seatedParents denies the parentRefs of a route in namespace ns that name a pool Gateway on
+// which none of the route's hostnames is seated, while every one of them is seated elsewhere:
+// such a parentRef attaches to no listener (each listener carries one seated hostname) and only
+// hides where the route is really served. The denial names the Gateways that serve the
+// hostnames. A hostname still waiting for a seat leaves the route's parentRefs alone, because its
+// seat is not decided yet; the listeners keep the route from serving anything else meanwhile.
+// parentRefs also in oldRefs (those an update keeps) are not checked.
+func (door *Door) seatedParents(ctx context.Context, ns string, refs, oldRefs []gwv1.ParentReference, hostnames []gwv1.Hostname) (field.ErrorList, error) {
+	var added []int
+	for i, p := range refs {
+		if v1alpha1.IsGatewayRef(p) && !v1alpha1.HasParent(ns, oldRefs, v1alpha1.ParentKey(ns, p)) {
+			added = append(added, i)
+		}
+	}
+	if len(added) == 0 || len(hostnames) == 0 {
+		return nil, nil
+	}
+	seats := map[v1alpha1.ObjectRef][]string{}
+	seen := map[string]bool{}
+	for _, raw := range hostnames {
+		h, err := hostname.Normalize(string(raw))
+		if err != nil || seen[h] {
+			continue
+		}
+		seen[h] = true
+		gw, err := door.seat(ctx, h, ns)
+		if err != nil {
+			return nil, err
+		}
+		if gw == nil {
+			return nil, nil // not every hostname has a seat yet
+		}
+		seats[*gw] = append(seats[*gw], h)
+	}
+	if len(seats) == 0 {
+		return nil, nil
+	}
+	var errs field.ErrorList
+	for _, i := range added {
+		gw := v1alpha1.ParentKey(ns, refs[i])
+		if _, ok := seats[gw]; ok {
+			continue
+		}
+		pool, err := poolGateway(ctx, door.Reader, gw)
+		if err != nil {
+			return nil, err
+		}
+		if pool {
+			errs = append(errs, field.Forbidden(field.NewPath("spec", "parentRefs").Index(i), fmt.Sprintf(
+				"pool Gateway %s/%s serves none of this route's hostnames: %s; name that Gateway instead, or leave spec.parentRefs empty and the orchestrator attaches the route where its hostnames are seated",
+				gw.Namespace, gw.Name, servedBy(seats))))
+		}
+	}
+	return errs, nil
+}
+
+// seat is the Gateway that serves hostname h to namespace ns: the seat of its own claim, or of
+// the wildcard claim above it when it has none; nil when it has no seat (yet).
+func (door *Door) seat(ctx context.Context, h, ns string) (*v1alpha1.ObjectRef, error) {
+	names := []string{hostname.ClaimName(h)}
+	if p := hostname.Parent(h); !hostname.IsWildcard(h) && p != "" {
+		names = append(names, hostname.ClaimName("*."+p))
+	}
+	for _, n := range names {
+		c, err := door.View.Claim(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		if c != nil {
+			return c.SeatFor(ns), nil
+		}
+	}
+	return nil, nil
+}
+
+// servedBy says which Gateway serves which hostnames, in a stable order.
+func servedBy(seats map[v1alpha1.ObjectRef][]string) string {
+	parts := make([]string, 0, len(seats))
+	for gw, hs := range seats {
+		parts = append(parts, fmt.Sprintf("%s served by Gateway %s/%s", strings.Join(hs, ", "), gw.Namespace, gw.Name))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, "; ")
+}
