@@ -191,7 +191,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		return reconcile.Result{}, nil // not settled yet: nothing is provisioned
 	}
 	if !v1alpha1.ProvisioningAllowed(c) {
-		return reconcile.Result{}, nil // unbound: reconciler/claim says what the claim waits for
+		// Unbound: nothing is requested; the step says what it waits for (see Bound).
+		msg := "waiting for the claim to be bound"
+		if b := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionBound); b != nil {
+			msg += ": " + b.Message
+		}
+		st := c.Status.DeepCopy()
+		set(st, c, v1alpha1.ConditionCertificateRequested, false, v1alpha1.ReasonUnbound, msg)
+		return reconcile.Result{}, r.writeStatus(ctx, c, st)
 	}
 	zone, err := ownership.FindZone(ctx, ownership.CacheView{Reader: r.Client}, c.Spec.Hostname)
 	if err != nil {

@@ -208,13 +208,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		r.Recorder.Eventf(c, nil, "Normal", "Bound", "Bind", "%s", bind.Message)
 		log.Info("claim bound", "reason", bind.Reason, "message", bind.Message)
 	}
-	if !bind.Bound && winner == nil {
-		// The certificate reconciler does nothing for an unbound claim (ProvisioningAllowed), so
-		// the step it would run, and Ready, say here what they wait for.
-		setCondition(st, c.Generation, v1alpha1.ConditionCertificateRequested, false, v1alpha1.ReasonUnbound, "waiting for the claim to be bound: "+bind.Message)
-		ok, reason, msg := conditions.Rollup(st.Conditions, []string{v1alpha1.ConditionClaimed, v1alpha1.ConditionCertificateRequested})
-		setCondition(st, c.Generation, v1alpha1.ConditionReady, ok, reason, msg)
-	}
+	// An unbound claim's waiting steps say so themselves: the certificate reconciler's
+	// CertificateRequested, the pool's GatewayAssigned, and Ready (Bound is one of its steps).
 
 	if _, err := claimstatus.Apply(ctx, r.Client, claimstatus.Claim, c, st); err != nil {
 		return reconcile.Result{}, err

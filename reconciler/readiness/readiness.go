@@ -42,7 +42,7 @@ const ControllerName = "domainclaim-readiness"
 
 // Steps are the conditions Ready needs with AWS on, in the order of DESIGN.md's steps.
 var Steps = []string{
-	v1alpha1.ConditionClaimed, v1alpha1.ConditionCertificateRequested, v1alpha1.ConditionValidationRecord,
+	v1alpha1.ConditionClaimed, v1alpha1.ConditionBound, v1alpha1.ConditionCertificateRequested, v1alpha1.ConditionValidationRecord,
 	v1alpha1.ConditionCertificateIssued, v1alpha1.ConditionGatewayAssigned, v1alpha1.ConditionCertificateAttached,
 	v1alpha1.ConditionLoadBalancerReady, v1alpha1.ConditionDNSRecord, v1alpha1.ConditionRoutesAllowed,
 }

@@ -55,9 +55,9 @@ func TestPlan(t *testing.T) {
 		{name: "no step reported yet: nothing to write", steps: Steps},
 		{name: "every step done is Ready", steps: Steps, conds: allTrue(Steps), wantWrite: true, wantReady: true, wantReason: v1alpha1.ReasonReady, wantBecame: true},
 		{name: "the first step not done names the wait", steps: Steps,
-			conds:     append(allTrue(Steps[:4]), cond(v1alpha1.ConditionGatewayAssigned, false, v1alpha1.ReasonPoolExhausted)),
+			conds:     append(allTrue(Steps[:5]), cond(v1alpha1.ConditionGatewayAssigned, false, v1alpha1.ReasonPoolExhausted)),
 			wantWrite: true, wantReason: v1alpha1.ReasonPoolExhausted},
-		{name: "a step that has not started is waited for", steps: Steps, conds: allTrue(Steps[:4]),
+		{name: "a step that has not started is waited for", steps: Steps, conds: allTrue(Steps[:5]),
 			wantWrite: true, wantReason: "Waiting" + v1alpha1.ConditionGatewayAssigned},
 		{name: "reports are not steps", steps: Steps,
 			conds:     append(allTrue(Steps), cond(v1alpha1.ConditionStrayRoutes, true, v1alpha1.ReasonForeignRoutes), cond(v1alpha1.ConditionInUse, false, v1alpha1.ReasonNoRoutes)),
@@ -143,7 +143,7 @@ func TestProgressIsWrittenOnceItHasStoodButFailuresAndReadyAtOnce(t *testing.T) 
 	require.NoError(t, err)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	c := &v1alpha1.DomainClaim{ObjectMeta: metav1.ObjectMeta{Name: "a.example.com", UID: "u", Generation: 1, CreationTimestamp: metav1.NewTime(now)}}
-	c.Status.Conditions = []metav1.Condition{cond(v1alpha1.ConditionClaimed, true, v1alpha1.ReasonClaimed)}
+	c.Status.Conditions = []metav1.Condition{cond(v1alpha1.ConditionClaimed, true, v1alpha1.ReasonClaimed), cond(v1alpha1.ConditionBound, true, "Bound")}
 	applies := 0
 	k := fake.NewClientBuilder().WithScheme(s).WithTypeConverters(tc).WithObjects(c).WithStatusSubresource(&v1alpha1.DomainClaim{}).
 		WithInterceptorFuncs(interceptor.Funcs{SubResourceApply: func(ctx context.Context, cl client.Client, sub string, obj runtime.ApplyConfiguration, opts ...client.SubResourceApplyOption) error {
