@@ -108,6 +108,36 @@ type ManagedZoneStatus struct {
 	// +listType=map
 	// +listMapKey=type
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// Claims counts the zone's DomainClaims (those whose status.managedZone names it) by state.
+	// The zonestatus reconciler writes it a few seconds after claims change, not on every change.
+	// +optional
+	Claims *ZoneClaimCounts `json:"claims,omitempty"`
+}
+
+// ZoneClaimCounts counts a ManagedZone's DomainClaims by state. A claim may count in several
+// fields (a Conflicted claim is also not Ready).
+type ZoneClaimCounts struct {
+	// Total is every claim of the zone, deleting ones included.
+	// +optional
+	Total int32 `json:"total"`
+	// Ready counts claims not being deleted whose Ready condition is True.
+	// +optional
+	Ready int32 `json:"ready"`
+	// NotReady counts claims not being deleted whose Ready condition is not True.
+	// +optional
+	NotReady int32 `json:"notReady"`
+	// Conflicted counts claims whose Claimed condition is False with reason Conflicted: an
+	// older overlapping claim of another namespace owns the hostname.
+	// +optional
+	Conflicted int32 `json:"conflicted"`
+	// Unbound counts route-made claims that are not Bound: no persisted object of their
+	// namespace has used the hostname yet (the meaning of ZoneLimits.MaxUnboundClaimsPerNamespace).
+	// +optional
+	Unbound int32 `json:"unbound"`
+	// Deleting counts claims being deleted (their records and certificate are being removed).
+	// +optional
+	Deleting int32 `json:"deleting"`
 }
 
 // ManagedZone is a DNS domain this cluster manages, and who may claim names in it.
@@ -117,6 +147,12 @@ type ManagedZoneStatus struct {
 // +kubebuilder:printcolumn:name="Domain",type=string,JSONPath=`.spec.domain`
 // +kubebuilder:printcolumn:name="Hosted Zone",type=string,JSONPath=`.spec.hostedZoneID`
 // +kubebuilder:printcolumn:name="Pool",type=string,JSONPath=`.spec.gatewayPoolRef.name`
+// +kubebuilder:printcolumn:name="Claims",type=integer,JSONPath=`.status.claims.total`
+// +kubebuilder:printcolumn:name="Ready",type=integer,JSONPath=`.status.claims.ready`
+// +kubebuilder:printcolumn:name="Not Ready",type=integer,JSONPath=`.status.claims.notReady`
+// +kubebuilder:printcolumn:name="Conflicted",type=integer,JSONPath=`.status.claims.conflicted`
+// +kubebuilder:printcolumn:name="Unbound",type=integer,JSONPath=`.status.claims.unbound`,priority=1
+// +kubebuilder:printcolumn:name="Deleting",type=integer,JSONPath=`.status.claims.deleting`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type ManagedZone struct {
 	metav1.TypeMeta   `json:",inline"`

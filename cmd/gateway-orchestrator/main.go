@@ -127,6 +127,11 @@ func run(ctx context.Context, cfg config) error {
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
+	if cfg.reconcilers {
+		if err := preflight.LBC(ctx, mgr.GetAPIReader(), mgr.GetRESTMapper()); err != nil {
+			return err
+		}
+	}
 	appCfg := app.Config{
 		Admission:   ownership.Options{AllowUnmanaged: cfg.allowUnmanaged, Limits: cfg.limits},
 		Webhooks:    cfg.webhooks,

@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/acm"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
-	"github.com/prometheus/client_golang/prometheus"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -36,6 +35,7 @@ import (
 	"github.com/opendi/gateway-orchestrator/reconciler/gatewaypool"
 	"github.com/opendi/gateway-orchestrator/reconciler/readiness"
 	"github.com/opendi/gateway-orchestrator/reconciler/routes"
+	"github.com/opendi/gateway-orchestrator/reconciler/zonestatus"
 	"github.com/opendi/gateway-orchestrator/webhook"
 )
 
@@ -123,7 +123,12 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 		}).SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("registering the claim reconciler: %w", err)
 		}
-		promutil.Register(metrics.Registry, prometheus.Collector(claim.NewConditionCollector(mgr.GetCache())))
+		// Cluster-wide gauges come from the leader only: every replica's cache holds the same claims.
+		promutil.Register(metrics.Registry, promutil.LeaderOnly(mgr.Elected(), claim.NewConditionCollector(mgr.GetCache())))
+		promutil.Register(metrics.Registry, promutil.LeaderOnly(mgr.Elected(), zonestatus.NewNotReadyCollector(mgr.GetCache(), c)))
+		if err := (&zonestatus.Reconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
+			return fmt.Errorf("registering the zone status reconciler: %w", err)
+		}
 		pools := &gatewaypool.Reconciler{Client: mgr.GetClient()}
 		if cfg.AWS != nil {
 			pools.ELB = elbv2.NewFromConfig(cfg.AWS.Config)

@@ -100,7 +100,11 @@ func Load(ctx context.Context, cfg Config, extra ...func(*config.LoadOptions) er
 		if err := s.Finalize.Insert(l, "Retry", middleware.After); err != nil {
 			return err
 		}
-		return s.Finalize.Insert(m, l.ID(), middleware.After)
+		if err := s.Finalize.Insert(m, l.ID(), middleware.After); err != nil {
+			return err
+		}
+		// Before it, to read how many attempts the retry middleware made of the call.
+		return s.Finalize.Insert(retries{m}, "Retry", middleware.Before)
 	})
 	return awsCfg, nil
 }
@@ -150,34 +154,88 @@ func (l *limiters) HandleFinalize(ctx context.Context, in middleware.FinalizeInp
 	return next.HandleFinalize(ctx, in)
 }
 
+// Names of the AWS call metrics (the chart's PrometheusRule uses them).
+const (
+	MetricRequests        = "gateway_orchestrator_aws_requests_total"
+	MetricRequestDuration = "gateway_orchestrator_aws_request_duration_seconds"
+	MetricRetries         = "gateway_orchestrator_aws_retries_total"
+)
+
 type metrics struct {
-	calls *prometheus.CounterVec
+	calls    *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	retries  *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
-	m := &metrics{calls: prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "gateway_orchestrator_aws_requests_total",
-		Help: "AWS API requests (every attempt) by service, operation and outcome (ok or the AWS error code).",
-	}, []string{"service", "operation", "outcome"})}
+	m := &metrics{
+		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: MetricRequests,
+			Help: "AWS API requests (every attempt) by service, operation and outcome (ok or the AWS error code).",
+		}, []string{"service", "operation", "outcome"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: MetricRequestDuration,
+			Help: "Latency of one AWS API request attempt by service and operation, from sending it to its answer (the client-side rate limiter's wait and retry back-off excluded).",
+			// Route53 and ACM answer in tens to hundreds of milliseconds; throttled calls and
+			// slow regions reach seconds.
+			Buckets: []float64{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30},
+		}, []string{"service", "operation"}),
+		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: MetricRetries,
+			Help: "AWS API requests the SDK retried, by service, operation and the AWS error code that caused the retry.",
+		}, []string{"service", "operation", "code"}),
+	}
 	m.calls = promutil.Register(reg, m.calls)
+	m.duration = promutil.Register(reg, m.duration)
+	m.retries = promutil.Register(reg, m.retries)
 	return m
 }
 
 func (m *metrics) ID() string { return "gateway-orchestrator/Metrics" }
 
 func (m *metrics) HandleFinalize(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+	start := time.Now()
 	out, md, err := next.HandleFinalize(ctx, in)
-	op := Operation(ctx)
-	i := strings.IndexByte(op, ':')
+	svc, op := splitOperation(Operation(ctx))
+	m.duration.WithLabelValues(svc, op).Observe(time.Since(start).Seconds())
 	outcome := "ok"
 	if err != nil {
-		outcome = Code(err)
-		if outcome == "" {
-			outcome = "error"
+		outcome = codeOr(err, "error")
+	}
+	m.calls.WithLabelValues(svc, op, outcome).Inc()
+	return out, md, err
+}
+
+// retries counts the attempts the SDK's retry middleware retried, from the attempt results it
+// returns with the call.
+type retries struct{ m *metrics }
+
+func (retries) ID() string { return "gateway-orchestrator/RetryMetrics" }
+
+func (r retries) HandleFinalize(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+	out, md, err := next.HandleFinalize(ctx, in)
+	if results, ok := retry.GetAttemptResults(md); ok {
+		svc, op := splitOperation(Operation(ctx))
+		for _, a := range results.Results {
+			if a.Retried {
+				r.m.retries.WithLabelValues(svc, op, codeOr(a.Err, "error")).Inc()
+			}
 		}
 	}
-	m.calls.WithLabelValues(op[:i], op[i+1:], outcome).Inc()
 	return out, md, err
+}
+
+func splitOperation(op string) (service, operation string) {
+	i := strings.IndexByte(op, ':')
+	return op[:i], op[i+1:]
+}
+
+// codeOr is the AWS error code of err, or fallback for an error that carries none.
+func codeOr(err error, fallback string) string {
+	if c := Code(err); c != "" {
+		return c
+	}
+	return fallback
 }
 
 // Code is the AWS error code of err ("ResourceInUseException", "Throttling", …), or "".
