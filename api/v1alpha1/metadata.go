@@ -7,6 +7,19 @@ package v1alpha1
 // annotation, admin claims among them, are settled.
 const AnnotationAdmissionPending = "gateway.opendi.com/admission-pending"
 
+// FinalizerAWSCleanup holds a DomainClaim until what it provisioned in AWS is gone: its ALIAS
+// records (reconciler/dns), then its certificate and validation record (reconciler/certificate,
+// which removes the finalizer last). Admission puts it on route-made claims when AWS is on.
+const FinalizerAWSCleanup = "gateway.opendi.com/aws-cleanup"
+
+// Tags on every ACM certificate the orchestrator requests: the claim's name and UID, and the
+// cluster, so that a certificate requested before a crash is found again and never duplicated.
+const (
+	TagClaim    = "gateway.opendi.com/claim"
+	TagClaimUID = "gateway.opendi.com/claim-uid"
+	TagCluster  = "gateway.opendi.com/cluster"
+)
+
 // AnnotationClaimedFor records on a DomainClaim that admission made the object whose admission
 // made it ("HTTPRoute team-a/shop").
 const AnnotationClaimedFor = "gateway.opendi.com/claimed-for"

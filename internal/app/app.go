@@ -31,7 +31,9 @@ import (
 	"github.com/opendi/gateway-orchestrator/internal/promutil"
 	"github.com/opendi/gateway-orchestrator/reconciler/certificate"
 	"github.com/opendi/gateway-orchestrator/reconciler/claim"
+	"github.com/opendi/gateway-orchestrator/reconciler/dns"
 	"github.com/opendi/gateway-orchestrator/reconciler/gatewaypool"
+	"github.com/opendi/gateway-orchestrator/reconciler/readiness"
 	"github.com/opendi/gateway-orchestrator/reconciler/routes"
 	"github.com/opendi/gateway-orchestrator/reconciler/zonestatus"
 	"github.com/opendi/gateway-orchestrator/webhook"
@@ -102,7 +104,7 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 	if cfg.Webhooks {
 		var finalizers []string
 		if cfg.AWS != nil {
-			finalizers = append(finalizers, certificate.Finalizer)
+			finalizers = append(finalizers, v1alpha1.FinalizerAWSCleanup)
 		}
 		if err := webhook.Register(mgr, cfg.Admission, finalizers...); err != nil {
 			return fmt.Errorf("registering webhooks: %w", err)
@@ -137,10 +139,21 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 		if err := (&routes.Reconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("registering the routes reconciler: %w", err)
 		}
+		steps := readiness.StepsWithoutAWS
 		if cfg.AWS != nil {
+			steps = readiness.Steps
 			if err := registerAWS(ctx, mgr, cfg.AWS, c); err != nil {
 				return err
 			}
+		}
+		if err := (&readiness.Reconciler{
+			Client:       mgr.GetClient(),
+			Steps:        steps,
+			Clock:        c,
+			Recorder:     mgr.GetEventRecorder("gateway-orchestrator"),
+			ReadySeconds: readiness.NewReadyHistogram(metrics.Registry),
+		}).SetupWithManager(mgr); err != nil {
+			return fmt.Errorf("registering the readiness reconciler: %w", err)
 		}
 	}
 	return nil
@@ -161,10 +174,11 @@ func registerAWS(ctx context.Context, mgr manager.Manager, a *AWS, c clock.Passi
 	if interval == 0 {
 		interval = 15 * time.Second
 	}
+	batcher := &dnsbatch.Batcher{API: r53, Cluster: cluster, Window: window, Refresh: a.DNSRefresh, ExternalDNS: a.ExternalDNS}
 	if err := (&certificate.Reconciler{
 		Client:       mgr.GetClient(),
 		ACM:          acmClient,
-		DNS:          &dnsbatch.Batcher{API: r53, Cluster: cluster, Window: window, Refresh: a.DNSRefresh, ExternalDNS: a.ExternalDNS},
+		DNS:          batcher,
 		Poller:       &certificate.Poller{ACM: acmClient, Interval: interval},
 		Requester:    &certificate.Requester{ACM: acmClient, Workers: 4},
 		Cluster:      cluster,
@@ -175,6 +189,13 @@ func registerAWS(ctx context.Context, mgr manager.Manager, a *AWS, c clock.Passi
 		RenewalCheck: a.RenewalCheck,
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("registering the certificate reconciler: %w", err)
+	}
+	if err := (&dns.Reconciler{
+		Client:   mgr.GetClient(),
+		DNS:      batcher,
+		Recorder: mgr.GetEventRecorder("gateway-orchestrator"),
+	}).SetupWithManager(mgr, batcher); err != nil {
+		return fmt.Errorf("registering the dns reconciler: %w", err)
 	}
 	return nil
 }

@@ -4,6 +4,8 @@ package conditions
 import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 )
 
 // Set sets condition typ (True when ok) with its reason and message for generation gen, and
@@ -27,10 +29,10 @@ func Rollup(conds []metav1.Condition, steps []string) (ok bool, reason, msg stri
 		c := meta.FindStatusCondition(conds, typ)
 		switch {
 		case c == nil:
-			return false, "Waiting" + typ, typ + " has not started"
+			return false, v1alpha1.ReasonWaitingPrefix + typ, typ + " has not started"
 		case c.Status != metav1.ConditionTrue:
 			return false, c.Reason, typ + ": " + c.Message
 		}
 	}
-	return true, "Ready", "every step is done"
+	return true, v1alpha1.ReasonReady, "every step is done"
 }

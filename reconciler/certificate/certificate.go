@@ -3,6 +3,14 @@
 // never duplicated), its DNS validation CNAME in the zone's hosted zone (shared between claims
 // that need the same record, written through the Route53 batcher), issuance (awaited with the
 // shared Poller, never a blocked worker), and their removal when the claim goes.
+//
+// It watches DomainClaims, and is woken by its Poller, its Requester and the Route53 batcher. It
+// owns CertificateRequested, ValidationRecordReady, CertificateIssued and CertificateRenewable and
+// the status fields certificateARN, validationRecord, certificateNotAfter and renewalStatus
+// (claimstatus.Certificate), written by server-side apply; and the finalizer
+// v1alpha1.FinalizerAWSCleanup, which it removes last. It calls ACM and writes the validation
+// CNAME. It reads Claimed (reconciler/claim) and DNSRecordReady (reconciler/dns): a claim that
+// goes keeps its certificate until its ALIAS records are gone (DomainClaim.AliasRecordsGone).
 package certificate
 
 import (
@@ -11,7 +19,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -20,8 +27,6 @@ import (
 	acmtypes "github.com/aws/aws-sdk-go-v2/service/acm/types"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 	"github.com/prometheus/client_golang/prometheus"
-	"k8s.io/apimachinery/pkg/api/equality"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
@@ -40,6 +45,7 @@ import (
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/awsclient"
+	"github.com/opendi/gateway-orchestrator/internal/claimstatus"
 	"github.com/opendi/gateway-orchestrator/internal/conditions"
 	"github.com/opendi/gateway-orchestrator/internal/dnsbatch"
 	"github.com/opendi/gateway-orchestrator/internal/index"
@@ -47,21 +53,15 @@ import (
 	"github.com/opendi/gateway-orchestrator/internal/promutil"
 )
 
-const (
-	// Finalizer holds a claim until its AWS resources are gone.
-	Finalizer = "gateway.opendi.com/aws-cleanup"
-	// Tags on every certificate the orchestrator requests.
-	TagClaim    = "gateway.opendi.com/claim"
-	TagClaimUID = "gateway.opendi.com/claim-uid"
-	TagCluster  = "gateway.opendi.com/cluster"
+// ControllerName names the reconciler in logs and metrics.
+const ControllerName = "domainclaim-certificate"
 
+const (
 	// idempotencyWindow is how long ACM honours an IdempotencyToken (one hour); adoption by tag
 	// takes over a little before it ends.
 	idempotencyWindow = 55 * time.Minute
 	// recordWait is how long to wait for ACM to publish a new certificate's validation record.
 	recordWait = 2 * time.Second
-	// conflictRetry is how soon a claim written by another reconciler meanwhile is looked at again.
-	conflictRetry = 50 * time.Millisecond
 	// DefaultInUseRetry is how long to wait before deleting a certificate a load balancer still
 	// uses, again.
 	DefaultInUseRetry = 30 * time.Second
@@ -78,25 +78,11 @@ const (
 	DefaultRenewalCheck = 12 * time.Hour
 )
 
-// ReadySteps are the conditions that roll up into Ready, in the order of DESIGN.md's steps.
-var ReadySteps = []string{
-	v1alpha1.ConditionClaimed, v1alpha1.ConditionCertificateRequested, v1alpha1.ConditionValidationRecord,
-	v1alpha1.ConditionCertificateIssued, v1alpha1.ConditionGatewayAssigned, v1alpha1.ConditionCertificateAttached,
-	v1alpha1.ConditionLoadBalancerReady, v1alpha1.ConditionDNSRecord, v1alpha1.ConditionRoutesAllowed,
-}
-
 // issueSeconds is the time from a claim's creation to its certificate's issuance.
 var issueSeconds = promutil.Register(metrics.Registry, prometheus.NewHistogram(prometheus.HistogramOpts{
 	Name:    "gateway_orchestrator_claim_to_certificate_issued_seconds",
 	Help:    "Time from a DomainClaim's creation to its ACM certificate being issued.",
 	Buckets: prometheus.ExponentialBuckets(1, 2, 14), // 1 s … 2.3 h
-}))
-
-// readySeconds is the time from a claim's creation to Ready.
-var readySeconds = promutil.Register(metrics.Registry, prometheus.NewHistogram(prometheus.HistogramOpts{
-	Name:    "gateway_orchestrator_claim_to_ready_seconds",
-	Help:    "Time from a DomainClaim's creation to Ready (served over HTTPS on a shared ALB).",
-	Buckets: prometheus.ExponentialBuckets(1, 2, 14),
 }))
 
 // expiryDays is the days until each claim's certificate expires.
@@ -152,6 +138,8 @@ type Reconciler struct {
 
 // +kubebuilder:rbac:groups=gateway.opendi.com,resources=domainclaims/finalizers,verbs=update
 
+var _ reconcile.Reconciler = &Reconciler{}
+
 // SetupWithManager registers the reconciler and its Poller with the manager.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Clock == nil {
@@ -161,7 +149,14 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	notify := func(owner string) {
 		r.wake <- event.GenericEvent{Object: &v1alpha1.DomainClaim{ObjectMeta: metav1.ObjectMeta{Name: owner}}}
 	}
-	r.DNS.Notify, r.Poller.Notify, r.Requester.Notify = notify, notify, notify
+	r.Poller.Notify, r.Requester.Notify = notify, notify
+	before := r.DNS.Notify
+	r.DNS.Notify = func(owner string) {
+		if before != nil {
+			before(owner)
+		}
+		notify(owner)
+	}
 	if err := mgr.Add(r.Poller); err != nil {
 		return err
 	}
@@ -169,7 +164,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		return err
 	}
 	return ctrl.NewControllerManagedBy(mgr).
-		Named("domainclaim-certificate").
+		Named(ControllerName).
 		For(&v1alpha1.DomainClaim{}).
 		WatchesRawSource(source.Channel(r.wake, &handler.EnqueueRequestForObject{})).
 		// Several claims may wait on AWS at once; the client-side rate limiters, not the
@@ -180,15 +175,6 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 
 // Reconcile implements reconcile.Reconciler.
 func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
-	res, err := r.reconcile(ctx, req)
-	if apierrors.IsConflict(err) {
-		// The claim reconciler wrote the claim meanwhile: look again, without an error.
-		return reconcile.Result{RequeueAfter: conflictRetry}, nil
-	}
-	return res, err
-}
-
-func (r *Reconciler) reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	c := &v1alpha1.DomainClaim{}
 	if err := r.Client.Get(ctx, req.NamespacedName, c); err != nil {
 		return reconcile.Result{}, client.IgnoreNotFound(err)
@@ -199,20 +185,26 @@ func (r *Reconciler) reconcile(ctx context.Context, req reconcile.Request) (reco
 		return r.finalize(ctx, c)
 	}
 	if cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionClaimed); cond == nil || cond.Status != metav1.ConditionTrue {
-		if cond != nil && cond.Reason == v1alpha1.ReasonConflicted && controllerutil.ContainsFinalizer(c, Finalizer) {
+		if cond != nil && cond.Reason == v1alpha1.ReasonConflicted && controllerutil.ContainsFinalizer(c, v1alpha1.FinalizerAWSCleanup) {
 			return r.withdraw(ctx, c)
 		}
 		return reconcile.Result{}, nil // not settled yet: nothing is provisioned
 	}
 	if !v1alpha1.ProvisioningAllowed(c) {
-		return reconcile.Result{}, nil // unbound: reconciler/claim says what the claim waits for
+		// Unbound: nothing is requested; the step says what it waits for (see Bound).
+		msg := "waiting for the claim to be bound"
+		if b := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionBound); b != nil {
+			msg += ": " + b.Message
+		}
+		st := c.Status.DeepCopy()
+		set(st, c, v1alpha1.ConditionCertificateRequested, false, v1alpha1.ReasonUnbound, msg)
+		return reconcile.Result{}, r.writeStatus(ctx, c, st)
 	}
 	zone, err := ownership.FindZone(ctx, ownership.CacheView{Reader: r.Client}, c.Spec.Hostname)
 	if err != nil {
 		return reconcile.Result{}, err
 	}
 	st := c.Status.DeepCopy()
-	st.ObservedGeneration = c.Generation
 	if zone == nil {
 		set(st, c, v1alpha1.ConditionCertificateRequested, false, v1alpha1.ReasonNoManagedZone, "no ManagedZone covers the hostname; nothing is provisioned")
 		return reconcile.Result{}, r.writeStatus(ctx, c, st)
@@ -220,18 +212,11 @@ func (r *Reconciler) reconcile(ctx context.Context, req reconcile.Request) (reco
 
 	// The finalizer is saved before any AWS resource exists. Admission creates route-made claims
 	// with it already; admins' claims get it here.
-	if !controllerutil.ContainsFinalizer(c, Finalizer) {
-		patch := client.MergeFromWithOptions(c.DeepCopy(), client.MergeFromWithOptimisticLock{})
-		controllerutil.AddFinalizer(c, Finalizer)
-		return reconcile.Result{}, r.Client.Patch(ctx, c, patch)
+	if !controllerutil.ContainsFinalizer(c, v1alpha1.FinalizerAWSCleanup) {
+		return reconcile.Result{}, addFinalizer(ctx, r.Client, c)
 	}
 
 	res, err := r.provision(ctx, c, zone, st)
-	ok, reason, msg := conditions.Rollup(st.Conditions, ReadySteps)
-	if conditions.Set(&st.Conditions, c.Generation, v1alpha1.ConditionReady, ok, reason, msg) && ok {
-		readySeconds.Observe(r.Clock.Since(c.CreationTimestamp.Time).Seconds())
-		r.Recorder.Eventf(c, nil, "Normal", "Ready", "Provision", "https://%s is served by %s", c.Spec.Hostname, st.LoadBalancerHostname)
-	}
 	if werr := r.writeStatus(ctx, c, st); werr != nil {
 		return reconcile.Result{}, werr
 	}
@@ -259,15 +244,16 @@ func (r *Reconciler) provision(ctx context.Context, c *v1alpha1.DomainClaim, zon
 		var fresh bool
 		arn, fresh, err = r.request(ctx, c)
 		var invalid *acmtypes.ValidationException
+		var denied *acmtypes.AccessDeniedException
 		switch {
-		case awsclient.IsAccessDenied(err):
+		case errors.As(err, &denied):
 			msg := awsclient.Describe("acm:RequestCertificate", err)
 			wait, first := r.failures.fail(c.UID, r.Clock.Now())
-			set(st, c, v1alpha1.ConditionCertificateRequested, false, reasonAccessDenied,
+			set(st, c, v1alpha1.ConditionCertificateRequested, false, v1alpha1.ReasonAccessDenied,
 				fmt.Sprintf("%s; trying again in %s, then less and less often", msg, wait))
 			if first {
 				logf.FromContext(ctx).Info("certificate request denied by IAM; backing off", "error", msg)
-				r.warnOwners(ctx, c, reasonAccessDenied, msg)
+				r.warnOwners(ctx, c, v1alpha1.ReasonAccessDenied, msg)
 			}
 			return reconcile.Result{RequeueAfter: wait}, nil
 		case awsclient.IsQuotaExceeded(err):
@@ -278,9 +264,10 @@ func (r *Reconciler) provision(ctx context.Context, c *v1alpha1.DomainClaim, zon
 			return reconcile.Result{RequeueAfter: wait}, nil
 		case errors.As(err, &invalid):
 			set(st, c, v1alpha1.ConditionCertificateRequested, false, v1alpha1.ReasonRequestRejected, "ACM rejected the certificate request: "+invalid.ErrorMessage())
-			return reconcile.Result{}, nil // the same request would be rejected again
+			// The same request would be rejected again: no retry; the condition says why.
+			return reconcile.Result{}, reconcile.TerminalError(fmt.Errorf("ACM rejected the certificate request for %s: %w", c.Spec.Hostname, err))
 		case err != nil:
-			set(st, c, v1alpha1.ConditionCertificateRequested, false, "RequestFailed", awsclient.Describe("acm:RequestCertificate", err))
+			set(st, c, v1alpha1.ConditionCertificateRequested, false, v1alpha1.ReasonRequestFailed, awsclient.Describe("acm:RequestCertificate", err))
 			return reconcile.Result{}, err
 		}
 		r.failures.ok(c.UID)
@@ -308,11 +295,11 @@ func (r *Reconciler) provision(ctx context.Context, c *v1alpha1.DomainClaim, zon
 			r.arns.Delete(c.UID)
 			r.fresh.Delete(arn)
 			st.CertificateARN, st.ValidationRecord = "", nil
-			set(st, c, v1alpha1.ConditionCertificateRequested, false, "CertificateMissing", "the certificate "+arn+" no longer exists in ACM; requesting a new one")
+			set(st, c, v1alpha1.ConditionCertificateRequested, false, v1alpha1.ReasonCertificateMissing, "the certificate "+arn+" no longer exists in ACM; requesting a new one")
 			return reconcile.Result{RequeueAfter: recordWait}, nil
 		}
 		if err != nil {
-			set(st, c, v1alpha1.ConditionCertificateRequested, false, "DescribeFailed", awsclient.Describe("acm:DescribeCertificate", err))
+			set(st, c, v1alpha1.ConditionCertificateRequested, false, v1alpha1.ReasonDescribeFailed, awsclient.Describe("acm:DescribeCertificate", err))
 			return reconcile.Result{}, err
 		}
 		rec := validationRecord(out.Certificate)
@@ -328,7 +315,7 @@ func (r *Reconciler) provision(ctx context.Context, c *v1alpha1.DomainClaim, zon
 		r.arns.Delete(c.UID)
 	}
 	r.fresh.Delete(arn)
-	set(st, c, v1alpha1.ConditionCertificateRequested, true, "Requested", "ACM certificate "+arn)
+	set(st, c, v1alpha1.ConditionCertificateRequested, true, v1alpha1.ReasonRequested, "ACM certificate "+arn)
 
 	dns, err := r.DNS.Ensure(ctx, c.Name, dnsbatch.Want{
 		Zone: zone.Spec.HostedZoneID,
@@ -338,14 +325,15 @@ func (r *Reconciler) provision(ctx context.Context, c *v1alpha1.DomainClaim, zon
 			ResourceRecords: []r53types.ResourceRecord{{Value: aws.String(st.ValidationRecord.Value)}},
 		},
 	})
-	if waiting, res, err := dnsStep(st, c, v1alpha1.ConditionValidationRecord, "validation record", zone, dns, err); waiting {
-		return res, err
+	if step := dnsbatch.StepOf(dns, err, "validation record", zone.Spec.HostedZoneID); step.Waiting {
+		set(st, c, v1alpha1.ConditionValidationRecord, false, step.Reason, step.Message)
+		return reconcile.Result{RequeueAfter: step.RequeueAfter}, step.Err
 	}
-	set(st, c, v1alpha1.ConditionValidationRecord, true, "Created", "CNAME "+st.ValidationRecord.Name+" in hosted zone "+zone.Spec.HostedZoneID)
+	set(st, c, v1alpha1.ConditionValidationRecord, true, v1alpha1.ReasonCreated, "CNAME "+st.ValidationRecord.Name+" in hosted zone "+zone.Spec.HostedZoneID)
 
 	// Step 3: issuance.
 	if meta.IsStatusConditionTrue(st.Conditions, v1alpha1.ConditionCertificateIssued) {
-		return r.issued(ctx, c, zone, st)
+		return r.issued(ctx, c, st)
 	}
 	status := r.Poller.Wait(arn, c.Name)
 	switch status {
@@ -353,11 +341,11 @@ func (r *Reconciler) provision(ctx context.Context, c *v1alpha1.DomainClaim, zon
 		set(st, c, v1alpha1.ConditionCertificateIssued, false, v1alpha1.ReasonPending, "waiting for ACM to validate the certificate through DNS")
 		return reconcile.Result{}, nil // the poller wakes the claim
 	case acmtypes.CertificateStatusIssued:
-		set(st, c, v1alpha1.ConditionCertificateIssued, true, "Issued", "ACM issued the certificate")
+		set(st, c, v1alpha1.ConditionCertificateIssued, true, v1alpha1.ReasonIssued, "ACM issued the certificate")
 		r.Recorder.Eventf(c, nil, "Normal", "CertificateIssued", "Provision", "ACM issued certificate %s", arn)
 		issueSeconds.Observe(r.Clock.Since(c.CreationTimestamp.Time).Seconds())
 		r.Poller.Forget(arn)
-		return r.issued(ctx, c, zone, st)
+		return r.issued(ctx, c, st)
 	}
 	reason := string(status)
 	msg := "ACM says the certificate is " + string(status)
@@ -369,8 +357,8 @@ func (r *Reconciler) provision(ctx context.Context, c *v1alpha1.DomainClaim, zon
 	return reconcile.Result{}, nil
 }
 
-// issued runs what follows issuance: the periodic renewal check, and step 7.
-func (r *Reconciler) issued(ctx context.Context, c *v1alpha1.DomainClaim, zone *v1alpha1.ManagedZone, st *v1alpha1.DomainClaimStatus) (reconcile.Result, error) {
+// issued runs what follows issuance: the periodic renewal check.
+func (r *Reconciler) issued(ctx context.Context, c *v1alpha1.DomainClaim, st *v1alpha1.DomainClaimStatus) (reconcile.Result, error) {
 	every := r.RenewalCheck
 	if every == 0 {
 		every = DefaultRenewalCheck
@@ -379,13 +367,9 @@ func (r *Reconciler) issued(ctx context.Context, c *v1alpha1.DomainClaim, zone *
 		// Serving the name does not wait for the check; the next one tries again.
 		logf.FromContext(ctx).Error(err, "reading the certificate's renewal status", "arn", st.CertificateARN)
 	}
-	res, err := r.alias(ctx, c, zone, st)
-	// Coming back within the zone's refresh interval repairs records changed behind our back.
-	again := min(every, r.DNS.RefreshEvery())
-	if err == nil && (res.RequeueAfter == 0 || res.RequeueAfter > again) {
-		res.RequeueAfter = again
-	}
-	return res, err
+	// Coming back within the zone's refresh interval repairs a validation record changed behind
+	// our back (ACM renews through it).
+	return reconcile.Result{RequeueAfter: min(every, r.DNS.RefreshEvery())}, nil
 }
 
 // renewal reads, when due, the issued certificate's expiry and ACM's managed renewal into st
@@ -427,99 +411,9 @@ func (r *Reconciler) renewal(ctx context.Context, c *v1alpha1.DomainClaim, st *v
 		set(st, c, v1alpha1.ConditionRenewal, false, v1alpha1.ReasonNotInUse,
 			"no load balancer uses the certificate (no route is attached to a Gateway), so ACM will not renew it; it expires "+expires)
 	default:
-		set(st, c, v1alpha1.ConditionRenewal, true, "Renewable", "ACM renews the certificate before it expires "+expires)
+		set(st, c, v1alpha1.ConditionRenewal, true, v1alpha1.ReasonRenewable, "ACM renews the certificate before it expires "+expires)
 	}
 	return nil
-}
-
-// alias runs step 7: the ALIAS A (and AAAA for a dual-stack load balancer) from the hostname to
-// the assigned Gateway's ALB, once the Gateway work has recorded the ALB in status. A record the
-// orchestrator did not create is never overwritten: that is a DNSConflict.
-func (r *Reconciler) alias(ctx context.Context, c *v1alpha1.DomainClaim, zone *v1alpha1.ManagedZone, st *v1alpha1.DomainClaimStatus) (reconcile.Result, error) {
-	if st.LoadBalancerHostname == "" || st.LoadBalancerZoneID == "" {
-		set(st, c, v1alpha1.ConditionDNSRecord, false, v1alpha1.ReasonPending, "waiting for the load balancer of the assigned Gateway")
-		return reconcile.Result{}, nil
-	}
-	// Our records were in place for this load balancer: a change now means someone else's.
-	cond := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionDNSRecord)
-	wasReady := cond != nil && cond.Status == metav1.ConditionTrue && strings.HasPrefix(cond.Message, aliasMessage(c, st))
-	msg := aliasMessage(c, st)
-	for _, want := range r.aliasWants(c, zone, st, false) {
-		dns, err := r.DNS.Ensure(ctx, c.Name, want)
-		if wasReady && dns.State == dnsbatch.Pending {
-			r.Recorder.Eventf(c, nil, "Warning", "DNSDrift", "Repair", "the %s ALIAS record %s was changed or deleted outside gateway-orchestrator; putting it back",
-				want.Record.Type, c.Spec.Hostname)
-		}
-		r.externalDNSEvent(ctx, c, cond, dns)
-		if waiting, res, err := dnsStep(st, c, v1alpha1.ConditionDNSRecord, "ALIAS record", zone, dns, err); waiting {
-			return res, err
-		}
-		if dns.Message != "" { // external-dns's identical record, used as it is
-			msg += "; " + dns.Message
-		}
-	}
-	set(st, c, v1alpha1.ConditionDNSRecord, true, "Created", msg)
-	return reconcile.Result{}, nil
-}
-
-// externalDNSEvent tells the claim's and its routes' owners, once per change of the condition,
-// that external-dns holds the hostname's record: a Warning when it points elsewhere, a Normal
-// Event when it is identical and used as it is.
-func (r *Reconciler) externalDNSEvent(ctx context.Context, c *v1alpha1.DomainClaim, cond *metav1.Condition, dns dnsbatch.Result) {
-	if dns.ExternalDNSOwner == "" || cond != nil && strings.Contains(cond.Message, dns.Message) {
-		return
-	}
-	if dns.State == dnsbatch.Conflict {
-		r.warnOwners(ctx, c, v1alpha1.ReasonDNSConflict, dns.Message)
-		return
-	}
-	r.Recorder.Eventf(c, nil, "Normal", "ExternalDNSRecord", "Provision", "%s", dns.Message)
-}
-
-func aliasMessage(c *v1alpha1.DomainClaim, st *v1alpha1.DomainClaimStatus) string {
-	return "ALIAS " + c.Spec.Hostname + " → " + st.LoadBalancerHostname
-}
-
-// dnsStep records a Route53 want that is not done yet in condition typ and says how to requeue:
-// a queued change wakes the claim when its batch is applied; a conflict is looked at again in a
-// minute; a failed change goes back with an error.
-func dnsStep(st *v1alpha1.DomainClaimStatus, c *v1alpha1.DomainClaim, typ, what string, zone *v1alpha1.ManagedZone, dns dnsbatch.Result, err error) (bool, reconcile.Result, error) {
-	switch dns.State {
-	case dnsbatch.Pending:
-		set(st, c, typ, false, v1alpha1.ReasonPending, what+" queued for hosted zone "+zone.Spec.HostedZoneID)
-		return true, reconcile.Result{}, nil
-	case dnsbatch.Conflict:
-		set(st, c, typ, false, v1alpha1.ReasonDNSConflict, dns.Message)
-		return true, reconcile.Result{RequeueAfter: time.Minute}, nil
-	case dnsbatch.Failed:
-		set(st, c, typ, false, "ChangeFailed", dns.Message)
-		if err == nil {
-			err = errors.New(dns.Message)
-		}
-		return true, reconcile.Result{}, fmt.Errorf("%s: %w", what, err)
-	}
-	return false, reconcile.Result{}, nil
-}
-
-// aliasWants are the ALIAS records of a claim (A, and AAAA when dual-stack), or their absence.
-func (r *Reconciler) aliasWants(c *v1alpha1.DomainClaim, zone *v1alpha1.ManagedZone, st *v1alpha1.DomainClaimStatus, absent bool) []dnsbatch.Want {
-	kinds := []r53types.RRType{r53types.RRTypeA}
-	if st.DualStack || absent {
-		kinds = append(kinds, r53types.RRTypeAaaa)
-	}
-	var out []dnsbatch.Want
-	for _, t := range kinds {
-		out = append(out, dnsbatch.Want{
-			Zone: zone.Spec.HostedZoneID, Kind: dnsbatch.Exclusive, Absent: absent,
-			Record: r53types.ResourceRecordSet{
-				Name: aws.String(dnsbatch.Canonical(c.Spec.Hostname)), Type: t,
-				AliasTarget: &r53types.AliasTarget{
-					DNSName: aws.String(st.LoadBalancerHostname), HostedZoneId: aws.String(st.LoadBalancerZoneID), EvaluateTargetHealth: true,
-				},
-			},
-		})
-	}
-	return out
 }
 
 // request returns the claim's certificate: one requested earlier by this process, one tagged for
@@ -546,9 +440,9 @@ func (r *Reconciler) request(ctx context.Context, c *v1alpha1.DomainClaim) (arn 
 		ValidationMethod: acmtypes.ValidationMethodDns,
 		IdempotencyToken: aws.String(IdempotencyToken(c)),
 		Tags: []acmtypes.Tag{
-			{Key: aws.String(TagClaim), Value: aws.String(c.Name)},
-			{Key: aws.String(TagClaimUID), Value: aws.String(string(c.UID))},
-			{Key: aws.String(TagCluster), Value: aws.String(r.Cluster)},
+			{Key: aws.String(v1alpha1.TagClaim), Value: aws.String(c.Name)},
+			{Key: aws.String(v1alpha1.TagClaimUID), Value: aws.String(string(c.UID))},
+			{Key: aws.String(v1alpha1.TagCluster), Value: aws.String(r.Cluster)},
 		},
 	})
 	if !done || err != nil {
@@ -576,7 +470,7 @@ func (r *Reconciler) adopt(ctx context.Context, c *v1alpha1.DomainClaim) (string
 			if err != nil {
 				return "", err
 			}
-			if tagValue(tags.Tags, TagClaimUID) == string(c.UID) && tagValue(tags.Tags, TagCluster) == r.Cluster {
+			if tagValue(tags.Tags, v1alpha1.TagClaimUID) == string(c.UID) && tagValue(tags.Tags, v1alpha1.TagCluster) == r.Cluster {
 				return aws.ToString(s.CertificateArn), nil
 			}
 		}
@@ -587,19 +481,21 @@ func (r *Reconciler) adopt(ctx context.Context, c *v1alpha1.DomainClaim) (string
 	}
 }
 
-// finalize undoes what the claim provisioned, then lets the claim go.
+// finalize undoes what the claim provisioned, once reconciler/dns removed its ALIAS records,
+// then lets the claim go.
 func (r *Reconciler) finalize(ctx context.Context, c *v1alpha1.DomainClaim) (reconcile.Result, error) {
-	if !controllerutil.ContainsFinalizer(c, Finalizer) {
+	if !controllerutil.ContainsFinalizer(c, v1alpha1.FinalizerAWSCleanup) {
 		return reconcile.Result{}, nil
+	}
+	if !c.AliasRecordsGone() {
+		return reconcile.Result{}, nil // reconciler/dns writes DNSRecordReady, which wakes the claim
 	}
 	st := c.Status.DeepCopy()
 	done, res, err := r.unprovision(ctx, c, st)
 	if !done {
 		return res, errors.Join(err, r.writeStatus(ctx, c, st))
 	}
-	patch := client.MergeFromWithOptions(c.DeepCopy(), client.MergeFromWithOptimisticLock{})
-	controllerutil.RemoveFinalizer(c, Finalizer)
-	return reconcile.Result{}, client.IgnoreNotFound(r.Client.Patch(ctx, c, patch))
+	return reconcile.Result{}, removeFinalizer(ctx, r.Client, c)
 }
 
 // withdraw unprovisions a claim that lost its hostname to an older claim after it was
@@ -610,27 +506,29 @@ func (r *Reconciler) withdraw(ctx context.Context, c *v1alpha1.DomainClaim) (rec
 		cond.Reason == v1alpha1.ReasonUnprovisioned && cond.ObservedGeneration == c.Generation {
 		return reconcile.Result{}, nil
 	}
+	if !c.AliasRecordsGone() {
+		return reconcile.Result{}, nil // reconciler/dns removes the ALIAS records first
+	}
 	st := c.Status.DeepCopy()
 	done, res, err := r.unprovision(ctx, c, st)
 	if done {
 		msg := "the claim lost its hostname to an older claim (see Claimed): its ALIAS records, certificate and validation record were removed"
 		set(st, c, v1alpha1.ConditionCertificateRequested, false, v1alpha1.ReasonUnprovisioned, msg)
-		for _, typ := range []string{v1alpha1.ConditionValidationRecord, v1alpha1.ConditionCertificateIssued, v1alpha1.ConditionDNSRecord} {
+		for _, typ := range []string{v1alpha1.ConditionValidationRecord, v1alpha1.ConditionCertificateIssued} {
 			if meta.FindStatusCondition(st.Conditions, typ) != nil {
 				set(st, c, typ, false, v1alpha1.ReasonUnprovisioned, msg)
 			}
 		}
-		ok, reason, rmsg := conditions.Rollup(st.Conditions, ReadySteps)
-		conditions.Set(&st.Conditions, c.Generation, v1alpha1.ConditionReady, ok, reason, rmsg)
 		r.Recorder.Eventf(c, nil, "Warning", v1alpha1.ReasonUnprovisioned, "Cleanup", "%s", msg)
 	}
 	return res, errors.Join(err, r.writeStatus(ctx, c, st))
 }
 
-// unprovision undoes steps 7–1 in st: the ALIAS records first, so the name stops pointing at
-// the ALB before its certificate is taken away; then the certificate (a request still queued is
-// withdrawn, one in flight awaited) once nothing uses it; then the validation CNAME when no
-// other claim needs it. done is true once nothing of the claim is left in AWS.
+// unprovision undoes steps 3–1 in st, after reconciler/dns removed the ALIAS records (so the
+// name stopped pointing at the ALB before its certificate is taken away): the certificate (a
+// request still queued is withdrawn, one in flight awaited) once nothing uses it, then the
+// validation CNAME when no other claim needs it. done is true once nothing of the claim is left
+// in AWS.
 func (r *Reconciler) unprovision(ctx context.Context, c *v1alpha1.DomainClaim, st *v1alpha1.DomainClaimStatus) (done bool, res reconcile.Result, err error) {
 	if !v1alpha1.ProvisioningAllowed(c) && st.CertificateARN == "" {
 		return true, reconcile.Result{}, nil // never bound: nothing of it is in AWS, no call is spent
@@ -638,21 +536,6 @@ func (r *Reconciler) unprovision(ctx context.Context, c *v1alpha1.DomainClaim, s
 	zone, err := ownership.FindZone(ctx, ownership.CacheView{Reader: r.Client}, c.Spec.Hostname)
 	if err != nil {
 		return false, reconcile.Result{}, err
-	}
-	if zone != nil && st.LoadBalancerHostname != "" {
-		for _, want := range r.aliasWants(c, zone, st, true) {
-			res, err := r.DNS.Ensure(ctx, c.Name, want)
-			switch res.State {
-			case dnsbatch.Pending:
-				return false, reconcile.Result{}, nil
-			case dnsbatch.Failed:
-				return false, reconcile.Result{}, errors.Join(fmt.Errorf("deleting ALIAS record: %s", res.Message), err)
-			}
-		}
-	}
-	if cond := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionDNSRecord); cond != nil && cond.Reason != v1alpha1.ReasonRecordsRemoved {
-		// The deletion handshake: the pool keeps the certificate on its listener until this shows.
-		set(st, c, v1alpha1.ConditionDNSRecord, false, v1alpha1.ReasonRecordsRemoved, "the ALIAS records are deleted")
 	}
 	arn := st.CertificateARN
 	if v, ok := r.arns.Load(c.UID); ok && arn == "" {
@@ -693,7 +576,7 @@ func (r *Reconciler) unprovision(ctx context.Context, c *v1alpha1.DomainClaim, s
 			st.CertificateARN = ""
 			r.Recorder.Eventf(c, nil, "Normal", "CertificateDeleted", "Cleanup", "deleted ACM certificate %s", arn)
 		case errors.As(err, &inUse):
-			set(st, c, v1alpha1.ConditionCertificateRequested, true, "InUse", "waiting for load balancers to stop using the certificate before deleting it")
+			set(st, c, v1alpha1.ConditionCertificateRequested, true, v1alpha1.ReasonCertificateInUse, "waiting for load balancers to stop using the certificate before deleting it")
 			wait := r.InUseRetry
 			if wait == 0 {
 				wait = DefaultInUseRetry
@@ -772,13 +655,10 @@ func (r *Reconciler) recordStillNeeded(ctx context.Context, c *v1alpha1.DomainCl
 	return false, nil
 }
 
+// writeStatus writes the reconciler's slice of st (claimstatus.Certificate), if it changed.
 func (r *Reconciler) writeStatus(ctx context.Context, c *v1alpha1.DomainClaim, st *v1alpha1.DomainClaimStatus) error {
-	if equality.Semantic.DeepEqual(st, &c.Status) {
-		return nil
-	}
-	patch := client.MergeFromWithOptions(c.DeepCopy(), client.MergeFromWithOptimisticLock{})
-	c.Status = *st
-	return client.IgnoreNotFound(r.Client.Status().Patch(ctx, c, patch))
+	_, err := claimstatus.Apply(ctx, r.Client, claimstatus.Certificate, c, st)
+	return err
 }
 
 // IdempotencyToken is the claim's RequestCertificate token: at most 32 word characters, the
@@ -812,9 +692,6 @@ func tagValue(tags []acmtypes.Tag, k string) string {
 func set(st *v1alpha1.DomainClaimStatus, c *v1alpha1.DomainClaim, typ string, ok bool, reason, msg string) {
 	conditions.Set(&st.Conditions, c.Generation, typ, ok, reason, msg)
 }
-
-// reasonAccessDenied is the CertificateRequested reason while IAM denies the request.
-const reasonAccessDenied = "AccessDenied"
 
 // warnOwners records a Warning Event on the claim and on every route of its namespace that uses
 // the hostname, where the route's owners look.

@@ -1,6 +1,12 @@
 // Package claim reconciles the lifecycle of DomainClaims that does not touch AWS: whether a
 // route still uses the hostname, releasing route-made claims after their retention period, and
 // settling wildcard overlaps that slipped through an admission race (the older claim wins).
+//
+// It watches DomainClaims (and the claims that overlap them), HTTPRoutes, GRPCRoutes, Ingresses
+// and Gateways (through the hostname index), and reads ManagedZones and Namespaces. It owns the
+// Claimed and InUse conditions and the status fields managedZone, hostedZoneID, ownerNamespace,
+// lastReferencedTime and releaseTime (claimstatus.Claim), written by server-side apply. It
+// deletes released claims, labels admins' claims and clears admission-pending marks a crash left.
 package claim
 
 import (
@@ -11,7 +17,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -28,6 +33,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/claimstatus"
 	"github.com/opendi/gateway-orchestrator/internal/conditions"
 	"github.com/opendi/gateway-orchestrator/internal/hostname"
 	"github.com/opendi/gateway-orchestrator/internal/index"
@@ -53,6 +59,11 @@ type Reconciler struct {
 	Settlements prometheus.Counter
 }
 
+// ControllerName names the reconciler in logs and metrics.
+const ControllerName = "domainclaim-lifecycle"
+
+var _ reconcile.Reconciler = &Reconciler{}
+
 // SetupWithManager registers the reconciler. The indexes of package index must be registered.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Clock == nil {
@@ -62,7 +73,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		r.Settlements = NewSettlementCounter(nil)
 	}
 	return ctrl.NewControllerManagedBy(mgr).
-		Named("domainclaim-lifecycle").
+		Named(ControllerName).
 		For(&v1alpha1.DomainClaim{}).
 		Watches(&gwv1.HTTPRoute{}, handler.EnqueueRequestsFromMapFunc(routeToClaims)).
 		Watches(&gwv1.GRPCRoute{}, handler.EnqueueRequestsFromMapFunc(routeToClaims)).
@@ -160,9 +171,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	if plan.ReleaseNow {
 		return reconcile.Result{}, r.release(ctx, c)
 	}
+	if wait := routeWait(c, routes, now); wait > 0 {
+		return reconcile.Result{RequeueAfter: wait}, nil // the route's event comes first, as a rule
+	}
 
 	st := c.Status.DeepCopy()
-	st.ObservedGeneration = c.Generation
 	st.ManagedZone, st.HostedZoneID = "", ""
 	if zone != nil {
 		st.ManagedZone, st.HostedZoneID = zone.Name, zone.Spec.HostedZoneID
@@ -195,24 +208,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		r.Recorder.Eventf(c, nil, "Normal", "Bound", "Bind", "%s", bind.Message)
 		log.Info("claim bound", "reason", bind.Reason, "message", bind.Message)
 	}
-	if !bind.Bound && winner == nil {
-		// The certificate reconciler does nothing for an unbound claim (ProvisioningAllowed), so
-		// the step it would run, and Ready, say here what they wait for.
-		setCondition(st, c.Generation, v1alpha1.ConditionCertificateRequested, false, v1alpha1.ReasonUnbound, "waiting for the claim to be bound: "+bind.Message)
-		ok, reason, msg := conditions.Rollup(st.Conditions, []string{v1alpha1.ConditionClaimed, v1alpha1.ConditionCertificateRequested})
-		setCondition(st, c.Generation, v1alpha1.ConditionReady, ok, reason, msg)
-	}
+	// An unbound claim's waiting steps say so themselves: the certificate reconciler's
+	// CertificateRequested, the pool's GatewayAssigned, and Ready (Bound is one of its steps).
 
-	if !equality.Semantic.DeepEqual(st, &c.Status) {
-		// Optimistic locking: the certificate reconciler writes conditions of the same claim.
-		patch := client.MergeFromWithOptions(c.DeepCopy(), client.MergeFromWithOptimisticLock{})
-		c.Status = *st
-		if err := r.Client.Status().Patch(ctx, c, patch); apierrors.IsConflict(err) {
-			// The certificate reconciler wrote the claim meanwhile: look again, without an error.
-			return reconcile.Result{RequeueAfter: 50 * time.Millisecond}, nil
-		} else if err != nil {
-			return reconcile.Result{}, client.IgnoreNotFound(err)
-		}
+	if _, err := claimstatus.Apply(ctx, r.Client, claimstatus.Claim, c, st); err != nil {
+		return reconcile.Result{}, err
 	}
 	if plan.ReleaseAt != nil {
 		return reconcile.Result{RequeueAfter: plan.ReleaseAt.Sub(now)}, nil
@@ -308,6 +308,20 @@ func (r *Reconciler) olderOverlap(ctx context.Context, c *v1alpha1.DomainClaim) 
 		}
 	}
 	return winner, nil
+}
+
+// routeGrace is how long a route-made claim's first status waits for its route: admission
+// creates the claim a moment before the API server stores the route, well within the webhooks'
+// 5 s timeout. Waiting writes InUse once (True) instead of twice (False, then True).
+const routeGrace = 5 * time.Second
+
+// routeWait is how long a route-made claim that no route uses yet, and that has no status of
+// this reconciler yet, still waits for its route.
+func routeWait(c *v1alpha1.DomainClaim, routes []string, now time.Time) time.Duration {
+	if len(routes) > 0 || c.Spec.ClaimedBy != v1alpha1.ClaimedByRoute || meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionInUse) != nil {
+		return 0
+	}
+	return routeGrace - now.Sub(c.CreationTimestamp.Time)
 }
 
 // pendingHorizon is how long after its creation a claim's admission-pending mark is certainly

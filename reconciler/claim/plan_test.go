@@ -102,3 +102,34 @@ func TestPlanRelease(t *testing.T) {
 		})
 	}
 }
+
+func TestARouteMadeClaimWaitsBrieflyForItsRouteBeforeItsFirstStatus(t *testing.T) {
+	created := time.Date(2026, 11, 27, 5, 0, 0, 0, time.UTC)
+	claim := func(by v1alpha1.ClaimSource, conds ...metav1.Condition) *v1alpha1.DomainClaim {
+		return &v1alpha1.DomainClaim{ObjectMeta: metav1.ObjectMeta{CreationTimestamp: metav1.NewTime(created)},
+			Spec: v1alpha1.DomainClaimSpec{ClaimedBy: by}, Status: v1alpha1.DomainClaimStatus{Conditions: conds}}
+	}
+	inUse := metav1.Condition{Type: v1alpha1.ConditionInUse, Status: metav1.ConditionFalse}
+	for _, tc := range []struct {
+		name   string
+		c      *v1alpha1.DomainClaim
+		routes []string
+		age    time.Duration
+		want   time.Duration
+	}{
+		{name: "a new route-made claim without its route yet waits", c: claim(v1alpha1.ClaimedByRoute), age: time.Second, want: 4 * time.Second},
+		{name: "its route is there: no wait", c: claim(v1alpha1.ClaimedByRoute), routes: []string{"HTTPRoute team/shop"}, age: time.Second},
+		{name: "past the grace the route is not coming", c: claim(v1alpha1.ClaimedByRoute), age: 6 * time.Second, want: -time.Second},
+		{name: "an admin's claim never waits", c: claim(v1alpha1.ClaimedByAdmin), age: time.Second},
+		{name: "a claim with its status written never waits", c: claim(v1alpha1.ClaimedByRoute, inUse), age: time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := routeWait(tc.c, tc.routes, created.Add(tc.age))
+			if tc.want <= 0 {
+				assert.LessOrEqual(t, got, time.Duration(0))
+				return
+			}
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}

@@ -15,6 +15,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/claimstatus"
 	"github.com/opendi/gateway-orchestrator/internal/lbc"
 )
 
@@ -180,17 +181,9 @@ func (r *Reconciler) applyGateway(ctx context.Context, cur *GatewayState, g Gate
 
 // writeClaimStatus is the pool's one write of a claim's status: the pool's slice of it (status.gateway,
 // the load balancer, GatewayAssigned, CertificateAttached, LoadBalancerReady, RoutesAllowed and
-// StrayRoutes), sent under an optimistic lock. conflict reports that the claim changed meanwhile;
-// the pool is reconciled again.
+// StrayRoutes), a server-side apply under the pool's field manager, so it never conflicts with the
+// other owners' writes. conflict is kept for the caller's retry path and is always false.
 func (r *Reconciler) writeClaimStatus(ctx context.Context, c *v1alpha1.DomainClaim, st v1alpha1.DomainClaimStatus) (conflict bool, err error) {
-	patch := client.MergeFromWithOptions(c.DeepCopy(), client.MergeFromWithOptimisticLock{})
-	c.Status = st
-	err = r.Client.Status().Patch(ctx, c, patch)
-	switch {
-	case apierrors.IsConflict(err):
-		return true, nil
-	case apierrors.IsNotFound(err):
-		return false, nil
-	}
+	_, err = claimstatus.Apply(ctx, r.Client, claimstatus.Pool, c, &st)
 	return false, err
 }

@@ -95,7 +95,7 @@ func BenchmarkClaimsToGoal(b *testing.B) {
 	}
 	must(b, k8s.Create(ctx, zone))
 	time.Sleep(time.Second)
-	writesBefore := claimWrites(b, env)
+	writesBefore, conflictsBefore := claimWrites(b, env)
 	poolSecondsBefore, poolCountBefore := poolReconciles(b)
 
 	n := *claims
@@ -161,41 +161,49 @@ func BenchmarkClaimsToGoal(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(r53)/float64(n), "route53-calls/claim")
-	writes := claimWrites(b, env) - writesBefore
+	writes, conflicts := claimWrites(b, env)
+	writes, conflicts = writes-writesBefore, conflicts-conflictsBefore
 	b.ReportMetric(writes/float64(n), "k8s-writes/claim")
 	poolSeconds, poolCount := poolReconciles(b)
 	b.ReportMetric((poolSeconds-poolSecondsBefore)*1e3/float64(n), "pool-reconcile-ms/claim")
 	b.ReportMetric(float64(poolCount-poolCountBefore)/float64(n), "pool-reconciles/claim")
+	b.ReportMetric(conflicts, "k8s-409-conflicts")
 	b.Logf("%d claims: routes created in %s; all %s after %s (floor %s at %.0fx the account limits)", n, created.Round(time.Millisecond), goal, wall.Round(time.Millisecond), floor, *scale)
 	b.Logf("AWS calls per claim by operation (throttled included): %s", strings.Join(ops, " "))
 	b.Logf("throttled by the server: RequestCertificate %d, DescribeCertificate %d, Route53 %d",
 		env.AWS.Throttled("acm:RequestCertificate"), env.AWS.Throttled("acm:DescribeCertificate"), env.AWS.Throttled("route53:ChangeResourceRecordSets"))
-	b.Logf("Kubernetes writes to DomainClaims (create, update, patch, status included): %.0f, %.2f per claim", writes, writes/float64(n))
+	b.Logf("Kubernetes writes to DomainClaims (create, update, patch, apply, status included): %.0f, %.2f per claim; 409 conflicts: %.0f",
+		writes, writes/float64(n), conflicts)
 }
 
-// claimWrites reads the API server's count of mutating requests on domainclaims.
-func claimWrites(b *testing.B, env *testenv.Env) float64 {
+// claimWrites reads the API server's count of mutating requests on domainclaims that succeeded,
+// and of those refused with 409 Conflict.
+func claimWrites(b *testing.B, env *testenv.Env) (writes, conflicts float64) {
 	cs, err := kubernetes.NewForConfig(env.Config)
 	must(b, err)
 	raw, err := cs.RESTClient().Get().AbsPath("/metrics").DoRaw(context.Background())
 	must(b, err)
-	total := 0.0
 	for _, line := range strings.Split(string(raw), "\n") {
 		if !strings.HasPrefix(line, "apiserver_request_total{") || !strings.Contains(line, `resource="domainclaims"`) {
 			continue
 		}
-		if !strings.Contains(line, `verb="CREATE"`) && !strings.Contains(line, `verb="PATCH"`) && !strings.Contains(line, `verb="UPDATE"`) {
+		// Server-side applies count as verb APPLY, not PATCH.
+		if !strings.Contains(line, `verb="CREATE"`) && !strings.Contains(line, `verb="PATCH"`) && !strings.Contains(line, `verb="UPDATE"`) &&
+			!strings.Contains(line, `verb="APPLY"`) {
 			continue
 		}
-		if !strings.Contains(line, `code="20`) {
-			continue // conflicts and other failures are not writes
-		}
 		v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
-		if err == nil {
-			total += v
+		if err != nil {
+			continue
+		}
+		switch {
+		case strings.Contains(line, `code="20`):
+			writes += v
+		case strings.Contains(line, `code="409"`):
+			conflicts += v // not writes: the request changed nothing
 		}
 	}
-	return total
+	return writes, conflicts
 }
 
 func must(b *testing.B, err error) {

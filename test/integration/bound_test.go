@@ -17,7 +17,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
-	"github.com/opendi/gateway-orchestrator/reconciler/certificate"
 	"github.com/opendi/gateway-orchestrator/test/awsfake"
 	"github.com/opendi/gateway-orchestrator/webhook"
 )
@@ -235,7 +234,7 @@ func TestNeverBoundClaimIsLetGoWithoutAnAWSCall(t *testing.T) {
 	z := newZone(t)
 	ns := tenant(t)
 	h := "never." + z.Spec.Domain
-	c := webhook.NewClaim(h, ns, "HTTPRoute "+ns+"/never", certificate.Finalizer)
+	c := webhook.NewClaim(h, ns, "HTTPRoute "+ns+"/never", v1alpha1.FinalizerAWSCleanup)
 	require.NoError(t, k8s.Create(ctx, c))
 	waitCondition(t, h, v1alpha1.ConditionBound, metav1.ConditionFalse)
 

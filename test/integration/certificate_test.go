@@ -18,7 +18,6 @@ import (
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/dnsbatch"
-	"github.com/opendi/gateway-orchestrator/reconciler/certificate"
 	"github.com/opendi/gateway-orchestrator/test/awsfake"
 )
 
@@ -48,17 +47,21 @@ func TestClaimGetsAnIssuedCertificateAndItsValidationRecord(t *testing.T) {
 	require.Len(t, arns, 1, "exactly one certificate for the hostname")
 	assert.Equal(t, arns[0], c.Status.CertificateARN)
 	tags := env.AWS.ACM.Tags(arns[0])
-	assert.Equal(t, h, tags[certificate.TagClaim])
-	assert.Equal(t, string(c.UID), tags[certificate.TagClaimUID])
-	assert.Equal(t, "test", tags[certificate.TagCluster])
+	assert.Equal(t, h, tags[v1alpha1.TagClaim])
+	assert.Equal(t, string(c.UID), tags[v1alpha1.TagClaimUID])
+	assert.Equal(t, "test", tags[v1alpha1.TagCluster])
 	for _, typ := range []string{v1alpha1.ConditionCertificateRequested, v1alpha1.ConditionValidationRecord} {
 		assert.True(t, meta.IsStatusConditionTrue(c.Status.Conditions, typ), typ)
 	}
-	assert.Contains(t, c.Finalizers, certificate.Finalizer)
-	ready := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionReady)
-	require.NotNil(t, ready, "the steps roll up into Ready")
+	assert.Contains(t, c.Finalizers, v1alpha1.FinalizerAWSCleanup)
+	// reconciler/readiness rolls the steps up into Ready right after they are written.
+	var ready *metav1.Condition
+	require.Eventually(t, func() bool {
+		got, err := getClaim(h)
+		ready = meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionReady)
+		return err == nil && ready != nil && ready.Reason == "Waiting"+v1alpha1.ConditionGatewayAssigned
+	}, 20*time.Second, 50*time.Millisecond, "Ready names the step the claim has waited for 10 s: %+v", ready)
 	assert.Equal(t, metav1.ConditionFalse, ready.Status, "no Gateway seat yet")
-	assert.Equal(t, "Waiting"+v1alpha1.ConditionGatewayAssigned, ready.Reason, "Ready names the step the claim waits for")
 
 	name, value := awsfake.ValidationRecord(h)
 	require.NotNil(t, c.Status.ValidationRecord)

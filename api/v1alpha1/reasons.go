@@ -1,0 +1,44 @@
+package v1alpha1
+
+// More condition reasons of DomainClaims: every reason a reconciler writes is named here.
+const (
+	// ReasonAccessDenied: IAM denied an AWS call; the message names the action.
+	ReasonAccessDenied = "AccessDenied"
+	// ReasonRequestFailed: ACM's RequestCertificate failed; it is tried again.
+	ReasonRequestFailed = "RequestFailed"
+	// ReasonDescribeFailed: ACM's DescribeCertificate failed; it is tried again.
+	ReasonDescribeFailed = "DescribeFailed"
+	// ReasonCertificateMissing: the recorded certificate no longer exists in ACM; a new one is
+	// requested.
+	ReasonCertificateMissing = "CertificateMissing"
+	// ReasonRequested: ACM holds a certificate for the hostname.
+	ReasonRequested = "Requested"
+	// ReasonCertificateInUse: the claim goes, and load balancers still use its certificate.
+	ReasonCertificateInUse = "InUse"
+	// ReasonIssued: ACM issued the certificate.
+	ReasonIssued = "Issued"
+	// ReasonRenewable: ACM renews the certificate before it expires.
+	ReasonRenewable = "Renewable"
+	// ReasonCreated: the record is in the hosted zone.
+	ReasonCreated = "Created"
+	// ReasonChangeFailed: Route53 rejected the change; it is tried again.
+	ReasonChangeFailed = "ChangeFailed"
+	// ReasonReady: every step of Ready is done.
+	ReasonReady = "Ready"
+	// ReasonWaitingPrefix begins Ready's reason while a step has not started: "Waiting" and the
+	// step's condition type (WaitingGatewayAssigned).
+	ReasonWaitingPrefix = "Waiting"
+)
+
+// AliasRecordsGone reports whether a claim has no ALIAS record in DNS for sure: none was ever
+// written (no DNSRecordReady condition) or reconciler/dns removed them (reason RecordsRemoved,
+// or Unprovisioned after the claim lost its hostname). Until then a deleting claim's certificate
+// stays on its listener, so that the name never points at a load balancer that cannot serve it.
+func (c *DomainClaim) AliasRecordsGone() bool {
+	for _, cond := range c.Status.Conditions {
+		if cond.Type == ConditionDNSRecord {
+			return cond.Reason == ReasonRecordsRemoved || cond.Reason == ReasonUnprovisioned
+		}
+	}
+	return true
+}

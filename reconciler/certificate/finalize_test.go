@@ -1,0 +1,133 @@
+package certificate
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/acm"
+	acmtypes "github.com/aws/aws-sdk-go-v2/service/acm/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/events"
+	clocktesting "k8s.io/utils/clock/testing"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/dnsbatch"
+	"github.com/opendi/gateway-orchestrator/internal/index"
+	"github.com/opendi/gateway-orchestrator/test/crdschema"
+)
+
+// deletingACM answers DeleteCertificate with the error the test sets and counts the calls;
+// any other call panics (the embedded interface is nil): the finalizer must not make them.
+type deletingACM struct {
+	ACM
+	err     error
+	deletes []string
+}
+
+func (d *deletingACM) DeleteCertificate(_ context.Context, in *acm.DeleteCertificateInput, _ ...func(*acm.Options)) (*acm.DeleteCertificateOutput, error) {
+	d.deletes = append(d.deletes, aws.ToString(in.CertificateArn))
+	if d.err != nil {
+		return nil, d.err
+	}
+	return &acm.DeleteCertificateOutput{}, nil
+}
+
+const arn = "arn:aws:acm:us-east-1:123456789012:certificate/1"
+
+func deletingClaim(dnsReason string) *v1alpha1.DomainClaim {
+	c := &v1alpha1.DomainClaim{
+		ObjectMeta: metav1.ObjectMeta{Name: "shop.example.com", UID: "uid-1", Generation: 1,
+			Finalizers: []string{v1alpha1.FinalizerAWSCleanup}, DeletionTimestamp: &metav1.Time{Time: time.Now()}},
+		Spec: v1alpha1.DomainClaimSpec{Hostname: "shop.example.com", Namespace: "team"},
+		Status: v1alpha1.DomainClaimStatus{CertificateARN: arn, Conditions: []metav1.Condition{
+			{Type: v1alpha1.ConditionCertificateRequested, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonRequested, LastTransitionTime: metav1.Now()},
+		}},
+	}
+	if dnsReason != "" {
+		status := metav1.ConditionFalse
+		if dnsReason == v1alpha1.ReasonCreated {
+			status = metav1.ConditionTrue
+		}
+		c.Status.Conditions = append(c.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionDNSRecord, Status: status, Reason: dnsReason, LastTransitionTime: metav1.Now()})
+	}
+	return c
+}
+
+func finalizing(t *testing.T, c *v1alpha1.DomainClaim, fake_ *deletingACM) *Reconciler {
+	t.Helper()
+	s := runtime.NewScheme()
+	require.NoError(t, v1alpha1.AddToScheme(s))
+	tc, err := crdschema.TypeConverter()
+	require.NoError(t, err)
+	zone := &v1alpha1.ManagedZone{ObjectMeta: metav1.ObjectMeta{Name: "example"}, Spec: v1alpha1.ManagedZoneSpec{Domain: "example.com", HostedZoneID: "Z1"}}
+	k := fake.NewClientBuilder().WithScheme(s).WithTypeConverters(tc).WithObjects(c, zone).WithStatusSubresource(&v1alpha1.DomainClaim{}).
+		WithIndex(&v1alpha1.ManagedZone{}, index.ZoneDomain, func(o client.Object) []string { return []string{o.(*v1alpha1.ManagedZone).Spec.Domain} }).
+		Build()
+	return &Reconciler{Client: k, ACM: fake_, DNS: &dnsbatch.Batcher{}, Poller: &Poller{}, Requester: &Requester{},
+		Clock: clocktesting.NewFakePassiveClock(time.Now()), Recorder: events.NewFakeRecorder(10), InUseRetry: 7 * time.Second}
+}
+
+func finalizeOnce(t *testing.T, r *Reconciler) (reconcile.Result, *v1alpha1.DomainClaim) {
+	t.Helper()
+	res, err := r.Reconcile(context.Background(), reconcile.Request{NamespacedName: client.ObjectKey{Name: "shop.example.com"}})
+	require.NoError(t, err)
+	c := &v1alpha1.DomainClaim{}
+	if err := r.Client.Get(context.Background(), client.ObjectKey{Name: "shop.example.com"}, c); apierrors.IsNotFound(err) {
+		return res, nil
+	}
+	return res, c
+}
+
+func TestTheCertificateWaitsForTheAliasRecordsToGo(t *testing.T) {
+	a := &deletingACM{}
+	r := finalizing(t, deletingClaim(v1alpha1.ReasonCreated), a)
+	_, c := finalizeOnce(t, r)
+	assert.Empty(t, a.deletes, "no DeleteCertificate while the ALIAS may still point at the ALB")
+	require.NotNil(t, c)
+	assert.Contains(t, c.Finalizers, v1alpha1.FinalizerAWSCleanup)
+}
+
+func TestACertificateInUseIsTriedAgainAfterInUseRetry(t *testing.T) {
+	a := &deletingACM{err: &acmtypes.ResourceInUseException{Message: aws.String("in use by an ALB")}}
+	r := finalizing(t, deletingClaim(v1alpha1.ReasonRecordsRemoved), a)
+	res, c := finalizeOnce(t, r)
+	assert.Equal(t, []string{arn}, a.deletes)
+	assert.Equal(t, 7*time.Second, res.RequeueAfter)
+	require.NotNil(t, c)
+	assert.Contains(t, c.Finalizers, v1alpha1.FinalizerAWSCleanup)
+	cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionCertificateRequested)
+	require.NotNil(t, cond)
+	assert.Equal(t, v1alpha1.ReasonCertificateInUse, cond.Reason)
+	assert.Equal(t, v1alpha1.ReasonRecordsRemoved, meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionDNSRecord).Reason,
+		"the DNS reconciler's condition is left as it wrote it")
+}
+
+func TestTheFinalizerGoesOnceTheCertificateIsDeleted(t *testing.T) {
+	for name, dns := range map[string]string{"after RecordsRemoved": v1alpha1.ReasonRecordsRemoved, "when no ALIAS was ever written": ""} {
+		t.Run(name, func(t *testing.T) {
+			a := &deletingACM{}
+			r := finalizing(t, deletingClaim(dns), a)
+			_, c := finalizeOnce(t, r)
+			assert.Equal(t, []string{arn}, a.deletes)
+			assert.Nil(t, c, "the claim is gone: the finalizer was its last")
+		})
+	}
+}
+
+func TestADeletedCertificateIsSuccess(t *testing.T) {
+	a := &deletingACM{err: &acmtypes.ResourceNotFoundException{Message: aws.String("gone")}}
+	r := finalizing(t, deletingClaim(v1alpha1.ReasonRecordsRemoved), a)
+	_, c := finalizeOnce(t, r)
+	assert.Len(t, a.deletes, 1)
+	assert.Nil(t, c)
+}

@@ -1,0 +1,52 @@
+package certificate
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+)
+
+// op is one JSON patch operation.
+type op struct {
+	Op    string `json:"op"`
+	Path  string `json:"path"`
+	Value any    `json:"value,omitempty"`
+}
+
+// addFinalizer saves v1alpha1.FinalizerAWSCleanup on the claim before any AWS resource exists.
+// A JSON patch that tests the claim's UID and appends changes nothing else and, unlike a merge
+// patch under an optimistic lock, does not fail because another reconciler wrote the status.
+func addFinalizer(ctx context.Context, w client.Writer, c *v1alpha1.DomainClaim) error {
+	ops := []op{{Op: "test", Path: "/metadata/uid", Value: string(c.UID)}}
+	if len(c.Finalizers) == 0 {
+		ops = append(ops, op{Op: "add", Path: "/metadata/finalizers", Value: []string{v1alpha1.FinalizerAWSCleanup}})
+	} else {
+		ops = append(ops, op{Op: "add", Path: "/metadata/finalizers/-", Value: v1alpha1.FinalizerAWSCleanup})
+	}
+	return jsonPatch(ctx, w, c, ops)
+}
+
+// removeFinalizer lets the claim go: it removes v1alpha1.FinalizerAWSCleanup where the claim
+// holds it, after testing that it is still there.
+func removeFinalizer(ctx context.Context, w client.Writer, c *v1alpha1.DomainClaim) error {
+	for i, f := range c.Finalizers {
+		if f == v1alpha1.FinalizerAWSCleanup {
+			path := "/metadata/finalizers/" + strconv.Itoa(i)
+			return jsonPatch(ctx, w, c, []op{{Op: "test", Path: path, Value: f}, {Op: "remove", Path: path}})
+		}
+	}
+	return nil
+}
+
+func jsonPatch(ctx context.Context, w client.Writer, c *v1alpha1.DomainClaim, ops []op) error {
+	raw, err := json.Marshal(ops)
+	if err != nil {
+		return err
+	}
+	return client.IgnoreNotFound(w.Patch(ctx, c, client.RawPatch(types.JSONPatchType, raw)))
+}

@@ -1,0 +1,238 @@
+// Package dns reconciles a DomainClaim's ALIAS records: the A record (and the AAAA of a
+// dual-stack load balancer) from the hostname to the ALB of the Gateway that seats it.
+//
+// It watches DomainClaims, and is woken by the Route53 batcher when a change it queued is
+// applied. It owns the DNSRecordReady condition (claimstatus.DNS) and writes only that, by
+// server-side apply. It reads the load balancer that reconciler/gatewaypool records in the
+// claim's status and the zone of the claim's ManagedZone; it writes Route53 records only through
+// the batcher (internal/dnsbatch), which never touches a record without our ownership marker.
+//
+// When the claim goes (or loses its hostname to an older claim), it removes the records first of
+// everything, then says so: DNSRecordReady=False with reason RecordsRemoved (Unprovisioned for a
+// lost hostname). Only then does the pool take the certificate off the listener, and only after
+// that can reconciler/certificate delete it: the name never points at a load balancer that
+// cannot serve it. A DNSRecordReady condition is written before the first record is queued, so
+// a claim without one has no record for sure (v1alpha1.DomainClaim.AliasRecordsGone).
+package dns
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/claimstatus"
+	"github.com/opendi/gateway-orchestrator/internal/conditions"
+	"github.com/opendi/gateway-orchestrator/internal/dnsbatch"
+	"github.com/opendi/gateway-orchestrator/internal/index"
+	"github.com/opendi/gateway-orchestrator/internal/ownership"
+)
+
+// ControllerName names the reconciler in logs and metrics.
+const ControllerName = "domainclaim-dns"
+
+// Records is the part of the Route53 batcher the reconciler uses.
+type Records interface {
+	Ensure(ctx context.Context, owner string, w dnsbatch.Want) (dnsbatch.Result, error)
+	RefreshEvery() time.Duration
+}
+
+// Reconciler keeps a DomainClaim's ALIAS records.
+type Reconciler struct {
+	Client   client.Client
+	DNS      Records
+	Recorder events.EventRecorder
+
+	wake chan event.GenericEvent
+}
+
+var _ reconcile.Reconciler = &Reconciler{}
+
+// SetupWithManager registers the reconciler. batcher's Notify also wakes the claims whose
+// changes it applied here (after whoever it told before).
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, batcher *dnsbatch.Batcher) error {
+	r.wake = make(chan event.GenericEvent, 1024)
+	before := batcher.Notify
+	batcher.Notify = func(owner string) {
+		if before != nil {
+			before(owner)
+		}
+		r.wake <- event.GenericEvent{Object: &v1alpha1.DomainClaim{ObjectMeta: metav1.ObjectMeta{Name: owner}}}
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		Named(ControllerName).
+		For(&v1alpha1.DomainClaim{}).
+		WatchesRawSource(source.Channel(r.wake, &handler.EnqueueRequestForObject{})).
+		WithOptions(controller.Options{MaxConcurrentReconciles: 4}).
+		Complete(r)
+}
+
+// Reconcile implements reconcile.Reconciler.
+func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	c := &v1alpha1.DomainClaim{}
+	if err := r.Client.Get(ctx, req.NamespacedName, c); err != nil {
+		return reconcile.Result{}, client.IgnoreNotFound(err)
+	}
+	ctx = logf.IntoContext(ctx, logf.FromContext(ctx).WithValues("claim", c.Name, "hostname", c.Spec.Hostname))
+	claimed := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionClaimed)
+	switch {
+	case !c.DeletionTimestamp.IsZero():
+		return r.remove(ctx, c, v1alpha1.ReasonRecordsRemoved, "the claim is being deleted: its ALIAS records are gone; its certificate may leave the listener")
+	case claimed != nil && claimed.Reason == v1alpha1.ReasonConflicted && controllerutil.ContainsFinalizer(c, v1alpha1.FinalizerAWSCleanup):
+		return r.remove(ctx, c, v1alpha1.ReasonUnprovisioned,
+			"the claim lost its hostname to an older claim (see Claimed): its ALIAS records, certificate and validation record were removed")
+	case claimed == nil || claimed.Status != metav1.ConditionTrue:
+		return reconcile.Result{}, nil // not settled: nothing is served
+	}
+	zone, err := ownership.FindZone(ctx, ownership.CacheView{Reader: r.Client}, c.Spec.Hostname)
+	if err != nil || zone == nil {
+		return reconcile.Result{}, err
+	}
+	return r.ensure(ctx, c, zone)
+}
+
+// ensure brings the ALIAS records to the load balancer the claim's status names.
+func (r *Reconciler) ensure(ctx context.Context, c *v1alpha1.DomainClaim, zone *v1alpha1.ManagedZone) (reconcile.Result, error) {
+	st := c.Status.DeepCopy()
+	cond := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionDNSRecord)
+	if st.LoadBalancerHostname == "" || st.LoadBalancerZoneID == "" {
+		if cond == nil {
+			return reconcile.Result{}, nil // nothing to point at yet, and nothing written: no status
+		}
+		set(st, c, false, v1alpha1.ReasonPending, "waiting for the load balancer of the assigned Gateway")
+		_, err := claimstatus.Apply(ctx, r.Client, claimstatus.DNS, c, st)
+		return reconcile.Result{}, err
+	}
+	queued := dnsbatch.StepOf(dnsbatch.Result{State: dnsbatch.Pending}, nil, "ALIAS record", zone.Spec.HostedZoneID)
+	if cond == nil {
+		// Recorded before the first record is queued, so that a claim without the condition
+		// has no record for sure (the deletion handshake relies on it).
+		set(st, c, false, queued.Reason, queued.Message)
+		if _, err := claimstatus.Apply(ctx, r.Client, claimstatus.DNS, c, st); err != nil {
+			return reconcile.Result{}, err
+		}
+	}
+	// Our records were in place for this load balancer: a change now means someone else's.
+	msg := aliasMessage(c)
+	wasReady := cond != nil && cond.Status == metav1.ConditionTrue && strings.HasPrefix(cond.Message, msg)
+	for _, want := range Wants(c, zone.Spec.HostedZoneID, false) {
+		res, err := r.DNS.Ensure(ctx, c.Name, want)
+		if wasReady && res.State == dnsbatch.Pending {
+			r.Recorder.Eventf(c, nil, "Warning", "DNSDrift", "Repair", "the %s ALIAS record %s was changed or deleted outside gateway-orchestrator; putting it back",
+				want.Record.Type, c.Spec.Hostname)
+		}
+		r.externalDNSEvent(ctx, c, cond, res)
+		if step := dnsbatch.StepOf(res, err, "ALIAS record", zone.Spec.HostedZoneID); step.Waiting {
+			set(st, c, false, step.Reason, step.Message)
+			_, werr := claimstatus.Apply(ctx, r.Client, claimstatus.DNS, c, st)
+			if werr != nil {
+				return reconcile.Result{}, werr
+			}
+			return reconcile.Result{RequeueAfter: step.RequeueAfter}, step.Err
+		}
+		if res.Message != "" { // external-dns's identical record, used as it is
+			msg += "; " + res.Message
+		}
+	}
+	set(st, c, true, v1alpha1.ReasonCreated, msg)
+	if _, err := claimstatus.Apply(ctx, r.Client, claimstatus.DNS, c, st); err != nil {
+		return reconcile.Result{}, err
+	}
+	// Coming back within the zone's refresh interval repairs records changed behind our back.
+	return reconcile.Result{RequeueAfter: r.DNS.RefreshEvery()}, nil
+}
+
+// remove deletes the claim's ALIAS records, then records reason on DNSRecordReady. A claim
+// without the condition never had a record: there is nothing to remove or to say.
+func (r *Reconciler) remove(ctx context.Context, c *v1alpha1.DomainClaim, reason, msg string) (reconcile.Result, error) {
+	if c.AliasRecordsGone() {
+		return reconcile.Result{}, nil
+	}
+	zone, err := ownership.FindZone(ctx, ownership.CacheView{Reader: r.Client}, c.Spec.Hostname)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	if zone != nil {
+		for _, want := range Wants(c, zone.Spec.HostedZoneID, true) {
+			res, err := r.DNS.Ensure(ctx, c.Name, want)
+			if step := dnsbatch.StepOf(res, err, "deleting ALIAS record", zone.Spec.HostedZoneID); step.Waiting {
+				return reconcile.Result{RequeueAfter: step.RequeueAfter}, step.Err // the batcher wakes the claim
+			}
+		}
+	}
+	st := c.Status.DeepCopy()
+	set(st, c, false, reason, msg)
+	if _, err := claimstatus.Apply(ctx, r.Client, claimstatus.DNS, c, st); err != nil {
+		return reconcile.Result{}, err
+	}
+	logf.FromContext(ctx).Info("removed the ALIAS records", "reason", reason)
+	r.Recorder.Eventf(c, nil, "Normal", reason, "Cleanup", "deleted the ALIAS records of %s", c.Spec.Hostname)
+	return reconcile.Result{}, nil
+}
+
+// Wants are the ALIAS records of a claim in hosted zone zoneID: A, and AAAA when its load
+// balancer is dual-stack; or, absent, both gone.
+func Wants(c *v1alpha1.DomainClaim, zoneID string, absent bool) []dnsbatch.Want {
+	kinds := []r53types.RRType{r53types.RRTypeA}
+	if c.Status.DualStack || absent {
+		kinds = append(kinds, r53types.RRTypeAaaa)
+	}
+	out := make([]dnsbatch.Want, 0, len(kinds))
+	for _, t := range kinds {
+		out = append(out, dnsbatch.Want{
+			Zone: zoneID, Kind: dnsbatch.Exclusive, Absent: absent,
+			Record: r53types.ResourceRecordSet{
+				Name: aws.String(dnsbatch.Canonical(c.Spec.Hostname)), Type: t,
+				AliasTarget: &r53types.AliasTarget{
+					DNSName: aws.String(c.Status.LoadBalancerHostname), HostedZoneId: aws.String(c.Status.LoadBalancerZoneID), EvaluateTargetHealth: true,
+				},
+			},
+		})
+	}
+	return out
+}
+
+// externalDNSEvent tells the claim's and its routes' owners, once per change of the condition,
+// that external-dns holds the hostname's record: a Warning when it points elsewhere, a Normal
+// Event when it is identical and used as it is.
+func (r *Reconciler) externalDNSEvent(ctx context.Context, c *v1alpha1.DomainClaim, cond *metav1.Condition, res dnsbatch.Result) {
+	if res.ExternalDNSOwner == "" || cond != nil && strings.Contains(cond.Message, res.Message) {
+		return
+	}
+	if res.State != dnsbatch.Conflict {
+		r.Recorder.Eventf(c, nil, "Normal", "ExternalDNSRecord", "Provision", "%s", res.Message)
+		return
+	}
+	r.Recorder.Eventf(c, nil, "Warning", v1alpha1.ReasonDNSConflict, "Provision", "%s", res.Message)
+	var routes gwv1.HTTPRouteList
+	if err := r.Client.List(ctx, &routes, client.InNamespace(c.Spec.Namespace), client.MatchingFields{index.RouteHostname: c.Spec.Hostname}); err != nil {
+		return // the claim's Event stands
+	}
+	for i := range routes.Items {
+		r.Recorder.Eventf(&routes.Items[i], c, "Warning", v1alpha1.ReasonDNSConflict, "Provision", "hostname %s: %s", c.Spec.Hostname, res.Message)
+	}
+}
+
+func aliasMessage(c *v1alpha1.DomainClaim) string {
+	return "ALIAS " + c.Spec.Hostname + " → " + c.Status.LoadBalancerHostname
+}
+
+func set(st *v1alpha1.DomainClaimStatus, c *v1alpha1.DomainClaim, ok bool, reason, msg string) {
+	conditions.Set(&st.Conditions, c.Generation, v1alpha1.ConditionDNSRecord, ok, reason, msg)
+}

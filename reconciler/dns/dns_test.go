@@ -1,0 +1,205 @@
+package dns
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/events"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/dnsbatch"
+	"github.com/opendi/gateway-orchestrator/internal/index"
+	"github.com/opendi/gateway-orchestrator/test/crdschema"
+)
+
+// records is a strict stand-in for the batcher: it answers each want with the state the test
+// gives for its record type and absence, and remembers what was asked, and whether the claim
+// already said DNSRecordReady in the API when it was asked.
+type records struct {
+	mu     sync.Mutex
+	state  map[bool]dnsbatch.State // by Absent
+	asked  []dnsbatch.Want
+	k      client.Client
+	before []bool // the claim had DNSRecordReady when each want was asked
+}
+
+func (r *records) Ensure(ctx context.Context, owner string, w dnsbatch.Want) (dnsbatch.Result, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := &v1alpha1.DomainClaim{}
+	if err := r.k.Get(ctx, client.ObjectKey{Name: owner}, c); err != nil {
+		return dnsbatch.Result{}, err
+	}
+	r.before = append(r.before, meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionDNSRecord) != nil)
+	r.asked = append(r.asked, w)
+	return dnsbatch.Result{State: r.state[w.Absent], Message: "taken"}, nil
+}
+
+func (r *records) RefreshEvery() time.Duration { return 10 * time.Minute }
+
+const host = "shop.example.com"
+
+func claim(mutate ...func(*v1alpha1.DomainClaim)) *v1alpha1.DomainClaim {
+	c := &v1alpha1.DomainClaim{
+		ObjectMeta: metav1.ObjectMeta{Name: host, UID: "uid-1", Generation: 1, Finalizers: []string{v1alpha1.FinalizerAWSCleanup}},
+		Spec:       v1alpha1.DomainClaimSpec{Hostname: host, Namespace: "team"},
+		Status: v1alpha1.DomainClaimStatus{
+			LoadBalancerHostname: "alb-1.elb.amazonaws.com", LoadBalancerZoneID: "ZALB",
+			Conditions: []metav1.Condition{{Type: v1alpha1.ConditionClaimed, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonClaimed, LastTransitionTime: metav1.Now()}},
+		},
+	}
+	for _, m := range mutate {
+		m(c)
+	}
+	return c
+}
+
+// setup returns the reconciler over a fake API holding c and its zone, and the number of status
+// applies it sees.
+func setup(t *testing.T, c *v1alpha1.DomainClaim, states map[bool]dnsbatch.State) (*Reconciler, *records, *int) {
+	t.Helper()
+	s := runtime.NewScheme()
+	require.NoError(t, v1alpha1.AddToScheme(s))
+	zone := &v1alpha1.ManagedZone{ObjectMeta: metav1.ObjectMeta{Name: "example"}, Spec: v1alpha1.ManagedZoneSpec{Domain: "example.com", HostedZoneID: "Z1"}}
+	applies := 0
+	tc, err := crdschema.TypeConverter()
+	require.NoError(t, err)
+	k := fake.NewClientBuilder().WithScheme(s).WithTypeConverters(tc).WithObjects(c, zone).WithStatusSubresource(&v1alpha1.DomainClaim{}).
+		WithIndex(&v1alpha1.ManagedZone{}, index.ZoneDomain, func(o client.Object) []string { return []string{o.(*v1alpha1.ManagedZone).Spec.Domain} }).
+		WithInterceptorFuncs(interceptor.Funcs{SubResourceApply: func(ctx context.Context, cl client.Client, sub string, obj runtime.ApplyConfiguration, opts ...client.SubResourceApplyOption) error {
+			applies++
+			return cl.SubResource(sub).Apply(ctx, obj, opts...)
+		}}).Build()
+	rec := &records{state: states, k: k}
+	return &Reconciler{Client: k, DNS: rec, Recorder: events.NewFakeRecorder(10)}, rec, &applies
+}
+
+func reconcileOnce(t *testing.T, r *Reconciler) (reconcile.Result, *v1alpha1.DomainClaim) {
+	t.Helper()
+	res, err := r.Reconcile(context.Background(), reconcile.Request{NamespacedName: client.ObjectKey{Name: host}})
+	require.NoError(t, err)
+	c := &v1alpha1.DomainClaim{}
+	require.NoError(t, r.Client.Get(context.Background(), client.ObjectKey{Name: host}, c))
+	return res, c
+}
+
+func TestTheConditionIsWrittenBeforeTheFirstRecordIsQueued(t *testing.T) {
+	r, rec, applies := setup(t, claim(), map[bool]dnsbatch.State{false: dnsbatch.Pending})
+	_, c := reconcileOnce(t, r)
+	require.Len(t, rec.asked, 1, "only the A record: the load balancer is not dual-stack")
+	assert.Equal(t, []bool{true}, rec.before, "DNSRecordReady was in the API before the record was asked for")
+	cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionDNSRecord)
+	require.NotNil(t, cond)
+	assert.Equal(t, v1alpha1.ReasonPending, cond.Reason)
+	assert.Equal(t, 1, *applies, "queued says the same as the first write: one write")
+
+	rec.state[false] = dnsbatch.Done
+	res, c := reconcileOnce(t, r)
+	assert.True(t, meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionDNSRecord))
+	assert.Equal(t, 2, *applies)
+	assert.Equal(t, 10*time.Minute, res.RequeueAfter, "back within the zone's refresh to repair drift")
+
+	reconcileOnce(t, r)
+	assert.Equal(t, 2, *applies, "nothing changed: nothing written")
+}
+
+func TestDualStackAsksForAAndAAAAToTheAssignedLoadBalancer(t *testing.T) {
+	r, rec, _ := setup(t, claim(func(c *v1alpha1.DomainClaim) { c.Status.DualStack = true }), map[bool]dnsbatch.State{false: dnsbatch.Done})
+	reconcileOnce(t, r)
+	require.Len(t, rec.asked, 2)
+	for i, typ := range []string{"A", "AAAA"} {
+		w := rec.asked[i]
+		assert.Equal(t, typ, string(w.Record.Type))
+		assert.Equal(t, "Z1", w.Zone)
+		assert.Equal(t, dnsbatch.Exclusive, w.Kind, "an ALIAS is ours alone: someone else's is a conflict")
+		assert.Equal(t, host+".", *w.Record.Name)
+		assert.Equal(t, "alb-1.elb.amazonaws.com", *w.Record.AliasTarget.DNSName)
+		assert.Equal(t, "ZALB", *w.Record.AliasTarget.HostedZoneId)
+	}
+}
+
+func TestForeignRecordIsAConditionAndLookedAtAgainInAMinute(t *testing.T) {
+	r, _, _ := setup(t, claim(), map[bool]dnsbatch.State{false: dnsbatch.Conflict})
+	res, c := reconcileOnce(t, r)
+	assert.Equal(t, time.Minute, res.RequeueAfter)
+	cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionDNSRecord)
+	require.NotNil(t, cond)
+	assert.Equal(t, v1alpha1.ReasonDNSConflict, cond.Reason)
+	assert.Equal(t, "taken", cond.Message)
+}
+
+func TestNothingIsWrittenBeforeTheClaimIsSettledOrHasALoadBalancer(t *testing.T) {
+	for name, c := range map[string]*v1alpha1.DomainClaim{
+		"not claimed yet":      claim(func(c *v1alpha1.DomainClaim) { c.Status.Conditions = nil }),
+		"no load balancer yet": claim(func(c *v1alpha1.DomainClaim) { c.Status.LoadBalancerHostname = "" }),
+	} {
+		t.Run(name, func(t *testing.T) {
+			r, rec, applies := setup(t, c, map[bool]dnsbatch.State{false: dnsbatch.Done})
+			reconcileOnce(t, r)
+			assert.Empty(t, rec.asked)
+			assert.Zero(t, *applies)
+		})
+	}
+}
+
+func TestDeletionRemovesBothRecordsThenSaysRecordsRemoved(t *testing.T) {
+	deleting := claim(func(c *v1alpha1.DomainClaim) {
+		c.DeletionTimestamp = &metav1.Time{Time: time.Now()}
+		c.Status.Conditions = append(c.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionDNSRecord, Status: metav1.ConditionTrue,
+			Reason: v1alpha1.ReasonCreated, LastTransitionTime: metav1.Now()})
+	})
+	r, rec, applies := setup(t, deleting, map[bool]dnsbatch.State{true: dnsbatch.Pending})
+	_, c := reconcileOnce(t, r)
+	require.Len(t, rec.asked, 1, "the A deletion is queued; the AAAA waits for it")
+	assert.True(t, rec.asked[0].Absent)
+	assert.Zero(t, *applies, "nothing is said while the deletion waits in the batch")
+	assert.False(t, c.AliasRecordsGone())
+
+	rec.state[true] = dnsbatch.Done
+	_, c = reconcileOnce(t, r)
+	require.Len(t, rec.asked, 3)
+	assert.Equal(t, "AAAA", string(rec.asked[2].Record.Type), "an AAAA is removed too, whatever the load balancer is now")
+	cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionDNSRecord)
+	require.NotNil(t, cond)
+	assert.Equal(t, metav1.ConditionFalse, cond.Status)
+	assert.Equal(t, v1alpha1.ReasonRecordsRemoved, cond.Reason)
+	assert.True(t, c.AliasRecordsGone(), "the pool and the certificate may go on")
+
+	reconcileOnce(t, r)
+	assert.Len(t, rec.asked, 3, "once removed, nothing more is asked")
+	assert.Equal(t, 1, *applies)
+}
+
+func TestDeletingAClaimThatNeverHadARecordAsksNothing(t *testing.T) {
+	r, rec, applies := setup(t, claim(func(c *v1alpha1.DomainClaim) { c.DeletionTimestamp = &metav1.Time{Time: time.Now()} }), nil)
+	_, c := reconcileOnce(t, r)
+	assert.Empty(t, rec.asked)
+	assert.Zero(t, *applies)
+	assert.True(t, c.AliasRecordsGone())
+}
+
+func TestAClaimThatLostItsHostnameIsUnprovisioned(t *testing.T) {
+	lost := claim(func(c *v1alpha1.DomainClaim) {
+		c.Status.Conditions = []metav1.Condition{
+			{Type: v1alpha1.ConditionClaimed, Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonConflicted, LastTransitionTime: metav1.Now()},
+			{Type: v1alpha1.ConditionDNSRecord, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonCreated, LastTransitionTime: metav1.Now()},
+		}
+	})
+	r, rec, _ := setup(t, lost, map[bool]dnsbatch.State{true: dnsbatch.Done})
+	_, c := reconcileOnce(t, r)
+	assert.Len(t, rec.asked, 2)
+	cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionDNSRecord)
+	require.NotNil(t, cond)
+	assert.Equal(t, v1alpha1.ReasonUnprovisioned, cond.Reason)
+}

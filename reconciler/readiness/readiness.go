@@ -1,0 +1,189 @@
+// Package readiness reconciles a DomainClaim's Ready condition and nothing else.
+//
+// It watches DomainClaims. It owns Ready and status.observedGeneration (claimstatus.Readiness)
+// and writes them by server-side apply, only when they change. Ready rolls up the conditions the
+// other reconcilers own, in the order of the steps (Steps): True when every step is True, else
+// False with the first step that is not, its reason and message. With AWS off nothing is
+// provisioned, so Ready needs only Claimed (StepsWithoutAWS): the hostname is the namespace's.
+// It reads no other object and calls no AWS API.
+//
+// The first Ready, Ready becoming True, and a step failing (a reason other than Pending or
+// Waiting<Step>) are written at once. Progress while False (one step done, the next one
+// pending) is written once it has stood for ProgressEvery: Ready names the step a claim has
+// been waiting for, not each step it passes on its way; the step conditions show those live.
+// That spares a write at every step of every claim.
+package readiness
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/claimstatus"
+	"github.com/opendi/gateway-orchestrator/internal/conditions"
+	"github.com/opendi/gateway-orchestrator/internal/promutil"
+)
+
+// ControllerName names the reconciler in logs and metrics.
+const ControllerName = "domainclaim-readiness"
+
+// Steps are the conditions Ready needs with AWS on, in the order of DESIGN.md's steps.
+var Steps = []string{
+	v1alpha1.ConditionClaimed, v1alpha1.ConditionBound, v1alpha1.ConditionCertificateRequested, v1alpha1.ConditionValidationRecord,
+	v1alpha1.ConditionCertificateIssued, v1alpha1.ConditionGatewayAssigned, v1alpha1.ConditionCertificateAttached,
+	v1alpha1.ConditionLoadBalancerReady, v1alpha1.ConditionDNSRecord, v1alpha1.ConditionRoutesAllowed,
+}
+
+// StepsWithoutAWS are the conditions Ready needs with AWS off (--aws=false): no certificate is
+// requested, so no Gateway seats the hostname and no record is written; a claim is Ready once it
+// owns its hostname.
+var StepsWithoutAWS = []string{v1alpha1.ConditionClaimed}
+
+// NewReadyHistogram returns the histogram of the time from a claim's creation to Ready,
+// registered with reg when reg is not nil (the one registered before, for a second manager).
+func NewReadyHistogram(reg prometheus.Registerer) prometheus.Histogram {
+	h := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "gateway_orchestrator_claim_to_ready_seconds",
+		Help:    "Time from a DomainClaim's creation to Ready (served over HTTPS on a shared ALB).",
+		Buckets: prometheus.ExponentialBuckets(1, 2, 14), // 1 s … 2.3 h
+	})
+	return promutil.Register(reg, h)
+}
+
+// DefaultProgressEvery is how long a claim's progress must stand before Ready names it.
+const DefaultProgressEvery = 10 * time.Second
+
+// Reconciler keeps a DomainClaim's Ready condition.
+type Reconciler struct {
+	Client client.Client
+	// Steps are the conditions Ready needs: Steps, or StepsWithoutAWS.
+	Steps    []string
+	Clock    clock.PassiveClock
+	Recorder events.EventRecorder
+	// ReadySeconds observes the time to Ready; nil observes nothing.
+	ReadySeconds prometheus.Observer
+	// ProgressEvery overrides DefaultProgressEvery.
+	ProgressEvery time.Duration
+
+	// waiting holds, by claim name, the progress Ready would say and since when (a waitingFor).
+	waiting sync.Map
+}
+
+var _ reconcile.Reconciler = &Reconciler{}
+
+// SetupWithManager registers the reconciler.
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if r.Clock == nil {
+		r.Clock = clock.RealClock{}
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		Named(ControllerName).
+		For(&v1alpha1.DomainClaim{}).
+		WithOptions(controller.Options{MaxConcurrentReconciles: 2}).
+		Complete(r)
+}
+
+// Reconcile implements reconcile.Reconciler.
+func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	c := &v1alpha1.DomainClaim{}
+	if err := r.Client.Get(ctx, req.NamespacedName, c); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.waiting.Delete(req.Name)
+		}
+		return reconcile.Result{}, client.IgnoreNotFound(err)
+	}
+	st, became := Plan(c, r.Steps)
+	if st == nil {
+		return reconcile.Result{}, nil
+	}
+	if wait := r.progressWait(c, st); wait > 0 {
+		return reconcile.Result{RequeueAfter: wait}, nil
+	}
+	r.waiting.Delete(c.Name)
+	wrote, err := claimstatus.Apply(ctx, r.Client, claimstatus.Readiness, c, st)
+	if err != nil || !wrote || !became {
+		return reconcile.Result{}, err
+	}
+	if r.ReadySeconds != nil {
+		r.ReadySeconds.Observe(r.Clock.Since(c.CreationTimestamp.Time).Seconds())
+	}
+	if r.Recorder != nil {
+		r.Recorder.Eventf(c, nil, "Normal", v1alpha1.ReasonReady, "Provision", "https://%s is served by %s", c.Spec.Hostname, orNothing(c.Status.LoadBalancerHostname))
+	}
+	return reconcile.Result{}, nil
+}
+
+// waitingFor is progress Ready would say, first seen at since.
+type waitingFor struct {
+	reason, message string
+	since           time.Time
+}
+
+// progressWait is how long to wait before writing st, when all it changes is the progress of a
+// claim that is not Ready and the progress has not stood for ProgressEvery yet.
+func (r *Reconciler) progressWait(c *v1alpha1.DomainClaim, st *v1alpha1.DomainClaimStatus) time.Duration {
+	was := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionReady)
+	now := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionReady)
+	if was == nil || !Progress(was) || !Progress(now) || was.ObservedGeneration != now.ObservedGeneration {
+		return 0
+	}
+	every := r.ProgressEvery
+	if every == 0 {
+		every = DefaultProgressEvery
+	}
+	v, ok := r.waiting.Load(c.Name)
+	if w, _ := v.(waitingFor); !ok || w.reason != now.Reason || w.message != now.Message {
+		r.waiting.Store(c.Name, waitingFor{reason: now.Reason, message: now.Message, since: r.Clock.Now()})
+		return every
+	}
+	return every - r.Clock.Since(v.(waitingFor).since)
+}
+
+// Progress reports whether a Ready condition says only that provisioning goes on: False while a
+// step is pending or has not started, not because one failed.
+func Progress(ready *metav1.Condition) bool {
+	return ready.Status == metav1.ConditionFalse &&
+		(ready.Reason == v1alpha1.ReasonPending || strings.HasPrefix(ready.Reason, v1alpha1.ReasonWaitingPrefix))
+}
+
+// Plan decides Ready for claim c from its step conditions, as the readiness owner's status
+// (nil when there is nothing to write: the claim goes, or no step has reported yet), and
+// whether Ready becomes True.
+func Plan(c *v1alpha1.DomainClaim, steps []string) (st *v1alpha1.DomainClaimStatus, becameReady bool) {
+	if !c.DeletionTimestamp.IsZero() {
+		return nil, false // a claim that goes is not made Ready; the others say how it goes
+	}
+	started := false
+	for _, typ := range steps {
+		started = started || meta.FindStatusCondition(c.Status.Conditions, typ) != nil
+	}
+	if !started && meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionReady) == nil {
+		return nil, false // one write fewer: Ready follows the first step's report
+	}
+	st = c.Status.DeepCopy()
+	st.ObservedGeneration = c.Generation
+	was := meta.IsStatusConditionTrue(st.Conditions, v1alpha1.ConditionReady)
+	ok, reason, msg := conditions.Rollup(st.Conditions, steps)
+	conditions.Set(&st.Conditions, c.Generation, v1alpha1.ConditionReady, ok, reason, msg)
+	return st, ok && !was
+}
+
+func orNothing(lb string) string {
+	if lb == "" {
+		return "its owner (no load balancer: AWS is off)"
+	}
+	return lb
+}
