@@ -65,7 +65,8 @@ type ListenerConfiguration struct {
 // DeepCopy copies c.
 func (c *LoadBalancerConfiguration) DeepCopy() *LoadBalancerConfiguration {
 	out := &LoadBalancerConfiguration{TypeMeta: c.TypeMeta, Spec: c.Spec}
-	c.ObjectMeta.DeepCopyInto(&out.ObjectMeta)
+	objectMeta := c.ObjectMeta
+	objectMeta.DeepCopyInto(&out.ObjectMeta)
 	if c.Spec.Tags != nil {
 		out.Spec.Tags = make(map[string]string, len(c.Spec.Tags))
 		for k, v := range c.Spec.Tags {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/lbc"
-	"github.com/opendi/gateway-orchestrator/reconciler/routes"
+	"github.com/opendi/gateway-orchestrator/internal/routeuse"
 )
 
 // gather reads the pool's snapshot once: its Gateways with their configurations and ALBs, the
@@ -48,7 +48,7 @@ func (r *Reconciler) gather(ctx context.Context, pool *v1alpha1.GatewayPool) (*S
 	for _, c := range claims {
 		claimNames[c.Name] = true
 	}
-	strays, err := routes.Strays(ctx, r.Client, claims)
+	strays, err := routeuse.Strays(ctx, r.Client, claims)
 	if err != nil {
 		return nil, err
 	}

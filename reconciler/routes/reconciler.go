@@ -5,12 +5,10 @@ package routes
 
 import (
 	"context"
-	"sort"
 	"sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -24,6 +22,7 @@ import (
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/hostname"
 	"github.com/opendi/gateway-orchestrator/internal/index"
+	"github.com/opendi/gateway-orchestrator/internal/routeuse"
 )
 
 // Route event reasons. The AWS Load Balancer Controller owns the status.parents entries of routes
@@ -179,7 +178,7 @@ func (r *Reconciler) gather(ctx context.Context, obj client.Object, common *gwv1
 			continue
 		}
 		seen[name] = true
-		c, err := AnsweringClaim(ctx, r.Client, name)
+		c, err := routeuse.AnsweringClaim(ctx, r.Client, name)
 		if err != nil {
 			return rt, err
 		}
@@ -194,26 +193,6 @@ func (r *Reconciler) gather(ctx context.Context, obj client.Object, common *gwv1
 	return rt, nil
 }
 
-// AnsweringClaim is the claim that answers for normalized hostname h: its own, or for an exact
-// name without one, the wildcard claim one label above it; nil when neither exists.
-func AnsweringClaim(ctx context.Context, rd client.Reader, h string) (*v1alpha1.DomainClaim, error) {
-	names := []string{hostname.ClaimName(h)}
-	if p := hostname.Parent(h); !hostname.IsWildcard(h) && p != "" {
-		names = append(names, hostname.ClaimName("*."+p))
-	}
-	for _, n := range names {
-		c := &v1alpha1.DomainClaim{}
-		err := rd.Get(ctx, client.ObjectKey{Name: n}, c)
-		if err == nil {
-			return c, nil
-		}
-		if !apierrors.IsNotFound(err) {
-			return nil, err
-		}
-	}
-	return nil, nil
-}
-
 // tell records an Event on a route once per distinct note.
 func (r *Reconciler) tell(o client.Object, typ, reason, note string) {
 	key := string(o.GetUID()) + "/" + reason
@@ -224,58 +203,4 @@ func (r *Reconciler) tell(o client.Object, typ, reason, note string) {
 	if r.Recorder != nil {
 		r.Recorder.Eventf(o, nil, typ, reason, "Route", "%s", note)
 	}
-}
-
-// Strays lists, for each claim that is the owner's (Claimed and not being deleted), the routes
-// of other namespaces that list its hostname ("Kind namespace/name", sorted): after a transfer,
-// or created where admission does not look. The listeners already keep them off the ALB; the
-// pool reports them in the claim's StrayRoutes condition, and this reconciler tells each route.
-func Strays(ctx context.Context, rd client.Reader, claims []*v1alpha1.DomainClaim) (map[string][]string, error) {
-	strays := map[string][]string{}
-	for _, c := range claims {
-		if !c.DeletionTimestamp.IsZero() || !meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionClaimed) {
-			continue
-		}
-		opts := client.MatchingFields{index.RouteHostname: c.Spec.Hostname}
-		var https gwv1.HTTPRouteList
-		if err := rd.List(ctx, &https, opts); err != nil {
-			return nil, err
-		}
-		var grpcs gwv1.GRPCRouteList
-		if err := rd.List(ctx, &grpcs, opts); err != nil {
-			return nil, err
-		}
-		foreign := func(kind string, o client.Object, raw []gwv1.Hostname) error {
-			if o.GetNamespace() == c.Spec.Namespace {
-				return nil
-			}
-			for _, h := range raw {
-				name, err := hostname.Normalize(string(h))
-				if err != nil {
-					continue
-				}
-				got, err := AnsweringClaim(ctx, rd, name)
-				if err != nil {
-					return err
-				}
-				if got != nil && got.Name == c.Name {
-					strays[c.Name] = append(strays[c.Name], kind+" "+o.GetNamespace()+"/"+o.GetName())
-					return nil
-				}
-			}
-			return nil
-		}
-		for i := range https.Items {
-			if err := foreign("HTTPRoute", &https.Items[i], https.Items[i].Spec.Hostnames); err != nil {
-				return nil, err
-			}
-		}
-		for i := range grpcs.Items {
-			if err := foreign("GRPCRoute", &grpcs.Items[i], grpcs.Items[i].Spec.Hostnames); err != nil {
-				return nil, err
-			}
-		}
-		sort.Strings(strays[c.Name])
-	}
-	return strays, nil
 }
