@@ -29,6 +29,7 @@ import (
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
@@ -44,6 +45,7 @@ import (
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/app"
 	"github.com/opendi/gateway-orchestrator/internal/devcert"
+	"github.com/opendi/gateway-orchestrator/internal/hostname"
 	"github.com/opendi/gateway-orchestrator/test/testenv"
 )
 
@@ -160,7 +162,7 @@ func run(m *testing.M) (int, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if err := app.Register(ctx, mgr, app.Config{Webhooks: true}); err != nil {
+	if err := app.Register(ctx, mgr, app.Config{Webhooks: true, Reconcilers: true}); err != nil {
 		return 0, err
 	}
 	done := make(chan error, 1)
@@ -263,6 +265,22 @@ func TestAForgedReviewWithoutTheClientCertificateIsRefused(t *testing.T) {
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&answer))
 	require.NotNil(t, answer.Response)
 	assert.Equal(t, review.Request.UID, answer.Response.UID)
+	require.True(t, answer.Response.Allowed, "the forged review is answered like a real one: %v", answer.Response.Result)
+
+	// The route it claimed for never exists, so its claim stays unbound and nothing is provisioned
+	// for it (the claim reconciler runs here; no object binds the claim).
+	claim := &v1alpha1.DomainClaim{}
+	assert.EventuallyWithT(t, func(c *assert.CollectT) {
+		if !assert.NoError(c, k8s.Get(context.Background(), client.ObjectKey{Name: hostname.ClaimName(h)}, claim)) {
+			return
+		}
+		cond := meta.FindStatusCondition(claim.Status.Conditions, v1alpha1.ConditionBound)
+		if assert.NotNil(c, cond, "the claim reconciler has judged the claim") {
+			assert.Equal(c, metav1.ConditionFalse, cond.Status)
+			assert.Equal(c, v1alpha1.ReasonUnbound, cond.Reason)
+		}
+	}, 20*time.Second, 100*time.Millisecond)
+	assert.False(t, v1alpha1.ProvisioningAllowed(claim), "a claim from a forged review is never provisioned")
 }
 
 func TestTheReadinessCheckIsServedToo(t *testing.T) {
