@@ -44,11 +44,9 @@ func (r *Reconciler) apply(ctx context.Context, s *Snapshot, p *PoolPlan) (retry
 	for _, name := range gatewayNames(s, p) {
 		certificatesPerGateway.WithLabelValues(s.Pool.Name, s.Pool.Spec.Namespace, name.name).Set(float64(name.certificates))
 	}
-	conflict, err := r.applyClaims(ctx, s, p)
-	if err != nil {
+	if err := r.applyClaims(ctx, p); err != nil {
 		return false, err
 	}
-	retry = retry || conflict
 	if p.Status != nil {
 		pool := s.Pool.DeepCopy()
 		patch := client.MergeFrom(s.Pool)
@@ -78,7 +76,7 @@ const claimWriters = 8
 // applyClaims writes the planned claim statuses, claimWriters at a time: a reconcile that seats a
 // burst of claims does not wait on each write in turn. (Routes are attached by reconciler/routes,
 // from the claims' status.)
-func (r *Reconciler) applyClaims(ctx context.Context, s *Snapshot, p *PoolPlan) (conflict bool, err error) {
+func (r *Reconciler) applyClaims(ctx context.Context, p *PoolPlan) error {
 	var (
 		mu   sync.Mutex
 		wg   sync.WaitGroup
@@ -91,17 +89,15 @@ func (r *Reconciler) applyClaims(ctx context.Context, s *Snapshot, p *PoolPlan) 
 		wg.Add(1)
 		go func() {
 			defer func() { <-slots; wg.Done() }()
-			lost, err := r.writeClaimStatus(ctx, c, ch.Status)
-			mu.Lock()
-			defer mu.Unlock()
-			conflict = conflict || lost
-			if err != nil {
+			if err := r.writeClaimStatus(ctx, c, ch.Status); err != nil {
+				mu.Lock()
 				errs = append(errs, err)
+				mu.Unlock()
 			}
 		}()
 	}
 	wg.Wait()
-	return conflict, errors.Join(errs...)
+	return errors.Join(errs...)
 }
 
 type gatewayCertificates struct {
@@ -182,8 +178,8 @@ func (r *Reconciler) applyGateway(ctx context.Context, cur *GatewayState, g Gate
 // writeClaimStatus is the pool's one write of a claim's status: the pool's slice of it (status.gateway,
 // the load balancer, GatewayAssigned, CertificateAttached, LoadBalancerReady, RoutesAllowed and
 // StrayRoutes), a server-side apply under the pool's field manager, so it never conflicts with the
-// other owners' writes. conflict is kept for the caller's retry path and is always false.
-func (r *Reconciler) writeClaimStatus(ctx context.Context, c *v1alpha1.DomainClaim, st v1alpha1.DomainClaimStatus) (conflict bool, err error) {
-	_, err = claimstatus.Apply(ctx, r.Client, claimstatus.Pool, c, &st)
-	return false, err
+// other owners' writes.
+func (r *Reconciler) writeClaimStatus(ctx context.Context, c *v1alpha1.DomainClaim, st v1alpha1.DomainClaimStatus) error {
+	_, err := claimstatus.Apply(ctx, r.Client, claimstatus.Pool, c, &st)
+	return err
 }
