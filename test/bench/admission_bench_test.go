@@ -180,16 +180,8 @@ func reportQuantiles(b *testing.B, d []time.Duration) {
 // webhookBuckets reads the API server's own histogram of how long it waited for the HTTPRoute
 // validating webhook: cumulative counts by bucket upper bound ("le").
 func webhookBuckets(b *testing.B) map[string]float64 {
-	cs, err := kubernetes.NewForConfig(env.Config)
-	if err != nil {
-		b.Fatal(err)
-	}
-	raw, err := cs.RESTClient().Get().AbsPath("/metrics").DoRaw(context.Background())
-	if err != nil {
-		b.Fatal(err)
-	}
 	out := map[string]float64{}
-	for _, line := range strings.Split(string(raw), "\n") {
+	for _, line := range apiServerMetrics(b, nil) {
 		if !strings.HasPrefix(line, "apiserver_admission_webhook_admission_duration_seconds_bucket{") ||
 			!strings.Contains(line, `name="vhttproute.gateway.opendi.com"`) || !strings.Contains(line, `operation="CREATE"`) {
 			continue
@@ -291,4 +283,20 @@ func timeCreates(b *testing.B, workers, total int, object func(i int) client.Obj
 	}
 	wg.Wait()
 	return durations, time.Since(start)
+}
+
+// apiServerMetrics reads the API server's /metrics, through cs when given (a client made once
+// and read often) or a new client, and returns its lines.
+func apiServerMetrics(b *testing.B, cs *kubernetes.Clientset) []string {
+	if cs == nil {
+		var err error
+		if cs, err = kubernetes.NewForConfig(env.Config); err != nil {
+			b.Fatal(err)
+		}
+	}
+	raw, err := cs.RESTClient().Get().AbsPath("/metrics").DoRaw(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return strings.Split(string(raw), "\n")
 }

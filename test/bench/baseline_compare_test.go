@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"context"
 	"fmt"
 	"sort"
 	"strconv"
@@ -156,12 +155,8 @@ func requestCounter(b *testing.B) func() requests {
 		b.Fatal(err)
 	}
 	read := func() requests {
-		raw, err := cs.RESTClient().Get().AbsPath("/metrics").DoRaw(context.Background())
-		if err != nil {
-			b.Fatal(err)
-		}
 		out := requests{}
-		for _, line := range strings.Split(string(raw), "\n") {
+		for _, line := range apiServerMetrics(b, cs) {
 			if !strings.HasPrefix(line, "apiserver_request_total{") {
 				continue
 			}
@@ -250,16 +245,8 @@ func (t *serverTimers) handler() float64 {
 // scrapeSums reads the _sum and _count of the webhook and request duration histograms, keyed by
 // metric name and the labels that matter here.
 func scrapeSums(b *testing.B) map[string]float64 {
-	cs, err := kubernetes.NewForConfig(env.Config)
-	if err != nil {
-		b.Fatal(err)
-	}
-	raw, err := cs.RESTClient().Get().AbsPath("/metrics").DoRaw(context.Background())
-	if err != nil {
-		b.Fatal(err)
-	}
 	out := map[string]float64{}
-	for _, line := range strings.Split(string(raw), "\n") {
+	for _, line := range apiServerMetrics(b, nil) {
 		var key string
 		for _, m := range []string{"apiserver_admission_webhook_admission_duration_seconds", "apiserver_request_duration_seconds", "apiserver_flowcontrol_request_wait_duration_seconds"} {
 			for _, suffix := range []string{"_sum{", "_count{"} {

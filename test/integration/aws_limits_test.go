@@ -452,15 +452,22 @@ func expiryDays(claim string) float64 {
 // testRates are the client-side rates of the package's manager (see TestMain).
 var testRates = map[string]float64{"acm:RequestCertificate": 200, "acm:DescribeCertificate": 200, "acm:ListCertificates": 50, "acm:*": 200, "route53:*": 200}
 
-func TestRenewalShowsOnTheClaimAndInMetrics(t *testing.T) {
-	ctx := context.Background()
-	// A manager that reads renewal every second instead of every 12 hours, for this test only.
+// restartManager runs the package's manager with opts for the rest of the test, and with the
+// package's options again afterwards.
+func restartManager(ctx context.Context, t *testing.T, opts testenv.Options) {
+	t.Helper()
 	require.NoError(t, env.StopManager())
-	require.NoError(t, env.StartManager(ctx, testenv.Options{AWSRates: testRates, RenewalCheck: time.Second}))
+	require.NoError(t, env.StartManager(ctx, opts))
 	t.Cleanup(func() {
 		require.NoError(t, env.StopManager())
 		require.NoError(t, env.StartManager(ctx, testenv.Options{AWSRates: testRates}))
 	})
+}
+
+func TestRenewalShowsOnTheClaimAndInMetrics(t *testing.T) {
+	ctx := context.Background()
+	// A manager that reads renewal every second instead of every 12 hours, for this test only.
+	restartManager(ctx, t, testenv.Options{AWSRates: testRates, RenewalCheck: time.Second})
 	z := newZone(t)
 	h := "renew." + z.Spec.Domain
 	require.NoError(t, k8s.Create(ctx, adminClaim(h, tenant(t))))
@@ -500,12 +507,7 @@ func TestRenewalShowsOnTheClaimAndInMetrics(t *testing.T) {
 func TestAliasRecordDeletedBehindOurBackIsRepaired(t *testing.T) {
 	ctx := context.Background()
 	// A manager that reads hosted zones again every second instead of every 10 minutes.
-	require.NoError(t, env.StopManager())
-	require.NoError(t, env.StartManager(ctx, testenv.Options{AWSRates: testRates, DNSRefresh: time.Second}))
-	t.Cleanup(func() {
-		require.NoError(t, env.StopManager())
-		require.NoError(t, env.StartManager(ctx, testenv.Options{AWSRates: testRates}))
-	})
+	restartManager(ctx, t, testenv.Options{AWSRates: testRates, DNSRefresh: time.Second})
 	z := newZone(t)
 	h := "drift." + z.Spec.Domain
 	require.NoError(t, k8s.Create(ctx, adminClaim(h, tenant(t))))
