@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -123,6 +124,19 @@ func route(ns string, hostnames ...string) *gwv1.HTTPRoute {
 		r.Spec.Hostnames = append(r.Spec.Hostnames, gwv1.Hostname(h))
 	}
 	return r
+}
+
+// updateLatest reads obj, applies mutate and updates it, again from the latest version while the
+// update conflicts with another writer (a reconciler or the stand-in). Any other error, such as a
+// denial, is returned as it is.
+func updateLatest(ctx context.Context, obj client.Object, mutate func()) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
+			return err
+		}
+		mutate()
+		return k8s.Update(ctx, obj)
+	})
 }
 
 func getClaim(name string) (*v1alpha1.DomainClaim, error) {
