@@ -192,24 +192,18 @@ func TestUpdates(t *testing.T) {
 	require.NoError(t, k8s.Create(ctx, mine))
 
 	t.Run("adding a hostname owned by another namespace is denied", func(t *testing.T) {
-		r := &gwv1.HTTPRoute{}
-		require.NoError(t, k8s.Get(ctx, client.ObjectKeyFromObject(mine), r))
-		r.Spec.Hostnames = append(r.Spec.Hostnames, gwv1.Hostname(theirs))
-		err := k8s.Update(ctx, r)
+		r := mine.DeepCopy()
+		err := updateLatest(ctx, r, func() { r.Spec.Hostnames = append(r.Spec.Hostnames, gwv1.Hostname(theirs)) })
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), fmt.Sprintf("claimed by namespace %q", owner))
 	})
 	t.Run("removing a hostname is allowed", func(t *testing.T) {
-		r := &gwv1.HTTPRoute{}
-		require.NoError(t, k8s.Get(ctx, client.ObjectKeyFromObject(mine), r))
-		r.Spec.Hostnames = r.Spec.Hostnames[:1]
-		require.NoError(t, k8s.Update(ctx, r))
+		r := mine.DeepCopy()
+		require.NoError(t, updateLatest(ctx, r, func() { r.Spec.Hostnames = r.Spec.Hostnames[:1] }))
 	})
 	t.Run("adding a free hostname claims it", func(t *testing.T) {
-		r := &gwv1.HTTPRoute{}
-		require.NoError(t, k8s.Get(ctx, client.ObjectKeyFromObject(mine), r))
-		r.Spec.Hostnames = append(r.Spec.Hostnames, gwv1.Hostname("third."+z.Spec.Domain))
-		require.NoError(t, k8s.Update(ctx, r))
+		r := mine.DeepCopy()
+		require.NoError(t, updateLatest(ctx, r, func() { r.Spec.Hostnames = append(r.Spec.Hostnames, gwv1.Hostname("third."+z.Spec.Domain)) }))
 		c, err := getClaim("third." + z.Spec.Domain)
 		require.NoError(t, err)
 		assert.Equal(t, other, c.Spec.Namespace)
