@@ -276,14 +276,24 @@ func Message(err error) string {
 	return err.Error()
 }
 
-// IsAccessDenied reports a missing IAM permission.
+// IsAccessDenied reports that IAM denied the call: ACM's modelled AccessDeniedException, or the
+// AccessDenied error (HTTP 403) of Route53 and Elastic Load Balancing, whose SDK models do not
+// declare it, so that it arrives as smithy's GenericAPIError carrying IAM's code.
 func IsAccessDenied(err error) bool {
-	switch Code(err) {
-	case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "NotAuthorized":
+	var acmDenied *acmtypes.AccessDeniedException
+	if errors.As(err, &acmDenied) {
 		return true
 	}
-	return false
+	var generic *smithy.GenericAPIError
+	return errors.As(err, &generic) && (generic.Code == iamAccessDenied || generic.Code == iamAccessDeniedJSON)
 }
+
+// IAM's error codes for a denied call: the Query and REST-XML services answer AccessDenied,
+// the JSON services AccessDeniedException (which an operation may not declare).
+const (
+	iamAccessDenied     = "AccessDenied"
+	iamAccessDeniedJSON = "AccessDeniedException"
+)
 
 // Describe turns an AWS error into a message a person can act on.
 func Describe(op string, err error) string {

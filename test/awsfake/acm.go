@@ -239,9 +239,8 @@ type tag struct {
 
 func (a *ACM) serve(w http.ResponseWriter, r *http.Request) {
 	op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "CertificateManager.")
-	code, status := a.s.admit("acm", op)
-	if code != "" {
-		jsonError(w, status, code, "injected: "+code)
+	if ref := a.s.admit(r, "acm", op); ref.code != "" {
+		jsonError(w, ref.status, ref.code, ref.message)
 		return
 	}
 	var in map[string]json.RawMessage

@@ -128,9 +128,8 @@ func (e *ELB) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	f := r.PostForm
 	op := f.Get("Action")
-	code, status := e.s.admit("elasticloadbalancing", op)
-	if code != "" {
-		elbError(w, status, code, "injected: "+code)
+	if ref := e.s.admit(r, "elasticloadbalancing", op); ref.code != "" {
+		elbError(w, ref.status, ref.code, ref.message)
 		return
 	}
 	e.mu.Lock()

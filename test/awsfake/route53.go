@@ -175,9 +175,8 @@ func (r *Route53) serve(w http.ResponseWriter, req *http.Request) {
 		xmlError(w, http.StatusBadRequest, "InvalidInput", "awsfake does not implement "+req.Method+" "+req.URL.Path)
 		return
 	}
-	code, status := r.s.admit("route53", op)
-	if code != "" {
-		xmlError(w, status, code, "injected: "+code)
+	if ref := r.s.admit(req, "route53", op); ref.code != "" {
+		xmlError(w, ref.status, ref.code, ref.message)
 		return
 	}
 	r.mu.Lock()

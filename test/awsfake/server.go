@@ -37,6 +37,11 @@ type Fault struct {
 	Times int
 	// Every fires the fault on every Every-th request only (2: half of them); zero means each.
 	Every int
+	// Deny answers as AWS does when IAM denies the caller the operation (Code and Status are
+	// then ignored): ACM's AccessDeniedException with HTTP 400 in its JSON protocol, and
+	// AccessDenied with HTTP 403 from Route53 (REST-XML), Elastic Load Balancing and STS (Query),
+	// each with IAM's "is not authorized to perform" message naming the caller.
+	Deny bool
 
 	seen int
 }
@@ -138,17 +143,39 @@ func (s *Server) SetFault(op string, f *Fault) {
 	s.faults[op] = f
 }
 
+// refusal is the error a request is answered with instead of its result.
+type refusal struct {
+	code, message string
+	status        int
+	denied        bool // by IAM: the message names the caller and the action
+}
+
 // admit counts a request and applies limits and faults: it waits out any injected latency and
-// returns the error code and HTTP status to answer with, if any.
-func (s *Server) admit(service, op string) (code string, status int) {
-	code, status, latency := s.decide(service, op)
+// returns the error to answer with, if any (an empty code means none).
+func (s *Server) admit(r *http.Request, service, op string) refusal {
+	ref, latency := s.decide(service, op)
 	if latency > 0 {
 		time.Sleep(latency)
 	}
-	return code, status
+	switch {
+	case ref.denied:
+		ref.message = fmt.Sprintf("User: arn:aws:iam::%s:user/%s is not authorized to perform: %s:%s because no identity-based policy allows the %s:%s action",
+			Account, caller(r), service, op, service, op)
+	case ref.code != "":
+		ref.message = "injected: " + ref.code
+	}
+	return ref
 }
 
-func (s *Server) decide(service, op string) (code string, status int, latency time.Duration) {
+// caller is the access key ID that signed r, the name IAM's messages give the caller.
+func caller(r *http.Request) string {
+	if m := sigV4Credential.FindStringSubmatch(r.Header.Get("Authorization")); m != nil {
+		return m[1]
+	}
+	return "anonymous"
+}
+
+func (s *Server) decide(service, op string) (ref refusal, latency time.Duration) {
 	key := service + ":" + op
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -157,12 +184,15 @@ func (s *Server) decide(service, op string) (code string, status int, latency ti
 		if f := s.faults[k]; f != nil {
 			latency += f.Latency
 			f.seen++
-			if f.Code != "" && (f.Every <= 1 || f.seen%f.Every == 0) {
+			if (f.Code != "" || f.Deny) && (f.Every <= 1 || f.seen%f.Every == 0) {
 				if f.Times > 0 {
 					f.Times--
 					if f.Times == 0 {
 						delete(s.faults, k)
 					}
+				}
+				if f.Deny {
+					return denial(service), latency
 				}
 				st := f.Status
 				if st == 0 {
@@ -171,7 +201,7 @@ func (s *Server) decide(service, op string) (code string, status int, latency ti
 				if f.Code == "ThrottlingException" || f.Code == "Throttling" {
 					s.throttle[key]++
 				}
-				return f.Code, st, latency
+				return refusal{code: f.Code, status: st}, latency
 			}
 		}
 	}
@@ -179,12 +209,22 @@ func (s *Server) decide(service, op string) (code string, status int, latency ti
 		if l := s.limits[k]; l != nil && !l.Allow() {
 			s.throttle[key]++
 			if service == "acm" {
-				return "ThrottlingException", http.StatusBadRequest, latency
+				return refusal{code: "ThrottlingException", status: http.StatusBadRequest}, latency
 			}
-			return "Throttling", http.StatusBadRequest, latency
+			return refusal{code: "Throttling", status: http.StatusBadRequest}, latency
 		}
 	}
-	return "", 0, latency
+	return refusal{}, latency
+}
+
+// denial is how a service answers a call IAM does not allow: ACM, a JSON-protocol service,
+// with its modelled AccessDeniedException and HTTP 400; Route53 and the Query services with
+// AccessDenied and HTTP 403.
+func denial(service string) refusal {
+	if service == "acm" {
+		return refusal{code: "AccessDeniedException", status: http.StatusBadRequest, denied: true}
+	}
+	return refusal{code: "AccessDenied", status: http.StatusForbidden, denied: true}
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {

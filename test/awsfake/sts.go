@@ -18,8 +18,8 @@ var sigV4Credential = regexp.MustCompile(`^AWS4-HMAC-SHA256 Credential=([^/]+)/[
 // unsigned request; SetFault("sts:GetCallerIdentity", …) makes it refuse credentials
 // (InvalidClientTokenId, 403).
 func (s *Server) serveSTS(w http.ResponseWriter, r *http.Request) {
-	if code, status := s.admit("sts", "GetCallerIdentity"); code != "" {
-		elbError(w, status, code, "injected: "+code)
+	if ref := s.admit(r, "sts", "GetCallerIdentity"); ref.code != "" {
+		elbError(w, ref.status, ref.code, ref.message)
 		return
 	}
 	m := sigV4Credential.FindStringSubmatch(r.Header.Get("Authorization"))
