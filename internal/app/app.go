@@ -175,6 +175,9 @@ func registerAWS(ctx context.Context, mgr manager.Manager, a *AWS, c clock.Passi
 		interval = 15 * time.Second
 	}
 	batcher := &dnsbatch.Batcher{API: r53, Cluster: cluster, Window: window, Refresh: a.DNSRefresh, ExternalDNS: a.ExternalDNS}
+	if err := mgr.Add(batcher); err != nil {
+		return fmt.Errorf("registering the Route53 batcher: %w", err)
+	}
 	if err := (&certificate.Reconciler{
 		Client:       mgr.GetClient(),
 		ACM:          acmClient,

@@ -29,6 +29,11 @@ type API interface {
 // Batcher coalesces record changes per hosted zone. Callers ask with Ensure, which never waits for
 // Route53: it answers from the zone's snapshot, or queues the change and answers Pending; Notify
 // is called for the owner once the batch holding its change has been applied or has failed.
+//
+// The batches go out from Start, a manager Runnable: it owns the one timer that wakes it when a
+// zone's window ends and the context of every Route53 call, and it returns only once the
+// batches it started are done, so nothing of the batcher outlives the manager. Changes queued
+// before Start, or after it returned, wait for the next Start.
 type Batcher struct {
 	API     API
 	Cluster string
@@ -46,6 +51,8 @@ type Batcher struct {
 
 	mu    sync.Mutex
 	zones map[string]*zoneState
+	due   map[string]time.Time // zones whose next batch is scheduled, and when it goes out
+	kick  chan struct{}        // tells Start that due changed
 }
 
 type queued struct {
@@ -58,7 +65,7 @@ type zoneState struct {
 	snapshot map[key]types.ResourceRecordSet // nil until loaded, and after a rejected batch
 	queue    map[string]queued
 	results  map[string]Result
-	timer    bool      // a flush is scheduled or running
+	timer    bool      // a flush is due or running
 	lastSent time.Time // when the zone's last batch went out
 	loadedAt time.Time // when the snapshot was read
 }
@@ -79,12 +86,17 @@ func (b *Batcher) fresh(z *zoneState) bool {
 	return z.snapshot != nil && time.Since(z.loadedAt) < b.RefreshEvery()
 }
 
+// initLocked makes the zero Batcher usable. Caller holds b.mu.
+func (b *Batcher) initLocked() {
+	if b.zones == nil {
+		b.zones, b.due, b.kick = map[string]*zoneState{}, map[string]time.Time{}, make(chan struct{}, 1)
+	}
+}
+
 func (b *Batcher) zone(id string) *zoneState {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.zones == nil {
-		b.zones = map[string]*zoneState{}
-	}
+	b.initLocked()
 	z := b.zones[id]
 	if z == nil {
 		z = &zoneState{queue: map[string]queued{}, results: map[string]Result{}}
@@ -123,12 +135,62 @@ func (b *Batcher) Ensure(ctx context.Context, owner string, w Want) (Result, err
 	return Result{State: Pending}, nil
 }
 
-// scheduleLocked starts the zone's batch window unless it runs. Caller holds b.mu.
+// scheduleLocked makes the zone's next batch due when the window after its last batch ends
+// (at once for a zone idle that long), unless a batch is due or running already. Caller holds b.mu.
 func (b *Batcher) scheduleLocked(zoneID string, z *zoneState) {
 	if !z.timer {
 		z.timer = true
-		time.AfterFunc(b.Window-time.Since(z.lastSent), func() { b.flush(zoneID, z) })
+		b.dueLocked(zoneID, z.lastSent.Add(b.Window))
 	}
+}
+
+// dueLocked schedules the zone's next batch at the given time. Caller holds b.mu.
+func (b *Batcher) dueLocked(zoneID string, at time.Time) {
+	b.due[zoneID] = at
+	select {
+	case b.kick <- struct{}{}:
+	default:
+	}
+}
+
+// NeedLeaderElection is true: the batches carry the changes of the reconcilers, which run on the
+// leader only. It implements manager.LeaderElectionRunnable.
+func (b *Batcher) NeedLeaderElection() bool { return true }
+
+// Start sends each zone's batch when it is due, until ctx ends; then it waits for the batches in
+// flight, whose Route53 calls end with ctx. It implements manager.Runnable.
+func (b *Batcher) Start(ctx context.Context) error {
+	var flushes sync.WaitGroup
+	defer flushes.Wait()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for ctx.Err() == nil {
+		b.mu.Lock()
+		b.initLocked()
+		now, next := time.Now(), time.Hour
+		for id, at := range b.due {
+			if wait := at.Sub(now); wait > 0 {
+				next = min(next, wait)
+				continue
+			}
+			delete(b.due, id)
+			z := b.zones[id]
+			flushes.Add(1)
+			go func() {
+				defer flushes.Done()
+				b.flush(ctx, id, z)
+			}()
+		}
+		kick := b.kick
+		b.mu.Unlock()
+		timer.Reset(next)
+		select {
+		case <-ctx.Done():
+		case <-kick:
+		case <-timer.C:
+		}
+	}
+	return nil
 }
 
 func (b *Batcher) loadIfNeeded(ctx context.Context, zoneID string, z *zoneState) error {
@@ -170,10 +232,10 @@ func (b *Batcher) loadIfNeeded(ctx context.Context, zoneID string, z *zoneState)
 
 // flush sends one batch of a zone's queued changes, planned against the snapshot as the batch's
 // earlier changes leave it (two claims wanting one shared record make one change).
-func (b *Batcher) flush(zoneID string, z *zoneState) {
+func (b *Batcher) flush(running context.Context, zoneID string, z *zoneState) {
 	// After a rejected batch the snapshot is read again here: the queued wants wait for this
 	// flush, not for another Ensure.
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(running, 5*time.Minute)
 	defer cancel()
 	if err := b.loadIfNeeded(ctx, zoneID, z); err != nil {
 		b.mu.Lock()
@@ -186,7 +248,7 @@ func (b *Batcher) flush(zoneID string, z *zoneState) {
 		owners := b.ownersLocked(z, sent)
 		z.timer = false
 		b.mu.Unlock()
-		b.notify(owners)
+		b.notify(running, owners)
 		return
 	}
 	b.mu.Lock()
@@ -251,14 +313,16 @@ func (b *Batcher) flush(zoneID string, z *zoneState) {
 	b.mu.Lock()
 	z.timer = len(z.queue) > 0
 	if z.timer {
-		time.AfterFunc(b.Window, func() { b.flush(zoneID, z) })
+		b.dueLocked(zoneID, time.Now().Add(b.Window))
 	}
 	b.mu.Unlock()
-	b.notify(owners)
+	b.notify(running, owners)
 }
 
-func (b *Batcher) notify(owners []string) {
-	if b.Notify != nil {
+// notify tells the owners, unless the batcher is stopping: the calls of a stopping batcher fail
+// with its context, and the reconcilers that would hear of it are stopping too.
+func (b *Batcher) notify(ctx context.Context, owners []string) {
+	if b.Notify != nil && ctx.Err() == nil {
 		for _, o := range owners {
 			b.Notify(o)
 		}

@@ -43,14 +43,33 @@ func (f *slowRoute53) seen() []call {
 	return append([]call(nil), f.calls...)
 }
 
+// run starts b as the manager would and stops it when the test ends, checking that Start returns.
+func run(t *testing.T, b *Batcher) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan error, 1)
+	go func() { stopped <- b.Start(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-stopped:
+			assert.NoError(t, err)
+		case <-time.After(5 * time.Second):
+			t.Error("Start did not return after its context ended")
+		}
+	})
+	return ctx
+}
+
+func want(i int) Want {
+	return Want{Zone: "Z1", Record: cname(fmt.Sprintf("_v%d.example.com.", i), "x.acm-validations.aws."), Kind: Shared}
+}
+
 func TestBatcherSendsAtOnceWhenIdleAndGathersWhileBusy(t *testing.T) {
 	const window = 400 * time.Millisecond
 	api := &slowRoute53{delay: 100 * time.Millisecond}
 	b := &Batcher{API: api, Cluster: "test", Window: window}
-	want := func(i int) Want {
-		return Want{Zone: "Z1", Record: cname(fmt.Sprintf("_v%d.example.com.", i), "x.acm-validations.aws."), Kind: Shared}
-	}
-	ctx := context.Background()
+	ctx := run(t, b)
 	start := time.Now()
 	_, err := b.Ensure(ctx, "claim-0", want(0))
 	require.NoError(t, err)
@@ -70,4 +89,52 @@ func TestBatcherSendsAtOnceWhenIdleAndGathersWhileBusy(t *testing.T) {
 	// Consistently one more batch window: nothing else goes out.
 	time.Sleep(window + 100*time.Millisecond)
 	assert.Len(t, api.seen(), 2)
+}
+
+func TestBatcherSendsWhatWasQueuedBeforeItStarted(t *testing.T) {
+	api := &slowRoute53{}
+	b := &Batcher{API: api, Cluster: "test", Window: time.Hour}
+	res, err := b.Ensure(context.Background(), "claim-0", want(0))
+	require.NoError(t, err)
+	assert.Equal(t, Pending, res.State)
+	time.Sleep(50 * time.Millisecond)
+	assert.Empty(t, api.seen(), "no batch goes out before the manager starts the batcher")
+
+	run(t, b)
+	require.Eventually(t, func() bool { return len(api.seen()) == 1 }, time.Second, 5*time.Millisecond)
+}
+
+func TestStopWaitsForTheBatchInFlightAndSendsNoMore(t *testing.T) {
+	api := &slowRoute53{delay: 200 * time.Millisecond}
+	var notified []string
+	var mu sync.Mutex
+	b := &Batcher{API: api, Cluster: "test", Window: 50 * time.Millisecond, Notify: func(owner string) {
+		mu.Lock()
+		defer mu.Unlock()
+		notified = append(notified, owner)
+	}}
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		assert.NoError(t, b.Start(ctx))
+	}()
+	_, err := b.Ensure(ctx, "claim-0", want(0))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return len(api.seen()) == 1 }, time.Second, 5*time.Millisecond)
+	_, err = b.Ensure(ctx, "claim-1", want(1)) // queued behind the batch in flight
+	require.NoError(t, err)
+
+	cancel()
+	select {
+	case <-stopped:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Start did not return after its context ended")
+	}
+	assert.GreaterOrEqual(t, time.Since(api.seen()[0].at), api.delay, "Start returned only after the batch in flight was answered")
+	time.Sleep(200 * time.Millisecond)
+	assert.Len(t, api.seen(), 1, "a stopped batcher sends nothing more")
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Empty(t, notified, "a stopping batcher tells no reconciler, which is stopping too")
 }
