@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/go-logr/logr"
 	admissionv1 "k8s.io/api/admissionregistration/v1"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/rest"
@@ -69,6 +70,8 @@ type Options struct {
 	RenewalCheck time.Duration
 	// DNSRefresh overrides how often hosted zones are read again (10 minutes).
 	DNSRefresh time.Duration
+	// Logger receives the manager's logs, its controllers' and reconcilers' (ctrl.Log when zero).
+	Logger logr.Logger
 }
 
 // Env is a running control plane and, unless NoManager, the orchestrator's manager.
@@ -148,10 +151,17 @@ func (e *Env) StartManager(ctx context.Context, opts Options) error {
 	if metricsAddr == "" {
 		metricsAddr = "0"
 	}
+	logger := opts.Logger
+	if logger.GetSink() == nil {
+		logger = ctrl.Log
+	}
+	// The manager's own context, which StopManager ends as Ctrl-C does.
+	mctx, cancel := context.WithCancel(ctx)
 	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{
 		Scheme:                 app.NewScheme(),
 		Cache:                  app.CacheOptions(),
 		Metrics:                metricsserver.Options{BindAddress: metricsAddr},
+		Logger:                 app.QuietWhenStopping(mctx, logger),
 		HealthProbeBindAddress: "0",
 		// A restarted manager in the same process registers the same controller names again.
 		Controller: ctrlconfig.Controller{SkipNameValidation: ptr.To(true)},
@@ -160,6 +170,7 @@ func (e *Env) StartManager(ctx context.Context, opts Options) error {
 		}),
 	})
 	if err != nil {
+		cancel()
 		return err
 	}
 	cfg := opts.App
@@ -170,6 +181,7 @@ func (e *Env) StartManager(ctx context.Context, opts Options) error {
 			Registerer: metrics.Registry,
 		}, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")))
 		if err != nil {
+			cancel()
 			return err
 		}
 		window, interval := opts.DNSBatchWindow, opts.PollInterval
@@ -189,7 +201,6 @@ func (e *Env) StartManager(ctx context.Context, opts Options) error {
 		}
 		e.StandIn.Client, e.StandIn.ELB = mgr.GetClient(), elbv2.NewFromConfig(awsCfg)
 	}
-	mctx, cancel := context.WithCancel(ctx)
 	if err := app.Register(mctx, mgr, cfg); err != nil {
 		cancel()
 		return err

@@ -1,0 +1,62 @@
+package app
+
+import (
+	"context"
+	"errors"
+
+	"github.com/go-logr/logr"
+)
+
+// QuietWhenStopping returns the manager's logger: log, except that once running ends (the
+// manager is stopping: Ctrl-C, SIGTERM, a lost lease) an error that only says a call was cut
+// short by it (context.Canceled) is logged at info level, without the stack trace an error
+// carries. controller-runtime logs every error a reconcile returns as "Reconciler error", and a
+// reconcile that was writing when the manager stopped returns its canceled call; nothing went
+// wrong, and the next leader does the work again.
+func QuietWhenStopping(running context.Context, log logr.Logger) logr.Logger {
+	sink := log.GetSink()
+	if sink == nil {
+		return log
+	}
+	if cd, ok := sink.(logr.CallDepthLogSink); ok {
+		sink = cd.WithCallDepth(1) // the frame of stoppingSink's own method
+	}
+	return logr.New(stoppingSink{sink: sink, running: running})
+}
+
+type stoppingSink struct {
+	sink    logr.LogSink
+	running context.Context
+}
+
+// Init does nothing: the wrapped sink was initialised by the logger it came from.
+func (s stoppingSink) Init(logr.RuntimeInfo) {}
+
+func (s stoppingSink) Enabled(level int) bool { return s.sink.Enabled(level) }
+
+func (s stoppingSink) Info(level int, msg string, kv ...any) { s.sink.Info(level, msg, kv...) }
+
+func (s stoppingSink) Error(err error, msg string, kv ...any) {
+	if s.running.Err() != nil && errors.Is(err, context.Canceled) {
+		if s.sink.Enabled(0) {
+			s.sink.Info(0, msg+" (stopping)", append(kv, "error", err.Error())...)
+		}
+		return
+	}
+	s.sink.Error(err, msg, kv...)
+}
+
+func (s stoppingSink) WithValues(kv ...any) logr.LogSink {
+	return stoppingSink{sink: s.sink.WithValues(kv...), running: s.running}
+}
+
+func (s stoppingSink) WithName(name string) logr.LogSink {
+	return stoppingSink{sink: s.sink.WithName(name), running: s.running}
+}
+
+func (s stoppingSink) WithCallDepth(depth int) logr.LogSink {
+	if cd, ok := s.sink.(logr.CallDepthLogSink); ok {
+		return stoppingSink{sink: cd.WithCallDepth(depth), running: s.running}
+	}
+	return s
+}

@@ -1,0 +1,74 @@
+package integration
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	uberzap "go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+	ctrlzap "sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/opendi/gateway-orchestrator/test/testenv"
+)
+
+// stopManagerWithLogs runs a manager of its own whose logs it records (and shows, at the level the
+// tests show), lets work run, stops the manager as Ctrl-C would (its context ends), and returns
+// what it logged at error level.
+func stopManagerWithLogs(t *testing.T, work func()) []observer.LoggedEntry {
+	t.Helper()
+	ctx := context.Background()
+	core, logs := observer.New(zapcore.DebugLevel)
+	logger := ctrlzap.New(ctrlzap.WriteTo(os.Stderr), ctrlzap.Level(zapcore.Level(zapLevel())),
+		ctrlzap.RawZapOpts(uberzap.WrapCore(func(c zapcore.Core) zapcore.Core { return zapcore.NewTee(c, core) })))
+	require.NoError(t, env.StopManager())
+	require.NoError(t, env.StartManager(ctx, testenv.Options{AWSRates: testRates, Logger: logger}))
+	t.Cleanup(func() { require.NoError(t, env.StartManager(ctx, testenv.Options{AWSRates: testRates})) })
+	work()
+	require.NoError(t, env.StopManager(), "the manager stops without an error")
+	return logs.FilterLevelExact(zapcore.ErrorLevel).All()
+}
+
+func describe(entries []observer.LoggedEntry) string {
+	var b strings.Builder
+	for _, e := range entries {
+		b.WriteString(e.LoggerName + ": " + e.Message)
+		for _, f := range e.Context {
+			if f.Key == "error" {
+				b.WriteString(": " + f.Interface.(error).Error())
+			}
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+func TestStoppingTheManagerOnceClaimsAreReadyLogsNoErrors(t *testing.T) {
+	errs := stopManagerWithLogs(t, func() {
+		z, _ := servedZone(t)
+		ns := tenant(t)
+		for _, h := range []string{"shop." + z.Spec.Domain, "blog." + z.Spec.Domain} {
+			require.NoError(t, k8s.Create(context.Background(), route(ns, h)))
+		}
+		ready(t, "shop."+z.Spec.Domain, 60*time.Second)
+		ready(t, "blog."+z.Spec.Domain, 60*time.Second)
+	})
+	assert.Empty(t, errs, "error-level logs at shutdown:\n%s", describe(errs))
+}
+
+func TestStoppingTheManagerMidWorkLogsNoErrors(t *testing.T) {
+	errs := stopManagerWithLogs(t, func() {
+		z, _ := servedZone(t)
+		ns := tenant(t)
+		for _, h := range []string{"a", "b", "c", "d", "e", "f"} {
+			require.NoError(t, k8s.Create(context.Background(), route(ns, h+"."+z.Spec.Domain)))
+		}
+		time.Sleep(700 * time.Millisecond)
+	})
+	assert.Empty(t, errs, "error-level logs at shutdown:\n%s", describe(errs))
+}
