@@ -8,26 +8,29 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"go.uber.org/zap/zapcore"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/test/builders"
 	"github.com/opendi/gateway-orchestrator/test/testenv"
 )
 
 var (
 	env *testenv.Env
 	k8s client.Client
-	seq atomic.Int64
+)
+
+// The object builders the suites share (see package builders).
+var (
+	unique     = builders.Unique
+	route      = builders.Route
+	adminClaim = builders.AdminClaim
 )
 
 func TestMain(m *testing.M) {
@@ -49,10 +52,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func unique(prefix string) string { return fmt.Sprintf("%s-%d", prefix, seq.Add(1)) }
-
 func tenant(b testing.TB) string {
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: unique("ns"), Labels: map[string]string{"tenant": "true"}}}
+	ns := builders.Namespace(unique("ns"), builders.TenantLabels())
 	if err := k8s.Create(context.Background(), ns); err != nil {
 		b.Fatal(err)
 	}
@@ -60,14 +61,7 @@ func tenant(b testing.TB) string {
 }
 
 func newZone(b testing.TB) *v1alpha1.ManagedZone {
-	name := unique("zone")
-	z := &v1alpha1.ManagedZone{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: v1alpha1.ManagedZoneSpec{
-			Domain: name + ".example.com", HostedZoneID: "Z0123456789ABC",
-			AllowedNamespaces: v1alpha1.AllowedNamespaces{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"tenant": "true"}}},
-		},
-	}
+	z := builders.Zone(unique("zone"), builders.Hosted("Z0123456789ABC"))
 	if err := k8s.Create(context.Background(), z); err != nil {
 		b.Fatal(err)
 	}
@@ -79,19 +73,4 @@ func newZone(b testing.TB) *v1alpha1.ManagedZone {
 	}
 	b.Fatal("zone never reached the cache")
 	return nil
-}
-
-func route(ns string, hostnames ...string) *gwv1.HTTPRoute {
-	r := &gwv1.HTTPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: unique("route")}}
-	for _, h := range hostnames {
-		r.Spec.Hostnames = append(r.Spec.Hostnames, gwv1.Hostname(h))
-	}
-	return r
-}
-
-func adminClaim(h, ns string) *v1alpha1.DomainClaim {
-	return &v1alpha1.DomainClaim{
-		ObjectMeta: metav1.ObjectMeta{Name: h},
-		Spec:       v1alpha1.DomainClaimSpec{Hostname: h, Namespace: ns, ClaimedBy: v1alpha1.ClaimedByAdmin},
-	}
 }

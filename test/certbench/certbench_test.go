@@ -18,17 +18,16 @@ import (
 	"time"
 
 	"go.uber.org/zap/zapcore"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/awsclient"
 	"github.com/opendi/gateway-orchestrator/test/awsfake"
+	"github.com/opendi/gateway-orchestrator/test/builders"
 	"github.com/opendi/gateway-orchestrator/test/testenv"
 )
 
@@ -82,16 +81,16 @@ func BenchmarkClaimsToGoal(b *testing.B) {
 	}
 	k8s := env.Client
 	zoneID := env.AWS.Route53.AddZone("bench.example.com")
-	must(b, k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "team"}}))
-	zone := &v1alpha1.ManagedZone{ObjectMeta: metav1.ObjectMeta{Name: "bench"}, Spec: v1alpha1.ManagedZoneSpec{
-		Domain: "bench.example.com", HostedZoneID: zoneID, AllowedNamespaces: v1alpha1.AllowedNamespaces{Names: []string{"team"}}}}
+	must(b, k8s.Create(ctx, builders.Namespace("team", nil)))
+	zone := builders.Zone("bench", builders.Hosted(zoneID), builders.AllowNamespaces("team"))
 	goal := v1alpha1.ConditionCertificateIssued
 	if *until == "ready" {
 		goal = v1alpha1.ConditionReady
-		must(b, k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "gateway-system"}}))
-		must(b, k8s.Create(ctx, &v1alpha1.GatewayPool{ObjectMeta: metav1.ObjectMeta{Name: "public"}, Spec: v1alpha1.GatewayPoolSpec{
-			GatewayClassName: "alb", Namespace: "gateway-system", MaxCertificatesPerGateway: 25, MaxRulesPerGateway: 100, MinGateways: 1, MaxGateways: int32(min(100, *claims/25+2))}})) // room for every claim
-		zone.Spec.GatewayPoolRef = &v1alpha1.LocalObjectReference{Name: "public"}
+		must(b, k8s.Create(ctx, builders.Namespace("gateway-system", nil)))
+		must(b, k8s.Create(ctx, builders.Pool("public", func(p *v1alpha1.GatewayPool) {
+			p.Spec.MaxGateways = int32(min(100, *claims/25+2)) // room for every claim
+		})))
+		builders.Served("public")(zone)
 	}
 	must(b, k8s.Create(ctx, zone))
 	time.Sleep(time.Second)
@@ -107,9 +106,7 @@ func BenchmarkClaimsToGoal(b *testing.B) {
 		go func() {
 			defer wg.Done()
 			for i := next.Add(1) - 1; i < int64(n); i = next.Add(1) - 1 {
-				r := &gwv1.HTTPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: fmt.Sprintf("r%d", i)},
-					Spec: gwv1.HTTPRouteSpec{Hostnames: []gwv1.Hostname{gwv1.Hostname(fmt.Sprintf("h%d.bench.example.com", i))}}}
-				if err := k8s.Create(ctx, r); err != nil {
+				if err := k8s.Create(ctx, builders.Route("team", fmt.Sprintf("h%d.bench.example.com", i))); err != nil {
 					b.Error(err)
 					return
 				}

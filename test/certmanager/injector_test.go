@@ -37,6 +37,7 @@ import (
 
 	"github.com/opendi/gateway-orchestrator/internal/app"
 	"github.com/opendi/gateway-orchestrator/internal/devcert"
+	"github.com/opendi/gateway-orchestrator/test/builders"
 )
 
 // ownNamespace is the namespace the chart is rendered for.
@@ -326,12 +327,10 @@ func bundlesHold(ctx context.Context, t *testing.T, configs []client.Object, cas
 
 // routes returns a function making a new HTTPRoute in ns each call.
 func routes(ns string) func() *gwv1.HTTPRoute {
-	var n atomic.Int64
 	return func() *gwv1.HTTPRoute {
-		return &gwv1.HTTPRoute{
-			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("r-%d", n.Add(1)), Namespace: ns},
-			Spec:       gwv1.HTTPRouteSpec{CommonRouteSpec: gwv1.CommonRouteSpec{ParentRefs: []gwv1.ParentReference{{Name: "gw"}}}},
-		}
+		r := builders.Route(ns)
+		r.Spec.ParentRefs = []gwv1.ParentReference{{Name: "gw"}}
+		return r
 	}
 }
 

@@ -12,23 +12,21 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/dnsbatch"
 	"github.com/opendi/gateway-orchestrator/test/awsfake"
+	"github.com/opendi/gateway-orchestrator/test/builders"
 	"github.com/opendi/gateway-orchestrator/test/testenv"
 )
 
 var (
-	env   *testenv.Env
-	clk   = &testenv.Clock{}
-	opts  testenv.Options
-	k8s   client.Client
-	count int
+	env  *testenv.Env
+	clk  = &testenv.Clock{}
+	opts testenv.Options
+	k8s  client.Client
 )
 
 func TestMain(m *testing.M) {
@@ -47,32 +45,24 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func newName(p string) string { count++; return fmt.Sprintf("%s-%d", p, count) }
+// claim is an admin's claim that provisions at once.
+func claim(h, ns string) *v1alpha1.DomainClaim {
+	return builders.AdminClaim(h, ns, builders.ProvisionAlways)
+}
 
 // setup creates a zone with its hosted zone and an allowed namespace.
 func setup(t *testing.T) (domain, zoneID, ns string) {
 	ctx := context.Background()
-	name := newName("crash")
+	name := builders.Unique("crash")
 	domain = name + ".example.com"
 	zoneID = env.AWS.Route53.AddZone(domain)
-	ns = newName("team")
-	require.NoError(t, k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
-	require.NoError(t, k8s.Create(ctx, &v1alpha1.ManagedZone{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: v1alpha1.ManagedZoneSpec{Domain: domain, HostedZoneID: zoneID,
-			AllowedNamespaces: v1alpha1.AllowedNamespaces{Names: []string{ns}}},
-	}))
+	ns = builders.Unique("team")
+	require.NoError(t, k8s.Create(ctx, builders.Namespace(ns, nil)))
+	require.NoError(t, k8s.Create(ctx, builders.Zone(name, builders.Hosted(zoneID), builders.AllowNamespaces(ns))))
 	require.Eventually(t, func() bool {
 		return env.Manager.GetCache().Get(ctx, client.ObjectKey{Name: name}, &v1alpha1.ManagedZone{}) == nil
 	}, 10*time.Second, 20*time.Millisecond)
 	return domain, zoneID, ns
-}
-
-func claim(h, ns string) *v1alpha1.DomainClaim {
-	return &v1alpha1.DomainClaim{
-		ObjectMeta: metav1.ObjectMeta{Name: h},
-		Spec:       v1alpha1.DomainClaimSpec{Hostname: h, Namespace: ns, ClaimedBy: v1alpha1.ClaimedByAdmin, Provision: v1alpha1.ProvisionAlways},
-	}
 }
 
 // crash stops the manager the moment op has been called n times in all, and starts a new one

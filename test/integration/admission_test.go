@@ -464,26 +464,3 @@ func TestManagedZoneAndPoolRules(t *testing.T) {
 		assert.Contains(t, err.Error(), fmt.Sprintf("ManagedZone %q", user.Name))
 	})
 }
-
-// adminClaim is an admin's claim that provisions at once (spec.provision: Always), as the
-// tests of the AWS side need; bound_test.go covers one without it.
-func adminClaim(h, ns string) *v1alpha1.DomainClaim {
-	return &v1alpha1.DomainClaim{
-		ObjectMeta: metav1.ObjectMeta{Name: strings.Replace(h, "*", "wc--wildcard", 1)},
-		Spec:       v1alpha1.DomainClaimSpec{Hostname: h, Namespace: ns, ClaimedBy: v1alpha1.ClaimedByAdmin, Provision: v1alpha1.ProvisionAlways},
-	}
-}
-
-func pool(name string, mutate ...func(*v1alpha1.GatewayPool)) *v1alpha1.GatewayPool {
-	p := &v1alpha1.GatewayPool{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: v1alpha1.GatewayPoolSpec{
-			GatewayClassName: "alb", Namespace: "gateway-system",
-			MaxCertificatesPerGateway: 25, MaxRulesPerGateway: 100, MinGateways: 1, MaxGateways: 10,
-		},
-	}
-	for _, m := range mutate {
-		m(p)
-	}
-	return p
-}

@@ -6,28 +6,31 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"go.uber.org/zap/zapcore"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/test/awsfake"
+	"github.com/opendi/gateway-orchestrator/test/builders"
 	"github.com/opendi/gateway-orchestrator/test/testenv"
 )
 
 var (
 	env *testenv.Env
 	k8s client.Client
-	seq atomic.Int64
+)
+
+// The object builders the suites share (see package builders).
+var (
+	unique = builders.Unique
+	route  = builders.Route
+	pool   = builders.Pool
 )
 
 func TestMain(m *testing.M) {
@@ -52,15 +55,16 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// unique returns a name unique within this test run.
-func unique(prefix string) string {
-	return fmt.Sprintf("%s-%d", prefix, seq.Add(1))
+// adminClaim is an admin's claim that provisions at once (spec.provision: Always), as the
+// tests of the AWS side need; bound_test.go covers one without it.
+func adminClaim(h, ns string) *v1alpha1.DomainClaim {
+	return builders.AdminClaim(h, ns, builders.ProvisionAlways)
 }
 
 // newNamespace creates a namespace with labels.
 func newNamespace(t testing.TB, labels map[string]string) string {
 	t.Helper()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: unique("ns"), Labels: labels}}
+	ns := builders.Namespace(unique("ns"), labels)
 	if err := k8s.Create(context.Background(), ns); err != nil {
 		t.Fatalf("creating namespace: %v", err)
 	}
@@ -69,26 +73,14 @@ func newNamespace(t testing.TB, labels map[string]string) string {
 
 // tenant creates a namespace that every test zone allows by label.
 func tenant(t testing.TB) string {
-	return newNamespace(t, map[string]string{"tenant": "true"})
+	return newNamespace(t, builders.TenantLabels())
 }
 
 // newZone creates a ManagedZone for a fresh domain under test, allowing namespaces labelled
 // tenant=true, and returns its domain.
 func newZone(t testing.TB, mutate ...func(*v1alpha1.ManagedZone)) *v1alpha1.ManagedZone {
 	t.Helper()
-	name := unique("zone")
-	z := &v1alpha1.ManagedZone{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: v1alpha1.ManagedZoneSpec{
-			Domain: name + ".example.com",
-			AllowedNamespaces: v1alpha1.AllowedNamespaces{
-				Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"tenant": "true"}},
-			},
-		},
-	}
-	for _, m := range mutate {
-		m(z)
-	}
+	z := builders.Zone(unique("zone"), mutate...)
 	if z.Spec.HostedZoneID == "" {
 		z.Spec.HostedZoneID = env.AWS.Route53.AddZone(z.Spec.Domain)
 	}
@@ -115,15 +107,6 @@ func waitForZone(t testing.TB, domain string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatalf("zone %s never reached the cache", domain)
-}
-
-// route builds an HTTPRoute without parentRefs.
-func route(ns string, hostnames ...string) *gwv1.HTTPRoute {
-	r := &gwv1.HTTPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: unique("route")}}
-	for _, h := range hostnames {
-		r.Spec.Hostnames = append(r.Spec.Hostnames, gwv1.Hostname(h))
-	}
-	return r
 }
 
 // updateLatest reads obj, applies mutate and updates it, again from the latest version while the

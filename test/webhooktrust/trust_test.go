@@ -46,6 +46,7 @@ import (
 	"github.com/opendi/gateway-orchestrator/internal/app"
 	"github.com/opendi/gateway-orchestrator/internal/devcert"
 	"github.com/opendi/gateway-orchestrator/internal/hostname"
+	"github.com/opendi/gateway-orchestrator/test/builders"
 	"github.com/opendi/gateway-orchestrator/test/testenv"
 )
 
@@ -217,14 +218,10 @@ func zoneAndTenant(t *testing.T, name string) (ns, hostname string) {
 	t.Helper()
 	ctx := context.Background()
 	ns = name + "-ns"
-	require.NoError(t, k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{"tenant": name}}}))
-	require.NoError(t, k8s.Create(ctx, &v1alpha1.ManagedZone{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: v1alpha1.ManagedZoneSpec{
-			Domain: name + ".example.com", HostedZoneID: "Z" + strings.ToUpper(name),
-			AllowedNamespaces: v1alpha1.AllowedNamespaces{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"tenant": name}}},
-		},
-	}), "the ManagedZone webhook is served to the API server")
+	labels := map[string]string{"tenant": name}
+	require.NoError(t, k8s.Create(ctx, builders.Namespace(ns, labels)))
+	require.NoError(t, k8s.Create(ctx, builders.Zone(name, builders.Hosted("Z"+strings.ToUpper(name)), builders.AllowLabels(labels))),
+		"the ManagedZone webhook is served to the API server")
 	return ns, "shop." + name + ".example.com"
 }
 
