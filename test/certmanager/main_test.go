@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"go.uber.org/zap/zapcore"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -51,11 +50,7 @@ func run(m *testing.M) (int, error) {
 	if helmBin, err = testenv.HelmBinary(); err != nil {
 		return 0, fmt.Errorf("building helm: %w", err)
 	}
-	assets, err := testenv.Assets()
-	if err != nil {
-		return 0, err
-	}
-	gwCRDs, err := testenv.GatewayAPICRDs()
+	crds, err := testenv.OrchestratorCRDs()
 	if err != nil {
 		return 0, err
 	}
@@ -63,17 +58,10 @@ func run(m *testing.M) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	root := testenv.RepoRoot()
-	te := &envtest.Environment{
-		BinaryAssetsDirectory: assets,
-		CRDInstallOptions: envtest.CRDInstallOptions{
-			Paths:              append(append([]string{filepath.Join(root, "deploy", "crd"), filepath.Join(root, "test", "crds")}, gwCRDs...), cmCRDs...),
-			ErrorIfPathMissing: true,
-		},
-		ControlPlaneStartTimeout: 2 * time.Minute,
-		ControlPlaneStopTimeout:  time.Minute,
+	te, err := testenv.ControlPlane(append(crds, cmCRDs...), envtest.WebhookInstallOptions{})
+	if err != nil {
+		return 0, err
 	}
-	te.ControlPlane.GetAPIServer().Configure().Set("endpoint-reconciler-type", "none")
 	if restCfg, err = te.Start(); err != nil {
 		return 0, fmt.Errorf("starting kube-apiserver and etcd: %w", err)
 	}

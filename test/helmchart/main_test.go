@@ -38,21 +38,10 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "building helm:", err)
 		os.Exit(1)
 	}
-	assets, err := testenv.Assets()
-	if err != nil {
+	if apiServer, err = testenv.ControlPlane([]string{filepath.Join("testdata", "third-party-crds.yaml")}, envtest.WebhookInstallOptions{}); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	apiServer = &envtest.Environment{
-		BinaryAssetsDirectory: assets,
-		CRDInstallOptions: envtest.CRDInstallOptions{
-			Paths:              []string{filepath.Join("testdata", "third-party-crds.yaml")},
-			ErrorIfPathMissing: true,
-		},
-		ControlPlaneStartTimeout: 2 * time.Minute,
-		ControlPlaneStopTimeout:  time.Minute,
-	}
-	apiServer.ControlPlane.GetAPIServer().Configure().Set("endpoint-reconciler-type", "none")
 	cfg, err := apiServer.Start()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting kube-apiserver and etcd:", err)

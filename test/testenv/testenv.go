@@ -92,37 +92,21 @@ type Env struct {
 // Start brings up the control plane and the manager, and returns once the webhooks serve and
 // the cache has synced.
 func Start(ctx context.Context, opts Options) (*Env, error) {
-	root := RepoRoot()
-	assets, err := Assets()
+	crds, err := OrchestratorCRDs()
 	if err != nil {
 		return nil, err
 	}
-	gwCRDs, err := GatewayAPICRDs()
+	webhooks, err := OrchestratorWebhooks()
 	if err != nil {
 		return nil, err
 	}
-	mutating, validating, err := WebhookConfigurations(filepath.Join(root, "deploy", "webhook", "manifests.yaml"), OwnNamespace)
+	te, err := ControlPlane(crds, webhooks)
 	if err != nil {
 		return nil, err
 	}
-	te := &envtest.Environment{
-		BinaryAssetsDirectory: assets,
-		CRDInstallOptions: envtest.CRDInstallOptions{
-			Paths:              append([]string{filepath.Join(root, "deploy", "crd"), filepath.Join(root, "test", "crds")}, gwCRDs...),
-			ErrorIfPathMissing: true,
-		},
-		WebhookInstallOptions: envtest.WebhookInstallOptions{
-			MutatingWebhooks:   mutating,
-			ValidatingWebhooks: validating,
-		},
-		ControlPlaneStartTimeout: 2 * time.Minute,
-		ControlPlaneStopTimeout:  time.Minute,
-	}
-	// Keep the apiserver from recording the machine's own address in the kubernetes Service.
-	te.ControlPlane.GetAPIServer().Configure().Set("endpoint-reconciler-type", "none")
 	cfg, err := te.Start()
 	if err != nil {
-		return nil, fmt.Errorf("starting kube-apiserver and etcd from %s: %w", assets, err)
+		return nil, fmt.Errorf("starting kube-apiserver and etcd from %s: %w", te.BinaryAssetsDirectory, err)
 	}
 	cfg.QPS, cfg.Burst = 1000, 2000
 	e := &Env{Config: cfg, Env: te}
@@ -141,6 +125,44 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 		return nil, err
 	}
 	return e, nil
+}
+
+// ControlPlane returns a control plane of kube-apiserver and etcd from Assets, with the CRDs at
+// crdPaths installed and the webhooks registered when it starts. The caller may configure the API
+// server further, then Starts and Stops it.
+func ControlPlane(crdPaths []string, webhooks envtest.WebhookInstallOptions) (*envtest.Environment, error) {
+	assets, err := Assets()
+	if err != nil {
+		return nil, err
+	}
+	te := &envtest.Environment{
+		BinaryAssetsDirectory:    assets,
+		CRDInstallOptions:        envtest.CRDInstallOptions{Paths: crdPaths, ErrorIfPathMissing: true},
+		WebhookInstallOptions:    webhooks,
+		ControlPlaneStartTimeout: 2 * time.Minute,
+		ControlPlaneStopTimeout:  time.Minute,
+	}
+	// Keep the apiserver from recording the machine's own address in the kubernetes Service.
+	te.ControlPlane.GetAPIServer().Configure().Set("endpoint-reconciler-type", "none")
+	return te, nil
+}
+
+// OrchestratorCRDs are the CRD files of the orchestrator's types, of the LBC configuration type
+// it writes and of the Gateway API.
+func OrchestratorCRDs() ([]string, error) {
+	gwCRDs, err := GatewayAPICRDs()
+	if err != nil {
+		return nil, err
+	}
+	root := RepoRoot()
+	return append([]string{filepath.Join(root, "deploy", "crd"), filepath.Join(root, "test", "crds")}, gwCRDs...), nil
+}
+
+// OrchestratorWebhooks registers the orchestrator's generated webhook configurations, as deployed
+// in OwnNamespace.
+func OrchestratorWebhooks() (envtest.WebhookInstallOptions, error) {
+	mutating, validating, err := WebhookConfigurations(filepath.Join(RepoRoot(), "deploy", "webhook", "manifests.yaml"), OwnNamespace)
+	return envtest.WebhookInstallOptions{MutatingWebhooks: mutating, ValidatingWebhooks: validating}, err
 }
 
 // StartManager starts the orchestrator's manager against the control plane. At most one runs at

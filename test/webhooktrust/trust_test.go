@@ -36,7 +36,6 @@ import (
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -103,30 +102,19 @@ func run(m *testing.M) (int, error) {
 		return 0, err
 	}
 
-	root := testenv.RepoRoot()
-	assets, err := testenv.Assets()
+	crds, err := testenv.OrchestratorCRDs()
 	if err != nil {
 		return 0, err
 	}
-	gwCRDs, err := testenv.GatewayAPICRDs()
+	webhooks, err := testenv.OrchestratorWebhooks()
 	if err != nil {
 		return 0, err
 	}
-	mutating, validating, err := testenv.WebhookConfigurations(filepath.Join(root, "deploy", "webhook", "manifests.yaml"), testenv.OwnNamespace)
+	te, err := testenv.ControlPlane(crds, webhooks)
 	if err != nil {
 		return 0, err
-	}
-	te := &envtest.Environment{
-		BinaryAssetsDirectory: assets,
-		CRDInstallOptions: envtest.CRDInstallOptions{
-			Paths:              append([]string{filepath.Join(root, "deploy", "crd")}, gwCRDs...),
-			ErrorIfPathMissing: true,
-		},
-		WebhookInstallOptions:    envtest.WebhookInstallOptions{MutatingWebhooks: mutating, ValidatingWebhooks: validating},
-		ControlPlaneStartTimeout: 2 * time.Minute,
 	}
 	apiserver := te.ControlPlane.GetAPIServer().Configure()
-	apiserver.Set("endpoint-reconciler-type", "none")
 	// How a cluster admin gives the API server its admission client certificate (docs/webhook-trust.md).
 	apiserver.Set("admission-control-config-file", admissionConfig)
 	if restConfig, err = te.Start(); err != nil {
