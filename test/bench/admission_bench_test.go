@@ -22,6 +22,7 @@ import (
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/ownership"
+	"github.com/opendi/gateway-orchestrator/test/builders"
 	"github.com/opendi/gateway-orchestrator/webhook"
 )
 
@@ -64,7 +65,7 @@ func fillClaims(b *testing.B, n int) {
 						return
 					}
 					h := fmt.Sprintf("host-%d.%s", i, benchDomain)
-					if err := k8s.Create(ctx, adminClaim(h, benchOwner)); err != nil {
+					if err := k8s.Create(ctx, builders.AdminClaim(h, benchOwner)); err != nil {
 						b.Errorf("creating claim %s: %v", h, err)
 						return
 					}
@@ -116,8 +117,8 @@ func BenchmarkRouteDecision(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				owned := fmt.Sprintf("host-%d.%s", i%n, benchDomain)
-				r := route(benchOwner, owned, fmt.Sprintf("free-%d.%s", i, benchDomain))
-				taken := route(benchOther, owned)
+				r := builders.Route(benchOwner, owned, fmt.Sprintf("free-%d.%s", i, benchDomain))
+				taken := builders.Route(benchOther, owned)
 				t := time.Now()
 				if _, err := v.ValidateCreate(ctx, r); err != nil {
 					b.Fatalf("owner denied: %v", err)
@@ -157,7 +158,7 @@ func BenchmarkAdmissionThroughAPIServer(b *testing.B) {
 				if kind == "new-claim" {
 					h = fmt.Sprintf("%s-%d-%d-%d.%s", kind, workers, b.N, i, benchDomain)
 				}
-				return route(benchOwner, h)
+				return builders.Route(benchOwner, h)
 			})
 			reportQuantiles(b, durations)
 			reportWebhookShare(b, before, webhookBuckets(b))

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/opendi/gateway-orchestrator/test/builders"
 )
 
 // BenchmarkAPIServerCPU answers where the API server's time goes when 10 creators make routes with
@@ -33,7 +35,7 @@ func BenchmarkAPIServerCPU(b *testing.B) {
 	dir := os.Getenv("APISERVER_PROFILE_DIR")
 	for _, side := range []string{"baseline", "ours"} {
 		b.Run(side, func(b *testing.B) {
-			tag := unique("prof")
+			tag := builders.Unique("prof")
 			ctx, cancel := context.WithCancel(context.Background())
 			var n atomic.Int64
 			var wg sync.WaitGroup
@@ -43,9 +45,9 @@ func BenchmarkAPIServerCPU(b *testing.B) {
 					defer wg.Done()
 					for ctx.Err() == nil {
 						i := n.Add(1)
-						r := route(benchOwner, fmt.Sprintf("%s-%d.%s", tag, i, benchDomain))
+						r := builders.Route(benchOwner, fmt.Sprintf("%s-%d.%s", tag, i, benchDomain))
 						if side == "baseline" {
-							r = route("kube-system", fmt.Sprintf("%s-%d.baseline.example.com", tag, i))
+							r = builders.Route("kube-system", fmt.Sprintf("%s-%d.baseline.example.com", tag, i))
 						}
 						if err := k8s.Create(ctx, r); err != nil && ctx.Err() == nil {
 							b.Errorf("create: %v", err)

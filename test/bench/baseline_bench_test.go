@@ -7,6 +7,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/opendi/gateway-orchestrator/test/builders"
 )
 
 // BenchmarkBaselineWithoutWebhook creates routes and ConfigMaps in kube-system, which the
@@ -17,9 +19,9 @@ func BenchmarkBaselineWithoutWebhook(b *testing.B) {
 		b.Run(kind, func(b *testing.B) {
 			durations := createConcurrently(b, 50, func(i int) client.Object {
 				if kind == "configmap" {
-					return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "kube-system", Name: unique("cm")}}
+					return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "kube-system", Name: builders.Unique("cm")}}
 				}
-				return route("kube-system", fmt.Sprintf("baseline-%d-%d.example.com", b.N, i))
+				return builders.Route("kube-system", fmt.Sprintf("baseline-%d-%d.example.com", b.N, i))
 			})
 			reportQuantiles(b, durations)
 		})

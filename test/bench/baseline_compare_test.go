@@ -15,6 +15,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/opendi/gateway-orchestrator/test/builders"
 )
 
 // BenchmarkRouteCreateVsBaseline creates objects that carry a hostname, each with a new hostname,
@@ -38,7 +40,7 @@ func BenchmarkRouteCreateVsBaseline(b *testing.B) {
 			for _, kind := range []string{"HTTPRoute", "GRPCRoute", "Ingress"} {
 				b.Run(fmt.Sprintf("claims=%d/creators=%d/kind=%s", claims, creators, kind), func(b *testing.B) {
 					total := max(b.N, creators*rounds)
-					tag := unique("cmp")
+					tag := builders.Unique("cmp")
 					reqs := requestCounter(b)
 					timers := newServerTimers(b)
 					var base, ours []time.Duration
@@ -91,9 +93,9 @@ func BenchmarkRouteCreateVsBaseline(b *testing.B) {
 func hostObject(kind, ns, h string) client.Object {
 	switch kind {
 	case "GRPCRoute":
-		return &gwv1.GRPCRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: unique("grpc")}, Spec: gwv1.GRPCRouteSpec{Hostnames: []gwv1.Hostname{gwv1.Hostname(h)}}}
+		return &gwv1.GRPCRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: builders.Unique("grpc")}, Spec: gwv1.GRPCRouteSpec{Hostnames: []gwv1.Hostname{gwv1.Hostname(h)}}}
 	case "Ingress":
-		return &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: unique("ing")}, Spec: networkingv1.IngressSpec{
+		return &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: builders.Unique("ing")}, Spec: networkingv1.IngressSpec{
 			IngressClassName: ptr.To("alb"),
 			Rules: []networkingv1.IngressRule{{Host: h, IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{
 				Paths: []networkingv1.HTTPIngressPath{{Path: "/", PathType: ptr.To(networkingv1.PathTypePrefix), Backend: networkingv1.IngressBackend{
@@ -101,7 +103,7 @@ func hostObject(kind, ns, h string) client.Object {
 			}}}},
 		}}
 	}
-	return route(ns, h)
+	return builders.Route(ns, h)
 }
 
 // rounds is how many turns each side of a side-by-side comparison takes.

@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/opendi/gateway-orchestrator/internal/ownership"
+	"github.com/opendi/gateway-orchestrator/test/builders"
 	"github.com/opendi/gateway-orchestrator/webhook"
 )
 
@@ -70,7 +71,7 @@ func BenchmarkRouteCreateExactVsWildcard(b *testing.B) {
 				if kind == "wildcard" {
 					h = "*." + h
 				}
-				return route(benchOwner, h)
+				return builders.Route(benchOwner, h)
 			})
 			reportQuantiles(b, durations)
 		})

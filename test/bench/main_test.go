@@ -6,7 +6,6 @@ package bench
 import (
 	"context"
 	"flag"
-	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -26,34 +25,18 @@ var (
 	k8s client.Client
 )
 
-// The object builders the suites share (see package builders).
-var (
-	unique     = builders.Unique
-	route      = builders.Route
-	adminClaim = builders.AdminClaim
-)
-
 func TestMain(m *testing.M) {
 	flag.Parse()
 	if flag.Lookup("test.bench").Value.String() == "" {
 		os.Exit(m.Run()) // no benchmark asked for: no control plane needed
 	}
 	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.ErrorLevel)))
-	var err error
 	// The reconcilers stay off so that their status writes do not disturb the timings.
-	env, err = testenv.Start(context.Background(), testenv.Options{NoReconcilers: true})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "starting the test control plane:", err)
-		os.Exit(1)
-	}
-	k8s = env.Client
-	code := m.Run()
-	_ = env.Stop()
-	os.Exit(code)
+	os.Exit(testenv.Run(m, testenv.Options{NoReconcilers: true}, func(e *testenv.Env) { env, k8s = e, e.Client }))
 }
 
 func tenant(b testing.TB) string {
-	ns := builders.Namespace(unique("ns"), builders.TenantLabels())
+	ns := builders.Namespace(builders.Unique("ns"), builders.TenantLabels())
 	if err := k8s.Create(context.Background(), ns); err != nil {
 		b.Fatal(err)
 	}
@@ -61,7 +44,7 @@ func tenant(b testing.TB) string {
 }
 
 func newZone(b testing.TB) *v1alpha1.ManagedZone {
-	z := builders.Zone(unique("zone"), builders.Hosted("Z0123456789ABC"))
+	z := builders.Zone(builders.Unique("zone"), builders.Hosted("Z0123456789ABC"))
 	if err := k8s.Create(context.Background(), z); err != nil {
 		b.Fatal(err)
 	}

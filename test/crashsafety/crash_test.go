@@ -5,7 +5,6 @@ package crashsafety
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -30,19 +29,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	ctx := context.Background()
 	opts = testenv.Options{AWS: &awsfake.Options{Clock: clk}}
 	opts.App.Clock = clk
-	var err error
-	env, err = testenv.Start(ctx, opts)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "starting the test control plane:", err)
-		os.Exit(1)
-	}
-	k8s = env.Client
-	code := m.Run()
-	_ = env.Stop()
-	os.Exit(code)
+	os.Exit(testenv.Run(m, opts, func(e *testenv.Env) { env, k8s = e, e.Client }))
 }
 
 // claim is an admin's claim that provisions at once.

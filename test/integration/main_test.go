@@ -4,7 +4,6 @@ package integration
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -35,24 +34,12 @@ var (
 
 func TestMain(m *testing.M) {
 	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.Level(zapLevel()))))
-	ctx := context.Background()
-	var err error
-	env, err = testenv.Start(ctx, testenv.Options{
+	os.Exit(testenv.Run(m, testenv.Options{
 		AWS: &awsfake.Options{},
 		// Client-side limits well above the defaults, so that tests of hundreds of claims do
 		// not wait minutes for ACM's real 5 requests a second (the throttling test uses faults).
 		AWSRates: map[string]float64{"acm:RequestCertificate": 200, "acm:DescribeCertificate": 200, "acm:ListCertificates": 50, "acm:*": 200, "route53:*": 200},
-	})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "starting the test control plane:", err)
-		os.Exit(1)
-	}
-	k8s = env.Client
-	code := m.Run()
-	if err := env.Stop(); err != nil {
-		fmt.Fprintln(os.Stderr, "stopping the test control plane:", err)
-	}
-	os.Exit(code)
+	}, func(e *testenv.Env) { env, k8s = e, e.Client }))
 }
 
 // adminClaim is an admin's claim that provisions at once (spec.provision: Always), as the
