@@ -120,6 +120,12 @@ func (b *Batcher) Ensure(ctx context.Context, owner string, w Want) (Result, err
 	if r, ok := z.results[id]; ok && r.State == Pending {
 		return r, nil // in flight
 	}
+	if r, ok := z.results[id]; ok && r.State == Failed {
+		// Said once, so that the owner's condition shows why (a missing permission, a batch
+		// Route53 rejected) and its reconciler backs off; the next Ensure tries again.
+		delete(z.results, id)
+		return r, nil
+	}
 	delete(z.results, id)
 	if z.snapshot == nil {
 		// A batch was rejected meanwhile: the flush reads the zone again and plans the want then.
