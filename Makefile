@@ -123,7 +123,10 @@ run: build certs/tls.crt ## The real binary against the cluster in KUBECONFIG; i
 
 .PHONY: run-local
 run-local: ## The whole system on this machine, no cluster and no AWS account needed.
-	go run ./hack/local-up
+	@# Built, then run by make itself: under `go run`, Ctrl-C ends in "exit status 1" and a make
+	@# error although the system stopped cleanly.
+	go build -o bin/local-up ./hack/local-up
+	bin/local-up
 
 .PHONY: docker-build
 docker-build:
