@@ -60,4 +60,14 @@ func TestADeniedRoute53CallSaysWhichPermissionIsMissing(t *testing.T) {
 	assert.Contains(t, res.Message, "missing AWS permission for route53:ChangeResourceRecordSets")
 	assert.Equal(t, 1, s.Calls("route53:ChangeResourceRecordSets"), "a denial is not retried")
 	assert.Empty(t, s.Route53.Records(zone), "nothing was written")
+
+	s.SetFault("route53:ChangeResourceRecordSets", nil)
+	res, err = b.Ensure(ctx, "claim-0", w)
+	require.NoError(t, err)
+	assert.Equal(t, Pending, res.State, "the failure was said once: the next Ensure tries again")
+	require.Eventually(t, func() bool {
+		res, err := b.Ensure(ctx, "claim-0", w)
+		return err == nil && res.State == Done
+	}, 5*time.Second, 10*time.Millisecond, "and once permitted, the change is made")
+	assert.Len(t, s.Route53.Records(zone), 2, "the record and its ownership marker")
 }
