@@ -48,12 +48,8 @@ func newZone(b testing.TB) *v1alpha1.ManagedZone {
 	if err := k8s.Create(context.Background(), z); err != nil {
 		b.Fatal(err)
 	}
-	for i := 0; i < 500; i++ {
-		if env.Manager.GetCache().Get(context.Background(), client.ObjectKeyFromObject(z), &v1alpha1.ManagedZone{}) == nil {
-			return z
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := env.WaitForCache(z, 10*time.Second); err != nil {
+		b.Fatal(err)
 	}
-	b.Fatal("zone never reached the cache")
-	return nil
+	return z
 }

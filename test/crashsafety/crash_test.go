@@ -47,10 +47,9 @@ func setup(t *testing.T) (domain, zoneID, ns string) {
 	zoneID = env.AWS.Route53.AddZone(domain)
 	ns = builders.Unique("team")
 	require.NoError(t, k8s.Create(ctx, builders.Namespace(ns, nil)))
-	require.NoError(t, k8s.Create(ctx, builders.Zone(name, builders.Hosted(zoneID), builders.AllowNamespaces(ns))))
-	require.Eventually(t, func() bool {
-		return env.Manager.GetCache().Get(ctx, client.ObjectKey{Name: name}, &v1alpha1.ManagedZone{}) == nil
-	}, 10*time.Second, 20*time.Millisecond)
+	zone := builders.Zone(name, builders.Hosted(zoneID), builders.AllowNamespaces(ns))
+	require.NoError(t, k8s.Create(ctx, zone))
+	require.NoError(t, env.WaitForCache(zone, 10*time.Second))
 	return domain, zoneID, ns
 }
 
