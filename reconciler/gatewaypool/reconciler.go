@@ -52,6 +52,8 @@ type Reconciler struct {
 	Client client.Client
 	// ELB finds the canonical hosted zone of a Gateway's ALB; nil leaves claims without one.
 	ELB ELB
+	// Metrics are where the pool reports; nil reports nowhere.
+	Metrics *Metrics
 
 	// zones caches ALB DNS name → canonical hosted zone ID.
 	zones sync.Map

@@ -9,24 +9,15 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
-	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/conditions"
 	"github.com/opendi/gateway-orchestrator/internal/index"
-	"github.com/opendi/gateway-orchestrator/internal/promutil"
 )
-
-// certificatesPerGateway is how many certificates besides the default each pool Gateway carries.
-var certificatesPerGateway = promutil.Register(metrics.Registry, prometheus.NewGaugeVec(prometheus.GaugeOpts{
-	Name: "gateway_orchestrator_gateway_certificates",
-	Help: "Certificates on a pool Gateway's HTTPS listener besides the default one (the ALB quota is 25 by default).",
-}, []string{"pool", "namespace", "gateway"}))
 
 // ELB is the part of the ELBv2 client the pool uses: the ALB's canonical hosted zone ID, which
 // an ALIAS record needs, is not in Gateway status.
