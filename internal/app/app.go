@@ -205,6 +205,8 @@ func registerAWS(ctx context.Context, mgr manager.Manager, a *AWS, c clock.Passi
 		Client:   mgr.GetClient(),
 		DNS:      batcher,
 		Recorder: mgr.GetEventRecorder("gateway-orchestrator"),
+		Clock:    c,
+		Backoff:  a.Backoff,
 	}).SetupWithManager(mgr, batcher); err != nil {
 		return fmt.Errorf("registering the dns reconciler: %w", err)
 	}
