@@ -35,15 +35,14 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
-	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/backoff"
 	"github.com/opendi/gateway-orchestrator/internal/claimstatus"
 	"github.com/opendi/gateway-orchestrator/internal/conditions"
 	"github.com/opendi/gateway-orchestrator/internal/dnsbatch"
-	"github.com/opendi/gateway-orchestrator/internal/index"
 	"github.com/opendi/gateway-orchestrator/internal/ownership"
+	"github.com/opendi/gateway-orchestrator/internal/routeuse"
 )
 
 // ControllerName names the reconciler in logs and metrics.
@@ -265,14 +264,7 @@ func (r *Reconciler) externalDNSEvent(ctx context.Context, c *v1alpha1.DomainCla
 		r.Recorder.Eventf(c, nil, "Normal", "ExternalDNSRecord", "Provision", "%s", res.Message)
 		return
 	}
-	r.Recorder.Eventf(c, nil, "Warning", v1alpha1.ReasonDNSConflict, "Provision", "%s", res.Message)
-	var routes gwv1.HTTPRouteList
-	if err := r.Client.List(ctx, &routes, client.InNamespace(c.Spec.Namespace), client.MatchingFields{index.RouteHostname: c.Spec.Hostname}); err != nil {
-		return // the claim's Event stands
-	}
-	for i := range routes.Items {
-		r.Recorder.Eventf(&routes.Items[i], c, "Warning", v1alpha1.ReasonDNSConflict, "Provision", "hostname %s: %s", c.Spec.Hostname, res.Message)
-	}
+	routeuse.Warn(ctx, r.Client, r.Recorder, c, v1alpha1.ReasonDNSConflict, "Provision", res.Message)
 }
 
 func aliasMessage(c *v1alpha1.DomainClaim) string {
