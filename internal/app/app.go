@@ -141,7 +141,7 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 		}
 		pools := &gatewaypool.Reconciler{Client: mgr.GetClient(), Metrics: gatewaypool.NewMetrics(reg, mgr.Elected())}
 		if cfg.AWS != nil {
-			pools.ELB = elbv2.NewFromConfig(cfg.AWS.Config)
+			pools.ELB, pools.Backoff = elbv2.NewFromConfig(cfg.AWS.Config), cfg.AWS.Backoff
 		}
 		if err := pools.SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("registering the gateway pool reconciler: %w", err)
