@@ -109,7 +109,7 @@ func (b *Batcher) zone(id string) *zoneState {
 func (b *Batcher) Ensure(ctx context.Context, owner string, w Want) (Result, error) {
 	z := b.zone(w.Zone)
 	if err := b.loadIfNeeded(ctx, w.Zone, z); err != nil {
-		return Result{State: Failed, Message: awsclient.Describe("route53:ListResourceRecordSets", err)}, err
+		return Result{State: Failed, Message: awsclient.Describe("route53:ListResourceRecordSets", err), Err: err}, err
 	}
 	id := owner + "|" + keyOf(w.Record).name + "|" + string(w.Record.Type)
 	b.mu.Lock()
@@ -121,10 +121,9 @@ func (b *Batcher) Ensure(ctx context.Context, owner string, w Want) (Result, err
 		return r, nil // in flight
 	}
 	if r, ok := z.results[id]; ok && r.State == Failed {
-		// Said once, so that the owner's condition shows why (a missing permission, a batch
-		// Route53 rejected) and its reconciler backs off; the next Ensure tries again.
+		// Said once, so that the caller can back off; the next Ensure tries again.
 		delete(z.results, id)
-		return r, nil
+		return r, r.Err
 	}
 	delete(z.results, id)
 	if z.snapshot == nil {
@@ -247,7 +246,7 @@ func (b *Batcher) flush(running context.Context, zoneID string, z *zoneState) {
 		b.mu.Lock()
 		var sent []string
 		for id := range z.queue {
-			z.results[id] = Result{State: Failed, Message: awsclient.Describe("route53:ListResourceRecordSets", err)}
+			z.results[id] = Result{State: Failed, Message: awsclient.Describe("route53:ListResourceRecordSets", err), Err: err}
 			delete(z.queue, id)
 			sent = append(sent, id)
 		}
@@ -295,7 +294,7 @@ func (b *Batcher) flush(running context.Context, zoneID string, z *zoneState) {
 		})
 		res = Result{State: Done}
 		if err != nil {
-			res = Result{State: Failed, Message: awsclient.Describe("route53:ChangeResourceRecordSets", err)}
+			res = Result{State: Failed, Message: awsclient.Describe("route53:ChangeResourceRecordSets", err), Err: err}
 			var invalid *types.InvalidChangeBatch
 			if errors.As(err, &invalid) {
 				res.Message = fmt.Sprintf("Route53 rejected the change batch: %v", invalid.Messages)

@@ -55,7 +55,8 @@ func TestADeniedRoute53CallSaysWhichPermissionIsMissing(t *testing.T) {
 		return len(told) == 1
 	}, 5*time.Second, 5*time.Millisecond, "the owner is told when the batch has failed")
 	res, err = b.Ensure(ctx, "claim-0", w)
-	require.NoError(t, err)
+	require.Error(t, err)
+	assert.True(t, awsclient.IsAccessDenied(err), "the batch's error is the SDK's, classified")
 	assert.Equal(t, Failed, res.State)
 	assert.Contains(t, res.Message, "missing AWS permission for route53:ChangeResourceRecordSets")
 	assert.Equal(t, 1, s.Calls("route53:ChangeResourceRecordSets"), "a denial is not retried")
