@@ -32,7 +32,7 @@ func TestADeniedRoute53ChangeShowsOnTheClaimUntilThePermissionIsGranted(t *testi
 			return false
 		}
 		cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionValidationRecord)
-		return cond != nil && cond.Status == "False" && cond.Reason == v1alpha1.ReasonChangeFailed &&
+		return cond != nil && cond.Status == "False" && cond.Reason == v1alpha1.ReasonAccessDenied &&
 			strings.Contains(cond.Message, "missing AWS permission for "+op)
 	}, 20*time.Second, 50*time.Millisecond, "the claim names the missing Route53 permission")
 
