@@ -27,7 +27,9 @@ func (realClock) Now() time.Time { return time.Now() }
 
 // Fault makes an operation fail or slow down.
 type Fault struct {
-	// Code is the AWS error code to return; empty means no error.
+	// Code is the AWS error code to return; empty means no error. The service's IAM denial code
+	// (AccessDeniedException for ACM, AccessDenied for the others) without a Status is answered
+	// as Deny is.
 	Code string
 	// Status is the HTTP status of the error (400 when zero).
 	Status int
@@ -191,8 +193,8 @@ func (s *Server) decide(service, op string) (ref refusal, latency time.Duration)
 						delete(s.faults, k)
 					}
 				}
-				if f.Deny {
-					return denial(service), latency
+				if d := denial(service); f.Deny || (f.Code == d.code && f.Status == 0) {
+					return d, latency // IAM's code for the service: as IAM answers it
 				}
 				st := f.Status
 				if st == 0 {
