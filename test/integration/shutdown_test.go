@@ -12,8 +12,10 @@ import (
 	uberzap "go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
+	"k8s.io/apimachinery/pkg/api/meta"
 	ctrlzap "sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/test/testenv"
 )
 
@@ -68,7 +70,12 @@ func TestStoppingTheManagerMidWorkLogsNoErrors(t *testing.T) {
 		for _, h := range []string{"a", "b", "c", "d", "e", "f"} {
 			require.NoError(t, k8s.Create(context.Background(), route(ns, h+"."+z.Spec.Domain)))
 		}
-		time.Sleep(700 * time.Millisecond)
+		// Stop as soon as the first claim has its certificate requested: the others, the pool
+		// and the stand-in are mid-way then.
+		require.Eventually(t, func() bool {
+			c, err := getClaim("a." + z.Spec.Domain)
+			return err == nil && meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionCertificateRequested)
+		}, 30*time.Second, 10*time.Millisecond)
 	})
 	assert.Empty(t, errs, "error-level logs at shutdown:\n%s", describe(errs))
 }
