@@ -1,5 +1,6 @@
 // Package routes is the routes reconciler: it owns the parentRefs of the routes the orchestrator
-// attaches automatically and the Events it records on routes. It reads the claims' status
+// attaches automatically (those it added, recorded in an annotation, follow the seats of the
+// route's hostnames) and the Events it records on routes. It reads the claims' status
 // (status.gateway, GatewayAssigned) written by the pool reconciler and never writes a claim.
 package routes
 
@@ -152,7 +153,7 @@ func (k kind) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.R
 		}
 		return reconcile.Result{}, err
 	}
-	logf.FromContext(ctx).Info("attached route", "kind", k.name, "route", req.NamespacedName, "opted-in", p.Mark, "gateways", p.Add)
+	logf.FromContext(ctx).Info("attached route", "kind", k.name, "route", req.NamespacedName, "opted-in", p.Mark, "gateways", p.Add, "detached", len(p.Detach))
 	return reconcile.Result{}, nil
 }
 
