@@ -34,7 +34,9 @@ func TestOnlyAnUpdateThatRemovesParentRefsIsDetaching(t *testing.T) {
 		}},
 		{name: "removing every parentRef is detaching", want: true, update: func(r *gwv1.HTTPRoute) { r.Spec.ParentRefs = nil }},
 		{name: "no change at all is not (bookkeeping covers it)", update: func(*gwv1.HTTPRoute) {}},
-		{name: "adding a parentRef is not", update: func(r *gwv1.HTTPRoute) { r.Spec.ParentRefs = append(r.Spec.ParentRefs, gwv1.ParentReference{Name: "other"}) }},
+		{name: "adding a parentRef is not", update: func(r *gwv1.HTTPRoute) {
+			r.Spec.ParentRefs = append(r.Spec.ParentRefs, gwv1.ParentReference{Name: "other"})
+		}},
 		{name: "swapping a parentRef for another is not", update: func(r *gwv1.HTTPRoute) {
 			r.Spec.ParentRefs = []gwv1.ParentReference{mine, {Name: "other"}}
 		}},

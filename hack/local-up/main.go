@@ -83,7 +83,7 @@ func run(ctx context.Context, examples, kubeconfig, metrics string, exit bool) e
 	if err := writeKubeconfig(env.Config, kubeconfig); err != nil {
 		return err
 	}
-	say("control plane up; orchestrator webhooks registered; AWS-compatible server at " + env.AWS.URL + "; metrics on http://"+metrics+"/metrics")
+	say("control plane up; orchestrator webhooks registered; AWS-compatible server at " + env.AWS.URL + "; metrics on http://" + metrics + "/metrics")
 
 	files, err := filepath.Glob(filepath.Join(examples, "*.yaml"))
 	if err != nil {
