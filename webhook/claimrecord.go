@@ -18,7 +18,7 @@ const (
 	AnnotationReservedBy    = "gateway.opendi.com/reserved-by"
 	AnnotationReservedAt    = "gateway.opendi.com/reserved-at"
 	AnnotationTransferredBy = "gateway.opendi.com/transferred-by"
-	AnnotationTransferredAt = "gateway.opendi.com/transferred-at"
+	AnnotationTransferredAt = v1alpha1.AnnotationTransferredAt
 )
 
 // The recorder is called for creates of claims that admission did not make (those are route
