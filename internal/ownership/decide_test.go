@@ -153,7 +153,7 @@ func TestDecide(t *testing.T) {
 			wantMsg: `hostname "shop.example.com" is claimed by namespace "a" (DomainClaim shop.example.com, since 2001-09-09T01:46:40Z)`},
 		{name: "a transferred hostname is owned since its transfer",
 			claims: []*v1alpha1.DomainClaim{transferred(claim("shop.example.com", "a", 0), "2001-09-10T00:00:00Z")},
-			host: "shop.example.com", ns: "b", want: Deny, wantReason: ReasonTaken,
+			host:   "shop.example.com", ns: "b", want: Deny, wantReason: ReasonTaken,
 			wantMsg: `hostname "shop.example.com" is claimed by namespace "a" (DomainClaim shop.example.com, since 2001-09-10T00:00:00Z)`},
 		{name: "an invalid hostname is denied", host: "10.0.0.1", ns: "a", want: Deny, wantReason: ReasonInvalid, wantMsg: "IP address"},
 		{name: "a hostname under no zone is denied", host: "shop.example.org", ns: "a", want: Deny, wantReason: ReasonNoZone, wantMsg: "not under any ManagedZone"},
