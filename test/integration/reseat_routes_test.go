@@ -16,6 +16,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/reconciler/routes"
 	"github.com/opendi/gateway-orchestrator/test/lbcstandin"
 )
 
@@ -154,4 +155,52 @@ func stripDefaults(refs []gwv1.ParentReference) []gwv1.ParentReference {
 		out = append(out, r)
 	}
 	return out
+}
+
+// TestARouteListingATransferredHostnameIsToldWhyItIsNotReattached moves the Gateway of a route
+// that still lists a hostname transferred away: the route leaves the deleted Gateway, and since
+// admission refuses the route as it stands, it is told why it is not attached to the new one.
+func TestARouteListingATransferredHostnameIsToldWhyItIsNotReattached(t *testing.T) {
+	ctx := context.Background()
+	z, _ := servedZone(t)
+	teamA, teamB := tenant(t), tenant(t)
+	kept, gone := "kept."+z.Spec.Domain, "gone."+z.Spec.Domain
+	r := servingRoute(teamA, "app", "/", kept, gone)
+	require.NoError(t, k8s.Create(ctx, r))
+	old := *ready(t, kept, 60*time.Second).Status.Gateway
+	require.Equal(t, old, *ready(t, gone, 60*time.Second).Status.Gateway)
+	require.NoError(t, retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		c, err := getClaim(gone)
+		if err != nil {
+			return err
+		}
+		c.Spec.Namespace = teamB
+		return k8s.Update(ctx, c)
+	}))
+
+	env.StandIn.HoldDeletion(old.Namespace, old.Name)
+	defer env.StandIn.ReleaseDeletion(old.Namespace, old.Name)
+	require.NoError(t, k8s.Delete(ctx, &gwv1.Gateway{ObjectMeta: metav1.ObjectMeta{Namespace: old.Namespace, Name: old.Name}}))
+	var moved v1alpha1.ObjectRef
+	require.Eventually(t, func() bool {
+		c, err := getClaim(kept)
+		require.NoError(t, err)
+		if c.Status.Gateway == nil || *c.Status.Gateway == old || !meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionGatewayAssigned) {
+			return false
+		}
+		moved = *c.Status.Gateway
+		return true
+	}, 90*time.Second, 100*time.Millisecond, "the owned hostname is seated on another Gateway")
+
+	require.Eventually(t, func() bool {
+		refs, _ := parentsOf(t, r)
+		return !v1alpha1.HasParent(teamA, refs, old)
+	}, 20*time.Second, 100*time.Millisecond, "the route leaves the deleted Gateway")
+	require.Eventually(t, func() bool { return routeEvent(t, r, routes.EventAttachDenied) != "" },
+		20*time.Second, 100*time.Millisecond, "the route is told why it is not attached to the new Gateway")
+	note := routeEvent(t, r, routes.EventAttachDenied)
+	assert.Contains(t, note, "Gateway "+moved.Namespace+"/"+moved.Name)
+	assert.Contains(t, note, `hostname "`+gone+`" is claimed by namespace "`+teamB+`"`)
+	refs, _ := parentsOf(t, r)
+	assert.False(t, v1alpha1.HasParent(teamA, refs, moved), "admission keeps the route off the new Gateway until its owner removes the hostname")
 }
