@@ -115,7 +115,7 @@ func PlanRoute(r Route) Plan {
 		p.Spread = spreadNote(r.Pool, order, seats)
 	}
 	raw, hasRecord := r.Annotations[v1alpha1.AnnotationAttachedTo]
-	recorded := ParseRecord(raw)
+	recorded := parseRecord(raw)
 	detached := map[v1alpha1.ObjectRef]bool{}
 	for i, ref := range r.ParentRefs {
 		gw := v1alpha1.ParentKey(r.Namespace, ref)
@@ -154,8 +154,8 @@ func PlanRoute(r Route) Plan {
 	return p
 }
 
-// ParseRecord reads an AnnotationAttachedTo value.
-func ParseRecord(raw string) map[v1alpha1.ObjectRef]bool {
+// parseRecord reads an AnnotationAttachedTo value.
+func parseRecord(raw string) map[v1alpha1.ObjectRef]bool {
 	out := map[v1alpha1.ObjectRef]bool{}
 	for _, s := range strings.Split(raw, ",") {
 		if ns, name, ok := strings.Cut(strings.TrimSpace(s), "/"); ok && ns != "" && name != "" {

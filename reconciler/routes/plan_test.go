@@ -170,7 +170,7 @@ func TestApplyDetachesByIndexAndWritesTheRecord(t *testing.T) {
 	assert.Equal(t, refs(g2), rs)
 }
 
-func TestParseRecordSkipsWhatIsNotNamespaceAndName(t *testing.T) {
-	assert.Equal(t, map[v1alpha1.ObjectRef]bool{g1: true, g2: true}, ParseRecord("gateway-system/public-1, gateway-system/public-2,,nonsense,/x"))
-	assert.Empty(t, ParseRecord(""))
+func TestTheRecordReadsOnlyNamespaceAndNamePairs(t *testing.T) {
+	assert.Equal(t, map[v1alpha1.ObjectRef]bool{g1: true, g2: true}, parseRecord("gateway-system/public-1, gateway-system/public-2,,nonsense,/x"))
+	assert.Empty(t, parseRecord(""))
 }
