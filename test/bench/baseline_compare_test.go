@@ -44,18 +44,23 @@ func BenchmarkRouteCreateVsBaseline(b *testing.B) {
 					var base, ours []time.Duration
 					var baseWall, oursWall time.Duration
 					baseReqs, oursReqs := requests{}, requests{}
+					baseCPU, oursCPU := newCPUMeter(b), newCPUMeter(b)
 					// The sides take turns, a quarter of the creates at a time, so that a change in
 					// the machine's load (other work on shared cores) weighs on both alike.
 					for r := 0; r < rounds; r++ {
 						n := total/rounds + boolInt(r < total%rounds)
+						baseCPU.start()
 						d, wall := timeCreates(b, creators, n, func(i int) client.Object {
 							return hostObject(kind, "kube-system", fmt.Sprintf("%s-%d-%d.baseline.example.com", tag, r, i))
 						})
+						baseCPU.stop()
 						base, baseWall = append(base, d...), baseWall+wall
 						baseReqs.add(reqs())
+						oursCPU.start()
 						d, wall = timeCreates(b, creators, n, func(i int) client.Object {
 							return hostObject(kind, benchOwner, fmt.Sprintf("%s-%d-%d.%s", tag, r, i, benchDomain))
 						})
+						oursCPU.stop()
 						ours, oursWall = append(ours, d...), oursWall+wall
 						oursReqs.add(reqs())
 					}
@@ -70,6 +75,8 @@ func BenchmarkRouteCreateVsBaseline(b *testing.B) {
 					b.ReportMetric(baseReqs.total()/float64(total), "base-reqs/create")
 					b.ReportMetric(oursReqs.total()/float64(total), "ours-reqs/create")
 					b.Logf("API server requests per create, ours: %s", oursReqs.per(total))
+					baseCPU.report("base", total)
+					oursCPU.report("ours", total)
 					// Where ours spends its time, as means from the API server's own histograms: the
 					// validating webhook call as the API server waits for it, and within it, the
 					// claim create as the API server serves it.
