@@ -24,8 +24,11 @@ import (
 // in place, 1 and 10 concurrent creators, and three kinds: HTTPRoute, GRPCRoute and an Ingress of
 // LBC's class. The two sides take turns (rounds), so that a change in the machine's load weighs
 // on both alike. It reports each side's p50 and creates per second, the p50 ratio (ours /
-// baseline), our share of the baseline's throughput, and each side's API server requests per
-// create (all verbs but WATCH, from apiserver_request_total: noise-free, unlike the timings).
+// baseline), our share of the baseline's throughput, each side's API server requests per
+// create (all verbs but WATCH, from apiserver_request_total: noise-free, unlike the timings), and
+// each side's CPU per create in the API server, etcd and this process (side-apiserver-cpu-ms...;
+// far less disturbed by other work on the machine than the timings, and what bounds the rate
+// of a saturated API server).
 // b.N is the number of creates per side and step; run it alone so that the first step really
 // has no claims. To compare one kind: -bench 'RouteCreateVsBaseline/.*/kind=Ingress'.
 func BenchmarkRouteCreateVsBaseline(b *testing.B) {
