@@ -89,8 +89,8 @@ func (m *cpuMeter) stop() {
 }
 
 // report adds the CPU milliseconds per create of each part, and their sum, as metrics named
-// side-part-cpu-ms.
-func (m *cpuMeter) report(side string, creates int) {
+// side-part-cpu-ms, and returns the sum.
+func (m *cpuMeter) report(side string, creates int) float64 {
 	sum := 0.0
 	for _, p := range cpuParts {
 		ms := 1000 * m.total[p] / float64(creates)
@@ -98,4 +98,5 @@ func (m *cpuMeter) report(side string, creates int) {
 		m.b.ReportMetric(ms, side+"-"+strings.TrimPrefix(p, "kube-")+"-cpu-ms")
 	}
 	m.b.ReportMetric(sum, side+"-cpu-ms")
+	return sum
 }
