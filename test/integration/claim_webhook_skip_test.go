@@ -23,13 +23,13 @@ const (
 
 // webhookCounts reads, from the API server's own metrics, the series metric by webhook
 // configuration name, summed over every operation.
-func webhookCounts(t *testing.T, metric string) map[string]float64 {
+func webhookCounts(t *testing.T, metric string) map[string]int {
 	t.Helper()
 	cs, err := kubernetes.NewForConfig(env.Config)
 	require.NoError(t, err)
 	raw, err := cs.RESTClient().Get().AbsPath("/metrics").DoRaw(context.Background())
 	require.NoError(t, err)
-	out := map[string]float64{}
+	out := map[string]int{}
 	for _, line := range strings.Split(string(raw), "\n") {
 		if !strings.HasPrefix(line, metric+"{") {
 			continue
@@ -42,7 +42,7 @@ func webhookCounts(t *testing.T, metric string) map[string]float64 {
 		name = name[:strings.IndexByte(name, '"')]
 		v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
 		require.NoError(t, err)
-		out[name] += v
+		out[name] += int(v) // counts, written as floats
 	}
 	return out
 }
