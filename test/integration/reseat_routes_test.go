@@ -142,17 +142,18 @@ func TestTransferDetachesTheFormerOwnersRoute(t *testing.T) {
 	}, 20*time.Second, 100*time.Millisecond, "the stand-in reports that no listener admits the former owner's route any more")
 	// The stand-in stores the ALB's rules just after it writes the routes' status.
 	assert.Eventually(t, func() bool {
-		c, err := getClaim(h)
-		require.NoError(t, err)
-		at := c.Annotations[v1alpha1.AnnotationTransferredAt]
-		require.NotEmpty(t, at, "admission records when the claim was transferred")
-		err = k8s.Create(ctx, servingRoute(teamA, "again", "/", h), client.DryRunAll)
-		require.Error(t, err)
-		assert.Contains(t, err.Error(), `is claimed by namespace "`+teamB+`" (DomainClaim `+c.Name+`, since `+at+`)`,
-			"the denial names the new owner and the time of the transfer")
 		got, ok := env.StandIn.Resolve(gw.Namespace, gw.Name, h, "/written")
 		return !ok || got.Namespace != teamA
 	}, 10*time.Second, 50*time.Millisecond, "the ALB sends nothing of the hostname to the former owner")
+
+	c, err := getClaim(h)
+	require.NoError(t, err)
+	at := c.Annotations[v1alpha1.AnnotationTransferredAt]
+	require.NotEmpty(t, at, "admission records when the claim was transferred")
+	err = k8s.Create(ctx, servingRoute(teamA, "again", "/", h), client.DryRunAll)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `is claimed by namespace "`+teamB+`" (DomainClaim `+c.Name+`, since `+at+`)`,
+		"the denial names the new owner and the time of the transfer")
 }
 
 // stripDefaults drops the group and kind the API server defaults on parentRefs.
