@@ -2,6 +2,7 @@ package gatewaypool
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -21,12 +22,57 @@ import (
 // arrives within the window rides on the same reconcile (like a group commit).
 const coalesceWindow = 100 * time.Millisecond
 
-// coalesced enqueues the requests mapFn returns after coalesceWindow, for the old and the new
-// object of an update (a claim that moved zones wakes both pools).
-func coalesced(mapFn handler.MapFunc) handler.EventHandler {
+// paceFactor bounds a pool's reconciles to about 1/paceFactor of the time: after a reconcile that
+// took d, an event wakes the pool no sooner than (paceFactor-1)·d after it ended. A reconcile
+// costs O(N) for N claims, so a fixed window would let N claims coming up together cost O(N²);
+// a window that grows with the reconcile's cost keeps the pool's total work O(N), at the price of
+// a longer wait per step in a large pool (0.1 s at 100 claims; about 1 s at 1,000 on a quiet
+// machine). Like kube-proxy's minimum sync period, but derived from the cost it bounds.
+const paceFactor = 10
+
+// maxPaceWait caps the window: a reconcile slowed down by a busy API server does not hold back
+// the pool's next step by more than this.
+const maxPaceWait = 5 * time.Second
+
+// pacer remembers when each pool may next be reconciled. It holds timing only, nothing the plan
+// reads.
+type pacer struct {
+	mu   sync.Mutex
+	next map[string]time.Time // pool name → earliest start of its next event-driven reconcile
+}
+
+// wait is how long an event for pool should wait before it wakes it: the coalescing window, or
+// longer while the pool is still within its pace.
+func (p *pacer) wait(pool string, now time.Time) time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return max(coalesceWindow, p.next[pool].Sub(now))
+}
+
+// done records a reconcile of pool that ran from start to end.
+func (p *pacer) done(pool string, start, end time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.next == nil {
+		p.next = map[string]time.Time{}
+	}
+	p.next[pool] = end.Add(min(maxPaceWait, (paceFactor-1)*end.Sub(start)))
+}
+
+// forget drops a deleted pool's pace.
+func (p *pacer) forget(pool string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.next, pool)
+}
+
+// coalesced enqueues the requests mapFn returns after the pool's wait (see pacer), for the old
+// and the new object of an update (a claim that moved zones wakes both pools).
+func (r *Reconciler) coalesced(mapFn handler.MapFunc) handler.EventHandler {
 	add := func(ctx context.Context, o client.Object, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+		now := time.Now()
 		for _, req := range mapFn(ctx, o) {
-			q.AddAfter(req, coalesceWindow)
+			q.AddAfter(req, r.pace.wait(req.Name, now))
 		}
 	}
 	return handler.Funcs{

@@ -52,7 +52,8 @@ type ClaimState struct {
 type PoolPlan struct {
 	// Gateways are the Gateways (and configurations) to create or change, by number.
 	Gateways []GatewayChange
-	// Claims are the claim statuses to write.
+	// Claims are the claim statuses to write, the most urgent first (see urgency), oldest claim
+	// first within the same urgency.
 	Claims []ClaimChange
 	// Status is the pool's new status; nil when it has not changed.
 	Status *v1alpha1.GatewayPoolStatus
@@ -271,11 +272,43 @@ func Plan(s *Snapshot) *PoolPlan {
 		}
 	}
 
+	sort.SliceStable(plan.Claims, func(i, j int) bool { return urgency(plan.Claims[i]) < urgency(plan.Claims[j]) })
+
 	status := poolStatus(s, kept, loads, seated, certs, statuses)
 	if !equality.Semantic.DeepEqual(status, &pool.Status) {
 		plan.Status = status
 	}
 	return plan
+}
+
+// Urgencies of a claim status write, most urgent first.
+const (
+	// urgentSeat: the claim gets, loses or changes its seat (status.gateway), which the routes
+	// reconciler attaches routes by.
+	urgentSeat = iota
+	// urgentProgress: a step toward Ready, which the next owner waits for: a load balancer to point
+	// the ALIAS at, or one of the pool's conditions turning True.
+	urgentProgress
+	// urgentRefresh: anything else (a waiting reason's message, stray routes).
+	urgentRefresh
+)
+
+// urgency ranks a claim status write, so that a reconcile bounded in its writes (maxClaimWrites)
+// moves claims forward before it refreshes what only reports.
+func urgency(ch ClaimChange) int {
+	was, st := &ch.Claim.Status, &ch.Status
+	if (was.Gateway == nil) != (st.Gateway == nil) || was.Gateway != nil && *was.Gateway != *st.Gateway {
+		return urgentSeat
+	}
+	if was.LoadBalancerHostname != st.LoadBalancerHostname || was.LoadBalancerZoneID != st.LoadBalancerZoneID {
+		return urgentProgress
+	}
+	for _, typ := range []string{v1alpha1.ConditionGatewayAssigned, v1alpha1.ConditionCertificateAttached, v1alpha1.ConditionLoadBalancerReady, v1alpha1.ConditionRoutesAllowed} {
+		if meta.IsStatusConditionTrue(st.Conditions, typ) && !meta.IsStatusConditionTrue(was.Conditions, typ) {
+			return urgentProgress
+		}
+	}
+	return urgentRefresh
 }
 
 // listenerLedger maps each claim with a seat listener on a Gateway to that Gateway (the one with
