@@ -1,0 +1,125 @@
+package gatewaypool
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+
+	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/test/crdschema"
+)
+
+func TestPacerSpacesAPoolsReconcilesByTheirCost(t *testing.T) {
+	start := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
+	cases := []struct {
+		name string
+		took time.Duration // the last reconcile of pool "public"; 0 for none
+		at   time.Duration // when the event arrives, after that reconcile ended
+		pool string
+		want time.Duration
+	}{
+		{name: "a pool never reconciled waits the coalescing window", pool: "public", want: coalesceWindow},
+		{name: "a cheap reconcile leaves the coalescing window", took: 5 * time.Millisecond, pool: "public", want: coalesceWindow},
+		{name: "after a reconcile of 50 ms the pool rests nine times as long", took: 50 * time.Millisecond, pool: "public", want: 450 * time.Millisecond},
+		{name: "an event later in the rest waits only for what is left of it", took: 50 * time.Millisecond, at: 300 * time.Millisecond, pool: "public", want: 150 * time.Millisecond},
+		{name: "once the rest is over the coalescing window is back", took: 50 * time.Millisecond, at: time.Second, pool: "public", want: coalesceWindow},
+		{name: "a reconcile slowed down by a busy API server holds the next back no more than the cap", took: 10 * time.Second, pool: "public", want: maxPaceWait},
+		{name: "another pool keeps its own pace", took: time.Second, pool: "private", want: coalesceWindow},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var p pacer
+			end := start
+			if tc.took > 0 {
+				end = start.Add(tc.took)
+				p.done("public", start, end)
+			}
+			assert.Equal(t, tc.want, p.wait(tc.pool, end.Add(tc.at)))
+		})
+	}
+	t.Run("a deleted pool's pace is forgotten", func(t *testing.T) {
+		var p pacer
+		p.done("public", start, start.Add(time.Second))
+		p.forget("public")
+		assert.Equal(t, coalesceWindow, p.wait("public", start.Add(time.Second)))
+	})
+}
+
+func TestPlanWritesTheMostUrgentClaimStatusFirst(t *testing.T) {
+	// Claims 1 and 2 are settled on public-1; then claim 1's stray-route report changes (a refresh),
+	// claim 2's Gateway gets its load balancer (progress), and claim 3 arrives (a new seat).
+	pool := testPool(1, 10)
+	s := settle(t, snapshot(pool, []string{"public-1"}, testClaim(1), testClaim(2)))
+	for i := range s.Claims {
+		s.Claims[i].Claim = s.Claims[i].Claim.DeepCopy()
+	}
+	s.Claims[0].Strays = []string{"HTTPRoute team-b/copycat"}
+	s.Claims[1].Claim.Status.LoadBalancerHostname = ""
+	meta.RemoveStatusCondition(&s.Claims[1].Claim.Status.Conditions, v1alpha1.ConditionLoadBalancerReady)
+	s.Claims = append(s.Claims, ClaimState{Claim: testClaim(3), Need: oneRoute("h0003", 1)})
+
+	p := Plan(s)
+	var order []string
+	for _, ch := range p.Claims {
+		order = append(order, ch.Claim.Name)
+	}
+	assert.Equal(t, []string{"h0003.example.com", "h0002.example.com", "h0001.example.com"}, order,
+		"the new seat, then the load balancer, then the report")
+	assert.Equal(t, []int{urgentSeat, urgentProgress, urgentRefresh}, []int{urgency(p.Claims[0]), urgency(p.Claims[1]), urgency(p.Claims[2])})
+}
+
+func TestApplyWritesAtMostMaxClaimWritesAndSaysMoreAreLeft(t *testing.T) {
+	s := runtime.NewScheme()
+	require.NoError(t, v1alpha1.AddToScheme(s))
+	tc, err := crdschema.TypeConverter()
+	require.NoError(t, err)
+	pool := testPool(1, 10)
+	var claims []*v1alpha1.DomainClaim
+	var objs []client.Object
+	for n := 1; n <= maxClaimWrites+20; n++ {
+		c := testClaim(n)
+		claims = append(claims, c)
+		objs = append(objs, c.DeepCopy())
+	}
+	var applies atomic.Int32
+	k := fake.NewClientBuilder().WithScheme(s).WithTypeConverters(tc).WithObjects(objs...).WithStatusSubresource(&v1alpha1.DomainClaim{}).
+		WithInterceptorFuncs(interceptor.Funcs{SubResourceApply: func(ctx context.Context, cl client.Client, sub string, obj runtime.ApplyConfiguration, opts ...client.SubResourceApplyOption) error {
+			applies.Add(1)
+			return cl.SubResource(sub).Apply(ctx, obj, opts...)
+		}}).Build()
+	r := &Reconciler{Client: k}
+
+	// A plan of claim writes only (no Gateway, no pool status), as after a restart.
+	plan := &PoolPlan{}
+	for _, c := range claims {
+		st := c.Status.DeepCopy()
+		setStrays(st, c, nil)
+		plan.Claims = append(plan.Claims, ClaimChange{Claim: c, Status: *st})
+	}
+	out, err := r.apply(context.Background(), &Snapshot{Pool: pool}, plan)
+	require.NoError(t, err)
+	assert.True(t, out.more, "claim writes are left for the next reconcile")
+	assert.False(t, out.retry)
+	assert.Equal(t, int32(maxClaimWrites), applies.Load())
+
+	written := 0
+	for _, c := range claims {
+		got := &v1alpha1.DomainClaim{}
+		require.NoError(t, k.Get(context.Background(), client.ObjectKeyFromObject(c), got))
+		if meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionStrayRoutes) != nil {
+			written++
+			assert.LessOrEqual(t, c.Name, fmt.Sprintf("h%04d.example.com", maxClaimWrites), "the plan's first claims are written")
+		}
+	}
+	assert.Equal(t, maxClaimWrites, written)
+}
