@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/claimstatus"
 )
 
 // coalesceWindow is how long an event waits before it wakes its pool. One pool reconcile reads
@@ -32,7 +33,7 @@ const paceFactor = 10
 
 // maxPaceWait caps the window: a reconcile slowed down by a busy API server does not hold back
 // the pool's next step by more than this.
-const maxPaceWait = 5 * time.Second
+const maxPaceWait = 3 * time.Second
 
 // pacer remembers when each pool may next be reconciled. It holds timing only, nothing the plan
 // reads.
@@ -103,7 +104,9 @@ type claimInputs struct {
 	issued, bound     bool
 	// For a claim being deleted only: whether its ALIAS records are gone (see released).
 	released bool
-	// counted is the status of each of CountedConditions, which the pool's status counts.
+	// counted is the status of each of CountedConditions the pool does not set itself, which the
+	// pool's status counts. Its own conditions it counts as it plans them, so their coming back from
+	// its writes has nothing new to count.
 	counted string
 }
 
@@ -116,12 +119,16 @@ func inputsOf(c *v1alpha1.DomainClaim) claimInputs {
 	if in.deleting {
 		in.released = released(c)
 	}
-	b := make([]byte, len(CountedConditions))
-	for i, typ := range CountedConditions {
-		b[i] = '?'
-		if cond := meta.FindStatusCondition(c.Status.Conditions, typ); cond != nil {
-			b[i] = cond.Status[0]
+	b := make([]byte, 0, len(CountedConditions))
+	for _, typ := range CountedConditions {
+		if claimstatus.Pool.Owns(typ) {
+			continue
 		}
+		s := byte('?')
+		if cond := meta.FindStatusCondition(c.Status.Conditions, typ); cond != nil {
+			s = cond.Status[0]
+		}
+		b = append(b, s)
 	}
 	in.counted = string(b)
 	return in

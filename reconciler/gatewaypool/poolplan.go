@@ -2,6 +2,7 @@ package gatewaypool
 
 import (
 	"fmt"
+	"maps"
 	"sort"
 
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -387,13 +388,28 @@ func planGateway(pool *v1alpha1.GatewayPool, name string, st *GatewayState, clai
 	for k, v := range lc.Annotations() {
 		gw.Annotations[k] = v
 	}
-	if cur == nil || !equality.Semantic.DeepEqual(cur, gw) {
+	if cur == nil || gatewayChanged(cur, gw) {
 		change.Gateway = gw
 	}
-	if change.CreateConfig || !equality.Semantic.DeepEqual(st.Config, cfg) {
+	if change.CreateConfig || configurationChanged(st.Config, cfg) {
 		change.Config = cfg
 	}
 	return change, lc, admitted
+}
+
+// gatewayChanged reports whether want differs from cur in what the plan writes: labels,
+// annotations, owner references and spec. The status and the rest of the metadata are not the
+// pool's, and comparing every Gateway's status (a condition list per listener) whole was most of a
+// plan's cost.
+func gatewayChanged(cur, want *gwv1.Gateway) bool {
+	return !maps.Equal(cur.Labels, want.Labels) || !maps.Equal(cur.Annotations, want.Annotations) ||
+		!equality.Semantic.DeepEqual(cur.OwnerReferences, want.OwnerReferences) || !equality.Semantic.DeepEqual(cur.Spec, want.Spec)
+}
+
+// configurationChanged reports whether want differs from cur in what the plan writes: its labels
+// and spec (its owner reference is set when it is written).
+func configurationChanged(cur, want *lbc.LoadBalancerConfiguration) bool {
+	return !maps.Equal(cur.Labels, want.Labels) || !equality.Semantic.DeepEqual(cur.Spec, want.Spec)
 }
 
 // poolStatus is the pool's status: each kept Gateway's load and address, the claims counted by

@@ -67,7 +67,9 @@ type Reconciler struct {
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		Named(ControllerName).
-		For(&v1alpha1.GatewayPool{}).
+		// Spec changes only: the pool's status is its own write, and waking on it would run every
+		// reconcile that changed the status a second time for nothing.
+		For(&v1alpha1.GatewayPool{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&gwv1.Gateway{}, r.coalesced(func(_ context.Context, o client.Object) []reconcile.Request {
 			if p := o.GetLabels()[LabelPool]; p != "" {
 				return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: p}}}

@@ -2,6 +2,8 @@ package certbench
 
 import (
 	"bytes"
+	"flag"
+	"os"
 	"runtime/pprof"
 	"syscall"
 	"testing"
@@ -11,6 +13,8 @@ import (
 
 	"github.com/opendi/gateway-orchestrator/reconciler/gatewaypool"
 )
+
+var profileOut = flag.String("cpu-profile", "", "also write the CPU profile the pool reconciler's CPU is read from to this file (go test's own -cpuprofile would leave the profiler busy)")
 
 // cpuMeter measures CPU while the claims come up: the whole process's (the manager with every
 // reconciler and webhook, the AWS test server, the LBC stand-in and the bench itself; the API
@@ -40,6 +44,9 @@ func (m *cpuMeter) report(b *testing.B, claims int) {
 		return
 	}
 	pprof.StopCPUProfile()
+	if *profileOut != "" {
+		must(b, os.WriteFile(*profileOut, m.profile.Bytes(), 0o644))
+	}
 	p, err := profile.Parse(&m.profile)
 	must(b, err)
 	cpu := -1
