@@ -23,17 +23,18 @@ import (
 // arrives within the window rides on the same reconcile (like a group commit).
 const coalesceWindow = 100 * time.Millisecond
 
-// paceFactor bounds a pool's reconciles to about 1/paceFactor of the time: after a reconcile that
-// took d, an event wakes the pool no sooner than (paceFactor-1)·d after it ended. A reconcile
-// costs O(N) for N claims, so a fixed window would let N claims coming up together cost O(N²);
-// a window that grows with the reconcile's cost keeps the pool's total work O(N), at the price of
-// a longer wait per step in a large pool (0.1 s at 100 claims; about 1 s at 1,000 on a quiet
-// machine). Like kube-proxy's minimum sync period, but derived from the cost it bounds.
-const paceFactor = 10
+// pacePerClaim spaces a pool's reconciles by its size: after a reconcile of a pool of N claims,
+// an event wakes the pool no sooner than N·pacePerClaim after it ended. A reconcile reads and plans
+// every claim of the pool (O(N)), and while N claims come up together their events keep coming,
+// so a fixed window would make the pool's work O(N²); with the wait growing with N the pool
+// reconciles O(1/N) times a second and its work stays O(N). The price is a longer wait per step
+// in a large pool: 0.3 s at 100 claims, 3 s at 1,000. Like kube-proxy's minimum sync period,
+// scaled by what one sync costs.
+const pacePerClaim = 3 * time.Millisecond
 
-// maxPaceWait caps the window: a reconcile slowed down by a busy API server does not hold back
-// the pool's next step by more than this.
-const maxPaceWait = 3 * time.Second
+// maxPaceWait caps the wait: past 5,000 claims a step waits no longer, and the pool's work grows
+// faster than its claims again.
+const maxPaceWait = 15 * time.Second
 
 // pacer remembers when each pool may next be reconciled. It holds timing only, nothing the plan
 // reads.
@@ -50,14 +51,14 @@ func (p *pacer) wait(pool string, now time.Time) time.Duration {
 	return max(coalesceWindow, p.next[pool].Sub(now))
 }
 
-// done records a reconcile of pool that ran from start to end.
-func (p *pacer) done(pool string, start, end time.Time) {
+// done records a reconcile of pool, with claims claims, that ended at end.
+func (p *pacer) done(pool string, claims int, end time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.next == nil {
 		p.next = map[string]time.Time{}
 	}
-	p.next[pool] = end.Add(min(maxPaceWait, (paceFactor-1)*end.Sub(start)))
+	p.next[pool] = end.Add(min(maxPaceWait, time.Duration(claims)*pacePerClaim))
 }
 
 // forget drops a deleted pool's pace.

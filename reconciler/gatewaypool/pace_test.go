@@ -19,39 +19,38 @@ import (
 	"github.com/opendi/gateway-orchestrator/test/crdschema"
 )
 
-func TestPacerSpacesAPoolsReconcilesByTheirCost(t *testing.T) {
-	start := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
+func TestPacerSpacesAPoolsReconcilesByItsSize(t *testing.T) {
+	end := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
 	cases := []struct {
-		name string
-		took time.Duration // the last reconcile of pool "public"; 0 for none
-		at   time.Duration // when the event arrives, after that reconcile ended
-		pool string
-		want time.Duration
+		name   string
+		claims int           // in the last reconcile of pool "public"; -1 for none
+		at     time.Duration // when the event arrives, after that reconcile ended
+		pool   string
+		want   time.Duration
 	}{
-		{name: "a pool never reconciled waits the coalescing window", pool: "public", want: coalesceWindow},
-		{name: "a cheap reconcile leaves the coalescing window", took: 5 * time.Millisecond, pool: "public", want: coalesceWindow},
-		{name: "after a reconcile of 50 ms the pool rests nine times as long", took: 50 * time.Millisecond, pool: "public", want: 450 * time.Millisecond},
-		{name: "an event later in the rest waits only for what is left of it", took: 50 * time.Millisecond, at: 300 * time.Millisecond, pool: "public", want: 150 * time.Millisecond},
-		{name: "once the rest is over the coalescing window is back", took: 50 * time.Millisecond, at: time.Second, pool: "public", want: coalesceWindow},
-		{name: "a reconcile slowed down by a busy API server holds the next back no more than the cap", took: 10 * time.Second, pool: "public", want: maxPaceWait},
-		{name: "another pool keeps its own pace", took: time.Second, pool: "private", want: coalesceWindow},
+		{name: "a pool never reconciled waits the coalescing window", claims: -1, pool: "public", want: coalesceWindow},
+		{name: "a small pool waits the coalescing window", claims: 10, pool: "public", want: coalesceWindow},
+		{name: "a pool of 100 claims rests 0.3 s", claims: 100, pool: "public", want: 300 * time.Millisecond},
+		{name: "a pool of 1,000 claims rests 3 s", claims: 1000, pool: "public", want: 3 * time.Second},
+		{name: "an event later in the rest waits only for what is left of it", claims: 1000, at: 2 * time.Second, pool: "public", want: time.Second},
+		{name: "once the rest is over the coalescing window is back", claims: 1000, at: 5 * time.Second, pool: "public", want: coalesceWindow},
+		{name: "a huge pool rests no longer than the cap", claims: 100000, pool: "public", want: maxPaceWait},
+		{name: "another pool keeps its own pace", claims: 1000, pool: "private", want: coalesceWindow},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var p pacer
-			end := start
-			if tc.took > 0 {
-				end = start.Add(tc.took)
-				p.done("public", start, end)
+			if tc.claims >= 0 {
+				p.done("public", tc.claims, end)
 			}
 			assert.Equal(t, tc.want, p.wait(tc.pool, end.Add(tc.at)))
 		})
 	}
 	t.Run("a deleted pool's pace is forgotten", func(t *testing.T) {
 		var p pacer
-		p.done("public", start, start.Add(time.Second))
+		p.done("public", 1000, end)
 		p.forget("public")
-		assert.Equal(t, coalesceWindow, p.wait("public", start.Add(time.Second)))
+		assert.Equal(t, coalesceWindow, p.wait("public", end))
 	})
 }
 

@@ -86,11 +86,9 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 // profiler label controller=gatewaypool (inherited by the goroutines it starts), so a CPU profile
 // tells the pool's work apart from the rest of the process.
 func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (res reconcile.Result, err error) {
-	start := time.Now()
 	pprof.Do(ctx, pprof.Labels("controller", ControllerName), func(ctx context.Context) {
 		res, err = r.reconcile(ctx, req)
 	})
-	r.pace.done(req.Name, start, time.Now())
 	return res, err
 }
 
@@ -109,6 +107,7 @@ func (r *Reconciler) reconcile(ctx context.Context, req reconcile.Request) (reco
 	if err != nil {
 		return reconcile.Result{}, err
 	}
+	defer func() { r.pace.done(pool.Name, len(snap.Claims), time.Now()) }()
 	out, err := r.apply(ctx, snap, Plan(snap))
 	switch {
 	case err != nil:
