@@ -59,7 +59,7 @@ type Reconciler struct {
 
 	// zones caches ALB DNS name → canonical hosted zone ID.
 	zones sync.Map
-	// pace spaces each pool's event-driven reconciles by their cost.
+	// pace spaces each pool's event-driven reconciles by the pool's size.
 	pace pacer
 }
 
