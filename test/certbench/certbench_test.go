@@ -136,6 +136,7 @@ func BenchmarkClaimsToGoal(b *testing.B) {
 	}
 	wall := time.Since(start)
 	cpu.report(b, n)
+	logStages(b, env)
 	if len(done) < n {
 		b.Fatalf("only %d of %d claims reached %s in %s", len(done), n, goal, wall)
 	}
