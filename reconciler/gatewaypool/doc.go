@@ -5,7 +5,8 @@
 // claimInputs), HTTPRoutes and GRPCRoutes (generation changes); claim, route and Gateway events
 // wake the pool after a short window so that a burst costs one reconcile, and no sooner than its
 // pace allows (a wait that grows with the pool's claims, see pacePerClaim), so a reconcile's O(N)
-// cost does not make N claims coming up together cost O(N²).
+// cost does not make N claims coming up together cost O(N²). LBC's verdict on a Gateway (its
+// first address, Programmed, Accepted) wakes the pool without waiting for the pace.
 //
 // Each reconcile gathers one snapshot from the cache (gather), decides a PoolPlan as pure data
 // (Plan: Gateways to create or delete, seats by first fit within the certificates, listeners,

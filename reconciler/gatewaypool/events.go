@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -12,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/claimstatus"
@@ -69,29 +71,59 @@ func (p *pacer) forget(pool string) {
 }
 
 // coalesced enqueues the requests mapFn returns after the pool's wait (see pacer), for the old
-// and the new object of an update (a claim that moved zones wakes both pools).
-func (r *Reconciler) coalesced(mapFn handler.MapFunc) handler.EventHandler {
-	add := func(ctx context.Context, o client.Object, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+// and the new object of an update (a claim that moved zones wakes both pools). An update for
+// which urgent reports true waits only the coalescing window: a rare event that claims wait on.
+func (r *Reconciler) coalesced(mapFn handler.MapFunc, urgent func(old, cur client.Object) bool) handler.EventHandler {
+	add := func(ctx context.Context, o client.Object, q workqueue.TypedRateLimitingInterface[reconcile.Request], paced bool) {
 		now := time.Now()
 		for _, req := range mapFn(ctx, o) {
-			q.AddAfter(req, r.pace.wait(req.Name, now))
+			wait := coalesceWindow
+			if paced {
+				wait = r.pace.wait(req.Name, now)
+			}
+			q.AddAfter(req, wait)
 		}
 	}
 	return handler.Funcs{
 		CreateFunc: func(ctx context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			add(ctx, e.Object, q)
+			add(ctx, e.Object, q, true)
 		},
 		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			add(ctx, e.ObjectOld, q)
-			add(ctx, e.ObjectNew, q)
+			paced := urgent == nil || !urgent(e.ObjectOld, e.ObjectNew)
+			add(ctx, e.ObjectOld, q, paced)
+			add(ctx, e.ObjectNew, q, paced)
 		},
 		DeleteFunc: func(ctx context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			add(ctx, e.Object, q)
+			add(ctx, e.Object, q, true)
 		},
 		GenericFunc: func(ctx context.Context, e event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			add(ctx, e.Object, q)
+			add(ctx, e.Object, q, true)
 		},
 	}
+}
+
+// lbcVerdictChanged reports whether LBC's verdict on a pool Gateway changed: its load balancer's
+// address, Programmed or Accepted (or the Gateway began to be deleted). Every claim seated on a new
+// Gateway waits for its first address, so that wakes the pool without waiting for the pace; a
+// Gateway changes so a few times in its life, while LBC rewrites its status after each of the
+// pool's writes.
+func lbcVerdictChanged(old, cur client.Object) bool {
+	a, ok1 := old.(*gwv1.Gateway)
+	b, ok2 := cur.(*gwv1.Gateway)
+	if !ok1 || !ok2 {
+		return true
+	}
+	verdict := func(gw *gwv1.Gateway, typ gwv1.GatewayConditionType) string {
+		c := meta.FindStatusCondition(gw.Status.Conditions, string(typ))
+		if c == nil {
+			return ""
+		}
+		return string(c.Status) + "/" + c.Reason
+	}
+	return a.DeletionTimestamp.IsZero() != b.DeletionTimestamp.IsZero() ||
+		!equality.Semantic.DeepEqual(a.Status.Addresses, b.Status.Addresses) ||
+		verdict(a, gwv1.GatewayConditionProgrammed) != verdict(b, gwv1.GatewayConditionProgrammed) ||
+		verdict(a, gwv1.GatewayConditionAccepted) != verdict(b, gwv1.GatewayConditionAccepted)
 }
 
 // claimInputs is what the pool's plan reads of a claim. Other reconcilers write a claim's status

@@ -10,10 +10,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/test/crdschema"
@@ -121,4 +124,48 @@ func TestApplyWritesAtMostMaxClaimWritesAndSaysMoreAreLeft(t *testing.T) {
 		}
 	}
 	assert.Equal(t, maxClaimWrites, written)
+}
+
+func TestOnlyLBCsVerdictOnAGatewayWakesThePoolAheadOfItsPace(t *testing.T) {
+	programmed := func(gw *gwv1.Gateway) {
+		gw.Status.Addresses = []gwv1.GatewayStatusAddress{{Type: ptr.To(gwv1.HostnameAddressType), Value: "alb-public-1.example"}}
+		meta.SetStatusCondition(&gw.Status.Conditions, metav1.Condition{Type: string(gwv1.GatewayConditionProgrammed), Status: metav1.ConditionTrue, Reason: "Programmed"})
+		meta.SetStatusCondition(&gw.Status.Conditions, metav1.Condition{Type: string(gwv1.GatewayConditionAccepted), Status: metav1.ConditionTrue, Reason: "Accepted"})
+	}
+	base := &gwv1.Gateway{ObjectMeta: metav1.ObjectMeta{Namespace: "gateway-system", Name: "public-1", Generation: 1}}
+	cases := []struct {
+		name   string
+		before func(*gwv1.Gateway)
+		change func(*gwv1.Gateway)
+		urgent bool
+	}{
+		{name: "the first address of a new Gateway's load balancer is urgent", change: programmed, urgent: true},
+		{name: "the pool's own listeners coming back are not", before: programmed, change: func(gw *gwv1.Gateway) {
+			gw.Generation++
+			gw.Spec.Listeners = Listeners([]Seated{{Claim: "h0001.example.com", Hostname: "h0001.example.com", Namespace: "team-a"}}, false)
+		}},
+		{name: "LBC confirming a new generation is not", before: programmed, change: func(gw *gwv1.Gateway) {
+			gw.Generation++
+			for i := range gw.Status.Conditions {
+				gw.Status.Conditions[i].ObservedGeneration = gw.Generation
+			}
+		}},
+		{name: "LBC refusing the Gateway is urgent", before: programmed, change: func(gw *gwv1.Gateway) {
+			meta.SetStatusCondition(&gw.Status.Conditions, metav1.Condition{Type: string(gwv1.GatewayConditionAccepted), Status: metav1.ConditionFalse, Reason: "Invalid"})
+		}, urgent: true},
+		{name: "a Gateway being deleted is urgent", before: programmed, change: func(gw *gwv1.Gateway) {
+			gw.DeletionTimestamp = ptr.To(metav1.NewTime(epoch))
+		}, urgent: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			old := base.DeepCopy()
+			if tc.before != nil {
+				tc.before(old)
+			}
+			cur := old.DeepCopy()
+			tc.change(cur)
+			assert.Equal(t, tc.urgent, lbcVerdictChanged(old, cur))
+		})
+	}
 }

@@ -75,10 +75,10 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 				return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: p}}}
 			}
 			return nil
-		})).
-		Watches(&v1alpha1.DomainClaim{}, r.coalesced(r.claimToPool), builder.WithPredicates(claimInputsChanged)).
-		Watches(&gwv1.HTTPRoute{}, r.coalesced(r.routeToPools), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Watches(&gwv1.GRPCRoute{}, r.coalesced(r.routeToPools), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		}, lbcVerdictChanged)).
+		Watches(&v1alpha1.DomainClaim{}, r.coalesced(r.claimToPool, nil), builder.WithPredicates(claimInputsChanged)).
+		Watches(&gwv1.HTTPRoute{}, r.coalesced(r.routeToPools, nil), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&gwv1.GRPCRoute{}, r.coalesced(r.routeToPools, nil), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Complete(r)
 }
 
