@@ -42,7 +42,7 @@ func (r *Reconciler) apply(ctx context.Context, s *Snapshot, p *PoolPlan) (out a
 		}
 	}
 	for _, name := range gatewayNames(s, p) {
-		certificatesPerGateway.WithLabelValues(s.Pool.Name, s.Pool.Spec.Namespace, name.name).Set(float64(name.certificates))
+		r.Metrics.certificates(s.Pool.Name, s.Pool.Spec.Namespace, name.name, name.certificates)
 	}
 	claims := p.Claims
 	if len(claims) > maxClaimWrites {

@@ -2,6 +2,7 @@ package gatewaypool
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/pprof"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/backoff"
 	"github.com/opendi/gateway-orchestrator/internal/hostname"
 	"github.com/opendi/gateway-orchestrator/internal/index"
 	"github.com/opendi/gateway-orchestrator/internal/lbc"
@@ -56,6 +58,14 @@ type Reconciler struct {
 	Client client.Client
 	// ELB finds the canonical hosted zone of a Gateway's ALB; nil leaves claims without one.
 	ELB ELB
+	// Metrics are where the pool reports; nil reports nowhere.
+	Metrics *Metrics
+	// Backoff spaces out DescribeLoadBalancers after errors a quick retry cannot fix
+	// (backoff.Default when zero).
+	Backoff backoff.Policy
+
+	// elbBackoff holds the run of such errors.
+	elbBackoff backoff.Tracker
 
 	// zones caches ALB DNS name → canonical hosted zone ID.
 	zones sync.Map
@@ -65,6 +75,7 @@ type Reconciler struct {
 
 // SetupWithManager registers the reconciler.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	r.elbBackoff.Policy = r.Backoff
 	return ctrl.NewControllerManagedBy(mgr).
 		Named(ControllerName).
 		// Spec changes only: the pool's status is its own write, and waking on it would run every
@@ -104,6 +115,10 @@ func (r *Reconciler) reconcile(ctx context.Context, req reconcile.Request) (reco
 		return reconcile.Result{}, nil // owner references remove the Gateways and configurations
 	}
 	snap, err := r.gather(ctx, pool)
+	var waiting *backingOff
+	if errors.As(err, &waiting) {
+		return reconcile.Result{RequeueAfter: waiting.wait}, nil // logged when the back-off began
+	}
 	if err != nil {
 		return reconcile.Result{}, err
 	}
