@@ -5,11 +5,12 @@ import (
 	"errors"
 
 	"github.com/go-logr/logr"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 )
 
 // QuietWhenStopping returns the manager's logger: log, except that once running ends (the
 // manager is stopping: Ctrl-C, SIGTERM, a lost lease) an error that only says a call was cut
-// short by it (context.Canceled) is logged at info level, without the stack trace an error
+// short by it (see cutShort) is logged at info level, without the stack trace an error
 // carries. controller-runtime logs every error a reconcile returns as "Reconciler error", and a
 // reconcile that was writing when the manager stopped returns its canceled call; nothing went
 // wrong, and the next leader does the work again.
@@ -37,13 +38,20 @@ func (s stoppingSink) Enabled(level int) bool { return s.sink.Enabled(level) }
 func (s stoppingSink) Info(level int, msg string, kv ...any) { s.sink.Info(level, msg, kv...) }
 
 func (s stoppingSink) Error(err error, msg string, kv ...any) {
-	if s.running.Err() != nil && errors.Is(err, context.Canceled) {
+	if s.running.Err() != nil && cutShort(err) {
 		if s.sink.Enabled(0) {
 			s.sink.Info(0, msg+" (stopping)", append(kv, "error", err.Error())...)
 		}
 		return
 	}
 	s.sink.Error(err, msg, kv...)
+}
+
+// cutShort reports an error that a stopping manager's own cancellation causes: a canceled call,
+// or the cache's Timeout for an informer that could not sync before the manager's context ended
+// (it does not wrap the context's error).
+func cutShort(err error) bool {
+	return errors.Is(err, context.Canceled) || apierrors.IsTimeout(err)
 }
 
 func (s stoppingSink) WithValues(kv ...any) logr.LogSink {

@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	ctrlzap "sigs.k8s.io/controller-runtime/pkg/log/zap"
 )
 
@@ -25,9 +26,11 @@ func TestQuietWhenStoppingDemotesOnlyTheCancellationsOfAStoppingManager(t *testi
 	stop()
 	log.Error(canceled, "Reconciler error")
 	log.Error(errors.New("AccessDenied"), "Reconciler error")
+	log.Error(apierrors.NewTimeoutError("failed waiting for *v1.GatewayClass Informer to sync", 0), "Reconciler error")
 
 	entries := logs.All()
-	require.Len(t, entries, 3)
+	require.Len(t, entries, 4)
+	assert.Equal(t, zapcore.InfoLevel, entries[3].Level, "nor is an informer that could not sync before the stop")
 	assert.Equal(t, zapcore.ErrorLevel, entries[0].Level, "a canceled call while the manager runs is an error")
 	assert.Equal(t, zapcore.InfoLevel, entries[1].Level, "once it stops, its own cancellation is not")
 	assert.Equal(t, "Reconciler error (stopping)", entries[1].Message)

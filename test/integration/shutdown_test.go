@@ -21,7 +21,8 @@ import (
 
 // stopManagerWithLogs runs a manager of its own whose logs it records (and shows, at the level the
 // tests show), lets work run, stops the manager as Ctrl-C would (its context ends), and returns
-// what it logged at error level.
+// what it logged at error level from the stop on. An error it had logged before the stop already
+// (about objects other tests left behind, which this manager reconciles too) is not the stop's.
 func stopManagerWithLogs(t *testing.T, work func()) []observer.LoggedEntry {
 	t.Helper()
 	ctx := context.Background()
@@ -32,20 +33,36 @@ func stopManagerWithLogs(t *testing.T, work func()) []observer.LoggedEntry {
 	require.NoError(t, env.StartManager(ctx, testenv.Options{AWSRates: testRates, Logger: logger}))
 	t.Cleanup(func() { require.NoError(t, env.StartManager(ctx, testenv.Options{AWSRates: testRates})) })
 	work()
+	running := logs.FilterLevelExact(zapcore.ErrorLevel).All()
+	seen := map[string]bool{}
+	for _, e := range running {
+		seen[errorOf(e)] = true
+	}
 	require.NoError(t, env.StopManager(), "the manager stops without an error")
-	return logs.FilterLevelExact(zapcore.ErrorLevel).All()
+	var errs []observer.LoggedEntry
+	for _, e := range logs.FilterLevelExact(zapcore.ErrorLevel).All()[len(running):] {
+		if !seen[errorOf(e)] {
+			errs = append(errs, e)
+		}
+	}
+	return errs
+}
+
+// errorOf is an entry's message and error text.
+func errorOf(e observer.LoggedEntry) string {
+	s := e.Message
+	for _, f := range e.Context {
+		if err, ok := f.Interface.(error); ok && f.Key == "error" {
+			s += ": " + err.Error()
+		}
+	}
+	return s
 }
 
 func describe(entries []observer.LoggedEntry) string {
 	var b strings.Builder
 	for _, e := range entries {
-		b.WriteString(e.LoggerName + ": " + e.Message)
-		for _, f := range e.Context {
-			if f.Key == "error" {
-				b.WriteString(": " + f.Interface.(error).Error())
-			}
-		}
-		b.WriteString("\n")
+		b.WriteString(e.LoggerName + ": " + errorOf(e) + "\n")
 	}
 	return b.String()
 }
