@@ -6,21 +6,21 @@
 package webhook
 
 import (
+	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/ownership"
 )
 
-// Register adds every webhook to the manager's webhook server. The indexes of package index must
-// be registered with the same manager.
-func Register(mgr manager.Manager, opts ownership.Options, claimFinalizers ...string) error {
+// Register adds every webhook to the manager's webhook server, with its metrics registered with
+// reg. The indexes of package index must be registered with the same manager.
+func Register(mgr manager.Manager, reg prometheus.Registerer, opts ownership.Options, claimFinalizers ...string) error {
 	view := ownership.CacheView{Reader: mgr.GetCache(), Live: mgr.GetAPIReader()}
 	door := Door{
 		View:    view,
@@ -28,7 +28,7 @@ func Register(mgr manager.Manager, opts ownership.Options, claimFinalizers ...st
 		Claimer: &Claimer{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), View: view, Finalizers: claimFinalizers},
 		Options: opts,
 		Counter: view,
-		Metrics: NewMetrics(metrics.Registry),
+		Metrics: NewMetrics(reg),
 	}
 	if err := builder.WebhookManagedBy(mgr, &gwv1.HTTPRoute{}).
 		WithDefaulter(&RouteDefaulter{Reader: mgr.GetCache()}).

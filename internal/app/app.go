@@ -107,12 +107,16 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 	if err := index.Setup(ctx, mgr.GetFieldIndexer()); err != nil {
 		return fmt.Errorf("registering cache indexes: %w", err)
 	}
+	reg := cfg.Metrics
+	if reg == nil {
+		reg = metrics.Registry
+	}
 	if cfg.Webhooks {
 		var finalizers []string
 		if cfg.AWS != nil {
 			finalizers = append(finalizers, v1alpha1.FinalizerAWSCleanup)
 		}
-		if err := webhook.Register(mgr, cfg.Admission, finalizers...); err != nil {
+		if err := webhook.Register(mgr, reg, cfg.Admission, finalizers...); err != nil {
 			return fmt.Errorf("registering webhooks: %w", err)
 		}
 	}
@@ -120,10 +124,6 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 		c := cfg.Clock
 		if c == nil {
 			c = clock.RealClock{}
-		}
-		reg := cfg.Metrics
-		if reg == nil {
-			reg = metrics.Registry
 		}
 		if err := (&claim.Reconciler{
 			Client:      mgr.GetClient(),
