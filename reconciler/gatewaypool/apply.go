@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -179,7 +180,15 @@ func (r *Reconciler) applyGateway(ctx context.Context, cur *GatewayState, g Gate
 // the load balancer, GatewayAssigned, CertificateAttached, LoadBalancerReady, RoutesAllowed and
 // StrayRoutes), a server-side apply under the pool's field manager, so it never conflicts with the
 // other owners' writes.
+//
+// A new claim's seat that only waits (the certificate, the load balancer) is kept back in its
+// quiet period (claimstatus.Hold): the Gateway's listener records the seat meanwhile, and the
+// claim's status says it once the load balancer is known, or when the quiet period ends.
 func (r *Reconciler) writeClaimStatus(ctx context.Context, c *v1alpha1.DomainClaim, st v1alpha1.DomainClaimStatus) error {
+	if wait := claimstatus.Hold(claimstatus.Pool, c, &st, time.Now(), claimstatus.DefaultQuietPeriod); wait > 0 {
+		claimstatus.HeldFrom(ctx).Add(wait)
+		return nil
+	}
 	_, err := claimstatus.Apply(ctx, r.Client, claimstatus.Pool, c, &st)
 	return err
 }

@@ -16,6 +16,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/claimstatus"
 	"github.com/opendi/gateway-orchestrator/internal/hostname"
 	"github.com/opendi/gateway-orchestrator/internal/index"
 	"github.com/opendi/gateway-orchestrator/internal/lbc"
@@ -87,6 +88,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	if err != nil {
 		return reconcile.Result{}, err
 	}
+	ctx, kept := claimstatus.WithHeld(ctx)
 	retry, err := r.apply(ctx, snap, Plan(snap))
 	if err != nil {
 		return reconcile.Result{}, err
@@ -95,7 +97,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		// A write met a newer object than the snapshot held: look again soon, without an error.
 		return reconcile.Result{RequeueAfter: 200 * time.Millisecond}, nil
 	}
-	return reconcile.Result{}, nil
+	return reconcile.Result{RequeueAfter: kept.Wait()}, nil
 }
 
 // claimToPool maps a claim to the pool that serves its zone.
