@@ -49,6 +49,9 @@ type Config struct {
 	Reconcilers bool
 	// Clock is injected into reconcilers; nil means the real clock.
 	Clock clock.PassiveClock
+	// QuietPeriod is how long a new claim's steps that are only on their way are kept out of its
+	// status (claimstatus.Hold); zero means claimstatus.DefaultQuietPeriod.
+	QuietPeriod time.Duration
 	// AWS turns on the reconcilers that talk to AWS; nil leaves them off.
 	AWS *AWS
 }
@@ -129,7 +132,7 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 		if err := (&zonestatus.Reconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("registering the zone status reconciler: %w", err)
 		}
-		pools := &gatewaypool.Reconciler{Client: mgr.GetClient()}
+		pools := &gatewaypool.Reconciler{Client: mgr.GetClient(), QuietPeriod: cfg.QuietPeriod}
 		if cfg.AWS != nil {
 			pools.ELB = elbv2.NewFromConfig(cfg.AWS.Config)
 		}
@@ -142,7 +145,7 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 		steps := readiness.StepsWithoutAWS
 		if cfg.AWS != nil {
 			steps = readiness.Steps
-			if err := registerAWS(ctx, mgr, cfg.AWS, c); err != nil {
+			if err := registerAWS(ctx, mgr, cfg.AWS, c, cfg.QuietPeriod); err != nil {
 				return err
 			}
 		}
@@ -152,6 +155,7 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 			Clock:        c,
 			Recorder:     mgr.GetEventRecorder("gateway-orchestrator"),
 			ReadySeconds: readiness.NewReadyHistogram(metrics.Registry),
+			QuietPeriod:  cfg.QuietPeriod,
 		}).SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("registering the readiness reconciler: %w", err)
 		}
@@ -159,7 +163,7 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 	return nil
 }
 
-func registerAWS(ctx context.Context, mgr manager.Manager, a *AWS, c clock.PassiveClock) error {
+func registerAWS(ctx context.Context, mgr manager.Manager, a *AWS, c clock.PassiveClock, quiet time.Duration) error {
 	cluster, err := clusterid.Resolve(ctx, mgr.GetAPIReader(), a.Cluster)
 	if err != nil {
 		return err
@@ -187,6 +191,7 @@ func registerAWS(ctx context.Context, mgr manager.Manager, a *AWS, c clock.Passi
 		InUseRetry:   a.InUseRetry,
 		QuotaRetry:   a.QuotaRetry,
 		RenewalCheck: a.RenewalCheck,
+		QuietPeriod:  quiet,
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("registering the certificate reconciler: %w", err)
 	}

@@ -185,7 +185,11 @@ func (r *Reconciler) applyGateway(ctx context.Context, cur *GatewayState, g Gate
 // quiet period (claimstatus.Hold): the Gateway's listener records the seat meanwhile, and the
 // claim's status says it once the load balancer is known, or when the quiet period ends.
 func (r *Reconciler) writeClaimStatus(ctx context.Context, c *v1alpha1.DomainClaim, st v1alpha1.DomainClaimStatus) error {
-	if wait := claimstatus.Hold(claimstatus.Pool, c, &st, time.Now(), claimstatus.DefaultQuietPeriod); wait > 0 {
+	quiet := r.QuietPeriod
+	if quiet == 0 {
+		quiet = claimstatus.DefaultQuietPeriod
+	}
+	if wait := claimstatus.Hold(claimstatus.Pool, c, &st, time.Now(), quiet); wait > 0 {
 		claimstatus.HeldFrom(ctx).Add(wait)
 		return nil
 	}

@@ -53,6 +53,8 @@ type Reconciler struct {
 	Client client.Client
 	// ELB finds the canonical hosted zone of a Gateway's ALB; nil leaves claims without one.
 	ELB ELB
+	// QuietPeriod overrides claimstatus.DefaultQuietPeriod (see writeClaimStatus).
+	QuietPeriod time.Duration
 
 	// zones caches ALB DNS name → canonical hosted zone ID.
 	zones sync.Map

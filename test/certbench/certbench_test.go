@@ -29,6 +29,7 @@ import (
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/awsclient"
+	"github.com/opendi/gateway-orchestrator/internal/claimstatus"
 	"github.com/opendi/gateway-orchestrator/test/awsfake"
 	"github.com/opendi/gateway-orchestrator/test/testenv"
 )
@@ -73,6 +74,8 @@ func BenchmarkClaimsToGoal(b *testing.B) {
 		// The default 2 s window between a zone's batches, scaled like the limits.
 		DNSBatchWindow: time.Duration(float64(2*time.Second) / *scale),
 		PollInterval:   time.Duration(float64(2*time.Second) / *scale),
+		// The default minute in which a new claim's waiting steps are not written, scaled too.
+		QuietPeriod: time.Duration(float64(claimstatus.DefaultQuietPeriod) / *scale),
 	})
 	if err != nil {
 		b.Fatal(err)

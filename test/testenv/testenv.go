@@ -69,6 +69,9 @@ type Options struct {
 	RenewalCheck time.Duration
 	// DNSRefresh overrides how often hosted zones are read again (10 minutes).
 	DNSRefresh time.Duration
+	// QuietPeriod overrides how long a new claim's waiting steps are kept out of its status
+	// (claimstatus.Hold); short by default for tests, which look at those steps.
+	QuietPeriod time.Duration
 }
 
 // Env is a running control plane and, unless NoManager, the orchestrator's manager.
@@ -164,6 +167,10 @@ func (e *Env) StartManager(ctx context.Context, opts Options) error {
 	}
 	cfg := opts.App
 	cfg.Webhooks, cfg.Reconcilers = true, !opts.NoReconcilers
+	cfg.QuietPeriod = opts.QuietPeriod
+	if cfg.QuietPeriod == 0 {
+		cfg.QuietPeriod = 50 * time.Millisecond
+	}
 	if e.AWS != nil {
 		awsCfg, err := awsclient.Load(ctx, awsclient.Config{
 			Endpoint: e.AWS.URL, Region: "us-east-1", Rates: opts.AWSRates, MaxBackoff: time.Second,
