@@ -172,6 +172,7 @@ func (r *Reconciler) ensure(ctx context.Context, c *v1alpha1.DomainClaim, zone *
 // or to say.
 func (r *Reconciler) remove(ctx context.Context, c *v1alpha1.DomainClaim, reason, msg string) (reconcile.Result, error) {
 	if c.AliasRecordsGone() {
+		r.unsaid.Delete(c.UID)
 		return reconcile.Result{}, nil
 	}
 	zone, err := ownership.FindZone(ctx, ownership.CacheView{Reader: r.Client}, c.Spec.Hostname)
@@ -191,6 +192,7 @@ func (r *Reconciler) remove(ctx context.Context, c *v1alpha1.DomainClaim, reason
 	if _, err := claimstatus.Apply(ctx, r.Client, claimstatus.DNS, c, st); err != nil {
 		return reconcile.Result{}, err
 	}
+	r.unsaid.Delete(c.UID)
 	logf.FromContext(ctx).Info("removed the ALIAS records", "reason", reason)
 	r.Recorder.Eventf(c, nil, "Normal", reason, "Cleanup", "deleted the ALIAS records of %s", c.Spec.Hostname)
 	return reconcile.Result{}, nil
