@@ -23,6 +23,8 @@ const (
 	ReasonCreated = "Created"
 	// ReasonChangeFailed: Route53 rejected the change; it is tried again.
 	ReasonChangeFailed = "ChangeFailed"
+	// ReasonThrottled: AWS kept throttling a call beyond the SDK's retries; the claim backs off.
+	ReasonThrottled = "Throttled"
 	// ReasonReady: every step of Ready is done.
 	ReasonReady = "Ready"
 	// ReasonWaitingPrefix begins Ready's reason while a step has not started: "Waiting" and the

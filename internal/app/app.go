@@ -13,6 +13,7 @@ import (
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 
+	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -24,6 +25,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/backoff"
 	"github.com/opendi/gateway-orchestrator/internal/clusterid"
 	"github.com/opendi/gateway-orchestrator/internal/dnsbatch"
 	"github.com/opendi/gateway-orchestrator/internal/index"
@@ -54,6 +56,9 @@ type Config struct {
 	QuietPeriod time.Duration
 	// AWS turns on the reconcilers that talk to AWS; nil leaves them off.
 	AWS *AWS
+	// Metrics is where the reconcilers register their metrics; nil means controller-runtime's
+	// registry, which the manager serves.
+	Metrics prometheus.Registerer
 }
 
 // AWS configures the AWS reconcilers.
@@ -68,8 +73,9 @@ type AWS struct {
 	PollInterval time.Duration
 	// InUseRetry is how soon deleting a certificate a load balancer still uses is tried again.
 	InUseRetry time.Duration
-	// QuotaRetry is how long certificate requests wait after ACM's quota error.
-	QuotaRetry time.Duration
+	// Backoff spaces out a claim's AWS calls that failed for a missing permission, an invalid
+	// request, a used-up quota or throttling beyond the SDK's retries (backoff.Default when zero).
+	Backoff backoff.Policy
 	// RenewalCheck is how often issued certificates' expiry and renewal are read again.
 	RenewalCheck time.Duration
 	// DNSRefresh is how often a hosted zone is read again to repair our records (10 minutes).
@@ -118,23 +124,27 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 		if c == nil {
 			c = clock.RealClock{}
 		}
+		reg := cfg.Metrics
+		if reg == nil {
+			reg = metrics.Registry
+		}
 		if err := (&claim.Reconciler{
 			Client:      mgr.GetClient(),
 			Clock:       c,
 			Recorder:    mgr.GetEventRecorder("gateway-orchestrator"),
-			Settlements: claim.NewSettlementCounter(metrics.Registry),
+			Settlements: claim.NewSettlementCounter(reg),
 		}).SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("registering the claim reconciler: %w", err)
 		}
 		// Cluster-wide gauges come from the leader only: every replica's cache holds the same claims.
-		promutil.Register(metrics.Registry, promutil.LeaderOnly(mgr.Elected(), claim.NewConditionCollector(mgr.GetCache())))
-		promutil.Register(metrics.Registry, promutil.LeaderOnly(mgr.Elected(), zonestatus.NewNotReadyCollector(mgr.GetCache(), c)))
+		promutil.RegisterLeaderOnly(reg, mgr.Elected(), claim.NewConditionCollector(mgr.GetCache()))
+		promutil.RegisterLeaderOnly(reg, mgr.Elected(), zonestatus.NewNotReadyCollector(mgr.GetCache(), c))
 		if err := (&zonestatus.Reconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("registering the zone status reconciler: %w", err)
 		}
-		pools := &gatewaypool.Reconciler{Client: mgr.GetClient(), QuietPeriod: cfg.QuietPeriod}
+		pools := &gatewaypool.Reconciler{Client: mgr.GetClient(), Metrics: gatewaypool.NewMetrics(reg, mgr.Elected()), QuietPeriod: cfg.QuietPeriod}
 		if cfg.AWS != nil {
-			pools.ELB = elbv2.NewFromConfig(cfg.AWS.Config)
+			pools.ELB, pools.Backoff = elbv2.NewFromConfig(cfg.AWS.Config), cfg.AWS.Backoff
 		}
 		if err := pools.SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("registering the gateway pool reconciler: %w", err)
@@ -145,7 +155,7 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 		steps := readiness.StepsWithoutAWS
 		if cfg.AWS != nil {
 			steps = readiness.Steps
-			if err := registerAWS(ctx, mgr, cfg.AWS, c, cfg.QuietPeriod); err != nil {
+			if err := registerAWS(ctx, mgr, cfg.AWS, c, reg, cfg.QuietPeriod); err != nil {
 				return err
 			}
 		}
@@ -154,7 +164,7 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 			Steps:        steps,
 			Clock:        c,
 			Recorder:     mgr.GetEventRecorder("gateway-orchestrator"),
-			ReadySeconds: readiness.NewReadyHistogram(metrics.Registry),
+			ReadySeconds: readiness.NewReadyHistogram(reg),
 			QuietPeriod:  cfg.QuietPeriod,
 		}).SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("registering the readiness reconciler: %w", err)
@@ -163,7 +173,7 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 	return nil
 }
 
-func registerAWS(ctx context.Context, mgr manager.Manager, a *AWS, c clock.PassiveClock, quiet time.Duration) error {
+func registerAWS(ctx context.Context, mgr manager.Manager, a *AWS, c clock.PassiveClock, reg prometheus.Registerer, quiet time.Duration) error {
 	cluster, err := clusterid.Resolve(ctx, mgr.GetAPIReader(), a.Cluster)
 	if err != nil {
 		return err
@@ -189,9 +199,10 @@ func registerAWS(ctx context.Context, mgr manager.Manager, a *AWS, c clock.Passi
 		Clock:        c,
 		Recorder:     mgr.GetEventRecorder("gateway-orchestrator"),
 		InUseRetry:   a.InUseRetry,
-		QuotaRetry:   a.QuotaRetry,
+		Backoff:      a.Backoff,
 		RenewalCheck: a.RenewalCheck,
 		QuietPeriod:  quiet,
+		Metrics:      certificate.NewMetrics(reg, mgr.Elected()),
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("registering the certificate reconciler: %w", err)
 	}
@@ -199,6 +210,8 @@ func registerAWS(ctx context.Context, mgr manager.Manager, a *AWS, c clock.Passi
 		Client:   mgr.GetClient(),
 		DNS:      batcher,
 		Recorder: mgr.GetEventRecorder("gateway-orchestrator"),
+		Clock:    c,
+		Backoff:  a.Backoff,
 	}).SetupWithManager(mgr, batcher); err != nil {
 		return fmt.Errorf("registering the dns reconciler: %w", err)
 	}

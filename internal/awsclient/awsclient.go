@@ -267,6 +267,12 @@ func notQuota(err error) aws.Ternary {
 // throttles are the SDK's throttling errors without quota errors.
 var throttles = append([]retry.IsErrorThrottle{retry.IsErrorThrottleFunc(notQuota)}, retry.DefaultThrottles...)
 
+// IsThrottled reports a throttling error (ACM's quota errors excepted), as the SDK's retryer
+// sees one; one that reaches the caller outlasted the retries.
+func IsThrottled(err error) bool {
+	return retry.IsErrorThrottles(throttles).IsErrorThrottle(err).Bool()
+}
+
 // Message is the message AWS gave with err, or err's text for an error that did not come from AWS.
 func Message(err error) string {
 	var api smithy.APIError
@@ -292,7 +298,7 @@ func Describe(op string, err error) string {
 		return fmt.Sprintf("missing AWS permission for %s: grant it to the orchestrator's IAM role (%s)", op, Code(err))
 	case IsQuotaExceeded(err):
 		return fmt.Sprintf("%s: the account's ACM quota is used up: %s", op, Message(err))
-	case retry.IsErrorThrottles(throttles).IsErrorThrottle(err).Bool():
+	case IsThrottled(err):
 		return fmt.Sprintf("AWS is throttling %s; retrying with back-off", op)
 	case Code(err) != "":
 		var api smithy.APIError

@@ -97,7 +97,7 @@ func (b *Batcher) zone(id string) *zoneState {
 func (b *Batcher) Ensure(ctx context.Context, owner string, w Want) (Result, error) {
 	z := b.zone(w.Zone)
 	if err := b.loadIfNeeded(ctx, w.Zone, z); err != nil {
-		return Result{State: Failed, Message: awsclient.Describe("route53:ListResourceRecordSets", err)}, err
+		return Result{State: Failed, Message: awsclient.Describe("route53:ListResourceRecordSets", err), Err: err}, err
 	}
 	id := owner + "|" + keyOf(w.Record).name + "|" + string(w.Record.Type)
 	b.mu.Lock()
@@ -107,6 +107,11 @@ func (b *Batcher) Ensure(ctx context.Context, owner string, w Want) (Result, err
 	}
 	if r, ok := z.results[id]; ok && r.State == Pending {
 		return r, nil // in flight
+	}
+	if r, ok := z.results[id]; ok && r.State == Failed {
+		// Said once, so that the caller can back off; the next Ensure tries again.
+		delete(z.results, id)
+		return r, r.Err
 	}
 	delete(z.results, id)
 	if z.snapshot == nil {
@@ -179,7 +184,7 @@ func (b *Batcher) flush(zoneID string, z *zoneState) {
 		b.mu.Lock()
 		var sent []string
 		for id := range z.queue {
-			z.results[id] = Result{State: Failed, Message: awsclient.Describe("route53:ListResourceRecordSets", err)}
+			z.results[id] = Result{State: Failed, Message: awsclient.Describe("route53:ListResourceRecordSets", err), Err: err}
 			delete(z.queue, id)
 			sent = append(sent, id)
 		}
@@ -227,7 +232,7 @@ func (b *Batcher) flush(zoneID string, z *zoneState) {
 		})
 		res = Result{State: Done}
 		if err != nil {
-			res = Result{State: Failed, Message: awsclient.Describe("route53:ChangeResourceRecordSets", err)}
+			res = Result{State: Failed, Message: awsclient.Describe("route53:ChangeResourceRecordSets", err), Err: err}
 			var invalid *types.InvalidChangeBatch
 			if errors.As(err, &invalid) {
 				res.Message = fmt.Sprintf("Route53 rejected the change batch: %v", invalid.Messages)

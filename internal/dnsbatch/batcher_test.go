@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/route53"
+	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -69,5 +70,42 @@ func TestBatcherSendsAtOnceWhenIdleAndGathersWhileBusy(t *testing.T) {
 
 	// Consistently one more batch window: nothing else goes out.
 	time.Sleep(window + 100*time.Millisecond)
+	assert.Len(t, api.seen(), 2)
+}
+
+// refusingRoute53 refuses every change batch with err.
+type refusingRoute53 struct {
+	slowRoute53
+	err error
+}
+
+func (f *refusingRoute53) ChangeResourceRecordSets(ctx context.Context, in *route53.ChangeResourceRecordSetsInput, opts ...func(*route53.Options)) (*route53.ChangeResourceRecordSetsOutput, error) {
+	_, _ = f.slowRoute53.ChangeResourceRecordSets(ctx, in, opts...)
+	return nil, f.err
+}
+
+func TestARefusedChangeIsReportedOnceWithItsErrorThenTriedAgain(t *testing.T) {
+	denied := &smithy.GenericAPIError{Code: "AccessDenied", Message: "no"}
+	api := &refusingRoute53{err: denied}
+	woken := make(chan string, 10)
+	b := &Batcher{API: api, Cluster: "test", Window: 10 * time.Millisecond, Notify: func(o string) { woken <- o }}
+	w := Want{Zone: "Z1", Record: cname("_v.example.com.", "x.acm-validations.aws."), Kind: Shared}
+	ctx := context.Background()
+
+	res, err := b.Ensure(ctx, "claim", w)
+	require.NoError(t, err)
+	assert.Equal(t, Pending, res.State)
+	assert.Equal(t, "claim", <-woken, "the owner is woken when its batch failed")
+
+	res, err = b.Ensure(ctx, "claim", w)
+	assert.Equal(t, Failed, res.State, "the owner learns of the failure (to back off), not a silent new attempt")
+	require.ErrorIs(t, err, denied)
+	require.ErrorIs(t, res.Err, denied)
+	assert.Contains(t, res.Message, "missing AWS permission for route53:ChangeResourceRecordSets")
+	assert.Len(t, api.seen(), 1)
+
+	res, _ = b.Ensure(ctx, "claim", w)
+	assert.Equal(t, Pending, res.State, "asked again, the change is queued again")
+	<-woken
 	assert.Len(t, api.seen(), 2)
 }

@@ -54,6 +54,8 @@ const (
 type Result struct {
 	State   State
 	Message string
+	// Err is the AWS error of a Failed change, for the caller's back-off (backoff.Classify).
+	Err error
 	// ExternalDNSOwner is the owner ID of the external-dns instance whose record is at the
 	// wanted name (a conflict, or its identical record used as it is); empty otherwise.
 	ExternalDNSOwner string

@@ -33,3 +33,24 @@ func samples(t *testing.T, g prometheus.Gatherer) int {
 	}
 	return n
 }
+
+func TestARestartedManagersLeaderOnlyGaugeTakesThePlaceOfTheFirst(t *testing.T) {
+	reg := prometheus.NewPedanticRegistry()
+	opts := prometheus.GaugeOpts{Name: "test_expiry", Help: "h"}
+	first, second := make(chan struct{}), make(chan struct{})
+	g1 := promutil.RegisterLeaderOnly(reg, first, prometheus.NewGauge(opts))
+	g1.Set(1)
+	close(first)
+	assert.Equal(t, 1, samples(t, reg), "the first manager leads and reports")
+
+	// The first manager stops; a new one in the same process registers the same metric.
+	g2 := promutil.RegisterLeaderOnly(reg, second, prometheus.NewGauge(opts))
+	require.NotSame(t, g1, g2)
+	g2.Set(2)
+	assert.Zero(t, samples(t, reg), "the new manager is not elected yet: nothing is reported, not the old manager's value")
+	close(second)
+	mfs, err := reg.Gather()
+	require.NoError(t, err)
+	require.Len(t, mfs, 1)
+	assert.InDelta(t, 2.0, mfs[0].GetMetric()[0].GetGauge().GetValue(), 0, "the new manager's gauge is reported")
+}

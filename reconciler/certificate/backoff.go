@@ -1,65 +1,64 @@
 package certificate
 
 import (
-	"sync"
+	"context"
+	"fmt"
 	"time"
 
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/awsclient"
+	"github.com/opendi/gateway-orchestrator/internal/backoff"
 )
 
-// Back-off of a claim whose certificate request failed in a way a quick retry cannot fix (a
-// missing IAM permission): the first retry after persistentBase, doubling up to persistentMax.
-// Without it, every event about the claim (a status write of another reconciler, a route edit)
-// would send the same failing request again.
-const (
-	persistentBase = 10 * time.Second
-	persistentMax  = 10 * time.Minute
-)
+// accountQuota is the back-off key of ACM's account quota: every request would get the same
+// answer, so while it lasts no claim asks (each claim also backs off on its own).
+const accountQuota = "acm:account-quota"
 
-// failures remembers, per claim, how often its request failed persistently and until when the
-// next attempt waits.
-type failures struct {
-	mu sync.Mutex
-	m  map[types.UID]failure
-}
+// requestKey and recordKey are a claim's back-off keys for its certificate request and for its
+// validation CNAME.
+func requestKey(uid types.UID) string { return string(uid) }
+func recordKey(uid types.UID) string  { return string(uid) + "/validation-record" }
 
-type failure struct {
-	n     int
-	until time.Time
-}
-
-// wait is how long the claim's next attempt must still wait (zero: go ahead).
-func (f *failures) wait(uid types.UID, now time.Time) time.Duration {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if d := f.m[uid].until.Sub(now); d > 0 {
-		return d
+// requestWait is how long the claim's certificate request must still wait: for its own back-off
+// (its condition already says why and until when) or for the account's quota (said in st).
+func (r *Reconciler) requestWait(c *v1alpha1.DomainClaim, st *v1alpha1.DomainClaimStatus) time.Duration {
+	now := r.Clock.Now()
+	if wait, s := r.backoff.Wait(accountQuota, 0, now); wait > 0 {
+		set(st, c, v1alpha1.ConditionCertificateRequested, false, v1alpha1.ReasonQuotaExceeded, s.Describe())
+		return wait
 	}
-	return 0
+	wait, _ := r.backoff.Wait(requestKey(c.UID), c.Generation, now)
+	return wait
 }
 
-// fail records a persistent failure and returns the wait before the next attempt, and whether
-// this is the first failure of a run (the moment to tell people).
-func (f *failures) fail(uid types.UID, now time.Time) (time.Duration, bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.m == nil {
-		f.m = map[types.UID]failure{}
+// backOff handles a failed AWS call op of the claim's step (condition typ) that a quick retry
+// cannot fix: the step's condition says so and until when (see backoff.Claims). ok is false for
+// other errors.
+func (r *Reconciler) backOff(ctx context.Context, c *v1alpha1.DomainClaim, st *v1alpha1.DomainClaimStatus, key, typ, op, invalid, msg string, err error) (reconcile.Result, bool) {
+	now := r.Clock.Now()
+	s, wait, ok := r.backoff.Failed(ctx, c, key, op, invalid, msg, err, now)
+	if !ok {
+		return reconcile.Result{}, false
 	}
-	x := f.m[uid]
-	d := persistentBase << min(x.n, 16)
-	if d > persistentMax || d <= 0 {
-		d = persistentMax
+	if s.Reason == v1alpha1.ReasonQuotaExceeded {
+		r.backoff.Fail(accountQuota, 0, s.Reason, s.Message, now)
 	}
-	x.n++
-	x.until = now.Add(d)
-	f.m[uid] = x
-	return d, x.n == 1
+	set(st, c, typ, false, s.Reason, s.Describe())
+	return reconcile.Result{RequeueAfter: wait}, true
 }
 
-// ok forgets the claim's failures.
-func (f *failures) ok(uid types.UID) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	delete(f.m, uid)
+// requestFailureMessage is the claim's message for a certificate request ACM refused, or "" for
+// the default (awsclient.Describe).
+func requestFailureMessage(err error) string {
+	switch backoff.Classify(err) {
+	case backoff.Quota:
+		return fmt.Sprintf("ACM refused a new certificate: %s (delete unused certificates or ask AWS for a higher ACM quota)", awsclient.Message(err))
+	case backoff.Invalid:
+		// Rejected as it is: tried again after the back-off, or at once after a spec change.
+		return "ACM rejected the certificate request: " + awsclient.Message(err)
+	}
+	return ""
 }

@@ -26,7 +26,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/acm"
 	acmtypes "github.com/aws/aws-sdk-go-v2/service/acm/types"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
-	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
@@ -38,19 +37,17 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
-	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/awsclient"
+	"github.com/opendi/gateway-orchestrator/internal/backoff"
 	"github.com/opendi/gateway-orchestrator/internal/claimstatus"
 	"github.com/opendi/gateway-orchestrator/internal/conditions"
 	"github.com/opendi/gateway-orchestrator/internal/dnsbatch"
 	"github.com/opendi/gateway-orchestrator/internal/index"
 	"github.com/opendi/gateway-orchestrator/internal/ownership"
-	"github.com/opendi/gateway-orchestrator/internal/promutil"
 )
 
 // ControllerName names the reconciler in logs and metrics.
@@ -65,10 +62,6 @@ const (
 	// DefaultInUseRetry is how long to wait before deleting a certificate a load balancer still
 	// uses, again.
 	DefaultInUseRetry = 30 * time.Second
-	// DefaultQuotaRetry is how long every certificate request waits after ACM answered that an
-	// account quota is used up: a certificate must be deleted, a year pass, or AWS raise the
-	// quota, none of which a quick retry sees.
-	DefaultQuotaRetry = 10 * time.Minute
 	// consistencyWindow is how long after RequestCertificate ACM may answer
 	// ResourceNotFoundException for the new certificate: it is eventually consistent, and the
 	// certificate exists.
@@ -77,19 +70,6 @@ const (
 	// ACM begins renewing 60 days before expiry, so twice a day notices a failure in time.
 	DefaultRenewalCheck = 12 * time.Hour
 )
-
-// issueSeconds is the time from a claim's creation to its certificate's issuance.
-var issueSeconds = promutil.Register(metrics.Registry, prometheus.NewHistogram(prometheus.HistogramOpts{
-	Name:    "gateway_orchestrator_claim_to_certificate_issued_seconds",
-	Help:    "Time from a DomainClaim's creation to its ACM certificate being issued.",
-	Buckets: prometheus.ExponentialBuckets(1, 2, 14), // 1 s … 2.3 h
-}))
-
-// expiryDays is the days until each claim's certificate expires.
-var expiryDays = promutil.Register(metrics.Registry, prometheus.NewGaugeVec(prometheus.GaugeOpts{
-	Name: "gateway_orchestrator_certificate_expiry_days",
-	Help: "Days until a DomainClaim's ACM certificate expires; ACM renews certificates in use from 60 days before.",
-}, []string{"claim"}))
 
 // ACM is the part of the ACM client the reconciler uses, with the SDK's signatures.
 type ACM interface {
@@ -112,8 +92,11 @@ type Reconciler struct {
 	Recorder  events.EventRecorder
 	// InUseRetry overrides DefaultInUseRetry.
 	InUseRetry time.Duration
-	// QuotaRetry overrides DefaultQuotaRetry.
-	QuotaRetry time.Duration
+	// Backoff spaces out calls that failed in a way a quick retry cannot fix (backoff.Default
+	// when zero).
+	Backoff backoff.Policy
+	// Metrics are where the reconciler reports; nil reports nowhere.
+	Metrics *Metrics
 	// RenewalCheck overrides DefaultRenewalCheck.
 	RenewalCheck time.Duration
 	// QuietPeriod overrides claimstatus.DefaultQuietPeriod: how long a new claim's steps that
@@ -131,16 +114,10 @@ type Reconciler struct {
 	// records holds validation records read from ACM (by ARN) that are not in status yet, so
 	// that a claim whose status is kept back (QuietPeriod) is not described again on every look.
 	records sync.Map
-	// failures spaces out requests that failed for a missing permission.
-	failures failures
+	// backoff holds the claims' runs of persistent AWS failures (and ACM's account quota).
+	backoff backoff.Claims
 	// checked holds when issued certificates' renewal was last read (by ARN).
 	checked sync.Map
-	// quota holds ACM's last quota answer while requests wait for it to pass.
-	quota struct {
-		sync.Mutex
-		until   time.Time
-		message string
-	}
 }
 
 // +kubebuilder:rbac:groups=gateway.opendi.com,resources=domainclaims/finalizers,verbs=update
@@ -152,6 +129,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Clock == nil {
 		r.Clock = clock.RealClock{}
 	}
+	r.backoff.Policy, r.backoff.Reader, r.backoff.Recorder = r.Backoff, r.Client, r.Recorder
 	r.wake = make(chan event.GenericEvent, 1024)
 	notify := func(owner string) {
 		r.wake <- event.GenericEvent{Object: &v1alpha1.DomainClaim{ObjectMeta: metav1.ObjectMeta{Name: owner}}}
@@ -258,47 +236,25 @@ func (r *Reconciler) provision(ctx context.Context, c *v1alpha1.DomainClaim, zon
 				"the hostname is %d characters long; ACM issues certificates only for names of at most %d characters, so none is requested", n, ownership.MaxCertificateName))
 			return reconcile.Result{}, nil // the hostname never changes
 		}
-		if wait, msg := r.quotaWait(); wait > 0 {
-			set(st, c, v1alpha1.ConditionCertificateRequested, false, v1alpha1.ReasonQuotaExceeded, msg)
-			return reconcile.Result{RequeueAfter: wait}, nil
-		}
-		if wait := r.failures.wait(c.UID, r.Clock.Now()); wait > 0 {
+		if wait := r.requestWait(c, st); wait > 0 {
 			return reconcile.Result{RequeueAfter: wait}, nil // the condition says why
 		}
 		var err error
 		var fresh bool
 		arn, fresh, err = r.request(ctx, c)
-		var invalid *acmtypes.ValidationException
-		var denied *acmtypes.AccessDeniedException
-		switch {
-		case errors.As(err, &denied):
-			msg := awsclient.Describe("acm:RequestCertificate", err)
-			wait, first := r.failures.fail(c.UID, r.Clock.Now())
-			set(st, c, v1alpha1.ConditionCertificateRequested, false, v1alpha1.ReasonAccessDenied,
-				fmt.Sprintf("%s; trying again in %s, then less and less often", msg, wait))
-			if first {
-				logf.FromContext(ctx).Info("certificate request denied by IAM; backing off", "error", msg)
-				r.warnOwners(ctx, c, v1alpha1.ReasonAccessDenied, msg)
+		if err != nil {
+			if res, ok := r.backOff(ctx, c, st, requestKey(c.UID), v1alpha1.ConditionCertificateRequested,
+				"acm:RequestCertificate", v1alpha1.ReasonRequestRejected, requestFailureMessage(err), err); ok {
+				return res, nil
 			}
-			return reconcile.Result{RequeueAfter: wait}, nil
-		case awsclient.IsQuotaExceeded(err):
-			msg := r.quotaExceeded(err)
-			set(st, c, v1alpha1.ConditionCertificateRequested, false, v1alpha1.ReasonQuotaExceeded, msg)
-			r.Recorder.Eventf(c, nil, "Warning", v1alpha1.ReasonQuotaExceeded, "Provision", "%s", msg)
-			wait, _ := r.quotaWait()
-			return reconcile.Result{RequeueAfter: wait}, nil
-		case errors.As(err, &invalid):
-			set(st, c, v1alpha1.ConditionCertificateRequested, false, v1alpha1.ReasonRequestRejected, "ACM rejected the certificate request: "+invalid.ErrorMessage())
-			// The same request would be rejected again: no retry; the condition says why.
-			return reconcile.Result{}, reconcile.TerminalError(fmt.Errorf("ACM rejected the certificate request for %s: %w", c.Spec.Hostname, err))
-		case err != nil:
 			set(st, c, v1alpha1.ConditionCertificateRequested, false, v1alpha1.ReasonRequestFailed, awsclient.Describe("acm:RequestCertificate", err))
 			return reconcile.Result{}, err
 		}
-		r.failures.ok(c.UID)
 		if arn == "" {
 			return reconcile.Result{}, nil // queued: the Requester wakes the claim
 		}
+		r.backoff.Succeeded(ctx, requestKey(c.UID), "acm:RequestCertificate")
+		r.backoff.Succeed(accountQuota)
 		if fresh {
 			// ACM publishes the validation record a moment after the request; asking at once
 			// would spend a DescribeCertificate for nothing.
@@ -347,6 +303,9 @@ func (r *Reconciler) provision(ctx context.Context, c *v1alpha1.DomainClaim, zon
 	r.fresh.Delete(arn)
 	set(st, c, v1alpha1.ConditionCertificateRequested, true, v1alpha1.ReasonRequested, "ACM certificate "+arn)
 
+	if wait, _ := r.backoff.Wait(recordKey(c.UID), c.Generation, r.Clock.Now()); wait > 0 {
+		return reconcile.Result{RequeueAfter: wait}, nil // ValidationRecordReady says why
+	}
 	dns, err := r.DNS.Ensure(ctx, c.Name, dnsbatch.Want{
 		Zone: zone.Spec.HostedZoneID,
 		Kind: dnsbatch.Shared,
@@ -355,10 +314,17 @@ func (r *Reconciler) provision(ctx context.Context, c *v1alpha1.DomainClaim, zon
 			ResourceRecords: []r53types.ResourceRecord{{Value: aws.String(st.ValidationRecord.Value)}},
 		},
 	})
+	if dns.State == dnsbatch.Failed {
+		if res, ok := r.backOff(ctx, c, st, recordKey(c.UID), v1alpha1.ConditionValidationRecord,
+			"route53:ChangeResourceRecordSets", v1alpha1.ReasonChangeFailed, dns.Message, dns.Err); ok {
+			return res, nil
+		}
+	}
 	if step := dnsbatch.StepOf(dns, err, "validation record", zone.Spec.HostedZoneID); step.Waiting {
 		set(st, c, v1alpha1.ConditionValidationRecord, false, step.Reason, step.Message)
 		return reconcile.Result{RequeueAfter: step.RequeueAfter}, step.Err
 	}
+	r.backoff.Succeeded(ctx, recordKey(c.UID), "route53:ChangeResourceRecordSets")
 	set(st, c, v1alpha1.ConditionValidationRecord, true, v1alpha1.ReasonCreated, "CNAME "+st.ValidationRecord.Name+" in hosted zone "+zone.Spec.HostedZoneID)
 
 	// Step 3: issuance.
@@ -373,7 +339,7 @@ func (r *Reconciler) provision(ctx context.Context, c *v1alpha1.DomainClaim, zon
 	case acmtypes.CertificateStatusIssued:
 		set(st, c, v1alpha1.ConditionCertificateIssued, true, v1alpha1.ReasonIssued, "ACM issued the certificate")
 		r.Recorder.Eventf(c, nil, "Normal", "CertificateIssued", "Provision", "ACM issued certificate %s", arn)
-		issueSeconds.Observe(r.Clock.Since(c.CreationTimestamp.Time).Seconds())
+		r.Metrics.issued(r.Clock.Since(c.CreationTimestamp.Time))
 		r.Poller.Forget(arn)
 		return r.issued(ctx, c, st)
 	}
@@ -421,7 +387,7 @@ func (r *Reconciler) renewal(ctx context.Context, c *v1alpha1.DomainClaim, st *v
 		t := metav1.NewTime(cert.NotAfter.UTC())
 		st.CertificateNotAfter = &t
 		expires = "on " + t.Format(time.RFC3339)
-		expiryDays.WithLabelValues(c.Name).Set(cert.NotAfter.Sub(r.Clock.Now()).Hours() / 24)
+		r.Metrics.expires(c.Name, cert.NotAfter.Sub(r.Clock.Now()))
 	}
 	st.RenewalStatus = ""
 	if rs := cert.RenewalSummary; rs != nil {
@@ -525,6 +491,8 @@ func (r *Reconciler) finalize(ctx context.Context, c *v1alpha1.DomainClaim) (rec
 	if !done {
 		return res, errors.Join(err, r.writeStatus(ctx, c, st))
 	}
+	r.backoff.Succeed(requestKey(c.UID))
+	r.backoff.Succeed(recordKey(c.UID))
 	return reconcile.Result{}, removeFinalizer(ctx, r.Client, c)
 }
 
@@ -647,7 +615,7 @@ func (r *Reconciler) unprovision(ctx context.Context, c *v1alpha1.DomainClaim, s
 	}
 	st.CertificateNotAfter, st.RenewalStatus = nil, ""
 	meta.RemoveStatusCondition(&st.Conditions, v1alpha1.ConditionRenewal)
-	expiryDays.DeleteLabelValues(c.Name)
+	r.Metrics.forget(c.Name)
 	return true, reconcile.Result{}, nil
 }
 
@@ -673,28 +641,6 @@ func (r *Reconciler) recordOf(ctx context.Context, arn string) (*v1alpha1.Valida
 func (r *Reconciler) justRequested(arn string) bool {
 	at, ok := r.fresh.Load(arn)
 	return ok && r.Clock.Since(at.(time.Time)) < consistencyWindow
-}
-
-// quotaExceeded records ACM's quota answer: every request waits QuotaRetry, since every
-// request would get the same answer. It returns the message for the claim.
-func (r *Reconciler) quotaExceeded(err error) string {
-	wait := r.QuotaRetry
-	if wait == 0 {
-		wait = DefaultQuotaRetry
-	}
-	msg := fmt.Sprintf("ACM refused a new certificate: %s (certificate requests wait %s; delete unused certificates or ask AWS for a higher ACM quota)",
-		awsclient.Message(err), wait)
-	r.quota.Lock()
-	defer r.quota.Unlock()
-	r.quota.until, r.quota.message = r.Clock.Now().Add(wait), msg
-	return msg
-}
-
-// quotaWait is how long certificate requests still wait after a quota answer, and its message.
-func (r *Reconciler) quotaWait() (time.Duration, string) {
-	r.quota.Lock()
-	defer r.quota.Unlock()
-	return r.quota.until.Sub(r.Clock.Now()), r.quota.message
 }
 
 // recordStillNeeded reports whether another live claim uses the same validation record (ACM
@@ -748,17 +694,4 @@ func tagValue(tags []acmtypes.Tag, k string) string {
 
 func set(st *v1alpha1.DomainClaimStatus, c *v1alpha1.DomainClaim, typ string, ok bool, reason, msg string) {
 	conditions.Set(&st.Conditions, c.Generation, typ, ok, reason, msg)
-}
-
-// warnOwners records a Warning Event on the claim and on every route of its namespace that uses
-// the hostname, where the route's owners look.
-func (r *Reconciler) warnOwners(ctx context.Context, c *v1alpha1.DomainClaim, reason, msg string) {
-	r.Recorder.Eventf(c, nil, "Warning", reason, "Provision", "%s", msg)
-	var routes gwv1.HTTPRouteList
-	if err := r.Client.List(ctx, &routes, client.InNamespace(c.Spec.Namespace), client.MatchingFields{index.RouteHostname: c.Spec.Hostname}); err != nil {
-		return // the claim's Event stands
-	}
-	for i := range routes.Items {
-		r.Recorder.Eventf(&routes.Items[i], c, "Warning", reason, "Provision", "hostname %s: %s", c.Spec.Hostname, msg)
-	}
 }

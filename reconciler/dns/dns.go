@@ -33,6 +33,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
@@ -42,14 +43,14 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
-	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/backoff"
 	"github.com/opendi/gateway-orchestrator/internal/claimstatus"
 	"github.com/opendi/gateway-orchestrator/internal/conditions"
 	"github.com/opendi/gateway-orchestrator/internal/dnsbatch"
-	"github.com/opendi/gateway-orchestrator/internal/index"
 	"github.com/opendi/gateway-orchestrator/internal/ownership"
+	"github.com/opendi/gateway-orchestrator/internal/routeuse"
 )
 
 // ControllerName names the reconciler in logs and metrics.
@@ -66,8 +67,14 @@ type Reconciler struct {
 	Client   client.Client
 	DNS      Records
 	Recorder events.EventRecorder
+	// Clock times the back-off; nil means the real clock.
+	Clock clock.PassiveClock
+	// Backoff spaces out changes Route53 refused in a way a quick retry cannot fix (a missing
+	// permission, an invalid change, throttling beyond the SDK's retries); backoff.Default when zero.
+	Backoff backoff.Policy
 
-	wake chan event.GenericEvent
+	wake    chan event.GenericEvent
+	backoff backoff.Claims
 	// unsaid holds the claims (by UID) whose first records were queued before any condition was
 	// written: if their load balancer goes before the condition is written, it is written then,
 	// so that the records are removed before the claim goes.
@@ -79,6 +86,7 @@ var _ reconcile.Reconciler = &Reconciler{}
 // SetupWithManager registers the reconciler. batcher's Notify also wakes the claims whose
 // changes it applied here (after whoever it told before).
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, batcher *dnsbatch.Batcher) error {
+	r.defaults()
 	r.wake = make(chan event.GenericEvent, 1024)
 	before := batcher.Notify
 	batcher.Notify = func(owner string) {
@@ -93,6 +101,13 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, batcher *dnsbatch.Batche
 		WatchesRawSource(source.Channel(r.wake, &handler.EnqueueRequestForObject{})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: 4}).
 		Complete(r)
+}
+
+func (r *Reconciler) defaults() {
+	if r.Clock == nil {
+		r.Clock = clock.RealClock{}
+	}
+	r.backoff.Policy, r.backoff.Reader, r.backoff.Recorder = r.Backoff, r.Client, r.Recorder
 }
 
 // Reconcile implements reconcile.Reconciler.
@@ -131,6 +146,9 @@ func (r *Reconciler) ensure(ctx context.Context, c *v1alpha1.DomainClaim, zone *
 		_, err := claimstatus.Apply(ctx, r.Client, claimstatus.DNS, c, st)
 		return reconcile.Result{}, err
 	}
+	if wait, _ := r.backoff.Wait(string(c.UID), c.Generation, r.Clock.Now()); wait > 0 {
+		return reconcile.Result{RequeueAfter: wait}, nil // DNSRecordReady says why and until when
+	}
 	// Our records were in place for this load balancer: a change now means someone else's.
 	msg := aliasMessage(c)
 	wasReady := cond != nil && cond.Status == metav1.ConditionTrue && strings.HasPrefix(cond.Message, msg)
@@ -141,6 +159,9 @@ func (r *Reconciler) ensure(ctx context.Context, c *v1alpha1.DomainClaim, zone *
 				want.Record.Type, c.Spec.Hostname)
 		}
 		r.externalDNSEvent(ctx, c, cond, res)
+		if res, ok, err := r.backOff(ctx, c, st, res); ok {
+			return res, err
+		}
 		if step := dnsbatch.StepOf(res, err, "ALIAS record", zone.Spec.HostedZoneID); step.Waiting {
 			if cond == nil && res.State == dnsbatch.Pending {
 				// Queued: the batcher wakes the claim when Route53 took the change (or refused it).
@@ -158,6 +179,7 @@ func (r *Reconciler) ensure(ctx context.Context, c *v1alpha1.DomainClaim, zone *
 			msg += "; " + res.Message
 		}
 	}
+	r.backoff.Succeeded(ctx, string(c.UID), "route53:ChangeResourceRecordSets")
 	set(st, c, true, v1alpha1.ReasonCreated, msg)
 	if _, err := claimstatus.Apply(ctx, r.Client, claimstatus.DNS, c, st); err != nil {
 		return reconcile.Result{}, err
@@ -165,6 +187,22 @@ func (r *Reconciler) ensure(ctx context.Context, c *v1alpha1.DomainClaim, zone *
 	r.unsaid.Delete(c.UID)
 	// Coming back within the zone's refresh interval repairs records changed behind our back.
 	return reconcile.Result{RequeueAfter: r.DNS.RefreshEvery()}, nil
+}
+
+// backOff handles a change Route53 refused in a way a quick retry cannot fix (see
+// backoff.Claims): DNSRecordReady says so and until when, and the claim waits. ok is false for
+// every other result.
+func (r *Reconciler) backOff(ctx context.Context, c *v1alpha1.DomainClaim, st *v1alpha1.DomainClaimStatus, res dnsbatch.Result) (reconcile.Result, bool, error) {
+	if res.State != dnsbatch.Failed {
+		return reconcile.Result{}, false, nil
+	}
+	s, wait, ok := r.backoff.Failed(ctx, c, string(c.UID), "route53:ChangeResourceRecordSets", v1alpha1.ReasonChangeFailed, res.Message, res.Err, r.Clock.Now())
+	if !ok {
+		return reconcile.Result{}, false, nil
+	}
+	set(st, c, false, s.Reason, s.Describe())
+	_, err := claimstatus.Apply(ctx, r.Client, claimstatus.DNS, c, st)
+	return reconcile.Result{RequeueAfter: wait}, true, err
 }
 
 // remove deletes the claim's ALIAS records, then records reason on DNSRecordReady. A claim
@@ -179,14 +217,21 @@ func (r *Reconciler) remove(ctx context.Context, c *v1alpha1.DomainClaim, reason
 	if err != nil {
 		return reconcile.Result{}, err
 	}
+	if wait, _ := r.backoff.Wait(string(c.UID), c.Generation, r.Clock.Now()); wait > 0 && zone != nil {
+		return reconcile.Result{RequeueAfter: wait}, nil
+	}
 	if zone != nil {
 		for _, want := range Wants(c, zone.Spec.HostedZoneID, true) {
 			res, err := r.DNS.Ensure(ctx, c.Name, want)
+			if res, ok, err := r.backOff(ctx, c, c.Status.DeepCopy(), res); ok {
+				return res, err
+			}
 			if step := dnsbatch.StepOf(res, err, "deleting ALIAS record", zone.Spec.HostedZoneID); step.Waiting {
 				return reconcile.Result{RequeueAfter: step.RequeueAfter}, step.Err // the batcher wakes the claim
 			}
 		}
 	}
+	r.backoff.Succeed(string(c.UID))
 	st := c.Status.DeepCopy()
 	set(st, c, false, reason, msg)
 	if _, err := claimstatus.Apply(ctx, r.Client, claimstatus.DNS, c, st); err != nil {
@@ -231,14 +276,7 @@ func (r *Reconciler) externalDNSEvent(ctx context.Context, c *v1alpha1.DomainCla
 		r.Recorder.Eventf(c, nil, "Normal", "ExternalDNSRecord", "Provision", "%s", res.Message)
 		return
 	}
-	r.Recorder.Eventf(c, nil, "Warning", v1alpha1.ReasonDNSConflict, "Provision", "%s", res.Message)
-	var routes gwv1.HTTPRouteList
-	if err := r.Client.List(ctx, &routes, client.InNamespace(c.Spec.Namespace), client.MatchingFields{index.RouteHostname: c.Spec.Hostname}); err != nil {
-		return // the claim's Event stands
-	}
-	for i := range routes.Items {
-		r.Recorder.Eventf(&routes.Items[i], c, "Warning", v1alpha1.ReasonDNSConflict, "Provision", "hostname %s: %s", c.Spec.Hostname, res.Message)
-	}
+	routeuse.Warn(ctx, r.Client, r.Recorder, c, v1alpha1.ReasonDNSConflict, "Provision", res.Message)
 }
 
 func aliasMessage(c *v1alpha1.DomainClaim) string {

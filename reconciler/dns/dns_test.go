@@ -2,16 +2,19 @@ package dns
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
+	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
@@ -28,6 +31,7 @@ import (
 type records struct {
 	mu    sync.Mutex
 	state map[bool]dnsbatch.State // by Absent
+	err   error                   // the AWS error of a Failed state
 	asked []dnsbatch.Want
 	k     client.Client
 }
@@ -39,6 +43,9 @@ func (r *records) Ensure(ctx context.Context, owner string, w dnsbatch.Want) (dn
 		return dnsbatch.Result{}, err
 	}
 	r.asked = append(r.asked, w)
+	if r.state[w.Absent] == dnsbatch.Failed {
+		return dnsbatch.Result{State: dnsbatch.Failed, Message: "refused", Err: r.err}, r.err
+	}
 	return dnsbatch.Result{State: r.state[w.Absent], Message: "taken"}, nil
 }
 
@@ -78,7 +85,9 @@ func setup(t *testing.T, c *v1alpha1.DomainClaim, states map[bool]dnsbatch.State
 			return cl.SubResource(sub).Apply(ctx, obj, opts...)
 		}}).Build()
 	rec := &records{state: states, k: k}
-	return &Reconciler{Client: k, DNS: rec, Recorder: events.NewFakeRecorder(10)}, rec, &applies
+	r := &Reconciler{Client: k, DNS: rec, Recorder: events.NewFakeRecorder(10), Clock: clocktesting.NewFakePassiveClock(time.Now())}
+	r.defaults()
+	return r, rec, &applies
 }
 
 func reconcileOnce(t *testing.T, r *Reconciler) (reconcile.Result, *v1alpha1.DomainClaim) {
@@ -227,4 +236,58 @@ func TestAClaimThatLostItsHostnameIsUnprovisioned(t *testing.T) {
 	cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionDNSRecord)
 	require.NotNil(t, cond)
 	assert.Equal(t, v1alpha1.ReasonUnprovisioned, cond.Reason)
+}
+
+func TestARefusedChangeBacksOffPerClaimAndIsAnnouncedOnce(t *testing.T) {
+	r, rec, _ := setup(t, claim(), map[bool]dnsbatch.State{false: dnsbatch.Failed})
+	rec.err = &smithy.GenericAPIError{Code: "AccessDenied", Message: "not authorized to perform route53:ChangeResourceRecordSets"}
+	clk := r.Clock.(*clocktesting.FakePassiveClock)
+	warnings := func() int {
+		n := 0
+		for {
+			select {
+			case e := <-r.Recorder.(*events.FakeRecorder).Events:
+				if strings.HasPrefix(e, "Warning AccessDenied") {
+					n++
+				}
+			default:
+				return n
+			}
+		}
+	}
+
+	res, c := reconcileOnce(t, r)
+	cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionDNSRecord)
+	require.NotNil(t, cond)
+	assert.Equal(t, v1alpha1.ReasonAccessDenied, cond.Reason)
+	assert.True(t, strings.HasPrefix(cond.Message, "refused; "), "the batcher's message first: %s", cond.Message)
+	assert.Contains(t, cond.Message, "backing off: next attempt at "+clk.Now().Add(10*time.Second).UTC().Format(time.RFC3339))
+	assert.Equal(t, 10*time.Second, res.RequeueAfter)
+	assert.Equal(t, 1, warnings(), "the denial is announced")
+
+	clk.SetTime(clk.Now().Add(3 * time.Second))
+	res, _ = reconcileOnce(t, r)
+	assert.Len(t, rec.asked, 1, "an event about the claim during the wait asks Route53 nothing")
+	assert.Equal(t, 7*time.Second, res.RequeueAfter)
+
+	clk.SetTime(clk.Now().Add(7 * time.Second))
+	res, _ = reconcileOnce(t, r)
+	assert.Len(t, rec.asked, 2)
+	assert.Equal(t, 20*time.Second, res.RequeueAfter, "the wait doubles")
+	assert.Zero(t, warnings(), "the same state is not announced again")
+
+	rec.state[false] = dnsbatch.Done
+	clk.SetTime(clk.Now().Add(20 * time.Second))
+	_, c = reconcileOnce(t, r)
+	assert.True(t, meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionDNSRecord), "a success ends the back-off")
+}
+
+func TestATransientFailureIsAnErrorAsBefore(t *testing.T) {
+	r, rec, _ := setup(t, claim(), map[bool]dnsbatch.State{false: dnsbatch.Failed})
+	rec.err = &smithy.GenericAPIError{Code: "InternalFailure"}
+	_, err := r.Reconcile(context.Background(), reconcile.Request{NamespacedName: client.ObjectKey{Name: host}})
+	require.Error(t, err, "retried through the workqueue's own back-off")
+	c := &v1alpha1.DomainClaim{}
+	require.NoError(t, r.Client.Get(context.Background(), client.ObjectKey{Name: host}, c))
+	assert.Equal(t, v1alpha1.ReasonChangeFailed, meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionDNSRecord).Reason)
 }

@@ -43,7 +43,7 @@ func (r *Reconciler) apply(ctx context.Context, s *Snapshot, p *PoolPlan) (retry
 		}
 	}
 	for _, name := range gatewayNames(s, p) {
-		certificatesPerGateway.WithLabelValues(s.Pool.Name, s.Pool.Spec.Namespace, name.name).Set(float64(name.certificates))
+		r.Metrics.certificates(s.Pool.Name, s.Pool.Spec.Namespace, name.name, name.certificates)
 	}
 	if err := r.applyClaims(ctx, p); err != nil {
 		return false, err

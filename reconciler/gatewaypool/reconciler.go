@@ -2,6 +2,7 @@ package gatewaypool
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -16,6 +17,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/backoff"
 	"github.com/opendi/gateway-orchestrator/internal/claimstatus"
 	"github.com/opendi/gateway-orchestrator/internal/hostname"
 	"github.com/opendi/gateway-orchestrator/internal/index"
@@ -55,6 +57,14 @@ type Reconciler struct {
 	ELB ELB
 	// QuietPeriod overrides claimstatus.DefaultQuietPeriod (see writeClaimStatus).
 	QuietPeriod time.Duration
+	// Metrics are where the pool reports; nil reports nowhere.
+	Metrics *Metrics
+	// Backoff spaces out DescribeLoadBalancers after errors a quick retry cannot fix
+	// (backoff.Default when zero).
+	Backoff backoff.Policy
+
+	// elbBackoff holds the run of such errors.
+	elbBackoff backoff.Tracker
 
 	// zones caches ALB DNS name → canonical hosted zone ID.
 	zones sync.Map
@@ -62,6 +72,7 @@ type Reconciler struct {
 
 // SetupWithManager registers the reconciler.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	r.elbBackoff.Policy = r.Backoff
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("gatewaypool").
 		For(&v1alpha1.GatewayPool{}).
@@ -87,6 +98,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		return reconcile.Result{}, nil // owner references remove the Gateways and configurations
 	}
 	snap, err := r.gather(ctx, pool)
+	var waiting *backingOff
+	if errors.As(err, &waiting) {
+		return reconcile.Result{RequeueAfter: waiting.wait}, nil // logged when the back-off began
+	}
 	if err != nil {
 		return reconcile.Result{}, err
 	}

@@ -6,27 +6,22 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
-	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/awsclient"
+	"github.com/opendi/gateway-orchestrator/internal/backoff"
 	"github.com/opendi/gateway-orchestrator/internal/conditions"
 	"github.com/opendi/gateway-orchestrator/internal/index"
-	"github.com/opendi/gateway-orchestrator/internal/promutil"
 )
-
-// certificatesPerGateway is how many certificates besides the default each pool Gateway carries.
-var certificatesPerGateway = promutil.Register(metrics.Registry, prometheus.NewGaugeVec(prometheus.GaugeOpts{
-	Name: "gateway_orchestrator_gateway_certificates",
-	Help: "Certificates on a pool Gateway's HTTPS listener besides the default one (the ALB quota is 25 by default).",
-}, []string{"pool", "namespace", "gateway"}))
 
 // ELB is the part of the ELBv2 client the pool uses: the ALB's canonical hosted zone ID, which
 // an ALIAS record needs, is not in Gateway status.
@@ -162,11 +157,14 @@ func (r *Reconciler) loadBalancer(ctx context.Context, gw *gwv1.Gateway) (host, 
 	if z, ok := r.zones.Load(host); ok {
 		return host, z.(string), nil
 	}
+	if wait, s := r.elbBackoff.Wait(describeLoadBalancers, 0, time.Now()); wait > 0 {
+		return "", "", &backingOff{wait: wait, state: s} // no call: the last answer stands
+	}
 	in := &elbv2.DescribeLoadBalancersInput{}
 	for {
 		out, err := r.ELB.DescribeLoadBalancers(ctx, in)
 		if err != nil {
-			return "", "", err
+			return "", "", r.elbFailed(ctx, err)
 		}
 		for _, lb := range out.LoadBalancers {
 			r.zones.Store(strings.ToLower(aws.ToString(lb.DNSName)), aws.ToString(lb.CanonicalHostedZoneId))
@@ -176,10 +174,44 @@ func (r *Reconciler) loadBalancer(ctx context.Context, gw *gwv1.Gateway) (host, 
 		}
 		in.Marker = out.NextMarker
 	}
+	if s, ended := r.elbBackoff.Succeed(describeLoadBalancers); ended {
+		logf.FromContext(ctx).Info("AWS call succeeded again after backing off", "call", describeLoadBalancers, "failures", s.Failures, "lastReason", s.Reason)
+	}
 	if z, ok := r.zones.Load(strings.ToLower(host)); ok {
 		return host, z.(string), nil
 	}
 	return "", "", fmt.Errorf("no load balancer with DNS name %s in ELBv2", host)
+}
+
+// describeLoadBalancers is the call, and the back-off key, of the ALBs' canonical hosted zones.
+const describeLoadBalancers = "elasticloadbalancing:DescribeLoadBalancers"
+
+// backingOff is the error of a DescribeLoadBalancers that failed in a way a quick retry cannot
+// fix (backoff.Classify), or that waits for the back-off: the pool is looked at again after wait,
+// without an error (and its log line) for every reconcile.
+type backingOff struct {
+	wait  time.Duration
+	state backoff.State
+}
+
+func (b *backingOff) Error() string { return b.state.Describe() }
+
+// elbFailed backs off a DescribeLoadBalancers that failed persistently, logging once per state
+// change; other errors are returned as they are.
+func (r *Reconciler) elbFailed(ctx context.Context, err error) error {
+	reason := map[backoff.Kind]string{
+		backoff.Denied: v1alpha1.ReasonAccessDenied, backoff.Invalid: v1alpha1.ReasonRequestRejected, backoff.Throttled: v1alpha1.ReasonThrottled,
+	}[backoff.Classify(err)]
+	if reason == "" {
+		return err
+	}
+	now := time.Now()
+	s, changed := r.elbBackoff.Fail(describeLoadBalancers, 0, reason, awsclient.Describe(describeLoadBalancers, err), now)
+	if changed {
+		logf.FromContext(ctx).Info("AWS call failed in a way a quick retry cannot fix; backing off",
+			"call", describeLoadBalancers, "reason", reason, "error", s.Message, "nextAttempt", s.Until)
+	}
+	return &backingOff{wait: s.Until.Sub(now), state: s}
 }
 
 // lbcRefusal is LBC's verdict on a Gateway it could not deploy: Accepted=False for the current

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,53 +10,103 @@ import (
 	"github.com/stretchr/testify/require"
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/backoff"
 	"github.com/opendi/gateway-orchestrator/test/awsfake"
+	"github.com/opendi/gateway-orchestrator/test/testenv"
 )
 
-// TestDeniedCertificateRequestsBackOffAndTellTheRoutesOwners has IAM deny RequestCertificate: the
-// claim says so, the request is tried again after 10 s and then less and less often (not on
-// every event about the claim), and a Warning Event is on the claim and on the route.
-func TestDeniedCertificateRequestsBackOffAndTellTheRoutesOwners(t *testing.T) {
+// scale shortens the production back-off (backoff.Default: 10 s doubling to 10 minutes) for the
+// back-off tests: 1:100, so 10 s are 100 ms and 5 minutes are 3 s. The events that wake a claim
+// (other reconcilers' status writes) are not scaled: they come as often as in a cluster, which
+// only makes the test harder. Without the back-off (a 1 ms policy) the same test counts 70–110
+// RequestCertificate calls where it allows 10.
+const scale = 100
+
+var scaledBackoff = backoff.Policy{Base: backoff.Default.Base / scale, Max: backoff.Default.Max / scale}
+
+// TestBackoffOfPersistentAWSErrorsPerClaimWithOneWarningForItsOwners has the AWS test server
+// refuse a claim's calls in the ways a quick retry cannot fix. For each: the claim's condition
+// says why and until when; in (scaled) 5 minutes the claim makes at most 10 calls (5 with the
+// policy), although events about it keep coming; and one Warning Event is on the claim and one
+// on its route, not one per retry. Throttling is retried by the SDK for seconds within each call
+// (up to 12 attempts), longer than the scaled 5 minutes, so its calls are not counted here.
+func TestBackoffOfPersistentAWSErrorsPerClaimWithOneWarningForItsOwners(t *testing.T) {
 	ctx := context.Background()
-	env.AWS.SetFault("acm:RequestCertificate", &awsfake.Fault{Code: "AccessDeniedException"})
-	t.Cleanup(func() { env.AWS.SetFault("acm:RequestCertificate", nil) })
-	z := newZone(t)
-	ns := tenant(t)
-	h := "denied." + z.Spec.Domain
-	r := route(ns, h)
-	before := env.AWS.Calls("acm:RequestCertificate")
-	require.NoError(t, k8s.Create(ctx, r))
+	restartManager(ctx, t, testenv.Options{AWSRates: testRates, Backoff: scaledBackoff})
+	for _, tc := range []struct {
+		name      string
+		op        string // the refused call
+		code      string // the AWS error code
+		condition string // the step's condition
+		reason    string // its reason, and the Event's
+		count     bool   // count the calls
+	}{
+		{"IAM denies acm:RequestCertificate", "acm:RequestCertificate", "AccessDeniedException", v1alpha1.ConditionCertificateRequested, v1alpha1.ReasonAccessDenied, true},
+		{"ACM rejects the request as invalid", "acm:RequestCertificate", "ValidationException", v1alpha1.ConditionCertificateRequested, v1alpha1.ReasonRequestRejected, true},
+		{"ACM's quota is used up", "acm:RequestCertificate", "LimitExceededException", v1alpha1.ConditionCertificateRequested, v1alpha1.ReasonQuotaExceeded, true},
+		{"ACM throttles beyond the SDK's retries", "acm:RequestCertificate", "ThrottlingException", v1alpha1.ConditionCertificateRequested, v1alpha1.ReasonThrottled, false},
+		{"IAM denies route53:ChangeResourceRecordSets", "route53:ChangeResourceRecordSets", "AccessDenied", v1alpha1.ConditionValidationRecord, v1alpha1.ReasonAccessDenied, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env.AWS.SetFault(tc.op, &awsfake.Fault{Code: tc.code})
+			t.Cleanup(func() { env.AWS.SetFault(tc.op, nil) })
+			z := newZone(t)
+			ns := tenant(t)
+			h := unique("refused") + "." + z.Spec.Domain
+			r := route(ns, h)
+			before := env.AWS.Calls(tc.op)
+			require.NoError(t, k8s.Create(ctx, r))
 
-	require.Eventually(t, func() bool {
-		c, err := getClaim(h)
-		if err != nil {
-			return false
-		}
-		cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionCertificateRequested)
-		return cond != nil && cond.Reason == "AccessDenied"
-	}, 15*time.Second, 50*time.Millisecond, "the claim says IAM denied the request")
+			var cond *metav1.Condition
+			require.Eventually(t, func() bool {
+				c, err := getClaim(h)
+				if err != nil {
+					return false
+				}
+				cond = meta.FindStatusCondition(c.Status.Conditions, tc.condition)
+				return cond != nil && cond.Reason == tc.reason
+			}, 20*time.Second, 20*time.Millisecond, "the claim says why")
+			assert.Contains(t, cond.Message, "backing off: next attempt at ", "and until when")
+			assert.Equal(t, metav1.ConditionFalse, cond.Status)
 
-	// Events about the claim keep coming (other reconcilers write it); requests must not.
-	time.Sleep(12 * time.Second)
-	calls := env.AWS.Calls("acm:RequestCertificate") - before
-	assert.GreaterOrEqual(t, calls, 1)
-	assert.LessOrEqual(t, calls, 3, "at most one retry in the first 12 s (then 20 s, 40 s, … up to 10 min)")
-
-	warned := func(kind, name, namespace string) bool {
-		var evs eventsv1.EventList
-		if err := k8s.List(ctx, &evs, client.InNamespace(namespace)); err != nil {
-			return false
-		}
-		for _, e := range evs.Items {
-			if e.Regarding.Kind == kind && e.Regarding.Name == name && e.Reason == "AccessDenied" && e.Type == "Warning" {
-				return true
+			// The first refused call was at most a moment ago: count the calls of the next
+			// (scaled) 5 minutes.
+			time.Sleep(5 * time.Minute / scale)
+			if tc.count {
+				calls := env.AWS.Calls(tc.op) - before
+				t.Logf("%s: %d requests in (scaled) 5 minutes", tc.op, calls)
+				assert.GreaterOrEqual(t, calls, 3, "the claim does try again")
+				assert.LessOrEqual(t, calls, 10, "at most 10 calls in 5 minutes (the policy allows 5)")
 			}
-		}
-		return false
+
+			warnings := func(kind, name, namespace string) int {
+				var evs eventsv1.EventList
+				require.NoError(t, k8s.List(ctx, &evs, client.InNamespace(namespace)))
+				n := 0
+				for _, e := range evs.Items {
+					if e.Regarding.Kind == kind && e.Regarding.Name == name && e.Reason == tc.reason && e.Type == "Warning" {
+						n++
+						assert.Contains(t, e.Note, "backing off", "the Event says the claim backs off")
+					}
+				}
+				return n
+			}
+			assert.Eventually(t, func() bool { return warnings("HTTPRoute", r.Name, ns) > 0 }, 10*time.Second, 100*time.Millisecond, "the route's owners are told")
+			assert.Eventually(t, func() bool { return warnings("DomainClaim", h, "default") > 0 }, 10*time.Second, 100*time.Millisecond, "the claim has the Event")
+			// Each Event names the next attempt, so one per retry would be separate Events.
+			assert.Equal(t, 1, warnings("HTTPRoute", r.Name, ns), "one Event per state change, not per retry")
+			assert.Equal(t, 1, warnings("DomainClaim", h, "default"), "one Event per state change, not per retry")
+
+			// Once AWS answers again, the claim goes on by itself within the longest wait so far.
+			env.AWS.SetFault(tc.op, nil)
+			issued(t, h)
+			if strings.HasPrefix(tc.op, "acm:") {
+				assert.Len(t, env.AWS.ACM.ForDomain(h), 1)
+			}
+		})
 	}
-	assert.Eventually(t, func() bool { return warned("HTTPRoute", r.Name, ns) }, 10*time.Second, 100*time.Millisecond, "the route's owners are told")
-	assert.Eventually(t, func() bool { return warned("DomainClaim", h, "default") }, 10*time.Second, 100*time.Millisecond, "the claim has the Event")
 }

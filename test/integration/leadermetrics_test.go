@@ -13,10 +13,13 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/opendi/gateway-orchestrator/internal/promutil"
+	"github.com/opendi/gateway-orchestrator/reconciler/certificate"
+	"github.com/opendi/gateway-orchestrator/reconciler/gatewaypool"
 )
 
-// replica is a manager with leader election and a registry of its own, exporting one
-// cluster-wide gauge through promutil.LeaderOnly, as app.Register does.
+// replica is a manager with leader election and a registry of its own, exporting a test gauge
+// through promutil.LeaderOnly and the reconcilers' cluster-wide gauges (days to certificate
+// expiry, certificates per Gateway) through their constructors, as app.Register does.
 type replica struct {
 	t      *testing.T
 	reg    *prometheus.Registry
@@ -42,6 +45,12 @@ func startReplica(t *testing.T, lease string) *replica {
 	g.Set(1)
 	r := &replica{t: t, reg: prometheus.NewRegistry(), done: make(chan error, 1)}
 	require.NoError(t, r.reg.Register(promutil.LeaderOnly(mgr.Elected(), g)))
+	// Both replicas hold the same values, as their caches and reconcilers would.
+	certs := certificate.NewMetrics(r.reg, mgr.Elected())
+	certs.ExpiryDays.WithLabelValues("shop.example.com").Set(80)
+	certs.IssueSeconds.Observe(30)
+	pools := gatewaypool.NewMetrics(r.reg, mgr.Elected())
+	pools.CertificatesPerGateway.WithLabelValues("pool", "infra", "gw-1").Set(3)
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	go func() { r.done <- mgr.Start(ctx) }()
@@ -59,10 +68,33 @@ func (r *replica) stop() {
 	}
 }
 
-// reports says whether the replica exports the gauge now.
-func (r *replica) reports() bool {
+// clusterWide are the gauges only the leader may export.
+var clusterWide = []string{"test_cluster_wide", "gateway_orchestrator_certificate_expiry_days", "gateway_orchestrator_gateway_certificates"}
+
+// exported lists the metric families the replica exports now.
+func (r *replica) exported() map[string]bool {
 	mfs, err := r.reg.Gather()
-	return err == nil && len(mfs) == 1
+	require.NoError(r.t, err)
+	out := map[string]bool{}
+	for _, mf := range mfs {
+		out[mf.GetName()] = true
+	}
+	return out
+}
+
+// reports says whether the replica exports every cluster-wide gauge now, and fails the test if
+// it exports only some of them.
+func (r *replica) reports() bool {
+	got := r.exported()
+	n := 0
+	for _, name := range clusterWide {
+		if got[name] {
+			n++
+		}
+	}
+	assert.Contains(r.t, []int{0, len(clusterWide)}, n, "all cluster-wide gauges or none: %v", got)
+	assert.True(r.t, got["gateway_orchestrator_claim_to_certificate_issued_seconds"], "every replica exports what it observed itself")
+	return n == len(clusterWide)
 }
 
 func TestClusterWideGaugesComeFromTheLeaderOnly(t *testing.T) {

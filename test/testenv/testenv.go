@@ -38,6 +38,7 @@ import (
 
 	"github.com/opendi/gateway-orchestrator/internal/app"
 	"github.com/opendi/gateway-orchestrator/internal/awsclient"
+	"github.com/opendi/gateway-orchestrator/internal/backoff"
 	"github.com/opendi/gateway-orchestrator/test/awsfake"
 	"github.com/opendi/gateway-orchestrator/test/lbcstandin"
 	"github.com/opendi/gateway-orchestrator/webhook"
@@ -72,7 +73,13 @@ type Options struct {
 	// QuietPeriod overrides how long a new claim's waiting steps are kept out of its status
 	// (claimstatus.Hold); short by default for tests, which look at those steps.
 	QuietPeriod time.Duration
+	// Backoff overrides the back-off of persistent AWS errors (TestBackoff: 1 s doubling to 8 s).
+	Backoff backoff.Policy
 }
+
+// TestBackoff is the back-off of persistent AWS errors in tests unless Options.Backoff is set:
+// the production policy (backoff.Default) scaled down so that a test sees several retries.
+var TestBackoff = backoff.Policy{Base: time.Second, Max: 8 * time.Second}
 
 // Env is a running control plane and, unless NoManager, the orchestrator's manager.
 type Env struct {
@@ -186,11 +193,15 @@ func (e *Env) StartManager(ctx context.Context, opts Options) error {
 		if interval == 0 {
 			interval = 200 * time.Millisecond
 		}
+		policy := opts.Backoff
+		if policy == (backoff.Policy{}) {
+			policy = TestBackoff
+		}
 		cluster := opts.Cluster
 		if cluster == "" {
 			cluster = "test"
 		}
-		cfg.AWS = &app.AWS{Config: awsCfg, Cluster: cluster, DNSBatchWindow: window, PollInterval: interval, InUseRetry: time.Second, QuotaRetry: 2 * time.Second, RenewalCheck: opts.RenewalCheck, DNSRefresh: opts.DNSRefresh}
+		cfg.AWS = &app.AWS{Config: awsCfg, Cluster: cluster, DNSBatchWindow: window, PollInterval: interval, InUseRetry: time.Second, Backoff: policy, RenewalCheck: opts.RenewalCheck, DNSRefresh: opts.DNSRefresh}
 		if e.StandIn == nil {
 			e.StandIn = &lbcstandin.StandIn{GatewayClass: "alb"}
 		}
