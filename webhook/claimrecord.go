@@ -18,13 +18,15 @@ const (
 	AnnotationReservedBy    = "gateway.opendi.com/reserved-by"
 	AnnotationReservedAt    = "gateway.opendi.com/reserved-at"
 	AnnotationTransferredBy = "gateway.opendi.com/transferred-by"
-	AnnotationTransferredAt = "gateway.opendi.com/transferred-at"
+	AnnotationTransferredAt = v1alpha1.AnnotationTransferredAt
 )
 
-// The recorder is called for creates of claims that admission did not make (those are route
-// claims carrying the claimed-for annotation) and for updates that transfer a claim, so that the
-// admission of routes, which creates claims, pays no second webhook call.
-// +kubebuilder:webhook:path=/mutate-gateway-opendi-com-v1alpha1-domainclaim,mutating=true,failurePolicy=fail,sideEffects=None,groups=gateway.opendi.com,resources=domainclaims,verbs=create;update,versions=v1alpha1,name=mdomainclaim.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5,patch=`{"matchConditions":[{"name":"reservation-or-transfer","expression":"request.operation == 'UPDATE' ? object.spec.namespace != oldObject.spec.namespace : !(has(object.spec.claimedBy) && object.spec.claimedBy == 'Route' && has(object.metadata.annotations) && 'gateway.opendi.com/claimed-for' in object.metadata.annotations)"}]}`
+// The recorder is called for creates of claims that admission did not make (those carry the
+// owner label, LabelOwner: an objectSelector, which costs the API server no copy of the object)
+// and for updates that transfer a claim (a matchCondition), so that the admission of routes,
+// which creates claims, pays no second webhook call.
+// +kubebuilder:webhook:path=/mutate-gateway-opendi-com-v1alpha1-domainclaim,mutating=true,failurePolicy=fail,sideEffects=None,groups=gateway.opendi.com,resources=domainclaims,verbs=create,versions=v1alpha1,name=mdomainclaim.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5,patch=`{"objectSelector":{"matchExpressions":[{"key":"gateway.opendi.com/owner","operator":"DoesNotExist"}]}}`
+// +kubebuilder:webhook:path=/mutate-gateway-opendi-com-v1alpha1-domainclaim,mutating=true,failurePolicy=fail,sideEffects=None,groups=gateway.opendi.com,resources=domainclaims,verbs=update,versions=v1alpha1,name=mdomainclaim-transfer.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5,patch=`{"matchConditions":[{"name":"transfers","expression":"object.spec.namespace != oldObject.spec.namespace"}]}`
 
 // ClaimRecorder writes on a DomainClaim who reserved it (created it by hand) or transferred it
 // (changed spec.namespace), and when.
@@ -57,7 +59,8 @@ func (r *ClaimRecorder) Default(ctx context.Context, c *v1alpha1.DomainClaim) er
 }
 
 // Record writes into c who made it (old nil: a create) or, when the update from old changes
-// spec.namespace, who transferred it. Route claims made by admission (claimed-for) are not
+// spec.namespace, who transferred it (and moves the owner label, where admission set one, to the
+// new namespace). Route claims made by admission (claimed-for) are not
 // reservations and are left alone; so is any other update.
 func Record(c, old *v1alpha1.DomainClaim, user string, now time.Time) {
 	by, at := AnnotationReservedBy, AnnotationReservedAt
@@ -68,6 +71,9 @@ func Record(c, old *v1alpha1.DomainClaim, user string, now time.Time) {
 		return
 	case old != nil:
 		by, at = AnnotationTransferredBy, AnnotationTransferredAt
+		if _, ok := c.Labels[LabelOwner]; ok {
+			c.Labels[LabelOwner] = c.Spec.Namespace // selections by owner follow the transfer
+		}
 	}
 	if c.Annotations == nil {
 		c.Annotations = map[string]string{}

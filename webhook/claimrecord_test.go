@@ -46,3 +46,19 @@ func TestRecordWritesWhoReservedOrTransferred(t *testing.T) {
 		})
 	}
 }
+
+func TestATransferMovesTheOwnerLabel(t *testing.T) {
+	now := time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)
+	old := NewClaim("shop.example.com", "a", "HTTPRoute a/shop")
+	c := old.DeepCopy()
+	c.Spec.Namespace = "b"
+	Record(c, old, "alice", now)
+	assert.Equal(t, "b", c.Labels[LabelOwner], "kubectl get dc -l owner=b finds the transferred claim")
+	assert.Equal(t, "a", old.Labels[LabelOwner])
+
+	admin := &v1alpha1.DomainClaim{Spec: v1alpha1.DomainClaimSpec{Hostname: "shop.example.com", Namespace: "a"}}
+	moved := admin.DeepCopy()
+	moved.Spec.Namespace = "b"
+	Record(moved, admin, "alice", now)
+	assert.NotContains(t, moved.Labels, LabelOwner, "a claim without the label (an admin's) does not get one: it would skip the claim webhooks")
+}

@@ -22,12 +22,16 @@ const albCertificateQuota = 25
 
 // +kubebuilder:webhook:path=/validate-gateway-opendi-com-v1alpha1-managedzone,mutating=false,failurePolicy=fail,sideEffects=None,groups=gateway.opendi.com,resources=managedzones,verbs=create;update;delete,versions=v1alpha1,name=vmanagedzone.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5
 // +kubebuilder:webhook:path=/validate-gateway-opendi-com-v1alpha1-gatewaypool,mutating=false,failurePolicy=fail,sideEffects=None,groups=gateway.opendi.com,resources=gatewaypools,verbs=create;update;delete,versions=v1alpha1,name=vgatewaypool.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5
-// The DomainClaim webhook sees the claims people write and their transfers only. matchConditions
-// keep away label, annotation and finalizer writes, and the claims admission itself creates
-// (annotated claimed-for), which the Claimer's own protocol has already checked against the API
-// server; an admin who forges that annotation skips these checks, and an overlap it lets in is
-// settled by the claim reconciler.
-// +kubebuilder:webhook:path=/validate-gateway-opendi-com-v1alpha1-domainclaim,mutating=false,failurePolicy=fail,sideEffects=None,groups=gateway.opendi.com,resources=domainclaims,verbs=create;update,versions=v1alpha1,name=vdomainclaim.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5,patch=`{"matchConditions":[{"name":"people-and-transfers","expression":"request.operation == 'CREATE' ? !(has(object.metadata.annotations) && 'gateway.opendi.com/claimed-for' in object.metadata.annotations) : object.spec.namespace != oldObject.spec.namespace"}]}`
+// The DomainClaim webhook sees the claims people write and their transfers only. The claims
+// admission itself creates carry the owner label (LabelOwner) and were already checked against the
+// API server by the Claimer's own protocol: an objectSelector keeps their creates away, which the
+// API server decides from the labels alone, before it copies the object for any matchCondition
+// (a matchCondition here cost every route that makes a claim measurable API server CPU). Updates go
+// to a second entry whose matchCondition keeps only transfers (spec.namespace changes), away from
+// label, annotation and finalizer writes. An admin who puts the owner label on a claim by hand
+// skips these checks, and an overlap it lets in is settled by the claim reconciler.
+// +kubebuilder:webhook:path=/validate-gateway-opendi-com-v1alpha1-domainclaim,mutating=false,failurePolicy=fail,sideEffects=None,groups=gateway.opendi.com,resources=domainclaims,verbs=create,versions=v1alpha1,name=vdomainclaim.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5,patch=`{"objectSelector":{"matchExpressions":[{"key":"gateway.opendi.com/owner","operator":"DoesNotExist"}]}}`
+// +kubebuilder:webhook:path=/validate-gateway-opendi-com-v1alpha1-domainclaim,mutating=false,failurePolicy=fail,sideEffects=None,groups=gateway.opendi.com,resources=domainclaims,verbs=update,versions=v1alpha1,name=vdomainclaim-transfer.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5,patch=`{"matchConditions":[{"name":"transfers","expression":"object.spec.namespace != oldObject.spec.namespace"}]}`
 
 // ZoneValidator rejects a ManagedZone whose domain another ManagedZone already manages.
 type ZoneValidator struct {

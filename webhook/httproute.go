@@ -115,9 +115,9 @@ func (v *RouteValidator) ValidateCreate(ctx context.Context, r *gwv1.HTTPRoute) 
 
 // ValidateUpdate implements admission.Validator. Every hostname and parentRef is checked again:
 // a hostname transferred to another namespace, or whose claim is being released, stops being
-// usable at the next change.
+// usable at the next change, unless the change only removes parentRefs (detaching).
 func (v *RouteValidator) ValidateUpdate(ctx context.Context, old, r *gwv1.HTTPRoute) (admission.Warnings, error) {
-	if bookkeeping(old, r, &old.Spec, &r.Spec) {
+	if bookkeeping(old, r, &old.Spec, &r.Spec) || detaching(old, r, old.Spec, r.Spec, httpRouteRefs) {
 		return nil, nil
 	}
 	return (*Door)(v).route(ctx, "HTTPRoute", &r.ObjectMeta, &r.Spec.CommonRouteSpec, r.Spec.Hostnames, old.Spec.ParentRefs)
@@ -140,7 +140,7 @@ func (v *GRPCRouteValidator) ValidateCreate(ctx context.Context, r *gwv1.GRPCRou
 
 // ValidateUpdate implements admission.Validator, checking everything again as for HTTPRoutes.
 func (v *GRPCRouteValidator) ValidateUpdate(ctx context.Context, old, r *gwv1.GRPCRoute) (admission.Warnings, error) {
-	if bookkeeping(old, r, &old.Spec, &r.Spec) {
+	if bookkeeping(old, r, &old.Spec, &r.Spec) || detaching(old, r, old.Spec, r.Spec, grpcRouteRefs) {
 		return nil, nil
 	}
 	return (*Door)(v).route(ctx, "GRPCRoute", &r.ObjectMeta, &r.Spec.CommonRouteSpec, r.Spec.Hostnames, old.Spec.ParentRefs)

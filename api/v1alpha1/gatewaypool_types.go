@@ -170,6 +170,11 @@ type PoolGatewayStatus struct {
 // +kubebuilder:printcolumn:name="Namespace",type=string,JSONPath=`.spec.namespace`
 // +kubebuilder:printcolumn:name="Min",type=integer,JSONPath=`.spec.minGateways`
 // +kubebuilder:printcolumn:name="Max",type=integer,JSONPath=`.spec.maxGateways`
+// +kubebuilder:printcolumn:name="Gateways",type=string,JSONPath=`.status.gateways[*].name`
+// +kubebuilder:printcolumn:name="Claims",type=integer,JSONPath=`.status.claims`
+// +kubebuilder:printcolumn:name="Seated",type=integer,JSONPath=`.status.claimConditions[?(@.type=="GatewayAssigned")].true`
+// +kubebuilder:printcolumn:name="Claims Ready",type=integer,JSONPath=`.status.claimConditions[?(@.type=="Ready")].true`
+// +kubebuilder:printcolumn:name="Deleting",type=integer,JSONPath=`.status.deletingClaims`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type GatewayPool struct {
 	metav1.TypeMeta   `json:",inline"`

@@ -29,3 +29,8 @@ const AnnotationClaimedFor = "gateway.opendi.com/claimed-for"
 // reconciler names that object first when it binds the claim; a create the API server refused
 // after admission leaves no object with that UID, and the claim stays unbound.
 const AnnotationClaimedForUID = "gateway.opendi.com/claimed-for-uid"
+
+// AnnotationTransferredAt records on a DomainClaim when an admin last transferred it to another
+// namespace (RFC 3339): from then on the new namespace owns the hostname, and denial messages
+// say so.
+const AnnotationTransferredAt = "gateway.opendi.com/transferred-at"

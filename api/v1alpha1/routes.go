@@ -13,6 +13,12 @@ import (
 // route carrying any other value (for example "false") is left alone.
 const AnnotationAutoAttach = "gateway.opendi.com/auto-attach"
 
+// AnnotationAttachedTo records, on a route the orchestrator attaches automatically, the pool
+// Gateways whose parentRefs it added ("namespace/name", comma-separated, sorted). Only these
+// parentRefs are ever removed again, when the route's hostnames are no longer seated there; the
+// parentRefs a user wrote are never touched.
+const AnnotationAttachedTo = "gateway.opendi.com/attached-to"
+
 // ParentRef is the parentRef of a route attached to a pool Gateway. It names no section: each
 // hostname has its own listener there, and the route attaches to every listener that admits its
 // namespace and whose hostname intersects its own, so it follows its hostnames' listeners as

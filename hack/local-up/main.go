@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -43,6 +44,7 @@ func main() {
 	kubeconfig := flag.String("kubeconfig-out", filepath.Join(os.TempDir(), "gateway-orchestrator-local.kubeconfig"), "Where to write the kubeconfig of the local cluster.")
 	exit := flag.Bool("exit", false, "Stop after applying the examples instead of waiting for Ctrl-C (for scripts).")
 	verbose := flag.Bool("v", false, "Show the orchestrator's logs.")
+	metrics := flag.String("metrics-bind-address", "127.0.0.1:8080", "Where the orchestrator serves its metrics (\"0\" disables them).")
 	flag.Parse()
 	level := zapcore.ErrorLevel
 	if *verbose {
@@ -52,16 +54,19 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *examples, *kubeconfig, *exit); err != nil {
+	if err := run(ctx, *examples, *kubeconfig, *metrics, *exit); err != nil {
 		fmt.Fprintln(os.Stderr, "local-up:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, examples, kubeconfig string, exit bool) error {
+func run(ctx context.Context, examples, kubeconfig, metrics string, exit bool) error {
+	if err := addressFree(metrics); err != nil {
+		return err
+	}
 	say("starting kube-apiserver and etcd (the first run on a machine builds them: several minutes)")
 	env, err := testenv.Start(ctx, testenv.Options{
-		MetricsAddr: "127.0.0.1:8080",
+		MetricsAddr: metrics,
 		// ACM takes a moment to publish a validation record and to validate, as it does in AWS.
 		AWS: &awsfake.Options{ValidationRecordDelay: time.Second, IssueDelay: 3 * time.Second},
 		// Claims' status is written as in a cluster (testenv shortens this for tests).
@@ -81,7 +86,7 @@ func run(ctx context.Context, examples, kubeconfig string, exit bool) error {
 	if err := writeKubeconfig(env.Config, kubeconfig); err != nil {
 		return err
 	}
-	say("control plane up; orchestrator webhooks registered; AWS-compatible server at " + env.AWS.URL + "; metrics on http://127.0.0.1:8080/metrics")
+	say("control plane up; orchestrator webhooks registered; AWS-compatible server at " + env.AWS.URL + "; metrics on http://" + metrics + "/metrics")
 
 	files, err := filepath.Glob(filepath.Join(examples, "*.yaml"))
 	if err != nil {
@@ -234,6 +239,20 @@ func writeKubeconfig(cfg *rest.Config, path string) error {
 	kc.Contexts["local"] = &clientcmdapi.Context{Cluster: "local", AuthInfo: "admin"}
 	kc.CurrentContext = "local"
 	return clientcmd.WriteToFile(*kc, path)
+}
+
+// addressFree fails, saying what to do, when the metrics address is taken. The manager would
+// otherwise stop a moment after it started, with the cluster still up and nothing serving the
+// webhooks, and every create would then time out.
+func addressFree(addr string) error {
+	if addr == "" || addr == "0" {
+		return nil
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("the metrics address %s is taken (another local-up or make run?): stop that one, or pass -metrics-bind-address with a free address (\"0\" disables metrics): %w", addr, err)
+	}
+	return l.Close()
 }
 
 func say(msg string) { fmt.Printf("==> %s\n", msg) }

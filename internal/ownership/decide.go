@@ -284,11 +284,16 @@ func (d Decision) WouldCover(c *v1alpha1.DomainClaim) Decision {
 		d.Hostname, c.Spec.Hostname, c.Spec.Namespace, describe(c))
 }
 
-// describe names a claim and its age for deny messages.
+// describe names a claim for deny messages, and since when its namespace owns it: its creation,
+// or its last transfer.
 func describe(c *v1alpha1.DomainClaim) string {
 	s := " (DomainClaim " + c.Name
-	if !c.CreationTimestamp.IsZero() {
-		s += ", since " + c.CreationTimestamp.UTC().Format(time.RFC3339)
+	since := c.CreationTimestamp.Time
+	if t, err := time.Parse(time.RFC3339, c.Annotations[v1alpha1.AnnotationTransferredAt]); err == nil {
+		since = t
+	}
+	if !since.IsZero() {
+		s += ", since " + since.UTC().Format(time.RFC3339)
 	}
 	return s + ")"
 }

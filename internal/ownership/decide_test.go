@@ -64,6 +64,11 @@ func claim(h, ns string, age time.Duration) *v1alpha1.DomainClaim {
 	}
 }
 
+func transferred(c *v1alpha1.DomainClaim, at string) *v1alpha1.DomainClaim {
+	c.Annotations = map[string]string{v1alpha1.AnnotationTransferredAt: at}
+	return c
+}
+
 func ofNamespace(c *v1alpha1.DomainClaim, uid types.UID) *v1alpha1.DomainClaim {
 	c.Spec.ClaimedBy = v1alpha1.ClaimedByRoute
 	c.Status.OwnerNamespace = &v1alpha1.NamespaceRecord{Name: c.Spec.Namespace, UID: uid}
@@ -146,6 +151,10 @@ func TestDecide(t *testing.T) {
 		{name: "another namespace is denied with the owner named", claims: []*v1alpha1.DomainClaim{claim("shop.example.com", "a", 0)},
 			host: "shop.example.com", ns: "b", want: Deny, wantReason: ReasonTaken,
 			wantMsg: `hostname "shop.example.com" is claimed by namespace "a" (DomainClaim shop.example.com, since 2001-09-09T01:46:40Z)`},
+		{name: "a transferred hostname is owned since its transfer",
+			claims: []*v1alpha1.DomainClaim{transferred(claim("shop.example.com", "a", 0), "2001-09-10T00:00:00Z")},
+			host:   "shop.example.com", ns: "b", want: Deny, wantReason: ReasonTaken,
+			wantMsg: `hostname "shop.example.com" is claimed by namespace "a" (DomainClaim shop.example.com, since 2001-09-10T00:00:00Z)`},
 		{name: "an invalid hostname is denied", host: "10.0.0.1", ns: "a", want: Deny, wantReason: ReasonInvalid, wantMsg: "IP address"},
 		{name: "a hostname under no zone is denied", host: "shop.example.org", ns: "a", want: Deny, wantReason: ReasonNoZone, wantMsg: "not under any ManagedZone"},
 		{name: "a hostname under no zone passes when unmanaged names are allowed", host: "shop.example.org", ns: "a",

@@ -1,6 +1,7 @@
 // Package routeuse answers which claim a route's hostname answers to and which routes of other
-// namespaces list a claim's hostname. It reads the informer cache through the indexes of package
-// index; both the routes and the gatewaypool reconcilers use it, so neither imports the other.
+// namespaces list a claim's hostname. It reads claims from the informer cache, and is given the
+// routes its callers found through package index; both the routes and the gatewaypool reconcilers
+// use it, so neither imports the other.
 package routeuse
 
 import (
@@ -14,7 +15,6 @@ import (
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/hostname"
-	"github.com/opendi/gateway-orchestrator/internal/index"
 )
 
 // AnsweringClaim is the claim that answers for normalized hostname h: its own, or for an exact
@@ -37,56 +37,47 @@ func AnsweringClaim(ctx context.Context, rd client.Reader, h string) (*v1alpha1.
 	return nil, nil
 }
 
-// Strays lists, for each claim that is the owner's (Claimed and not being deleted), the routes
-// of other namespaces that list its hostname ("Kind namespace/name", sorted): after a transfer,
-// or created where admission does not look. The listeners already keep them off the ALB; the
-// pool reports them in the claim's StrayRoutes condition, and the routes reconciler tells each route.
-func Strays(ctx context.Context, rd client.Reader, claims []*v1alpha1.DomainClaim) (map[string][]string, error) {
-	strays := map[string][]string{}
-	for _, c := range claims {
-		if !c.DeletionTimestamp.IsZero() || !meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionClaimed) {
-			continue
-		}
-		opts := client.MatchingFields{index.RouteHostname: c.Spec.Hostname}
-		var https gwv1.HTTPRouteList
-		if err := rd.List(ctx, &https, opts); err != nil {
-			return nil, err
-		}
-		var grpcs gwv1.GRPCRouteList
-		if err := rd.List(ctx, &grpcs, opts); err != nil {
-			return nil, err
-		}
-		foreign := func(kind string, o client.Object, raw []gwv1.Hostname) error {
-			if o.GetNamespace() == c.Spec.Namespace {
-				return nil
-			}
-			for _, h := range raw {
-				name, err := hostname.Normalize(string(h))
-				if err != nil {
-					continue
-				}
-				got, err := AnsweringClaim(ctx, rd, name)
-				if err != nil {
-					return err
-				}
-				if got != nil && got.Name == c.Name {
-					strays[c.Name] = append(strays[c.Name], kind+" "+o.GetNamespace()+"/"+o.GetName())
-					return nil
-				}
-			}
+// Strays lists the routes of other namespaces that list claim c's hostname ("Kind
+// namespace/name", sorted) when c is the owner's (Claimed and not being deleted): after a
+// transfer, or created where admission does not look. https and grpcs are the routes that list
+// the hostname in any namespace (the RouteHostname index). The listeners already keep them off
+// the ALB; the pool reports them in the claim's StrayRoutes condition, and the routes reconciler
+// tells each route.
+func Strays(ctx context.Context, rd client.Reader, c *v1alpha1.DomainClaim, https []gwv1.HTTPRoute, grpcs []gwv1.GRPCRoute) ([]string, error) {
+	if !c.DeletionTimestamp.IsZero() || !meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionClaimed) {
+		return nil, nil
+	}
+	var strays []string
+	foreign := func(kind string, o client.Object, raw []gwv1.Hostname) error {
+		if o.GetNamespace() == c.Spec.Namespace {
 			return nil
 		}
-		for i := range https.Items {
-			if err := foreign("HTTPRoute", &https.Items[i], https.Items[i].Spec.Hostnames); err != nil {
-				return nil, err
+		for _, h := range raw {
+			name, err := hostname.Normalize(string(h))
+			if err != nil {
+				continue
+			}
+			got, err := AnsweringClaim(ctx, rd, name)
+			if err != nil {
+				return err
+			}
+			if got != nil && got.Name == c.Name {
+				strays = append(strays, kind+" "+o.GetNamespace()+"/"+o.GetName())
+				return nil
 			}
 		}
-		for i := range grpcs.Items {
-			if err := foreign("GRPCRoute", &grpcs.Items[i], grpcs.Items[i].Spec.Hostnames); err != nil {
-				return nil, err
-			}
-		}
-		sort.Strings(strays[c.Name])
+		return nil
 	}
+	for i := range https {
+		if err := foreign("HTTPRoute", &https[i], https[i].Spec.Hostnames); err != nil {
+			return nil, err
+		}
+	}
+	for i := range grpcs {
+		if err := foreign("GRPCRoute", &grpcs[i], grpcs[i].Spec.Hostnames); err != nil {
+			return nil, err
+		}
+	}
+	sort.Strings(strays)
 	return strays, nil
 }

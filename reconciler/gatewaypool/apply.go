@@ -23,8 +23,8 @@ import (
 // apply carries out a plan in dependency order: each Gateway before its configuration (which it
 // owns), Gateways and configurations before the claims' status (the Gateway's listeners are the
 // record of a seat, see Plan), then the pool's status, and deletions last.
-// It reports retry when a write met a newer object than the snapshot held.
-func (r *Reconciler) apply(ctx context.Context, s *Snapshot, p *PoolPlan) (retry bool, err error) {
+// At most maxClaimWrites claim statuses are written, the most urgent first (the plan's order).
+func (r *Reconciler) apply(ctx context.Context, s *Snapshot, p *PoolPlan) (out applied, err error) {
 	log := logf.FromContext(ctx).WithValues("pool", s.Pool.Name)
 	current := map[string]*GatewayState{}
 	for i := range s.Gateways {
@@ -33,10 +33,10 @@ func (r *Reconciler) apply(ctx context.Context, s *Snapshot, p *PoolPlan) (retry
 	for _, g := range p.Gateways {
 		conflict, err := r.applyGateway(ctx, current[g.Name], g)
 		if err != nil {
-			return false, fmt.Errorf("gateway %s/%s: %w", s.Pool.Spec.Namespace, g.Name, err)
+			return out, fmt.Errorf("gateway %s/%s: %w", s.Pool.Spec.Namespace, g.Name, err)
 		}
 		if conflict {
-			return true, nil // everything after depends on this Gateway's seats
+			return applied{retry: true}, nil // everything after depends on this Gateway's seats
 		}
 		if g.Create {
 			log.Info("created pool gateway", "gateway", g.Name)
@@ -45,15 +45,19 @@ func (r *Reconciler) apply(ctx context.Context, s *Snapshot, p *PoolPlan) (retry
 	for _, name := range gatewayNames(s, p) {
 		r.Metrics.certificates(s.Pool.Name, s.Pool.Spec.Namespace, name.name, name.certificates)
 	}
-	if err := r.applyClaims(ctx, p); err != nil {
-		return false, err
+	claims := r.unheld(ctx, p.Claims)
+	if len(claims) > maxClaimWrites {
+		claims, out.more = claims[:maxClaimWrites], true
+	}
+	if err := r.applyClaims(ctx, claims); err != nil {
+		return out, err
 	}
 	if p.Status != nil {
 		pool := s.Pool.DeepCopy()
 		patch := client.MergeFrom(s.Pool)
 		pool.Status = *p.Status
 		if err := r.Client.Status().Patch(ctx, pool, patch); client.IgnoreNotFound(err) != nil {
-			return false, err
+			return out, err
 		}
 	}
 	for _, name := range p.Delete {
@@ -61,30 +65,44 @@ func (r *Reconciler) apply(ctx context.Context, s *Snapshot, p *PoolPlan) (retry
 		err := r.Client.Delete(ctx, gw, client.Preconditions{UID: &gw.UID, ResourceVersion: &gw.ResourceVersion})
 		switch {
 		case apierrors.IsConflict(err):
-			retry = true // a seat may have arrived meanwhile
+			out.retry = true // a seat may have arrived meanwhile
 		case client.IgnoreNotFound(err) != nil:
-			return false, err
+			return out, err
 		case err == nil:
 			log.Info("removed empty surplus gateway", "gateway", name)
 		}
 	}
-	return retry, nil
+	return out, nil
+}
+
+// applied is what apply reports besides an error.
+type applied struct {
+	// retry: a write met a newer object than the snapshot held.
+	retry bool
+	// more: claim statuses were left unwritten (beyond maxClaimWrites).
+	more bool
 }
 
 // claimWriters is how many claim status writes the pool sends at once.
 const claimWriters = 8
 
-// applyClaims writes the planned claim statuses, claimWriters at a time: a reconcile that seats a
+// maxClaimWrites bounds the claim statuses one reconcile writes. A pool of thousands of claims can
+// plan a write for each (after a restart, or a pool-wide change such as a Gateway's new address),
+// and the Gateway steps of claims that arrive meanwhile would wait behind them all; bounded, the
+// reconcile ends, the rest is requeued, and the next plan puts new seats first again.
+const maxClaimWrites = 100
+
+// applyClaims writes the given claim statuses, claimWriters at a time: a reconcile that seats a
 // burst of claims does not wait on each write in turn. (Routes are attached by reconciler/routes,
 // from the claims' status.)
-func (r *Reconciler) applyClaims(ctx context.Context, p *PoolPlan) error {
+func (r *Reconciler) applyClaims(ctx context.Context, changes []ClaimChange) error {
 	var (
 		mu   sync.Mutex
 		wg   sync.WaitGroup
 		errs []error
 	)
 	slots := make(chan struct{}, claimWriters)
-	for _, ch := range p.Claims {
+	for _, ch := range changes {
 		c := ch.Claim.DeepCopy()
 		slots <- struct{}{}
 		wg.Add(1)
@@ -180,19 +198,28 @@ func (r *Reconciler) applyGateway(ctx context.Context, cur *GatewayState, g Gate
 // the load balancer, GatewayAssigned, CertificateAttached, LoadBalancerReady, RoutesAllowed and
 // StrayRoutes), a server-side apply under the pool's field manager, so it never conflicts with the
 // other owners' writes.
-//
-// A new claim's seat that only waits (the certificate, the load balancer) is kept back in its
-// quiet period (claimstatus.Hold): the Gateway's listener records the seat meanwhile, and the
-// claim's status says it once the load balancer is known, or when the quiet period ends.
 func (r *Reconciler) writeClaimStatus(ctx context.Context, c *v1alpha1.DomainClaim, st v1alpha1.DomainClaimStatus) error {
+	_, err := claimstatus.Apply(ctx, r.Client, claimstatus.Pool, c, &st)
+	return err
+}
+
+// unheld drops the claim statuses kept back: a new claim's seat that only waits (the
+// certificate, the load balancer) is not written in its quiet period (claimstatus.Hold). The
+// Gateway's listener records the seat meanwhile, and the claim's status says it once the load
+// balancer is known, or when the quiet period ends (noted in ctx's claimstatus.Held).
+func (r *Reconciler) unheld(ctx context.Context, claims []ClaimChange) []ClaimChange {
 	quiet := r.QuietPeriod
 	if quiet == 0 {
 		quiet = claimstatus.DefaultQuietPeriod
 	}
-	if wait := claimstatus.Hold(claimstatus.Pool, c, &st, time.Now(), quiet); wait > 0 {
-		claimstatus.HeldFrom(ctx).Add(wait)
-		return nil
+	now := time.Now()
+	out := make([]ClaimChange, 0, len(claims))
+	for _, ch := range claims {
+		if wait := claimstatus.Hold(claimstatus.Pool, ch.Claim, &ch.Status, now, quiet); wait > 0 {
+			claimstatus.HeldFrom(ctx).Add(wait)
+			continue
+		}
+		out = append(out, ch)
 	}
-	_, err := claimstatus.Apply(ctx, r.Client, claimstatus.Pool, c, &st)
-	return err
+	return out
 }

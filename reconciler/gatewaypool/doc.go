@@ -3,13 +3,17 @@
 //
 // Watches: GatewayPools, their Gateways, DomainClaims (only changes the plan reads, see
 // claimInputs), HTTPRoutes and GRPCRoutes (generation changes); claim, route and Gateway events
-// wake the pool after a short window so that a burst costs one reconcile.
+// wake the pool after a short window so that a burst costs one reconcile, and no sooner than its
+// pace allows (a wait that grows with the pool's claims, see pacePerClaim), so a reconcile's O(N)
+// cost does not make N claims coming up together cost O(N²). LBC's verdict on a Gateway (its
+// first address, Programmed, Accepted) wakes the pool without waiting for the pace.
 //
 // Each reconcile gathers one snapshot from the cache (gather), decides a PoolPlan as pure data
 // (Plan: Gateways to create or delete, seats by first fit within the certificates, listeners,
 // ALB rules and target groups LBC can deploy on one ALB, each Gateway's listeners and listener
 // certificates, and the claims' and the pool's status), and applies it in dependency order,
-// deletions last (apply).
+// deletions last (apply). Claim statuses are written most urgent first (new seats, then steps
+// toward Ready, then reports), at most maxClaimWrites per reconcile; the rest are requeued.
 //
 // Owns and writes: the pool's Gateways (spec.listeners, labels, annotations, infrastructure),
 // their LoadBalancerConfigurations, GatewayPool status, and on DomainClaims status.gateway, the

@@ -22,6 +22,10 @@ func TestClaimInputsChanged(t *testing.T) {
 			meta.SetStatusCondition(&c.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionValidationRecord, Status: metav1.ConditionTrue, Reason: "Created"})
 		}},
 		{name: "the pool's own seat coming back is ignored", change: func(c *v1alpha1.DomainClaim) { c.Status.Gateway.Name = "public-2" }},
+		{name: "the pool's own conditions coming back are ignored (it counted them as it planned them)", change: func(c *v1alpha1.DomainClaim) {
+			meta.SetStatusCondition(&c.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionLoadBalancerReady, Status: metav1.ConditionTrue, Reason: "Programmed"})
+			meta.SetStatusCondition(&c.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionGatewayAssigned, Status: metav1.ConditionTrue, Reason: "Assigned"})
+		}},
 		{name: "an issued certificate wakes the pool", change: notIssued, wakes: true},
 		{name: "a deletion wakes the pool", change: deleting, wakes: true},
 		{name: "a counted condition turning True wakes the pool (its status counts it)", change: dnsRecord(metav1.ConditionTrue, "Created"), wakes: true},

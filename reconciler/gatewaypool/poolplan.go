@@ -2,6 +2,7 @@ package gatewaypool
 
 import (
 	"fmt"
+	"maps"
 	"sort"
 
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -52,7 +53,8 @@ type ClaimState struct {
 type PoolPlan struct {
 	// Gateways are the Gateways (and configurations) to create or change, by number.
 	Gateways []GatewayChange
-	// Claims are the claim statuses to write.
+	// Claims are the claim statuses to write, the most urgent first (see urgency), oldest claim
+	// first within the same urgency.
 	Claims []ClaimChange
 	// Status is the pool's new status; nil when it has not changed.
 	Status *v1alpha1.GatewayPoolStatus
@@ -271,11 +273,43 @@ func Plan(s *Snapshot) *PoolPlan {
 		}
 	}
 
+	sort.SliceStable(plan.Claims, func(i, j int) bool { return urgency(plan.Claims[i]) < urgency(plan.Claims[j]) })
+
 	status := poolStatus(s, kept, loads, seated, certs, statuses)
 	if !equality.Semantic.DeepEqual(status, &pool.Status) {
 		plan.Status = status
 	}
 	return plan
+}
+
+// Urgencies of a claim status write, most urgent first.
+const (
+	// urgentSeat: the claim gets, loses or changes its seat (status.gateway), which the routes
+	// reconciler attaches routes by.
+	urgentSeat = iota
+	// urgentProgress: a step toward Ready, which the next owner waits for: a load balancer to point
+	// the ALIAS at, or one of the pool's conditions turning True.
+	urgentProgress
+	// urgentRefresh: anything else (a waiting reason's message, stray routes).
+	urgentRefresh
+)
+
+// urgency ranks a claim status write, so that a reconcile bounded in its writes (maxClaimWrites)
+// moves claims forward before it refreshes what only reports.
+func urgency(ch ClaimChange) int {
+	was, st := &ch.Claim.Status, &ch.Status
+	if (was.Gateway == nil) != (st.Gateway == nil) || was.Gateway != nil && *was.Gateway != *st.Gateway {
+		return urgentSeat
+	}
+	if was.LoadBalancerHostname != st.LoadBalancerHostname || was.LoadBalancerZoneID != st.LoadBalancerZoneID {
+		return urgentProgress
+	}
+	for _, typ := range []string{v1alpha1.ConditionGatewayAssigned, v1alpha1.ConditionCertificateAttached, v1alpha1.ConditionLoadBalancerReady, v1alpha1.ConditionRoutesAllowed} {
+		if meta.IsStatusConditionTrue(st.Conditions, typ) && !meta.IsStatusConditionTrue(was.Conditions, typ) {
+			return urgentProgress
+		}
+	}
+	return urgentRefresh
 }
 
 // listenerLedger maps each claim with a seat listener on a Gateway to that Gateway (the one with
@@ -354,13 +388,28 @@ func planGateway(pool *v1alpha1.GatewayPool, name string, st *GatewayState, clai
 	for k, v := range lc.Annotations() {
 		gw.Annotations[k] = v
 	}
-	if cur == nil || !equality.Semantic.DeepEqual(cur, gw) {
+	if cur == nil || gatewayChanged(cur, gw) {
 		change.Gateway = gw
 	}
-	if change.CreateConfig || !equality.Semantic.DeepEqual(st.Config, cfg) {
+	if change.CreateConfig || configurationChanged(st.Config, cfg) {
 		change.Config = cfg
 	}
 	return change, lc, admitted
+}
+
+// gatewayChanged reports whether want differs from cur in what the plan writes: labels,
+// annotations, owner references and spec. The status and the rest of the metadata are not the
+// pool's, and comparing every Gateway's status (a condition list per listener) whole was most of a
+// plan's cost.
+func gatewayChanged(cur, want *gwv1.Gateway) bool {
+	return !maps.Equal(cur.Labels, want.Labels) || !maps.Equal(cur.Annotations, want.Annotations) ||
+		!equality.Semantic.DeepEqual(cur.OwnerReferences, want.OwnerReferences) || !equality.Semantic.DeepEqual(cur.Spec, want.Spec)
+}
+
+// configurationChanged reports whether want differs from cur in what the plan writes: its labels
+// and spec (its owner reference is set when it is written).
+func configurationChanged(cur, want *lbc.LoadBalancerConfiguration) bool {
+	return !maps.Equal(cur.Labels, want.Labels) || !equality.Semantic.DeepEqual(cur.Spec, want.Spec)
 }
 
 // poolStatus is the pool's status: each kept Gateway's load and address, the claims counted by

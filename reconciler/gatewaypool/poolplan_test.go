@@ -373,6 +373,8 @@ func TestPlan(t *testing.T) {
 				require.NotNil(t, c)
 				assert.Nil(t, c.Status.Gateway)
 				assert.Equal(t, v1alpha1.ReasonUnbound, meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionGatewayAssigned).Reason)
+				assert.Equal(t, "waiting for the claim to be bound (see Bound): an unbound claim gets no Gateway seat",
+					meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionGatewayAssigned).Message)
 				g := gatewayChange(p, "public-1")
 				require.NotNil(t, g, "the bare Gateway gets its template")
 				assert.Equal(t, []string{HTTPSListener}, listenerNames(g.Gateway), "no listener for the claim")

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/pprof"
 	"sync"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -25,6 +27,8 @@ import (
 )
 
 const (
+	// ControllerName names the pool's controller (in its metrics and logs).
+	ControllerName = "gatewaypool"
 	// LabelPool marks a Gateway (and its LoadBalancerConfiguration) as a pool's.
 	LabelPool = "gateway.opendi.com/pool"
 	// HTTPSListener and HTTPListener name the listeners of a pool Gateway without seats (and
@@ -68,30 +72,46 @@ type Reconciler struct {
 
 	// zones caches ALB DNS name → canonical hosted zone ID.
 	zones sync.Map
+	// pace spaces each pool's event-driven reconciles by the pool's size.
+	pace pacer
 }
 
 // SetupWithManager registers the reconciler.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.elbBackoff.Policy = r.Backoff
 	return ctrl.NewControllerManagedBy(mgr).
-		Named("gatewaypool").
-		For(&v1alpha1.GatewayPool{}).
-		Watches(&gwv1.Gateway{}, coalesced(func(_ context.Context, o client.Object) []reconcile.Request {
+		Named(ControllerName).
+		// Spec changes only: the pool's status is its own write, and waking on it would run every
+		// reconcile that changed the status a second time for nothing.
+		For(&v1alpha1.GatewayPool{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&gwv1.Gateway{}, r.coalesced(func(_ context.Context, o client.Object) []reconcile.Request {
 			if p := o.GetLabels()[LabelPool]; p != "" {
 				return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: p}}}
 			}
 			return nil
-		})).
-		Watches(&v1alpha1.DomainClaim{}, coalesced(r.claimToPool), builder.WithPredicates(claimInputsChanged)).
-		Watches(&gwv1.HTTPRoute{}, coalesced(r.routeToPools), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Watches(&gwv1.GRPCRoute{}, coalesced(r.routeToPools), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		}, lbcVerdictChanged)).
+		Watches(&v1alpha1.DomainClaim{}, r.coalesced(r.claimToPool, nil), builder.WithPredicates(claimInputsChanged)).
+		Watches(&gwv1.HTTPRoute{}, r.coalesced(r.routeToPools, nil), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&gwv1.GRPCRoute{}, r.coalesced(r.routeToPools, nil), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Complete(r)
 }
 
-// Reconcile implements reconcile.Reconciler: gather one snapshot, plan, apply.
-func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+// Reconcile implements reconcile.Reconciler: gather one snapshot, plan, apply. It runs under the
+// profiler label controller=gatewaypool (inherited by the goroutines it starts), so a CPU profile
+// tells the pool's work apart from the rest of the process.
+func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (res reconcile.Result, err error) {
+	pprof.Do(ctx, pprof.Labels("controller", ControllerName), func(ctx context.Context) {
+		res, err = r.reconcile(ctx, req)
+	})
+	return res, err
+}
+
+func (r *Reconciler) reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	pool := &v1alpha1.GatewayPool{}
 	if err := r.Client.Get(ctx, req.NamespacedName, pool); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.pace.forget(req.Name)
+		}
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
 	if !pool.DeletionTimestamp.IsZero() {
@@ -105,14 +125,19 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	if err != nil {
 		return reconcile.Result{}, err
 	}
+	defer func() { r.pace.done(pool.Name, len(snap.Claims), time.Now()) }()
 	ctx, kept := claimstatus.WithHeld(ctx)
-	retry, err := r.apply(ctx, snap, Plan(snap))
-	if err != nil {
+	out, err := r.apply(ctx, snap, Plan(snap))
+	switch {
+	case err != nil:
 		return reconcile.Result{}, err
-	}
-	if retry {
+	case out.retry:
 		// A write met a newer object than the snapshot held: look again soon, without an error.
 		return reconcile.Result{RequeueAfter: 200 * time.Millisecond}, nil
+	case out.more:
+		// Claim writes left for the next reconcile (see maxClaimWrites); they are decided already, so
+		// they do not wait for the pace.
+		return reconcile.Result{RequeueAfter: coalesceWindow}, nil
 	}
 	return reconcile.Result{RequeueAfter: kept.Wait()}, nil
 }

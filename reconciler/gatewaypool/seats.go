@@ -61,21 +61,14 @@ func (r *Reconciler) claimsOf(ctx context.Context, pool *v1alpha1.GatewayPool) (
 // owner's HTTPRoutes and GRPCRoutes on its hostname (one per route rule, match and hostname the
 // claim answers for: LBC 3.5+), and LBC's target groups for them (one per Gateway, route,
 // Service backend and port). A route whose hostnames sit on several Gateways is counted on each
-// for the hostnames seated there. Both route kinds are found through the RouteHostname index.
-func (r *Reconciler) seat(ctx context.Context, c *v1alpha1.DomainClaim, claimNames map[string]bool) (Seat, error) {
-	var https gwv1.HTTPRouteList
-	if err := r.Client.List(ctx, &https, client.InNamespace(c.Spec.Namespace), client.MatchingFields{index.RouteHostname: c.Spec.Hostname}); err != nil {
-		return Seat{}, err
-	}
-	var grpcs gwv1.GRPCRouteList
-	if err := r.Client.List(ctx, &grpcs, client.InNamespace(c.Spec.Namespace), client.MatchingFields{index.RouteHostname: c.Spec.Hostname}); err != nil {
-		return Seat{}, err
-	}
+// for the hostnames seated there. The routes are those listing the hostname in any namespace
+// (the RouteHostname index); only the owner's count.
+func seat(c *v1alpha1.DomainClaim, https []gwv1.HTTPRoute, grpcs []gwv1.GRPCRoute, claimNames map[string]bool) Seat {
 	need := Seat{Certificates: 1}
-	for i := range https.Items {
-		rt := &https.Items[i]
+	for i := range https {
+		rt := &https[i]
 		n := hostnamesOf(c, rt.Spec.Hostnames, claimNames)
-		if n == 0 {
+		if rt.Namespace != c.Spec.Namespace || n == 0 {
 			continue
 		}
 		need.Rules += ALBRules(httpMatches(rt)) * n
@@ -86,10 +79,10 @@ func (r *Reconciler) seat(ctx context.Context, c *v1alpha1.DomainClaim, claimNam
 			}
 		}
 	}
-	for i := range grpcs.Items {
-		rt := &grpcs.Items[i]
+	for i := range grpcs {
+		rt := &grpcs[i]
 		n := hostnamesOf(c, rt.Spec.Hostnames, claimNames)
-		if n == 0 {
+		if rt.Namespace != c.Spec.Namespace || n == 0 {
 			continue
 		}
 		need.Rules += ALBRules(grpcMatches(rt)) * n
@@ -102,7 +95,7 @@ func (r *Reconciler) seat(ctx context.Context, c *v1alpha1.DomainClaim, claimNam
 	}
 	need.Rules = max(1, need.Rules)
 	sort.Strings(need.TargetGroups)
-	return need, nil
+	return need
 }
 
 // appendTargetGroup adds the target group of a Service backend (other kinds make none), once.
@@ -255,7 +248,7 @@ func claimStatus(pool *v1alpha1.GatewayPool, c *v1alpha1.DomainClaim, st *v1alph
 		set(v1alpha1.ConditionGatewayAssigned, false, v1alpha1.ReasonPoolExhausted, exhausted)
 		return st
 	case st.Gateway == nil && !v1alpha1.ProvisioningAllowed(c):
-		set(v1alpha1.ConditionGatewayAssigned, false, v1alpha1.ReasonUnbound, "waiting for the claim to be bound (see Bound): no seat before")
+		set(v1alpha1.ConditionGatewayAssigned, false, v1alpha1.ReasonUnbound, "waiting for the claim to be bound (see Bound): an unbound claim gets no Gateway seat")
 		return st
 	case st.Gateway == nil:
 		set(v1alpha1.ConditionGatewayAssigned, false, v1alpha1.ReasonPending, "waiting for the certificate to be issued")

@@ -1,10 +1,13 @@
 // Package routes is the routes reconciler: it owns the parentRefs of the routes the orchestrator
-// attaches automatically and the Events it records on routes. It reads the claims' status
+// attaches automatically (those it added, recorded in an annotation, follow the seats of the
+// route's hostnames) and the Events it records on routes. It reads the claims' status
 // (status.gateway, GatewayAssigned) written by the pool reconciler and never writes a claim.
 package routes
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -33,6 +36,9 @@ const (
 	EventHostnameNotOwned = "HostnameNotOwned"
 	// EventHostnamesSpread: a route's hostnames sit on several Gateways of a pool.
 	EventHostnamesSpread = "HostnamesSpread"
+	// EventAttachDenied: admission refuses the parentRefs the orchestrator would add, because
+	// the route as it stands is refused (it lists a hostname its namespace no longer owns).
+	EventAttachDenied = "AttachDenied"
 )
 
 // +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=httproutes;grpcroutes,verbs=get;list;watch;update;patch
@@ -150,9 +156,15 @@ func (k kind) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.R
 		if apierrors.IsNotFound(err) {
 			return reconcile.Result{}, nil
 		}
+		if apierrors.IsInvalid(err) || apierrors.IsForbidden(err) {
+			// Retrying cannot help until the route's owner changes it or a claim changes, and
+			// either reconciles the route again.
+			k.r.tell(obj, "Warning", EventAttachDenied, attachDeniedNote(p.Add, err))
+			return reconcile.Result{}, nil
+		}
 		return reconcile.Result{}, err
 	}
-	logf.FromContext(ctx).Info("attached route", "kind", k.name, "route", req.NamespacedName, "opted-in", p.Mark, "gateways", p.Add)
+	logf.FromContext(ctx).Info("attached route", "kind", k.name, "route", req.NamespacedName, "opted-in", p.Mark, "gateways", p.Add, "detached", len(p.Detach))
 	return reconcile.Result{}, nil
 }
 
@@ -203,4 +215,14 @@ func (r *Reconciler) tell(o client.Object, typ, reason, note string) {
 	if r.Recorder != nil {
 		r.Recorder.Eventf(o, nil, typ, reason, "Route", "%s", note)
 	}
+}
+
+// attachDeniedNote says which Gateways the route could not be attached to, and admission's answer.
+func attachDeniedNote(gws []v1alpha1.ObjectRef, err error) string {
+	names := make([]string, 0, len(gws))
+	for _, gw := range gws {
+		names = append(names, gw.Namespace+"/"+gw.Name)
+	}
+	return fmt.Sprintf("the orchestrator cannot attach this route to Gateway %s where its hostnames are seated, because admission refuses the route as it stands; fix what it says: %v",
+		strings.Join(names, ", "), err)
 }

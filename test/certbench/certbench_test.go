@@ -102,6 +102,7 @@ func BenchmarkClaimsToGoal(b *testing.B) {
 	writesBefore, conflictsBefore := claimWrites(b, env)
 	poolSecondsBefore, poolCountBefore := poolReconciles(b)
 
+	cpu := startCPU(b)
 	n := *claims
 	start := time.Now()
 	var next atomic.Int64
@@ -138,6 +139,8 @@ func BenchmarkClaimsToGoal(b *testing.B) {
 		}
 	}
 	wall := time.Since(start)
+	cpu.report(b, n)
+	logStages(b, env)
 	if len(done) < n {
 		b.Fatalf("only %d of %d claims reached %s in %s", len(done), n, goal, wall)
 	}

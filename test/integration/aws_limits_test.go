@@ -220,27 +220,41 @@ const skipLabel = "test.gateway.opendi.com/skip-admission"
 func skipClaimAdmission(t *testing.T) {
 	t.Helper()
 	ctx := context.Background()
-	set := func(sel *metav1.LabelSelector) {
+	// set changes the selector of both DomainClaim validating webhooks (creates and transfers)
+	// and returns the selectors they had, by name.
+	set := func(sel func(name string, old *metav1.LabelSelector) *metav1.LabelSelector) (was map[string]*metav1.LabelSelector) {
 		require.NoError(t, retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			was = map[string]*metav1.LabelSelector{}
 			var l admissionv1.ValidatingWebhookConfigurationList
 			if err := k8s.List(ctx, &l); err != nil {
 				return err
 			}
 			for i := range l.Items {
 				cfg := &l.Items[i]
-				for j := range cfg.Webhooks {
-					if cfg.Webhooks[j].Name == "vdomainclaim.gateway.opendi.com" {
-						cfg.Webhooks[j].ObjectSelector = sel
-						return k8s.Update(ctx, cfg)
+				for j, w := range cfg.Webhooks {
+					if w.Name == "vdomainclaim.gateway.opendi.com" || w.Name == "vdomainclaim-transfer.gateway.opendi.com" {
+						was[w.Name] = w.ObjectSelector
+						cfg.Webhooks[j].ObjectSelector = sel(w.Name, w.ObjectSelector.DeepCopy())
 					}
+				}
+				if len(was) > 0 {
+					return k8s.Update(ctx, cfg)
 				}
 			}
 			t.Fatal("no DomainClaim webhook registered")
 			return nil
 		}))
+		return was
 	}
-	set(&metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: skipLabel, Operator: metav1.LabelSelectorOpDoesNotExist}}})
-	t.Cleanup(func() { set(&metav1.LabelSelector{}) })
+	// The webhooks' own selectors (which keep admission's claims away) stay, with skipLabel added.
+	was := set(func(_ string, old *metav1.LabelSelector) *metav1.LabelSelector {
+		if old == nil {
+			old = &metav1.LabelSelector{}
+		}
+		old.MatchExpressions = append(old.MatchExpressions, metav1.LabelSelectorRequirement{Key: skipLabel, Operator: metav1.LabelSelectorOpDoesNotExist})
+		return old
+	})
+	t.Cleanup(func() { set(func(name string, _ *metav1.LabelSelector) *metav1.LabelSelector { return was[name] }) })
 }
 
 func TestClaimConflictedAfterProvisioningIsUnprovisioned(t *testing.T) {

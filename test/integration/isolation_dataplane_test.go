@@ -23,6 +23,7 @@ import (
 	"github.com/opendi/gateway-orchestrator/reconciler/routes"
 	"github.com/opendi/gateway-orchestrator/test/lbcstandin"
 	"github.com/opendi/gateway-orchestrator/test/testenv"
+	"github.com/opendi/gateway-orchestrator/webhook"
 )
 
 // bypassNamespace returns a namespace the webhooks do not see (they exclude the orchestrator's
@@ -221,6 +222,9 @@ func TestTransferMovesTheHostnameToTheNewOwnerOnTheALB(t *testing.T) {
 		c.Spec.Namespace = teamB
 		return k8s.Update(ctx, c)
 	}))
+	moved, err := getClaim(shop)
+	require.NoError(t, err)
+	assert.Equal(t, teamB, moved.Labels[webhook.LabelOwner], "the owner label follows the transfer")
 	require.Eventually(t, func() bool {
 		got, ok := env.StandIn.Resolve(gw.Namespace, gw.Name, shop, "/")
 		return !ok || got.Namespace != teamA

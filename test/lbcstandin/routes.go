@@ -82,7 +82,8 @@ func hasEntry(parents []gwv1.RouteParentStatus, gw *gwv1.Gateway, routeNS string
 // names it (none once it names it no more), leaving other Gateways' and controllers' entries.
 func (s *StandIn) writeParents(ctx context.Context, obj client.Object, parents *[]gwv1.RouteParentStatus, gw *gwv1.Gateway, rt Route, a Attachment) error {
 	orig := append([]gwv1.RouteParentStatus(nil), *parents...)
-	var keep []gwv1.RouteParentStatus
+	// Never nil: status.parents is required, and a merge patch would write null for nil.
+	keep := []gwv1.RouteParentStatus{}
 	for _, p := range orig {
 		if p.ControllerName != ControllerName || !refersTo(p.ParentRef, rt.Namespace, gw) {
 			keep = append(keep, p)
@@ -95,7 +96,9 @@ func (s *StandIn) writeParents(ctx context.Context, obj client.Object, parents *
 		ps := gwv1.RouteParentStatus{ParentRef: ref, ControllerName: ControllerName}
 		for _, old := range orig {
 			if old.ControllerName == ControllerName && equality.Semantic.DeepEqual(old.ParentRef, ref) {
-				ps.Conditions = old.Conditions
+				// A copy: SetStatusCondition changes a condition in place, and a change made in
+				// orig's array too would compare equal below and never be written.
+				ps.Conditions = append([]metav1.Condition(nil), old.Conditions...)
 			}
 		}
 		status, msg := metav1.ConditionTrue, "attached"
