@@ -33,14 +33,16 @@ const (
 )
 
 // AliasRecordsGone reports whether a claim has no ALIAS record in DNS for sure: none was ever
-// written (no DNSRecordReady condition) or reconciler/dns removed them (reason RecordsRemoved,
-// or Unprovisioned after the claim lost its hostname). Until then a deleting claim's certificate
-// stays on its listener, so that the name never points at a load balancer that cannot serve it.
+// written (no DNSRecordReady condition, and no load balancer in status for one to point at:
+// reconciler/dns writes records only for the load balancer the status names) or reconciler/dns
+// removed them (reason RecordsRemoved, or Unprovisioned after the claim lost its hostname).
+// Until then a deleting claim's certificate stays on its listener, so that the name never
+// points at a load balancer that cannot serve it.
 func (c *DomainClaim) AliasRecordsGone() bool {
 	for _, cond := range c.Status.Conditions {
 		if cond.Type == ConditionDNSRecord {
 			return cond.Reason == ReasonRecordsRemoved || cond.Reason == ReasonUnprovisioned
 		}
 	}
-	return true
+	return c.Status.LoadBalancerHostname == ""
 }

@@ -34,6 +34,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/claimstatus"
 	"github.com/opendi/gateway-orchestrator/test/awsfake"
 	"github.com/opendi/gateway-orchestrator/test/testenv"
 )
@@ -68,6 +69,8 @@ func run(ctx context.Context, examples, kubeconfig, metrics string, exit bool) e
 		MetricsAddr: metrics,
 		// ACM takes a moment to publish a validation record and to validate, as it does in AWS.
 		AWS: &awsfake.Options{ValidationRecordDelay: time.Second, IssueDelay: 3 * time.Second},
+		// Claims' status is written as in a cluster (testenv shortens this for tests).
+		QuietPeriod: claimstatus.DefaultQuietPeriod,
 	})
 	if err != nil {
 		return err

@@ -51,6 +51,9 @@ type Config struct {
 	Reconcilers bool
 	// Clock is injected into reconcilers; nil means the real clock.
 	Clock clock.PassiveClock
+	// QuietPeriod is how long a new claim's steps that are only on their way are kept out of its
+	// status (claimstatus.Hold); zero means claimstatus.DefaultQuietPeriod.
+	QuietPeriod time.Duration
 	// AWS turns on the reconcilers that talk to AWS; nil leaves them off.
 	AWS *AWS
 	// Metrics is where the reconcilers register their metrics; nil means controller-runtime's
@@ -139,7 +142,7 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 		if err := (&zonestatus.Reconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("registering the zone status reconciler: %w", err)
 		}
-		pools := &gatewaypool.Reconciler{Client: mgr.GetClient(), Metrics: gatewaypool.NewMetrics(reg, mgr.Elected())}
+		pools := &gatewaypool.Reconciler{Client: mgr.GetClient(), Metrics: gatewaypool.NewMetrics(reg, mgr.Elected()), QuietPeriod: cfg.QuietPeriod}
 		if cfg.AWS != nil {
 			pools.ELB, pools.Backoff = elbv2.NewFromConfig(cfg.AWS.Config), cfg.AWS.Backoff
 		}
@@ -152,7 +155,7 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 		steps := readiness.StepsWithoutAWS
 		if cfg.AWS != nil {
 			steps = readiness.Steps
-			if err := registerAWS(ctx, mgr, cfg.AWS, c, reg); err != nil {
+			if err := registerAWS(ctx, mgr, cfg.AWS, c, reg, cfg.QuietPeriod); err != nil {
 				return err
 			}
 		}
@@ -162,6 +165,7 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 			Clock:        c,
 			Recorder:     mgr.GetEventRecorder("gateway-orchestrator"),
 			ReadySeconds: readiness.NewReadyHistogram(reg),
+			QuietPeriod:  cfg.QuietPeriod,
 		}).SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("registering the readiness reconciler: %w", err)
 		}
@@ -169,7 +173,7 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 	return nil
 }
 
-func registerAWS(ctx context.Context, mgr manager.Manager, a *AWS, c clock.PassiveClock, reg prometheus.Registerer) error {
+func registerAWS(ctx context.Context, mgr manager.Manager, a *AWS, c clock.PassiveClock, reg prometheus.Registerer, quiet time.Duration) error {
 	cluster, err := clusterid.Resolve(ctx, mgr.GetAPIReader(), a.Cluster)
 	if err != nil {
 		return err
@@ -200,6 +204,7 @@ func registerAWS(ctx context.Context, mgr manager.Manager, a *AWS, c clock.Passi
 		InUseRetry:   a.InUseRetry,
 		Backoff:      a.Backoff,
 		RenewalCheck: a.RenewalCheck,
+		QuietPeriod:  quiet,
 		Metrics:      certificate.NewMetrics(reg, mgr.Elected()),
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("registering the certificate reconciler: %w", err)

@@ -9,10 +9,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
+	"sync"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -111,8 +115,14 @@ func (o Owner) Owns(typ string) bool {
 // the claim's UID, so a claim deleted and created again under the same name is never written
 // with its predecessor's status. It reports whether it wrote.
 func Apply(ctx context.Context, w client.StatusClient, o Owner, c *v1alpha1.DomainClaim, st *v1alpha1.DomainClaimStatus) (bool, error) {
-	want := o.Slice(st)
-	if equality.Semantic.DeepEqual(want, o.Slice(&c.Status)) {
+	want, have := o.Slice(st), o.Slice(&c.Status)
+	if equality.Semantic.DeepEqual(want, have) {
+		written.settle(o, c)
+		return false, nil
+	}
+	if written.stale(o, c, want, have) {
+		// c is the cache's copy from before this owner's last write, which said the same:
+		// writing it again would change nothing but the transition times.
 		return false, nil
 	}
 	u, err := applyObject(c, want)
@@ -130,6 +140,7 @@ func Apply(ctx context.Context, w client.StatusClient, o Owner, c *v1alpha1.Doma
 	case err != nil:
 		return false, fmt.Errorf("applying %s status of DomainClaim %s: %w", o.Manager, c.Name, err)
 	}
+	written.remember(o, c, have, want)
 	for _, typ := range o.Conditions {
 		meta.RemoveStatusCondition(&c.Status.Conditions, typ)
 	}
@@ -153,4 +164,151 @@ func applyObject(c *v1alpha1.DomainClaim, st *v1alpha1.DomainClaimStatus) (*unst
 	u.SetName(c.Name)
 	u.SetUID(c.UID)
 	return u, nil
+}
+
+// lastWrites remembers each owner's last write to each claim, until the cache shows it: the
+// informer cache lags the API server, and a reconcile that reads a claim from before its own
+// last write would otherwise send the same slice again (a write that changes nothing but
+// transition times, and counts against the API server all the same).
+type lastWrites struct {
+	mu sync.Mutex
+	m  map[string]lastWrite
+}
+
+// lastWrite is an owner's slice of a claim's status before and after its last write.
+type lastWrite struct {
+	before, after *v1alpha1.DomainClaimStatus
+}
+
+var written lastWrites
+
+func writeKey(o Owner, c *v1alpha1.DomainClaim) string { return o.Manager + "/" + string(c.UID) }
+
+func (l *lastWrites) remember(o Owner, c *v1alpha1.DomainClaim, before, after *v1alpha1.DomainClaimStatus) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.m == nil {
+		l.m = map[string]lastWrite{}
+	}
+	l.m[writeKey(o, c)] = lastWrite{before: before, after: after}
+}
+
+// settle forgets the owner's last write to c: the cache shows what the owner wants.
+func (l *lastWrites) settle(o Owner, c *v1alpha1.DomainClaim) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.m, writeKey(o, c))
+}
+
+// stale reports whether have (the owner's slice of the claim as the cache shows it) is still
+// what it was before the owner's last write, and want says what that write said, transition
+// times aside. A slice changed since by anyone else is not stale: it is written again.
+func (l *lastWrites) stale(o Owner, c *v1alpha1.DomainClaim, want, have *v1alpha1.DomainClaimStatus) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	w, ok := l.m[writeKey(o, c)]
+	if !ok {
+		return false
+	}
+	if !equality.Semantic.DeepEqual(w.before, have) {
+		delete(l.m, writeKey(o, c)) // the cache moved on: the memo has done its job
+		return false
+	}
+	return equality.Semantic.DeepEqual(withoutTimes(w.after), withoutTimes(want))
+}
+
+func withoutTimes(st *v1alpha1.DomainClaimStatus) *v1alpha1.DomainClaimStatus {
+	out := st.DeepCopy()
+	for i := range out.Conditions {
+		out.Conditions[i].LastTransitionTime = metav1.Time{}
+	}
+	return out
+}
+
+// DefaultQuietPeriod is how long after its creation a claim's status says only what is done
+// and what failed: its steps run within seconds of each other, and a write for each step that
+// starts and is waiting (Pending) would be out of date before anyone read it. Past it, a claim
+// that still waits says what for.
+const DefaultQuietPeriod = time.Minute
+
+// Hold is how much longer an owner keeps back the write of st's slice to claim c at now: while
+// c is younger than quiet, a slice in which a step is still waiting (a condition False with
+// reason Pending or Waiting...) and none failed (False with any other reason) is not written.
+// A slice in which every step is done, or one failed, is written at once; so is one that only
+// takes back what the owner said before. StrayRoutes (False when all is well) is no step.
+func Hold(o Owner, c *v1alpha1.DomainClaim, st *v1alpha1.DomainClaimStatus, now time.Time, quiet time.Duration) time.Duration {
+	left := c.CreationTimestamp.Add(quiet).Sub(now)
+	if left <= 0 {
+		return 0
+	}
+	waiting := false
+	for _, typ := range o.Conditions {
+		if typ == v1alpha1.ConditionStrayRoutes {
+			continue
+		}
+		want := meta.FindStatusCondition(st.Conditions, typ)
+		if want == nil || want.Status == metav1.ConditionTrue {
+			continue
+		}
+		if !Waiting(want) {
+			return 0
+		}
+		waiting = true
+	}
+	if !waiting {
+		return 0
+	}
+	for _, typ := range o.Conditions {
+		if meta.FindStatusCondition(c.Status.Conditions, typ) != nil {
+			// The owner spoke before (a claim that went back a step): what it says now is news.
+			return 0
+		}
+	}
+	return left
+}
+
+// Waiting reports whether condition cond says only that its step goes on: False while the step
+// is pending or has not started, not because something failed.
+func Waiting(cond *metav1.Condition) bool {
+	return cond.Status == metav1.ConditionFalse &&
+		(cond.Reason == v1alpha1.ReasonPending || strings.HasPrefix(cond.Reason, v1alpha1.ReasonWaitingPrefix))
+}
+
+// Held collects, for one reconcile that writes the status of many claims, the soonest a status
+// it kept back (Hold) is due, so that the reconcile comes back then.
+type Held struct {
+	mu   sync.Mutex
+	wait time.Duration
+}
+
+type heldKey struct{}
+
+// WithHeld returns ctx carrying a new Held, and the Held.
+func WithHeld(ctx context.Context) (context.Context, *Held) {
+	h := &Held{}
+	return context.WithValue(ctx, heldKey{}, h), h
+}
+
+// HeldFrom returns the Held ctx carries (a new one, which nobody reads, if none).
+func HeldFrom(ctx context.Context) *Held {
+	if h, ok := ctx.Value(heldKey{}).(*Held); ok {
+		return h
+	}
+	return &Held{}
+}
+
+// Add records a status kept back for wait.
+func (h *Held) Add(wait time.Duration) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.wait == 0 || wait < h.wait {
+		h.wait = wait
+	}
+}
+
+// Wait is the soonest a status kept back is due (0 when none was).
+func (h *Held) Wait() time.Duration {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.wait
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -18,6 +19,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
@@ -236,4 +238,89 @@ func TestOwnersOfDifferentConditionsKeepEachOthersEntries(t *testing.T) {
 	require.NoError(t, k.Get(ctx, client.ObjectKey{Name: c.Name}, got))
 	assert.Nil(t, meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionDNSRecord))
 	assert.Len(t, got.Status.Conditions, 2)
+}
+
+func TestApplyDoesNotRepeatAWriteTheCacheHasNotShownYet(t *testing.T) {
+	tc, err := crdschema.TypeConverter()
+	require.NoError(t, err)
+	c := &v1alpha1.DomainClaim{ObjectMeta: metav1.ObjectMeta{Name: "a.example.com", UID: types.UID(t.Name())}}
+	applies := 0
+	k := fake.NewClientBuilder().WithScheme(newScheme(t)).WithTypeConverters(tc).WithObjects(c.DeepCopy()).WithStatusSubresource(&v1alpha1.DomainClaim{}).
+		WithInterceptorFuncs(interceptor.Funcs{SubResourceApply: func(ctx context.Context, cl client.Client, sub string, obj runtime.ApplyConfiguration, opts ...client.SubResourceApplyOption) error {
+			applies++
+			return cl.SubResource(sub).Apply(ctx, obj, opts...)
+		}}).Build()
+	ctx := context.Background()
+	pending := func(seen *v1alpha1.DomainClaim, at time.Time, msg string) *v1alpha1.DomainClaimStatus {
+		st := seen.Status.DeepCopy()
+		meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: v1alpha1.ConditionGatewayAssigned, Status: metav1.ConditionFalse,
+			Reason: v1alpha1.ReasonPending, Message: msg, LastTransitionTime: metav1.NewTime(at)})
+		return st
+	}
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	wrote, err := Apply(ctx, k, Pool, c.DeepCopy(), pending(c, t0, "waiting"))
+	require.NoError(t, err)
+	require.True(t, wrote)
+
+	// The cache still shows the claim from before that write: the same again, a second later.
+	wrote, err = Apply(ctx, k, Pool, c.DeepCopy(), pending(c, t0.Add(time.Second), "waiting"))
+	require.NoError(t, err)
+	assert.False(t, wrote, "what the owner wrote last is not written again from a stale view")
+	assert.Equal(t, 1, applies)
+
+	wrote, err = Apply(ctx, k, Pool, c.DeepCopy(), pending(c, t0.Add(time.Second), "waiting for something else"))
+	require.NoError(t, err)
+	assert.True(t, wrote, "news is written, stale view or not")
+
+	// Someone else changed the owner's slice: what the owner wants is written again.
+	edited := c.DeepCopy()
+	meta.SetStatusCondition(&edited.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionGatewayAssigned, Status: metav1.ConditionTrue,
+		Reason: "EditedByHand", LastTransitionTime: metav1.NewTime(t0)})
+	wrote, err = Apply(ctx, k, Pool, edited, pending(c, t0, "waiting for something else"))
+	require.NoError(t, err)
+	assert.True(t, wrote)
+	assert.Equal(t, 3, applies)
+}
+
+func TestHoldKeepsBackOnlyANewClaimsFirstWordThatSaysItIsWaiting(t *testing.T) {
+	created := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	cond := func(typ string, ok bool, reason string) metav1.Condition {
+		s := metav1.ConditionFalse
+		if ok {
+			s = metav1.ConditionTrue
+		}
+		return metav1.Condition{Type: typ, Status: s, Reason: reason}
+	}
+	cases := []struct {
+		name   string
+		owner  Owner
+		had    []metav1.Condition
+		want   []metav1.Condition
+		at     time.Duration
+		expect time.Duration
+	}{
+		{name: "a step on its way in the first minute waits for the rest of it", owner: Certificate, at: 20 * time.Second, expect: 40 * time.Second,
+			want: []metav1.Condition{cond(v1alpha1.ConditionCertificateRequested, true, "Requested"), cond(v1alpha1.ConditionCertificateIssued, false, v1alpha1.ReasonPending)}},
+		{name: "a step not started counts as on its way", owner: Readiness, at: time.Second, expect: 59 * time.Second,
+			want: []metav1.Condition{cond(v1alpha1.ConditionReady, false, v1alpha1.ReasonWaitingPrefix+v1alpha1.ConditionGatewayAssigned)}},
+		{name: "every step done is written at once", owner: Certificate, at: 20 * time.Second,
+			want: []metav1.Condition{cond(v1alpha1.ConditionCertificateRequested, true, "Requested"), cond(v1alpha1.ConditionCertificateIssued, true, v1alpha1.ReasonIssued)}},
+		{name: "a failure is written at once", owner: Certificate, at: 20 * time.Second,
+			want: []metav1.Condition{cond(v1alpha1.ConditionCertificateRequested, false, v1alpha1.ReasonQuotaExceeded), cond(v1alpha1.ConditionCertificateIssued, false, v1alpha1.ReasonPending)}},
+		{name: "past the quiet period a wait is written at once", owner: Certificate, at: time.Minute,
+			want: []metav1.Condition{cond(v1alpha1.ConditionCertificateIssued, false, v1alpha1.ReasonPending)}},
+		{name: "an owner that spoke before is heard at once", owner: Certificate, at: 20 * time.Second,
+			had:  []metav1.Condition{cond(v1alpha1.ConditionCertificateIssued, true, v1alpha1.ReasonIssued)},
+			want: []metav1.Condition{cond(v1alpha1.ConditionCertificateIssued, false, v1alpha1.ReasonPending)}},
+		{name: "StrayRoutes, False when all is well, is no step", owner: Pool, at: 20 * time.Second, expect: 40 * time.Second,
+			want: []metav1.Condition{cond(v1alpha1.ConditionGatewayAssigned, false, v1alpha1.ReasonPending), cond(v1alpha1.ConditionStrayRoutes, false, v1alpha1.ReasonNoStrayRoutes)}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &v1alpha1.DomainClaim{ObjectMeta: metav1.ObjectMeta{CreationTimestamp: metav1.NewTime(created)}}
+			c.Status.Conditions = tc.had
+			st := &v1alpha1.DomainClaimStatus{Conditions: tc.want}
+			assert.Equal(t, tc.expect, Hold(tc.owner, c, st, created.Add(tc.at), DefaultQuietPeriod))
+		})
+	}
 }

@@ -99,6 +99,10 @@ type Reconciler struct {
 	Metrics *Metrics
 	// RenewalCheck overrides DefaultRenewalCheck.
 	RenewalCheck time.Duration
+	// QuietPeriod overrides claimstatus.DefaultQuietPeriod: how long a new claim's steps that
+	// are only on their way (requested, record queued, issuance pending) are kept out of its
+	// status, so that a certificate issued within it is written once, with everything.
+	QuietPeriod time.Duration
 
 	wake chan event.GenericEvent
 	// arns holds certificates requested whose ARN is not in status yet (by claim UID), so that a
@@ -107,6 +111,9 @@ type Reconciler struct {
 	arns sync.Map
 	// fresh holds when certificates were requested (by ARN), for ACM's eventual consistency.
 	fresh sync.Map
+	// records holds validation records read from ACM (by ARN) that are not in status yet, so
+	// that a claim whose status is kept back (QuietPeriod) is not described again on every look.
+	records sync.Map
 	// backoff holds the claims' runs of persistent AWS failures (and ACM's account quota).
 	backoff backoff.Claims
 	// checked holds when issued certificates' renewal was last read (by ARN).
@@ -195,10 +202,28 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	}
 
 	res, err := r.provision(ctx, c, zone, st)
+	if err == nil {
+		if wait := claimstatus.Hold(claimstatus.Certificate, c, st, r.Clock.Now(), r.quiet()); wait > 0 {
+			// Only on its way: said with the issued certificate, or when the quiet period ends.
+			// The ARN and record are kept in memory meanwhile; after a crash the idempotency
+			// token or the tags find the certificate again, and unprovision reads its record.
+			if res.RequeueAfter == 0 || res.RequeueAfter > wait {
+				res.RequeueAfter = wait
+			}
+			return res, nil
+		}
+	}
 	if werr := r.writeStatus(ctx, c, st); werr != nil {
 		return reconcile.Result{}, werr
 	}
 	return res, err
+}
+
+func (r *Reconciler) quiet() time.Duration {
+	if r.QuietPeriod == 0 {
+		return claimstatus.DefaultQuietPeriod
+	}
+	return r.QuietPeriod
 }
 
 // provision runs steps 1–3, recording each in st. It returns early while a step waits.
@@ -238,7 +263,9 @@ func (r *Reconciler) provision(ctx context.Context, c *v1alpha1.DomainClaim, zon
 	}
 
 	// Step 2: its validation record.
-	if st.ValidationRecord == nil || st.CertificateARN == "" {
+	if v, ok := r.records.Load(arn); ok && (st.ValidationRecord == nil || st.CertificateARN == "") {
+		st.ValidationRecord = v.(*v1alpha1.ValidationRecord)
+	} else if st.ValidationRecord == nil || st.CertificateARN == "" {
 		out, err := r.ACM.DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: aws.String(arn)})
 		var notFound *acmtypes.ResourceNotFoundException
 		if errors.As(err, &notFound) && r.justRequested(arn) {
@@ -250,6 +277,7 @@ func (r *Reconciler) provision(ctx context.Context, c *v1alpha1.DomainClaim, zon
 			// Deleted behind our back: request a new one.
 			r.arns.Delete(c.UID)
 			r.fresh.Delete(arn)
+			r.records.Delete(arn)
 			st.CertificateARN, st.ValidationRecord = "", nil
 			set(st, c, v1alpha1.ConditionCertificateRequested, false, v1alpha1.ReasonCertificateMissing, "the certificate "+arn+" no longer exists in ACM; requesting a new one")
 			return reconcile.Result{RequeueAfter: recordWait}, nil
@@ -263,12 +291,14 @@ func (r *Reconciler) provision(ctx context.Context, c *v1alpha1.DomainClaim, zon
 			return reconcile.Result{RequeueAfter: recordWait}, nil // ACM publishes it within seconds
 		}
 		st.ValidationRecord = rec
+		r.records.Store(arn, rec)
 	}
 	st.CertificateARN = arn
-	if c.Status.CertificateARN == arn {
-		// Persisted: the memo of a fresh request is no longer needed. Until then it stays, so a
-		// status write lost to a conflict does not lose the ARN (and request it again).
+	if c.Status.CertificateARN == arn && c.Status.ValidationRecord != nil {
+		// Persisted: the memos of a fresh request are no longer needed. Until then they stay,
+		// so a status kept back or lost does not lose the ARN (and request it again).
 		r.arns.Delete(c.UID)
+		r.records.Delete(arn)
 	}
 	r.fresh.Delete(arn)
 	set(st, c, v1alpha1.ConditionCertificateRequested, true, v1alpha1.ReasonRequested, "ACM certificate "+arn)
@@ -527,6 +557,15 @@ func (r *Reconciler) unprovision(ctx context.Context, c *v1alpha1.DomainClaim, s
 		}
 		arn = found
 	}
+	rec := st.ValidationRecord
+	if rec == nil && arn != "" && st.CertificateARN == "" {
+		// Requested, but not in status yet (kept back, or a crash; the ARN and its record are
+		// written together): read the record while the certificate still exists, so that its
+		// CNAME goes with it.
+		if rec, err = r.recordOf(ctx, arn); err != nil {
+			return false, reconcile.Result{}, err
+		}
+	}
 	if arn != "" {
 		_, err := r.ACM.DeleteCertificate(ctx, &acm.DeleteCertificateInput{CertificateArn: aws.String(arn)})
 		var notFound *acmtypes.ResourceNotFoundException
@@ -541,6 +580,7 @@ func (r *Reconciler) unprovision(ctx context.Context, c *v1alpha1.DomainClaim, s
 			r.arns.Delete(c.UID)
 			r.fresh.Delete(arn)
 			r.checked.Delete(arn)
+			r.records.Delete(arn)
 			st.CertificateARN = ""
 			r.Recorder.Eventf(c, nil, "Normal", "CertificateDeleted", "Cleanup", "deleted ACM certificate %s", arn)
 		case errors.As(err, &inUse):
@@ -554,8 +594,8 @@ func (r *Reconciler) unprovision(ctx context.Context, c *v1alpha1.DomainClaim, s
 			return false, reconcile.Result{}, err
 		}
 	}
-	if rec := st.ValidationRecord; rec != nil {
-		shared, err := r.recordStillNeeded(ctx, c)
+	if rec != nil {
+		shared, err := r.recordStillNeeded(ctx, c, rec)
 		if err != nil {
 			return false, reconcile.Result{}, err
 		}
@@ -579,6 +619,23 @@ func (r *Reconciler) unprovision(ctx context.Context, c *v1alpha1.DomainClaim, s
 	return true, reconcile.Result{}, nil
 }
 
+// recordOf returns the validation record of certificate arn: remembered, or read from ACM; nil
+// when the certificate is gone or has none.
+func (r *Reconciler) recordOf(ctx context.Context, arn string) (*v1alpha1.ValidationRecord, error) {
+	if v, ok := r.records.Load(arn); ok {
+		return v.(*v1alpha1.ValidationRecord), nil
+	}
+	out, err := r.ACM.DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: aws.String(arn)})
+	var notFound *acmtypes.ResourceNotFoundException
+	switch {
+	case errors.As(err, &notFound):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	return validationRecord(out.Certificate), nil
+}
+
 // justRequested reports whether the certificate was requested so recently that ACM's
 // ResourceNotFoundException for it means "not visible yet" rather than "gone".
 func (r *Reconciler) justRequested(arn string) bool {
@@ -588,9 +645,9 @@ func (r *Reconciler) justRequested(arn string) bool {
 
 // recordStillNeeded reports whether another live claim uses the same validation record (ACM
 // gives a name and its wildcard one record).
-func (r *Reconciler) recordStillNeeded(ctx context.Context, c *v1alpha1.DomainClaim) (bool, error) {
+func (r *Reconciler) recordStillNeeded(ctx context.Context, c *v1alpha1.DomainClaim, rec *v1alpha1.ValidationRecord) (bool, error) {
 	var l v1alpha1.DomainClaimList
-	if err := r.Client.List(ctx, &l, client.MatchingFields{index.ClaimValidationRecord: dnsbatch.Canonical(c.Status.ValidationRecord.Name)}); err != nil {
+	if err := r.Client.List(ctx, &l, client.MatchingFields{index.ClaimValidationRecord: dnsbatch.Canonical(rec.Name)}); err != nil {
 		return false, err
 	}
 	for _, o := range l.Items {

@@ -11,13 +11,21 @@
 // everything, then says so: DNSRecordReady=False with reason RecordsRemoved (Unprovisioned for a
 // lost hostname). Only then does the pool take the certificate off the listener, and only after
 // that can reconciler/certificate delete it: the name never points at a load balancer that
-// cannot serve it. A DNSRecordReady condition is written before the first record is queued, so
-// a claim without one has no record for sure (v1alpha1.DomainClaim.AliasRecordsGone).
+// cannot serve it. Records are written only for the load balancer the claim's status names, so
+// a claim with neither a DNSRecordReady condition nor a load balancer has no record for sure
+// (v1alpha1.DomainClaim.AliasRecordsGone); one with a load balancer has its records removed
+// before it goes, whether or not a condition was written.
+//
+// DNSRecordReady is written when the records are in place, when a change fails or meets a
+// record that is not ours, and when the claim's load balancer goes. A claim's first change that
+// is only queued is not written: the batcher applies it within its window and wakes the claim,
+// whose condition then says how it went.
 package dns
 
 import (
 	"context"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -67,6 +75,10 @@ type Reconciler struct {
 
 	wake    chan event.GenericEvent
 	backoff backoff.Claims
+	// unsaid holds the claims (by UID) whose first records were queued before any condition was
+	// written: if their load balancer goes before the condition is written, it is written then,
+	// so that the records are removed before the claim goes.
+	unsaid sync.Map
 }
 
 var _ reconcile.Reconciler = &Reconciler{}
@@ -127,7 +139,7 @@ func (r *Reconciler) ensure(ctx context.Context, c *v1alpha1.DomainClaim, zone *
 	st := c.Status.DeepCopy()
 	cond := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionDNSRecord)
 	if st.LoadBalancerHostname == "" || st.LoadBalancerZoneID == "" {
-		if cond == nil {
+		if _, queued := r.unsaid.Load(c.UID); cond == nil && !queued {
 			return reconcile.Result{}, nil // nothing to point at yet, and nothing written: no status
 		}
 		set(st, c, false, v1alpha1.ReasonPending, "waiting for the load balancer of the assigned Gateway")
@@ -136,15 +148,6 @@ func (r *Reconciler) ensure(ctx context.Context, c *v1alpha1.DomainClaim, zone *
 	}
 	if wait, _ := r.backoff.Wait(string(c.UID), c.Generation, r.Clock.Now()); wait > 0 {
 		return reconcile.Result{RequeueAfter: wait}, nil // DNSRecordReady says why and until when
-	}
-	queued := dnsbatch.StepOf(dnsbatch.Result{State: dnsbatch.Pending}, nil, "ALIAS record", zone.Spec.HostedZoneID)
-	if cond == nil {
-		// Recorded before the first record is queued, so that a claim without the condition
-		// has no record for sure (the deletion handshake relies on it).
-		set(st, c, false, queued.Reason, queued.Message)
-		if _, err := claimstatus.Apply(ctx, r.Client, claimstatus.DNS, c, st); err != nil {
-			return reconcile.Result{}, err
-		}
 	}
 	// Our records were in place for this load balancer: a change now means someone else's.
 	msg := aliasMessage(c)
@@ -160,6 +163,11 @@ func (r *Reconciler) ensure(ctx context.Context, c *v1alpha1.DomainClaim, zone *
 			return res, err
 		}
 		if step := dnsbatch.StepOf(res, err, "ALIAS record", zone.Spec.HostedZoneID); step.Waiting {
+			if cond == nil && res.State == dnsbatch.Pending {
+				// Queued: the batcher wakes the claim when Route53 took the change (or refused it).
+				r.unsaid.Store(c.UID, true)
+				return reconcile.Result{}, nil
+			}
 			set(st, c, false, step.Reason, step.Message)
 			_, werr := claimstatus.Apply(ctx, r.Client, claimstatus.DNS, c, st)
 			if werr != nil {
@@ -176,6 +184,7 @@ func (r *Reconciler) ensure(ctx context.Context, c *v1alpha1.DomainClaim, zone *
 	if _, err := claimstatus.Apply(ctx, r.Client, claimstatus.DNS, c, st); err != nil {
 		return reconcile.Result{}, err
 	}
+	r.unsaid.Delete(c.UID)
 	// Coming back within the zone's refresh interval repairs records changed behind our back.
 	return reconcile.Result{RequeueAfter: r.DNS.RefreshEvery()}, nil
 }
@@ -197,9 +206,11 @@ func (r *Reconciler) backOff(ctx context.Context, c *v1alpha1.DomainClaim, st *v
 }
 
 // remove deletes the claim's ALIAS records, then records reason on DNSRecordReady. A claim
-// without the condition never had a record: there is nothing to remove or to say.
+// with neither the condition nor a load balancer never had a record: there is nothing to remove
+// or to say.
 func (r *Reconciler) remove(ctx context.Context, c *v1alpha1.DomainClaim, reason, msg string) (reconcile.Result, error) {
 	if c.AliasRecordsGone() {
+		r.unsaid.Delete(c.UID)
 		return reconcile.Result{}, nil
 	}
 	zone, err := ownership.FindZone(ctx, ownership.CacheView{Reader: r.Client}, c.Spec.Hostname)
@@ -226,6 +237,7 @@ func (r *Reconciler) remove(ctx context.Context, c *v1alpha1.DomainClaim, reason
 	if _, err := claimstatus.Apply(ctx, r.Client, claimstatus.DNS, c, st); err != nil {
 		return reconcile.Result{}, err
 	}
+	r.unsaid.Delete(c.UID)
 	logf.FromContext(ctx).Info("removed the ALIAS records", "reason", reason)
 	r.Recorder.Eventf(c, nil, "Normal", reason, "Cleanup", "deleted the ALIAS records of %s", c.Spec.Hostname)
 	return reconcile.Result{}, nil

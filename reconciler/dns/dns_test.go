@@ -27,25 +27,21 @@ import (
 )
 
 // records is a strict stand-in for the batcher: it answers each want with the state the test
-// gives for its record type and absence, and remembers what was asked, and whether the claim
-// already said DNSRecordReady in the API when it was asked.
+// gives for its absence, and remembers what was asked, for claims that exist.
 type records struct {
-	mu     sync.Mutex
-	state  map[bool]dnsbatch.State // by Absent
-	err    error                   // the AWS error of a Failed state
-	asked  []dnsbatch.Want
-	k      client.Client
-	before []bool // the claim had DNSRecordReady when each want was asked
+	mu    sync.Mutex
+	state map[bool]dnsbatch.State // by Absent
+	err   error                   // the AWS error of a Failed state
+	asked []dnsbatch.Want
+	k     client.Client
 }
 
 func (r *records) Ensure(ctx context.Context, owner string, w dnsbatch.Want) (dnsbatch.Result, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	c := &v1alpha1.DomainClaim{}
-	if err := r.k.Get(ctx, client.ObjectKey{Name: owner}, c); err != nil {
+	if err := r.k.Get(ctx, client.ObjectKey{Name: owner}, &v1alpha1.DomainClaim{}); err != nil {
 		return dnsbatch.Result{}, err
 	}
-	r.before = append(r.before, meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionDNSRecord) != nil)
 	r.asked = append(r.asked, w)
 	if r.state[w.Absent] == dnsbatch.Failed {
 		return dnsbatch.Result{State: dnsbatch.Failed, Message: "refused", Err: r.err}, r.err
@@ -103,24 +99,39 @@ func reconcileOnce(t *testing.T, r *Reconciler) (reconcile.Result, *v1alpha1.Dom
 	return res, c
 }
 
-func TestTheConditionIsWrittenBeforeTheFirstRecordIsQueued(t *testing.T) {
+func TestAQueuedFirstChangeIsNotWrittenOnlyWhereItEnds(t *testing.T) {
 	r, rec, applies := setup(t, claim(), map[bool]dnsbatch.State{false: dnsbatch.Pending})
-	_, c := reconcileOnce(t, r)
+	res, c := reconcileOnce(t, r)
 	require.Len(t, rec.asked, 1, "only the A record: the load balancer is not dual-stack")
-	assert.Equal(t, []bool{true}, rec.before, "DNSRecordReady was in the API before the record was asked for")
-	cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionDNSRecord)
-	require.NotNil(t, cond)
-	assert.Equal(t, v1alpha1.ReasonPending, cond.Reason)
-	assert.Equal(t, 1, *applies, "queued says the same as the first write: one write")
+	assert.Nil(t, meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionDNSRecord), "queued is not news: the batcher wakes the claim")
+	assert.Zero(t, *applies)
+	assert.Zero(t, res.RequeueAfter)
+	assert.False(t, c.AliasRecordsGone(), "a claim with a load balancer may have records, condition or not")
 
 	rec.state[false] = dnsbatch.Done
-	res, c := reconcileOnce(t, r)
+	res, c = reconcileOnce(t, r)
 	assert.True(t, meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionDNSRecord))
-	assert.Equal(t, 2, *applies)
+	assert.Equal(t, 1, *applies, "one write: the records are in place")
 	assert.Equal(t, 10*time.Minute, res.RequeueAfter, "back within the zone's refresh to repair drift")
 
 	reconcileOnce(t, r)
-	assert.Equal(t, 2, *applies, "nothing changed: nothing written")
+	assert.Equal(t, 1, *applies, "nothing changed: nothing written")
+}
+
+func TestALoadBalancerThatGoesWhileTheFirstChangeIsUnsaidIsWritten(t *testing.T) {
+	r, _, applies := setup(t, claim(), map[bool]dnsbatch.State{false: dnsbatch.Pending})
+	reconcileOnce(t, r)
+	c := &v1alpha1.DomainClaim{}
+	require.NoError(t, r.Client.Get(context.Background(), client.ObjectKey{Name: host}, c))
+	c.Status.LoadBalancerHostname, c.Status.LoadBalancerZoneID = "", ""
+	require.NoError(t, r.Client.Status().Update(context.Background(), c))
+
+	_, c = reconcileOnce(t, r)
+	cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionDNSRecord)
+	require.NotNil(t, cond, "a record may have been written for the load balancer that went: said, so that it is removed before the claim goes")
+	assert.Equal(t, v1alpha1.ReasonPending, cond.Reason)
+	assert.Equal(t, 1, *applies)
+	assert.False(t, c.AliasRecordsGone())
 }
 
 func TestDualStackAsksForAAndAAAAToTheAssignedLoadBalancer(t *testing.T) {
@@ -191,10 +202,24 @@ func TestDeletionRemovesBothRecordsThenSaysRecordsRemoved(t *testing.T) {
 }
 
 func TestDeletingAClaimThatNeverHadARecordAsksNothing(t *testing.T) {
-	r, rec, applies := setup(t, claim(func(c *v1alpha1.DomainClaim) { c.DeletionTimestamp = &metav1.Time{Time: time.Now()} }), nil)
+	r, rec, applies := setup(t, claim(func(c *v1alpha1.DomainClaim) {
+		c.DeletionTimestamp = &metav1.Time{Time: time.Now()}
+		c.Status.LoadBalancerHostname, c.Status.LoadBalancerZoneID = "", ""
+	}), nil)
 	_, c := reconcileOnce(t, r)
 	assert.Empty(t, rec.asked)
 	assert.Zero(t, *applies)
+	assert.True(t, c.AliasRecordsGone())
+}
+
+func TestDeletingAClaimWithALoadBalancerButNoConditionRemovesItsRecords(t *testing.T) {
+	r, rec, applies := setup(t, claim(func(c *v1alpha1.DomainClaim) { c.DeletionTimestamp = &metav1.Time{Time: time.Now()} }),
+		map[bool]dnsbatch.State{true: dnsbatch.Done})
+	_, c := reconcileOnce(t, r)
+	require.Len(t, rec.asked, 2, "A and AAAA: a record may have been written before any condition was")
+	assert.True(t, rec.asked[0].Absent)
+	assert.Equal(t, 1, *applies)
+	assert.Equal(t, v1alpha1.ReasonRecordsRemoved, meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionDNSRecord).Reason)
 	assert.True(t, c.AliasRecordsGone())
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -44,7 +45,7 @@ func (r *Reconciler) apply(ctx context.Context, s *Snapshot, p *PoolPlan) (out a
 	for _, name := range gatewayNames(s, p) {
 		r.Metrics.certificates(s.Pool.Name, s.Pool.Spec.Namespace, name.name, name.certificates)
 	}
-	claims := p.Claims
+	claims := r.unheld(ctx, p.Claims)
 	if len(claims) > maxClaimWrites {
 		claims, out.more = claims[:maxClaimWrites], true
 	}
@@ -200,4 +201,25 @@ func (r *Reconciler) applyGateway(ctx context.Context, cur *GatewayState, g Gate
 func (r *Reconciler) writeClaimStatus(ctx context.Context, c *v1alpha1.DomainClaim, st v1alpha1.DomainClaimStatus) error {
 	_, err := claimstatus.Apply(ctx, r.Client, claimstatus.Pool, c, &st)
 	return err
+}
+
+// unheld drops the claim statuses kept back: a new claim's seat that only waits (the
+// certificate, the load balancer) is not written in its quiet period (claimstatus.Hold). The
+// Gateway's listener records the seat meanwhile, and the claim's status says it once the load
+// balancer is known, or when the quiet period ends (noted in ctx's claimstatus.Held).
+func (r *Reconciler) unheld(ctx context.Context, claims []ClaimChange) []ClaimChange {
+	quiet := r.QuietPeriod
+	if quiet == 0 {
+		quiet = claimstatus.DefaultQuietPeriod
+	}
+	now := time.Now()
+	out := make([]ClaimChange, 0, len(claims))
+	for _, ch := range claims {
+		if wait := claimstatus.Hold(claimstatus.Pool, ch.Claim, &ch.Status, now, quiet); wait > 0 {
+			claimstatus.HeldFrom(ctx).Add(wait)
+			continue
+		}
+		out = append(out, ch)
+	}
+	return out
 }

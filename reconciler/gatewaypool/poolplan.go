@@ -98,12 +98,12 @@ func capacityOf(pool *v1alpha1.GatewayPool) Capacity {
 // ALIAS first, then the certificate off the listener, so a client that still resolves the name
 // to the ALB never meets a certificate that does not match. Its ALIAS records are gone once
 // DNSRecordReady is False with reason RecordsRemoved; a claim that never pointed a name at an ALB
-// (no DNSRecordReady, or never True: no load balancer was ever recorded) has none to wait for.
+// (no load balancer recorded, and no DNSRecordReady or never True) has none to wait for.
 func released(c *v1alpha1.DomainClaim) bool {
 	cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionDNSRecord)
 	switch {
 	case cond == nil:
-		return true
+		return c.Status.LoadBalancerHostname == "" // reconciler/dns writes records only for a recorded one
 	case cond.Status == metav1.ConditionFalse && cond.Reason == v1alpha1.ReasonRecordsRemoved:
 		return true
 	case cond.Status != metav1.ConditionTrue && c.Status.LoadBalancerHostname == "":

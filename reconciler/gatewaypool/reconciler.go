@@ -20,6 +20,7 @@ import (
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/backoff"
+	"github.com/opendi/gateway-orchestrator/internal/claimstatus"
 	"github.com/opendi/gateway-orchestrator/internal/hostname"
 	"github.com/opendi/gateway-orchestrator/internal/index"
 	"github.com/opendi/gateway-orchestrator/internal/lbc"
@@ -58,6 +59,8 @@ type Reconciler struct {
 	Client client.Client
 	// ELB finds the canonical hosted zone of a Gateway's ALB; nil leaves claims without one.
 	ELB ELB
+	// QuietPeriod overrides claimstatus.DefaultQuietPeriod (see writeClaimStatus).
+	QuietPeriod time.Duration
 	// Metrics are where the pool reports; nil reports nowhere.
 	Metrics *Metrics
 	// Backoff spaces out DescribeLoadBalancers after errors a quick retry cannot fix
@@ -123,6 +126,7 @@ func (r *Reconciler) reconcile(ctx context.Context, req reconcile.Request) (reco
 		return reconcile.Result{}, err
 	}
 	defer func() { r.pace.done(pool.Name, len(snap.Claims), time.Now()) }()
+	ctx, kept := claimstatus.WithHeld(ctx)
 	out, err := r.apply(ctx, snap, Plan(snap))
 	switch {
 	case err != nil:
@@ -135,7 +139,7 @@ func (r *Reconciler) reconcile(ctx context.Context, req reconcile.Request) (reco
 		// they do not wait for the pace.
 		return reconcile.Result{RequeueAfter: coalesceWindow}, nil
 	}
-	return reconcile.Result{}, nil
+	return reconcile.Result{RequeueAfter: kept.Wait()}, nil
 }
 
 // claimToPool maps a claim to the pool that serves its zone.

@@ -7,23 +7,23 @@
 // provisioned, so Ready needs only Claimed (StepsWithoutAWS): the hostname is the namespace's.
 // It reads no other object and calls no AWS API.
 //
-// The first Ready, Ready becoming True, and a step failing (a reason other than Pending or
-// Waiting<Step>) are written at once. Progress while False (one step done, the next one
-// pending) is written once it has stood for ProgressEvery: Ready names the step a claim has
-// been waiting for, not each step it passes on its way; the step conditions show those live.
-// That spares a write at every step of every claim.
+// Ready becoming True, and a step failing (a reason other than Pending or Waiting<Step>) are
+// written at once. A claim that is only on its way (a step pending or not started) has no Ready
+// in its first QuietPeriod (claimstatus.Hold): most claims are Ready within it, and a first
+// Ready=False would be out of date before anyone read it. Past it, the first Ready is written
+// at once, and progress while False (one step done, the next one pending) once it has stood
+// for ProgressEvery: Ready names the step a claim has been waiting for, not each step it passes
+// on its way. That spares a write at every step of every claim.
 package readiness
 
 import (
 	"context"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -77,6 +77,8 @@ type Reconciler struct {
 	ReadySeconds prometheus.Observer
 	// ProgressEvery overrides DefaultProgressEvery.
 	ProgressEvery time.Duration
+	// QuietPeriod overrides claimstatus.DefaultQuietPeriod.
+	QuietPeriod time.Duration
 
 	// waiting holds, by claim name, the progress Ready would say and since when (a waitingFor).
 	waiting sync.Map
@@ -135,9 +137,16 @@ type waitingFor struct {
 // progressWait is how long to wait before writing st, when all it changes is the progress of a
 // claim that is not Ready and the progress has not stood for ProgressEvery yet.
 func (r *Reconciler) progressWait(c *v1alpha1.DomainClaim, st *v1alpha1.DomainClaimStatus) time.Duration {
+	quiet := r.QuietPeriod
+	if quiet == 0 {
+		quiet = claimstatus.DefaultQuietPeriod
+	}
+	if wait := claimstatus.Hold(claimstatus.Readiness, c, st, r.Clock.Now(), quiet); wait > 0 {
+		return wait
+	}
 	was := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionReady)
 	now := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionReady)
-	if was == nil || !Progress(was) || !Progress(now) || was.ObservedGeneration != now.ObservedGeneration {
+	if was == nil || !claimstatus.Waiting(was) || !claimstatus.Waiting(now) || was.ObservedGeneration != now.ObservedGeneration {
 		return 0
 	}
 	every := r.ProgressEvery
@@ -150,13 +159,6 @@ func (r *Reconciler) progressWait(c *v1alpha1.DomainClaim, st *v1alpha1.DomainCl
 		return every
 	}
 	return every - r.Clock.Since(v.(waitingFor).since)
-}
-
-// Progress reports whether a Ready condition says only that provisioning goes on: False while a
-// step is pending or has not started, not because one failed.
-func Progress(ready *metav1.Condition) bool {
-	return ready.Status == metav1.ConditionFalse &&
-		(ready.Reason == v1alpha1.ReasonPending || strings.HasPrefix(ready.Reason, v1alpha1.ReasonWaitingPrefix))
 }
 
 // Plan decides Ready for claim c from its step conditions, as the readiness owner's status

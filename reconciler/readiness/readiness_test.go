@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -136,13 +137,25 @@ func sampleSum(t *testing.T, h prometheus.Histogram) float64 {
 	return m.GetHistogram().GetSampleSum()
 }
 
-func TestProgressIsWrittenOnceItHasStoodButFailuresAndReadyAtOnce(t *testing.T) {
+// readinessFixture is a Reconciler over a fake client holding claim c, created at created, with
+// Claimed and Bound True; applies counts its status applies and step sets another owner's step.
+type readinessFixture struct {
+	r       *Reconciler
+	k       client.Client
+	clock   *clocktesting.FakePassiveClock
+	applies *int
+	name    string
+	now     time.Time
+}
+
+func newReadinessFixture(t *testing.T, created time.Time) *readinessFixture {
+	t.Helper()
 	s := runtime.NewScheme()
 	require.NoError(t, v1alpha1.AddToScheme(s))
 	tc, err := crdschema.TypeConverter()
 	require.NoError(t, err)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	c := &v1alpha1.DomainClaim{ObjectMeta: metav1.ObjectMeta{Name: "a.example.com", UID: "u", Generation: 1, CreationTimestamp: metav1.NewTime(now)}}
+	c := &v1alpha1.DomainClaim{ObjectMeta: metav1.ObjectMeta{Name: "a.example.com", UID: types.UID(t.Name()), Generation: 1, CreationTimestamp: metav1.NewTime(created)}}
 	c.Status.Conditions = []metav1.Condition{cond(v1alpha1.ConditionClaimed, true, v1alpha1.ReasonClaimed), cond(v1alpha1.ConditionBound, true, "Bound")}
 	applies := 0
 	k := fake.NewClientBuilder().WithScheme(s).WithTypeConverters(tc).WithObjects(c).WithStatusSubresource(&v1alpha1.DomainClaim{}).
@@ -151,53 +164,99 @@ func TestProgressIsWrittenOnceItHasStoodButFailuresAndReadyAtOnce(t *testing.T) 
 			return cl.SubResource(sub).Apply(ctx, obj, opts...)
 		}}).Build()
 	clock := clocktesting.NewFakePassiveClock(now)
-	r := &Reconciler{Client: k, Steps: Steps, Clock: clock, Recorder: events.NewFakeRecorder(10), ProgressEvery: 10 * time.Second}
+	r := &Reconciler{Client: k, Steps: Steps, Clock: clock, Recorder: events.NewFakeRecorder(10), ProgressEvery: 10 * time.Second, QuietPeriod: time.Minute}
+	return &readinessFixture{r: r, k: k, clock: clock, applies: &applies, name: c.Name, now: now}
+}
+
+func (f *readinessFixture) step(t *testing.T, typ string, ok bool, reason string) {
+	t.Helper()
 	ctx := context.Background()
-	step := func(typ string, ok bool, reason string) {
-		got := &v1alpha1.DomainClaim{}
-		require.NoError(t, k.Get(ctx, client.ObjectKey{Name: c.Name}, got))
-		meta.SetStatusCondition(&got.Status.Conditions, cond(typ, ok, reason))
-		require.NoError(t, k.Status().Update(ctx, got))
+	got := &v1alpha1.DomainClaim{}
+	require.NoError(t, f.k.Get(ctx, client.ObjectKey{Name: f.name}, got))
+	meta.SetStatusCondition(&got.Status.Conditions, cond(typ, ok, reason))
+	require.NoError(t, f.k.Status().Update(ctx, got))
+}
+
+func (f *readinessFixture) ready(t *testing.T, at time.Duration) (reconcile.Result, *metav1.Condition) {
+	t.Helper()
+	ctx := context.Background()
+	f.clock.SetTime(f.now.Add(at))
+	res, err := f.r.Reconcile(ctx, reconcile.Request{NamespacedName: client.ObjectKey{Name: f.name}})
+	require.NoError(t, err)
+	got := &v1alpha1.DomainClaim{}
+	require.NoError(t, f.k.Get(ctx, client.ObjectKey{Name: f.name}, got))
+	return res, meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionReady)
+}
+
+func TestANewClaimOnItsWaySaysNothingInItsQuietPeriodButFailuresAndReadyAtOnce(t *testing.T) {
+	f := newReadinessFixture(t, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	res, rc := f.ready(t, 0)
+	assert.Nil(t, rc, "a claim on its way has no Ready in its first minute")
+	assert.Equal(t, 0, *f.applies)
+	assert.Equal(t, time.Minute, res.RequeueAfter, "looked at again when the quiet period ends")
+
+	f.step(t, v1alpha1.ConditionCertificateRequested, false, v1alpha1.ReasonQuotaExceeded)
+	_, rc = f.ready(t, 5*time.Second)
+	require.NotNil(t, rc, "a failure is written at once")
+	assert.Equal(t, v1alpha1.ReasonQuotaExceeded, rc.Reason)
+	assert.Equal(t, 1, *f.applies)
+
+	for _, typ := range Steps {
+		f.step(t, typ, true, "Done")
 	}
-	ready := func(at time.Duration) (reconcile.Result, *metav1.Condition) {
-		clock.SetTime(now.Add(at))
-		res, err := r.Reconcile(ctx, reconcile.Request{NamespacedName: client.ObjectKey{Name: c.Name}})
-		require.NoError(t, err)
-		got := &v1alpha1.DomainClaim{}
-		require.NoError(t, k.Get(ctx, client.ObjectKey{Name: c.Name}, got))
-		return res, meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionReady)
-	}
+	_, rc = f.ready(t, 20*time.Second)
+	assert.Equal(t, metav1.ConditionTrue, rc.Status, "Ready is written at once")
+	assert.Equal(t, 2, *f.applies)
+}
+
+func TestAClaimStillOnItsWayPastItsQuietPeriodSaysWhatItWaitsFor(t *testing.T) {
+	f := newReadinessFixture(t, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	_, rc := f.ready(t, 30*time.Second)
+	assert.Nil(t, rc)
+	res, rc := f.ready(t, time.Minute)
+	require.NotNil(t, rc, "the first Ready is written once the quiet period is over")
+	assert.Equal(t, "Waiting"+v1alpha1.ConditionCertificateRequested, rc.Reason)
+	assert.Zero(t, res.RequeueAfter)
+	assert.Equal(t, 1, *f.applies)
+}
+
+func TestProgressIsWrittenOnceItHasStoodButFailuresAndReadyAtOnce(t *testing.T) {
+	// Past its quiet period: the first Ready is written at once.
+	f := newReadinessFixture(t, time.Date(2025, 12, 31, 23, 59, 0, 0, time.UTC))
+	step := func(typ string, ok bool, reason string) { f.step(t, typ, ok, reason) }
+	ready := func(at time.Duration) (reconcile.Result, *metav1.Condition) { return f.ready(t, at) }
+	applies := f.applies
 
 	_, rc := ready(0)
 	require.NotNil(t, rc, "the first Ready is written at once")
 	assert.Equal(t, "Waiting"+v1alpha1.ConditionCertificateRequested, rc.Reason)
-	assert.Equal(t, 1, applies)
+	assert.Equal(t, 1, *applies)
 
 	step(v1alpha1.ConditionCertificateRequested, true, "Requested")
 	res, rc := ready(3 * time.Second)
-	assert.Equal(t, 1, applies, "progress is not written as it happens")
+	assert.Equal(t, 1, *applies, "progress is not written as it happens")
 	assert.Equal(t, 10*time.Second, res.RequeueAfter, "but looked at again once it could have stood long enough")
 	assert.Equal(t, "Waiting"+v1alpha1.ConditionCertificateRequested, rc.Reason)
 
 	step(v1alpha1.ConditionValidationRecord, true, "Created")
 	_, _ = ready(8 * time.Second)
-	assert.Equal(t, 1, applies, "a step passed on the way is never written")
+	assert.Equal(t, 1, *applies, "a step passed on the way is never written")
 	res, _ = ready(15 * time.Second)
-	assert.Equal(t, 1, applies)
+	assert.Equal(t, 1, *applies)
 	assert.Equal(t, 3*time.Second, res.RequeueAfter)
 	_, rc = ready(18 * time.Second)
-	assert.Equal(t, 2, applies, "the step waited for 10 s is")
+	assert.Equal(t, 2, *applies, "the step waited for 10 s is")
 	assert.Equal(t, "Waiting"+v1alpha1.ConditionCertificateIssued, rc.Reason)
 
 	step(v1alpha1.ConditionCertificateIssued, false, "FAILED")
 	_, rc = ready(19 * time.Second)
-	assert.Equal(t, 3, applies, "a failure is written at once")
+	assert.Equal(t, 3, *applies, "a failure is written at once")
 	assert.Equal(t, "FAILED", rc.Reason)
 
 	for _, typ := range Steps {
 		step(typ, true, "Done")
 	}
 	_, rc = ready(20 * time.Second)
-	assert.Equal(t, 4, applies, "Ready is written at once")
+	assert.Equal(t, 4, *applies, "Ready is written at once")
 	assert.Equal(t, metav1.ConditionTrue, rc.Status)
 }

@@ -30,6 +30,8 @@ type deletionWatch struct {
 
 func (w *deletionWatch) sample(c *v1alpha1.DomainClaim, zoneID string) {
 	now := time.Now()
+	// The claim is read first: what it says then must already be true in AWS when read after.
+	got, err := getClaim(c.Name)
 	alias := false
 	for _, rs := range env.AWS.Route53.Records(zoneID) {
 		if rs.Name == c.Spec.Hostname+"." && (rs.Type == "A" || rs.Type == "AAAA") {
@@ -41,7 +43,6 @@ func (w *deletionWatch) sample(c *v1alpha1.DomainClaim, zoneID string) {
 		onListener = onListener || arn == c.Status.CertificateARN
 	}
 	inACM := env.AWS.ACM.Status(c.Status.CertificateARN) != ""
-	got, err := getClaim(c.Name)
 
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -73,6 +73,9 @@ type Options struct {
 	DNSRefresh time.Duration
 	// Logger receives the manager's logs, its controllers' and reconcilers' (ctrl.Log when zero).
 	Logger logr.Logger
+	// QuietPeriod overrides how long a new claim's waiting steps are kept out of its status
+	// (claimstatus.Hold); short by default for tests, which look at those steps.
+	QuietPeriod time.Duration
 	// Backoff overrides the back-off of persistent AWS errors (TestBackoff: 1 s doubling to 8 s).
 	Backoff backoff.Policy
 }
@@ -204,6 +207,10 @@ func (e *Env) StartManager(ctx context.Context, opts Options) error {
 	}
 	cfg := opts.App
 	cfg.Webhooks, cfg.Reconcilers = true, !opts.NoReconcilers
+	cfg.QuietPeriod = opts.QuietPeriod
+	if cfg.QuietPeriod == 0 {
+		cfg.QuietPeriod = 50 * time.Millisecond
+	}
 	if e.AWS != nil {
 		awsCfg, err := awsclient.Load(ctx, awsclient.Config{
 			Endpoint: e.AWS.URL, Region: "us-east-1", Rates: opts.AWSRates, MaxBackoff: time.Second,
