@@ -2,6 +2,7 @@ package claim
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -24,7 +25,16 @@ type Binding struct {
 // names.
 func PlanBind(c *v1alpha1.DomainClaim, u Usage, rel Release) Binding {
 	if cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionBound); cond != nil && cond.Status == "True" {
-		return Binding{Bound: true, Reason: cond.Reason, Message: cond.Message}
+		b := Binding{Bound: true, Reason: cond.Reason, Message: cond.Message}
+		if b.Reason == v1alpha1.ReasonObjectExists && !bindsIn(b.Message, c.Spec.Namespace) {
+			// Transferred: the binder named is the earlier namespace's. The claim stays bound;
+			// its message names a user of the new namespace, or says it was bound before.
+			b.Message = "bound before the transfer to " + c.Spec.Namespace
+			if len(u.Routes) > 0 {
+				b.Message = "bound by " + u.Routes[0]
+			}
+		}
+		return b
 	}
 	switch {
 	case len(u.Routes) > 0:
@@ -47,4 +57,13 @@ func PlanBind(c *v1alpha1.DomainClaim, u Usage, rel Release) Binding {
 		msg += "; the claim is released at " + rel.ReleaseAt.UTC().Format(time.RFC3339) + " unless one does"
 	}
 	return Binding{Reason: v1alpha1.ReasonUnbound, Message: msg}
+}
+
+// bindsIn reports whether a Bound message of reason ObjectExists names an object of namespace
+// ns ("bound by HTTPRoute ns/name"); "bound before the transfer to ns" does not, so it gives way
+// to the new namespace's first user.
+func bindsIn(msg, ns string) bool {
+	by, ok := strings.CutPrefix(msg, "bound by ")
+	_, ref, _ := strings.Cut(by, " ")
+	return ok && strings.HasPrefix(ref, ns+"/")
 }

@@ -22,6 +22,10 @@ func admin(p v1alpha1.ProvisionPolicy) func(*v1alpha1.DomainClaim) {
 	}
 }
 
+func transferredTo(ns string) func(*v1alpha1.DomainClaim) {
+	return func(c *v1alpha1.DomainClaim) { c.Spec.Namespace = ns }
+}
+
 func TestPlanBind(t *testing.T) {
 	at := t0.Add(5 * time.Minute)
 	cases := []struct {
@@ -32,6 +36,7 @@ func TestPlanBind(t *testing.T) {
 		want        bool
 		wantReason  string
 		wantMessage []string
+		wantNot     string
 	}{
 		{name: "a route claim whose object exists is bound by it", claim: routeClaim(), routes: []string{"HTTPRoute a/shop", "Ingress a/web"},
 			want: true, wantReason: v1alpha1.ReasonObjectExists, wantMessage: []string{"bound by HTTPRoute a/shop"}},
@@ -44,6 +49,16 @@ func TestPlanBind(t *testing.T) {
 			want: true, wantReason: v1alpha1.ReasonObjectExists, wantMessage: []string{"bound by HTTPRoute a/shop"}},
 		{name: "a bound claim keeps the object that bound it first", claim: routeClaim(bound(v1alpha1.ReasonObjectExists, "bound by HTTPRoute a/shop")),
 			routes: []string{"HTTPRoute a/other"}, want: true, wantReason: v1alpha1.ReasonObjectExists, wantMessage: []string{"bound by HTTPRoute a/shop"}},
+		{name: "a claim transferred to namespace b is bound by b's object, not a's", claim: routeClaim(bound(v1alpha1.ReasonObjectExists, "bound by HTTPRoute a/shop"), transferredTo("b")),
+			routes: []string{"Ingress b/web"}, want: true, wantReason: v1alpha1.ReasonObjectExists, wantMessage: []string{"bound by Ingress b/web"}, wantNot: "a/shop"},
+		{name: "a claim transferred to a namespace none of whose objects uses it says it was bound before", claim: routeClaim(bound(v1alpha1.ReasonObjectExists, "bound by HTTPRoute a/shop"), transferredTo("b")),
+			want: true, wantReason: v1alpha1.ReasonObjectExists, wantMessage: []string{"bound before the transfer to b"}, wantNot: "a/shop"},
+		{name: "a namespace prefix is not the namespace", claim: routeClaim(bound(v1alpha1.ReasonObjectExists, "bound by HTTPRoute ab/shop")),
+			want: true, wantReason: v1alpha1.ReasonObjectExists, wantMessage: []string{"bound before the transfer to a"}, wantNot: "ab/shop"},
+		{name: "a claim transferred twice names the latest transfer", claim: routeClaim(bound(v1alpha1.ReasonObjectExists, "bound before the transfer to b"), transferredTo("c")),
+			want: true, wantReason: v1alpha1.ReasonObjectExists, wantMessage: []string{"bound before the transfer to c"}},
+		{name: "after the transfer the new namespace's first user is named once it comes", claim: routeClaim(bound(v1alpha1.ReasonObjectExists, "bound before the transfer to a")),
+			routes: []string{"HTTPRoute a/new"}, want: true, wantReason: v1alpha1.ReasonObjectExists, wantMessage: []string{"bound by HTTPRoute a/new"}},
 		{name: "an admin claim without provision stays unbound and says how to provision it", claim: routeClaim(admin("")),
 			wantReason: v1alpha1.ReasonUnbound, wantMessage: []string{"spec.provision: Always"}},
 		{name: "an admin claim set to WhenBound stays unbound", claim: routeClaim(admin(v1alpha1.ProvisionWhenBound)),
@@ -64,6 +79,9 @@ func TestPlanBind(t *testing.T) {
 			assert.Equal(t, tc.wantReason, got.Reason)
 			for _, m := range tc.wantMessage {
 				assert.Contains(t, got.Message, m)
+			}
+			if tc.wantNot != "" {
+				assert.NotContains(t, got.Message, tc.wantNot)
 			}
 			assert.Equal(t, tc.want, v1alpha1.ProvisioningAllowed(withBinding(tc.claim, got)), "ProvisioningAllowed follows Bound")
 		})
