@@ -112,7 +112,8 @@ type Reconciler struct {
 	// fresh holds when certificates were requested (by ARN), for ACM's eventual consistency.
 	fresh sync.Map
 	// records holds validation records read from ACM (by ARN) that are not in status yet, so
-	// that a claim whose status is kept back (QuietPeriod) is not described again on every look.
+	// that a claim whose status is kept back (QuietPeriod) is not described again on every look,
+	// and so that deleting a claim that shares the record (a name and its wildcard) keeps it.
 	records sync.Map
 	// backoff holds the claims' runs of persistent AWS failures (and ACM's account quota).
 	backoff backoff.Claims
@@ -595,7 +596,7 @@ func (r *Reconciler) unprovision(ctx context.Context, c *v1alpha1.DomainClaim, s
 		}
 	}
 	if rec != nil {
-		shared, err := r.recordStillNeeded(ctx, c, rec)
+		shared, err := r.recordStillNeeded(ctx, c, arn, rec)
 		if err != nil {
 			return false, reconcile.Result{}, err
 		}
@@ -644,10 +645,20 @@ func (r *Reconciler) justRequested(arn string) bool {
 }
 
 // recordStillNeeded reports whether another live claim uses the same validation record (ACM
-// gives a name and its wildcard one record).
-func (r *Reconciler) recordStillNeeded(ctx context.Context, c *v1alpha1.DomainClaim, rec *v1alpha1.ValidationRecord) (bool, error) {
+// gives a name and its wildcard one record): its status lists it, or this process holds it for
+// another certificate than arn (a claim in its quiet period, whose status does not list it yet).
+func (r *Reconciler) recordStillNeeded(ctx context.Context, c *v1alpha1.DomainClaim, arn string, rec *v1alpha1.ValidationRecord) (bool, error) {
+	name := dnsbatch.Canonical(rec.Name)
+	held := false
+	r.records.Range(func(k, v any) bool {
+		held = k.(string) != arn && dnsbatch.Canonical(v.(*v1alpha1.ValidationRecord).Name) == name
+		return !held
+	})
+	if held {
+		return true, nil
+	}
 	var l v1alpha1.DomainClaimList
-	if err := r.Client.List(ctx, &l, client.MatchingFields{index.ClaimValidationRecord: dnsbatch.Canonical(rec.Name)}); err != nil {
+	if err := r.Client.List(ctx, &l, client.MatchingFields{index.ClaimValidationRecord: name}); err != nil {
 		return false, err
 	}
 	for _, o := range l.Items {

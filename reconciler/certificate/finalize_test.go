@@ -72,6 +72,12 @@ func finalizing(t *testing.T, c *v1alpha1.DomainClaim, fake_ *deletingACM) *Reco
 	zone := &v1alpha1.ManagedZone{ObjectMeta: metav1.ObjectMeta{Name: "example"}, Spec: v1alpha1.ManagedZoneSpec{Domain: "example.com", HostedZoneID: "Z1"}}
 	k := fake.NewClientBuilder().WithScheme(s).WithTypeConverters(tc).WithObjects(c, zone).WithStatusSubresource(&v1alpha1.DomainClaim{}).
 		WithIndex(&v1alpha1.ManagedZone{}, index.ZoneDomain, func(o client.Object) []string { return []string{o.(*v1alpha1.ManagedZone).Spec.Domain} }).
+		WithIndex(&v1alpha1.DomainClaim{}, index.ClaimValidationRecord, func(o client.Object) []string {
+			if rec := o.(*v1alpha1.DomainClaim).Status.ValidationRecord; rec != nil {
+				return []string{dnsbatch.Canonical(rec.Name)}
+			}
+			return nil
+		}).
 		Build()
 	return &Reconciler{Client: k, ACM: fake_, DNS: &dnsbatch.Batcher{}, Poller: &Poller{}, Requester: &Requester{},
 		Clock: clocktesting.NewFakePassiveClock(time.Now()), Recorder: events.NewFakeRecorder(10), InUseRetry: 7 * time.Second}
@@ -130,4 +136,31 @@ func TestADeletedCertificateIsSuccess(t *testing.T) {
 	_, c := finalizeOnce(t, r)
 	assert.Len(t, a.deletes, 1)
 	assert.Nil(t, c)
+}
+
+// TestAValidationRecordHeldInMemoryIsStillNeeded deletes the apex claim while the wildcard's
+// claim, in its quiet period, holds the same validation CNAME only in memory (its status does not
+// list it yet): the certificate goes, the CNAME stays. The empty Batcher fails the test if the
+// CNAME's deletion is asked for.
+func TestAValidationRecordHeldInMemoryIsStillNeeded(t *testing.T) {
+	c := deletingClaim(v1alpha1.ReasonRecordsRemoved)
+	c.Status.ValidationRecord = &v1alpha1.ValidationRecord{Name: "_x1.shop.example.com.", Type: "CNAME", Value: "_y1.acm-validations.aws."}
+	a := &deletingACM{}
+	r := finalizing(t, c, a)
+	r.records.Store(arn+"-wildcard", &v1alpha1.ValidationRecord{Name: "_X1.shop.example.com", Type: "CNAME", Value: "_y1.acm-validations.aws."})
+	_, got := finalizeOnce(t, r)
+	assert.Equal(t, []string{arn}, a.deletes)
+	assert.Nil(t, got, "the claim is gone, its validation CNAME kept for the wildcard's certificate")
+
+	// The claim's own record in memory does not keep it.
+	c = deletingClaim(v1alpha1.ReasonRecordsRemoved)
+	r = finalizing(t, c, a)
+	r.records.Store(arn, c.Status.ValidationRecord)
+	needed, err := r.recordStillNeeded(context.Background(), c, arn, &v1alpha1.ValidationRecord{Name: "_x1.shop.example.com."})
+	require.NoError(t, err)
+	assert.False(t, needed)
+	r.records.Store(arn+"-wildcard", &v1alpha1.ValidationRecord{Name: "_x1.shop.example.com."})
+	needed, err = r.recordStillNeeded(context.Background(), c, arn, &v1alpha1.ValidationRecord{Name: "_x1.shop.example.com."})
+	require.NoError(t, err)
+	assert.True(t, needed)
 }
