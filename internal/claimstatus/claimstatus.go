@@ -169,16 +169,26 @@ func applyObject(c *v1alpha1.DomainClaim, st *v1alpha1.DomainClaimStatus) (*unst
 // lastWrites remembers each owner's last write to each claim, until the cache shows it: the
 // informer cache lags the API server, and a reconcile that reads a claim from before its own
 // last write would otherwise send the same slice again (a write that changes nothing but
-// transition times, and counts against the API server all the same).
+// transition times, and counts against the API server all the same). A memo the cache never
+// settles (its claim was deleted first) is dropped once it is memoTTL old: the cache's lag is
+// seconds, and a memo dropped early costs one write at most.
 type lastWrites struct {
-	mu sync.Mutex
-	m  map[string]lastWrite
+	mu    sync.Mutex
+	m     map[string]lastWrite
+	swept time.Time
 }
 
-// lastWrite is an owner's slice of a claim's status before and after its last write.
+// lastWrite is an owner's slice of a claim's status before and after its last write, and when.
 type lastWrite struct {
 	before, after *v1alpha1.DomainClaimStatus
+	at            time.Time
 }
+
+// memoTTL is how long a memo of a write waits for the cache to show it.
+const memoTTL = 5 * time.Minute
+
+// now is the memos' clock (a variable for tests).
+var now = time.Now
 
 var written lastWrites
 
@@ -190,7 +200,16 @@ func (l *lastWrites) remember(o Owner, c *v1alpha1.DomainClaim, before, after *v
 	if l.m == nil {
 		l.m = map[string]lastWrite{}
 	}
-	l.m[writeKey(o, c)] = lastWrite{before: before, after: after}
+	t := now()
+	if t.Sub(l.swept) >= memoTTL {
+		for k, w := range l.m {
+			if t.Sub(w.at) >= memoTTL {
+				delete(l.m, k)
+			}
+		}
+		l.swept = t
+	}
+	l.m[writeKey(o, c)] = lastWrite{before: before, after: after, at: t}
 }
 
 // settle forgets the owner's last write to c: the cache shows what the owner wants.

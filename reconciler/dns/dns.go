@@ -30,6 +30,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
@@ -75,9 +76,11 @@ type Reconciler struct {
 
 	wake    chan event.GenericEvent
 	backoff backoff.Claims
-	// unsaid holds the claims (by UID) whose first records were queued before any condition was
-	// written: if their load balancer goes before the condition is written, it is written then,
-	// so that the records are removed before the claim goes.
+	// unsaid holds the claims (name → UID) whose first records were queued before any condition
+	// was written: if their load balancer goes before the condition is written, it is written
+	// then, so that the records are removed before the claim goes. A claim's entry goes when the
+	// condition is written, and at the latest when the claim is gone (keyed by name, so that the
+	// reconcile of its deletion, which knows only the name, finds it).
 	unsaid sync.Map
 }
 
@@ -114,6 +117,9 @@ func (r *Reconciler) defaults() {
 func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	c := &v1alpha1.DomainClaim{}
 	if err := r.Client.Get(ctx, req.NamespacedName, c); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.unsaid.Delete(req.Name)
+		}
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
 	ctx = logf.IntoContext(ctx, logf.FromContext(ctx).WithValues("claim", c.Name, "hostname", c.Spec.Hostname))
@@ -139,7 +145,7 @@ func (r *Reconciler) ensure(ctx context.Context, c *v1alpha1.DomainClaim, zone *
 	st := c.Status.DeepCopy()
 	cond := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionDNSRecord)
 	if st.LoadBalancerHostname == "" || st.LoadBalancerZoneID == "" {
-		if _, queued := r.unsaid.Load(c.UID); cond == nil && !queued {
+		if cond == nil && !r.queued(c) {
 			return reconcile.Result{}, nil // nothing to point at yet, and nothing written: no status
 		}
 		set(st, c, false, v1alpha1.ReasonPending, "waiting for the load balancer of the assigned Gateway")
@@ -165,7 +171,7 @@ func (r *Reconciler) ensure(ctx context.Context, c *v1alpha1.DomainClaim, zone *
 		if step := dnsbatch.StepOf(res, err, "ALIAS record", zone.Spec.HostedZoneID); step.Waiting {
 			if cond == nil && res.State == dnsbatch.Pending {
 				// Queued: the batcher wakes the claim when Route53 took the change (or refused it).
-				r.unsaid.Store(c.UID, true)
+				r.unsaid.Store(c.Name, c.UID)
 				return reconcile.Result{}, nil
 			}
 			set(st, c, false, step.Reason, step.Message)
@@ -184,7 +190,7 @@ func (r *Reconciler) ensure(ctx context.Context, c *v1alpha1.DomainClaim, zone *
 	if _, err := claimstatus.Apply(ctx, r.Client, claimstatus.DNS, c, st); err != nil {
 		return reconcile.Result{}, err
 	}
-	r.unsaid.Delete(c.UID)
+	r.said(c)
 	// Coming back within the zone's refresh interval repairs records changed behind our back.
 	return reconcile.Result{RequeueAfter: r.DNS.RefreshEvery()}, nil
 }
@@ -210,7 +216,7 @@ func (r *Reconciler) backOff(ctx context.Context, c *v1alpha1.DomainClaim, st *v
 // or to say.
 func (r *Reconciler) remove(ctx context.Context, c *v1alpha1.DomainClaim, reason, msg string) (reconcile.Result, error) {
 	if c.AliasRecordsGone() {
-		r.unsaid.Delete(c.UID)
+		r.said(c)
 		return reconcile.Result{}, nil
 	}
 	zone, err := ownership.FindZone(ctx, ownership.CacheView{Reader: r.Client}, c.Spec.Hostname)
@@ -237,7 +243,7 @@ func (r *Reconciler) remove(ctx context.Context, c *v1alpha1.DomainClaim, reason
 	if _, err := claimstatus.Apply(ctx, r.Client, claimstatus.DNS, c, st); err != nil {
 		return reconcile.Result{}, err
 	}
-	r.unsaid.Delete(c.UID)
+	r.said(c)
 	logf.FromContext(ctx).Info("removed the ALIAS records", "reason", reason)
 	r.Recorder.Eventf(c, nil, "Normal", reason, "Cleanup", "deleted the ALIAS records of %s", c.Spec.Hostname)
 	return reconcile.Result{}, nil
@@ -285,4 +291,15 @@ func aliasMessage(c *v1alpha1.DomainClaim) string {
 
 func set(st *v1alpha1.DomainClaimStatus, c *v1alpha1.DomainClaim, ok bool, reason, msg string) {
 	conditions.Set(&st.Conditions, c.Generation, v1alpha1.ConditionDNSRecord, ok, reason, msg)
+}
+
+// queued reports whether claim c's first records were queued before any condition was written.
+func (r *Reconciler) queued(c *v1alpha1.DomainClaim) bool {
+	uid, ok := r.unsaid.Load(c.Name)
+	return ok && uid == c.UID
+}
+
+// said forgets that c's first records were queued unsaid: its condition is written.
+func (r *Reconciler) said(c *v1alpha1.DomainClaim) {
+	r.unsaid.CompareAndDelete(c.Name, c.UID)
 }
