@@ -33,9 +33,11 @@ const (
 )
 
 // AliasRecordsGone reports whether a claim has no ALIAS record in DNS for sure: none was ever
-// written (no DNSRecordReady condition, and no load balancer in status for one to point at:
-// reconciler/dns writes records only for the load balancer the status names) or reconciler/dns
-// removed them (reason RecordsRemoved, or Unprovisioned after the claim lost its hostname).
+// written (no DNSRecordReady condition, and neither a load balancer in status for one to point
+// at nor a seat: reconciler/dns writes records only for the load balancer the status names, and
+// a seat's load balancer is cleared when the seat moves, maybe while the claim's first change,
+// not yet said in any condition, is queued) or reconciler/dns removed them (reason
+// RecordsRemoved, or Unprovisioned after the claim lost its hostname).
 // Until then a deleting claim's certificate stays on its listener, so that the name never
 // points at a load balancer that cannot serve it.
 func (c *DomainClaim) AliasRecordsGone() bool {
@@ -44,5 +46,5 @@ func (c *DomainClaim) AliasRecordsGone() bool {
 			return cond.Reason == ReasonRecordsRemoved || cond.Reason == ReasonUnprovisioned
 		}
 	}
-	return c.Status.LoadBalancerHostname == ""
+	return c.Status.LoadBalancerHostname == "" && c.Status.Gateway == nil
 }

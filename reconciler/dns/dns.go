@@ -12,9 +12,10 @@
 // lost hostname). Only then does the pool take the certificate off the listener, and only after
 // that can reconciler/certificate delete it: the name never points at a load balancer that
 // cannot serve it. Records are written only for the load balancer the claim's status names, so
-// a claim with neither a DNSRecordReady condition nor a load balancer has no record for sure
-// (v1alpha1.DomainClaim.AliasRecordsGone); one with a load balancer has its records removed
-// before it goes, whether or not a condition was written.
+// a claim with neither a DNSRecordReady condition, nor a load balancer, nor a seat (whose load
+// balancer the pool clears while the seat moves) has no record for sure
+// (v1alpha1.DomainClaim.AliasRecordsGone); one with either has its records removed before it
+// goes, whether or not a condition was written.
 //
 // DNSRecordReady is written when the records are in place, when a change fails or meets a
 // record that is not ours, and when the claim's load balancer goes. A claim's first change that
@@ -212,8 +213,8 @@ func (r *Reconciler) backOff(ctx context.Context, c *v1alpha1.DomainClaim, st *v
 }
 
 // remove deletes the claim's ALIAS records, then records reason on DNSRecordReady. A claim
-// with neither the condition nor a load balancer never had a record: there is nothing to remove
-// or to say.
+// with neither the condition, nor a load balancer, nor a seat never had a record: there is
+// nothing to remove or to say.
 func (r *Reconciler) remove(ctx context.Context, c *v1alpha1.DomainClaim, reason, msg string) (reconcile.Result, error) {
 	if c.AliasRecordsGone() {
 		r.said(c)
