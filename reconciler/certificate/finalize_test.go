@@ -164,3 +164,29 @@ func TestAValidationRecordHeldInMemoryIsStillNeeded(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, needed)
 }
+
+// TestFinalizingAClaimInItsQuietPeriodDropsWhatWasKeptBack: a claim deleted before its status
+// listed its certificate leaves no ARN or record behind in memory. The validation record is
+// shared with another claim's status, so its CNAME stays (the empty Batcher is not asked).
+func TestFinalizingAClaimInItsQuietPeriodDropsWhatWasKeptBack(t *testing.T) {
+	ctx := context.Background()
+	rec := &v1alpha1.ValidationRecord{Name: "_x1.shop.example.com.", Type: "CNAME", Value: "_y1.acm-validations.aws."}
+	c := deletingClaim("")
+	c.Status.CertificateARN = ""
+	c.Status.Conditions = append(c.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionBound, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonObjectExists, LastTransitionTime: metav1.Now()})
+	a := &deletingACM{}
+	r := finalizing(t, c, a)
+	wildcard := &v1alpha1.DomainClaim{ObjectMeta: metav1.ObjectMeta{Name: "wild.shop.example.com"}, Spec: v1alpha1.DomainClaimSpec{Hostname: "*.shop.example.com", Namespace: "team"}}
+	require.NoError(t, r.Client.Create(ctx, wildcard))
+	wildcard.Status.ValidationRecord = rec
+	require.NoError(t, r.Client.Status().Update(ctx, wildcard))
+	r.arns.Store(c.UID, arn)
+	r.records.Store(arn, rec)
+
+	_, got := finalizeOnce(t, r)
+	assert.Nil(t, got, "the claim is gone")
+	assert.Equal(t, []string{arn}, a.deletes, "the kept-back certificate is deleted")
+	for name, m := range map[string]interface{ Range(func(k, v any) bool) }{"arns": &r.arns, "records": &r.records, "fresh": &r.fresh} {
+		m.Range(func(k, _ any) bool { t.Errorf("%s still holds %v", name, k); return true })
+	}
+}
