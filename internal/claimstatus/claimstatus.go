@@ -255,7 +255,11 @@ const DefaultQuietPeriod = time.Minute
 // reason Pending or Waiting...) and none failed (False with any other reason) is not written.
 // A slice in which every step is done, or one failed, is written at once; so is one that only
 // takes back what the owner said before. StrayRoutes (False when all is well) is no step.
+// A quiet of zero means DefaultQuietPeriod.
 func Hold(o Owner, c *v1alpha1.DomainClaim, st *v1alpha1.DomainClaimStatus, now time.Time, quiet time.Duration) time.Duration {
+	if quiet == 0 {
+		quiet = DefaultQuietPeriod
+	}
 	left := c.CreationTimestamp.Add(quiet).Sub(now)
 	if left <= 0 {
 		return 0

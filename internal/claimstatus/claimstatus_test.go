@@ -321,6 +321,7 @@ func TestHoldKeepsBackOnlyANewClaimsFirstWordThatSaysItIsWaiting(t *testing.T) {
 			c.Status.Conditions = tc.had
 			st := &v1alpha1.DomainClaimStatus{Conditions: tc.want}
 			assert.Equal(t, tc.expect, Hold(tc.owner, c, st, created.Add(tc.at), DefaultQuietPeriod))
+			assert.Equal(t, tc.expect, Hold(tc.owner, c, st, created.Add(tc.at), 0), "a quiet of zero is the default")
 		})
 	}
 }

@@ -204,7 +204,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 
 	res, err := r.provision(ctx, c, zone, st)
 	if err == nil {
-		if wait := claimstatus.Hold(claimstatus.Certificate, c, st, r.Clock.Now(), r.quiet()); wait > 0 {
+		if wait := claimstatus.Hold(claimstatus.Certificate, c, st, r.Clock.Now(), r.QuietPeriod); wait > 0 {
 			// Only on its way: said with the issued certificate, or when the quiet period ends.
 			// The ARN and record are kept in memory meanwhile; after a crash the idempotency
 			// token or the tags find the certificate again, and unprovision reads its record.
@@ -218,13 +218,6 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		return reconcile.Result{}, werr
 	}
 	return res, err
-}
-
-func (r *Reconciler) quiet() time.Duration {
-	if r.QuietPeriod == 0 {
-		return claimstatus.DefaultQuietPeriod
-	}
-	return r.QuietPeriod
 }
 
 // provision runs steps 1–3, recording each in st. It returns early while a step waits.

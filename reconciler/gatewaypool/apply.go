@@ -208,14 +208,10 @@ func (r *Reconciler) writeClaimStatus(ctx context.Context, c *v1alpha1.DomainCla
 // Gateway's listener records the seat meanwhile, and the claim's status says it once the load
 // balancer is known, or when the quiet period ends (noted in ctx's claimstatus.Held).
 func (r *Reconciler) unheld(ctx context.Context, claims []ClaimChange) []ClaimChange {
-	quiet := r.QuietPeriod
-	if quiet == 0 {
-		quiet = claimstatus.DefaultQuietPeriod
-	}
 	now := time.Now()
 	out := make([]ClaimChange, 0, len(claims))
 	for _, ch := range claims {
-		if wait := claimstatus.Hold(claimstatus.Pool, ch.Claim, &ch.Status, now, quiet); wait > 0 {
+		if wait := claimstatus.Hold(claimstatus.Pool, ch.Claim, &ch.Status, now, r.QuietPeriod); wait > 0 {
 			claimstatus.HeldFrom(ctx).Add(wait)
 			continue
 		}

@@ -137,11 +137,7 @@ type waitingFor struct {
 // progressWait is how long to wait before writing st, when all it changes is the progress of a
 // claim that is not Ready and the progress has not stood for ProgressEvery yet.
 func (r *Reconciler) progressWait(c *v1alpha1.DomainClaim, st *v1alpha1.DomainClaimStatus) time.Duration {
-	quiet := r.QuietPeriod
-	if quiet == 0 {
-		quiet = claimstatus.DefaultQuietPeriod
-	}
-	if wait := claimstatus.Hold(claimstatus.Readiness, c, st, r.Clock.Now(), quiet); wait > 0 {
+	if wait := claimstatus.Hold(claimstatus.Readiness, c, st, r.Clock.Now(), r.QuietPeriod); wait > 0 {
 		return wait
 	}
 	was := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionReady)
