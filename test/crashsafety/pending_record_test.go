@@ -21,14 +21,7 @@ import (
 // first reconcile after the start (every claim is reconciled when the cache fills).
 func TestAPendingCertificatesValidationRecordIsPutBackAfterARestart(t *testing.T) {
 	ctx := context.Background()
-	quiet := opts
-	quiet.QuietPeriod = 100 * time.Hour // the status stays kept back for the whole test
-	require.NoError(t, env.StopManager())
-	require.NoError(t, env.StartManager(ctx, quiet))
-	t.Cleanup(func() {
-		require.NoError(t, env.StopManager())
-		require.NoError(t, env.StartManager(ctx, opts))
-	})
+	quiet := keptBack(ctx, t)
 
 	domain, zoneID, ns := setup(t)
 	h := "pending." + domain

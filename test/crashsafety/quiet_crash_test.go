@@ -13,6 +13,7 @@ import (
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/dnsbatch"
 	"github.com/opendi/gateway-orchestrator/test/awsfake"
+	"github.com/opendi/gateway-orchestrator/test/testenv"
 )
 
 // TestACrashWhileTheCertificateIsKeptBackLeavesNothingBehindTheDeletion: in a claim's quiet period
@@ -21,16 +22,7 @@ import (
 // the certificate is found by its tags and its record read from ACM before it is deleted.
 func TestACrashWhileTheCertificateIsKeptBackLeavesNothingBehindTheDeletion(t *testing.T) {
 	ctx := context.Background()
-	quiet := opts
-	// Longer than the real minute: the package's clock runs hours ahead once tests advanced it,
-	// and the quiet period must not end during this test.
-	quiet.QuietPeriod = 100 * time.Hour
-	require.NoError(t, env.StopManager())
-	require.NoError(t, env.StartManager(ctx, quiet))
-	t.Cleanup(func() {
-		require.NoError(t, env.StopManager())
-		require.NoError(t, env.StartManager(ctx, opts))
-	})
+	quiet := keptBack(ctx, t)
 
 	domain, zoneID, ns := setup(t)
 	h := "kept." + domain
@@ -57,4 +49,21 @@ func TestACrashWhileTheCertificateIsKeptBackLeavesNothingBehindTheDeletion(t *te
 	}, 30*time.Second, 50*time.Millisecond, "the claim is released")
 	assert.Empty(t, env.AWS.ACM.ForDomain(h), "the certificate is deleted")
 	assert.Empty(t, env.AWS.Route53.Records(zoneID), "and its validation record with it")
+}
+
+// keptBack restarts the manager with a quiet period that outlasts the test, so that a new
+// claim's status stays kept back throughout, and restores the package's options afterwards. It
+// returns the options it started the manager with, for the test's own restarts. The period is
+// far longer than the real minute: the package's clock runs hours ahead once tests advanced it.
+func keptBack(ctx context.Context, t *testing.T) testenv.Options {
+	t.Helper()
+	quiet := opts
+	quiet.QuietPeriod = 100 * time.Hour
+	require.NoError(t, env.StopManager())
+	require.NoError(t, env.StartManager(ctx, quiet))
+	t.Cleanup(func() {
+		require.NoError(t, env.StopManager())
+		require.NoError(t, env.StartManager(ctx, opts))
+	})
+	return quiet
 }
