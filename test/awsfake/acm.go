@@ -19,6 +19,10 @@ const (
 	// maxDomainName is the longest DomainName ACM accepts: the certificate's Common Name, which
 	// RFC 5280 caps at 64 octets ("*." of a wildcard included). SANs may be longer.
 	maxDomainName = 64
+	// maxNamesPerCertificate is ACM's default quota of domain names per certificate, DomainName
+	// included, and maxSubjectAlternativeName the longest subject alternative name.
+	maxNamesPerCertificate    = 10
+	maxSubjectAlternativeName = 253
 	// DefaultCertificateQuota is ACM's default quota of certificates in an account and region.
 	DefaultCertificateQuota = 2500
 	// DefaultYearlyRequestQuota is ACM's default quota of certificates requested in 365 days
@@ -310,6 +314,21 @@ func (a *ACM) request(domain, token string, in map[string]json.RawMessage) (any,
 	if len(domain) > maxDomainName {
 		return nil, "ValidationException", fmt.Sprintf("The first domain name can be no longer than %d characters.", maxDomainName)
 	}
+	var sans []string
+	_ = json.Unmarshal(in["SubjectAlternativeNames"], &sans)
+	names := map[string]bool{domain: true}
+	for _, n := range sans {
+		names[n] = true
+	}
+	if len(names) > maxNamesPerCertificate {
+		// Above the default quota of domain names per certificate (the DomainName among them).
+		return nil, "LimitExceededException", fmt.Sprintf("The certificate can contain at most %d domain names.", maxNamesPerCertificate)
+	}
+	for _, n := range sans {
+		if n == "" || len(n) > maxSubjectAlternativeName {
+			return nil, "ValidationException", fmt.Sprintf("Each subject alternative name must be 1 to %d characters long.", maxSubjectAlternativeName)
+		}
+	}
 	now := a.s.clock.Now()
 	if token != "" {
 		if u, ok := a.tokens[token+"|"+domain]; ok && now.Sub(u.at) < idempotencyWindow {
@@ -330,7 +349,7 @@ func (a *ACM) request(domain, token string, in map[string]json.RawMessage) (any,
 		requested: now,
 		tags:      map[string]string{},
 	}
-	_ = json.Unmarshal(in["SubjectAlternativeNames"], &c.sans)
+	c.sans = sans
 	var tags []tag
 	_ = json.Unmarshal(in["Tags"], &tags)
 	for _, t := range tags {
