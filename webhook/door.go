@@ -112,15 +112,28 @@ func (door *Door) Admit(ctx context.Context, e Entrance) (admission.Warnings, er
 		}
 	}
 	if len(errs) == 0 && !dryRun && door.Counter != nil && capped(claims, door.Options.Limits) {
-		// Count and claim in the namespace's turn, so that racing creates cannot pass a cap.
+		// Count and reserve in the namespace's turn, so that racing creates cannot pass a cap.
 		done, err := door.gate.turn(ctx, e.Namespace)
 		if err != nil {
 			outcome = "error"
 			return nil, apierrors.NewTimeoutError(fmt.Sprintf("waiting for namespace %q's other admissions to count its DomainClaims against the caps: %v", e.Namespace, err), 1)
 		}
-		defer done()
-	}
-	if len(errs) == 0 {
+		errs, err = door.caps(ctx, e.Namespace, claims)
+		if err == nil && len(errs) == 0 {
+			// The claims count from now on; they are forgotten again unless admission makes them.
+			r := door.gate.reserve(e.Namespace, claims)
+			defer func() {
+				if len(errs) > 0 || outcome == "error" {
+					door.gate.forget(r)
+				}
+			}()
+		}
+		done()
+		if err != nil {
+			outcome = "error"
+			return nil, apierrors.NewInternalError(err)
+		}
+	} else if len(errs) == 0 {
 		capErrs, err := door.caps(ctx, e.Namespace, claims)
 		if err != nil {
 			outcome = "error"
@@ -139,18 +152,13 @@ func (door *Door) Admit(ctx context.Context, e Entrance) (admission.Warnings, er
 			outcome = "error"
 			return nil, apierrors.NewInternalError(err)
 		}
-		var made []string
 		for i, d := range got {
 			if d.Verdict == ownership.Deny {
 				door.Metrics.decision(d.Reason)
 				errs = append(errs, forbidden(claims[i].path, d))
 				continue
 			}
-			made = append(made, d.Hostname)
 			log.Info("claimed hostname", "hostname", d.Hostname, "namespace", e.Namespace)
-		}
-		if len(errs) == 0 {
-			door.gate.remember(e.Namespace, made)
 		}
 	}
 	if len(errs) > 0 {

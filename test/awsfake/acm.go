@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -49,6 +50,7 @@ type ACM struct {
 	maxPerYear  int
 	notFoundNew time.Duration
 	byDomain    map[string]int // RequestCertificate calls by DomainName
+	order       []string       // the DomainName of every RequestCertificate call, in order
 }
 
 // SetQuota sets the account's certificate quota and yearly request quota (zero: AWS's
@@ -100,6 +102,17 @@ func (a *ACM) Requests(domain string) int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.byDomain[domain]
+}
+
+// RequestOrder returns the DomainName of every RequestCertificate call from the from-th on (0:
+// all), in the order the calls arrived, counted like Requests.
+func (a *ACM) RequestOrder(from int) []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if from > len(a.order) {
+		from = len(a.order)
+	}
+	return slices.Clone(a.order[from:])
 }
 
 // Domain returns a certificate's DomainName, or "" if it does not exist.
@@ -308,6 +321,7 @@ func (a *ACM) request(domain, token string, in map[string]json.RawMessage) (any,
 	var method string
 	_ = json.Unmarshal(in["ValidationMethod"], &method)
 	a.byDomain[domain]++
+	a.order = append(a.order, domain)
 	if domain == "" || method != "DNS" {
 		return nil, "ValidationException", "DomainName and ValidationMethod DNS are required"
 	}
