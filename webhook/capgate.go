@@ -23,7 +23,7 @@ import (
 //
 // Admissions served by other replicas are not seen until the cache shows their claims: with
 // several replicas serving the webhook, racing creates can pass a cap by the claims the other
-// replicas made within the cache's delay (docs/operations.md).
+// replicas made within the cache's delay (docs/design.md, Caps per namespace).
 type capGate struct {
 	mu       sync.Mutex
 	turns    map[string]chan struct{} // namespace -> its turn, held from count to reservation
