@@ -57,6 +57,7 @@ func TestAnotherNamespacesFirstCertificateIsRequestedWithinFiveSlotsOfABurst(t *
 		}
 	})
 	start := len(env.AWS.ACM.RequestOrder(0))
+	began := time.Now()
 	var wg sync.WaitGroup
 	next := make(chan string)
 	for range workers {
@@ -71,10 +72,11 @@ func TestAnotherNamespacesFirstCertificateIsRequestedWithinFiveSlotsOfABurst(t *
 	}
 	close(next)
 	wg.Wait()
+	created := time.Since(began)
 	// Give the reconciler time to queue every one of A's requests.
 	time.Sleep(5 * time.Second)
 	sentA := len(env.AWS.ACM.RequestOrder(start))
-	require.Less(t, sentA, burst/4, "most of A's requests still wait (5 a second)")
+	require.Less(t, sentA, burst-100, "hundreds of A's requests still wait (5 are sent a second)")
 
 	hb := "b." + z.Spec.Domain
 	from := len(env.AWS.ACM.RequestOrder(0))
@@ -96,7 +98,8 @@ func TestAnotherNamespacesFirstCertificateIsRequestedWithinFiveSlotsOfABurst(t *
 		require.True(t, strings.HasPrefix(h, "a"), "only A's requests went before B's: %s", h)
 	}
 	assert.LessOrEqual(t, len(before), 5, "B's first request waits at most 5 request slots behind A's %d", burst)
-	t.Logf("A's requests sent before B's claim: %d; between B's create and its request: %d", sentA, len(before))
+	t.Logf("%d claims of A created in %s; A's requests sent before B's claim: %d; between B's create and its request: %d",
+		burst, created.Round(time.Second), sentA, len(before))
 }
 
 // deleteClaim deletes the claim called name; a claim already gone is fine.
