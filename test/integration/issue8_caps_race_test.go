@@ -3,7 +3,6 @@ package integration
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 	"testing"
 
@@ -99,7 +98,7 @@ func TestRacingCreatesNeverPassTheCap(t *testing.T) {
 	}, func(err error) bool { return err == nil })
 	assert.Equal(t, limit, ok, "exactly the cap's worth of creates is admitted")
 	for _, d := range denials {
-		assert.True(t, strings.Contains(d, "spec.limits.maxClaimsPerNamespace"), "%s", d)
+		assert.Contains(t, d, "spec.limits.maxClaimsPerNamespace")
 	}
 	all, _ := liveClaims(t, ns)
 	assert.Equal(t, limit, all, "the namespace holds exactly the cap")
@@ -117,7 +116,7 @@ func TestRacingCreatesNeverPassTheCap(t *testing.T) {
 	}, apierrors.IsAlreadyExists)
 	assert.Equal(t, limit, ok, "exactly the cap's worth of refused creates got past admission")
 	for _, d := range denials {
-		assert.True(t, strings.Contains(d, "spec.limits.maxUnboundClaimsPerNamespace"), "%s", d)
+		assert.Contains(t, d, "spec.limits.maxUnboundClaimsPerNamespace")
 	}
 	_, unbound := liveClaims(t, uns)
 	assert.Equal(t, limit, unbound, "the namespace holds exactly the cap of unbound claims")
