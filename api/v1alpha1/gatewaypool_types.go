@@ -107,6 +107,11 @@ type GatewayPoolStatus struct {
 	// +listMapKey=name
 	Gateways []PoolGatewayStatus `json:"gateways,omitempty"`
 
+	// GatewayCount is how many Gateways the pool has (the length of Gateways; a printer
+	// column cannot count a list, and one that lists names shows only the first).
+	// +optional
+	GatewayCount int32 `json:"gatewayCount,omitempty"`
+
 	// Claims is how many claims of the pool's zones there are, being deleted included.
 	// +optional
 	Claims int32 `json:"claims,omitempty"`
@@ -170,7 +175,7 @@ type PoolGatewayStatus struct {
 // +kubebuilder:printcolumn:name="Namespace",type=string,JSONPath=`.spec.namespace`
 // +kubebuilder:printcolumn:name="Min",type=integer,JSONPath=`.spec.minGateways`
 // +kubebuilder:printcolumn:name="Max",type=integer,JSONPath=`.spec.maxGateways`
-// +kubebuilder:printcolumn:name="Gateways",type=string,JSONPath=`.status.gateways[*].name`
+// +kubebuilder:printcolumn:name="Gateways",type=integer,JSONPath=`.status.gatewayCount`
 // +kubebuilder:printcolumn:name="Claims",type=integer,JSONPath=`.status.claims`
 // +kubebuilder:printcolumn:name="Seated",type=integer,JSONPath=`.status.claimConditions[?(@.type=="GatewayAssigned")].true`
 // +kubebuilder:printcolumn:name="Claims Ready",type=integer,JSONPath=`.status.claimConditions[?(@.type=="Ready")].true`

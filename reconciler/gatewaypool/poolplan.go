@@ -435,6 +435,7 @@ func poolStatus(s *Snapshot, kept []string, loads map[string]*Load, seated map[s
 		}
 		st.Gateways = append(st.Gateways, g)
 	}
+	st.GatewayCount = int32(len(st.Gateways))
 	st.Claims, st.DeletingClaims = int32(len(s.Claims)), 0
 	counts := map[string]*v1alpha1.ClaimConditionCount{}
 	st.ClaimConditions = make([]v1alpha1.ClaimConditionCount, len(CountedConditions))
