@@ -1,12 +1,14 @@
 // Package claim reconciles the lifecycle of DomainClaims that does not touch AWS: whether a
-// route still uses the hostname, releasing route-made claims after their retention period, and
-// settling wildcard overlaps that slipped through an admission race (the older claim wins).
+// route still uses the hostname, binding the claim once a persisted object uses it, releasing
+// route-made claims after their retention period, and settling wildcard overlaps that slipped
+// through an admission race (the older claim wins).
 //
 // It watches DomainClaims (and the claims that overlap them), HTTPRoutes, GRPCRoutes, Ingresses
 // and Gateways (through the hostname index), and reads ManagedZones and Namespaces. It owns the
-// Claimed and InUse conditions and the status fields managedZone, hostedZoneID, ownerNamespace,
-// lastReferencedTime and releaseTime (claimstatus.Claim), written by server-side apply. It
-// deletes released claims, labels admins' claims and clears admission-pending marks a crash left.
+// Claimed, InUse and Bound conditions and the status fields managedZone, hostedZoneID,
+// ownerNamespace, lastReferencedTime and releaseTime (claimstatus.Claim), written by server-side
+// apply. It deletes released claims, labels admins' claims and clears admission-pending marks a
+// crash left.
 package claim
 
 import (

@@ -1,7 +1,15 @@
-// Package routes is the routes reconciler: it owns the parentRefs of the routes the orchestrator
-// attaches automatically (those it added, recorded in an annotation, follow the seats of the
-// route's hostnames) and the Events it records on routes. It reads the claims' status
-// (status.gateway, GatewayAssigned) written by the pool reconciler and never writes a claim.
+// Package routes is the routes reconciler: it attaches routes created without parentRefs to the
+// pool Gateways their hostnames are seated on, and tells routes what is wrong with them.
+//
+//   - Watches: HTTPRoutes and GRPCRoutes (one controller per kind, on generation and annotation
+//     changes), and DomainClaims (mapped through the hostname index to the routes that list
+//     the claim's hostname).
+//   - Owns: the parentRefs it added to the routes it attaches automatically (recorded in the
+//     v1alpha1.AnnotationAttachedTo annotation; they follow the seats of the route's
+//     hostnames), that annotation and v1alpha1.AnnotationAutoAttach, and the Events it records
+//     on routes. Never a parentRef a user wrote.
+//   - Reads: the claims' status (status.gateway, GatewayAssigned) written by the pool reconciler,
+//     and ManagedZones (the pool of a zone). It never writes a claim.
 package routes
 
 import (
@@ -41,6 +49,14 @@ const (
 	EventAttachDenied = "AttachDenied"
 )
 
+// Controller names, one per route kind, in logs and metrics.
+const (
+	// ControllerNameHTTPRoute names the controller of HTTPRoutes.
+	ControllerNameHTTPRoute = "routes-HTTPRoute"
+	// ControllerNameGRPCRoute names the controller of GRPCRoutes.
+	ControllerNameGRPCRoute = "routes-GRPCRoute"
+)
+
 // +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=httproutes;grpcroutes,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=gateway.opendi.com,resources=domainclaims;managedzones,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
@@ -58,15 +74,18 @@ type Reconciler struct {
 
 // kind adapts the reconciler to one route kind.
 type kind struct {
-	r    *Reconciler
-	name string
-	new  func() client.Object
+	r          *Reconciler
+	name       string
+	controller string
+	new        func() client.Object
 }
+
+var _ reconcile.Reconciler = kind{}
 
 func (r *Reconciler) kinds() []kind {
 	return []kind{
-		{r, "HTTPRoute", func() client.Object { return &gwv1.HTTPRoute{} }},
-		{r, "GRPCRoute", func() client.Object { return &gwv1.GRPCRoute{} }},
+		{r, "HTTPRoute", ControllerNameHTTPRoute, func() client.Object { return &gwv1.HTTPRoute{} }},
+		{r, "GRPCRoute", ControllerNameGRPCRoute, func() client.Object { return &gwv1.GRPCRoute{} }},
 	}
 }
 
@@ -78,7 +97,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	for _, k := range r.kinds() {
 		if err := ctrl.NewControllerManagedBy(mgr).
-			Named("routes-"+k.name).
+			Named(k.controller).
 			For(k.new(), builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 			Watches(&v1alpha1.DomainClaim{}, handler.EnqueueRequestsFromMapFunc(k.claimToRoutes)).
 			Complete(k); err != nil {
