@@ -150,9 +150,6 @@ type claim struct {
 	path *field.Path
 }
 
-// ReasonCapped is the metrics reason of a hostname denied by a namespace cap of its zone.
-const ReasonCapped = "NamespaceCapReached"
-
 // caps denies the new claims of namespace ns that would take it past a cap of their zone
 // (ownership.CheckCaps), one denial per zone, on the first such hostname. Counts come from the
 // cache, so requests racing each other may go a few claims past a cap before it sees them.

@@ -332,7 +332,7 @@ func (r *Reconciler) provision(ctx context.Context, c *v1alpha1.DomainClaim, zon
 		return reconcile.Result{}, nil // the poller wakes the claim
 	case acmtypes.CertificateStatusIssued:
 		set(st, c, v1alpha1.ConditionCertificateIssued, true, v1alpha1.ReasonIssued, "ACM issued the certificate")
-		r.Recorder.Eventf(c, nil, "Normal", "CertificateIssued", "Provision", "ACM issued certificate %s", arn)
+		r.Recorder.Eventf(c, nil, "Normal", v1alpha1.EventCertificateIssued, "Provision", "ACM issued certificate %s", arn)
 		r.Metrics.issued(r.Clock.Since(c.CreationTimestamp.Time))
 		r.Poller.Forget(arn)
 		return r.issued(ctx, c, st)
@@ -440,7 +440,7 @@ func (r *Reconciler) request(ctx context.Context, c *v1alpha1.DomainClaim) (arn 
 	}
 	r.arns.Store(c.UID, arn)
 	r.fresh.Store(arn, r.Clock.Now())
-	r.Recorder.Eventf(c, nil, "Normal", "CertificateRequested", "Provision", "requested ACM certificate %s", arn)
+	r.Recorder.Eventf(c, nil, "Normal", v1alpha1.EventCertificateRequested, "Provision", "requested ACM certificate %s", arn)
 	return arn, true, nil
 }
 
@@ -576,7 +576,7 @@ func (r *Reconciler) unprovision(ctx context.Context, c *v1alpha1.DomainClaim, s
 			r.checked.Delete(arn)
 			r.records.Delete(arn)
 			st.CertificateARN = ""
-			r.Recorder.Eventf(c, nil, "Normal", "CertificateDeleted", "Cleanup", "deleted ACM certificate %s", arn)
+			r.Recorder.Eventf(c, nil, "Normal", v1alpha1.EventCertificateDeleted, "Cleanup", "deleted ACM certificate %s", arn)
 		case errors.As(err, &inUse):
 			set(st, c, v1alpha1.ConditionCertificateRequested, true, v1alpha1.ReasonCertificateInUse, "waiting for load balancers to stop using the certificate before deleting it")
 			wait := r.InUseRetry

@@ -207,7 +207,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	}
 	bind := PlanBind(c, usage, plan)
 	if setCondition(st, c.Generation, v1alpha1.ConditionBound, bind.Bound, bind.Reason, bind.Message) && bind.Bound {
-		r.Recorder.Eventf(c, nil, "Normal", "Bound", "Bind", "%s", bind.Message)
+		r.Recorder.Eventf(c, nil, "Normal", v1alpha1.EventBound, "Bind", "%s", bind.Message)
 		log.Info("claim bound", "reason", bind.Reason, "message", bind.Message)
 	}
 	// An unbound claim's waiting steps say so themselves: the certificate reconciler's
@@ -271,7 +271,7 @@ func (r *Reconciler) release(ctx context.Context, c *v1alpha1.DomainClaim) error
 		return err
 	}
 	logf.FromContext(ctx).Info("released unused claim", "namespace", c.Spec.Namespace)
-	r.Recorder.Eventf(c, nil, "Normal", "Released", "Release", "hostname %s released: no route of namespace %s used it for the retention period", c.Spec.Hostname, c.Spec.Namespace)
+	r.Recorder.Eventf(c, nil, "Normal", v1alpha1.EventReleased, "Release", "hostname %s released: no route of namespace %s used it for the retention period", c.Spec.Hostname, c.Spec.Namespace)
 	return nil
 }
 

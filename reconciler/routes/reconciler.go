@@ -36,19 +36,6 @@ import (
 	"github.com/opendi/gateway-orchestrator/internal/routeuse"
 )
 
-// Route event reasons. The AWS Load Balancer Controller owns the status.parents entries of routes
-// on its Gateways and overwrites them, so the orchestrator explains itself with Events on the
-// route and conditions on the claim instead.
-const (
-	// EventHostnameNotOwned: a route lists a hostname its namespace does not own (any more).
-	EventHostnameNotOwned = "HostnameNotOwned"
-	// EventHostnamesSpread: a route's hostnames sit on several Gateways of a pool.
-	EventHostnamesSpread = "HostnamesSpread"
-	// EventAttachDenied: admission refuses the parentRefs the orchestrator would add, because
-	// the route as it stands is refused (it lists a hostname its namespace no longer owns).
-	EventAttachDenied = "AttachDenied"
-)
-
 // Controller names, one per route kind, in logs and metrics.
 const (
 	// ControllerNameHTTPRoute names the controller of HTTPRoutes.
@@ -153,10 +140,10 @@ func (k kind) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.R
 	}
 	p := PlanRoute(rt)
 	for _, note := range p.NotOwned {
-		k.r.tell(obj, "Warning", EventHostnameNotOwned, note)
+		k.r.tell(obj, "Warning", v1alpha1.EventHostnameNotOwned, note)
 	}
 	if p.Spread != "" {
-		k.r.tell(obj, "Normal", EventHostnamesSpread, p.Spread)
+		k.r.tell(obj, "Normal", v1alpha1.EventHostnamesSpread, p.Spread)
 	}
 	if !p.Changes() {
 		return reconcile.Result{}, nil
@@ -178,7 +165,7 @@ func (k kind) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.R
 		if apierrors.IsInvalid(err) || apierrors.IsForbidden(err) {
 			// Retrying cannot help until the route's owner changes it or a claim changes, and
 			// either reconciles the route again.
-			k.r.tell(obj, "Warning", EventAttachDenied, attachDeniedNote(p.Add, err))
+			k.r.tell(obj, "Warning", v1alpha1.EventAttachDenied, attachDeniedNote(p.Add, err))
 			return reconcile.Result{}, nil
 		}
 		return reconcile.Result{}, err
@@ -224,7 +211,9 @@ func (r *Reconciler) gather(ctx context.Context, obj client.Object, common *gwv1
 	return rt, nil
 }
 
-// tell records an Event on a route once per distinct note.
+// tell records an Event on a route once per distinct note. The AWS Load Balancer Controller owns
+// the status.parents entries of routes on its Gateways and overwrites them, so the orchestrator
+// explains itself with Events on the route and conditions on the claim instead.
 func (r *Reconciler) tell(o client.Object, typ, reason, note string) {
 	key := string(o.GetUID()) + "/" + reason
 	if prev, ok := r.told.Load(key); ok && prev == note {

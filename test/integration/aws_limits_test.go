@@ -539,7 +539,7 @@ func TestAliasRecordDeletedBehindOurBackIsRepaired(t *testing.T) {
 		var evs eventsv1.EventList
 		_ = k8s.List(ctx, &evs)
 		for _, e := range evs.Items {
-			if e.Regarding.Name == h && e.Reason == "DNSDrift" {
+			if e.Regarding.Name == h && e.Reason == v1alpha1.EventDNSDrift {
 				return true
 			}
 		}

@@ -22,7 +22,6 @@ import (
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/reconciler/gatewaypool"
-	"github.com/opendi/gateway-orchestrator/reconciler/routes"
 	"github.com/opendi/gateway-orchestrator/test/awsfake"
 	"github.com/opendi/gateway-orchestrator/test/lbcstandin"
 )
@@ -311,7 +310,7 @@ func TestRouteSpreadOverTwoGatewaysGetsBothParentsAndSaysWhy(t *testing.T) {
 	// LBC owns the route's status entries for its Gateways; the orchestrator explains with an Event.
 	var note string
 	require.Eventually(t, func() bool {
-		note = routeEvent(t, r, routes.EventHostnamesSpread)
+		note = routeEvent(t, r, v1alpha1.EventHostnamesSpread)
 		return note != ""
 	}, 20*time.Second, 100*time.Millisecond, "an Event on the route says why it has two parents")
 	assert.Contains(t, note, "spread over 2 Gateways of pool "+p.Name)

@@ -59,9 +59,11 @@ func TestAnIdenticalRecordExternalDNSOwnsIsUsedAndLeftToIt(t *testing.T) {
 	c := waitCondition(t, h, v1alpha1.ConditionDNSRecord, metav1.ConditionTrue)
 	cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionDNSRecord)
 	assert.Contains(t, cond.Message, `the identical A record `+h+`. is external-dns's (owner ID "prod-edns", for ingress/shop/web)`)
-	require.Eventually(t, func() bool { return event(t, "default", "DomainClaim", h, "Normal", "ExternalDNSRecord") != "" }, 10*time.Second, 50*time.Millisecond,
+	require.Eventually(t, func() bool {
+		return event(t, "default", "DomainClaim", h, "Normal", v1alpha1.EventExternalDNSRecord) != ""
+	}, 10*time.Second, 50*time.Millisecond,
 		"an Event on the claim names external-dns's owner ID")
-	assert.Contains(t, event(t, "default", "DomainClaim", h, "Normal", "ExternalDNSRecord"), `owner ID "prod-edns"`)
+	assert.Contains(t, event(t, "default", "DomainClaim", h, "Normal", v1alpha1.EventExternalDNSRecord), `owner ID "prod-edns"`)
 	names := recordNames(z.Spec.HostedZoneID)
 	assert.NotContains(t, names, "TXT "+dnsbatch.MarkerName(h, "A"), "the record is not marked ours")
 

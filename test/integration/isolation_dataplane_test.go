@@ -20,7 +20,6 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
-	"github.com/opendi/gateway-orchestrator/reconciler/routes"
 	"github.com/opendi/gateway-orchestrator/test/lbcstandin"
 	"github.com/opendi/gateway-orchestrator/test/testenv"
 	"github.com/opendi/gateway-orchestrator/webhook"
@@ -186,9 +185,9 @@ func TestForeignRoutesReachNoHostnameOnTheALB(t *testing.T) {
 	}, 20*time.Second, 100*time.Millisecond, "the claim names the routes of other namespaces that list its hostname")
 	c, _ := getClaim(shop)
 	assert.Contains(t, meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionStrayRoutes).Message, "GRPCRoute "+bypass+"/"+bypassGRPC.Name)
-	require.Eventually(t, func() bool { return routeEvent(t, bypassGRPC, routes.EventHostnameNotOwned) != "" },
+	require.Eventually(t, func() bool { return routeEvent(t, bypassGRPC, v1alpha1.EventHostnameNotOwned) != "" },
 		20*time.Second, 100*time.Millisecond, "the GRPCRoute gets a Warning Event")
-	assert.Contains(t, routeEvent(t, bypassGRPC, routes.EventHostnameNotOwned), "belongs to namespace "+teamA)
+	assert.Contains(t, routeEvent(t, bypassGRPC, v1alpha1.EventHostnameNotOwned), "belongs to namespace "+teamA)
 
 	// The bypass namespace is shared by the package's tests: leave nothing there.
 	require.NoError(t, k8s.Delete(ctx, bypassHostless))
@@ -241,9 +240,9 @@ func TestTransferMovesTheHostnameToTheNewOwnerOnTheALB(t *testing.T) {
 	}
 	assert.True(t, servedByB, "the new owner's route serves the hostname")
 
-	require.Eventually(t, func() bool { return routeEvent(t, old, routes.EventHostnameNotOwned) != "" },
+	require.Eventually(t, func() bool { return routeEvent(t, old, v1alpha1.EventHostnameNotOwned) != "" },
 		20*time.Second, 100*time.Millisecond, "the former owner's route gets a Warning Event")
-	assert.Contains(t, routeEvent(t, old, routes.EventHostnameNotOwned), "belongs to namespace "+teamB)
+	assert.Contains(t, routeEvent(t, old, v1alpha1.EventHostnameNotOwned), "belongs to namespace "+teamB)
 	require.Eventually(t, func() bool {
 		c, err := getClaim(shop)
 		cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionStrayRoutes)

@@ -16,7 +16,6 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
-	"github.com/opendi/gateway-orchestrator/reconciler/routes"
 	"github.com/opendi/gateway-orchestrator/test/lbcstandin"
 )
 
@@ -205,9 +204,9 @@ func TestARouteListingATransferredHostnameIsToldWhyItIsNotReattached(t *testing.
 		refs, _ := parentsOf(t, r)
 		return !v1alpha1.HasParent(teamA, refs, old)
 	}, 20*time.Second, 100*time.Millisecond, "the route leaves the deleted Gateway")
-	require.Eventually(t, func() bool { return routeEvent(t, r, routes.EventAttachDenied) != "" },
+	require.Eventually(t, func() bool { return routeEvent(t, r, v1alpha1.EventAttachDenied) != "" },
 		20*time.Second, 100*time.Millisecond, "the route is told why it is not attached to the new Gateway")
-	note := routeEvent(t, r, routes.EventAttachDenied)
+	note := routeEvent(t, r, v1alpha1.EventAttachDenied)
 	assert.Contains(t, note, "Gateway "+moved.Namespace+"/"+moved.Name)
 	assert.Contains(t, note, `hostname "`+gone+`" is claimed by namespace "`+teamB+`"`)
 	refs, _ := parentsOf(t, r)
