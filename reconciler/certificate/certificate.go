@@ -226,9 +226,11 @@ func (r *Reconciler) provision(ctx context.Context, c *v1alpha1.DomainClaim, zon
 	arn := st.CertificateARN
 	if arn == "" {
 		if n := len(c.Spec.Hostname); n > ownership.MaxCertificateName {
-			set(st, c, v1alpha1.ConditionCertificateRequested, false, v1alpha1.ReasonHostnameTooLong, fmt.Sprintf(
-				"the hostname is %d characters long; ACM issues certificates only for names of at most %d characters, so none is requested", n, ownership.MaxCertificateName))
-			return reconcile.Result{}, nil // the hostname never changes
+			msg := fmt.Sprintf("the hostname is %d characters long; ACM issues certificates only for names of at most %d characters, so none is requested", n, ownership.MaxCertificateName)
+			set(st, c, v1alpha1.ConditionCertificateRequested, false, v1alpha1.ReasonHostnameTooLong, msg)
+			// A claim's hostname never changes, so no retry can help: the condition says so
+			// and the claim is not queued again (Reconcile writes st before returning).
+			return reconcile.Result{}, reconcile.TerminalError(errors.New(msg))
 		}
 		if wait := r.requestWait(c, st); wait > 0 {
 			return reconcile.Result{RequeueAfter: wait}, nil // the condition says why
