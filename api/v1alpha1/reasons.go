@@ -93,3 +93,21 @@ const (
 	// ReasonNamespaceCapReached: the claim would take the namespace past a cap of its zone.
 	ReasonNamespaceCapReached = "NamespaceCapReached"
 )
+
+// Reasons the pool reconciler gives its steps when they are done, and a GatewayPool's Ready.
+const (
+	// ReasonAssigned: the hostname has a seat on a pool Gateway (GatewayAssigned).
+	ReasonAssigned = "Assigned"
+	// ReasonAttached: the certificate is in the Gateway's LoadBalancerConfiguration
+	// (CertificateAttached).
+	ReasonAttached = "Attached"
+	// ReasonProgrammed: the Gateway's load balancer is programmed (LoadBalancerReady).
+	ReasonProgrammed = "Programmed"
+	// ReasonAllowed: the hostname's listener admits the owner's routes (RoutesAllowed).
+	ReasonAllowed = "Allowed"
+	// ReasonGatewaysProvisioned: a GatewayPool's Gateways exist (the pool's Ready).
+	ReasonGatewaysProvisioned = "GatewaysProvisioned"
+	// ReasonClassOverridesCertificates: the GatewayClass's LoadBalancerConfiguration would
+	// override the certificates the pool writes (the pool's Ready is False).
+	ReasonClassOverridesCertificates = "ClassOverridesCertificates"
+)
