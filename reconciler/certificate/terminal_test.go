@@ -9,10 +9,13 @@ import (
 	"github.com/stretchr/testify/require"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/claimstatus"
 	"github.com/opendi/gateway-orchestrator/internal/ownership"
 )
 
@@ -30,7 +33,11 @@ func TestAHostnameTooLongForACMIsATerminalError(t *testing.T) {
 		}},
 	}
 	acm := &deletingACM{} // any ACM call but DeleteCertificate panics; this one must not be made either
-	r := finalizing(t, c, acm)
+	var managers []string
+	r := finalizing(t, c, acm, interceptor.Funcs{SubResourceApply: func(ctx context.Context, cl client.Client, sub string, obj runtime.ApplyConfiguration, opts ...client.SubResourceApplyOption) error {
+		managers = append(managers, (&client.SubResourceApplyOptions{}).ApplyOpts(opts).FieldManager)
+		return cl.SubResource(sub).Apply(ctx, obj, opts...)
+	}})
 
 	res, err := r.Reconcile(context.Background(), reconcile.Request{NamespacedName: client.ObjectKey{Name: h}})
 	require.Error(t, err)
@@ -46,4 +53,10 @@ func TestAHostnameTooLongForACMIsATerminalError(t *testing.T) {
 	assert.Equal(t, v1alpha1.ReasonHostnameTooLong, cond.Reason)
 	assert.Contains(t, cond.Message, "at most 64 characters")
 	assert.Empty(t, got.Status.CertificateARN)
+	assert.Equal(t, []string{claimstatus.Certificate.Manager}, managers, "one apply, under the certificate reconciler's field manager")
+
+	// Looked at again (any change of the claim wakes it): nothing new to say, nothing written.
+	_, err = r.Reconcile(context.Background(), reconcile.Request{NamespacedName: client.ObjectKey{Name: h}})
+	require.ErrorIs(t, err, reconcile.TerminalError(nil))
+	assert.Len(t, managers, 1)
 }
