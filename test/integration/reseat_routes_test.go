@@ -84,7 +84,7 @@ func TestDeletingTheSeatGatewayMovesTheRoutesParentRef(t *testing.T) {
 		got, ok := env.StandIn.Resolve(moved.Namespace, moved.Name, h, "/")
 		return ok && got == types.NamespacedName{Namespace: ns, Name: "app"}
 	}, 20*time.Second, 100*time.Millisecond, "the new Gateway's ALB sends the hostname to the route")
-	require.Eventually(t, func() bool { return aliasesPointAtLiveALBs(t, z, oldALB) }, 30*time.Second, 100*time.Millisecond,
+	require.Eventually(t, func() bool { return aliasesPointAtLiveALBs(z, oldALB) }, 30*time.Second, 100*time.Millisecond,
 		"the ALIAS is repointed away from the ALB being deleted")
 
 	env.StandIn.ReleaseDeletion(old.Namespace, old.Name)
@@ -92,7 +92,7 @@ func TestDeletingTheSeatGatewayMovesTheRoutesParentRef(t *testing.T) {
 		err := k8s.Get(ctx, client.ObjectKey{Namespace: old.Namespace, Name: old.Name}, gw)
 		return apierrors.IsNotFound(err) || err == nil && gw.DeletionTimestamp.IsZero()
 	}, 30*time.Second, 100*time.Millisecond, "the old Gateway is gone once its load balancer is")
-	assert.True(t, aliasesPointAtLiveALBs(t, z, oldALB), "no ALIAS points at the deleted ALB")
+	assert.True(t, aliasesPointAtLiveALBs(z, oldALB), "no ALIAS points at the deleted ALB")
 	refs, _ = parentsOf(t, r)
 	assert.False(t, v1alpha1.HasParent(ns, refs, old) && !v1alpha1.HasParent(ns, refs, moved), "the route stays on the new Gateway")
 }
