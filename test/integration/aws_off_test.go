@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/test/testenv"
@@ -21,7 +22,15 @@ func TestWithAWSOffAClaimedHostnameIsReadyAndNothingIsProvisioned(t *testing.T) 
 	restartManager(ctx, t, testenv.Options{AWSRates: testRates, NoAWS: true})
 	z := newZone(t)
 	h := "offline." + z.Spec.Domain
-	require.NoError(t, k8s.Create(ctx, route(tenant(t), h)))
+	r := route(tenant(t), h)
+	require.NoError(t, k8s.Create(ctx, r))
+	t.Cleanup(func() {
+		// Gone before the manager with AWS comes back (cleanups run last first), which would
+		// otherwise provision the claim while later tests count AWS calls.
+		require.NoError(t, k8s.Delete(ctx, r))
+		require.NoError(t, client.IgnoreNotFound(k8s.Delete(ctx, &v1alpha1.DomainClaim{ObjectMeta: metav1.ObjectMeta{Name: h}})))
+		waitGone(t, h, 10*time.Second)
+	})
 
 	c := waitCondition(t, h, v1alpha1.ConditionReady, metav1.ConditionTrue)
 	assert.Equal(t, v1alpha1.ReasonReady, condition(c, v1alpha1.ConditionReady).Reason)
