@@ -7,8 +7,7 @@
 // and Gateways (through the hostname index), and reads ManagedZones and Namespaces. It owns the
 // Claimed, InUse and Bound conditions and the status fields managedZone, hostedZoneID,
 // ownerNamespace, lastReferencedTime and releaseTime (claimstatus.Claim), written by server-side
-// apply. It deletes released claims, labels admins' claims and clears admission-pending marks a
-// crash left.
+// apply. It deletes released claims and clears admission-pending marks a crash left.
 package claim
 
 import (
