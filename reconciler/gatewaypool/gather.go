@@ -8,6 +8,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/hostname"
 	"github.com/opendi/gateway-orchestrator/internal/index"
 	"github.com/opendi/gateway-orchestrator/internal/lbc"
 	"github.com/opendi/gateway-orchestrator/internal/routeuse"
@@ -48,25 +49,60 @@ func (r *Reconciler) gather(ctx context.Context, pool *v1alpha1.GatewayPool) (*S
 	}
 	s.Claims = make([]ClaimState, 0, len(claims))
 	for _, c := range claims {
-		var https gwv1.HTTPRouteList
-		var grpcs gwv1.GRPCRouteList
-		byHostname := client.MatchingFields{index.RouteHostname: c.Spec.Hostname}
-		if err := r.Client.List(ctx, &https, byHostname, client.UnsafeDisableDeepCopy); err != nil {
-			return nil, err
-		}
-		if err := r.Client.List(ctx, &grpcs, byHostname, client.UnsafeDisableDeepCopy); err != nil {
-			return nil, err
-		}
-		strays, err := routeuse.Strays(ctx, r.Client, c, https.Items, grpcs.Items)
+		cs, err := r.claimState(ctx, pool, c, claimNames)
 		if err != nil {
 			return nil, err
 		}
-		s.Claims = append(s.Claims, ClaimState{Claim: c, Need: seat(c, https.Items, grpcs.Items, claimNames), Strays: strays})
+		s.Claims = append(s.Claims, cs)
 	}
+	r.memos.pruneNeeds(pool.Name, claims)
 	if s.ClassConflict, err = r.classConflict(ctx, pool); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// claimState is claim c as gathered: what it needs on a Gateway, from the routes listing its
+// hostname, and the routes of other namespaces among them. A claim whose need is remembered (see
+// needMemo) is not looked up again.
+func (r *Reconciler) claimState(ctx context.Context, pool *v1alpha1.GatewayPool, c *v1alpha1.DomainClaim, claimNames map[string]bool) (ClaimState, error) {
+	need, ok, epoch := r.memos.need(pool.Name, c)
+	if ok {
+		return ClaimState{Claim: c, Need: need}, nil
+	}
+	var https gwv1.HTTPRouteList
+	var grpcs gwv1.GRPCRouteList
+	byHostname := client.MatchingFields{index.RouteHostname: c.Spec.Hostname}
+	if err := r.Client.List(ctx, &https, byHostname, client.UnsafeDisableDeepCopy); err != nil {
+		return ClaimState{}, err
+	}
+	if err := r.Client.List(ctx, &grpcs, byHostname, client.UnsafeDisableDeepCopy); err != nil {
+		return ClaimState{}, err
+	}
+	strays, err := routeuse.Strays(ctx, r.Client, c, https.Items, grpcs.Items)
+	if err != nil {
+		return ClaimState{}, err
+	}
+	need = seat(c, https.Items, grpcs.Items, claimNames)
+	if !hostname.IsWildcard(c.Spec.Hostname) && ownersOnly(c, https.Items, grpcs.Items) {
+		r.memos.rememberNeed(pool.Name, c, need, epoch)
+	}
+	return ClaimState{Claim: c, Need: need, Strays: strays}, nil
+}
+
+// ownersOnly reports whether every route listed is in the claim's namespace.
+func ownersOnly(c *v1alpha1.DomainClaim, https []gwv1.HTTPRoute, grpcs []gwv1.GRPCRoute) bool {
+	for i := range https {
+		if https[i].Namespace != c.Spec.Namespace {
+			return false
+		}
+	}
+	for i := range grpcs {
+		if grpcs[i].Namespace != c.Spec.Namespace {
+			return false
+		}
+	}
+	return true
 }
 
 // configurations reads the LoadBalancerConfigurations of the pool's Gateways by name: one List of
