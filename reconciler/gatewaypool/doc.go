@@ -21,5 +21,6 @@
 // LoadBalancerReady, RoutesAllowed and StrayRoutes (one write per claim, writeClaimStatus).
 //
 // Deletion order: a claim being deleted keeps its seat, listener and certificate until its ALIAS
-// records are gone (DNSRecordReady False with reason RecordsRemoved), see released.
+// records are gone (DomainClaim.AliasRecordsGone, the answer reconciler/dns and the certificate
+// reconciler go by too), see released.
 package gatewaypool

@@ -95,21 +95,12 @@ func capacityOf(pool *v1alpha1.GatewayPool) Capacity {
 
 // released reports whether a claim being deleted may leave its Gateway: the deletion order is
 // ALIAS first, then the certificate off the listener, so a client that still resolves the name
-// to the ALB never meets a certificate that does not match. Its ALIAS records are gone once
-// DNSRecordReady is False with reason RecordsRemoved; a claim that never pointed a name at an ALB
-// (no load balancer recorded, and no DNSRecordReady or never True) has none to wait for.
-func released(c *v1alpha1.DomainClaim) bool {
-	cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionDNSRecord)
-	switch {
-	case cond == nil:
-		return c.Status.LoadBalancerHostname == "" // reconciler/dns writes records only for a recorded one
-	case cond.Status == metav1.ConditionFalse && cond.Reason == v1alpha1.ReasonRecordsRemoved:
-		return true
-	case cond.Status != metav1.ConditionTrue && c.Status.LoadBalancerHostname == "":
-		return true
-	}
-	return false
-}
+// to the ALB never meets a certificate that does not match. It is the claim's own answer to
+// whether an ALIAS record may still exist (AliasRecordsGone), the one reconciler/dns removes
+// records by and the certificate reconciler keeps the claim's finalizer by: a seat without a DNS
+// condition or a load balancer may still have a record queued before a crash, so it is held until
+// reconciler/dns has removed whatever may be there and said RecordsRemoved.
+func released(c *v1alpha1.DomainClaim) bool { return c.AliasRecordsGone() }
 
 // Plan decides, as pure data, the pool's Gateways, each claim's seat, each Gateway's listeners
 // and certificates, the claims' status and the pool's status from one snapshot.

@@ -433,9 +433,12 @@ func TestPlanDeletionHandshake(t *testing.T) {
 			opts: []claimOpt{withLoadBalancer, dnsRecord(metav1.ConditionFalse, v1alpha1.ReasonPending)}, keeps: true},
 		{name: "a deleting claim whose ALIAS records are gone lets them go",
 			opts: []claimOpt{withLoadBalancer, dnsRecord(metav1.ConditionFalse, v1alpha1.ReasonRecordsRemoved)}},
-		{name: "a deleting claim that never had an ALIAS lets them go at once"},
-		{name: "a deleting claim whose ALIAS never pointed at a load balancer lets them go",
-			opts: []claimOpt{dnsRecord(metav1.ConditionFalse, v1alpha1.ReasonPending)}},
+		{name: "a deleting claim whose records went when it lost its hostname lets them go",
+			opts: []claimOpt{withLoadBalancer, dnsRecord(metav1.ConditionFalse, v1alpha1.ReasonUnprovisioned)}},
+		{name: "a deleting seated claim without a DNS condition or a load balancer keeps them until dns says the records are gone (one may be queued from before a crash)",
+			keeps: true},
+		{name: "a deleting seated claim whose first change is pending without a load balancer keeps them too",
+			opts: []claimOpt{dnsRecord(metav1.ConditionFalse, v1alpha1.ReasonPending)}, keeps: true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
