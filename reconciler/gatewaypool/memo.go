@@ -1,6 +1,7 @@
 package gatewaypool
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -8,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/lbc"
 )
 
 // A pool reconcile reads and plans every claim of the pool, and most of them have not changed
@@ -173,6 +175,8 @@ type memos struct {
 	mu    sync.Mutex
 	plans map[string]*planMemo
 	needs map[string]map[string]*needMemo // pool → claim hostname → what it needs
+	// configs are each pool's LoadBalancerConfigurations as last read, by name.
+	configs map[string]map[string]*lbc.LoadBalancerConfiguration
 	// epoch counts route events; a need computed across one is not remembered (see need).
 	epoch uint64
 }
@@ -198,6 +202,25 @@ func (m *memos) forget(pool string) {
 	defer m.mu.Unlock()
 	delete(m.plans, pool)
 	delete(m.needs, pool)
+	delete(m.configs, pool)
+}
+
+// configurations are the pool's configurations as last read, by name; each is checked against
+// its resourceVersion before it is used again (see labelledConfigurations).
+func (m *memos) configurations(pool string) map[string]*lbc.LoadBalancerConfiguration {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.configs[pool]
+}
+
+// rememberConfigurations replaces the pool's configurations as read.
+func (m *memos) rememberConfigurations(pool string, configs map[string]*lbc.LoadBalancerConfiguration) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.configs == nil {
+		m.configs = map[string]map[string]*lbc.LoadBalancerConfiguration{}
+	}
+	m.configs[pool] = maps.Clone(configs)
 }
 
 // needMemo is a claim's seat need as gathered (see seat), with what it was computed from besides

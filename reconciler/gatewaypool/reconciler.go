@@ -57,6 +57,10 @@ var LoadBalancerConfigurationGVK = lbc.GroupVersionKind
 // configuration, the load balancer's address, and the owner's routes admitted.
 type Reconciler struct {
 	Client client.Client
+	// APIReader reads from the API server without the cache: the pool lists its LBC
+	// configurations' metadata with it and reads only those that changed (nil: Client lists them
+	// in full every reconcile).
+	APIReader client.Reader
 	// ELB finds the canonical hosted zone of a Gateway's ALB; nil leaves claims without one.
 	ELB ELB
 	// QuietPeriod overrides claimstatus.DefaultQuietPeriod (see writeClaimStatus).

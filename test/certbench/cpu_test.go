@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"syscall"
 	"testing"
@@ -14,7 +15,11 @@ import (
 	"github.com/opendi/gateway-orchestrator/reconciler/gatewaypool"
 )
 
-var profileOut = flag.String("cpu-profile", "", "also write the CPU profile the pool reconciler's CPU is read from to this file (go test's own -cpuprofile would leave the profiler busy)")
+var (
+	profileOut = flag.String("cpu-profile", "", "also write the CPU profile the pool reconciler's CPU is read from to this file (go test's own -cpuprofile would leave the profiler busy)")
+	profileHz  = flag.Int("profile-hz", 100, "CPU profile samples per second (pprof's own is 100; a 100-claim run then yields some 20 samples of the pool reconciler). "+
+		"Faster rates lose samples: compare the profile's total with the process's CPU in the log")
+)
 
 // cpuMeter measures CPU while the claims come up: the whole process's (the manager with every
 // reconciler and webhook, the AWS test server, the LBC stand-in and the bench itself; the API
@@ -28,6 +33,11 @@ type cpuMeter struct {
 
 func startCPU(b *testing.B) *cpuMeter {
 	m := &cpuMeter{before: processCPU(b)}
+	if *profileHz != 100 {
+		// pprof.StartCPUProfile keeps a rate set before it (the runtime says it cannot set its own),
+		// and the profile's period is this rate's.
+		runtime.SetCPUProfileRate(*profileHz)
+	}
 	if err := pprof.StartCPUProfile(&m.profile); err != nil {
 		b.Logf("pool reconciler CPU not measured: %v", err)
 	} else {
@@ -58,17 +68,20 @@ func (m *cpuMeter) report(b *testing.B, claims int) {
 	if cpu < 0 {
 		b.Fatalf("the CPU profile has no cpu/nanoseconds samples: %v", p.SampleType)
 	}
-	var pool time.Duration
+	var pool, profiled time.Duration
+	samples := int64(0)
 	for _, s := range p.Sample {
+		profiled += time.Duration(s.Value[cpu])
 		for _, v := range s.Label["controller"] {
 			if v == gatewaypool.ControllerName {
 				pool += time.Duration(s.Value[cpu])
+				samples += s.Value[0]
 			}
 		}
 	}
 	b.ReportMetric(float64(pool.Microseconds())/1e3/float64(claims), "pool-cpu-ms/claim")
-	b.Logf("CPU while the claims came up: this process %s, of it the pool reconciler %s (profiled at 100 Hz)",
-		process.Round(time.Millisecond), pool.Round(time.Millisecond))
+	b.Logf("CPU while the claims came up: this process %s (%s of it in the profile), of it the pool reconciler %s (%d samples at %d Hz)",
+		process.Round(time.Millisecond), profiled.Round(time.Millisecond), pool.Round(time.Millisecond), samples, time.Second/time.Duration(p.Period))
 }
 
 // processCPU is the user and system CPU time this process has used.
