@@ -21,7 +21,8 @@ import (
 // different (TestPlanWithMemoEqualsPlanWithout), and nothing papers over a lagging cache.
 
 // planMemo remembers, for one pool, each Gateway's planned change and each claim's planned status
-// from the last plan. Only the pool's own reconcile uses it (one at a time).
+// from the last plan. Only the pool's own reconcile uses it (one at a time). A condition that
+// turns in a remembered status keeps the transition time of the plan that first decided it.
 type planMemo struct {
 	gateways map[string]*gatewayMemo
 	claims   map[string]*claimMemo
