@@ -113,9 +113,8 @@ func calls(s *profile.Sample, fn string) bool {
 	return false
 }
 
-// recordPoolCPU appends this run's pool CPU per claim to -pool-cpu-record and, for a run of more
-// than 100 claims, logs its ratio to the mean of the 100-claim runs recorded there (the target:
-// at most 1.5 at 1,000 claims).
+// recordPoolCPU appends this run's pool CPU per claim to -pool-cpu-record and logs its ratio to
+// the 100-claim runs recorded there (see poolCPURatio).
 func recordPoolCPU(b *testing.B, claims int, ms float64) {
 	if *poolCPURecord == "" {
 		return
@@ -124,28 +123,36 @@ func recordPoolCPU(b *testing.B, claims int, ms float64) {
 	if err != nil && !os.IsNotExist(err) {
 		must(b, err)
 	}
+	f, err := os.OpenFile(*poolCPURecord, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	must(b, err)
+	_, err = fmt.Fprintf(f, "%d %g\n", claims, ms)
+	must(b, errors.Join(err, f.Close()))
+	if line := poolCPURatio(string(raw), claims, ms); line != "" {
+		b.Log(line)
+	}
+}
+
+// poolCPURatio compares a run of more than 100 claims with the mean of the 100-claim runs in
+// record (lines "claims ms-per-claim"): the target is at most 1.5 at 1,000 claims. It is "" for
+// a run of 100 claims or fewer, or without a 100-claim run to compare with.
+func poolCPURatio(record string, claims int, ms float64) string {
 	var base []float64
-	for _, line := range strings.Split(string(raw), "\n") {
+	for _, line := range strings.Split(record, "\n") {
 		var n int
 		var v float64
 		if _, err := fmt.Sscanf(line, "%d %g", &n, &v); err == nil && n == 100 {
 			base = append(base, v)
 		}
 	}
-	f, err := os.OpenFile(*poolCPURecord, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-	must(b, err)
-	_, err = fmt.Fprintf(f, "%d %g\n", claims, ms)
-	must(b, errors.Join(err, f.Close()))
 	if claims <= 100 || len(base) == 0 {
-		return
+		return ""
 	}
 	mean := 0.0
 	for _, v := range base {
 		mean += v
 	}
 	mean /= float64(len(base))
-	b.Logf("pool CPU per claim: %.2f ms at %d claims, %.2f ms at 100 (mean of %d runs in %s): %.2fx",
-		ms, claims, mean, len(base), *poolCPURecord, ms/mean)
+	return fmt.Sprintf("pool CPU per claim: %.2f ms at %d claims, %.2f ms at 100 (mean of %d runs): %.2fx", ms, claims, mean, len(base), ms/mean)
 }
 
 // processCPU is the user and system CPU time this process has used.
