@@ -203,6 +203,7 @@ func desiredGateway(pool *v1alpha1.GatewayPool, gw *gwv1.Gateway) {
 		gw.OwnerReferences = append(gw.OwnerReferences, *metav1.NewControllerRef(pool, v1alpha1.GroupVersion.WithKind("GatewayPool")))
 	}
 	gw.Spec.GatewayClassName = gwv1.ObjectName(pool.Spec.GatewayClassName)
+	gw.Spec.AllowedListeners = NoListenerSets()
 	gw.Spec.Infrastructure = &gwv1.GatewayInfrastructure{ParametersRef: &gwv1.LocalParametersReference{
 		Group: gwv1.Group(LoadBalancerConfigurationGVK.Group), Kind: gwv1.Kind(LoadBalancerConfigurationGVK.Kind), Name: gw.Name,
 	}}
