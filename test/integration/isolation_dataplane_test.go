@@ -393,6 +393,7 @@ func TestFortyHostnamesOfSixRulesEachNeverOverfillAnALB(t *testing.T) {
 		gw := &gwv1.Gateway{}
 		require.NoError(t, k8s.Get(ctx, client.ObjectKey{Namespace: p.Spec.Namespace, Name: g}, gw))
 		assert.True(t, meta.IsStatusConditionTrue(gw.Status.Conditions, "Accepted"), "LBC accepts Gateway %s: %+v", g, gw.Status.Conditions)
+		assert.Empty(t, env.StandIn.Refusals(p.Spec.Namespace, g), "LBC never refused Gateway %s while it filled", g)
 		for _, s := range p.Status.Gateways {
 			if s.Name == g {
 				assert.Equal(t, int32(len(rules)), s.Rules, "the pool counts rules as LBC does on %s", g)
@@ -496,6 +497,16 @@ func TestLBCsRefusalReachesTheClaim(t *testing.T) {
 	}, 60*time.Second, 100*time.Millisecond, "the claim reports LBC's refusal")
 	assert.Equal(t, metav1.ConditionFalse, cond.Status)
 	assert.Contains(t, cond.Message, "the routes need 103 ALB rules, more than the 100 an ALB holds")
+	c, err := getClaim(h)
+	require.NoError(t, err)
+	attached := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionCertificateAttached)
+	require.NotNil(t, attached)
+	assert.Equal(t, metav1.ConditionFalse, attached.Status, "the certificate does not reach an ALB that LBC refuses")
+	assert.Equal(t, v1alpha1.ReasonNotAccepted, attached.Reason)
+	assert.Equal(t, cond.Message, attached.Message, "with LBC's message")
+	gw := &gwv1.Gateway{}
+	require.NoError(t, k8s.Get(ctx, client.ObjectKey{Namespace: c.Status.Gateway.Namespace, Name: c.Status.Gateway.Name}, gw))
+	assert.True(t, meta.IsStatusConditionTrue(gw.Status.Conditions, "Programmed"), "LBC keeps Programmed=True while it refuses the Gateway")
 	// Ready is rolled up by another reconciler, after it sees LoadBalancerReady change.
 	assert.Eventually(t, func() bool {
 		c, err := getClaim(h)
