@@ -34,6 +34,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/acm"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
@@ -240,6 +241,10 @@ func (e *Env) StartManager(ctx context.Context, opts Options) error {
 			e.StandIn = &lbcstandin.StandIn{GatewayClass: "alb"}
 		}
 		e.StandIn.Client, e.StandIn.ELB = mgr.GetClient(), elbv2.NewFromConfig(awsCfg)
+		if e.StandIn.ACM == nil {
+			// Like LBC, discover certificates by listener hostname where a configuration names none.
+			e.StandIn.ACM = acm.NewFromConfig(awsCfg)
+		}
 	}
 	if err := app.Register(mctx, mgr, cfg); err != nil {
 		cancel()
