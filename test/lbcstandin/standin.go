@@ -59,7 +59,7 @@ type StandIn struct {
 	held sync.Map
 	// tables holds each programmed Gateway's ALB rules (namespace/name → []Rule).
 	tables sync.Map
-	mu sync.Mutex
+	mu     sync.Mutex
 	// refusals holds every Accepted=False verdict given to a Gateway (namespace/name), under mu.
 	refusals map[string][]string
 }
