@@ -39,13 +39,17 @@ const defaultPendingWait = 2 * time.Second
 //
 // Exact names are locked by etcd itself: a claim's name is its hostname, so concurrent creates
 // collide and one wins. A wildcard and a name below it have different claim names, so Claim runs
-// a write-then-read protocol against the API server (never the cache): create the claim, then
-// read the claims it could overlap; a foreign overlap withdraws the new claim. docs/design.md
-// gives the argument that two overlapping claims of different namespaces never both stay.
+// a write-then-read protocol: create the claim, then read the claims it could overlap; a foreign
+// overlap withdraws the new claim. A name reads the wildcards above it live; a wildcard reads the
+// claims below it from the cache once the cache holds its own new claim. docs/design.md gives
+// the argument that two overlapping claims of different namespaces never both stay.
 type Claimer struct {
 	// Client creates, confirms and withdraws claims; APIReader reads them live.
 	Client    client.Client
 	APIReader client.Reader
+	// Cache is the informer cache, with the index.ClaimAncestor index, that a new wildcard
+	// reads the claims below it from.
+	Cache client.Reader
 	// View, when set, tells which covering wildcards could have a claim at all (a ManagedZone
 	// covers them); only those are read live. Nil reads every covering wildcard.
 	View ownership.View
@@ -155,9 +159,10 @@ func (c *Claimer) ClaimAll(ctx context.Context, ds []ownership.Decision, ns, use
 	return out, nil
 }
 
-// overlaps reads, live, the claims that could overlap a claim this request has just created:
-// for a wildcard, every claim below it (one label-selected list); for any name, the wildcards
-// above it (a GET each). It returns the denial, or nil when the new claim may stay.
+// overlaps reads the claims that could overlap a claim this request has just created: for a
+// wildcard, every claim below it (from the cache, once the cache holds the new claim); for any
+// name, the wildcards above it (a live GET each). It returns the denial, or nil when the new
+// claim may stay.
 //
 // A wildcard yields to every foreign claim below it, whatever that claim's state, and never
 // waits. A name below a foreign wildcard yields to it once it is confirmed, and waits while it is
@@ -202,20 +207,22 @@ func (c *Claimer) overlaps(ctx context.Context, own *v1alpha1.DomainClaim, ns st
 	return nil, nil
 }
 
-// belowWildcard decides a new wildcard claim against every claim below it, listed live: any
-// claim of another namespace there, whatever its state, makes the wildcard yield.
+// belowWildcard decides a new wildcard claim against every claim below it: any claim of another
+// namespace there, whatever its state, makes the wildcard yield. The claims are read from the
+// cache once it holds the new claim (caughtUp): the cache applies the API server's events in
+// order, so it then holds every claim created before this one, which is all the protocol needs.
 func (c *Claimer) belowWildcard(ctx context.Context, d ownership.Decision, own *v1alpha1.DomainClaim, ns string) (*ownership.Decision, error) {
 	h := own.Spec.Hostname
-	var below v1alpha1.DomainClaimList
-	// Not older than the request's own create: the API server answers from its watch cache once
-	// that has caught up with the create, which is all the protocol needs.
-	fresh := &client.ListOptions{Raw: &metav1.ListOptions{ResourceVersion: own.ResourceVersion, ResourceVersionMatch: metav1.ResourceVersionMatchNotOlderThan}}
-	if err := c.APIReader.List(ctx, &below, client.MatchingLabelsSelector{Selector: ownership.BelowSelector(hostname.MatchDomain(h))}, fresh); err != nil {
+	if v, err := c.caughtUp(ctx, d, own); v != nil || err != nil {
+		return v, err
+	}
+	below, err := ownership.CacheView{Reader: c.Cache}.ClaimsBelow(ctx, hostname.MatchDomain(h))
+	if err != nil {
 		return nil, apiError("listing the DomainClaims below "+h, err)
 	}
 	var foreign *v1alpha1.DomainClaim
-	for i := range below.Items {
-		o := &below.Items[i]
+	for i := range below {
+		o := &below[i]
 		if o.Spec.Namespace != ns && o.DeletionTimestamp.IsZero() && hostname.Covers(h, o.Spec.Hostname) &&
 			(foreign == nil || ownership.Older(o, foreign)) {
 			foreign = o
@@ -226,6 +233,35 @@ func (c *Claimer) belowWildcard(ctx context.Context, d ownership.Decision, own *
 	}
 	v := d.WouldCover(foreign)
 	return &v, nil
+}
+
+// cachePoll is how often caughtUp looks for the new claim in the cache, which usually receives
+// it within a millisecond or two of the create.
+const cachePoll = 2 * time.Millisecond
+
+// caughtUp waits until the cache holds the claim own, just created (its UID: this create, not an
+// earlier claim of the same name), within the request's wait budget. A cache that does not catch
+// up in time denies, as a concurrent claim would: the request can simply be tried again.
+func (c *Claimer) caughtUp(ctx context.Context, d ownership.Decision, own *v1alpha1.DomainClaim) (*ownership.Decision, error) {
+	deadline, _ := ctx.Value(waitDeadlineKey{}).(time.Time)
+	for {
+		seen := &v1alpha1.DomainClaim{}
+		err := c.Cache.Get(ctx, client.ObjectKey{Name: own.Name}, seen)
+		if err != nil && !apierrors.IsNotFound(err) {
+			return nil, apiError("reading DomainClaim "+own.Name+" from the cache", err)
+		}
+		if err == nil && seen.UID == own.UID {
+			return nil, nil
+		}
+		if time.Now().After(deadline) {
+			v := d.Deny(ReasonConcurrent, "wildcard %q could not be checked against the claims below it in time (the webhook's view of the claims is behind); try again",
+				own.Spec.Hostname)
+			return &v, nil
+		}
+		if err := sleep(ctx, cachePoll); err != nil {
+			return nil, apiError("waiting for the cache to hold DomainClaim "+own.Name, err)
+		}
+	}
 }
 
 // claimable keeps the covering wildcards that admission could grant at all: those a ManagedZone
@@ -362,8 +398,7 @@ func (c *Claimer) poll() time.Duration {
 // NewClaim is the DomainClaim that admission creates for a free hostname h, owned by namespace
 // ns, for the object usedBy. A wildcard's claim starts pending (see Claimer).
 func NewClaim(h, ns, usedBy string, finalizers ...string) *v1alpha1.DomainClaim {
-	labels := ownership.BelowLabels(h)
-	labels[LabelOwner] = ns
+	labels := map[string]string{LabelOwner: ns}
 	annotations := map[string]string{AnnotationClaimedFor: usedBy}
 	if hostname.IsWildcard(h) {
 		annotations[v1alpha1.AnnotationAdmissionPending] = "true"

@@ -19,6 +19,7 @@ import (
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/hostname"
+	"github.com/opendi/gateway-orchestrator/internal/index"
 	"github.com/opendi/gateway-orchestrator/internal/ownership"
 )
 
@@ -92,14 +93,15 @@ func TestClaimer(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			scheme := runtime.NewScheme()
 			require.NoError(t, v1alpha1.AddToScheme(scheme))
-			b := fake.NewClientBuilder().WithScheme(scheme).WithObjects(tc.objects...)
+			b := fake.NewClientBuilder().WithScheme(scheme).WithObjects(tc.objects...).
+				WithIndex(&v1alpha1.DomainClaim{}, index.ClaimAncestor, index.ClaimAncestorKeys)
 			if tc.createErr != nil {
 				b = b.WithInterceptorFuncs(interceptor.Funcs{Create: func(context.Context, client.WithWatch, client.Object, ...client.CreateOption) error {
 					return tc.createErr
 				}})
 			}
 			k := b.Build()
-			c := &Claimer{Client: k, APIReader: k, PendingPoll: time.Millisecond, PendingWait: 30 * time.Millisecond}
+			c := &Claimer{Client: k, APIReader: k, Cache: k, PendingPoll: time.Millisecond, PendingWait: 30 * time.Millisecond}
 
 			d, own, err := c.Claim(context.Background(), ownership.Decision{Verdict: ownership.Claim, Hostname: tc.hostname}, ns, "HTTPRoute team-a/r")
 
@@ -121,7 +123,7 @@ func TestClaimer(t *testing.T) {
 				assert.Equal(t, ns, got.Spec.Namespace)
 				assert.Equal(t, hostname.IsWildcard(tc.hostname), got.Annotations[v1alpha1.AnnotationAdmissionPending] != "",
 					"a wildcard's claim stays pending until the caller confirms it (ClaimAll does)")
-				assert.True(t, ownership.HasBelowLabels(tc.hostname, got.Labels))
+				assert.Equal(t, map[string]string{LabelOwner: ns}, got.Labels, "the owner label is the claim's only label")
 				return
 			}
 			assert.Nil(t, own)
@@ -161,8 +163,8 @@ func TestClaimAllWaitsForPendingWildcardsWithinOneBudget(t *testing.T) {
 func TestClaimAllConfirmsTheWildcardsItKeepsAfterAnswering(t *testing.T) {
 	scheme := runtime.NewScheme()
 	require.NoError(t, v1alpha1.AddToScheme(scheme))
-	k := fake.NewClientBuilder().WithScheme(scheme).Build()
-	c := &Claimer{Client: k, APIReader: k}
+	k := fake.NewClientBuilder().WithScheme(scheme).WithIndex(&v1alpha1.DomainClaim{}, index.ClaimAncestor, index.ClaimAncestorKeys).Build()
+	c := &Claimer{Client: k, APIReader: k, Cache: k}
 
 	got, err := c.ClaimAll(context.Background(), []ownership.Decision{
 		{Verdict: ownership.Claim, Hostname: "*.w.example.com"},
@@ -179,4 +181,80 @@ func TestClaimAllConfirmsTheWildcardsItKeepsAfterAnswering(t *testing.T) {
 		return k.Get(context.Background(), client.ObjectKey{Name: "wc--wildcard.w.example.com"}, w) == nil &&
 			w.Annotations[v1alpha1.AnnotationAdmissionPending] == ""
 	}, 5*time.Second, 5*time.Millisecond, "the wildcard kept is published as settled")
+}
+
+// laggingCache is an informer cache that has not yet received the last events: until it has been
+// asked lag times for an object, it holds no claims at all (a cache is a prefix of the API
+// server's history, so one that lacks the new claim may lack those created before it too).
+type laggingCache struct {
+	client.Reader
+	lag, gets int
+}
+
+func (l *laggingCache) behind() bool { return l.gets <= l.lag }
+
+func (l *laggingCache) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	l.gets++
+	if l.behind() {
+		return apierrors.NewNotFound(schema.GroupResource{Group: v1alpha1.GroupVersion.Group, Resource: "domainclaims"}, key.Name)
+	}
+	return l.Reader.Get(ctx, key, obj, opts...)
+}
+
+func (l *laggingCache) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
+	if l.behind() {
+		return nil
+	}
+	return l.Reader.List(ctx, list, opts...)
+}
+
+func TestWildcardReadsTheClaimsBelowOnceTheCacheHoldsItsOwnClaim(t *testing.T) {
+	const ns, other = "team-a", "team-b"
+	tests := []struct {
+		name        string
+		lag         int
+		below       []client.Object
+		wantVerdict ownership.Verdict
+		wantReason  string
+		wantInMsg   string
+	}{
+		{name: "a foreign claim the lagging cache did not hold at first still denies the wildcard", lag: 5,
+			below:       []client.Object{existing("x.w.example.com", other)},
+			wantVerdict: ownership.Deny, wantReason: ownership.ReasonWildcardOverlap, wantInMsg: `"x.w.example.com", claimed by namespace "team-b"`},
+		{name: "with nothing foreign below, the wildcard is claimed once the cache catches up", lag: 5,
+			below:       []client.Object{existing("x.w.example.com", ns)},
+			wantVerdict: ownership.Allow},
+		{name: "a cache that does not catch up within the wait denies as a concurrent claim", lag: 1 << 30,
+			wantVerdict: ownership.Deny, wantReason: ReasonConcurrent, wantInMsg: "could not be checked against the claims below it in time"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			scheme := runtime.NewScheme()
+			require.NoError(t, v1alpha1.AddToScheme(scheme))
+			k := fake.NewClientBuilder().WithScheme(scheme).WithObjects(tc.below...).
+				WithIndex(&v1alpha1.DomainClaim{}, index.ClaimAncestor, index.ClaimAncestorKeys).Build()
+			cache := &laggingCache{Reader: k, lag: tc.lag}
+			c := &Claimer{Client: k, APIReader: k, Cache: cache, PendingWait: 100 * time.Millisecond}
+
+			d, own, err := c.Claim(context.Background(), ownership.Decision{Verdict: ownership.Claim, Hostname: "*.w.example.com"}, ns, "HTTPRoute team-a/r")
+
+			require.NoError(t, err)
+			assert.Equal(t, tc.wantVerdict, d.Verdict, d.Message)
+			if tc.wantReason != "" {
+				assert.Equal(t, tc.wantReason, d.Reason)
+			}
+			assert.Contains(t, d.Message, tc.wantInMsg)
+			if tc.lag < 1<<30 {
+				assert.Greater(t, cache.gets, tc.lag, "the claims below are read only after the cache holds the new claim")
+			}
+			err = k.Get(context.Background(), client.ObjectKey{Name: "wc--wildcard.w.example.com"}, &v1alpha1.DomainClaim{})
+			if tc.wantVerdict == ownership.Allow {
+				require.NoError(t, err)
+				require.NotNil(t, own)
+				return
+			}
+			assert.True(t, apierrors.IsNotFound(err), "a denied wildcard withdraws its claim")
+			assert.Nil(t, own)
+		})
+	}
 }

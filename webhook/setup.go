@@ -25,7 +25,7 @@ func Register(mgr manager.Manager, reg prometheus.Registerer, opts ownership.Opt
 	door := Door{
 		View:    view,
 		Reader:  mgr.GetCache(),
-		Claimer: &Claimer{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), View: view, Finalizers: claimFinalizers},
+		Claimer: &Claimer{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Cache: mgr.GetCache(), View: view, Finalizers: claimFinalizers},
 		Options: opts,
 		Counter: view,
 		Metrics: NewMetrics(reg),

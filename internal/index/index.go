@@ -56,7 +56,7 @@ func Setup(ctx context.Context, fi client.FieldIndexer) error {
 	}); err != nil {
 		return err
 	}
-	if err := fi.IndexField(ctx, &v1alpha1.DomainClaim{}, ClaimAncestor, claimAncestors); err != nil {
+	if err := fi.IndexField(ctx, &v1alpha1.DomainClaim{}, ClaimAncestor, ClaimAncestorKeys); err != nil {
 		return err
 	}
 	if err := fi.IndexField(ctx, &v1alpha1.DomainClaim{}, ClaimValidationRecord, validationRecord); err != nil {
@@ -138,7 +138,8 @@ func zoneDomain(o client.Object) []string {
 	return []string{o.(*v1alpha1.ManagedZone).Spec.Domain}
 }
 
-func claimAncestors(o client.Object) []string {
+// ClaimAncestorKeys are the ClaimAncestor index keys of a DomainClaim.
+func ClaimAncestorKeys(o client.Object) []string {
 	return hostname.Ancestors(o.(*v1alpha1.DomainClaim).Spec.Hostname)
 }
 

@@ -2,12 +2,14 @@ package ownership
 
 import (
 	"context"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/hostname"
 	"github.com/opendi/gateway-orchestrator/internal/index"
 )
 
@@ -127,8 +129,8 @@ func (v CacheView) CountClaims(ctx context.Context, ns, domain string, lim Limit
 
 // LiveClaims is a View whose claim reads go to the API server itself (Live), not the cache: for
 // checks that must see a claim created a moment ago, such as an admin's claim racing a route's.
-// Claims below a domain are the cache's (which also finds claims without BelowLabels) together
-// with the API server's, selected by BelowLabels. Zones and namespaces come from View.
+// Zones and namespaces come from View. It serves the DomainClaim webhook, which admission's own
+// claims skip, so its list of every claim is paid only for claims written by hand.
 type LiveClaims struct {
 	View
 	Live client.Reader
@@ -139,23 +141,16 @@ func (v LiveClaims) Claim(ctx context.Context, name string) (*v1alpha1.DomainCla
 	return CacheView{Reader: v.Live}.Claim(ctx, name)
 }
 
-// ClaimsBelow implements View: the cache's claims below domain and the API server's.
+// ClaimsBelow implements View: the API server's claims below domain, from a list of every claim
+// (claims carry no label that would select those below a domain).
 func (v LiveClaims) ClaimsBelow(ctx context.Context, domain string) ([]v1alpha1.DomainClaim, error) {
-	cached, err := v.View.ClaimsBelow(ctx, domain)
-	if err != nil {
-		return nil, err
-	}
 	var live v1alpha1.DomainClaimList
-	if err := v.Live.List(ctx, &live, client.MatchingLabelsSelector{Selector: BelowSelector(domain)}); err != nil {
+	if err := v.Live.List(ctx, &live); err != nil {
 		return nil, err
 	}
-	seen := make(map[string]bool, len(live.Items))
+	out := live.Items[:0]
 	for _, c := range live.Items {
-		seen[c.Name] = true
-	}
-	out := live.Items
-	for _, c := range cached {
-		if !seen[c.Name] {
+		if slices.Contains(hostname.Ancestors(c.Spec.Hostname), domain) {
 			out = append(out, c)
 		}
 	}

@@ -144,11 +144,6 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		delete(c.Annotations, v1alpha1.AnnotationAdmissionPending)
 		return reconcile.Result{}, client.IgnoreNotFound(r.Client.Patch(ctx, c, patch))
 	}
-	if !ownership.HasBelowLabels(c.Spec.Hostname, c.Labels) {
-		// Claims made outside admission (by an admin) get the labels admission's live overlap
-		// check selects by.
-		return reconcile.Result{}, r.label(ctx, c)
-	}
 	view := ownership.CacheView{Reader: r.Client}
 	now := r.Clock.Now()
 
@@ -338,18 +333,6 @@ func routeWait(c *v1alpha1.DomainClaim, routes []string, now time.Time) time.Dur
 // pendingHorizon is how long after its creation a claim's admission-pending mark is certainly
 // stale: far beyond the webhooks' 5 s timeout.
 const pendingHorizon = time.Minute
-
-// label adds the ownership.BelowLabels a claim lacks.
-func (r *Reconciler) label(ctx context.Context, c *v1alpha1.DomainClaim) error {
-	patch := client.MergeFrom(c.DeepCopy())
-	if c.Labels == nil {
-		c.Labels = map[string]string{}
-	}
-	for k, v := range ownership.BelowLabels(c.Spec.Hostname) {
-		c.Labels[k] = v
-	}
-	return client.IgnoreNotFound(r.Client.Patch(ctx, c, patch))
-}
 
 // setCondition sets a condition and reports whether its status changed.
 func setCondition(st *v1alpha1.DomainClaimStatus, gen int64, typ string, ok bool, reason, msg string) bool {

@@ -24,7 +24,6 @@ import (
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/claimstatus"
 	"github.com/opendi/gateway-orchestrator/internal/index"
-	"github.com/opendi/gateway-orchestrator/internal/ownership"
 	"github.com/opendi/gateway-orchestrator/test/crdschema"
 )
 
@@ -38,7 +37,7 @@ func TestTheClaimReconcilerAppliesOnlyItsOwnSliceAndOnlyWhenItChanged(t *testing
 	now := time.Date(2026, 11, 27, 5, 0, 0, 0, time.UTC)
 	h := "shop.example.com"
 	c := &v1alpha1.DomainClaim{
-		ObjectMeta: metav1.ObjectMeta{Name: h, UID: "uid-1", Generation: 1, CreationTimestamp: metav1.NewTime(now.Add(-time.Minute)), Labels: ownership.BelowLabels(h)},
+		ObjectMeta: metav1.ObjectMeta{Name: h, UID: "uid-1", Generation: 1, CreationTimestamp: metav1.NewTime(now.Add(-time.Minute))},
 		Spec:       v1alpha1.DomainClaimSpec{Hostname: h, Namespace: "team", ClaimedBy: v1alpha1.ClaimedByRoute},
 		Status: v1alpha1.DomainClaimStatus{CertificateARN: "arn", Conditions: []metav1.Condition{
 			{Type: v1alpha1.ConditionCertificateIssued, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonIssued, LastTransitionTime: metav1.NewTime(now)},

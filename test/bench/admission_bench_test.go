@@ -108,7 +108,7 @@ func BenchmarkRouteDecision(b *testing.B) {
 			}
 			v := &webhook.RouteValidator{
 				View: ownership.CacheView{Reader: env.Manager.GetCache()},
-				Claimer: &webhook.Claimer{Client: env.Manager.GetClient(), APIReader: env.Manager.GetAPIReader(),
+				Claimer: &webhook.Claimer{Client: env.Manager.GetClient(), APIReader: env.Manager.GetAPIReader(), Cache: env.Manager.GetCache(),
 					View: ownership.CacheView{Reader: env.Manager.GetCache()}},
 			}
 			ctx := admission.NewContextWithRequest(context.Background(), admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{DryRun: ptr.To(true)}})

@@ -27,7 +27,7 @@ func BenchmarkClaimProtocol(b *testing.B) {
 		fillClaims(b, 10000)
 	}
 	ctx := context.Background()
-	c := &webhook.Claimer{Client: env.Manager.GetClient(), APIReader: env.Manager.GetAPIReader(),
+	c := &webhook.Claimer{Client: env.Manager.GetClient(), APIReader: env.Manager.GetAPIReader(), Cache: env.Manager.GetCache(),
 		View: ownership.CacheView{Reader: env.Manager.GetCache()}}
 	for _, kind := range []string{"create-only", "exact", "wildcard"} {
 		b.Run(kind, func(b *testing.B) {
