@@ -138,6 +138,15 @@ func TestForeignRoutesReachNoHostnameOnTheALB(t *testing.T) {
 	gw := *cShop.Status.Gateway
 	require.Equal(t, gw, *cBlog.Status.Gateway, "first fit seats all three on one Gateway")
 	require.Equal(t, gw, *cAPI.Status.Gateway)
+	// A claim is Ready once the Gateway was written with its listener; the stand-in may judge a
+	// route against the Gateway it saw before that, and judge again later. Wait until it has seen
+	// the Gateway as it is, so that its first verdict on each attacker is its last.
+	require.Eventually(t, func() bool {
+		got := &gwv1.Gateway{}
+		require.NoError(t, k8s.Get(ctx, client.ObjectKey{Namespace: gw.Namespace, Name: gw.Name}, got))
+		c := meta.FindStatusCondition(got.Status.Conditions, "Accepted")
+		return c != nil && c.ObservedGeneration == got.Generation && len(got.Spec.Listeners) == 3
+	}, 20*time.Second, 50*time.Millisecond, "the stand-in has seen the Gateway with the three listeners")
 
 	hostless := func(ns string) *gwv1.HTTPRoute {
 		r := servingRoute(ns, "thief", "/")
