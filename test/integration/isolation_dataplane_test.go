@@ -120,6 +120,20 @@ func lbcVerdict(t *testing.T, o client.Object) bool {
 	return accepted.Status == metav1.ConditionTrue
 }
 
+// standInSaw waits until the stand-in has judged Gateway gw as it is now. A claim is Ready once
+// its Gateway was written with the claim's listener, and the stand-in may still judge a route
+// created then against the Gateway it saw before (and judge it again later): after this, its
+// first verdict on a new route is its last.
+func standInSaw(t *testing.T, gw v1alpha1.ObjectRef) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		got := &gwv1.Gateway{}
+		require.NoError(t, k8s.Get(context.Background(), client.ObjectKey{Namespace: gw.Namespace, Name: gw.Name}, got))
+		c := meta.FindStatusCondition(got.Status.Conditions, "Accepted")
+		return c != nil && c.ObservedGeneration == got.Generation
+	}, 20*time.Second, 50*time.Millisecond, "the stand-in has seen Gateway %s/%s as it is", gw.Namespace, gw.Name)
+}
+
 // TestForeignRoutesReachNoHostnameOnTheALB has team-a serve shop.<zone> (only under /shop), and
 // lets three others at it on the same ALB: team-b's route without hostnames, team-c's GRPCRoute
 // listing shop.<zone>, and the same two from a namespace admission does not see but which owns a
@@ -138,15 +152,7 @@ func TestForeignRoutesReachNoHostnameOnTheALB(t *testing.T) {
 	gw := *cShop.Status.Gateway
 	require.Equal(t, gw, *cBlog.Status.Gateway, "first fit seats all three on one Gateway")
 	require.Equal(t, gw, *cAPI.Status.Gateway)
-	// A claim is Ready once the Gateway was written with its listener; the stand-in may judge a
-	// route against the Gateway it saw before that, and judge again later. Wait until it has seen
-	// the Gateway as it is, so that its first verdict on each attacker is its last.
-	require.Eventually(t, func() bool {
-		got := &gwv1.Gateway{}
-		require.NoError(t, k8s.Get(ctx, client.ObjectKey{Namespace: gw.Namespace, Name: gw.Name}, got))
-		c := meta.FindStatusCondition(got.Status.Conditions, "Accepted")
-		return c != nil && c.ObservedGeneration == got.Generation && len(got.Spec.Listeners) == 3
-	}, 20*time.Second, 50*time.Millisecond, "the stand-in has seen the Gateway with the three listeners")
+	standInSaw(t, gw)
 
 	hostless := func(ns string) *gwv1.HTTPRoute {
 		r := servingRoute(ns, "thief", "/")
