@@ -102,20 +102,22 @@ func strip(node any, keys ...string) {
 }
 
 // BenchmarkClaimCreateProfile answers where the API server's time goes when a DomainClaim is
-// created (with its owner label, so no webhook is called) compared with the same object in the
-// copy of its CRD that no webhook or informer of ours matches: for each, 4 creators create for a
-// fixed window while kube-apiserver is profiled; with APISERVER_PROFILE_DIR set the profiles are
-// written there as claim.pprof and copy.pprof (read them with `go tool pprof -top -cum
+// created (with its owner label, so no webhook is called), compared with the same object in the
+// copy of its CRD that no webhook or informer of ours matches, in the bare copy (no CEL rules,
+// OpenAPI checks, status schema or printer columns), and in the trivial CRD (no schema at all):
+// for each, 4 creators create for a fixed window while kube-apiserver is profiled. It reports
+// the CPU per create (as BenchmarkObjectCreateCost does); with APISERVER_PROFILE_DIR set the
+// profiles are written there as <side>.pprof (read them with `go tool pprof -top -cum
 // <kube-apiserver binary> <profile>`). Run it alone: b.N is ignored.
 func BenchmarkClaimCreateProfile(b *testing.B) {
 	benchSetup(b)
-	copied := claimVariantCRD(b, "copy")
+	kinds := map[string]schema.GroupVersionKind{"copy": claimVariantCRD(b, "copy"), "bare": claimVariantCRD(b, "bare"), "trivial": trivialCRD(b)}
 	cs, err := kubernetes.NewForConfig(env.Config)
 	if err != nil {
 		b.Fatal(err)
 	}
 	dir := os.Getenv("APISERVER_PROFILE_DIR")
-	for _, side := range []string{"claim", "copy"} {
+	for _, side := range []string{"claim", "copy", "bare", "trivial"} {
 		b.Run(side, func(b *testing.B) {
 			tag := builders.Unique("cprof")
 			ctx, cancel := context.WithCancel(context.Background())
@@ -131,9 +133,9 @@ func BenchmarkClaimCreateProfile(b *testing.B) {
 							ObjectMeta: metav1.ObjectMeta{Name: h, Labels: map[string]string{webhook.LabelOwner: benchOwner}},
 							Spec:       v1alpha1.DomainClaimSpec{Hostname: h, Namespace: benchOwner, ClaimedBy: v1alpha1.ClaimedByRoute},
 						}
-						if side == "copy" {
+						if gvk, ok := kinds[side]; ok {
 							u := claimBody(h)
-							u.SetGroupVersionKind(copied)
+							u.SetGroupVersionKind(gvk)
 							o = u
 						}
 						if err := k8s.Create(ctx, o); err != nil && ctx.Err() == nil {
