@@ -30,21 +30,22 @@ import (
 // without a schema), a DomainClaim with only its spec and its owner label (which keeps the DomainClaim webhooks away:
 // without it the create costs two webhook calls), the DomainClaim admission makes in production
 // (webhook.NewClaim: also the annotations naming its object and the object's UID, and the AWS
-// cleanup finalizer; the difference is what they cost), and an HTTPRoute in kube-system (the
+// cleanup finalizer; the difference is what they cost; -annotated and -finalizer have only the
+// one or the other), and an HTTPRoute in kube-system (the
 // baseline of BenchmarkRouteCreateVsBaseline), and the DomainClaim-owner claim in each of
 // claimVariants (what the parts of the CRD's schema, and our webhook configurations and informer,
 // cost). It also reports how many watches the API server has open on domainclaims.
 func BenchmarkObjectCreateCost(b *testing.B) {
 	benchSetup(b)
 	trivial := trivialCRD(b)
-	kinds := []string{"ConfigMap", "TrivialCRD", "TrivialCRD-longname", "TrivialCRD-spec", "DomainClaim-owner", "DomainClaim-admission", "HTTPRoute"}
+	kinds := []string{"ConfigMap", "TrivialCRD", "TrivialCRD-longname", "TrivialCRD-spec", "DomainClaim-owner", "DomainClaim-annotated", "DomainClaim-finalizer", "DomainClaim-admission", "HTTPRoute"}
 	variants := map[string]schema.GroupVersionKind{}
 	for _, v := range claimVariants {
 		variants["Claim-"+v] = claimVariantCRD(b, v)
 		kinds = append(kinds, "Claim-"+v)
 	}
 	object := func(kind string, i int) client.Object {
-		tag := fmt.Sprintf("cost-%d-%d-%d", len(kind), b.N, i)
+		tag := fmt.Sprintf("cost-%s-%d-%d", strings.ToLower(kind), b.N, i)
 		h := tag + "." + benchDomain
 		switch kind {
 		case "ConfigMap":
@@ -68,6 +69,15 @@ func BenchmarkObjectCreateCost(b *testing.B) {
 				ObjectMeta: metav1.ObjectMeta{Name: h, Labels: map[string]string{webhook.LabelOwner: benchOwner}},
 				Spec:       v1alpha1.DomainClaimSpec{Hostname: h, Namespace: benchOwner, ClaimedBy: v1alpha1.ClaimedByRoute},
 			}
+		case "DomainClaim-annotated", "DomainClaim-finalizer":
+			c := webhook.NewClaim(h, benchOwner, "HTTPRoute "+benchOwner+"/"+tag, v1alpha1.FinalizerAWSCleanup)
+			if kind == "DomainClaim-annotated" {
+				c.Annotations[v1alpha1.AnnotationClaimedForUID] = string(uuid.NewUUID())
+				c.Finalizers = nil
+			} else {
+				c.Annotations = nil
+			}
+			return c
 		case "DomainClaim-admission":
 			c := webhook.NewClaim(h, benchOwner, "HTTPRoute "+benchOwner+"/"+tag, v1alpha1.FinalizerAWSCleanup)
 			c.Annotations[v1alpha1.AnnotationClaimedForUID] = string(uuid.NewUUID())
