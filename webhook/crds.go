@@ -170,7 +170,7 @@ var _ admission.Validator[*v1alpha1.DomainClaim] = &ClaimValidator{}
 
 // ValidateCreate implements admission.Validator.
 func (v *ClaimValidator) ValidateCreate(ctx context.Context, c *v1alpha1.DomainClaim) (admission.Warnings, error) {
-	return v.validate(ctx, c)
+	return v.validate(ctx, c, true)
 }
 
 // ValidateUpdate implements admission.Validator. Only a transfer to another namespace is
@@ -179,7 +179,7 @@ func (v *ClaimValidator) ValidateUpdate(ctx context.Context, old, c *v1alpha1.Do
 	if old.Spec.Namespace == c.Spec.Namespace {
 		return nil, nil
 	}
-	return v.validate(ctx, c)
+	return v.validate(ctx, c, false)
 }
 
 // ValidateDelete implements admission.Validator.
@@ -187,7 +187,9 @@ func (v *ClaimValidator) ValidateDelete(context.Context, *v1alpha1.DomainClaim) 
 	return nil, nil
 }
 
-func (v *ClaimValidator) validate(ctx context.Context, c *v1alpha1.DomainClaim) (admission.Warnings, error) {
+// validate checks c; a new claim (create) under a ManagedZone must also fit an ACM certificate,
+// since one is requested for it (a claim made before this check is left to say HostnameTooLong).
+func (v *ClaimValidator) validate(ctx context.Context, c *v1alpha1.DomainClaim, create bool) (admission.Warnings, error) {
 	var errs field.ErrorList
 	var warnings admission.Warnings
 	hostPath := field.NewPath("spec", "hostname")
@@ -211,6 +213,10 @@ func (v *ClaimValidator) validate(ctx context.Context, c *v1alpha1.DomainClaim) 
 			return nil, apierrors.NewInternalError(err)
 		} else if z == nil {
 			warnings = append(warnings, fmt.Sprintf("no ManagedZone covers %q: the claim reserves the name but nothing is provisioned for it", h))
+		} else if create && len(h) > ownership.MaxCertificateName {
+			errs = append(errs, field.Forbidden(hostPath, fmt.Sprintf(
+				"hostname %q is %d characters long; ACM issues certificates only for names of at most %d characters (wildcard \"*.\" included), so ManagedZone %q could never serve it over HTTPS: use a shorter hostname",
+				h, len(h), ownership.MaxCertificateName, z.Name)))
 		}
 	}
 	if len(errs) > 0 {

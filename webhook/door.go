@@ -31,6 +31,8 @@ type Door struct {
 	// enforces no caps.
 	Counter ownership.ClaimCounter
 	Metrics *Metrics
+
+	gate capGate
 }
 
 // Host is one hostname an object carries, and the field that holds it.
@@ -109,7 +111,29 @@ func (door *Door) Admit(ctx context.Context, e Entrance) (admission.Warnings, er
 			claims = append(claims, claim{d, host.Path})
 		}
 	}
-	if len(errs) == 0 {
+	if len(errs) == 0 && !dryRun && door.Counter != nil && capped(claims, door.Options.Limits) {
+		// Count and reserve in the namespace's turn, so that racing creates cannot pass a cap.
+		done, err := door.gate.turn(ctx, e.Namespace)
+		if err != nil {
+			outcome = "error"
+			return nil, apierrors.NewTimeoutError(fmt.Sprintf("waiting for namespace %q's other admissions to count its DomainClaims against the caps: %v", e.Namespace, err), 1)
+		}
+		errs, err = door.caps(ctx, e.Namespace, claims)
+		if err == nil && len(errs) == 0 {
+			// The claims count from now on; they are forgotten again unless admission makes them.
+			r := door.gate.reserve(e.Namespace, claims)
+			defer func() {
+				if len(errs) > 0 || outcome == "error" {
+					door.gate.forget(r)
+				}
+			}()
+		}
+		done()
+		if err != nil {
+			outcome = "error"
+			return nil, apierrors.NewInternalError(err)
+		}
+	} else if len(errs) == 0 {
 		capErrs, err := door.caps(ctx, e.Namespace, claims)
 		if err != nil {
 			outcome = "error"
@@ -155,7 +179,7 @@ const ReasonCapped = "NamespaceCapReached"
 
 // caps denies the new claims of namespace ns that would take it past a cap of their zone
 // (ownership.CheckCaps), one denial per zone, on the first such hostname. Counts come from the
-// cache, so requests racing each other may go a few claims past a cap before it sees them.
+// cache and from the claims this process made that the cache does not show yet (capGate).
 func (door *Door) caps(ctx context.Context, ns string, claims []claim) (field.ErrorList, error) {
 	if door.Counter == nil {
 		return nil, nil
@@ -185,6 +209,12 @@ func (door *Door) caps(ctx context.Context, ns string, claims []claim) (field.Er
 		if err != nil {
 			return nil, fmt.Errorf("counting the DomainClaims of namespace %q in ManagedZone %q: %w", ns, name, err)
 		}
+		fresh, err := door.gate.notYetCached(ctx, door.Reader, ns, c.d.Zone.Spec.Domain)
+		if err != nil {
+			return nil, fmt.Errorf("reading the DomainClaims namespace %q has just made: %w", ns, err)
+		}
+		have.Claims += fresh
+		have.Unbound += fresh
 		if msg := ownership.CheckCaps(c.d.Zone, ns, have, adding[name], door.Options.Limits); msg != "" {
 			door.Metrics.decision(ReasonCapped)
 			errs = append(errs, field.Forbidden(c.path, msg))

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -19,6 +20,10 @@ const (
 	// maxDomainName is the longest DomainName ACM accepts: the certificate's Common Name, which
 	// RFC 5280 caps at 64 octets ("*." of a wildcard included). SANs may be longer.
 	maxDomainName = 64
+	// maxNamesPerCertificate is ACM's default quota of domain names per certificate, DomainName
+	// included, and maxSubjectAlternativeName the longest subject alternative name.
+	maxNamesPerCertificate    = 10
+	maxSubjectAlternativeName = 253
 	// DefaultCertificateQuota is ACM's default quota of certificates in an account and region.
 	DefaultCertificateQuota = 2500
 	// DefaultYearlyRequestQuota is ACM's default quota of certificates requested in 365 days
@@ -45,6 +50,7 @@ type ACM struct {
 	maxPerYear  int
 	notFoundNew time.Duration
 	byDomain    map[string]int // RequestCertificate calls by DomainName
+	order       []string       // the DomainName of every RequestCertificate call, in order
 }
 
 // SetQuota sets the account's certificate quota and yearly request quota (zero: AWS's
@@ -96,6 +102,17 @@ func (a *ACM) Requests(domain string) int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.byDomain[domain]
+}
+
+// RequestOrder returns the DomainName of every RequestCertificate call from the from-th on (0:
+// all), in the order the calls arrived, counted like Requests.
+func (a *ACM) RequestOrder(from int) []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if from > len(a.order) {
+		from = len(a.order)
+	}
+	return slices.Clone(a.order[from:])
 }
 
 // Domain returns a certificate's DomainName, or "" if it does not exist.
@@ -304,11 +321,27 @@ func (a *ACM) request(domain, token string, in map[string]json.RawMessage) (any,
 	var method string
 	_ = json.Unmarshal(in["ValidationMethod"], &method)
 	a.byDomain[domain]++
+	a.order = append(a.order, domain)
 	if domain == "" || method != "DNS" {
 		return nil, "ValidationException", "DomainName and ValidationMethod DNS are required"
 	}
 	if len(domain) > maxDomainName {
 		return nil, "ValidationException", fmt.Sprintf("The first domain name can be no longer than %d characters.", maxDomainName)
+	}
+	var sans []string
+	_ = json.Unmarshal(in["SubjectAlternativeNames"], &sans)
+	names := map[string]bool{domain: true}
+	for _, n := range sans {
+		names[n] = true
+	}
+	if len(names) > maxNamesPerCertificate {
+		// Above the default quota of domain names per certificate (the DomainName among them).
+		return nil, "LimitExceededException", fmt.Sprintf("The certificate can contain at most %d domain names.", maxNamesPerCertificate)
+	}
+	for _, n := range sans {
+		if n == "" || len(n) > maxSubjectAlternativeName {
+			return nil, "ValidationException", fmt.Sprintf("Each subject alternative name must be 1 to %d characters long.", maxSubjectAlternativeName)
+		}
 	}
 	now := a.s.clock.Now()
 	if token != "" {
@@ -330,7 +363,7 @@ func (a *ACM) request(domain, token string, in map[string]json.RawMessage) (any,
 		requested: now,
 		tags:      map[string]string{},
 	}
-	_ = json.Unmarshal(in["SubjectAlternativeNames"], &c.sans)
+	c.sans = sans
 	var tags []tag
 	_ = json.Unmarshal(in["Tags"], &tags)
 	for _, t := range tags {

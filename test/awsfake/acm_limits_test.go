@@ -3,6 +3,7 @@ package awsfake_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/acm"
 	acmtypes "github.com/aws/aws-sdk-go-v2/service/acm/types"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
+	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -160,4 +162,41 @@ func TestRoute53ListsEveryValueOfARecordSet(t *testing.T) {
 		values = append(values, aws.ToString(rr.Value))
 	}
 	assert.Equal(t, []string{`"a"`, `"b"`}, values, "one ResourceRecord per value")
+}
+
+func TestACMLimitsTheNamesOfACertificate(t *testing.T) {
+	s, c, _ := clients(t, awsfake.Options{})
+	names := func(n int, length int) []string {
+		var out []string
+		for i := range n {
+			out = append(out, fmt.Sprintf("%0*d.example.com", length-len(".example.com"), i))
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		sans []string
+		code string
+	}{
+		{"ten names with the DomainName are accepted", names(9, 20), ""},
+		{"the DomainName repeated among the names counts once", append([]string{"san.example.com"}, names(9, 20)...), ""},
+		{"eleven names pass the quota", names(10, 20), "LimitExceededException"},
+		{"a name of 253 characters is accepted", names(1, 253), ""},
+		{"a name of 254 characters is not", names(1, 254), "ValidationException"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(s.ACM.ForDomain("san.example.com"))
+			_, err := c.RequestCertificate(context.Background(), &acm.RequestCertificateInput{
+				DomainName: aws.String("san.example.com"), ValidationMethod: acmtypes.ValidationMethodDns, SubjectAlternativeNames: tc.sans})
+			if tc.code == "" {
+				require.NoError(t, err)
+				assert.Len(t, s.ACM.ForDomain("san.example.com"), before+1)
+				return
+			}
+			var apiErr smithy.APIError
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, tc.code, apiErr.ErrorCode())
+			assert.Len(t, s.ACM.ForDomain("san.example.com"), before, "no certificate is made")
+		})
+	}
 }

@@ -75,8 +75,19 @@ func TestHostnameTooLongForACertificateIsDeniedAtAdmission(t *testing.T) {
 	require.NoError(t, k8s.Create(ctx, route(ns, fits)), "64 characters fit")
 	issued(t, fits)
 
-	// An admin's claim does not pass the route check: the claim says why nothing is requested.
-	require.NoError(t, k8s.Create(ctx, adminClaim(long, ns)))
+	// An admin's claim is denied at admission too: it would be admitted and then stuck.
+	err = k8s.Create(ctx, adminClaim(long, ns))
+	require.True(t, apierrors.IsInvalid(err), "%v", err)
+	assert.Contains(t, err.Error(), "is 65 characters long; ACM issues certificates only for names of at most 64 characters")
+	_, err = getClaim(long)
+	assert.True(t, apierrors.IsNotFound(err), "no claim is made")
+
+	// A claim that got past admission all the same (made before the check) says why nothing is
+	// requested.
+	skipClaimAdmission(t)
+	past := adminClaim(long, ns)
+	past.Labels = map[string]string{skipLabel: "true"}
+	require.Eventually(t, func() bool { return k8s.Create(ctx, past) == nil }, 10*time.Second, 100*time.Millisecond)
 	require.Eventually(t, func() bool {
 		c, err := getClaim(long)
 		cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionCertificateRequested)

@@ -22,6 +22,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap/zapcore"
@@ -43,8 +45,10 @@ import (
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/app"
+	"github.com/opendi/gateway-orchestrator/internal/awsclient"
 	"github.com/opendi/gateway-orchestrator/internal/devcert"
 	"github.com/opendi/gateway-orchestrator/internal/hostname"
+	"github.com/opendi/gateway-orchestrator/test/awsfake"
 	"github.com/opendi/gateway-orchestrator/test/builders"
 	"github.com/opendi/gateway-orchestrator/test/testenv"
 )
@@ -63,6 +67,9 @@ var (
 	// server is the webhook server the manager runs; clientCAFile is its --webhook-client-ca.
 	server       webhook.Server
 	clientCAFile string
+	// awsServer is the AWS test server the manager's AWS reconcilers call, so that what a claim
+	// costs in AWS can be counted.
+	awsServer *awsfake.Server
 )
 
 func TestMain(m *testing.M) {
@@ -151,7 +158,15 @@ func run(m *testing.M) (int, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if err := app.Register(ctx, mgr, app.Config{Webhooks: true, Reconcilers: true}); err != nil {
+	awsServer = awsfake.New(awsfake.Options{})
+	defer awsServer.Close()
+	awsCfg, err := awsclient.Load(ctx, awsclient.Config{Endpoint: awsServer.URL, Region: "us-east-1", Registerer: nil},
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")))
+	if err != nil {
+		return 0, err
+	}
+	cfg := app.Config{Webhooks: true, Reconcilers: true, AWS: &app.AWS{Config: awsCfg, Cluster: "trust", PollInterval: 200 * time.Millisecond, DNSBatchWindow: 100 * time.Millisecond}}
+	if err := app.Register(ctx, mgr, cfg); err != nil {
 		return 0, err
 	}
 	done := make(chan error, 1)
@@ -208,7 +223,9 @@ func zoneAndTenant(t *testing.T, name string) (ns, hostname string) {
 	ns = name + "-ns"
 	labels := map[string]string{"tenant": name}
 	require.NoError(t, k8s.Create(ctx, builders.Namespace(ns, labels)))
-	require.NoError(t, k8s.Create(ctx, builders.Zone(name, builders.Hosted("Z"+strings.ToUpper(name)), builders.AllowLabels(labels))),
+	id := "Z" + strings.ToUpper(name)
+	awsServer.Route53.AddZoneWithID(id, name+".example.com")
+	require.NoError(t, k8s.Create(ctx, builders.Zone(name, builders.Hosted(id), builders.AllowLabels(labels))),
 		"the ManagedZone webhook is served to the API server")
 	return ns, "shop." + name + ".example.com"
 }
@@ -266,6 +283,24 @@ func TestAForgedReviewWithoutTheClientCertificateIsRefused(t *testing.T) {
 		}
 	}, 20*time.Second, 100*time.Millisecond)
 	assert.False(t, v1alpha1.ProvisioningAllowed(claim), "a claim from a forged review is never provisioned")
+
+	// The AWS reconcilers run: a route the API server admits in the same namespace gets its
+	// certificate requested; the forged review's hostname costs nothing all the while.
+	real := "real." + strings.TrimPrefix(h, "shop.")
+	require.Eventually(t, func() bool {
+		return k8s.Create(context.Background(), &gwv1.HTTPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "real"},
+			Spec: gwv1.HTTPRouteSpec{Hostnames: []gwv1.Hostname{gwv1.Hostname(real)}}}) == nil
+	}, 10*time.Second, 50*time.Millisecond)
+	require.Eventually(t, func() bool { return awsServer.ACM.Requests(real) == 1 }, 30*time.Second, 50*time.Millisecond,
+		"the admitted route's claim is bound and its certificate requested")
+	assert.Zero(t, awsServer.ACM.Requests(h), "no certificate was requested for the forged review's hostname")
+	assert.Empty(t, awsServer.ACM.ForDomain(h))
+	for _, rs := range awsServer.Route53.Records("ZFORGED") {
+		assert.NotContains(t, rs.Name, h, "no record was written for the forged review's hostname")
+	}
+	require.NoError(t, k8s.Get(context.Background(), client.ObjectKey{Name: hostname.ClaimName(h)}, claim))
+	assert.Empty(t, claim.Status.CertificateARN)
+	assert.Nil(t, claim.Status.Gateway, "and it takes no seat")
 }
 
 func TestTheReadinessCheckIsServedToo(t *testing.T) {
