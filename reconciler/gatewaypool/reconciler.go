@@ -50,6 +50,8 @@ var LoadBalancerConfigurationGVK = lbc.GroupVersionKind
 // +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gateways/status,verbs=get
 // +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gatewayclasses,verbs=get;list;watch
 
+var _ reconcile.Reconciler = &Reconciler{}
+
 // Reconciler keeps a GatewayPool's Gateways — at least minGateways of them, each with an HTTPS
 // listener (and HTTP when the template asks) and its own LBC LoadBalancerConfiguration carrying
 // the template's ALB settings, referenced from spec.infrastructure.parametersRef — and runs steps
