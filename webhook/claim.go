@@ -18,17 +18,6 @@ import (
 	"github.com/opendi/gateway-orchestrator/internal/ownership"
 )
 
-// Reasons of denials that only the claim protocol can reach.
-const (
-	// ReasonBeingReleased: the hostname's claim is being deleted and owns nothing until it is gone.
-	ReasonBeingReleased = "BeingReleased"
-	// ReasonConcurrent: an overlapping claim of another namespace was being made at the same
-	// moment and did not settle in time.
-	ReasonConcurrent = "ConcurrentClaim"
-	// ReasonClaimRefused: the API server (another admission check) refused the claim itself.
-	ReasonClaimRefused = "ClaimRefused"
-)
-
 // defaultPendingWait bounds how long a request waits, over all its hostnames, for pending
 // wildcards above them to be confirmed or withdrawn; well inside the webhooks' 5 s timeout.
 const defaultPendingWait = 2 * time.Second

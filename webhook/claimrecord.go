@@ -13,14 +13,6 @@ import (
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 )
 
-// Annotations that record who reserved or transferred a DomainClaim, and when (RFC 3339).
-const (
-	AnnotationReservedBy    = "gateway.opendi.com/reserved-by"
-	AnnotationReservedAt    = "gateway.opendi.com/reserved-at"
-	AnnotationTransferredBy = "gateway.opendi.com/transferred-by"
-	AnnotationTransferredAt = v1alpha1.AnnotationTransferredAt
-)
-
 // The recorder is called for creates of claims that admission did not make (those carry the
 // owner label, LabelOwner: an objectSelector, which costs the API server no copy of the object)
 // and for updates that transfer a claim (a matchCondition), so that the admission of routes,

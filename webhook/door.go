@@ -174,9 +174,6 @@ type claim struct {
 	path *field.Path
 }
 
-// ReasonCapped is the metrics reason of a hostname denied by a namespace cap of its zone.
-const ReasonCapped = "NamespaceCapReached"
-
 // caps denies the new claims of namespace ns that would take it past a cap of their zone
 // (ownership.CheckCaps), one denial per zone, on the first such hostname. Counts come from the
 // cache and from the claims this process made that the cache does not show yet (capGate).

@@ -13,10 +13,6 @@ import (
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 )
 
-// LabelPool marks a Gateway as a GatewayPool's (its value is the pool's name). It is the same
-// label as gatewaypool.LabelPool, which imports this package; a test keeps the two in step.
-const LabelPool = "gateway.opendi.com/pool"
-
 // +kubebuilder:webhook:path=/validate-gateway-networking-k8s-io-v1-gateway,mutating=false,failurePolicy=fail,sideEffects=NoneOnDryRun,groups=gateway.networking.k8s.io,resources=gateways,verbs=create;update,versions=v1,name=vgateway.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5,patch=`{"matchConditions":[{"name":"has-hostnames","expression":"has(object.spec.listeners) && object.spec.listeners.exists(l, has(l.hostname))"}]}`
 // +kubebuilder:webhook:path=/validate-gateway-networking-k8s-io-v1-listenerset,mutating=false,failurePolicy=fail,sideEffects=NoneOnDryRun,groups=gateway.networking.k8s.io,resources=listenersets,verbs=create;update,versions=v1,name=vlistenerset.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5,patch=`{"matchConditions":[{"name":"has-hostnames","expression":"has(object.spec.listeners) && object.spec.listeners.exists(l, has(l.hostname))"}]}`
 // +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gateways;grpcroutes;listenersets,verbs=get;list;watch

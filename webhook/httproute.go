@@ -18,10 +18,6 @@ import (
 )
 
 const (
-	// AnnotationClaimedFor records on a DomainClaim the route whose admission made it.
-	AnnotationClaimedFor = v1alpha1.AnnotationClaimedFor
-	// LabelOwner carries a DomainClaim's owning namespace, for label selection.
-	LabelOwner = "gateway.opendi.com/owner"
 	// LegacySection is the section name of the single HTTPS listener pool Gateways had before
 	// each hostname got its own; a tenant's route naming it on a pool Gateway would attach nowhere.
 	LegacySection = "https"

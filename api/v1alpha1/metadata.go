@@ -34,3 +34,20 @@ const AnnotationClaimedForUID = "gateway.opendi.com/claimed-for-uid"
 // namespace (RFC 3339): from then on the new namespace owns the hostname, and denial messages
 // say so.
 const AnnotationTransferredAt = "gateway.opendi.com/transferred-at"
+
+// LabelOwner carries a DomainClaim's owning namespace, for label selection (`kubectl get dc -l
+// gateway.opendi.com/owner=<ns>`). Admission puts it on the claims it makes, and the claim
+// webhooks skip claims that carry it (an objectSelector).
+const LabelOwner = "gateway.opendi.com/owner"
+
+// LabelPool marks a Gateway (and its LoadBalancerConfiguration) as a GatewayPool's; its value is
+// the pool's name. The pool reconciler sets it, and admission recognizes pool Gateways by it.
+const LabelPool = "gateway.opendi.com/pool"
+
+// Annotations that record on a DomainClaim who reserved it (created it by hand) or transferred
+// it to another namespace, and when (RFC 3339; see also AnnotationTransferredAt).
+const (
+	AnnotationReservedBy    = "gateway.opendi.com/reserved-by"
+	AnnotationReservedAt    = "gateway.opendi.com/reserved-at"
+	AnnotationTransferredBy = "gateway.opendi.com/transferred-by"
+)

@@ -48,3 +48,66 @@ func (c *DomainClaim) AliasRecordsGone() bool {
 	}
 	return c.Status.LoadBalancerHostname == "" && c.Status.Gateway == nil
 }
+
+// Reasons of admission's decisions on a hostname (internal/ownership and the webhooks): in
+// denial messages, metrics and tests.
+const (
+	// ReasonOwned: the namespace already owns the hostname.
+	ReasonOwned = "Owned"
+	// ReasonCoveredByOwnWildcard: a wildcard claim of the namespace covers the hostname.
+	ReasonCoveredByOwnWildcard = "CoveredByOwnWildcard"
+	// ReasonFree: nobody owns the hostname; admission claims it.
+	ReasonFree = "Free"
+	// ReasonUnmanaged: no ManagedZone covers the hostname, and that is allowed.
+	ReasonUnmanaged = "Unmanaged"
+	// ReasonInvalidHostname: the hostname is not a valid DNS name.
+	ReasonInvalidHostname = "InvalidHostname"
+	// ReasonNamespaceNotAllowed: the hostname's ManagedZone does not admit the namespace.
+	ReasonNamespaceNotAllowed = "NamespaceNotAllowed"
+	// ReasonClaimedByOther: another namespace owns the hostname.
+	ReasonClaimedByOther = "ClaimedByOther"
+	// ReasonCoveredByOtherWildcard: another namespace's wildcard claim covers the hostname.
+	ReasonCoveredByOtherWildcard = "CoveredByOtherWildcard"
+	// ReasonWildcardOverlapsOther: the wildcard would cover a name another namespace owns.
+	ReasonWildcardOverlapsOther = "WildcardOverlapsOther"
+	// ReasonWildcardCoversZone: the wildcard would cover the whole zone, which it does not allow.
+	ReasonWildcardCoversZone = "WildcardCoversZone"
+	// ReasonClaimBeingReleased: the hostname's claim is being deleted.
+	ReasonClaimBeingReleased = "ClaimBeingReleased"
+	// ReasonClaimConflicted: the hostname's claim lost an overlap (Claimed=False/Conflicted).
+	ReasonClaimConflicted = "ClaimConflicted"
+	// ReasonMixedScripts: the hostname mixes scripts in a way that makes it look like another.
+	ReasonMixedScripts = "MixedScripts"
+	// ReasonClaimOfEarlierNamespace: the claim belongs to an earlier namespace of the same name.
+	ReasonClaimOfEarlierNamespace = "ClaimOfEarlierNamespace"
+	// ReasonTooLongForCertificate: the hostname is too long for an ACM certificate.
+	ReasonTooLongForCertificate = "TooLongForCertificate"
+	// ReasonBeingReleased: the hostname's claim is being deleted and owns nothing until it is
+	// gone (found by the claim protocol, not in the cache).
+	ReasonBeingReleased = "BeingReleased"
+	// ReasonConcurrentClaim: an overlapping claim of another namespace was being made at the same
+	// moment and did not settle in time.
+	ReasonConcurrentClaim = "ConcurrentClaim"
+	// ReasonClaimRefused: the API server (another admission check) refused the claim itself.
+	ReasonClaimRefused = "ClaimRefused"
+	// ReasonNamespaceCapReached: the claim would take the namespace past a cap of its zone.
+	ReasonNamespaceCapReached = "NamespaceCapReached"
+)
+
+// Reasons the pool reconciler gives its steps when they are done, and a GatewayPool's Ready.
+const (
+	// ReasonAssigned: the hostname has a seat on a pool Gateway (GatewayAssigned).
+	ReasonAssigned = "Assigned"
+	// ReasonAttached: the certificate is in the Gateway's LoadBalancerConfiguration
+	// (CertificateAttached).
+	ReasonAttached = "Attached"
+	// ReasonProgrammed: the Gateway's load balancer is programmed (LoadBalancerReady).
+	ReasonProgrammed = "Programmed"
+	// ReasonAllowed: the hostname's listener admits the owner's routes (RoutesAllowed).
+	ReasonAllowed = "Allowed"
+	// ReasonGatewaysProvisioned: a GatewayPool's Gateways exist (the pool's Ready).
+	ReasonGatewaysProvisioned = "GatewaysProvisioned"
+	// ReasonClassOverridesCertificates: the GatewayClass's LoadBalancerConfiguration would
+	// override the certificates the pool writes (the pool's Ready is False).
+	ReasonClassOverridesCertificates = "ClassOverridesCertificates"
+)

@@ -87,9 +87,8 @@ func TestBatcherSendsAtOnceWhenIdleAndGathersWhileBusy(t *testing.T) {
 	assert.Equal(t, 2*3, calls[1].changes, "the gathered changes (record and marker each) are one batch")
 	assert.GreaterOrEqual(t, calls[1].at.Sub(calls[0].at), window, "batches of one zone are at least a window apart")
 
-	// Consistently one more batch window: nothing else goes out.
-	time.Sleep(window + 100*time.Millisecond)
-	assert.Len(t, api.seen(), 2)
+	assert.Never(t, func() bool { return len(api.seen()) != 2 }, window+100*time.Millisecond, 10*time.Millisecond,
+		"for one more batch window, nothing else goes out")
 }
 
 func TestBatcherSendsWhatWasQueuedBeforeItStarted(t *testing.T) {
@@ -98,8 +97,8 @@ func TestBatcherSendsWhatWasQueuedBeforeItStarted(t *testing.T) {
 	res, err := b.Ensure(context.Background(), "claim-0", want(0))
 	require.NoError(t, err)
 	assert.Equal(t, Pending, res.State)
-	time.Sleep(50 * time.Millisecond)
-	assert.Empty(t, api.seen(), "no batch goes out before the manager starts the batcher")
+	assert.Never(t, func() bool { return len(api.seen()) > 0 }, 50*time.Millisecond, 5*time.Millisecond,
+		"no batch goes out before the manager starts the batcher")
 
 	run(t, b)
 	require.Eventually(t, func() bool { return len(api.seen()) == 1 }, time.Second, 5*time.Millisecond)
@@ -133,8 +132,8 @@ func TestStopWaitsForTheBatchInFlightAndSendsNoMore(t *testing.T) {
 		t.Fatal("Start did not return after its context ended")
 	}
 	assert.GreaterOrEqual(t, time.Since(api.seen()[0].at), api.delay, "Start returned only after the batch in flight was answered")
-	time.Sleep(200 * time.Millisecond)
-	assert.Len(t, api.seen(), 1, "a stopped batcher sends nothing more")
+	assert.Never(t, func() bool { return len(api.seen()) != 1 }, 200*time.Millisecond, 10*time.Millisecond,
+		"a stopped batcher sends nothing more")
 	mu.Lock()
 	defer mu.Unlock()
 	assert.Empty(t, notified, "a stopping batcher tells no reconciler, which is stopping too")

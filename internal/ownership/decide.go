@@ -31,24 +31,24 @@ const (
 	Deny
 )
 
-// Reasons, used in metrics and tests.
+// Reasons, used in denial messages, metrics and tests; the names live in api/v1alpha1.
 const (
-	ReasonOwned           = "Owned"
-	ReasonCovered         = "CoveredByOwnWildcard"
-	ReasonFree            = "Free"
-	ReasonUnmanaged       = "Unmanaged"
-	ReasonInvalid         = "InvalidHostname"
-	ReasonNoZone          = "NoManagedZone"
-	ReasonNotAllowed      = "NamespaceNotAllowed"
-	ReasonTaken           = "ClaimedByOther"
-	ReasonUnderWildcard   = "CoveredByOtherWildcard"
-	ReasonWildcardOverlap = "WildcardOverlapsOther"
-	ReasonZoneWildcard    = "WildcardCoversZone"
-	ReasonReleasing       = "ClaimBeingReleased"
-	ReasonConflicted      = "ClaimConflicted"
-	ReasonLookAlike       = "MixedScripts"
-	ReasonStaleOwner      = "ClaimOfEarlierNamespace"
-	ReasonTooLong         = "TooLongForCertificate"
+	ReasonOwned           = v1alpha1.ReasonOwned
+	ReasonCovered         = v1alpha1.ReasonCoveredByOwnWildcard
+	ReasonFree            = v1alpha1.ReasonFree
+	ReasonUnmanaged       = v1alpha1.ReasonUnmanaged
+	ReasonInvalid         = v1alpha1.ReasonInvalidHostname
+	ReasonNoZone          = v1alpha1.ReasonNoManagedZone
+	ReasonNotAllowed      = v1alpha1.ReasonNamespaceNotAllowed
+	ReasonTaken           = v1alpha1.ReasonClaimedByOther
+	ReasonUnderWildcard   = v1alpha1.ReasonCoveredByOtherWildcard
+	ReasonWildcardOverlap = v1alpha1.ReasonWildcardOverlapsOther
+	ReasonZoneWildcard    = v1alpha1.ReasonWildcardCoversZone
+	ReasonReleasing       = v1alpha1.ReasonClaimBeingReleased
+	ReasonConflicted      = v1alpha1.ReasonClaimConflicted
+	ReasonLookAlike       = v1alpha1.ReasonMixedScripts
+	ReasonStaleOwner      = v1alpha1.ReasonClaimOfEarlierNamespace
+	ReasonTooLong         = v1alpha1.ReasonTooLongForCertificate
 )
 
 // MaxCertificateName is the longest hostname ACM issues a certificate for: RequestCertificate's

@@ -226,9 +226,11 @@ func (r *Reconciler) provision(ctx context.Context, c *v1alpha1.DomainClaim, zon
 	arn := st.CertificateARN
 	if arn == "" {
 		if n := len(c.Spec.Hostname); n > ownership.MaxCertificateName {
-			set(st, c, v1alpha1.ConditionCertificateRequested, false, v1alpha1.ReasonHostnameTooLong, fmt.Sprintf(
-				"the hostname is %d characters long; ACM issues certificates only for names of at most %d characters, so none is requested", n, ownership.MaxCertificateName))
-			return reconcile.Result{}, nil // the hostname never changes
+			msg := fmt.Sprintf("the hostname is %d characters long; ACM issues certificates only for names of at most %d characters, so none is requested", n, ownership.MaxCertificateName)
+			set(st, c, v1alpha1.ConditionCertificateRequested, false, v1alpha1.ReasonHostnameTooLong, msg)
+			// A claim's hostname never changes, so no retry can help: the condition says so
+			// and the claim is not queued again (Reconcile writes st before returning).
+			return reconcile.Result{}, reconcile.TerminalError(errors.New(msg))
 		}
 		if wait := r.requestWait(c, st); wait > 0 {
 			return reconcile.Result{RequeueAfter: wait}, nil // the condition says why
@@ -332,7 +334,7 @@ func (r *Reconciler) provision(ctx context.Context, c *v1alpha1.DomainClaim, zon
 		return reconcile.Result{}, nil // the poller wakes the claim
 	case acmtypes.CertificateStatusIssued:
 		set(st, c, v1alpha1.ConditionCertificateIssued, true, v1alpha1.ReasonIssued, "ACM issued the certificate")
-		r.Recorder.Eventf(c, nil, "Normal", "CertificateIssued", "Provision", "ACM issued certificate %s", arn)
+		r.Recorder.Eventf(c, nil, "Normal", v1alpha1.EventCertificateIssued, "Provision", "ACM issued certificate %s", arn)
 		r.Metrics.issued(r.Clock.Since(c.CreationTimestamp.Time))
 		r.Poller.Forget(arn)
 		return r.issued(ctx, c, st)
@@ -440,7 +442,7 @@ func (r *Reconciler) request(ctx context.Context, c *v1alpha1.DomainClaim) (arn 
 	}
 	r.arns.Store(c.UID, arn)
 	r.fresh.Store(arn, r.Clock.Now())
-	r.Recorder.Eventf(c, nil, "Normal", "CertificateRequested", "Provision", "requested ACM certificate %s", arn)
+	r.Recorder.Eventf(c, nil, "Normal", v1alpha1.EventCertificateRequested, "Provision", "requested ACM certificate %s", arn)
 	return arn, true, nil
 }
 
@@ -576,7 +578,7 @@ func (r *Reconciler) unprovision(ctx context.Context, c *v1alpha1.DomainClaim, s
 			r.checked.Delete(arn)
 			r.records.Delete(arn)
 			st.CertificateARN = ""
-			r.Recorder.Eventf(c, nil, "Normal", "CertificateDeleted", "Cleanup", "deleted ACM certificate %s", arn)
+			r.Recorder.Eventf(c, nil, "Normal", v1alpha1.EventCertificateDeleted, "Cleanup", "deleted ACM certificate %s", arn)
 		case errors.As(err, &inUse):
 			set(st, c, v1alpha1.ConditionCertificateRequested, true, v1alpha1.ReasonCertificateInUse, "waiting for load balancers to stop using the certificate before deleting it")
 			wait := r.InUseRetry

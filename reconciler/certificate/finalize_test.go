@@ -18,6 +18,7 @@ import (
 	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
@@ -63,7 +64,7 @@ func deletingClaim(dnsReason string) *v1alpha1.DomainClaim {
 	return c
 }
 
-func finalizing(t *testing.T, c *v1alpha1.DomainClaim, fake_ *deletingACM) *Reconciler {
+func finalizing(t *testing.T, c *v1alpha1.DomainClaim, fake_ *deletingACM, funcs ...interceptor.Funcs) *Reconciler {
 	t.Helper()
 	s := runtime.NewScheme()
 	require.NoError(t, v1alpha1.AddToScheme(s))
@@ -77,9 +78,11 @@ func finalizing(t *testing.T, c *v1alpha1.DomainClaim, fake_ *deletingACM) *Reco
 				return []string{dnsbatch.Canonical(rec.Name)}
 			}
 			return nil
-		}).
-		Build()
-	return &Reconciler{Client: k, ACM: fake_, DNS: &dnsbatch.Batcher{}, Poller: &Poller{}, Requester: &Requester{},
+		})
+	for _, f := range funcs {
+		k = k.WithInterceptorFuncs(f)
+	}
+	return &Reconciler{Client: k.Build(), ACM: fake_, DNS: &dnsbatch.Batcher{}, Poller: &Poller{}, Requester: &Requester{},
 		Clock: clocktesting.NewFakePassiveClock(time.Now()), Recorder: events.NewFakeRecorder(10), InUseRetry: 7 * time.Second}
 }
 

@@ -1,12 +1,14 @@
 // Package claim reconciles the lifecycle of DomainClaims that does not touch AWS: whether a
-// route still uses the hostname, releasing route-made claims after their retention period, and
-// settling wildcard overlaps that slipped through an admission race (the older claim wins).
+// route still uses the hostname, binding the claim once a persisted object uses it, releasing
+// route-made claims after their retention period, and settling wildcard overlaps that slipped
+// through an admission race (the older claim wins).
 //
 // It watches DomainClaims (and the claims that overlap them), HTTPRoutes, GRPCRoutes, Ingresses,
-// Gateways and, where their CRD is served, ListenerSets (through the hostname index), and reads ManagedZones and Namespaces. It owns the
-// Claimed and InUse conditions and the status fields managedZone, hostedZoneID, ownerNamespace,
-// lastReferencedTime and releaseTime (claimstatus.Claim), written by server-side apply. It
-// deletes released claims, labels admins' claims and clears admission-pending marks a crash left.
+// Gateways and, where their CRD is served, ListenerSets (through the hostname index), and reads
+// ManagedZones and Namespaces. It owns the Claimed, InUse and Bound conditions and the status
+// fields managedZone, hostedZoneID, ownerNamespace, lastReferencedTime and releaseTime
+// (claimstatus.Claim), written by server-side apply. It deletes released claims and clears
+// admission-pending marks a crash left.
 package claim
 
 import (
@@ -206,7 +208,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	}
 	bind := PlanBind(c, usage, plan)
 	if setCondition(st, c.Generation, v1alpha1.ConditionBound, bind.Bound, bind.Reason, bind.Message) && bind.Bound {
-		r.Recorder.Eventf(c, nil, "Normal", "Bound", "Bind", "%s", bind.Message)
+		r.Recorder.Eventf(c, nil, "Normal", v1alpha1.EventBound, "Bind", "%s", bind.Message)
 		log.Info("claim bound", "reason", bind.Reason, "message", bind.Message)
 	}
 	// An unbound claim's waiting steps say so themselves: the certificate reconciler's
@@ -275,7 +277,7 @@ func (r *Reconciler) release(ctx context.Context, c *v1alpha1.DomainClaim) error
 		return err
 	}
 	logf.FromContext(ctx).Info("released unused claim", "namespace", c.Spec.Namespace)
-	r.Recorder.Eventf(c, nil, "Normal", "Released", "Release", "hostname %s released: no route of namespace %s used it for the retention period", c.Spec.Hostname, c.Spec.Namespace)
+	r.Recorder.Eventf(c, nil, "Normal", v1alpha1.EventReleased, "Release", "hostname %s released: no route of namespace %s used it for the retention period", c.Spec.Hostname, c.Spec.Namespace)
 	return nil
 }
 

@@ -162,7 +162,7 @@ func (r *Reconciler) ensure(ctx context.Context, c *v1alpha1.DomainClaim, zone *
 	for _, want := range Wants(c, zone.Spec.HostedZoneID, false) {
 		res, err := r.DNS.Ensure(ctx, c.Name, want)
 		if wasReady && res.State == dnsbatch.Pending {
-			r.Recorder.Eventf(c, nil, "Warning", "DNSDrift", "Repair", "the %s ALIAS record %s was changed or deleted outside gateway-orchestrator; putting it back",
+			r.Recorder.Eventf(c, nil, "Warning", v1alpha1.EventDNSDrift, "Repair", "the %s ALIAS record %s was changed or deleted outside gateway-orchestrator; putting it back",
 				want.Record.Type, c.Spec.Hostname)
 		}
 		r.externalDNSEvent(ctx, c, cond, res)
@@ -280,7 +280,7 @@ func (r *Reconciler) externalDNSEvent(ctx context.Context, c *v1alpha1.DomainCla
 		return
 	}
 	if res.State != dnsbatch.Conflict {
-		r.Recorder.Eventf(c, nil, "Normal", "ExternalDNSRecord", "Provision", "%s", res.Message)
+		r.Recorder.Eventf(c, nil, "Normal", v1alpha1.EventExternalDNSRecord, "Provision", "%s", res.Message)
 		return
 	}
 	routeuse.Warn(ctx, r.Client, r.Recorder, c, v1alpha1.ReasonDNSConflict, "Provision", res.Message)

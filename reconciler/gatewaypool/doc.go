@@ -15,11 +15,18 @@
 // deletions last (apply). Claim statuses are written most urgent first (new seats, then steps
 // toward Ready, then reports), at most maxClaimWrites per reconcile; the rest are requeued.
 //
+// What a reconcile recomputes is what changed since the pool's last one (memo.go): a claim's seat
+// need is kept until its spec or a route listing its hostname changes, each Gateway's plan and each
+// claim's planned status until one of their inputs (by resourceVersion) does, and the
+// configurations are read in full only when their resourceVersion moved. The answers are those of
+// the pure steps; the memos make a reconcile cheaper, never different.
+//
 // Owns and writes: the pool's Gateways (spec.listeners, labels, annotations, infrastructure),
 // their LoadBalancerConfigurations, GatewayPool status, and on DomainClaims status.gateway, the
 // load balancer fields and the conditions GatewayAssigned, CertificateAttached,
 // LoadBalancerReady, RoutesAllowed and StrayRoutes (one write per claim, writeClaimStatus).
 //
 // Deletion order: a claim being deleted keeps its seat, listener and certificate until its ALIAS
-// records are gone (DNSRecordReady False with reason RecordsRemoved), see released.
+// records are gone (DomainClaim.AliasRecordsGone, the answer reconciler/dns and the certificate
+// reconciler go by too), see released.
 package gatewaypool

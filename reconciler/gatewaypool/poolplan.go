@@ -76,12 +76,11 @@ type GatewayChange struct {
 	CreateConfig bool
 }
 
-// ClaimChange is one claim's new status, with whether its routes may now be attached.
+// ClaimChange is one claim's new status (the pool's slice of it is written; routes are attached by
+// reconciler/routes from it).
 type ClaimChange struct {
 	Claim  *v1alpha1.DomainClaim
 	Status v1alpha1.DomainClaimStatus
-	// Admitted is true when the claim is seated and its listener admits its owner.
-	Admitted bool
 }
 
 // capacityOf is what one Gateway of the pool may carry: every seat takes its own listeners (at
@@ -96,21 +95,12 @@ func capacityOf(pool *v1alpha1.GatewayPool) Capacity {
 
 // released reports whether a claim being deleted may leave its Gateway: the deletion order is
 // ALIAS first, then the certificate off the listener, so a client that still resolves the name
-// to the ALB never meets a certificate that does not match. Its ALIAS records are gone once
-// DNSRecordReady is False with reason RecordsRemoved; a claim that never pointed a name at an ALB
-// (no load balancer recorded, and no DNSRecordReady or never True) has none to wait for.
-func released(c *v1alpha1.DomainClaim) bool {
-	cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionDNSRecord)
-	switch {
-	case cond == nil:
-		return c.Status.LoadBalancerHostname == "" // reconciler/dns writes records only for a recorded one
-	case cond.Status == metav1.ConditionFalse && cond.Reason == v1alpha1.ReasonRecordsRemoved:
-		return true
-	case cond.Status != metav1.ConditionTrue && c.Status.LoadBalancerHostname == "":
-		return true
-	}
-	return false
-}
+// to the ALB never meets a certificate that does not match. It is the claim's own answer to
+// whether an ALIAS record may still exist (AliasRecordsGone), the one reconciler/dns removes
+// records by and the certificate reconciler keeps the claim's finalizer by: a seat without a DNS
+// condition or a load balancer may still have a record queued before a crash, so it is held until
+// reconciler/dns has removed whatever may be there and said RecordsRemoved.
+func released(c *v1alpha1.DomainClaim) bool { return c.AliasRecordsGone() }
 
 // Plan decides, as pure data, the pool's Gateways, each claim's seat, each Gateway's listeners
 // and certificates, the claims' status and the pool's status from one snapshot.
@@ -120,7 +110,12 @@ func released(c *v1alpha1.DomainClaim) bool {
 // the apply step writes a Gateway's listeners before the claim's status, so the Gateway is the
 // record of a seat and no in-memory ledger is needed. A write from a stale snapshot fails its
 // optimistic lock and the pool is reconciled again.
-func Plan(s *Snapshot) *PoolPlan {
+func Plan(s *Snapshot) *PoolPlan { return planWith(s, nil) }
+
+// planWith is Plan with a memo of the last plan of the same pool (nil for none): a Gateway or claim
+// whose inputs are those of the memo gets the memo's answer instead of being planned again (see
+// planMemo). The plan is the same either way.
+func planWith(s *Snapshot, memo *planMemo) *PoolPlan {
 	pool := s.Pool
 	capacity := capacityOf(pool)
 	states := map[string]*GatewayState{}
@@ -221,7 +216,7 @@ func Plan(s *Snapshot) *PoolPlan {
 			continue
 		}
 		kept = append(kept, name)
-		change, lc, ok := planGateway(pool, name, st, seated[name])
+		change, lc, ok := planGatewayMemo(memo, pool, name, st, seated[name])
 		certs[name] = lc
 		for claim := range ok {
 			admitted[claim] = true
@@ -246,32 +241,24 @@ func Plan(s *Snapshot) *PoolPlan {
 		if !claimed(c) {
 			continue
 		}
-		st := c.Status.DeepCopy()
-		statuses[c.Name] = st
-		st.Gateway = nil
+		g := seatOf[c.Name]
 		var gw *GatewayState
-		if g := seatOf[c.Name]; g != "" {
-			st.Gateway = &v1alpha1.ObjectRef{Namespace: pool.Spec.Namespace, Name: g}
+		if g != "" {
 			gw = states[g]
 		}
-		if moved[c.Name] || st.Gateway == nil {
-			// Forgotten until the new Gateway's ALB is known, so the ALIAS is repointed rather
-			// than left on an ALB that goes away.
-			st.LoadBalancerHostname, st.LoadBalancerZoneID = "", ""
+		key, _ := claimKeyOf(pool, c, g, moved[c.Name], gw, exhausted[c.Name], cs.Strays, attached[c.Status.CertificateARN], admitted[c.Name])
+		m := memo.claim(c.Name, key)
+		if m == nil {
+			st := planClaim(pool, cs, g, moved[c.Name], gw, exhausted[c.Name], attached[c.Status.CertificateARN], admitted[c.Name])
+			m = &claimMemo{key: key, status: st, unchanged: poolSliceEqual(st, &c.Status)}
+			memo.rememberClaim(c.Name, m)
 		}
-		var host, zone string
-		if gw != nil {
-			host, zone = gw.LoadBalancerHost, gw.LoadBalancerZone
-		}
-		st = claimStatus(pool, c, st, exhausted[c.Name], attached[c.Status.CertificateARN], admitted[c.Name], host, zone)
-		if gw != nil && gw.Refusal != "" {
-			setRefused(st, c, gw.Refusal)
-		}
-		setStrays(st, c, cs.Strays)
-		if !poolSliceEqual(st, &c.Status) {
-			plan.Claims = append(plan.Claims, ClaimChange{Claim: c, Status: *st, Admitted: admitted[c.Name] && st.Gateway != nil})
+		statuses[c.Name] = m.status
+		if !m.unchanged {
+			plan.Claims = append(plan.Claims, ClaimChange{Claim: c, Status: *m.status})
 		}
 	}
+	memo.prune(kept, statuses)
 
 	sort.SliceStable(plan.Claims, func(i, j int) bool { return urgency(plan.Claims[i]) < urgency(plan.Claims[j]) })
 
@@ -280,6 +267,44 @@ func Plan(s *Snapshot) *PoolPlan {
 		plan.Status = status
 	}
 	return plan
+}
+
+// planClaim is claim cs's status as the plan writes it: seated on Gateway g ("" for none), moved
+// there from another, and what the plan knows of g and of the claim's certificate and listener.
+func planClaim(pool *v1alpha1.GatewayPool, cs ClaimState, g string, moved bool, gw *GatewayState, exhausted string, attached, admitted bool) *v1alpha1.DomainClaimStatus {
+	c := cs.Claim
+	st := c.Status.DeepCopy()
+	st.Gateway = nil
+	if g != "" {
+		st.Gateway = &v1alpha1.ObjectRef{Namespace: pool.Spec.Namespace, Name: g}
+	}
+	if moved || st.Gateway == nil {
+		// Forgotten until the new Gateway's ALB is known, so the ALIAS is repointed rather
+		// than left on an ALB that goes away.
+		st.LoadBalancerHostname, st.LoadBalancerZoneID = "", ""
+	}
+	var host, zone, refusal string
+	if gw != nil {
+		host, zone, refusal = gw.LoadBalancerHost, gw.LoadBalancerZone, gw.Refusal
+	}
+	st = claimStatus(pool, c, st, exhausted, attached, admitted, host, zone, refusal)
+	setStrays(st, c, cs.Strays)
+	return st
+}
+
+// planGatewayMemo is planGateway, answered from the memo when the Gateway, its configuration, the
+// pool's spec and the Gateway's seats are as they were.
+func planGatewayMemo(memo *planMemo, pool *v1alpha1.GatewayPool, name string, st *GatewayState, claims []*v1alpha1.DomainClaim) (GatewayChange, ListenerCertificates, map[string]bool) {
+	key, ok := gatewayKeyOf(pool, st)
+	if !ok {
+		return planGateway(pool, name, st, claims)
+	}
+	if g := memo.gateway(name, key, claims); g != nil {
+		return g.change, g.certs, g.admitted
+	}
+	change, lc, admitted := planGateway(pool, name, st, claims)
+	memo.rememberGateway(name, key, claims, change, lc, admitted)
+	return change, lc, admitted
 }
 
 // Urgencies of a claim status write, most urgent first.
@@ -463,9 +488,9 @@ func poolStatus(s *Snapshot, kept []string, loads map[string]*Load, seated map[s
 		}
 	}
 	if s.ClassConflict != "" {
-		conditions.Set(&st.Conditions, pool.Generation, v1alpha1.ConditionReady, false, "ClassOverridesCertificates", s.ClassConflict)
+		conditions.Set(&st.Conditions, pool.Generation, v1alpha1.ConditionReady, false, v1alpha1.ReasonClassOverridesCertificates, s.ClassConflict)
 	} else {
-		conditions.Set(&st.Conditions, pool.Generation, v1alpha1.ConditionReady, true, "GatewaysProvisioned",
+		conditions.Set(&st.Conditions, pool.Generation, v1alpha1.ConditionReady, true, v1alpha1.ReasonGatewaysProvisioned,
 			fmt.Sprintf("%d Gateways in %s", len(st.Gateways), pool.Spec.Namespace))
 	}
 	return st

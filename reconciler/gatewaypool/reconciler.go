@@ -50,6 +50,8 @@ var LoadBalancerConfigurationGVK = lbc.GroupVersionKind
 // +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gateways/status,verbs=get
 // +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gatewayclasses,verbs=get;list;watch
 
+var _ reconcile.Reconciler = &Reconciler{}
+
 // Reconciler keeps a GatewayPool's Gateways — at least minGateways of them, each with an HTTPS
 // listener (and HTTP when the template asks) and its own LBC LoadBalancerConfiguration carrying
 // the template's ALB settings, referenced from spec.infrastructure.parametersRef — and runs steps
@@ -57,6 +59,10 @@ var LoadBalancerConfigurationGVK = lbc.GroupVersionKind
 // configuration, the load balancer's address, and the owner's routes admitted.
 type Reconciler struct {
 	Client client.Client
+	// APIReader reads from the API server without the cache: the pool lists its LBC
+	// configurations' metadata with it and reads only those that changed (nil: Client lists them
+	// in full every reconcile).
+	APIReader client.Reader
 	// ELB finds the canonical hosted zone of a Gateway's ALB; nil leaves claims without one.
 	ELB ELB
 	// QuietPeriod overrides claimstatus.DefaultQuietPeriod (see writeClaimStatus).
@@ -74,6 +80,8 @@ type Reconciler struct {
 	zones sync.Map
 	// pace spaces each pool's event-driven reconciles by the pool's size.
 	pace pacer
+	// memos keep each pool's answers that have not changed since its last reconcile.
+	memos memos
 }
 
 // SetupWithManager registers the reconciler.
@@ -91,8 +99,8 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 			return nil
 		}, lbcVerdictChanged)).
 		Watches(&v1alpha1.DomainClaim{}, r.coalesced(r.claimToPool, nil), builder.WithPredicates(claimInputsChanged)).
-		Watches(&gwv1.HTTPRoute{}, r.coalesced(r.routeToPools, nil), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Watches(&gwv1.GRPCRoute{}, r.coalesced(r.routeToPools, nil), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&gwv1.HTTPRoute{}, r.coalesced(r.routeChanged, nil), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&gwv1.GRPCRoute{}, r.coalesced(r.routeChanged, nil), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Complete(r)
 }
 
@@ -111,6 +119,7 @@ func (r *Reconciler) reconcile(ctx context.Context, req reconcile.Request) (reco
 	if err := r.Client.Get(ctx, req.NamespacedName, pool); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.pace.forget(req.Name)
+			r.memos.forget(req.Name)
 		}
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
@@ -127,7 +136,7 @@ func (r *Reconciler) reconcile(ctx context.Context, req reconcile.Request) (reco
 	}
 	defer func() { r.pace.done(pool.Name, len(snap.Claims), time.Now()) }()
 	ctx, kept := claimstatus.WithHeld(ctx)
-	out, err := r.apply(ctx, snap, Plan(snap))
+	out, err := r.apply(ctx, snap, planWith(snap, r.memos.plan(pool.Name)))
 	switch {
 	case err != nil:
 		return reconcile.Result{}, err
@@ -153,6 +162,13 @@ func (r *Reconciler) claimToPool(ctx context.Context, o client.Object) []reconci
 		return nil
 	}
 	return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: z.Spec.GatewayPoolRef.Name}}}
+}
+
+// routeChanged drops what the pools remember of the hostnames a route lists (a change of its spec,
+// its creation or deletion) and maps it to the pools serving them.
+func (r *Reconciler) routeChanged(ctx context.Context, o client.Object) []reconcile.Request {
+	r.memos.routesChanged(index.RouteKeys(o))
+	return r.routeToPools(ctx, o)
 }
 
 // routeToPools maps a route to the pools serving the claims its hostnames use, so that a route

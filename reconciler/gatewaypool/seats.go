@@ -238,8 +238,12 @@ func setStrays(st *v1alpha1.DomainClaimStatus, c *v1alpha1.DomainClaim, strays [
 }
 
 // claimStatus sets the pool's part of a claim's status in st (a copy of the claim's status with
-// its planned Gateway): the load balancer and the conditions for steps 4, 5, 6 and 8.
-func claimStatus(pool *v1alpha1.GatewayPool, c *v1alpha1.DomainClaim, st *v1alpha1.DomainClaimStatus, exhausted string, attached, admitted bool, lbHost, lbZone string) *v1alpha1.DomainClaimStatus {
+// its planned Gateway): the load balancer and the conditions for steps 4, 5, 6 and 8. refusal is
+// LBC's verdict on the Gateway ("" when it accepts it), which CertificateAttached and
+// LoadBalancerReady report instead of their own (set once, so that their transition times do not
+// move on every plan).
+func claimStatus(pool *v1alpha1.GatewayPool, c *v1alpha1.DomainClaim, st *v1alpha1.DomainClaimStatus, exhausted string, attached, admitted bool,
+	lbHost, lbZone, refusal string) *v1alpha1.DomainClaimStatus {
 	set := func(typ string, ok bool, reason, msg string) {
 		conditions.Set(&st.Conditions, c.Generation, typ, ok, reason, msg)
 	}
@@ -254,21 +258,28 @@ func claimStatus(pool *v1alpha1.GatewayPool, c *v1alpha1.DomainClaim, st *v1alph
 		set(v1alpha1.ConditionGatewayAssigned, false, v1alpha1.ReasonPending, "waiting for the certificate to be issued")
 		return st
 	}
-	set(v1alpha1.ConditionGatewayAssigned, true, "Assigned", "Gateway "+st.Gateway.Namespace+"/"+st.Gateway.Name+" of pool "+pool.Name)
-	if attached {
-		set(v1alpha1.ConditionCertificateAttached, true, "Attached", "in the Gateway's LoadBalancerConfiguration (HTTPS:443)")
-	} else {
-		set(v1alpha1.ConditionCertificateAttached, false, v1alpha1.ReasonPending, "waiting to be written into the Gateway's LoadBalancerConfiguration")
-	}
+	set(v1alpha1.ConditionGatewayAssigned, true, v1alpha1.ReasonAssigned, "Gateway "+st.Gateway.Namespace+"/"+st.Gateway.Name+" of pool "+pool.Name)
 	if lbHost != "" {
 		st.LoadBalancerHostname, st.LoadBalancerZoneID = lbHost, lbZone
 		st.DualStack = pool.Spec.Template.IPAddressType != "" && pool.Spec.Template.IPAddressType != "ipv4"
-		set(v1alpha1.ConditionLoadBalancerReady, true, "Programmed", "load balancer "+lbHost)
-	} else {
-		set(v1alpha1.ConditionLoadBalancerReady, false, v1alpha1.ReasonPending, "waiting for the AWS Load Balancer Controller to program Gateway "+st.Gateway.Name+" (status.addresses and Programmed=True)")
+	}
+	switch {
+	case refusal != "":
+		setRefused(st, c, refusal)
+	default:
+		if attached {
+			set(v1alpha1.ConditionCertificateAttached, true, v1alpha1.ReasonAttached, "in the Gateway's LoadBalancerConfiguration (HTTPS:443)")
+		} else {
+			set(v1alpha1.ConditionCertificateAttached, false, v1alpha1.ReasonPending, "waiting to be written into the Gateway's LoadBalancerConfiguration")
+		}
+		if lbHost != "" {
+			set(v1alpha1.ConditionLoadBalancerReady, true, v1alpha1.ReasonProgrammed, "load balancer "+lbHost)
+		} else {
+			set(v1alpha1.ConditionLoadBalancerReady, false, v1alpha1.ReasonPending, "waiting for the AWS Load Balancer Controller to program Gateway "+st.Gateway.Name+" (status.addresses and Programmed=True)")
+		}
 	}
 	if admitted {
-		set(v1alpha1.ConditionRoutesAllowed, true, "Allowed", "listener "+c.Name+" of the Gateway serves "+c.Spec.Hostname+" to routes of namespace "+c.Spec.Namespace+" only")
+		set(v1alpha1.ConditionRoutesAllowed, true, v1alpha1.ReasonAllowed, "listener "+c.Name+" of the Gateway serves "+c.Spec.Hostname+" to routes of namespace "+c.Spec.Namespace+" only")
 	} else {
 		set(v1alpha1.ConditionRoutesAllowed, false, v1alpha1.ReasonPending, "waiting for the Gateway's listener "+c.Name+" to admit namespace "+c.Spec.Namespace)
 	}

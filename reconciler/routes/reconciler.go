@@ -1,7 +1,15 @@
-// Package routes is the routes reconciler: it owns the parentRefs of the routes the orchestrator
-// attaches automatically (those it added, recorded in an annotation, follow the seats of the
-// route's hostnames) and the Events it records on routes. It reads the claims' status
-// (status.gateway, GatewayAssigned) written by the pool reconciler and never writes a claim.
+// Package routes is the routes reconciler: it attaches routes created without parentRefs to the
+// pool Gateways their hostnames are seated on, and tells routes what is wrong with them.
+//
+//   - Watches: HTTPRoutes and GRPCRoutes (one controller per kind, on generation and annotation
+//     changes), and DomainClaims (mapped through the hostname index to the routes that list
+//     the claim's hostname).
+//   - Owns: the parentRefs it added to the routes it attaches automatically (recorded in the
+//     v1alpha1.AnnotationAttachedTo annotation; they follow the seats of the route's
+//     hostnames), that annotation and v1alpha1.AnnotationAutoAttach, and the Events it records
+//     on routes. Never a parentRef a user wrote.
+//   - Reads: the claims' status (status.gateway, GatewayAssigned) written by the pool reconciler,
+//     and ManagedZones (the pool of a zone). It never writes a claim.
 package routes
 
 import (
@@ -28,17 +36,12 @@ import (
 	"github.com/opendi/gateway-orchestrator/internal/routeuse"
 )
 
-// Route event reasons. The AWS Load Balancer Controller owns the status.parents entries of routes
-// on its Gateways and overwrites them, so the orchestrator explains itself with Events on the
-// route and conditions on the claim instead.
+// Controller names, one per route kind, in logs and metrics.
 const (
-	// EventHostnameNotOwned: a route lists a hostname its namespace does not own (any more).
-	EventHostnameNotOwned = "HostnameNotOwned"
-	// EventHostnamesSpread: a route's hostnames sit on several Gateways of a pool.
-	EventHostnamesSpread = "HostnamesSpread"
-	// EventAttachDenied: admission refuses the parentRefs the orchestrator would add, because
-	// the route as it stands is refused (it lists a hostname its namespace no longer owns).
-	EventAttachDenied = "AttachDenied"
+	// ControllerNameHTTPRoute names the controller of HTTPRoutes.
+	ControllerNameHTTPRoute = "routes-HTTPRoute"
+	// ControllerNameGRPCRoute names the controller of GRPCRoutes.
+	ControllerNameGRPCRoute = "routes-GRPCRoute"
 )
 
 // +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=httproutes;grpcroutes,verbs=get;list;watch;update;patch
@@ -58,15 +61,18 @@ type Reconciler struct {
 
 // kind adapts the reconciler to one route kind.
 type kind struct {
-	r    *Reconciler
-	name string
-	new  func() client.Object
+	r          *Reconciler
+	name       string
+	controller string
+	new        func() client.Object
 }
+
+var _ reconcile.Reconciler = kind{}
 
 func (r *Reconciler) kinds() []kind {
 	return []kind{
-		{r, "HTTPRoute", func() client.Object { return &gwv1.HTTPRoute{} }},
-		{r, "GRPCRoute", func() client.Object { return &gwv1.GRPCRoute{} }},
+		{r, "HTTPRoute", ControllerNameHTTPRoute, func() client.Object { return &gwv1.HTTPRoute{} }},
+		{r, "GRPCRoute", ControllerNameGRPCRoute, func() client.Object { return &gwv1.GRPCRoute{} }},
 	}
 }
 
@@ -78,7 +84,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	for _, k := range r.kinds() {
 		if err := ctrl.NewControllerManagedBy(mgr).
-			Named("routes-"+k.name).
+			Named(k.controller).
 			For(k.new(), builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 			Watches(&v1alpha1.DomainClaim{}, handler.EnqueueRequestsFromMapFunc(k.claimToRoutes)).
 			Complete(k); err != nil {
@@ -134,10 +140,10 @@ func (k kind) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.R
 	}
 	p := PlanRoute(rt)
 	for _, note := range p.NotOwned {
-		k.r.tell(obj, "Warning", EventHostnameNotOwned, note)
+		k.r.tell(obj, "Warning", v1alpha1.EventHostnameNotOwned, note)
 	}
 	if p.Spread != "" {
-		k.r.tell(obj, "Normal", EventHostnamesSpread, p.Spread)
+		k.r.tell(obj, "Normal", v1alpha1.EventHostnamesSpread, p.Spread)
 	}
 	if !p.Changes() {
 		return reconcile.Result{}, nil
@@ -159,7 +165,7 @@ func (k kind) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.R
 		if apierrors.IsInvalid(err) || apierrors.IsForbidden(err) {
 			// Retrying cannot help until the route's owner changes it or a claim changes, and
 			// either reconciles the route again.
-			k.r.tell(obj, "Warning", EventAttachDenied, attachDeniedNote(p.Add, err))
+			k.r.tell(obj, "Warning", v1alpha1.EventAttachDenied, attachDeniedNote(p.Add, err))
 			return reconcile.Result{}, nil
 		}
 		return reconcile.Result{}, err
@@ -205,7 +211,9 @@ func (r *Reconciler) gather(ctx context.Context, obj client.Object, common *gwv1
 	return rt, nil
 }
 
-// tell records an Event on a route once per distinct note.
+// tell records an Event on a route once per distinct note. The AWS Load Balancer Controller owns
+// the status.parents entries of routes on its Gateways and overwrites them, so the orchestrator
+// explains itself with Events on the route and conditions on the claim instead.
 func (r *Reconciler) tell(o client.Object, typ, reason, note string) {
 	key := string(o.GetUID()) + "/" + reason
 	if prev, ok := r.told.Load(key); ok && prev == note {

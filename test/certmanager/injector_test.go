@@ -108,7 +108,7 @@ func TestCertManagerInjectorServesTheChartsWebhooksThroughARotation(t *testing.T
 	stopInjector := startInjector(ctx, t)
 	defer stopInjector()
 
-	require.Eventually(t, func() bool { return bundlesHold(ctx, t, names, first.ca) }, 30*time.Second, 100*time.Millisecond,
+	require.EventuallyWithT(t, func(c *assert.CollectT) { assert.True(c, bundlesHold(ctx, c, names, first.ca)) }, 30*time.Second, 100*time.Millisecond,
 		"the injector fills the caBundle of every webhook with the Certificate's CA")
 	require.Eventually(t, func() bool { return k8s.Create(ctx, route()) == nil }, 10*time.Second, 50*time.Millisecond,
 		"the API server calls the webhook with the injected CA")
@@ -118,7 +118,7 @@ func TestCertManagerInjectorServesTheChartsWebhooksThroughARotation(t *testing.T
 	load.waitFor(t, 10)
 
 	second := issuer.issue(ctx) // a new CA and serving certificate in the Secret
-	require.Eventually(t, func() bool { return bundlesHold(ctx, t, names, first.ca, second.ca) }, 30*time.Second, 100*time.Millisecond,
+	require.EventuallyWithT(t, func(c *assert.CollectT) { assert.True(c, bundlesHold(ctx, c, names, first.ca, second.ca)) }, 30*time.Second, 100*time.Millisecond,
 		"the injector adds the new CA and keeps the old one while the pods still serve the old certificate")
 	// The kubelet projects the changed Secret into the pod after a while (about a minute in a
 	// cluster); admissions continue in the meantime with the old certificate.
@@ -291,8 +291,10 @@ func pointAtLoopback(t *testing.T, o *unstructured.Unstructured, port int) clien
 }
 
 // bundlesHold reports whether every webhook of every configuration trusts exactly the CAs.
-func bundlesHold(ctx context.Context, t *testing.T, configs []client.Object, cas ...*x509.Certificate) bool {
-	t.Helper()
+func bundlesHold(ctx context.Context, t require.TestingT, configs []client.Object, cas ...*x509.Certificate) bool {
+	if h, ok := t.(interface{ Helper() }); ok {
+		h.Helper()
+	}
 	var bundles [][]byte
 	for _, c := range configs {
 		switch c := c.(type) {

@@ -282,7 +282,9 @@ func TestAutoAttachment(t *testing.T) {
 	assert.Equal(t, p.Spec.Namespace, gw.Namespace)
 	stored := &gwv1.HTTPRoute{}
 	require.Eventually(t, func() bool {
-		require.NoError(t, k8s.Get(ctx, client.ObjectKeyFromObject(first), stored))
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(first), stored); err != nil {
+			return false
+		}
 		return len(stored.Spec.ParentRefs) == 1
 	}, 10*time.Second, 50*time.Millisecond, "the route is attached to its hostname's Gateway")
 	assert.Equal(t, "true", stored.Annotations[v1alpha1.AnnotationAutoAttach])
@@ -294,7 +296,9 @@ func TestAutoAttachment(t *testing.T) {
 	second := route(ns, h)
 	require.NoError(t, k8s.Create(ctx, second))
 	require.Eventually(t, func() bool {
-		require.NoError(t, k8s.Get(ctx, client.ObjectKeyFromObject(second), stored))
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(second), stored); err != nil {
+			return false
+		}
 		return len(stored.Spec.ParentRefs) == 1 && stored.Annotations[v1alpha1.AnnotationAutoAttach] == "true"
 	}, 10*time.Second, 50*time.Millisecond)
 

@@ -79,7 +79,7 @@ func TestClaimGetsAnIssuedCertificateAndItsValidationRecord(t *testing.T) {
 				seen[e.Reason] = true
 			}
 		}
-		return seen["CertificateRequested"] && seen["CertificateIssued"]
+		return seen[v1alpha1.EventCertificateRequested] && seen[v1alpha1.EventCertificateIssued]
 	}, 10*time.Second, 100*time.Millisecond, "events tell the story")
 }
 

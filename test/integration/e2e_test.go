@@ -22,7 +22,6 @@ import (
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/reconciler/gatewaypool"
-	"github.com/opendi/gateway-orchestrator/reconciler/routes"
 	"github.com/opendi/gateway-orchestrator/test/awsfake"
 	"github.com/opendi/gateway-orchestrator/test/lbcstandin"
 )
@@ -176,9 +175,10 @@ func TestThirtyHostnamesFillTwoGatewaysAndCleanUp(t *testing.T) {
 			require.NoError(t, k8s.Delete(ctx, c))
 		}
 	}
-	time.Sleep(3 * time.Second)
-	require.NoError(t, k8s.Get(ctx, client.ObjectKey{Namespace: p.Spec.Namespace, Name: p.Name + "-1"}, cfg))
-	assert.Equal(t, def, gatewaypool.ListenerCertificatesOf(cfg).DefaultCertificate, "the default certificate does not change")
+	assert.Never(t, func() bool {
+		err := k8s.Get(ctx, client.ObjectKey{Namespace: p.Spec.Namespace, Name: p.Name + "-1"}, cfg)
+		return err != nil || gatewaypool.ListenerCertificatesOf(cfg).DefaultCertificate != def
+	}, 3*time.Second, 100*time.Millisecond, "the default certificate does not change")
 
 	// Everything goes: routes and claims.
 	for _, r := range routes {
@@ -205,7 +205,7 @@ func TestThirtyHostnamesFillTwoGatewaysAndCleanUp(t *testing.T) {
 	recs := env.AWS.Route53.Records(z.Spec.HostedZoneID)
 	require.Len(t, recs, 1, "no ALIAS, marker or validation record is left; the foreign record is")
 	assert.Equal(t, "legacy."+z.Spec.Domain+".", recs[0].Name)
-	require.Eventually(t, func() bool { return len(poolGateways(t, p.Spec.Namespace, p.Name)) == 1 }, 30*time.Second, 200*time.Millisecond,
+	require.EventuallyWithT(t, func(c *assert.CollectT) { assert.Len(c, poolGateways(c, p.Spec.Namespace, p.Name), 1) }, 30*time.Second, 200*time.Millisecond,
 		"the empty surplus Gateway is removed")
 	gw := poolGateways(t, p.Spec.Namespace, p.Name)[0]
 	assert.Nil(t, gw.Spec.Listeners[0].AllowedRoutes.Namespaces.Selector, "no namespace is admitted any more")
@@ -261,9 +261,12 @@ func TestHundredsOfConcurrentClaimsNeverOverfillAGateway(t *testing.T) {
 		require.NoError(t, <-errs)
 	}
 	perGateway := map[string]int{}
+	fullest := 0 // the most claims one Gateway seated at any time
 	require.Eventually(t, func() bool {
 		var l v1alpha1.DomainClaimList
-		require.NoError(t, k8s.List(ctx, &l))
+		if err := k8s.List(ctx, &l); err != nil {
+			return false
+		}
 		perGateway = map[string]int{}
 		done := 0
 		for _, c := range l.Items {
@@ -278,10 +281,11 @@ func TestHundredsOfConcurrentClaimsNeverOverfillAGateway(t *testing.T) {
 			}
 		}
 		for _, count := range perGateway {
-			require.LessOrEqual(t, count, 25, "a Gateway over capacity: %v", perGateway)
+			fullest = max(fullest, count)
 		}
 		return done == n
 	}, 180*time.Second, 250*time.Millisecond, "all claims Ready")
+	assert.LessOrEqual(t, fullest, 25, "no Gateway was ever over capacity")
 	assert.Len(t, perGateway, 8, "200 certificates fill 8 Gateways of 25: %v", perGateway)
 	for g, count := range perGateway {
 		cfg := &unstructured.Unstructured{}
@@ -305,14 +309,16 @@ func TestRouteSpreadOverTwoGatewaysGetsBothParentsAndSaysWhy(t *testing.T) {
 
 	got := &gwv1.HTTPRoute{}
 	require.Eventually(t, func() bool {
-		require.NoError(t, k8s.Get(ctx, client.ObjectKeyFromObject(r), got))
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(r), got); err != nil {
+			return false
+		}
 		return len(got.Spec.ParentRefs) == 2
 	}, 20*time.Second, 100*time.Millisecond, "both Gateways are parents")
 	// LBC owns the route's status entries for its Gateways; the orchestrator explains with an Event.
 	var note string
-	require.Eventually(t, func() bool {
-		note = routeEvent(t, r, routes.EventHostnamesSpread)
-		return note != ""
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		note = routeEvent(c, r, v1alpha1.EventHostnamesSpread)
+		assert.NotEmpty(c, note)
 	}, 20*time.Second, 100*time.Millisecond, "an Event on the route says why it has two parents")
 	assert.Contains(t, note, "spread over 2 Gateways of pool "+p.Name)
 	assert.Contains(t, note, "Gateway "+p.Spec.Namespace+"/"+ca.Status.Gateway.Name+" serves "+a)
@@ -323,8 +329,10 @@ func TestRouteSpreadOverTwoGatewaysGetsBothParentsAndSaysWhy(t *testing.T) {
 }
 
 // routeEvent returns the note of the newest Event with the reason on a route, or "".
-func routeEvent(t *testing.T, o client.Object, reason string) string {
-	t.Helper()
+func routeEvent(t require.TestingT, o client.Object, reason string) string {
+	if h, ok := t.(interface{ Helper() }); ok {
+		h.Helper()
+	}
 	var l eventsv1.EventList
 	require.NoError(t, k8s.List(context.Background(), &l, client.InNamespace(o.GetNamespace())))
 	note := ""

@@ -32,8 +32,10 @@ func externalDNSRecords(zoneID, h, lb, owner string) {
 
 // event returns the note of an Event of type typ and reason about the object kind/name in
 // namespace, or "".
-func event(t *testing.T, namespace, kind, name, typ, reason string) string {
-	t.Helper()
+func event(t require.TestingT, namespace, kind, name, typ, reason string) string {
+	if h, ok := t.(interface{ Helper() }); ok {
+		h.Helper()
+	}
 	var evs eventsv1.EventList
 	require.NoError(t, k8s.List(context.Background(), &evs, client.InNamespace(namespace)))
 	for _, e := range evs.Items {
@@ -59,9 +61,11 @@ func TestAnIdenticalRecordExternalDNSOwnsIsUsedAndLeftToIt(t *testing.T) {
 	c := waitCondition(t, h, v1alpha1.ConditionDNSRecord, metav1.ConditionTrue)
 	cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionDNSRecord)
 	assert.Contains(t, cond.Message, `the identical A record `+h+`. is external-dns's (owner ID "prod-edns", for ingress/shop/web)`)
-	require.Eventually(t, func() bool { return event(t, "default", "DomainClaim", h, "Normal", "ExternalDNSRecord") != "" }, 10*time.Second, 50*time.Millisecond,
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.NotEmpty(c, event(c, "default", "DomainClaim", h, "Normal", v1alpha1.EventExternalDNSRecord))
+	}, 10*time.Second, 50*time.Millisecond,
 		"an Event on the claim names external-dns's owner ID")
-	assert.Contains(t, event(t, "default", "DomainClaim", h, "Normal", "ExternalDNSRecord"), `owner ID "prod-edns"`)
+	assert.Contains(t, event(t, "default", "DomainClaim", h, "Normal", v1alpha1.EventExternalDNSRecord), `owner ID "prod-edns"`)
 	names := recordNames(z.Spec.HostedZoneID)
 	assert.NotContains(t, names, "TXT "+dnsbatch.MarkerName(h, "A"), "the record is not marked ours")
 
@@ -91,10 +95,14 @@ func TestARecordExternalDNSOwnsElsewhereIsAConflictNamingItsOwner(t *testing.T) 
 		return cond != nil && cond.Reason == v1alpha1.ReasonDNSConflict
 	}, 20*time.Second, 50*time.Millisecond)
 	assert.Contains(t, cond.Message, `owned by external-dns (owner ID "team-b-edns", for ingress/shop/web)`)
-	require.Eventually(t, func() bool { return event(t, "default", "DomainClaim", h, "Warning", v1alpha1.ReasonDNSConflict) != "" }, 10*time.Second, 50*time.Millisecond,
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.NotEmpty(c, event(c, "default", "DomainClaim", h, "Warning", v1alpha1.ReasonDNSConflict))
+	}, 10*time.Second, 50*time.Millisecond,
 		"a Warning Event on the claim")
 	assert.Contains(t, event(t, "default", "DomainClaim", h, "Warning", v1alpha1.ReasonDNSConflict), `owner ID "team-b-edns"`)
-	assert.Eventually(t, func() bool { return event(t, ns, "HTTPRoute", r.Name, "Warning", v1alpha1.ReasonDNSConflict) != "" }, 10*time.Second, 50*time.Millisecond,
+	assert.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.NotEmpty(c, event(c, ns, "HTTPRoute", r.Name, "Warning", v1alpha1.ReasonDNSConflict))
+	}, 10*time.Second, 50*time.Millisecond,
 		"and on the route, where its owners look")
 
 	var alias *awsfake.RecordSet

@@ -20,8 +20,10 @@ import (
 	"github.com/opendi/gateway-orchestrator/reconciler/gatewaypool"
 )
 
-func poolGateways(t *testing.T, ns, pool string) []gwv1.Gateway {
-	t.Helper()
+func poolGateways(t require.TestingT, ns, pool string) []gwv1.Gateway {
+	if h, ok := t.(interface{ Helper() }); ok {
+		h.Helper()
+	}
 	var l gwv1.GatewayList
 	require.NoError(t, k8s.List(context.Background(), &l, client.InNamespace(ns), client.MatchingLabels{gatewaypool.LabelPool: pool}))
 	return l.Items
@@ -38,7 +40,7 @@ func TestPoolKeepsItsMinimumOfGatewaysWithTheirLBCConfiguration(t *testing.T) {
 	})
 	require.NoError(t, k8s.Create(ctx, p))
 
-	require.Eventually(t, func() bool { return len(poolGateways(t, ns, p.Name)) == 2 }, 15*time.Second, 100*time.Millisecond)
+	require.EventuallyWithT(t, func(c *assert.CollectT) { assert.Len(c, poolGateways(c, ns, p.Name), 2) }, 15*time.Second, 100*time.Millisecond)
 	for _, gw := range poolGateways(t, ns, p.Name) {
 		assert.Equal(t, gwv1.ObjectName("alb"), gw.Spec.GatewayClassName)
 		assert.Equal(t, "platform", gw.Labels["team"])
@@ -71,7 +73,7 @@ func TestPoolKeepsItsMinimumOfGatewaysWithTheirLBCConfiguration(t *testing.T) {
 		p.Spec.MinGateways = 3
 		return k8s.Update(ctx, p)
 	}))
-	require.Eventually(t, func() bool { return len(poolGateways(t, ns, p.Name)) == 3 }, 15*time.Second, 100*time.Millisecond)
+	require.EventuallyWithT(t, func(c *assert.CollectT) { assert.Len(c, poolGateways(c, ns, p.Name), 3) }, 15*time.Second, 100*time.Millisecond)
 	require.Eventually(t, func() bool {
 		_ = k8s.Get(ctx, client.ObjectKeyFromObject(p), p)
 		return len(p.Status.Gateways) == 3
@@ -102,7 +104,7 @@ func TestPoolReportsAClassConfigurationThatWouldOverrideItsCertificates(t *testi
 	require.Eventually(t, func() bool {
 		_ = k8s.Get(ctx, client.ObjectKeyFromObject(p), p)
 		c := meta.FindStatusCondition(p.Status.Conditions, v1alpha1.ConditionReady)
-		return c != nil && c.Status == metav1.ConditionFalse && c.Reason == "ClassOverridesCertificates"
+		return c != nil && c.Status == metav1.ConditionFalse && c.Reason == v1alpha1.ReasonClassOverridesCertificates
 	}, 15*time.Second, 100*time.Millisecond, "the pool says LBC would discard its certificates")
 	msg := meta.FindStatusCondition(p.Status.Conditions, v1alpha1.ConditionReady).Message
 	assert.Contains(t, msg, "prefer-gateway")

@@ -20,7 +20,6 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
-	"github.com/opendi/gateway-orchestrator/reconciler/routes"
 	"github.com/opendi/gateway-orchestrator/test/lbcstandin"
 	"github.com/opendi/gateway-orchestrator/test/testenv"
 	"github.com/opendi/gateway-orchestrator/webhook"
@@ -103,11 +102,15 @@ func lbcVerdict(t *testing.T, o client.Object) bool {
 		switch r := o.(type) {
 		case *gwv1.HTTPRoute:
 			got := &gwv1.HTTPRoute{}
-			require.NoError(t, k8s.Get(context.Background(), client.ObjectKeyFromObject(r), got))
+			if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(r), got); err != nil {
+				return false
+			}
 			parents = got.Status.Parents
 		case *gwv1.GRPCRoute:
 			got := &gwv1.GRPCRoute{}
-			require.NoError(t, k8s.Get(context.Background(), client.ObjectKeyFromObject(r), got))
+			if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(r), got); err != nil {
+				return false
+			}
 			parents = got.Status.Parents
 		}
 		for _, p := range parents {
@@ -201,9 +204,11 @@ func TestForeignRoutesReachNoHostnameOnTheALB(t *testing.T) {
 	}, 20*time.Second, 100*time.Millisecond, "the claim names the routes of other namespaces that list its hostname")
 	c, _ := getClaim(shop)
 	assert.Contains(t, meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionStrayRoutes).Message, "GRPCRoute "+bypass+"/"+bypassGRPC.Name)
-	require.Eventually(t, func() bool { return routeEvent(t, bypassGRPC, routes.EventHostnameNotOwned) != "" },
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.NotEmpty(c, routeEvent(c, bypassGRPC, v1alpha1.EventHostnameNotOwned))
+	},
 		20*time.Second, 100*time.Millisecond, "the GRPCRoute gets a Warning Event")
-	assert.Contains(t, routeEvent(t, bypassGRPC, routes.EventHostnameNotOwned), "belongs to namespace "+teamA)
+	assert.Contains(t, routeEvent(t, bypassGRPC, v1alpha1.EventHostnameNotOwned), "belongs to namespace "+teamA)
 
 	// The bypass namespace is shared by the package's tests: leave nothing there.
 	require.NoError(t, k8s.Delete(ctx, bypassHostless))
@@ -256,9 +261,9 @@ func TestTransferMovesTheHostnameToTheNewOwnerOnTheALB(t *testing.T) {
 	}
 	assert.True(t, servedByB, "the new owner's route serves the hostname")
 
-	require.Eventually(t, func() bool { return routeEvent(t, old, routes.EventHostnameNotOwned) != "" },
+	require.EventuallyWithT(t, func(c *assert.CollectT) { assert.NotEmpty(c, routeEvent(c, old, v1alpha1.EventHostnameNotOwned)) },
 		20*time.Second, 100*time.Millisecond, "the former owner's route gets a Warning Event")
-	assert.Contains(t, routeEvent(t, old, routes.EventHostnameNotOwned), "belongs to namespace "+teamB)
+	assert.Contains(t, routeEvent(t, old, v1alpha1.EventHostnameNotOwned), "belongs to namespace "+teamB)
 	require.Eventually(t, func() bool {
 		c, err := getClaim(shop)
 		cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionStrayRoutes)
@@ -300,15 +305,17 @@ func TestDeletingTheMiddleGatewayMovesItsClaims(t *testing.T) {
 	}
 
 	// While the middle Gateway is being deleted, nothing is seated on it and its claims move.
+	seatedOnDeleted := map[string]bool{} // claims seated on the middle Gateway while it was being deleted
 	require.Eventually(t, func() bool {
 		for i := 0; i < 10; i++ {
 			c, err := getClaim(name(i))
-			require.NoError(t, client.IgnoreNotFound(err))
 			if err != nil {
 				return false
 			}
 			if c.Status.Gateway != nil && c.Status.Gateway.Name == middle {
-				require.True(t, onMiddle[c.Name] && i < 6, "claim %s was seated on the Gateway being deleted", c.Name)
+				if !onMiddle[c.Name] || i >= 6 {
+					seatedOnDeleted[c.Name] = true
+				}
 				return false
 			}
 			if !meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionReady) {
@@ -317,6 +324,7 @@ func TestDeletingTheMiddleGatewayMovesItsClaims(t *testing.T) {
 		}
 		return true
 	}, 90*time.Second, 100*time.Millisecond, "every claim is Ready on another Gateway")
+	assert.Empty(t, seatedOnDeleted, "claims seated on the Gateway being deleted")
 	require.NoError(t, k8s.Get(ctx, client.ObjectKey{Namespace: p.Spec.Namespace, Name: middle}, gw))
 	require.False(t, gw.DeletionTimestamp.IsZero(), "the middle Gateway is still being deleted")
 	require.Equal(t, uid, gw.UID)
@@ -325,7 +333,7 @@ func TestDeletingTheMiddleGatewayMovesItsClaims(t *testing.T) {
 		require.NoError(t, err)
 		assert.Contains(t, listenerCertificates(*got.Status.Gateway), got.Status.CertificateARN, "the certificate of %s moved with it", c)
 	}
-	require.Eventually(t, func() bool { return aliasesPointAtLiveALBs(t, z, middleALB) }, 30*time.Second, 100*time.Millisecond,
+	require.Eventually(t, func() bool { return aliasesPointAtLiveALBs(z, middleALB) }, 30*time.Second, 100*time.Millisecond,
 		"every ALIAS is repointed away from the ALB being deleted")
 
 	env.StandIn.ReleaseDeletion(p.Spec.Namespace, middle)
@@ -333,13 +341,12 @@ func TestDeletingTheMiddleGatewayMovesItsClaims(t *testing.T) {
 		err := k8s.Get(ctx, client.ObjectKey{Namespace: p.Spec.Namespace, Name: middle}, gw)
 		return apierrors.IsNotFound(err) || err == nil && gw.UID != uid
 	}, 30*time.Second, 100*time.Millisecond, "the Gateway is gone once its load balancer is")
-	assert.True(t, aliasesPointAtLiveALBs(t, z, middleALB), "no ALIAS points at a deleted ALB")
+	assert.True(t, aliasesPointAtLiveALBs(z, middleALB), "no ALIAS points at a deleted ALB")
 }
 
 // aliasesPointAtLiveALBs reports whether every ALIAS in the zone points at an existing load
 // balancer other than avoid.
-func aliasesPointAtLiveALBs(t *testing.T, z *v1alpha1.ManagedZone, avoid string) bool {
-	t.Helper()
+func aliasesPointAtLiveALBs(z *v1alpha1.ManagedZone, avoid string) bool {
 	live := map[string]bool{}
 	for _, lb := range env.AWS.ELB.LoadBalancers() {
 		if lb.Name != avoid {
@@ -441,7 +448,9 @@ func TestARouteThatWouldOverflowItsGatewayIsReportedOnTheClaim(t *testing.T) {
 	var cond *metav1.Condition
 	require.Eventually(t, func() bool {
 		c, err := getClaim(grows)
-		require.NoError(t, err)
+		if err != nil {
+			return false
+		}
 		cond = meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionGatewayAssigned)
 		return cond != nil && cond.Status == metav1.ConditionFalse
 	}, 20*time.Second, 100*time.Millisecond, "the claim whose routes outgrew the Gateway leaves it")
@@ -474,7 +483,9 @@ func TestTheStandInRefusesAGatewayOverOneHundredRules(t *testing.T) {
 	require.NoError(t, k8s.Create(ctx, r))
 	require.True(t, lbcVerdict(t, r), "the route attaches")
 	require.Eventually(t, func() bool {
-		require.NoError(t, k8s.Get(ctx, client.ObjectKeyFromObject(gw), gw))
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(gw), gw); err != nil {
+			return false
+		}
 		c := meta.FindStatusCondition(gw.Status.Conditions, "Accepted")
 		return c != nil && c.Status == metav1.ConditionFalse
 	}, 20*time.Second, 100*time.Millisecond, "103 rules are refused")
@@ -565,7 +576,9 @@ func TestRoutesAttachedToTheFormerSharedListenerAreMoved(t *testing.T) {
 	require.Equal(t, p.Name+"-1", c.Status.Gateway.Name)
 	require.Eventually(t, func() bool {
 		got := &gwv1.HTTPRoute{}
-		require.NoError(t, k8s.Get(ctx, client.ObjectKeyFromObject(r), got))
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(r), got); err != nil {
+			return false
+		}
 		return len(got.Spec.ParentRefs) == 1 && got.Spec.ParentRefs[0].SectionName == nil
 	}, 20*time.Second, 100*time.Millisecond, "the legacy section name is dropped")
 	require.Eventually(t, func() bool {

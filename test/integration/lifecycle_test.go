@@ -73,7 +73,10 @@ func TestClaimIsKeptWhileAnotherRouteStillUsesIt(t *testing.T) {
 	waitCondition(t, h, v1alpha1.ConditionInUse, metav1.ConditionTrue)
 
 	require.NoError(t, k8s.Delete(ctx, first))
-	time.Sleep(4 * time.Second) // twice the retention
+	assert.Never(t, func() bool {
+		_, err := getClaim(h)
+		return apierrors.IsNotFound(err)
+	}, 4*time.Second, 100*time.Millisecond, "the claim stays for twice the retention while a route uses it")
 	c, err := getClaim(h)
 	require.NoError(t, err, "the claim must stay while a route uses it")
 	assert.True(t, meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionInUse))
@@ -96,7 +99,10 @@ func TestAdminClaimIsNeverReleased(t *testing.T) {
 	require.NoError(t, k8s.Create(ctx, adminClaim(h, tenant(t))))
 	c := waitCondition(t, h, v1alpha1.ConditionInUse, metav1.ConditionFalse)
 	assert.Equal(t, v1alpha1.ReasonAdminClaim, meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionInUse).Reason)
-	time.Sleep(3 * time.Second)
+	assert.Never(t, func() bool {
+		got, err := getClaim(h)
+		return err != nil || got.Status.ReleaseTime != nil
+	}, 3*time.Second, 100*time.Millisecond, "an admin's claim is never given a release time, nor released")
 	require.NoError(t, k8s.Get(ctx, client.ObjectKey{Name: h}, c), "an admin's claim stays")
 	assert.Nil(t, c.Status.ReleaseTime)
 }

@@ -45,8 +45,10 @@ func installUserRoles(t *testing.T) {
 }
 
 // allowed asks the API server's authorizer whether user may do verb on DomainClaims.
-func allowed(t *testing.T, user, verb, resource string) bool {
-	t.Helper()
+func allowed(t require.TestingT, user, verb, resource string) bool {
+	if h, ok := t.(interface{ Helper() }); ok {
+		h.Helper()
+	}
 	sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
 		User: user, Groups: []string{"system:authenticated"},
 		ResourceAttributes: &authorizationv1.ResourceAttributes{Group: v1alpha1.GroupVersion.Group, Resource: resource, Verb: verb},
@@ -97,7 +99,7 @@ func TestDevelopersReadClaimsAndOnlyTheAdminRoleWritesThem(t *testing.T) {
 		assert.True(t, picked, "ClusterRole %s must aggregate gateway-orchestrator-view", name)
 	}
 
-	require.Eventually(t, func() bool { return allowed(t, dev, "list", "domainclaims") }, 10*time.Second, 50*time.Millisecond)
+	require.EventuallyWithT(t, func(c *assert.CollectT) { assert.True(c, allowed(c, dev, "list", "domainclaims")) }, 10*time.Second, 50*time.Millisecond)
 	for _, r := range []string{"domainclaims", "managedzones", "gatewaypools"} {
 		for _, verb := range []string{"get", "list", "watch"} {
 			assert.True(t, allowed(t, dev, verb, r), "a developer may %s %s", verb, r)
@@ -128,10 +130,9 @@ func TestClaimRecordsWhoReservedAndWhoTransferredIt(t *testing.T) {
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "gateway-orchestrator-admin"},
 		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: "User", Name: admin}},
 	}))
-	var c client.Client
+	c := as(t, admin)
 	h := "reserved." + z.Spec.Domain
 	require.Eventually(t, func() bool { // RBAC's cache sees the binding shortly
-		c = as(t, admin)
 		return c.Create(ctx, adminClaim(h, from)) == nil
 	}, 10*time.Second, 100*time.Millisecond)
 
@@ -149,13 +150,14 @@ func TestClaimRecordsWhoReservedAndWhoTransferredIt(t *testing.T) {
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "gateway-orchestrator-admin"},
 		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: "User", Name: second}},
 	}))
+	asSecond := as(t, second)
 	require.Eventually(t, func() bool {
 		cur, err := getClaim(h)
 		if err != nil {
 			return false
 		}
 		cur.Spec.Namespace = to
-		return as(t, second).Update(ctx, cur) == nil
+		return asSecond.Update(ctx, cur) == nil
 	}, 10*time.Second, 100*time.Millisecond)
 	got, err = getClaim(h)
 	require.NoError(t, err)

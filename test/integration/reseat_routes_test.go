@@ -16,14 +16,15 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
-	"github.com/opendi/gateway-orchestrator/reconciler/routes"
 	"github.com/opendi/gateway-orchestrator/test/lbcstandin"
 )
 
 // parentsOf reads a route's parentRefs and its record of the Gateways the orchestrator attached
 // it to.
-func parentsOf(t *testing.T, r *gwv1.HTTPRoute) ([]gwv1.ParentReference, string) {
-	t.Helper()
+func parentsOf(t require.TestingT, r *gwv1.HTTPRoute) ([]gwv1.ParentReference, string) {
+	if h, ok := t.(interface{ Helper() }); ok {
+		h.Helper()
+	}
 	got := &gwv1.HTTPRoute{}
 	require.NoError(t, k8s.Get(context.Background(), client.ObjectKeyFromObject(r), got))
 	return got.Spec.ParentRefs, got.Annotations[v1alpha1.AnnotationAttachedTo]
@@ -41,9 +42,9 @@ func TestDeletingTheSeatGatewayMovesTheRoutesParentRef(t *testing.T) {
 	r := servingRoute(ns, "app", "/", h)
 	require.NoError(t, k8s.Create(ctx, r))
 	old := *ready(t, h, 60*time.Second).Status.Gateway
-	require.Eventually(t, func() bool {
-		refs, record := parentsOf(t, r)
-		return len(refs) == 1 && v1alpha1.HasParent(ns, refs, old) && record == old.Namespace+"/"+old.Name
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		refs, record := parentsOf(c, r)
+		assert.True(c, len(refs) == 1 && v1alpha1.HasParent(ns, refs, old) && record == old.Namespace+"/"+old.Name)
 	}, 20*time.Second, 100*time.Millisecond, "the route is attached to its hostname's Gateway, and the orchestrator records it")
 	own := gwv1.ParentReference{Name: "own"} // a Gateway of the tenant's own, not the pool's
 	require.NoError(t, updateLatest(ctx, r, func() { r.Spec.ParentRefs = append(r.Spec.ParentRefs, own) }))
@@ -58,7 +59,9 @@ func TestDeletingTheSeatGatewayMovesTheRoutesParentRef(t *testing.T) {
 	var moved v1alpha1.ObjectRef
 	require.Eventually(t, func() bool {
 		c, err := getClaim(h)
-		require.NoError(t, err)
+		if err != nil {
+			return false
+		}
 		if c.Status.Gateway == nil || *c.Status.Gateway == old || !meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionReady) {
 			return false
 		}
@@ -69,9 +72,9 @@ func TestDeletingTheSeatGatewayMovesTheRoutesParentRef(t *testing.T) {
 
 	var refs []gwv1.ParentReference
 	var record string
-	require.Eventually(t, func() bool {
-		refs, record = parentsOf(t, r)
-		return !v1alpha1.HasParent(ns, refs, old) && v1alpha1.HasParent(ns, refs, moved)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		refs, record = parentsOf(c, r)
+		assert.True(c, !v1alpha1.HasParent(ns, refs, old) && v1alpha1.HasParent(ns, refs, moved))
 	}, 20*time.Second, 100*time.Millisecond, "the route's parentRef follows the seat")
 	assert.Len(t, refs, 2)
 	assert.Contains(t, stripDefaults(refs), own, "the parentRef the route's owner wrote stays")
@@ -81,7 +84,7 @@ func TestDeletingTheSeatGatewayMovesTheRoutesParentRef(t *testing.T) {
 		got, ok := env.StandIn.Resolve(moved.Namespace, moved.Name, h, "/")
 		return ok && got == types.NamespacedName{Namespace: ns, Name: "app"}
 	}, 20*time.Second, 100*time.Millisecond, "the new Gateway's ALB sends the hostname to the route")
-	require.Eventually(t, func() bool { return aliasesPointAtLiveALBs(t, z, oldALB) }, 30*time.Second, 100*time.Millisecond,
+	require.Eventually(t, func() bool { return aliasesPointAtLiveALBs(z, oldALB) }, 30*time.Second, 100*time.Millisecond,
 		"the ALIAS is repointed away from the ALB being deleted")
 
 	env.StandIn.ReleaseDeletion(old.Namespace, old.Name)
@@ -89,7 +92,7 @@ func TestDeletingTheSeatGatewayMovesTheRoutesParentRef(t *testing.T) {
 		err := k8s.Get(ctx, client.ObjectKey{Namespace: old.Namespace, Name: old.Name}, gw)
 		return apierrors.IsNotFound(err) || err == nil && gw.DeletionTimestamp.IsZero()
 	}, 30*time.Second, 100*time.Millisecond, "the old Gateway is gone once its load balancer is")
-	assert.True(t, aliasesPointAtLiveALBs(t, z, oldALB), "no ALIAS points at the deleted ALB")
+	assert.True(t, aliasesPointAtLiveALBs(z, oldALB), "no ALIAS points at the deleted ALB")
 	refs, _ = parentsOf(t, r)
 	assert.False(t, v1alpha1.HasParent(ns, refs, old) && !v1alpha1.HasParent(ns, refs, moved), "the route stays on the new Gateway")
 }
@@ -111,9 +114,9 @@ func TestTransferDetachesTheFormerOwnersRoute(t *testing.T) {
 	standInSaw(t, gw)
 	require.NoError(t, k8s.Create(ctx, written))
 	require.True(t, lbcVerdict(t, written), "the route with its own parentRef attaches before the transfer")
-	require.Eventually(t, func() bool {
-		refs, _ := parentsOf(t, auto)
-		return v1alpha1.HasParent(teamA, refs, gw)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		refs, _ := parentsOf(c, auto)
+		assert.True(c, v1alpha1.HasParent(teamA, refs, gw))
 	}, 20*time.Second, 100*time.Millisecond)
 
 	require.NoError(t, retry.RetryOnConflict(retry.DefaultRetry, func() error {
@@ -125,15 +128,17 @@ func TestTransferDetachesTheFormerOwnersRoute(t *testing.T) {
 		return k8s.Update(ctx, c)
 	}))
 
-	require.Eventually(t, func() bool {
-		refs, record := parentsOf(t, auto)
-		return len(refs) == 0 && record == ""
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		refs, record := parentsOf(c, auto)
+		assert.True(c, len(refs) == 0 && record == "")
 	}, 20*time.Second, 100*time.Millisecond, "the auto-attached route of the former owner is detached")
 	refs, _ := parentsOf(t, written)
 	assert.Equal(t, []gwv1.ParentReference{gatewayParent(gw)}, stripDefaults(refs), "the parentRef the user wrote stays")
 	require.Eventually(t, func() bool {
 		got := &gwv1.HTTPRoute{}
-		require.NoError(t, k8s.Get(ctx, client.ObjectKeyFromObject(written), got))
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(written), got); err != nil {
+			return false
+		}
 		for _, p := range got.Status.Parents {
 			if c := meta.FindStatusCondition(p.Conditions, "Accepted"); p.ControllerName == lbcstandin.ControllerName && c != nil {
 				return c.Status == metav1.ConditionFalse && c.Reason == string(gwv1.RouteReasonNotAllowedByListeners)
@@ -194,7 +199,9 @@ func TestARouteListingATransferredHostnameIsToldWhyItIsNotReattached(t *testing.
 	var moved v1alpha1.ObjectRef
 	require.Eventually(t, func() bool {
 		c, err := getClaim(kept)
-		require.NoError(t, err)
+		if err != nil {
+			return false
+		}
 		if c.Status.Gateway == nil || *c.Status.Gateway == old || !meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionGatewayAssigned) {
 			return false
 		}
@@ -202,13 +209,13 @@ func TestARouteListingATransferredHostnameIsToldWhyItIsNotReattached(t *testing.
 		return true
 	}, 90*time.Second, 100*time.Millisecond, "the owned hostname is seated on another Gateway")
 
-	require.Eventually(t, func() bool {
-		refs, _ := parentsOf(t, r)
-		return !v1alpha1.HasParent(teamA, refs, old)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		refs, _ := parentsOf(c, r)
+		assert.False(c, v1alpha1.HasParent(teamA, refs, old))
 	}, 20*time.Second, 100*time.Millisecond, "the route leaves the deleted Gateway")
-	require.Eventually(t, func() bool { return routeEvent(t, r, routes.EventAttachDenied) != "" },
+	require.EventuallyWithT(t, func(c *assert.CollectT) { assert.NotEmpty(c, routeEvent(c, r, v1alpha1.EventAttachDenied)) },
 		20*time.Second, 100*time.Millisecond, "the route is told why it is not attached to the new Gateway")
-	note := routeEvent(t, r, routes.EventAttachDenied)
+	note := routeEvent(t, r, v1alpha1.EventAttachDenied)
 	assert.Contains(t, note, "Gateway "+moved.Namespace+"/"+moved.Name)
 	assert.Contains(t, note, `hostname "`+gone+`" is claimed by namespace "`+teamB+`"`)
 	refs, _ := parentsOf(t, r)

@@ -79,6 +79,9 @@ type Options struct {
 	QuietPeriod time.Duration
 	// Backoff overrides the back-off of persistent AWS errors (TestBackoff: 1 s doubling to 8 s).
 	Backoff backoff.Policy
+	// NoAWS starts the manager as --aws=false does (no AWS reconcilers, no LBC stand-in), even in
+	// an environment that has an AWS test server.
+	NoAWS bool
 }
 
 // TestBackoff is the back-off of persistent AWS errors in tests unless Options.Backoff is set:
@@ -212,7 +215,7 @@ func (e *Env) StartManager(ctx context.Context, opts Options) error {
 	if cfg.QuietPeriod == 0 {
 		cfg.QuietPeriod = 50 * time.Millisecond
 	}
-	if e.AWS != nil {
+	if e.AWS != nil && !opts.NoAWS {
 		awsCfg, err := awsclient.Load(ctx, awsclient.Config{
 			Endpoint: e.AWS.URL, Region: "us-east-1", Rates: opts.AWSRates, MaxBackoff: time.Second,
 			Registerer: metrics.Registry,
@@ -250,7 +253,7 @@ func (e *Env) StartManager(ctx context.Context, opts Options) error {
 		cancel()
 		return err
 	}
-	if e.StandIn != nil {
+	if e.StandIn != nil && !opts.NoAWS {
 		if err := e.StandIn.SetupWithManager(mgr); err != nil {
 			cancel()
 			return err
