@@ -131,7 +131,9 @@ func standInSaw(t *testing.T, gw v1alpha1.ObjectRef) {
 	t.Helper()
 	require.Eventually(t, func() bool {
 		got := &gwv1.Gateway{}
-		require.NoError(t, k8s.Get(context.Background(), client.ObjectKey{Namespace: gw.Namespace, Name: gw.Name}, got))
+		if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: gw.Namespace, Name: gw.Name}, got); err != nil {
+			return false // not yet
+		}
 		c := meta.FindStatusCondition(got.Status.Conditions, "Accepted")
 		return c != nil && c.ObservedGeneration == got.Generation
 	}, 20*time.Second, 50*time.Millisecond, "the stand-in has seen Gateway %s/%s as it is", gw.Namespace, gw.Name)

@@ -34,7 +34,9 @@ func TestLBCDiscoversATenantGatewaysCertificateByItsHostname(t *testing.T) {
 	own := v1alpha1.ObjectRef{Namespace: ns, Name: gw.Name}
 	require.Eventually(t, func() bool {
 		got := &gwv1.Gateway{}
-		require.NoError(t, k8s.Get(ctx, client.ObjectKeyFromObject(gw), got))
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(gw), got); err != nil {
+			return false // not yet
+		}
 		return meta.IsStatusConditionTrue(got.Status.Conditions, "Accepted")
 	}, 30*time.Second, 100*time.Millisecond, "LBC accepts the tenant's Gateway once its hostname has an issued certificate")
 	assert.Equal(t, []string{c.Status.CertificateARN}, listenerCertificates(own), "the certificate is found by the listener's hostname")
@@ -45,7 +47,9 @@ func TestLBCDiscoversATenantGatewaysCertificateByItsHostname(t *testing.T) {
 	var cond *metav1.Condition
 	require.Eventually(t, func() bool {
 		got := &gwv1.Gateway{}
-		require.NoError(t, k8s.Get(ctx, client.ObjectKeyFromObject(orphan), got))
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(orphan), got); err != nil {
+			return false // not yet
+		}
 		cond = meta.FindStatusCondition(got.Status.Conditions, "Accepted")
 		return cond != nil && cond.Status == metav1.ConditionFalse
 	}, 30*time.Second, 100*time.Millisecond, "a hostname without a certificate is refused, as LBC does")

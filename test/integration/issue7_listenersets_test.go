@@ -55,7 +55,9 @@ func TestPoolGatewaysAdmitNoListenerSets(t *testing.T) {
 	}))
 	require.Eventually(t, func() bool {
 		got := &gwv1.Gateway{}
-		require.NoError(t, k8s.Get(ctx, key, got))
+		if err := k8s.Get(ctx, key, got); err != nil {
+			return false // not yet
+		}
 		return pinned(got)
 	}, 20*time.Second, 100*time.Millisecond, "the pool puts allowedListeners back")
 }
