@@ -38,7 +38,7 @@ import (
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
-	"github.com/opendi/gateway-orchestrator/internal/app"
+	"github.com/opendi/gateway-orchestrator/cmd/gateway-orchestrator/app"
 	"github.com/opendi/gateway-orchestrator/internal/awsclient"
 	"github.com/opendi/gateway-orchestrator/internal/backoff"
 	"github.com/opendi/gateway-orchestrator/test/awsfake"

@@ -1,4 +1,5 @@
-// Package app wires the orchestrator into a controller-runtime manager: the scheme, the cache
+// Package app is the composition root of the gateway-orchestrator binary, next to it: it wires the
+// orchestrator into a controller-runtime manager: the scheme, the cache
 // indexes, every webhook and every reconciler, registered explicitly. The binary and the test
 // environment share it, so tests run exactly what ships.
 package app
