@@ -31,7 +31,7 @@ const (
 // (spec.rules[].host and spec.tls[].hosts): a host under a ManagedZone is claimed or denied
 // exactly like a route hostname, because LBC finds ACM certificates for Ingress hosts by name
 // and would put the owner's certificate on another namespace's load balancer. Hosts outside
-// every zone, and Ingresses of other controllers, pass untouched.
+// every zone, and Ingresses of other controllers' IngressClasses, pass untouched.
 type IngressValidator Door
 
 var _ admission.Validator[*networkingv1.Ingress] = &IngressValidator{}
@@ -78,9 +78,13 @@ func (v *IngressValidator) ValidateDelete(context.Context, *networkingv1.Ingress
 	return nil, nil
 }
 
-// servedByLBC reports whether the AWS Load Balancer Controller would serve ing: its class
-// (spec.ingressClassName, else the kubernetes.io/ingress.class annotation, else the cluster's
-// default IngressClass) is "alb" or an IngressClass whose controller is ingress.k8s.aws/alb.
+// servedByLBC reports whether the AWS Load Balancer Controller serves ing, or may come to serve it
+// without the Ingress being written again. Its class is spec.ingressClassName, else the
+// kubernetes.io/ingress.class annotation. A class "alb", or an IngressClass whose controller is
+// ingress.k8s.aws/alb, is LBC's; so is a class no IngressClass exists for yet, since an admin
+// may create it as LBC's. An Ingress without a class is LBC's unless the cluster's default
+// IngressClass is another controller's: LBC serves Ingresses without a class once its class is
+// the default, and an admin may make it the default later.
 func (door *Door) servedByLBC(ctx context.Context, ing *networkingv1.Ingress) (bool, error) {
 	class := ing.Annotations[annotationIngressClass]
 	if ing.Spec.IngressClassName != nil {
@@ -95,7 +99,7 @@ func (door *Door) servedByLBC(ctx context.Context, ing *networkingv1.Ingress) (b
 	if class != "" {
 		ic := &networkingv1.IngressClass{}
 		if err := door.Reader.Get(ctx, client.ObjectKey{Name: class}, ic); err != nil {
-			return false, client.IgnoreNotFound(err)
+			return apierrors.IsNotFound(err), client.IgnoreNotFound(err)
 		}
 		return ic.Spec.Controller == ALBIngressController, nil
 	}
@@ -103,10 +107,14 @@ func (door *Door) servedByLBC(ctx context.Context, ing *networkingv1.Ingress) (b
 	if err := door.Reader.List(ctx, &classes); err != nil {
 		return false, err
 	}
+	otherDefault := false
 	for _, ic := range classes.Items {
-		if ic.Annotations[annotationDefaultClass] == "true" && ic.Spec.Controller == ALBIngressController {
-			return true, nil
+		if ic.Annotations[annotationDefaultClass] == "true" {
+			if ic.Spec.Controller == ALBIngressController {
+				return true, nil
+			}
+			otherDefault = true
 		}
 	}
-	return false, nil
+	return !otherDefault, nil
 }

@@ -25,8 +25,8 @@ type ProvisionPolicy string
 
 const (
 	// ProvisionWhenBound provisions once a persisted object of the owning namespace (an
-	// HTTPRoute, GRPCRoute, Ingress or Gateway listener) uses the hostname. It is the default:
-	// a claim whose object the API server refused after admission costs nothing.
+	// HTTPRoute, GRPCRoute, Ingress, or a Gateway or ListenerSet listener) uses the hostname. It
+	// is the default: a claim whose object the API server refused after admission costs nothing.
 	ProvisionWhenBound ProvisionPolicy = "WhenBound"
 	// ProvisionAlways provisions an admin claim at once, before any object uses the hostname
 	// (for example to have the certificate issued ahead of a migration).

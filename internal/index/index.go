@@ -81,14 +81,20 @@ func Setup(ctx context.Context, fi client.FieldIndexer) error {
 	}); err != nil {
 		return err
 	}
-	// ListenerSets are left out: their CRD is new (Gateway API v1.5), and an index would make the
-	// manager wait for an informer of a kind many clusters do not have.
+	// ListenerSets are indexed by SetupListenerSets, only where their CRD is served: an index
+	// would make the manager wait for an informer of a kind many clusters do not have.
 	for _, o := range []client.Object{&gwv1.HTTPRoute{}, &gwv1.GRPCRoute{}, &networkingv1.Ingress{}, &gwv1.Gateway{}} {
 		if err := fi.IndexField(ctx, o, RouteHostname, RouteKeys); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// SetupListenerSets indexes ListenerSets by the claims their listener hostnames use
+// (RouteHostname), like Gateways. Call it only where the ListenerSet kind is served.
+func SetupListenerSets(ctx context.Context, fi client.FieldIndexer) error {
+	return fi.IndexField(ctx, &gwv1.ListenerSet{}, RouteHostname, RouteKeys)
 }
 
 // ClaimNamespaceDomainKeys are the ClaimNamespaceDomain index keys of a DomainClaim.
@@ -137,7 +143,8 @@ func ClaimAncestorKeys(o client.Object) []string {
 	return hostname.Ancestors(o.(*v1alpha1.DomainClaim).Spec.Hostname)
 }
 
-// Hostnames lists the hostnames an HTTPRoute, GRPCRoute, Ingress or Gateway carries, as written.
+// Hostnames lists the hostnames an HTTPRoute, GRPCRoute, Ingress, Gateway or ListenerSet carries,
+// as written.
 func Hostnames(o client.Object) []string {
 	var out []string
 	switch o := o.(type) {
@@ -159,6 +166,12 @@ func Hostnames(o client.Object) []string {
 			out = append(out, t.Hosts...)
 		}
 	case *gwv1.Gateway:
+		for _, l := range o.Spec.Listeners {
+			if l.Hostname != nil {
+				out = append(out, string(*l.Hostname))
+			}
+		}
+	case *gwv1.ListenerSet:
 		for _, l := range o.Spec.Listeners {
 			if l.Hostname != nil {
 				out = append(out, string(*l.Hostname))

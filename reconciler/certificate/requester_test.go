@@ -132,7 +132,7 @@ func startRequester(t *testing.T, f *slottedACM, workers int) *Requester {
 
 func TestAnotherNamespacesFirstRequestWaitsAtMostFiveSlotsBehindABurst(t *testing.T) {
 	f := &slottedACM{slots: make(chan struct{})}
-	const workers = 4 // as internal/app configures the Requester
+	const workers = 4 // as cmd/gateway-orchestrator/app configures the Requester
 	q := startRequester(t, f, workers)
 	for i := range 1000 {
 		request(q, "a", i)

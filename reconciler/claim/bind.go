@@ -46,7 +46,7 @@ func PlanBind(c *v1alpha1.DomainClaim, u Usage, rel Release) Binding {
 		return Binding{Bound: true, Reason: v1alpha1.ReasonProvisionAlways,
 			Message: "spec.provision is Always: provisioned before any object uses the hostname"}
 	}
-	msg := fmt.Sprintf("no HTTPRoute, GRPCRoute, Ingress or Gateway listener of namespace %s that exists in the API server uses the hostname; nothing is provisioned in AWS until one does",
+	msg := fmt.Sprintf("no HTTPRoute, GRPCRoute, Ingress, Gateway listener or ListenerSet listener of namespace %s that exists in the API server uses the hostname; nothing is provisioned in AWS until one does",
 		c.Spec.Namespace)
 	if c.Spec.ClaimedBy != v1alpha1.ClaimedByRoute {
 		msg += " or an admin sets spec.provision: Always"

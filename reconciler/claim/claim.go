@@ -3,11 +3,12 @@
 // route-made claims after their retention period, and settling wildcard overlaps that slipped
 // through an admission race (the older claim wins).
 //
-// It watches DomainClaims (and the claims that overlap them), HTTPRoutes, GRPCRoutes, Ingresses
-// and Gateways (through the hostname index), and reads ManagedZones and Namespaces. It owns the
-// Claimed, InUse and Bound conditions and the status fields managedZone, hostedZoneID,
-// ownerNamespace, lastReferencedTime and releaseTime (claimstatus.Claim), written by server-side
-// apply. It deletes released claims and clears admission-pending marks a crash left.
+// It watches DomainClaims (and the claims that overlap them), HTTPRoutes, GRPCRoutes, Ingresses,
+// Gateways and, where their CRD is served, ListenerSets (through the hostname index), and reads
+// ManagedZones and Namespaces. It owns the Claimed, InUse and Bound conditions and the status
+// fields managedZone, hostedZoneID, ownerNamespace, lastReferencedTime and releaseTime
+// (claimstatus.Claim), written by server-side apply. It deletes released claims and clears
+// admission-pending marks a crash left.
 package claim
 
 import (
@@ -44,7 +45,7 @@ import (
 // +kubebuilder:rbac:groups=gateway.opendi.com,resources=domainclaims,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=gateway.opendi.com,resources=domainclaims/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=gateway.opendi.com,resources=managedzones;gatewaypools,verbs=get;list;watch
-// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=httproutes;grpcroutes;gateways,verbs=get;list;watch
+// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=httproutes;grpcroutes;gateways;listenersets,verbs=get;list;watch
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
@@ -58,6 +59,9 @@ type Reconciler struct {
 	// Settlements counts overlaps settled here, which admission's own protocol did not stop:
 	// claims made outside admission, or objects that bypassed the webhooks.
 	Settlements prometheus.Counter
+	// ListenerSets counts ListenerSets among the objects that use a hostname; set it only where
+	// their CRD is served (and index.SetupListenerSets was called).
+	ListenerSets bool
 }
 
 // ControllerName names the reconciler in logs and metrics.
@@ -73,7 +77,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Settlements == nil {
 		r.Settlements = NewSettlementCounter(nil)
 	}
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		Named(ControllerName).
 		For(&v1alpha1.DomainClaim{}).
 		Watches(&gwv1.HTTPRoute{}, handler.EnqueueRequestsFromMapFunc(routeToClaims)).
@@ -81,8 +85,11 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&networkingv1.Ingress{}, handler.EnqueueRequestsFromMapFunc(routeToClaims)).
 		Watches(&gwv1.Gateway{}, handler.EnqueueRequestsFromMapFunc(routeToClaims)).
 		Watches(&v1alpha1.DomainClaim{}, handler.EnqueueRequestsFromMapFunc(r.overlappingClaims)).
-		WithOptions(controller.Options{MaxConcurrentReconciles: 4}).
-		Complete(r)
+		WithOptions(controller.Options{MaxConcurrentReconciles: 4})
+	if r.ListenerSets {
+		b = b.Watches(&gwv1.ListenerSet{}, handler.EnqueueRequestsFromMapFunc(routeToClaims))
+	}
+	return b.Complete(r)
 }
 
 // routeToClaims maps a route to the claims its hostnames use.
@@ -222,13 +229,18 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 func (r *Reconciler) routesUsing(ctx context.Context, c *v1alpha1.DomainClaim) ([]string, error) {
 	var names []string
 	madeFor := types.UID(c.Annotations[v1alpha1.AnnotationClaimedForUID])
-	for _, users := range []struct {
+	type users struct {
 		kind string
 		list client.ObjectList
-	}{
+	}
+	kinds := []users{
 		{"HTTPRoute", &gwv1.HTTPRouteList{}}, {"GRPCRoute", &gwv1.GRPCRouteList{}},
 		{"Ingress", &networkingv1.IngressList{}}, {"Gateway", &gwv1.GatewayList{}},
-	} {
+	}
+	if r.ListenerSets {
+		kinds = append(kinds, users{"ListenerSet", &gwv1.ListenerSetList{}})
+	}
+	for _, users := range kinds {
 		if err := r.Client.List(ctx, users.list, client.InNamespace(c.Spec.Namespace),
 			client.MatchingFields{index.RouteHostname: c.Spec.Hostname}); err != nil {
 			return nil, err

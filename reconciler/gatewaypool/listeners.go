@@ -24,6 +24,13 @@ type Seated struct {
 	Namespace string
 }
 
+// NoListenerSets is a pool Gateway's spec.allowedListeners: no ListenerSet may add listeners to
+// it. Gateway API's default is the same, but the pool pins it (and puts it back when edited),
+// since a ListenerSet's listener could carry a hostname, or none, outside the seats.
+func NoListenerSets() *gwv1.AllowedListeners {
+	return &gwv1.AllowedListeners{Namespaces: &gwv1.ListenerNamespaces{From: ptr.To(gwv1.NamespacesFromNone)}}
+}
+
 // ListenersPerSeat is how many listeners each seated hostname takes: HTTPS, and HTTP when the
 // template asks for it.
 func ListenersPerSeat(httpListener bool) int32 {

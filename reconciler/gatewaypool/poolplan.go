@@ -489,9 +489,9 @@ func poolStatus(s *Snapshot, kept []string, loads map[string]*Load, seated map[s
 		}
 	}
 	if s.ClassConflict != "" {
-		conditions.Set(&st.Conditions, pool.Generation, v1alpha1.ConditionReady, false, "ClassOverridesCertificates", s.ClassConflict)
+		conditions.Set(&st.Conditions, pool.Generation, v1alpha1.ConditionReady, false, v1alpha1.ReasonClassOverridesCertificates, s.ClassConflict)
 	} else {
-		conditions.Set(&st.Conditions, pool.Generation, v1alpha1.ConditionReady, true, "GatewaysProvisioned",
+		conditions.Set(&st.Conditions, pool.Generation, v1alpha1.ConditionReady, true, v1alpha1.ReasonGatewaysProvisioned,
 			fmt.Sprintf("%d Gateways in %s", len(st.Gateways), pool.Spec.Namespace))
 	}
 	return st

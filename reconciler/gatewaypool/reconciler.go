@@ -50,6 +50,8 @@ var LoadBalancerConfigurationGVK = lbc.GroupVersionKind
 // +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gateways/status,verbs=get
 // +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gatewayclasses,verbs=get;list;watch
 
+var _ reconcile.Reconciler = &Reconciler{}
+
 // Reconciler keeps a GatewayPool's Gateways — at least minGateways of them, each with an HTTPS
 // listener (and HTTP when the template asks) and its own LBC LoadBalancerConfiguration carrying
 // the template's ALB settings, referenced from spec.infrastructure.parametersRef — and runs steps
@@ -217,6 +219,7 @@ func desiredGateway(pool *v1alpha1.GatewayPool, gw *gwv1.Gateway) {
 		gw.OwnerReferences = append(gw.OwnerReferences, *metav1.NewControllerRef(pool, v1alpha1.GroupVersion.WithKind("GatewayPool")))
 	}
 	gw.Spec.GatewayClassName = gwv1.ObjectName(pool.Spec.GatewayClassName)
+	gw.Spec.AllowedListeners = NoListenerSets()
 	gw.Spec.Infrastructure = &gwv1.GatewayInfrastructure{ParametersRef: &gwv1.LocalParametersReference{
 		Group: gwv1.Group(LoadBalancerConfigurationGVK.Group), Kind: gwv1.Kind(LoadBalancerConfigurationGVK.Kind), Name: gw.Name,
 	}}

@@ -258,7 +258,7 @@ func claimStatus(pool *v1alpha1.GatewayPool, c *v1alpha1.DomainClaim, st *v1alph
 		set(v1alpha1.ConditionGatewayAssigned, false, v1alpha1.ReasonPending, "waiting for the certificate to be issued")
 		return st
 	}
-	set(v1alpha1.ConditionGatewayAssigned, true, "Assigned", "Gateway "+st.Gateway.Namespace+"/"+st.Gateway.Name+" of pool "+pool.Name)
+	set(v1alpha1.ConditionGatewayAssigned, true, v1alpha1.ReasonAssigned, "Gateway "+st.Gateway.Namespace+"/"+st.Gateway.Name+" of pool "+pool.Name)
 	if lbHost != "" {
 		st.LoadBalancerHostname, st.LoadBalancerZoneID = lbHost, lbZone
 		st.DualStack = pool.Spec.Template.IPAddressType != "" && pool.Spec.Template.IPAddressType != "ipv4"
@@ -268,18 +268,18 @@ func claimStatus(pool *v1alpha1.GatewayPool, c *v1alpha1.DomainClaim, st *v1alph
 		setRefused(st, c, refusal)
 	default:
 		if attached {
-			set(v1alpha1.ConditionCertificateAttached, true, "Attached", "in the Gateway's LoadBalancerConfiguration (HTTPS:443)")
+			set(v1alpha1.ConditionCertificateAttached, true, v1alpha1.ReasonAttached, "in the Gateway's LoadBalancerConfiguration (HTTPS:443)")
 		} else {
 			set(v1alpha1.ConditionCertificateAttached, false, v1alpha1.ReasonPending, "waiting to be written into the Gateway's LoadBalancerConfiguration")
 		}
 		if lbHost != "" {
-			set(v1alpha1.ConditionLoadBalancerReady, true, "Programmed", "load balancer "+lbHost)
+			set(v1alpha1.ConditionLoadBalancerReady, true, v1alpha1.ReasonProgrammed, "load balancer "+lbHost)
 		} else {
 			set(v1alpha1.ConditionLoadBalancerReady, false, v1alpha1.ReasonPending, "waiting for the AWS Load Balancer Controller to program Gateway "+st.Gateway.Name+" (status.addresses and Programmed=True)")
 		}
 	}
 	if admitted {
-		set(v1alpha1.ConditionRoutesAllowed, true, "Allowed", "listener "+c.Name+" of the Gateway serves "+c.Spec.Hostname+" to routes of namespace "+c.Spec.Namespace+" only")
+		set(v1alpha1.ConditionRoutesAllowed, true, v1alpha1.ReasonAllowed, "listener "+c.Name+" of the Gateway serves "+c.Spec.Hostname+" to routes of namespace "+c.Spec.Namespace+" only")
 	} else {
 		set(v1alpha1.ConditionRoutesAllowed, false, v1alpha1.ReasonPending, "waiting for the Gateway's listener "+c.Name+" to admit namespace "+c.Spec.Namespace)
 	}

@@ -35,7 +35,7 @@ import (
 	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
-	"github.com/opendi/gateway-orchestrator/internal/app"
+	"github.com/opendi/gateway-orchestrator/cmd/gateway-orchestrator/app"
 	"github.com/opendi/gateway-orchestrator/internal/devcert"
 	"github.com/opendi/gateway-orchestrator/test/builders"
 )

@@ -214,6 +214,7 @@ func TestIngressHostsOfLBCAreClaimedLikeRouteHostnames(t *testing.T) {
 		require.NoError(t, k8s.Create(ctx, ingress(teamC, "alb", "www.unmanaged.example.org")))
 	})
 	t.Run("an Ingress of another class is untouched", func(t *testing.T) {
+		otherClass(t, "nginx")
 		ing := ingress(teamC, "nginx", shop)
 		require.NoError(t, k8s.Create(ctx, ing))
 		c, err := getClaim(shop)

@@ -104,7 +104,7 @@ func TestPoolReportsAClassConfigurationThatWouldOverrideItsCertificates(t *testi
 	require.Eventually(t, func() bool {
 		_ = k8s.Get(ctx, client.ObjectKeyFromObject(p), p)
 		c := meta.FindStatusCondition(p.Status.Conditions, v1alpha1.ConditionReady)
-		return c != nil && c.Status == metav1.ConditionFalse && c.Reason == "ClassOverridesCertificates"
+		return c != nil && c.Status == metav1.ConditionFalse && c.Reason == v1alpha1.ReasonClassOverridesCertificates
 	}, 15*time.Second, 100*time.Millisecond, "the pool says LBC would discard its certificates")
 	msg := meta.FindStatusCondition(p.Status.Conditions, v1alpha1.ConditionReady).Message
 	assert.Contains(t, msg, "prefer-gateway")

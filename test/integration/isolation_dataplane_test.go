@@ -123,6 +123,22 @@ func lbcVerdict(t *testing.T, o client.Object) bool {
 	return accepted.Status == metav1.ConditionTrue
 }
 
+// standInSaw waits until the stand-in has judged Gateway gw as it is now. A claim is Ready once
+// its Gateway was written with the claim's listener, and the stand-in may still judge a route
+// created then against the Gateway it saw before (and judge it again later): after this, its
+// first verdict on a new route is its last.
+func standInSaw(t *testing.T, gw v1alpha1.ObjectRef) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		got := &gwv1.Gateway{}
+		if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: gw.Namespace, Name: gw.Name}, got); err != nil {
+			return false // not yet
+		}
+		c := meta.FindStatusCondition(got.Status.Conditions, "Accepted")
+		return c != nil && c.ObservedGeneration == got.Generation
+	}, 20*time.Second, 50*time.Millisecond, "the stand-in has seen Gateway %s/%s as it is", gw.Namespace, gw.Name)
+}
+
 // TestForeignRoutesReachNoHostnameOnTheALB has team-a serve shop.<zone> (only under /shop), and
 // lets three others at it on the same ALB: team-b's route without hostnames, team-c's GRPCRoute
 // listing shop.<zone>, and the same two from a namespace admission does not see but which owns a
@@ -141,6 +157,7 @@ func TestForeignRoutesReachNoHostnameOnTheALB(t *testing.T) {
 	gw := *cShop.Status.Gateway
 	require.Equal(t, gw, *cBlog.Status.Gateway, "first fit seats all three on one Gateway")
 	require.Equal(t, gw, *cAPI.Status.Gateway)
+	standInSaw(t, gw)
 
 	hostless := func(ns string) *gwv1.HTTPRoute {
 		r := servingRoute(ns, "thief", "/")
@@ -400,6 +417,7 @@ func TestFortyHostnamesOfSixRulesEachNeverOverfillAnALB(t *testing.T) {
 		gw := &gwv1.Gateway{}
 		require.NoError(t, k8s.Get(ctx, client.ObjectKey{Namespace: p.Spec.Namespace, Name: g}, gw))
 		assert.True(t, meta.IsStatusConditionTrue(gw.Status.Conditions, "Accepted"), "LBC accepts Gateway %s: %+v", g, gw.Status.Conditions)
+		assert.Empty(t, env.StandIn.Refusals(p.Spec.Namespace, g), "LBC never refused Gateway %s while it filled", g)
 		for _, s := range p.Status.Gateways {
 			if s.Name == g {
 				assert.Equal(t, int32(len(rules)), s.Rules, "the pool counts rules as LBC does on %s", g)
@@ -507,6 +525,16 @@ func TestLBCsRefusalReachesTheClaim(t *testing.T) {
 	}, 60*time.Second, 100*time.Millisecond, "the claim reports LBC's refusal")
 	assert.Equal(t, metav1.ConditionFalse, cond.Status)
 	assert.Contains(t, cond.Message, "the routes need 103 ALB rules, more than the 100 an ALB holds")
+	c, err := getClaim(h)
+	require.NoError(t, err)
+	attached := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionCertificateAttached)
+	require.NotNil(t, attached)
+	assert.Equal(t, metav1.ConditionFalse, attached.Status, "the certificate does not reach an ALB that LBC refuses")
+	assert.Equal(t, v1alpha1.ReasonNotAccepted, attached.Reason)
+	assert.Equal(t, cond.Message, attached.Message, "with LBC's message")
+	gw := &gwv1.Gateway{}
+	require.NoError(t, k8s.Get(ctx, client.ObjectKey{Namespace: c.Status.Gateway.Namespace, Name: c.Status.Gateway.Name}, gw))
+	assert.True(t, meta.IsStatusConditionTrue(gw.Status.Conditions, "Programmed"), "LBC keeps Programmed=True while it refuses the Gateway")
 	// Ready is rolled up by another reconciler, after it sees LoadBalancerReady change.
 	assert.Eventually(t, func() bool {
 		c, err := getClaim(h)

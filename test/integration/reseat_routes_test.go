@@ -111,6 +111,7 @@ func TestTransferDetachesTheFormerOwnersRoute(t *testing.T) {
 	gw := *ready(t, h, 60*time.Second).Status.Gateway
 	written := servingRoute(teamA, "written", "/written", h)
 	written.Spec.ParentRefs = []gwv1.ParentReference{gatewayParent(gw)}
+	standInSaw(t, gw)
 	require.NoError(t, k8s.Create(ctx, written))
 	require.True(t, lbcVerdict(t, written), "the route with its own parentRef attaches before the transfer")
 	require.EventuallyWithT(t, func(c *assert.CollectT) {

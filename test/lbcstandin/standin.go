@@ -59,6 +59,9 @@ type StandIn struct {
 	held sync.Map
 	// tables holds each programmed Gateway's ALB rules (namespace/name → []Rule).
 	tables sync.Map
+	mu     sync.Mutex
+	// refusals holds every Accepted=False verdict given to a Gateway (namespace/name), under mu.
+	refusals map[string][]string
 }
 
 // Break makes a Gateway's load balancer never become ready, as a misconfigured LBC would.
@@ -70,6 +73,23 @@ func (s *StandIn) HoldDeletion(namespace, name string) { s.held.Store(namespace+
 
 // ReleaseDeletion lets a held Gateway's deletion finish.
 func (s *StandIn) ReleaseDeletion(namespace, name string) { s.held.Delete(namespace + "/" + name) }
+
+// Refusals returns every reason the stand-in gave for refusing a Gateway (Accepted=False), in
+// order, even those a later reconcile cleared: a test can tell that LBC never refused it.
+func (s *StandIn) Refusals(namespace, name string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.refusals[namespace+"/"+name]...)
+}
+
+func (s *StandIn) refused(key, verdict string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.refusals == nil {
+		s.refusals = map[string][]string{}
+	}
+	s.refusals[key] = append(s.refusals[key], verdict)
+}
 
 // Rules returns the ALB rules the stand-in last built for a Gateway, in priority order.
 func (s *StandIn) Rules(namespace, name string) []Rule {
@@ -206,6 +226,9 @@ func (s *StandIn) Reconcile(ctx context.Context, req reconcile.Request) (reconci
 		verdict = fmt.Sprintf("the routes need %d ALB rules, more than the %d an ALB holds", len(rules), MaxRulesPerALB)
 	case targetGroups > MaxTargetGroupsPerALB:
 		verdict = fmt.Sprintf("the routes need %d target groups, more than the %d an ALB holds", targetGroups, MaxTargetGroupsPerALB)
+	}
+	if verdict != "" {
+		s.refused(req.String(), verdict)
 	}
 	return reconcile.Result{}, s.publish(ctx, gw, aws.ToString(lb.DNSName), verdict)
 }

@@ -34,10 +34,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/acm"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
-	"github.com/opendi/gateway-orchestrator/internal/app"
+	"github.com/opendi/gateway-orchestrator/cmd/gateway-orchestrator/app"
 	"github.com/opendi/gateway-orchestrator/internal/awsclient"
 	"github.com/opendi/gateway-orchestrator/internal/backoff"
 	"github.com/opendi/gateway-orchestrator/test/awsfake"
@@ -243,6 +244,10 @@ func (e *Env) StartManager(ctx context.Context, opts Options) error {
 			e.StandIn = &lbcstandin.StandIn{GatewayClass: "alb"}
 		}
 		e.StandIn.Client, e.StandIn.ELB = mgr.GetClient(), elbv2.NewFromConfig(awsCfg)
+		if e.StandIn.ACM == nil {
+			// Like LBC, discover certificates by listener hostname where a configuration names none.
+			e.StandIn.ACM = acm.NewFromConfig(awsCfg)
+		}
 	}
 	if err := app.Register(mctx, mgr, cfg); err != nil {
 		cancel()

@@ -44,7 +44,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
-	"github.com/opendi/gateway-orchestrator/internal/app"
+	"github.com/opendi/gateway-orchestrator/cmd/gateway-orchestrator/app"
 	"github.com/opendi/gateway-orchestrator/internal/awsclient"
 	"github.com/opendi/gateway-orchestrator/internal/devcert"
 	"github.com/opendi/gateway-orchestrator/internal/hostname"

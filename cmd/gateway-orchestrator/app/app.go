@@ -1,4 +1,5 @@
-// Package app wires the orchestrator into a controller-runtime manager: the scheme, the cache
+// Package app is the composition root of the gateway-orchestrator binary, next to it: it wires the
+// orchestrator into a controller-runtime manager: the scheme, the cache
 // indexes, every webhook and every reconciler, registered explicitly. The binary and the test
 // environment share it, so tests run exactly what ships.
 package app
@@ -15,7 +16,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -110,6 +113,15 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 	if err := index.Setup(ctx, mgr.GetFieldIndexer()); err != nil {
 		return fmt.Errorf("registering cache indexes: %w", err)
 	}
+	listenerSets, err := served(mgr.GetRESTMapper(), schema.GroupKind{Group: gwv1.GroupName, Kind: "ListenerSet"})
+	if err != nil {
+		return err
+	}
+	if listenerSets {
+		if err := index.SetupListenerSets(ctx, mgr.GetFieldIndexer()); err != nil {
+			return fmt.Errorf("registering cache indexes: %w", err)
+		}
+	}
 	reg := cfg.Metrics
 	if reg == nil {
 		reg = metrics.Registry
@@ -129,10 +141,11 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 			c = clock.RealClock{}
 		}
 		if err := (&claim.Reconciler{
-			Client:      mgr.GetClient(),
-			Clock:       c,
-			Recorder:    mgr.GetEventRecorder("gateway-orchestrator"),
-			Settlements: claim.NewSettlementCounter(reg),
+			Client:       mgr.GetClient(),
+			Clock:        c,
+			Recorder:     mgr.GetEventRecorder("gateway-orchestrator"),
+			Settlements:  claim.NewSettlementCounter(reg),
+			ListenerSets: listenerSets,
 		}).SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("registering the claim reconciler: %w", err)
 		}
@@ -171,6 +184,18 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 		}
 	}
 	return nil
+}
+
+// served reports whether the API server serves kind gk (its CRD is installed).
+func served(mapper meta.RESTMapper, gk schema.GroupKind) (bool, error) {
+	_, err := mapper.RESTMapping(gk)
+	if meta.IsNoMatchError(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("looking up whether the API server serves %s: %w", gk, err)
+	}
+	return true, nil
 }
 
 func registerAWS(ctx context.Context, mgr manager.Manager, a *AWS, c clock.PassiveClock, reg prometheus.Registerer, quiet time.Duration) error {
