@@ -361,27 +361,7 @@ func (r *Reconciler) issued(ctx context.Context, c *v1alpha1.DomainClaim, st *v1
 	}
 	// Coming back within the zone's refresh interval repairs a validation record changed behind
 	// our back (ACM renews through it).
-	after := min(every, r.DNS.RefreshEvery())
-	if at, ok := r.checked.Load(st.CertificateARN); ok {
-		if due, ok := recheckInUse(c, st, at.(time.Time)); ok {
-			after = min(after, max(due.Sub(r.Clock.Now()), 0))
-		}
-	}
-	return reconcile.Result{RequeueAfter: after}, nil
-}
-
-// recheckInUse returns when to read ACM again a certificate last read at last as used by no
-// load balancer while the claim's load balancer is ready: LBC adds it to the listener, and ACM
-// lists the listener among its users, some time after the Gateway is programmed. The checks
-// come at doubling intervals from the moment the load balancer became ready (at least a second
-// apart), so a certificate that stays unused costs a few reads, not one per reconcile.
-func recheckInUse(c *v1alpha1.DomainClaim, st *v1alpha1.DomainClaimStatus, last time.Time) (time.Time, bool) {
-	renewal := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionRenewal)
-	lb := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionLoadBalancerReady)
-	if renewal == nil || renewal.Reason != v1alpha1.ReasonNotInUse || lb == nil || lb.Status != metav1.ConditionTrue {
-		return time.Time{}, false
-	}
-	return last.Add(max(last.Sub(lb.LastTransitionTime.Time), time.Second)), true
+	return reconcile.Result{RequeueAfter: min(every, r.DNS.RefreshEvery())}, nil
 }
 
 // renewal reads, when due, the issued certificate's expiry and ACM's managed renewal into st
@@ -389,11 +369,8 @@ func recheckInUse(c *v1alpha1.DomainClaim, st *v1alpha1.DomainClaimStatus, last 
 // reported as such, as is a failed renewal.
 func (r *Reconciler) renewal(ctx context.Context, c *v1alpha1.DomainClaim, st *v1alpha1.DomainClaimStatus, every time.Duration) error {
 	arn := st.CertificateARN
-	if at, ok := r.checked.Load(arn); ok && r.Clock.Since(at.(time.Time)) < every && st.CertificateNotAfter != nil &&
-		!loadBalancerChangedSince(c, at.(time.Time)) {
-		if due, ok := recheckInUse(c, st, at.(time.Time)); !ok || r.Clock.Now().Before(due) {
-			return nil
-		}
+	if at, ok := r.checked.Load(arn); ok && r.Clock.Since(at.(time.Time)) < every && st.CertificateNotAfter != nil {
+		return nil
 	}
 	out, err := r.ACM.DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: aws.String(arn)})
 	if err != nil {
@@ -429,14 +406,6 @@ func (r *Reconciler) renewal(ctx context.Context, c *v1alpha1.DomainClaim, st *v
 		set(st, c, v1alpha1.ConditionRenewal, true, v1alpha1.ReasonRenewable, "ACM renews the certificate before it expires "+expires)
 	}
 	return nil
-}
-
-// loadBalancerChangedSince tells whether the claim's load balancer became ready or stopped
-// being so at or after t (conditions keep whole seconds): ACM's renewal eligibility follows
-// whether a load balancer uses the certificate, so the last check may be out of date.
-func loadBalancerChangedSince(c *v1alpha1.DomainClaim, t time.Time) bool {
-	lb := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionLoadBalancerReady)
-	return lb != nil && !lb.LastTransitionTime.Time.Before(t.Truncate(time.Second))
 }
 
 // request returns the claim's certificate: one requested earlier by this process, one tagged for

@@ -69,26 +69,13 @@ func TestARouteHostnameReachesReadyInSixWritesAndAFailureIsWrittenAtOnce(t *test
 		require.NoError(t, k8s.Create(ctx, route(tenant(t), h)))
 		c := ready(t, h, 45*time.Second)
 		require.Less(t, time.Since(c.CreationTimestamp.Time), claimstatus.DefaultQuietPeriod, "Ready within the quiet period, as most claims are")
-		// ACM's renewal eligibility, read at issuance, changes once the load balancer uses the
-		// certificate: the certificate reconciler reads it again and writes it once.
-		require.Eventually(t, func() bool {
-			got, err := getClaim(h)
-			if err != nil {
-				return false
-			}
-			r := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionRenewal)
-			if r != nil && r.Reason == v1alpha1.ReasonRenewable {
-				c = got
-			}
-			return c == got
-		}, 10*time.Second, 100*time.Millisecond, "the served certificate is renewable")
-		// Whatever comes right after is counted too.
+		// Whatever comes right after Ready is counted too.
 		assert.Never(t, func() bool {
 			got, err := getClaim(h)
 			return err != nil || got.ResourceVersion != c.ResourceVersion
-		}, 2*time.Second, 100*time.Millisecond, "nothing more is written once the claim is Ready and its certificate renewable")
+		}, 2*time.Second, 100*time.Millisecond, "nothing is written once the claim is Ready")
 		writes := stop()
-		assert.Len(t, writes, 7, "the create, then one apply each by claim, certificate, gatewaypool, dns and readiness, then the renewal:\n%s", strings.Join(writes, "\n"))
+		assert.Len(t, writes, 6, "the create, then one apply each by claim, certificate, gatewaypool, dns and readiness:\n%s", strings.Join(writes, "\n"))
 		for _, w := range writes[1:] {
 			assert.NotContains(t, w, "/"+v1alpha1.ReasonPending, "no step is written only to say it is on its way: %s", w)
 		}
