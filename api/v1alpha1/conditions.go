@@ -89,6 +89,10 @@ const (
 	// ReasonNotInUse: no load balancer uses the certificate (no route attached), so ACM does not
 	// renew it.
 	ReasonNotInUse = "NotInUse"
+	// ReasonAwaitingLoadBalancer: a route uses the hostname but its load balancer did not serve
+	// the certificate yet when ACM was asked (at issuance), so whether ACM renews it is unknown
+	// until the next renewal check.
+	ReasonAwaitingLoadBalancer = "AwaitingLoadBalancer"
 	// ReasonRecordsRemoved: the claim is being deleted and its ALIAS records are gone, so its
 	// certificate may leave the Gateway's listener.
 	ReasonRecordsRemoved = "RecordsRemoved"

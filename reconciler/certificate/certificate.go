@@ -399,6 +399,13 @@ func (r *Reconciler) renewal(ctx context.Context, c *v1alpha1.DomainClaim, st *v
 		if conditions.Set(&st.Conditions, c.Generation, v1alpha1.ConditionRenewal, false, v1alpha1.ReasonRenewalFailed, msg) {
 			r.Recorder.Eventf(c, nil, "Warning", v1alpha1.ReasonRenewalFailed, "Renew", "%s", msg)
 		}
+	case cert.RenewalEligibility == acmtypes.RenewalEligibilityIneligible && awaitingLoadBalancer(c):
+		// Read at issuance: the load balancer takes the certificate only now, so "not in use"
+		// says nothing yet. Reading ACM again once it does would cost a read and a write on the
+		// way to Ready for every claim; the next renewal check tells.
+		meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: v1alpha1.ConditionRenewal, Status: metav1.ConditionUnknown,
+			Reason: v1alpha1.ReasonAwaitingLoadBalancer, ObservedGeneration: c.Generation, Message: "no load balancer used the certificate yet when ACM was asked (it had just issued it); " +
+				"ACM renews it only while one does, which the next renewal check reads; it expires " + expires})
 	case cert.RenewalEligibility == acmtypes.RenewalEligibilityIneligible:
 		set(st, c, v1alpha1.ConditionRenewal, false, v1alpha1.ReasonNotInUse,
 			"no load balancer uses the certificate (no route is attached to a Gateway), so ACM will not renew it; it expires "+expires)
@@ -406,6 +413,14 @@ func (r *Reconciler) renewal(ctx context.Context, c *v1alpha1.DomainClaim, st *v
 		set(st, c, v1alpha1.ConditionRenewal, true, v1alpha1.ReasonRenewable, "ACM renews the certificate before it expires "+expires)
 	}
 	return nil
+}
+
+// awaitingLoadBalancer tells whether a persisted object uses the claim's hostname while its
+// load balancer does not serve it yet: an unused certificate is then on its way to a listener.
+func awaitingLoadBalancer(c *v1alpha1.DomainClaim) bool {
+	bound := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionBound)
+	return bound != nil && bound.Status == metav1.ConditionTrue && bound.Reason == v1alpha1.ReasonObjectExists &&
+		!meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionLoadBalancerReady)
 }
 
 // request returns the claim's certificate: one requested earlier by this process, one tagged for
