@@ -166,7 +166,7 @@ func (r *Reconciler) applyGateway(ctx context.Context, cur *GatewayState, g Gate
 	}
 	cfg := g.Config.DeepCopy()
 	if !metav1.IsControlledBy(cfg, gw) {
-		cfg.OwnerReferences = append(cfg.OwnerReferences, *metav1.NewControllerRef(gw, schema.GroupVersionKind{Group: gwv1.GroupName, Version: "v1", Kind: "Gateway"}))
+		cfg.OwnerReferences = append(withoutController(cfg.OwnerReferences), *metav1.NewControllerRef(gw, schema.GroupVersionKind{Group: gwv1.GroupName, Version: "v1", Kind: "Gateway"}))
 	}
 	want, err := cfg.ToUnstructured()
 	if err != nil {
@@ -192,6 +192,21 @@ func (r *Reconciler) applyGateway(ctx context.Context, cur *GatewayState, g Gate
 		return false, fmt.Errorf("the AWS Load Balancer Controller's LoadBalancerConfiguration CRD is not installed: %w", err)
 	}
 	return false, err
+}
+
+// withoutController drops the controller reference from refs. A pool Gateway's configuration that
+// another object controls was left by an earlier Gateway of the same name, deleted and created
+// again before the garbage collector removed its dependents: the API server accepts one controller
+// only, so keeping the old reference would fail every write of the configuration, and with it
+// every reconcile of the pool.
+func withoutController(refs []metav1.OwnerReference) []metav1.OwnerReference {
+	out := make([]metav1.OwnerReference, 0, len(refs)+1)
+	for _, ref := range refs {
+		if ref.Controller == nil || !*ref.Controller {
+			out = append(out, ref)
+		}
+	}
+	return out
 }
 
 // writeClaimStatus is the pool's one write of a claim's status: the pool's slice of it (status.gateway,
