@@ -27,6 +27,9 @@ const (
 	ReasonThrottled = "Throttled"
 	// ReasonReady: every step of Ready is done.
 	ReasonReady = "Ready"
+	// ReasonDeleting: the claim is being deleted, so it is no longer Ready; the steps say how far
+	// the removal has come.
+	ReasonDeleting = "Deleting"
 	// ReasonWaitingPrefix begins Ready's reason while a step has not started: "Waiting" and the
 	// step's condition type (WaitingGatewayAssigned).
 	ReasonWaitingPrefix = "Waiting"

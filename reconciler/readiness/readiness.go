@@ -5,7 +5,8 @@
 // other reconcilers own, in the order of the steps (Steps): True when every step is True, else
 // False with the first step that is not, its reason and message. With AWS off nothing is
 // provisioned, so Ready needs only Claimed (StepsWithoutAWS): the hostname is the namespace's.
-// It reads no other object and calls no AWS API.
+// It reads no other object and calls no AWS API. A claim being deleted that had a Ready gets
+// Ready=False, reason Deleting, once: its ALIAS records are the first thing removed.
 //
 // Ready becoming True, and a step failing (a reason other than Pending or Waiting<Step>) are
 // written at once. A claim that is only on its way (a step pending or not started) has no Ready
@@ -24,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -162,7 +164,7 @@ func (r *Reconciler) progressWait(c *v1alpha1.DomainClaim, st *v1alpha1.DomainCl
 // whether Ready becomes True.
 func Plan(c *v1alpha1.DomainClaim, steps []string) (st *v1alpha1.DomainClaimStatus, becameReady bool) {
 	if !c.DeletionTimestamp.IsZero() {
-		return nil, false // a claim that goes is not made Ready; the others say how it goes
+		return deleting(c), false
 	}
 	started := false
 	for _, typ := range steps {
@@ -177,6 +179,22 @@ func Plan(c *v1alpha1.DomainClaim, steps []string) (st *v1alpha1.DomainClaimStat
 	ok, reason, msg := conditions.Rollup(st.Conditions, steps)
 	conditions.Set(&st.Conditions, c.Generation, v1alpha1.ConditionReady, ok, reason, msg)
 	return st, ok && !was
+}
+
+// deleting is the status of a claim being deleted: Ready=False with reason Deleting, written once
+// and only over a Ready the claim had (the other owners' conditions say how the removal goes),
+// since its ALIAS records are the first thing removed and a Ready=True would go on saying the
+// hostname is served.
+func deleting(c *v1alpha1.DomainClaim) *v1alpha1.DomainClaimStatus {
+	was := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionReady)
+	if was == nil || was.Status == metav1.ConditionFalse && was.Reason == v1alpha1.ReasonDeleting {
+		return nil
+	}
+	st := c.Status.DeepCopy()
+	st.ObservedGeneration = c.Generation
+	conditions.Set(&st.Conditions, c.Generation, v1alpha1.ConditionReady, false, v1alpha1.ReasonDeleting,
+		"the claim is being deleted: its ALIAS records, seat on the Gateway and certificate are removed in that order (DNSRecordReady, CertificateAttached and CertificateRequested say how far it has come)")
+	return st
 }
 
 func orNothing(lb string) string {

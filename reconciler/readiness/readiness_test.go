@@ -70,7 +70,15 @@ func TestPlan(t *testing.T) {
 		{name: "Ready already True does not become Ready again", steps: StepsWithoutAWS,
 			conds:     []metav1.Condition{cond(v1alpha1.ConditionClaimed, true, v1alpha1.ReasonClaimed), cond(v1alpha1.ConditionReady, true, v1alpha1.ReasonReady)},
 			wantWrite: true, wantReady: true, wantReason: v1alpha1.ReasonReady},
-		{name: "a claim being deleted is left alone", steps: Steps, conds: allTrue(Steps), deleting: true},
+		{name: "a claim being deleted that was never Ready is left alone", steps: Steps, conds: allTrue(Steps), deleting: true},
+		{name: "a Ready claim being deleted is no longer Ready", steps: Steps, deleting: true,
+			conds:     append(allTrue(Steps), cond(v1alpha1.ConditionReady, true, v1alpha1.ReasonReady)),
+			wantWrite: true, wantReason: v1alpha1.ReasonDeleting},
+		{name: "a claim being deleted says so once", steps: Steps, deleting: true,
+			conds: append(allTrue(Steps), cond(v1alpha1.ConditionReady, false, v1alpha1.ReasonDeleting))},
+		{name: "a claim that failed a step says it is being deleted", steps: Steps, deleting: true,
+			conds:     []metav1.Condition{cond(v1alpha1.ConditionClaimed, false, v1alpha1.ReasonConflicted), cond(v1alpha1.ConditionReady, false, v1alpha1.ReasonConflicted)},
+			wantWrite: true, wantReason: v1alpha1.ReasonDeleting},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
