@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/hostname"
+	"github.com/opendi/gateway-orchestrator/reconciler/gatewaypool"
 )
 
 // seatedParents denies the parentRefs of a route in namespace ns that name a pool Gateway on
@@ -20,17 +22,29 @@ import (
 // hostnames. A hostname still waiting for a seat leaves the route's parentRefs alone, because its
 // seat is not decided yet; the listeners keep the route from serving anything else meanwhile.
 // parentRefs also in oldRefs (those an update keeps) are not checked.
+//
+// A parentRef to a pool Gateway that serves some of the route's hostnames may name in
+// sectionName only the listeners of those hostnames: any other listener of the Gateway carries
+// another hostname, often another namespace's, and would never accept the route, which would
+// then be admitted and silently serve nothing. A sectionName an update keeps is not checked.
 func (door *Door) seatedParents(ctx context.Context, ns string, refs, oldRefs []gwv1.ParentReference, hostnames []gwv1.Hostname) (field.ErrorList, error) {
-	var added []int
+	var added, sectioned []int
 	for i, p := range refs {
-		if v1alpha1.IsGatewayRef(p) && !v1alpha1.HasParent(ns, oldRefs, v1alpha1.ParentKey(ns, p)) {
+		if !v1alpha1.IsGatewayRef(p) {
+			continue
+		}
+		if !v1alpha1.HasParent(ns, oldRefs, v1alpha1.ParentKey(ns, p)) {
 			added = append(added, i)
 		}
+		if p.SectionName != nil && !hasSection(ns, oldRefs, p) {
+			sectioned = append(sectioned, i)
+		}
 	}
-	if len(added) == 0 || len(hostnames) == 0 {
+	if len(added)+len(sectioned) == 0 || len(hostnames) == 0 {
 		return nil, nil
 	}
 	seats := map[v1alpha1.ObjectRef][]string{}
+	listeners := map[v1alpha1.ObjectRef][]string{} // the HTTPS and HTTP listeners of the seats
 	seen := map[string]bool{}
 	for _, raw := range hostnames {
 		h, err := hostname.Normalize(string(raw))
@@ -38,7 +52,7 @@ func (door *Door) seatedParents(ctx context.Context, ns string, refs, oldRefs []
 			continue
 		}
 		seen[h] = true
-		gw, err := door.seat(ctx, h, ns)
+		gw, claim, err := door.seat(ctx, h, ns)
 		if err != nil {
 			return nil, err
 		}
@@ -46,6 +60,9 @@ func (door *Door) seatedParents(ctx context.Context, ns string, refs, oldRefs []
 			return nil, nil // not every hostname has a seat yet
 		}
 		seats[*gw] = append(seats[*gw], h)
+		if !slices.Contains(listeners[*gw], claim) {
+			listeners[*gw] = append(listeners[*gw], claim, gatewaypool.HTTPListenerName(claim))
+		}
 	}
 	if len(seats) == 0 {
 		return nil, nil
@@ -66,12 +83,35 @@ func (door *Door) seatedParents(ctx context.Context, ns string, refs, oldRefs []
 				gw.Namespace, gw.Name, servedBy(seats))))
 		}
 	}
+	for _, i := range sectioned {
+		gw := v1alpha1.ParentKey(ns, refs[i])
+		section := string(*refs[i].SectionName)
+		if _, ok := seats[gw]; !ok || slices.Contains(listeners[gw], section) {
+			continue // a Gateway serving none of the hostnames is the check above's
+		}
+		errs = append(errs, field.Forbidden(field.NewPath("spec", "parentRefs").Index(i).Child("sectionName"), fmt.Sprintf(
+			"listener %q of pool Gateway %s/%s does not serve this route's hostnames (each listener serves one seated hostname to its owner only); name one of its listeners for them (%s), or leave sectionName out",
+			section, gw.Namespace, gw.Name, strings.Join(listeners[gw], ", "))))
+	}
 	return errs, nil
 }
 
-// seat is the Gateway that serves hostname h to namespace ns: the seat of its own claim, or of
-// the wildcard claim above it when it has none; nil when it has no seat (yet).
-func (door *Door) seat(ctx context.Context, h, ns string) (*v1alpha1.ObjectRef, error) {
+// hasSection reports whether refs has parentRef p of a route in namespace ns: the same Gateway
+// and the same sectionName.
+func hasSection(ns string, refs []gwv1.ParentReference, p gwv1.ParentReference) bool {
+	for _, o := range refs {
+		if v1alpha1.IsGatewayRef(o) && v1alpha1.ParentKey(ns, o) == v1alpha1.ParentKey(ns, p) &&
+			o.SectionName != nil && p.SectionName != nil && *o.SectionName == *p.SectionName {
+			return true
+		}
+	}
+	return false
+}
+
+// seat is the Gateway that serves hostname h to namespace ns, and the claim whose listener does:
+// the seat of its own claim, or of the wildcard claim above it when it has none; nil when it has
+// no seat (yet).
+func (door *Door) seat(ctx context.Context, h, ns string) (*v1alpha1.ObjectRef, string, error) {
 	names := []string{hostname.ClaimName(h)}
 	if p := hostname.Parent(h); !hostname.IsWildcard(h) && p != "" {
 		names = append(names, hostname.ClaimName("*."+p))
@@ -79,13 +119,13 @@ func (door *Door) seat(ctx context.Context, h, ns string) (*v1alpha1.ObjectRef, 
 	for _, n := range names {
 		c, err := door.View.Claim(ctx, n)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		if c != nil {
-			return c.SeatFor(ns), nil
+			return c.SeatFor(ns), c.Name, nil
 		}
 	}
-	return nil, nil
+	return nil, "", nil
 }
 
 // servedBy says which Gateway serves which hostnames, in a stable order.
