@@ -27,10 +27,13 @@ import (
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -85,11 +88,37 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&networkingv1.Ingress{}, handler.EnqueueRequestsFromMapFunc(routeToClaims)).
 		Watches(&gwv1.Gateway{}, handler.EnqueueRequestsFromMapFunc(routeToClaims)).
 		Watches(&v1alpha1.DomainClaim{}, handler.EnqueueRequestsFromMapFunc(r.overlappingClaims)).
+		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.namespaceClaims), builder.WithPredicates(namespaceComesOrGoes)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: 4})
 	if r.ListenerSets {
 		b = b.Watches(&gwv1.ListenerSet{}, handler.EnqueueRequestsFromMapFunc(routeToClaims))
 	}
 	return b.Complete(r)
+}
+
+// namespaceComesOrGoes passes a namespace's creation and deletion (and the start of it): its
+// claims then say what became of their owner (Usage.Owner).
+var namespaceComesOrGoes = predicate.Funcs{
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		return e.ObjectOld.GetDeletionTimestamp().IsZero() != e.ObjectNew.GetDeletionTimestamp().IsZero()
+	},
+	GenericFunc: func(event.GenericEvent) bool { return false },
+}
+
+// namespaceClaims maps a namespace to the claims it owns. Namespaces come and go rarely, so a
+// scan of the cached claims is cheap enough.
+func (r *Reconciler) namespaceClaims(ctx context.Context, o client.Object) []reconcile.Request {
+	var l v1alpha1.DomainClaimList
+	if err := r.Client.List(ctx, &l, client.UnsafeDisableDeepCopy); err != nil {
+		return nil
+	}
+	var reqs []reconcile.Request
+	for i := range l.Items {
+		if l.Items[i].Spec.Namespace == o.GetName() {
+			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKey{Name: l.Items[i].Name}})
+		}
+	}
+	return reqs
 }
 
 // routeToClaims maps a route to the claims its hostnames use.
@@ -170,6 +199,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		routes = nil
 	}
 	usage := Usage{Routes: routes, Zone: zone, Now: now}
+	switch {
+	case stale:
+		usage.Owner = OwnerRecreated
+	case owner == nil:
+		usage.Owner = OwnerDeleted
+	}
 	plan := PlanRelease(c, usage)
 	if plan.ReleaseNow {
 		return reconcile.Result{}, r.release(ctx, c)

@@ -24,7 +24,21 @@ type Usage struct {
 	Zone *v1alpha1.ManagedZone
 	// Now is the current time.
 	Now time.Time
+	// Owner says what became of the owning namespace: OwnerLive, OwnerDeleted or OwnerRecreated.
+	Owner OwnerState
 }
+
+// OwnerState is what became of a claim's owning namespace.
+type OwnerState int
+
+const (
+	// OwnerLive: the namespace exists (or the claim never recorded it).
+	OwnerLive OwnerState = iota
+	// OwnerDeleted: the namespace does not exist.
+	OwnerDeleted
+	// OwnerRecreated: a namespace of that name exists, but not the one the claim recorded.
+	OwnerRecreated
+)
 
 // Release is the release plan for a claim: whether it is in use, when it will be released, and
 // whether that time has come.
@@ -53,8 +67,11 @@ func PlanRelease(c *v1alpha1.DomainClaim, u Usage) Release {
 		return r
 	}
 	if c.Spec.ClaimedBy != v1alpha1.ClaimedByRoute {
-		return Release{Reason: v1alpha1.ReasonAdminClaim, Message: "no route uses the hostname; an admin's claim is kept until it is deleted",
-			LastReferenced: timePtr(st.LastReferencedTime)}
+		msg := "no route uses the hostname; an admin's claim is kept until it is deleted"
+		if u.Owner == OwnerDeleted {
+			msg = fmt.Sprintf("namespace %s does not exist; an admin's claim is kept until it is deleted, and a namespace created under that name gets it", c.Spec.Namespace)
+		}
+		return Release{Reason: v1alpha1.ReasonAdminClaim, Message: msg, LastReferenced: timePtr(st.LastReferencedTime)}
 	}
 	r := Release{Reason: v1alpha1.ReasonNoRoutes, LastReferenced: timePtr(st.LastReferencedTime)}
 	switch {
@@ -69,8 +86,17 @@ func PlanRelease(c *v1alpha1.DomainClaim, u Usage) Release {
 		r.ReleaseAt = &t
 	}
 	r.ReleaseNow = !u.Now.Before(*r.ReleaseAt)
-	r.Message = fmt.Sprintf("no route of namespace %s uses the hostname; it will be released at %s unless one does",
-		c.Spec.Namespace, r.ReleaseAt.UTC().Format(time.RFC3339))
+	at := r.ReleaseAt.UTC().Format(time.RFC3339)
+	switch u.Owner {
+	case OwnerDeleted:
+		r.Message = fmt.Sprintf("namespace %s was deleted; the claim is released at %s, and a namespace created again under that name does not inherit it",
+			c.Spec.Namespace, at)
+	case OwnerRecreated:
+		r.Message = fmt.Sprintf("namespace %s was deleted and created again; the new namespace does not inherit the claim, which is released at %s, and may claim the hostname afterwards",
+			c.Spec.Namespace, at)
+	default:
+		r.Message = fmt.Sprintf("no route of namespace %s uses the hostname; it will be released at %s unless one does", c.Spec.Namespace, at)
+	}
 	return r
 }
 
