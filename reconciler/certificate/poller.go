@@ -78,7 +78,9 @@ func (p *Poller) poll(ctx context.Context) {
 	for {
 		out, err := p.ACM.ListCertificates(ctx, in)
 		if err != nil {
-			logf.FromContext(ctx).Error(err, "listing settled ACM certificates")
+			if ctx.Err() == nil { // a shutdown is no error: the next start polls again
+				logf.FromContext(ctx).Error(err, "listing settled ACM certificates")
+			}
 			return
 		}
 		for _, s := range out.CertificateSummaryList {
