@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
@@ -89,11 +90,42 @@ func (door *Door) seatedParents(ctx context.Context, ns string, refs, oldRefs []
 		if _, ok := seats[gw]; !ok || slices.Contains(listeners[gw], section) {
 			continue // a Gateway serving none of the hostnames is the check above's
 		}
-		errs = append(errs, field.Forbidden(field.NewPath("spec", "parentRefs").Index(i).Child("sectionName"), fmt.Sprintf(
-			"listener %q of pool Gateway %s/%s does not serve this route's hostnames (each listener serves one seated hostname to its owner only); name one of its listeners for them (%s), or leave sectionName out",
-			section, gw.Namespace, gw.Name, strings.Join(listeners[gw], ", "))))
+		own, pool, err := door.ownListeners(ctx, gw, listeners[gw])
+		if err != nil {
+			return nil, err
+		}
+		if pool {
+			errs = append(errs, field.Forbidden(field.NewPath("spec", "parentRefs").Index(i).Child("sectionName"), fmt.Sprintf(
+				"listener %q of pool Gateway %s/%s does not serve this route's hostnames (each listener serves one seated hostname to its owner only); name one of its listeners for them (%s), or leave sectionName out",
+				section, gw.Namespace, gw.Name, strings.Join(own, ", "))))
+		}
 	}
 	return errs, nil
+}
+
+// ownListeners reads pool Gateway gw from the cache and returns those of names that are its
+// listeners (an HTTP listener exists only when the pool's template asks for one); pool is false
+// for a Gateway that is not a pool's, or not in the cache.
+func (door *Door) ownListeners(ctx context.Context, gw v1alpha1.ObjectRef, names []string) (own []string, pool bool, err error) {
+	if door.Reader == nil {
+		return nil, false, nil
+	}
+	obj := &gwv1.Gateway{}
+	if err := door.Reader.Get(ctx, client.ObjectKey{Namespace: gw.Namespace, Name: gw.Name}, obj); err != nil {
+		return nil, false, client.IgnoreNotFound(err)
+	}
+	if obj.Labels[LabelPool] == "" {
+		return nil, false, nil
+	}
+	for _, l := range obj.Spec.Listeners {
+		if slices.Contains(names, string(l.Name)) {
+			own = append(own, string(l.Name))
+		}
+	}
+	if len(own) == 0 {
+		own = names[:1] // the HTTPS listener of the first seat, about to be written
+	}
+	return own, true, nil
 }
 
 // hasSection reports whether refs has parentRef p of a route in namespace ns: the same Gateway

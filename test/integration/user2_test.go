@@ -119,6 +119,7 @@ func TestASectionNameOfAnotherHostnamesListenerIsDenied(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `listener "`+shop+`" of pool Gateway `+gw.Namespace+"/"+gw.Name+" does not serve this route's hostnames")
 	assert.Contains(t, err.Error(), "spec.parentRefs[0].sectionName")
+	assert.Contains(t, err.Error(), "name one of its listeners for them ("+blog+")", "only listeners the Gateway has (no HTTP listener here)")
 
 	grpc := backendGRPCRoute(teamB, "blog", parent(shop), blog)
 	err = k8s.Create(ctx, grpc)
