@@ -65,13 +65,14 @@ func run(ctx context.Context, examples, kubeconfig, metrics string, exit bool) e
 		return err
 	}
 	say("starting kube-apiserver and etcd (the first run on a machine builds them: several minutes)")
-	env, err := testenv.Start(ctx, testenv.Options{
+	opts := testenv.Options{
 		MetricsAddr: metrics,
 		// ACM takes a moment to publish a validation record and to validate, as it does in AWS.
 		AWS: &awsfake.Options{ValidationRecordDelay: time.Second, IssueDelay: 3 * time.Second},
 		// Claims' status is written as in a cluster (testenv shortens this for tests).
 		QuietPeriod: claimstatus.DefaultQuietPeriod,
-	})
+	}
+	env, err := testenv.Start(ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -107,9 +108,30 @@ func run(ctx context.Context, examples, kubeconfig, metrics string, exit bool) e
 	if exit {
 		return nil
 	}
-	fmt.Println("Press Ctrl-C to stop.")
-	<-ctx.Done()
-	return nil
+	fmt.Printf("Press Ctrl-C to stop. To restart the orchestrator alone, as a pod restart would (the cluster and the AWS test server keep their state): kill -USR1 %d\n", os.Getpid())
+	return restarts(ctx, env, opts)
+}
+
+// restarts stops and starts the orchestrator's manager on each SIGUSR1 until ctx ends.
+func restarts(ctx context.Context, env *testenv.Env, opts testenv.Options) error {
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	defer signal.Stop(usr1)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-usr1:
+		}
+		say("restarting the orchestrator")
+		if err := env.StopManager(); err != nil {
+			return fmt.Errorf("stopping the orchestrator: %w", err)
+		}
+		if err := env.StartManager(ctx, opts); err != nil {
+			return fmt.Errorf("starting the orchestrator again: %w", err)
+		}
+		say("orchestrator running again")
+	}
 }
 
 // apply creates every object of one YAML file and reports the outcome. Files whose comments say
