@@ -140,26 +140,27 @@ func Decide(ctx context.Context, view View, h, ns string, opts Options) (Decisio
 		return d.Owner(c, ns), nil
 	}
 
-	if denied, err := lookAlike(ctx, view, &d, ns); err != nil || denied {
+	if d, err = LookAlike(ctx, view, d, ns); err != nil || d.Verdict == Deny {
 		return d, err
 	}
 	return Overlaps(ctx, view, d, ns)
 }
 
-// lookAlike denies (setting *d) a hostname with a punycode label that looks like a claim of
-// another namespace in the same ManagedZone: their UTS #39 skeletons are equal. The zone may
-// opt out with spec.allowConfusableHostnames. Names without a punycode label are not compared
-// (and cost nothing here): "modern" and "modem" have one skeleton too, and both are fine.
-// Claims being deleted or conflicted own nothing and are not looked at. The claims come from the
-// cache: two look-alikes made at the same instant may both pass.
-func lookAlike(ctx context.Context, view View, d *Decision, ns string) (bool, error) {
+// LookAlike denies d.Hostname, under ManagedZone d.Zone, when it has a punycode label and looks
+// like a claim of another namespace in the same zone: their UTS #39 skeletons are equal. The
+// zone may opt out with spec.allowConfusableHostnames. Names without a punycode label are not
+// compared (and cost nothing here): "modern" and "modem" have one skeleton too, and both are
+// fine. Claims being deleted or conflicted own nothing and are not looked at. The claims come
+// from the view's cache: two look-alikes made at the same instant may both pass. Otherwise d is
+// returned as it was.
+func LookAlike(ctx context.Context, view View, d Decision, ns string) (Decision, error) {
 	h := d.Hostname
-	if !hostname.HasPunycode(h) || d.Zone.Spec.AllowConfusableHostnames {
-		return false, nil
+	if !hostname.HasPunycode(h) || d.Zone == nil || d.Zone.Spec.AllowConfusableHostnames {
+		return d, nil
 	}
 	like, err := view.ClaimsLike(ctx, hostname.Skeleton(h))
 	if err != nil {
-		return false, err
+		return d, err
 	}
 	var first *v1alpha1.DomainClaim
 	for i := range like {
@@ -172,18 +173,17 @@ func lookAlike(ctx context.Context, view View, d *Decision, ns string) (bool, er
 		}
 		z, err := FindZone(ctx, view, c.Spec.Hostname)
 		if err != nil {
-			return false, err
+			return d, err
 		}
 		if z != nil && z.Name == d.Zone.Name {
 			first = c
 		}
 	}
 	if first == nil {
-		return false, nil
+		return d, nil
 	}
-	*d = d.Deny(ReasonConfusable, "hostname %q (%s) looks like %q, owned by namespace %q%s: the two are confusable under Unicode UTS #39 (same skeleton); a cluster admin can allow look-alikes in ManagedZone %q with spec.allowConfusableHostnames",
-		h, unicodeSpelling(h), first.Spec.Hostname, first.Spec.Namespace, describe(first), d.Zone.Name)
-	return true, nil
+	return d.Deny(ReasonConfusable, "hostname %q (%s) looks like %q, owned by namespace %q%s: the two are confusable under Unicode UTS #39 (same skeleton); a cluster admin can allow look-alikes in ManagedZone %q with spec.allowConfusableHostnames",
+		h, unicodeSpelling(h), first.Spec.Hostname, first.Spec.Namespace, describe(first), d.Zone.Name), nil
 }
 
 // unicodeSpelling is normalized hostname h as a person reads it, its punycode labels decoded.
