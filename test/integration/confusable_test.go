@@ -34,7 +34,7 @@ func claimedInCache(t *testing.T, ns, h string) {
 func TestTheLookAlikeIsWhollyCyrillic(t *testing.T) {
 	u, err := idna.Lookup.ToUnicode(cyrillicPay)
 	require.NoError(t, err)
-	require.Equal(t, 3, len([]rune(u)))
+	require.Len(t, []rune(u), 3)
 	for _, r := range u {
 		assert.True(t, unicode.Is(unicode.Cyrillic, r), "%q (U+%04X) is Cyrillic", r, r)
 	}
