@@ -58,6 +58,7 @@ func TestWholeScriptLookAlikeOfAnotherNamespacesNameIsDenied(t *testing.T) {
 		{"GRPCRoute", grpcRoute(teamB, lookAlike)},
 		{"Ingress", ingress(teamB, "alb", lookAlike)},
 		{"Gateway", tenantGateway(teamB, lookAlike)},
+		{"ListenerSet", listenerSet(teamB, "gw", lookAlike)},
 		{"admin DomainClaim", adminClaim(lookAlike, teamB)},
 	}
 	for _, tc := range doors {
