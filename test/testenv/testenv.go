@@ -210,8 +210,8 @@ func (e *Env) StartManager(ctx context.Context, opts Options) error {
 		Logger:                 app.QuietWhenStopping(mctx, logger),
 		HealthProbeBindAddress: "0",
 		// A restarted manager in the same process registers the same controller names again.
-		Controller: ctrlconfig.Controller{SkipNameValidation: ptr.To(true)},
-		WebhookServer:          webhookServer,
+		Controller:    ctrlconfig.Controller{SkipNameValidation: ptr.To(true)},
+		WebhookServer: webhookServer,
 	})
 	if err != nil {
 		cancel()
