@@ -12,6 +12,7 @@ import (
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/hostname"
+	"github.com/opendi/gateway-orchestrator/internal/lbc"
 )
 
 const (
@@ -38,6 +39,9 @@ const (
 	// owning namespace and every domain a ManagedZone covering them may have, and unbound claims
 	// also by UnboundKey, so admission counts a namespace's claims in a zone with one lookup.
 	ClaimNamespaceDomain = "gateway.opendi.com/claim-namespace-domain"
+	// IngressGroup indexes Ingresses by the explicit IngressGroup their annotation names
+	// (lbc.ExplicitIngressGroup), so admission finds the other members of a group.
+	IngressGroup = "gateway.opendi.com/ingress-group"
 )
 
 // NamespaceDomainKey is the ClaimNamespaceDomain key of namespace ns's claims under domain d.
@@ -76,6 +80,14 @@ func Setup(ctx context.Context, fi client.FieldIndexer) error {
 	if err := fi.IndexField(ctx, &v1alpha1.ManagedZone{}, ZonePool, func(o client.Object) []string {
 		if ref := o.(*v1alpha1.ManagedZone).Spec.GatewayPoolRef; ref != nil {
 			return []string{ref.Name}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := fi.IndexField(ctx, &networkingv1.Ingress{}, IngressGroup, func(o client.Object) []string {
+		if g := lbc.ExplicitIngressGroup(o.GetAnnotations()); g != "" {
+			return []string{g}
 		}
 		return nil
 	}); err != nil {
