@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -39,8 +40,9 @@ const (
 	// owning namespace and every domain a ManagedZone covering them may have, and unbound claims
 	// also by UnboundKey, so admission counts a namespace's claims in a zone with one lookup.
 	ClaimNamespaceDomain = "gateway.opendi.com/claim-namespace-domain"
-	// IngressGroup indexes Ingresses by the explicit IngressGroup their annotation names
-	// (lbc.ExplicitIngressGroup), so admission finds the other members of a group.
+	// IngressGroup indexes Ingresses by the IngressGroup their annotation names
+	// (IngressGroupKey) and by the IngressClass whose IngressClassParams may impose one
+	// (IngressClassKey), so admission finds the other members of a group.
 	IngressGroup = "gateway.opendi.com/ingress-group"
 )
 
@@ -85,12 +87,7 @@ func Setup(ctx context.Context, fi client.FieldIndexer) error {
 	}); err != nil {
 		return err
 	}
-	if err := fi.IndexField(ctx, &networkingv1.Ingress{}, IngressGroup, func(o client.Object) []string {
-		if g := lbc.ExplicitIngressGroup(o.GetAnnotations()); g != "" {
-			return []string{g}
-		}
-		return nil
-	}); err != nil {
+	if err := fi.IndexField(ctx, &networkingv1.Ingress{}, IngressGroup, IngressGroupKeys); err != nil {
 		return err
 	}
 	// ListenerSets are indexed by SetupListenerSets, only where their CRD is served: an index
@@ -107,6 +104,28 @@ func Setup(ctx context.Context, fi client.FieldIndexer) error {
 // (RouteHostname), like Gateways. Call it only where the ListenerSet kind is served.
 func SetupListenerSets(ctx context.Context, fi client.FieldIndexer) error {
 	return fi.IndexField(ctx, &gwv1.ListenerSet{}, RouteHostname, RouteKeys)
+}
+
+// IngressGroupKey is the IngressGroup key of the Ingresses whose annotation names group g.
+func IngressGroupKey(g string) string { return "group/" + g }
+
+// IngressClassKey is the IngressGroup key of the Ingresses of IngressClass c by
+// spec.ingressClassName, or of those without a class when c is "" (the default class's).
+func IngressClassKey(c string) string { return "class/" + c }
+
+// IngressGroupKeys are the IngressGroup index keys of an Ingress: its annotation's group, and,
+// unless the kubernetes.io/ingress.class annotation classifies it (then LBC reads no
+// IngressClassParams), its class.
+func IngressGroupKeys(o client.Object) []string {
+	ing := o.(*networkingv1.Ingress)
+	var keys []string
+	if g := lbc.ExplicitIngressGroup(ing.Annotations); g != "" {
+		keys = append(keys, IngressGroupKey(g))
+	}
+	if _, ok := ing.Annotations[lbc.IngressClassAnnotation]; !ok {
+		keys = append(keys, IngressClassKey(ptr.Deref(ing.Spec.IngressClassName, "")))
+	}
+	return keys
 }
 
 // ClaimNamespaceDomainKeys are the ClaimNamespaceDomain index keys of a DomainClaim.

@@ -69,3 +69,12 @@ func TestExplicitIngressGroup(t *testing.T) {
 		})
 	}
 }
+
+func TestClassParamsGroup(t *testing.T) {
+	u := &unstructured.Unstructured{Object: map[string]any{}}
+	assert.Empty(t, ClassParamsGroup(u), "no spec.group")
+	require.NoError(t, unstructured.SetNestedField(u.Object, "shared", "spec", "group", "name"))
+	assert.Equal(t, "shared", ClassParamsGroup(u))
+	require.NoError(t, unstructured.SetNestedField(u.Object, "Shared", "spec", "group", "name"))
+	assert.Empty(t, ClassParamsGroup(u), "a name LBC rejects")
+}

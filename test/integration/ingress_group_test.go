@@ -10,9 +10,13 @@ import (
 	"github.com/stretchr/testify/require"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/opendi/gateway-orchestrator/internal/lbc"
+	"github.com/opendi/gateway-orchestrator/webhook"
 )
 
 // grouped puts ing in the explicit IngressGroup group.
@@ -111,5 +115,71 @@ func TestAnIngressGroupCannotLetAnotherNamespaceCatchAClaimedHostname(t *testing
 		t.Run("outside the group it is allowed", func(t *testing.T) {
 			require.NoError(t, k8s.Create(ctx, ingress(teamA, "alb", blog)))
 		})
+	})
+}
+
+// groupClass creates an IngressClass of LBC whose IngressClassParams put every Ingress of the
+// class in IngressGroup group, and waits until admission's cache holds both.
+func groupClass(t *testing.T, group string) string {
+	t.Helper()
+	ctx := context.Background()
+	name := unique("grouped")
+	params := &unstructured.Unstructured{}
+	params.SetGroupVersionKind(lbc.IngressClassParamsGVK)
+	params.SetName(name)
+	require.NoError(t, unstructured.SetNestedField(params.Object, group, "spec", "group", "name"))
+	require.NoError(t, k8s.Create(ctx, params))
+	ic := &networkingv1.IngressClass{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: networkingv1.IngressClassSpec{
+		Controller: webhook.ALBIngressController,
+		Parameters: &networkingv1.IngressClassParametersReference{APIGroup: ptr.To(lbc.IngressClassParamsGVK.Group), Kind: lbc.IngressClassParamsGVK.Kind, Name: name},
+	}}
+	require.NoError(t, k8s.Create(ctx, ic))
+	require.Eventually(t, func() bool {
+		u := &unstructured.Unstructured{}
+		u.SetGroupVersionKind(lbc.IngressClassParamsGVK)
+		return env.Manager.GetCache().Get(ctx, client.ObjectKey{Name: name}, u) == nil &&
+			env.Manager.GetCache().Get(ctx, client.ObjectKey{Name: name}, &networkingv1.IngressClass{}) == nil
+	}, 10*time.Second, 20*time.Millisecond)
+	return name
+}
+
+// TestAGroupThatIngressClassParamsImposeIsSharedToo: LBC puts every Ingress of a class whose
+// IngressClassParams set spec.group.name in that group, whatever their annotations, so such a
+// class is an IngressGroup across namespaces like an annotation's.
+func TestAGroupThatIngressClassParamsImposeIsSharedToo(t *testing.T) {
+	ctx := context.Background()
+	z := newZone(t)
+	teamA, teamC := tenant(t), tenant(t)
+
+	t.Run("a hostless Ingress of the class in another namespace is denied", func(t *testing.T) {
+		group := unique("class-group")
+		class := groupClass(t, group)
+		shop := "shop." + z.Spec.Domain
+		createSeen(t, ingress(teamA, class, shop))
+
+		hostless := catchAllIngress(teamC)
+		hostless.Spec.IngressClassName = ptr.To(class)
+		err := k8s.Create(ctx, hostless)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), fmt.Sprintf("spec.rules[0]: Forbidden: IngressGroup %q serves hostname %q of namespace %s", group, shop, teamA))
+
+		t.Run("its own group annotation does not take it out (the class's group wins)", func(t *testing.T) {
+			ing := grouped(catchAllIngress(teamC), unique("team-c"))
+			ing.Spec.IngressClassName = ptr.To(class)
+			err := k8s.Create(ctx, ing)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), fmt.Sprintf("IngressGroup %q serves hostname %q", group, shop))
+		})
+	})
+	t.Run("a claimed hostname of the class next to another namespace's catch-all is denied", func(t *testing.T) {
+		class := groupClass(t, unique("class-group"))
+		hostless := catchAllIngress(teamC)
+		hostless.Spec.IngressClassName = ptr.To(class)
+		createSeen(t, hostless)
+
+		err := k8s.Create(ctx, ingress(teamA, class, "blog."+z.Spec.Domain))
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "spec.ingressClassName: Forbidden: IngressGroup")
+		assert.Contains(t, err.Error(), fmt.Sprintf("in Ingress %s of namespace %s", hostless.Name, teamC))
 	})
 }
