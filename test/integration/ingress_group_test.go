@@ -183,3 +183,41 @@ func TestAGroupThatIngressClassParamsImposeIsSharedToo(t *testing.T) {
 		assert.Contains(t, err.Error(), fmt.Sprintf("in Ingress %s of namespace %s", hostless.Name, teamC))
 	})
 }
+
+// TestWhichHostlessIngressesReachTheWebhook: an Ingress without hosts reaches the Ingress
+// webhook only when it has a catch-all and may be in a group (it names one, or no
+// kubernetes.io/ingress.class annotation keeps its class's IngressClassParams from imposing one);
+// every other hostless Ingress skips it, and an Ingress with hosts reaches it as before.
+func TestWhichHostlessIngressesReachTheWebhook(t *testing.T) {
+	ctx := context.Background()
+	ns := tenant(t)
+	const hook = "vingress.gateway.opendi.com"
+	annotated := func(ing *networkingv1.Ingress) *networkingv1.Ingress {
+		ing.Spec.IngressClassName = nil
+		ing.Annotations = map[string]string{lbc.IngressClassAnnotation: "alb"}
+		return ing
+	}
+	for _, tc := range []struct {
+		name    string
+		ing     *networkingv1.Ingress
+		reaches bool
+	}{
+		{"classified by the annotation, no group: skips", annotated(catchAllIngress(ns)), false},
+		{"classified by the annotation, with a group: reaches", grouped(annotated(catchAllIngress(ns)), unique("g")), true},
+		{"classified by spec.ingressClassName: reaches (its class may impose a group)", catchAllIngress(ns), true},
+		{"without a catch-all (a rule without host and without paths, which LBC skips): skips", &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: unique("ing"), Annotations: map[string]string{lbc.IngressGroupAnnotation: "g"}},
+			Spec: networkingv1.IngressSpec{IngressClassName: ptr.To("alb"), Rules: []networkingv1.IngressRule{{}}}}, false},
+		{"with a host: reaches", ingress(ns, "alb", "www.unmanaged.test"), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := webhookCounts(t, webhookCallsMetric)[hook]
+			require.NoError(t, k8s.Create(ctx, tc.ing))
+			after := webhookCounts(t, webhookCallsMetric)[hook]
+			if tc.reaches {
+				assert.Greater(t, after, before)
+			} else {
+				assert.Equal(t, before, after)
+			}
+		})
+	}
+}
