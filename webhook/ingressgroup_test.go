@@ -5,7 +5,11 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/utils/ptr"
+
+	"github.com/opendi/gateway-orchestrator/internal/lbc"
 )
 
 func TestGroupCatchAll(t *testing.T) {
@@ -95,6 +99,31 @@ func TestCatchAllIsWhatLBCServesWithoutAHostCondition(t *testing.T) {
 				return
 			}
 			assert.Equal(t, tc.want, got.String())
+		})
+	}
+}
+
+func TestGroupOfFollowsLBCsPrecedence(t *testing.T) {
+	classes := map[string]string{"shared-alb": "imposed", "": "default-group"}
+	annotated := map[string]string{lbc.IngressGroupAnnotation: "named"}
+	for name, tc := range map[string]struct {
+		annotations map[string]string
+		class       *string
+		want, path  string
+	}{
+		"the class's IngressClassParams win over the annotation": {annotated, ptr.To("shared-alb"), "imposed", "spec.ingressClassName"},
+		"a class without a group leaves the annotation's":        {annotated, ptr.To("alb"), "named", "metadata.annotations[alb.ingress.kubernetes.io/group.name]"},
+		"no class takes the default class's group":               {nil, nil, "default-group", "spec.ingressClassName"},
+		"the class annotation classifies it: no IngressClassParams": {
+			map[string]string{lbc.IngressClassAnnotation: "alb", lbc.IngressGroupAnnotation: "named"}, nil, "named", "metadata.annotations[alb.ingress.kubernetes.io/group.name]",
+		},
+		"no group at all": {nil, ptr.To("alb"), "", "metadata.annotations[alb.ingress.kubernetes.io/group.name]"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Annotations: tc.annotations}, Spec: networkingv1.IngressSpec{IngressClassName: tc.class}}
+			g, p := groupOf(ing, classes)
+			assert.Equal(t, tc.want, g)
+			assert.Equal(t, tc.path, p.String())
 		})
 	}
 }
