@@ -27,6 +27,9 @@ type Door struct {
 	// Claimer creates the claims of free hostnames.
 	Claimer *Claimer
 	Options ownership.Options
+	// ClassParams says the API server serves LBC's IngressClassParams, whose group an Ingress's
+	// class may impose (read from Reader as unstructured objects).
+	ClassParams bool
 	// Counter counts a namespace's claims in a zone for the caps of ownership.CheckCaps; nil
 	// enforces no caps.
 	Counter ownership.ClaimCounter

@@ -24,14 +24,19 @@ const (
 	annotationDefaultClass = "ingressclass.kubernetes.io/is-default-class"
 )
 
-// +kubebuilder:webhook:path=/validate-networking-k8s-io-v1-ingress,mutating=false,failurePolicy=fail,sideEffects=NoneOnDryRun,groups=networking.k8s.io,resources=ingresses,verbs=create;update,versions=v1,name=vingress.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5,patch=`{"matchConditions":[{"name":"has-hosts","expression":"(has(object.spec.rules) && object.spec.rules.exists(r, has(r.host) && r.host != '')) || (has(object.spec.tls) && object.spec.tls.exists(t, has(t.hosts) && size(t.hosts) > 0))"}]}`
+// +kubebuilder:webhook:path=/validate-networking-k8s-io-v1-ingress,mutating=false,failurePolicy=fail,sideEffects=NoneOnDryRun,groups=networking.k8s.io,resources=ingresses,verbs=create;update,versions=v1,name=vingress.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5,patch=`{"matchConditions":[{"name":"has-hosts-or-a-catch-all-that-may-be-grouped","expression":"(has(object.spec.rules) && object.spec.rules.exists(r, has(r.host) && r.host != '')) || (has(object.spec.tls) && object.spec.tls.exists(t, has(t.hosts) && size(t.hosts) > 0)) || ((has(object.spec.defaultBackend) || (has(object.spec.rules) && object.spec.rules.exists(r, (!has(r.host) || r.host == '') && has(r.http)))) && (!has(object.metadata.annotations) || 'alb.ingress.kubernetes.io/group.name' in object.metadata.annotations || !('kubernetes.io/ingress.class' in object.metadata.annotations)))"}]}`
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses;ingressclasses,verbs=get;list;watch
 
 // IngressValidator checks the hosts of Ingresses the AWS Load Balancer Controller would serve
 // (spec.rules[].host and spec.tls[].hosts): a host under a ManagedZone is claimed or denied
 // exactly like a route hostname, because LBC finds ACM certificates for Ingress hosts by name
 // and would put the owner's certificate on another namespace's load balancer. Hosts outside
-// every zone, and Ingresses of other controllers' IngressClasses, pass untouched.
+// every zone, and Ingresses of other controllers' IngressClasses, pass untouched. An Ingress of
+// an explicit IngressGroup may not mix a catch-all with another namespace's managed hostnames on
+// the group's shared ALB (GroupCatchAll). The matchCondition sends an Ingress without hosts only
+// when it has a catch-all and may be in a group: it names one, or its class (field, or none) may
+// have IngressClassParams that impose one, which CEL cannot read. A hostless Ingress classified
+// by the kubernetes.io/ingress.class annotation and naming no group skips the webhook.
 type IngressValidator Door
 
 var _ admission.Validator[*networkingv1.Ingress] = &IngressValidator{}
@@ -62,6 +67,11 @@ func (v *IngressValidator) ValidateCreate(ctx context.Context, ing *networkingv1
 			e.Hosts = append(e.Hosts, Host{Path: field.NewPath("spec", "tls").Index(i).Child("hosts").Index(j), Name: h})
 		}
 	}
+	errs, err := door.ingressGroup(ctx, ing)
+	if err != nil {
+		return nil, apierrors.NewInternalError(fmt.Errorf("reading the Ingress's IngressGroup: %w", err))
+	}
+	e.Errs = errs
 	return door.Admit(ctx, e)
 }
 

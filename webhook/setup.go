@@ -30,6 +30,9 @@ func Register(mgr manager.Manager, reg prometheus.Registerer, opts ownership.Opt
 		Counter: view,
 		Metrics: NewMetrics(reg),
 	}
+	if err := watchClassParams(mgr, &door); err != nil {
+		return err
+	}
 	if err := builder.WebhookManagedBy(mgr, &gwv1.HTTPRoute{}).
 		WithDefaulter(&RouteDefaulter{Reader: mgr.GetCache()}).
 		WithValidator((*RouteValidator)(&door)).

@@ -98,6 +98,9 @@ const (
 	ReasonClaimRefused = "ClaimRefused"
 	// ReasonNamespaceCapReached: the claim would take the namespace past a cap of its zone.
 	ReasonNamespaceCapReached = "NamespaceCapReached"
+	// ReasonCatchAllInSharedIngressGroup: an IngressGroup would mix a rule without host or a
+	// defaultBackend of one namespace with managed hostnames of another on one ALB.
+	ReasonCatchAllInSharedIngressGroup = "CatchAllInSharedIngressGroup"
 )
 
 // Reasons the pool reconciler gives its steps when they are done, and a GatewayPool's Ready.

@@ -7,11 +7,13 @@ import (
 	"strings"
 
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/hostname"
+	"github.com/opendi/gateway-orchestrator/internal/lbc"
 )
 
 const (
@@ -42,6 +44,10 @@ const (
 	// (hostname.Skeleton), so admission finds the claims a Unicode hostname looks like with one
 	// lookup.
 	ClaimSkeleton = "gateway.opendi.com/claim-skeleton"
+	// IngressGroup indexes Ingresses by the IngressGroup their annotation names
+	// (IngressGroupKey) and by the IngressClass whose IngressClassParams may impose one
+	// (IngressClassKey), so admission finds the other members of a group.
+	IngressGroup = "gateway.opendi.com/ingress-group"
 )
 
 // NamespaceDomainKey is the ClaimNamespaceDomain key of namespace ns's claims under domain d.
@@ -88,6 +94,9 @@ func Setup(ctx context.Context, fi client.FieldIndexer) error {
 	}); err != nil {
 		return err
 	}
+	if err := fi.IndexField(ctx, &networkingv1.Ingress{}, IngressGroup, IngressGroupKeys); err != nil {
+		return err
+	}
 	// ListenerSets are indexed by SetupListenerSets, only where their CRD is served: an index
 	// would make the manager wait for an informer of a kind many clusters do not have.
 	for _, o := range []client.Object{&gwv1.HTTPRoute{}, &gwv1.GRPCRoute{}, &networkingv1.Ingress{}, &gwv1.Gateway{}} {
@@ -102,6 +111,28 @@ func Setup(ctx context.Context, fi client.FieldIndexer) error {
 // (RouteHostname), like Gateways. Call it only where the ListenerSet kind is served.
 func SetupListenerSets(ctx context.Context, fi client.FieldIndexer) error {
 	return fi.IndexField(ctx, &gwv1.ListenerSet{}, RouteHostname, RouteKeys)
+}
+
+// IngressGroupKey is the IngressGroup key of the Ingresses whose annotation names group g.
+func IngressGroupKey(g string) string { return "group/" + g }
+
+// IngressClassKey is the IngressGroup key of the Ingresses of IngressClass c by
+// spec.ingressClassName, or of those without a class when c is "" (the default class's).
+func IngressClassKey(c string) string { return "class/" + c }
+
+// IngressGroupKeys are the IngressGroup index keys of an Ingress: its annotation's group, and,
+// unless the kubernetes.io/ingress.class annotation classifies it (then LBC reads no
+// IngressClassParams), its class.
+func IngressGroupKeys(o client.Object) []string {
+	ing := o.(*networkingv1.Ingress)
+	var keys []string
+	if g := lbc.ExplicitIngressGroup(ing.Annotations); g != "" {
+		keys = append(keys, IngressGroupKey(g))
+	}
+	if _, ok := ing.Annotations[lbc.IngressClassAnnotation]; !ok {
+		keys = append(keys, IngressClassKey(ptr.Deref(ing.Spec.IngressClassName, "")))
+	}
+	return keys
 }
 
 // ClaimNamespaceDomainKeys are the ClaimNamespaceDomain index keys of a DomainClaim.

@@ -1,6 +1,7 @@
 package lbc
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -49,4 +50,31 @@ func TestMutateKeepsMetadataAndDropsEmptyFields(t *testing.T) {
 	assert.Equal(t, []any{map[string]any{"protocolPort": "HTTPS:443", "certificates": []any{"arn:x"}, "sslPolicy": "p"}}, entries)
 	_, found, _ := unstructured.NestedString(u.Object, "spec", "scheme")
 	assert.False(t, found, "an unset field is not written")
+}
+
+func TestExplicitIngressGroup(t *testing.T) {
+	for name, tc := range map[string]struct {
+		annotations map[string]string
+		want        string
+	}{
+		"no annotations":                  {nil, ""},
+		"a valid name":                    {map[string]string{IngressGroupAnnotation: "shared.web-1"}, "shared.web-1"},
+		"upper case is not a group (LBC)": {map[string]string{IngressGroupAnnotation: "Shared"}, ""},
+		"a name ending in a dash":         {map[string]string{IngressGroupAnnotation: "shared-"}, ""},
+		"64 characters are too many":      {map[string]string{IngressGroupAnnotation: strings.Repeat("a", 64)}, ""},
+		"63 characters are enough":        {map[string]string{IngressGroupAnnotation: strings.Repeat("a", 63)}, strings.Repeat("a", 63)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			assert.Equal(t, tc.want, ExplicitIngressGroup(tc.annotations))
+		})
+	}
+}
+
+func TestClassParamsGroup(t *testing.T) {
+	u := &unstructured.Unstructured{Object: map[string]any{}}
+	assert.Empty(t, ClassParamsGroup(u), "no spec.group")
+	require.NoError(t, unstructured.SetNestedField(u.Object, "shared", "spec", "group", "name"))
+	assert.Equal(t, "shared", ClassParamsGroup(u))
+	require.NoError(t, unstructured.SetNestedField(u.Object, "Shared", "spec", "group", "name"))
+	assert.Empty(t, ClassParamsGroup(u), "a name LBC rejects")
 }

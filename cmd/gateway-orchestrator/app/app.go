@@ -32,6 +32,7 @@ import (
 	"github.com/opendi/gateway-orchestrator/internal/clusterid"
 	"github.com/opendi/gateway-orchestrator/internal/dnsbatch"
 	"github.com/opendi/gateway-orchestrator/internal/index"
+	"github.com/opendi/gateway-orchestrator/internal/lbc"
 	"github.com/opendi/gateway-orchestrator/internal/ownership"
 	"github.com/opendi/gateway-orchestrator/internal/promutil"
 	"github.com/opendi/gateway-orchestrator/reconciler/certificate"
@@ -137,6 +138,20 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 		reg = metrics.Registry
 	}
 	if cfg.Webhooks {
+		// The Ingress webhook reads LBC's IngressClassParams only when served at start
+		// (webhook.Register); a CRD installed or removed later restarts the manager likewise.
+		params := lbc.IngressClassParamsGVK.GroupKind()
+		paramsServed, err := served(mgr.GetRESTMapper(), params)
+		if err != nil {
+			return err
+		}
+		w, err := newKindWatch(mgr.GetConfig(), mgr.GetHTTPClient(), mgr.GetLogger().WithName("kind-watch"), params, "ingressclassparams."+params.Group, paramsServed)
+		if err != nil {
+			return err
+		}
+		if err := mgr.Add(w); err != nil {
+			return fmt.Errorf("registering the IngressClassParams CRD watch: %w", err)
+		}
 		var finalizers []string
 		if cfg.AWS != nil {
 			finalizers = append(finalizers, v1alpha1.FinalizerAWSCleanup)
