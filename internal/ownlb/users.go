@@ -1,0 +1,78 @@
+package ownlb
+
+import (
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+// GatewayLookup answers, for a Gateway a parentRef names, whether it is a pool Gateway, and the
+// address of its load balancer ("" while it has none, or when the Gateway does not exist).
+type GatewayLookup func(namespace, name string) (pool bool, address string)
+
+// RouteUser is an HTTPRoute or GRPCRoute of the owning namespace as a User: Pool when it has no
+// parentRefs (the routes reconciler attaches it to the hostname's seat) or one of them names a
+// pool Gateway; otherwise served by the Gateways it names. ParentRefs of other kinds (a
+// ListenerSet) name no load balancer here.
+func RouteUser(kind, namespace, name string, parents []gwv1.ParentReference, lookup GatewayLookup) User {
+	u := User{Object: kind + " " + namespace + "/" + name}
+	if len(parents) == 0 {
+		u.Pool = true
+		return u
+	}
+	for _, p := range parents {
+		if p.Kind != nil && *p.Kind != "Gateway" || p.Group != nil && *p.Group != gwv1.GroupName {
+			continue
+		}
+		ns := namespace
+		if p.Namespace != nil {
+			ns = string(*p.Namespace)
+		}
+		pool, addr := lookup(ns, string(p.Name))
+		if pool {
+			u.Pool = true
+			continue
+		}
+		u.LoadBalancers = append(u.LoadBalancers, LoadBalancer{Object: "Gateway " + ns + "/" + string(p.Name), Address: addr})
+	}
+	return u
+}
+
+// GatewayUser is a Gateway that is not a pool's, listing the hostname on a listener: its own load
+// balancer serves it.
+func GatewayUser(gw *gwv1.Gateway) User {
+	o := "Gateway " + gw.Namespace + "/" + gw.Name
+	return User{Object: o, LoadBalancers: []LoadBalancer{{Object: o, Address: GatewayAddress(gw)}}}
+}
+
+// IngressUser is an Ingress listing the hostname: LBC gives it a load balancer of its own (and
+// another controller's Ingress is not served by a pool Gateway either).
+func IngressUser(ing *networkingv1.Ingress) User {
+	o := "Ingress " + ing.Namespace + "/" + ing.Name
+	return User{Object: o, LoadBalancers: []LoadBalancer{{Object: o, Address: IngressAddress(ing)}}}
+}
+
+// GatewayAddress is the DNS name of a Gateway's load balancer once its controller has programmed
+// it (Programmed=True and an address of type Hostname); "" before.
+func GatewayAddress(gw *gwv1.Gateway) string {
+	if !meta.IsStatusConditionTrue(gw.Status.Conditions, string(gwv1.GatewayConditionProgrammed)) {
+		return ""
+	}
+	for _, a := range gw.Status.Addresses {
+		if a.Type != nil && *a.Type == gwv1.HostnameAddressType && a.Value != "" {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+// IngressAddress is the DNS name of an Ingress's load balancer
+// (status.loadBalancer.ingress[].hostname, the first); "" before its controller wrote one.
+func IngressAddress(ing *networkingv1.Ingress) string {
+	for _, i := range ing.Status.LoadBalancer.Ingress {
+		if i.Hostname != "" {
+			return i.Hostname
+		}
+	}
+	return ""
+}
