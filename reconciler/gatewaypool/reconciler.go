@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -49,6 +50,7 @@ var LoadBalancerConfigurationGVK = lbc.GroupVersionKind
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gateways/status,verbs=get
 // +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gatewayclasses,verbs=get;list;watch
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch
 
 var _ reconcile.Reconciler = &Reconciler{}
 
@@ -78,6 +80,9 @@ type Reconciler struct {
 
 	// zones caches ALB DNS name → canonical hosted zone ID.
 	zones sync.Map
+	// misses holds DNS names ELBv2 knew no load balancer of, with when it was asked (see
+	// hostedZone).
+	misses sync.Map
 	// pace spaces each pool's event-driven reconciles by the pool's size.
 	pace pacer
 	// memos keep each pool's answers that have not changed since its last reconcile.
@@ -98,6 +103,10 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 			}
 			return nil
 		}, lbcVerdictChanged)).
+		// Gateways that are not a pool's, and Ingresses, bring load balancers of their own: a claim
+		// they use is planned again when one appears, changes or goes (see ownlb).
+		Watches(&gwv1.Gateway{}, r.coalesced(r.ownLoadBalancerToPools, nil), builder.WithPredicates(ownLoadBalancerChanged)).
+		Watches(&networkingv1.Ingress{}, r.coalesced(r.ownLoadBalancerToPools, nil), builder.WithPredicates(ownLoadBalancerChanged)).
 		Watches(&v1alpha1.DomainClaim{}, r.coalesced(r.claimToPool, nil), builder.WithPredicates(claimInputsChanged)).
 		Watches(&gwv1.HTTPRoute{}, r.coalesced(r.routeChanged, nil), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&gwv1.GRPCRoute{}, r.coalesced(r.routeChanged, nil), builder.WithPredicates(predicate.GenerationChangedPredicate{})).

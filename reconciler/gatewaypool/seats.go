@@ -147,17 +147,38 @@ func (r *Reconciler) loadBalancer(ctx context.Context, gw *gwv1.Gateway) (host, 
 	if host == "" || r.ELB == nil {
 		return "", "", nil
 	}
+	zone, err = r.hostedZone(ctx, host, 0)
+	switch {
+	case err != nil:
+		return "", "", err
+	case zone == "":
+		return "", "", fmt.Errorf("no load balancer with DNS name %s in ELBv2", host)
+	}
+	return host, zone, nil
+}
+
+// hostedZone is the canonical hosted zone of the load balancer with DNS name host, from ELBv2
+// (cached per name); "" when ELBv2 knows none of that name (then not asked again for recheck
+// about it) or there is no ELBv2 client.
+func (r *Reconciler) hostedZone(ctx context.Context, host string, recheck time.Duration) (string, error) {
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
 	if z, ok := r.zones.Load(host); ok {
-		return host, z.(string), nil
+		return z.(string), nil
+	}
+	if r.ELB == nil {
+		return "", nil
+	}
+	if at, ok := r.misses.Load(host); ok && time.Since(at.(time.Time)) < recheck {
+		return "", nil
 	}
 	if wait, s := r.elbBackoff.Wait(describeLoadBalancers, 0, time.Now()); wait > 0 {
-		return "", "", &backingOff{wait: wait, state: s} // no call: the last answer stands
+		return "", &backingOff{wait: wait, state: s} // no call: the last answer stands
 	}
 	in := &elbv2.DescribeLoadBalancersInput{}
 	for {
 		out, err := r.ELB.DescribeLoadBalancers(ctx, in)
 		if err != nil {
-			return "", "", r.elbFailed(ctx, err)
+			return "", r.elbFailed(ctx, err)
 		}
 		for _, lb := range out.LoadBalancers {
 			r.zones.Store(strings.ToLower(aws.ToString(lb.DNSName)), aws.ToString(lb.CanonicalHostedZoneId))
@@ -170,10 +191,12 @@ func (r *Reconciler) loadBalancer(ctx context.Context, gw *gwv1.Gateway) (host, 
 	if s, ended := r.elbBackoff.Succeed(describeLoadBalancers); ended {
 		logf.FromContext(ctx).Info("AWS call succeeded again after backing off", "call", describeLoadBalancers, "failures", s.Failures, "lastReason", s.Reason)
 	}
-	if z, ok := r.zones.Load(strings.ToLower(host)); ok {
-		return host, z.(string), nil
+	if z, ok := r.zones.Load(host); ok {
+		r.misses.Delete(host)
+		return z.(string), nil
 	}
-	return "", "", fmt.Errorf("no load balancer with DNS name %s in ELBv2", host)
+	r.misses.Store(host, time.Now())
+	return "", nil
 }
 
 // describeLoadBalancers is the call, and the back-off key, of the ALBs' canonical hosted zones.
