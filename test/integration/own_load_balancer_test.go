@@ -243,3 +243,35 @@ func TestARouteMovingFromThePoolToItsOwnGatewayGivesBackItsSeat(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+func TestAnAutoAttachedRouteMovedToItsOwnGatewayGivesBackItsSeat(t *testing.T) {
+	ctx := context.Background()
+	z, p := servedZone(t)
+	ns := tenant(t)
+	gw := ownGateway(ns)
+	require.NoError(t, k8s.Create(ctx, gw))
+	t.Cleanup(func() { _ = k8s.Delete(ctx, gw) })
+
+	h := "auto." + z.Spec.Domain
+	rt := route(ns, h)
+	require.NoError(t, k8s.Create(ctx, rt))
+	c := ready(t, h, 60*time.Second)
+	require.NotNil(t, c.Status.Gateway)
+	poolALB := dnsbatch.Canonical(c.Status.LoadBalancerHostname)
+	require.Eventually(t, func() bool {
+		require.NoError(t, k8s.Get(ctx, client.ObjectKeyFromObject(rt), rt))
+		return len(rt.Spec.ParentRefs) == 1 && rt.Annotations[v1alpha1.AnnotationAttachedTo] != ""
+	}, 30*time.Second, 100*time.Millisecond, "the routes reconciler attaches the route to its seat")
+
+	// The user names their own Gateway next to the parentRef the orchestrator added.
+	require.NoError(t, updateLatest(ctx, rt, func() {
+		rt.Spec.ParentRefs = append(rt.Spec.ParentRefs, gwv1.ParentReference{Name: gwv1.ObjectName(gw.Name)})
+	}))
+	ownedByItsLoadBalancer(t, z, p, h, func() string { return ownALB(ns, gw.Name) })
+	require.Eventually(t, func() bool {
+		require.NoError(t, k8s.Get(ctx, client.ObjectKeyFromObject(rt), rt))
+		return len(rt.Spec.ParentRefs) == 1 && string(rt.Spec.ParentRefs[0].Name) == gw.Name
+	}, 30*time.Second, 100*time.Millisecond, "the parentRef the orchestrator added goes with the seat: %v", rt.Spec.ParentRefs)
+	target, _ := aliasTarget(z.Spec.HostedZoneID, h)
+	assert.NotEqual(t, poolALB, target)
+}
