@@ -2,7 +2,6 @@ package integration
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
@@ -250,7 +249,7 @@ func TestARouteMovingFromThePoolToItsOwnGatewayGivesBackItsSeat(t *testing.T) {
 	ownedByItsLoadBalancer(t, z, p, h, own)
 	for i := 0; i < 10; i++ {
 		target, _ := aliasTarget(z.Spec.HostedZoneID, h)
-		require.NotEqual(t, poolALB, target, fmt.Sprintf("the ALIAS never goes back to the pool ALB (%d)", i))
+		require.NotEqual(t, poolALB, target, "the ALIAS never goes back to the pool ALB (%d)", i)
 		time.Sleep(100 * time.Millisecond)
 	}
 }
