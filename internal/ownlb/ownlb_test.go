@@ -93,12 +93,10 @@ func TestRouteUser(t *testing.T) {
 		}
 		return p
 	}
-	added := map[string]string{"gateway.opendi.com/attached-to": "gw-system/public-1"}
 	for _, tc := range []struct {
-		name        string
-		annotations map[string]string
-		parents     []gwv1.ParentReference
-		want        User
+		name    string
+		parents []gwv1.ParentReference
+		want    User
 	}{
 		{name: "no parentRefs: the routes reconciler attaches it to the seat",
 			want: User{Object: "HTTPRoute team-a/shop", Pool: true}},
@@ -111,13 +109,7 @@ func TestRouteUser(t *testing.T) {
 		{name: "a Gateway that does not exist has no address",
 			parents: []gwv1.ParentReference{ref("team-a", "missing")},
 			want:    User{Object: "HTTPRoute team-a/shop", LoadBalancers: []LoadBalancer{{Object: "Gateway team-a/missing"}}}},
-		{name: "a pool parentRef the orchestrator added keeps the seat while the route names no other Gateway",
-			annotations: added, parents: []gwv1.ParentReference{ref("gw-system", "public-1")},
-			want: User{Object: "HTTPRoute team-a/shop", Pool: true}},
-		{name: "a user who adds their own Gateway to an auto-attached route gives the seat back",
-			annotations: added, parents: []gwv1.ParentReference{ref("gw-system", "public-1"), ref("", "web")},
-			want: User{Object: "HTTPRoute team-a/shop", LoadBalancers: []LoadBalancer{{Object: "Gateway team-a/web", Address: albA}}}},
-		{name: "a pool parentRef the user wrote keeps the seat next to their own Gateway",
+		{name: "a pool parentRef (the user's or the orchestrator's) keeps the seat next to their own Gateway",
 			parents: []gwv1.ParentReference{ref("gw-system", "public-1"), ref("", "web")},
 			want:    User{Object: "HTTPRoute team-a/shop", Pool: true, LoadBalancers: []LoadBalancer{{Object: "Gateway team-a/web", Address: albA}}}},
 		{name: "a ListenerSet parentRef names no load balancer here",
@@ -125,7 +117,7 @@ func TestRouteUser(t *testing.T) {
 			want:    User{Object: "HTTPRoute team-a/shop"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			assert.Equal(t, tc.want, RouteUser("HTTPRoute", "team-a", "shop", tc.annotations, tc.parents, lookup))
+			assert.Equal(t, tc.want, RouteUser("HTTPRoute", "team-a", "shop", tc.parents, lookup))
 		})
 	}
 }

@@ -1,13 +1,9 @@
 package ownlb
 
 import (
-	"strings"
-
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
-
-	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 )
 
 // GatewayLookup answers, for a Gateway a parentRef names, whether it is a pool Gateway, and the
@@ -15,23 +11,17 @@ import (
 type GatewayLookup func(namespace, name string) (pool bool, address string)
 
 // RouteUser is an HTTPRoute or GRPCRoute of the owning namespace as a User: Pool when it has no
-// parentRefs (the routes reconciler attaches it to the hostname's seat) or its user wrote one
-// naming a pool Gateway; otherwise served by the Gateways it names. A pool parentRef the
-// orchestrator added (recorded in v1alpha1.AnnotationAttachedTo) counts only while the route
-// names no other Gateway: a user who points an auto-attached route at their own Gateway gives the
-// seat back, and the routes reconciler then removes the parentRef it added. ParentRefs of other
-// kinds (a ListenerSet) name no load balancer here.
-func RouteUser(kind, namespace, name string, annotations map[string]string, parents []gwv1.ParentReference, lookup GatewayLookup) User {
+// parentRefs (the routes reconciler attaches it to the hostname's seat) or one of them names a
+// pool Gateway, whoever wrote it; otherwise served by the Gateways it names. A route the
+// orchestrator attaches automatically (v1alpha1.AnnotationAutoAttach) keeps a parentRef to its
+// seat, so it stays a pool user until its owner opts it out ("false") and removes that parentRef.
+// ParentRefs of other kinds (a ListenerSet) name no load balancer here.
+func RouteUser(kind, namespace, name string, parents []gwv1.ParentReference, lookup GatewayLookup) User {
 	u := User{Object: kind + " " + namespace + "/" + name}
 	if len(parents) == 0 {
 		u.Pool = true
 		return u
 	}
-	added := map[string]bool{}
-	for _, s := range strings.Split(annotations[v1alpha1.AnnotationAttachedTo], ",") {
-		added[strings.TrimSpace(s)] = true
-	}
-	addedPool := false
 	for _, p := range parents {
 		if p.Kind != nil && *p.Kind != "Gateway" || p.Group != nil && *p.Group != gwv1.GroupName {
 			continue
@@ -41,17 +31,11 @@ func RouteUser(kind, namespace, name string, annotations map[string]string, pare
 			ns = string(*p.Namespace)
 		}
 		pool, addr := lookup(ns, string(p.Name))
-		switch {
-		case pool && added[ns+"/"+string(p.Name)]:
-			addedPool = true
-		case pool:
+		if pool {
 			u.Pool = true
-		default:
-			u.LoadBalancers = append(u.LoadBalancers, LoadBalancer{Object: "Gateway " + ns + "/" + string(p.Name), Address: addr})
+			continue
 		}
-	}
-	if addedPool && len(u.LoadBalancers) == 0 {
-		u.Pool = true
+		u.LoadBalancers = append(u.LoadBalancers, LoadBalancer{Object: "Gateway " + ns + "/" + string(p.Name), Address: addr})
 	}
 	return u
 }

@@ -89,13 +89,13 @@ func (r *Reconciler) ownLoadBalancer(ctx context.Context, c *v1alpha1.DomainClai
 	for i := range https {
 		rt := &https[i]
 		if rt.Namespace == c.Spec.Namespace && rt.DeletionTimestamp.IsZero() && hostnamesOf(c, rt.Spec.Hostnames, claimNames) > 0 {
-			users = append(users, ownlb.RouteUser("HTTPRoute", rt.Namespace, rt.Name, rt.Annotations, rt.Spec.ParentRefs, lookup))
+			users = append(users, ownlb.RouteUser("HTTPRoute", rt.Namespace, rt.Name, rt.Spec.ParentRefs, lookup))
 		}
 	}
 	for i := range grpcs {
 		rt := &grpcs[i]
 		if rt.Namespace == c.Spec.Namespace && rt.DeletionTimestamp.IsZero() && hostnamesOf(c, rt.Spec.Hostnames, claimNames) > 0 {
-			users = append(users, ownlb.RouteUser("GRPCRoute", rt.Namespace, rt.Name, rt.Annotations, rt.Spec.ParentRefs, lookup))
+			users = append(users, ownlb.RouteUser("GRPCRoute", rt.Namespace, rt.Name, rt.Spec.ParentRefs, lookup))
 		}
 	}
 	if lookupErr != nil {

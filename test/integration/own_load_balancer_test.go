@@ -254,7 +254,7 @@ func TestARouteMovingFromThePoolToItsOwnGatewayGivesBackItsSeat(t *testing.T) {
 	}
 }
 
-func TestAnAutoAttachedRouteMovedToItsOwnGatewayGivesBackItsSeat(t *testing.T) {
+func TestAnAutoAttachedRouteOptedOutToItsOwnGatewayGivesBackItsSeat(t *testing.T) {
 	ctx := context.Background()
 	z, p := servedZone(t)
 	ns := tenant(t)
@@ -272,14 +272,16 @@ func TestAnAutoAttachedRouteMovedToItsOwnGatewayGivesBackItsSeat(t *testing.T) {
 		return k8s.Get(ctx, client.ObjectKeyFromObject(rt), rt) == nil && len(rt.Spec.ParentRefs) == 1 && rt.Annotations[v1alpha1.AnnotationAttachedTo] != ""
 	}, 30*time.Second, 100*time.Millisecond, "the routes reconciler attaches the route to its seat")
 
-	// The user names their own Gateway next to the parentRef the orchestrator added.
+	// The user opts the route out of automatic attachment and points it at their own Gateway (an
+	// auto-attached route keeps a parentRef to its seat: see reseat_routes_test.go).
 	require.NoError(t, updateLatest(ctx, rt, func() {
-		rt.Spec.ParentRefs = append(rt.Spec.ParentRefs, gwv1.ParentReference{Name: gwv1.ObjectName(gw.Name)})
+		rt.Annotations[v1alpha1.AnnotationAutoAttach] = "false"
+		rt.Spec.ParentRefs = []gwv1.ParentReference{{Name: gwv1.ObjectName(gw.Name)}}
 	}))
 	ownedByItsLoadBalancer(t, z, p, h, func() string { return ownALB(ns, gw.Name) })
-	require.Eventually(t, func() bool {
-		return k8s.Get(ctx, client.ObjectKeyFromObject(rt), rt) == nil && len(rt.Spec.ParentRefs) == 1 && string(rt.Spec.ParentRefs[0].Name) == gw.Name
-	}, 30*time.Second, 100*time.Millisecond, "the parentRef the orchestrator added goes with the seat: %v", rt.Spec.ParentRefs)
 	target, _ := aliasTarget(z.Spec.HostedZoneID, h)
 	assert.NotEqual(t, poolALB, target)
+	refs, _ := parentsOf(t, rt)
+	require.Len(t, refs, 1, "the orchestrator leaves an opted-out route alone")
+	assert.Equal(t, gw.Name, string(refs[0].Name))
 }
