@@ -122,6 +122,20 @@ func TestRouteUser(t *testing.T) {
 	}
 }
 
+func TestListenerSetUser(t *testing.T) {
+	lookup := func(ns, name string) (bool, string) {
+		return ns == "gw-system", map[string]string{"team-a/web": albA}[ns+"/"+name]
+	}
+	ls := &gwv1.ListenerSet{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "extra"}, Spec: gwv1.ListenerSetSpec{ParentRef: gwv1.ParentGatewayReference{Name: "web"}}}
+	u, ok := ListenerSetUser(ls, lookup)
+	assert.True(t, ok)
+	assert.Equal(t, User{Object: "ListenerSet team-a/extra", LoadBalancers: []LoadBalancer{{Object: "Gateway team-a/web", Address: albA}}}, u,
+		"served by its parent Gateway's load balancer")
+	ls.Spec.ParentRef.Namespace = ptr.To(gwv1.Namespace("gw-system"))
+	_, ok = ListenerSetUser(ls, lookup)
+	assert.False(t, ok, "a pool Gateway admits no ListenerSets")
+}
+
 func TestAddresses(t *testing.T) {
 	gw := &gwv1.Gateway{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "web"}}
 	gw.Status.Addresses = []gwv1.GatewayStatusAddress{{Type: ptr.To(gwv1.IPAddressType), Value: "10.0.0.1"}, {Type: ptr.To(gwv1.HostnameAddressType), Value: albA}}

@@ -47,6 +47,26 @@ func GatewayUser(gw *gwv1.Gateway) User {
 	return User{Object: o, LoadBalancers: []LoadBalancer{{Object: o, Address: GatewayAddress(gw)}}}
 }
 
+// ListenerSetUser is a ListenerSet listing the hostname: the load balancer of the Gateway it
+// attaches to serves it. A ListenerSet on a pool Gateway (which admits none) is no user: ok is
+// false.
+func ListenerSetUser(ls *gwv1.ListenerSet, lookup GatewayLookup) (u User, ok bool) {
+	p := ls.Spec.ParentRef
+	if p.Kind != nil && *p.Kind != "Gateway" || p.Group != nil && *p.Group != gwv1.GroupName {
+		return User{}, false
+	}
+	ns := ls.Namespace
+	if p.Namespace != nil {
+		ns = string(*p.Namespace)
+	}
+	pool, addr := lookup(ns, string(p.Name))
+	if pool {
+		return User{}, false
+	}
+	return User{Object: "ListenerSet " + ls.Namespace + "/" + ls.Name,
+		LoadBalancers: []LoadBalancer{{Object: "Gateway " + ns + "/" + string(p.Name), Address: addr}}}, true
+}
+
 // IngressUser is an Ingress listing the hostname: LBC gives it a load balancer of its own (and
 // another controller's Ingress is not served by a pool Gateway either).
 func IngressUser(ing *networkingv1.Ingress) User {

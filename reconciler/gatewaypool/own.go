@@ -61,8 +61,9 @@ func isPoolGateway(gw *gwv1.Gateway, poolNS map[string]bool) bool {
 }
 
 // ownLoadBalancer decides whether claim c's users need a pool seat (see ownlb): its owner's
-// routes (https, grpcs: those listing its hostname), and the Gateways that are not a pool's and
-// Ingresses of its namespace listing it. A claim being deleted keeps what it has.
+// routes (https, grpcs: those listing its hostname), and the Gateways that are not a pool's,
+// ListenerSets (where served) and Ingresses of its namespace listing it. A claim being deleted
+// keeps what it has.
 func (r *Reconciler) ownLoadBalancer(ctx context.Context, c *v1alpha1.DomainClaim, https []gwv1.HTTPRoute, grpcs []gwv1.GRPCRoute,
 	claimNames, poolNS map[string]bool) (OwnTarget, error) {
 	if !c.DeletionTimestamp.IsZero() {
@@ -110,6 +111,24 @@ func (r *Reconciler) ownLoadBalancer(ctx context.Context, c *v1alpha1.DomainClai
 		gw := &gws.Items[i]
 		if gw.DeletionTimestamp.IsZero() && !isPoolGateway(gw, poolNS) && hostnamesOf(c, asHostnames(index.Hostnames(gw)), claimNames) > 0 {
 			users = append(users, ownlb.GatewayUser(gw))
+		}
+	}
+	if r.ListenerSets {
+		var lss gwv1.ListenerSetList
+		if err := r.Client.List(ctx, &lss, in...); err != nil {
+			return OwnTarget{}, err
+		}
+		for i := range lss.Items {
+			ls := &lss.Items[i]
+			if !ls.DeletionTimestamp.IsZero() || hostnamesOf(c, asHostnames(index.Hostnames(ls)), claimNames) == 0 {
+				continue
+			}
+			if u, ok := ownlb.ListenerSetUser(ls, lookup); ok {
+				users = append(users, u)
+			}
+		}
+		if lookupErr != nil {
+			return OwnTarget{}, lookupErr
 		}
 	}
 	var ings networkingv1.IngressList
@@ -177,8 +196,8 @@ func ownStatus(c *v1alpha1.DomainClaim, st *v1alpha1.DomainClaimStatus, t OwnTar
 	return st
 }
 
-// ownLoadBalancerChanged passes the events of Gateways that are not a pool's and of Ingresses
-// that can change a claim's own load balancer: creation, deletion, a spec change, or a new
+// ownLoadBalancerChanged passes the events of Gateways that are not a pool's, ListenerSets and
+// Ingresses that can change a claim's own load balancer: creation, deletion, a spec change, or a new
 // address or verdict.
 var ownLoadBalancerChanged = predicate.Funcs{
 	UpdateFunc: func(e event.UpdateEvent) bool {
@@ -192,7 +211,7 @@ var ownLoadBalancerChanged = predicate.Funcs{
 			old, ok := e.ObjectOld.(*networkingv1.Ingress)
 			return !ok || ownlb.IngressAddress(old) != ownlb.IngressAddress(cur)
 		}
-		return true
+		return false // a ListenerSet's status: its load balancer is its parent Gateway's
 	},
 }
 

@@ -51,6 +51,7 @@ var LoadBalancerConfigurationGVK = lbc.GroupVersionKind
 // +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gateways/status,verbs=get
 // +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gatewayclasses,verbs=get;list;watch
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch
+// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=listenersets,verbs=get;list;watch
 
 var _ reconcile.Reconciler = &Reconciler{}
 
@@ -67,6 +68,10 @@ type Reconciler struct {
 	APIReader client.Reader
 	// ELB finds the canonical hosted zone of a Gateway's ALB; nil leaves claims without one.
 	ELB ELB
+	// ListenerSets counts ListenerSets among the objects with a load balancer of their own (their
+	// parent Gateway's); set it only where their CRD is served (and index.SetupListenerSets was
+	// called).
+	ListenerSets bool
 	// QuietPeriod overrides claimstatus.DefaultQuietPeriod (see writeClaimStatus).
 	QuietPeriod time.Duration
 	// Metrics are where the pool reports; nil reports nowhere.
@@ -92,7 +97,7 @@ type Reconciler struct {
 // SetupWithManager registers the reconciler.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.elbBackoff.Policy = r.Backoff
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		Named(ControllerName).
 		// Spec changes only: the pool's status is its own write, and waking on it would run every
 		// reconcile that changed the status a second time for nothing.
@@ -109,8 +114,11 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&networkingv1.Ingress{}, r.coalesced(r.ownLoadBalancerToPools, nil), builder.WithPredicates(ownLoadBalancerChanged)).
 		Watches(&v1alpha1.DomainClaim{}, r.coalesced(r.claimToPool, nil), builder.WithPredicates(claimInputsChanged)).
 		Watches(&gwv1.HTTPRoute{}, r.coalesced(r.routeChanged, nil), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Watches(&gwv1.GRPCRoute{}, r.coalesced(r.routeChanged, nil), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Complete(r)
+		Watches(&gwv1.GRPCRoute{}, r.coalesced(r.routeChanged, nil), builder.WithPredicates(predicate.GenerationChangedPredicate{}))
+	if r.ListenerSets {
+		b = b.Watches(&gwv1.ListenerSet{}, r.coalesced(r.ownLoadBalancerToPools, nil), builder.WithPredicates(ownLoadBalancerChanged))
+	}
+	return b.Complete(r)
 }
 
 // Reconcile implements reconcile.Reconciler: gather one snapshot, plan, apply. It runs under the

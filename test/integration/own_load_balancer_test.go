@@ -285,3 +285,17 @@ func TestAnAutoAttachedRouteOptedOutToItsOwnGatewayGivesBackItsSeat(t *testing.T
 	require.Len(t, refs, 1, "the orchestrator leaves an opted-out route alone")
 	assert.Equal(t, gw.Name, string(refs[0].Name))
 }
+
+func TestAListenerSetOnATenantsOwnGatewayIsServedByThatGatewaysLoadBalancer(t *testing.T) {
+	ctx := context.Background()
+	z, p := servedZone(t)
+	ns := tenant(t)
+	gw := ownGateway(ns)
+	gw.Spec.AllowedListeners = &gwv1.AllowedListeners{Namespaces: &gwv1.ListenerNamespaces{From: ptr.To(gwv1.NamespacesFromSame)}}
+	require.NoError(t, k8s.Create(ctx, gw))
+	t.Cleanup(func() { _ = k8s.Delete(ctx, gw) })
+
+	h := "extra." + z.Spec.Domain
+	require.NoError(t, k8s.Create(ctx, listenerSet(ns, gw.Name, h)))
+	ownedByItsLoadBalancer(t, z, p, h, func() string { return ownALB(ns, gw.Name) })
+}
