@@ -26,6 +26,8 @@ import (
 type OwnTarget struct {
 	Decision ownlb.Decision
 	Zone     string
+	// DualStack says the load balancer has IPv6 addresses too (an AAAA record is due).
+	DualStack bool
 }
 
 // needsNoSeat reports whether the claim's users bring their own load balancer.
@@ -33,7 +35,7 @@ func (t OwnTarget) needsNoSeat() bool { return t.Decision.Kind != ownlb.Pool }
 
 // key is the target as the claim memo compares it.
 func (t OwnTarget) key() string {
-	return fmt.Sprintf("%d|%s|%s|%s", t.Decision.Kind, t.Decision.Address, t.Zone, strings.Join(t.Decision.Objects, ","))
+	return fmt.Sprintf("%d|%s|%s|%t|%s", t.Decision.Kind, t.Decision.Address, t.Zone, t.DualStack, strings.Join(t.Decision.Objects, ","))
 }
 
 // unknownRecheck is how long an address ELBv2 did not know is not looked up again: an Ingress of
@@ -143,11 +145,11 @@ func (r *Reconciler) ownLoadBalancer(ctx context.Context, c *v1alpha1.DomainClai
 	}
 	t := OwnTarget{Decision: ownlb.Decide(users)}
 	if t.Decision.Kind == ownlb.Own {
-		zone, err := r.hostedZone(ctx, t.Decision.Address, unknownRecheck)
+		lb, err := r.hostedZone(ctx, t.Decision.Address, unknownRecheck)
 		if err != nil {
 			return OwnTarget{}, err
 		}
-		t.Zone = zone
+		t.Zone, t.DualStack = lb.zone, lb.dualStack
 	}
 	return t, nil
 }
@@ -182,7 +184,7 @@ func ownStatus(c *v1alpha1.DomainClaim, st *v1alpha1.DomainClaimStatus, t OwnTar
 	}
 	switch {
 	case d.Kind == ownlb.Own && t.Zone != "":
-		st.LoadBalancerHostname, st.LoadBalancerZoneID = d.Address, t.Zone
+		st.LoadBalancerHostname, st.LoadBalancerZoneID, st.DualStack = d.Address, t.Zone, t.DualStack
 		set(v1alpha1.ConditionLoadBalancerReady, true, v1alpha1.ReasonProgrammed, d.Message(h))
 	case d.Kind == ownlb.Own:
 		set(v1alpha1.ConditionLoadBalancerReady, false, v1alpha1.ReasonUnknownLoadBalancer,

@@ -22,10 +22,15 @@ func TestPlanOwnLoadBalancers(t *testing.T) {
 		wantHost, wantZone   string
 		wantLB               metav1.ConditionStatus
 		wantReason, wantText string
+		wantDualStack        bool
 	}{
 		{name: "an own load balancer ELBv2 knows is the ALIAS target, and the seat is given back",
 			own:    OwnTarget{Decision: ownlb.Decision{Kind: ownlb.Own, Address: "own.example", Objects: web}, Zone: "ZOWN"},
 			wantLB: metav1.ConditionTrue, wantReason: v1alpha1.ReasonProgrammed, wantHost: "own.example", wantZone: "ZOWN",
+			wantText: "served by the load balancer of Gateway team-a/web (own.example)"},
+		{name: "a dual-stack load balancer gets an AAAA record too",
+			own:    OwnTarget{Decision: ownlb.Decision{Kind: ownlb.Own, Address: "own.example", Objects: web}, Zone: "ZOWN", DualStack: true},
+			wantLB: metav1.ConditionTrue, wantReason: v1alpha1.ReasonProgrammed, wantHost: "own.example", wantZone: "ZOWN", wantDualStack: true,
 			wantText: "served by the load balancer of Gateway team-a/web (own.example)"},
 		{name: "an address ELBv2 does not know gets no target",
 			own:    OwnTarget{Decision: ownlb.Decision{Kind: ownlb.Own, Address: "elsewhere.example", Objects: web}},
@@ -56,6 +61,7 @@ func TestPlanOwnLoadBalancers(t *testing.T) {
 			assert.Contains(t, listenerNames(gw), s.Claims[1].Claim.Name, "the other claim keeps its seat")
 			assert.Equal(t, tc.wantHost, st.LoadBalancerHostname)
 			assert.Equal(t, tc.wantZone, st.LoadBalancerZoneID)
+			assert.Equal(t, tc.wantDualStack, st.DualStack)
 			lb := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionLoadBalancerReady)
 			require.NotNil(t, lb)
 			assert.Equal(t, tc.wantLB, lb.Status)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -147,7 +148,8 @@ func (r *Reconciler) loadBalancer(ctx context.Context, gw *gwv1.Gateway) (host, 
 	if host == "" || r.ELB == nil {
 		return "", "", nil
 	}
-	zone, err = r.hostedZone(ctx, host, 0)
+	lb, err := r.hostedZone(ctx, host, 0)
+	zone = lb.zone
 	switch {
 	case err != nil:
 		return "", "", err
@@ -157,31 +159,40 @@ func (r *Reconciler) loadBalancer(ctx context.Context, gw *gwv1.Gateway) (host, 
 	return host, zone, nil
 }
 
-// hostedZone is the canonical hosted zone of the load balancer with DNS name host, from ELBv2
-// (cached per name); "" when ELBv2 knows none of that name (then not asked again for recheck
-// about it) or there is no ELBv2 client.
-func (r *Reconciler) hostedZone(ctx context.Context, host string, recheck time.Duration) (string, error) {
+// elbInfo is what ELBv2 says of a load balancer that an ALIAS record needs.
+type elbInfo struct {
+	// zone is its canonical hosted zone ID.
+	zone string
+	// dualStack says it has IPv6 addresses too (an AAAA record is due).
+	dualStack bool
+}
+
+// hostedZone is what ELBv2 says of the load balancer with DNS name host (cached per name); a zero
+// elbInfo when ELBv2 knows none of that name (then not asked again for recheck about it) or there
+// is no ELBv2 client.
+func (r *Reconciler) hostedZone(ctx context.Context, host string, recheck time.Duration) (elbInfo, error) {
 	host = strings.TrimSuffix(strings.ToLower(host), ".")
 	if z, ok := r.zones.Load(host); ok {
-		return z.(string), nil
+		return z.(elbInfo), nil
 	}
 	if r.ELB == nil {
-		return "", nil
+		return elbInfo{}, nil
 	}
 	if at, ok := r.misses.Load(host); ok && time.Since(at.(time.Time)) < recheck {
-		return "", nil
+		return elbInfo{}, nil
 	}
 	if wait, s := r.elbBackoff.Wait(describeLoadBalancers, 0, time.Now()); wait > 0 {
-		return "", &backingOff{wait: wait, state: s} // no call: the last answer stands
+		return elbInfo{}, &backingOff{wait: wait, state: s} // no call: the last answer stands
 	}
 	in := &elbv2.DescribeLoadBalancersInput{}
 	for {
 		out, err := r.ELB.DescribeLoadBalancers(ctx, in)
 		if err != nil {
-			return "", r.elbFailed(ctx, err)
+			return elbInfo{}, r.elbFailed(ctx, err)
 		}
 		for _, lb := range out.LoadBalancers {
-			r.zones.Store(strings.ToLower(aws.ToString(lb.DNSName)), aws.ToString(lb.CanonicalHostedZoneId))
+			r.zones.Store(strings.ToLower(aws.ToString(lb.DNSName)), elbInfo{zone: aws.ToString(lb.CanonicalHostedZoneId),
+				dualStack: lb.IpAddressType != "" && lb.IpAddressType != elbtypes.IpAddressTypeIpv4})
 		}
 		if out.NextMarker == nil {
 			break
@@ -193,10 +204,10 @@ func (r *Reconciler) hostedZone(ctx context.Context, host string, recheck time.D
 	}
 	if z, ok := r.zones.Load(host); ok {
 		r.misses.Delete(host)
-		return z.(string), nil
+		return z.(elbInfo), nil
 	}
 	r.misses.Store(host, time.Now())
-	return "", nil
+	return elbInfo{}, nil
 }
 
 // describeLoadBalancers is the call, and the back-off key, of the ALBs' canonical hosted zones.
