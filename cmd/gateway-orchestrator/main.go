@@ -31,6 +31,7 @@ type config struct {
 	metricsSecure   bool
 	metricsCertDir  string
 	webhookClientCA string
+	enableHTTP2     bool
 	probeAddr       string
 	webhookPort     int
 	certDir         string
@@ -73,6 +74,7 @@ func main() {
 	flag.StringVar(&cfg.metricsCertDir, "metrics-cert-dir", "", "Directory with tls.crt and tls.key for the metrics endpoint (default: a self-signed certificate generated at start).")
 	flag.StringVar(&cfg.probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz probes.")
 	flag.IntVar(&cfg.webhookPort, "webhook-port", 9443, "Port the admission webhooks are served on.")
+	flag.BoolVar(&cfg.enableHTTP2, "enable-http2", false, "Serve the webhooks and metrics over HTTP/2 too (off by default: HTTP/1.1 only, which HTTP/2's stream-reset attacks cannot reach).")
 	flag.StringVar(&cfg.webhookClientCA, "webhook-client-ca", "", "PEM file of the CA that signs the API server's admission client certificate; when set, the webhooks refuse every client without a certificate it signed (off by default; see docs/webhook-trust.md).")
 	flag.StringVar(&cfg.certDir, "webhook-cert-dir", "/tmp/k8s-webhook-server/serving-certs", "Directory with tls.crt and tls.key for the webhooks (reloaded when they change).")
 	flag.BoolVar(&cfg.leaderElection, "leader-elect", true, "Elect one replica to run the reconcilers; every replica serves the webhooks.")

@@ -22,6 +22,7 @@ func managerOptions(cfg config) (ctrl.Options, error) {
 	servers := app.ServerOptions{
 		WebhookPort: cfg.webhookPort, WebhookCertDir: cfg.certDir, WebhookClientCA: cfg.webhookClientCA,
 		MetricsAddr: cfg.metricsAddr, MetricsInsecure: !cfg.metricsSecure, MetricsCertDir: cfg.metricsCertDir,
+		EnableHTTP2: cfg.enableHTTP2,
 	}
 	webhookServer, err := app.WebhookServer(servers)
 	if err != nil {

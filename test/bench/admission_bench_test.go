@@ -262,6 +262,12 @@ func createConcurrently(b *testing.B, workers int, object func(i int) client.Obj
 // timeCreates creates total objects from workers goroutines and returns each create's latency and
 // the wall time of them all.
 func timeCreates(b *testing.B, workers, total int, object func(i int) client.Object) ([]time.Duration, time.Duration) {
+	return timeSteps(b, workers, total, func(i int) []client.Object { return []client.Object{object(i)} })
+}
+
+// timeSteps is timeCreates for steps of several creates, made one after the other: each step's
+// duration is that of all its creates.
+func timeSteps(b *testing.B, workers, total int, step func(i int) []client.Object) ([]time.Duration, time.Duration) {
 	ctx := context.Background()
 	var next atomic.Int64
 	durations := make([]time.Duration, total)
@@ -272,11 +278,13 @@ func timeCreates(b *testing.B, workers, total int, object func(i int) client.Obj
 		go func() {
 			defer wg.Done()
 			for i := int(next.Add(1) - 1); i < total; i = int(next.Add(1) - 1) {
-				obj := object(i)
+				objs := step(i)
 				t := time.Now()
-				if err := k8s.Create(ctx, obj); err != nil {
-					b.Errorf("create: %v", err)
-					return
+				for _, obj := range objs {
+					if err := k8s.Create(ctx, obj); err != nil {
+						b.Errorf("create: %v", err)
+						return
+					}
 				}
 				durations[i] = time.Since(t)
 			}

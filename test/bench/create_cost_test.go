@@ -79,9 +79,7 @@ func BenchmarkObjectCreateCost(b *testing.B) {
 			}
 			return c
 		case "DomainClaim-admission":
-			c := webhook.NewClaim(h, benchOwner, "HTTPRoute "+benchOwner+"/"+tag, v1alpha1.FinalizerAWSCleanup)
-			c.Annotations[v1alpha1.AnnotationClaimedForUID] = string(uuid.NewUUID())
-			return c
+			return admissionClaim(h, "HTTPRoute")
 		case "HTTPRoute":
 			return builders.Route("kube-system", tag+".baseline.example.com")
 		}

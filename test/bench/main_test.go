@@ -32,7 +32,8 @@ func TestMain(m *testing.M) {
 	}
 	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.ErrorLevel)))
 	// The reconcilers stay off so that their status writes do not disturb the timings.
-	os.Exit(testenv.Run(m, testenv.Options{NoReconcilers: true}, func(e *testenv.Env) { env, k8s = e, e.Client }))
+	// BENCH_WEBHOOK_HTTP2=1 serves the webhooks over HTTP/2 too (as --enable-http2), to compare.
+	os.Exit(testenv.Run(m, testenv.Options{NoReconcilers: true, WebhookHTTP2: os.Getenv("BENCH_WEBHOOK_HTTP2") != ""}, func(e *testenv.Env) { env, k8s = e, e.Client }))
 }
 
 func tenant(b testing.TB) string {

@@ -30,7 +30,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
-	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -55,6 +54,9 @@ type Options struct {
 	App app.Config
 	// NoReconcilers runs the webhooks alone (for benchmarks of admission).
 	NoReconcilers bool
+	// WebhookHTTP2 serves the webhooks over HTTP/2 too, as --enable-http2 does (benchmarks
+	// compare the two).
+	WebhookHTTP2 bool
 	// NoManager starts only the control plane (the caller runs managers itself).
 	NoManager bool
 	// MetricsAddr serves the manager's metrics ("0" or "" disables them).
@@ -192,6 +194,14 @@ func (e *Env) StartManager(ctx context.Context, opts Options) error {
 		logger = ctrl.Log
 	}
 	// The manager's own context, which StopManager ends as Ctrl-C does.
+	// The product's webhook server (its TLS and HTTP settings), on envtest's address and certificate.
+	webhookServer, err := app.WebhookServer(app.ServerOptions{
+		WebhookHost: wio.LocalServingHost, WebhookPort: wio.LocalServingPort, WebhookCertDir: wio.LocalServingCertDir,
+		EnableHTTP2: opts.WebhookHTTP2,
+	})
+	if err != nil {
+		return err
+	}
 	mctx, cancel := context.WithCancel(ctx)
 	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{
 		Scheme:                 app.NewScheme(),
@@ -200,10 +210,8 @@ func (e *Env) StartManager(ctx context.Context, opts Options) error {
 		Logger:                 app.QuietWhenStopping(mctx, logger),
 		HealthProbeBindAddress: "0",
 		// A restarted manager in the same process registers the same controller names again.
-		Controller: ctrlconfig.Controller{SkipNameValidation: ptr.To(true)},
-		WebhookServer: crwebhook.NewServer(crwebhook.Options{
-			Host: wio.LocalServingHost, Port: wio.LocalServingPort, CertDir: wio.LocalServingCertDir,
-		}),
+		Controller:    ctrlconfig.Controller{SkipNameValidation: ptr.To(true)},
+		WebhookServer: webhookServer,
 	})
 	if err != nil {
 		cancel()
