@@ -174,7 +174,7 @@ func ownStatus(c *v1alpha1.DomainClaim, st *v1alpha1.DomainClaimStatus, t OwnTar
 	st.Gateway = nil
 	st.LoadBalancerHostname, st.LoadBalancerZoneID, st.DualStack = "", "", false
 	objects := strings.Join(d.Objects, ", ")
-	set(v1alpha1.ConditionGatewayAssigned, true, v1alpha1.ReasonOwnLoadBalancer, "no pool seat: "+objects+" bring(s) a load balancer of their own")
+	set(v1alpha1.ConditionGatewayAssigned, true, v1alpha1.ReasonOwnLoadBalancer, "no pool seat: "+h+" is used by objects with a load balancer of their own ("+objects+")")
 	if issued(c) {
 		set(v1alpha1.ConditionCertificateAttached, true, v1alpha1.ReasonOwnLoadBalancer,
 			"the AWS Load Balancer Controller finds the issued certificate by hostname for the load balancer of "+objects)
@@ -194,7 +194,7 @@ func ownStatus(c *v1alpha1.DomainClaim, st *v1alpha1.DomainClaimStatus, t OwnTar
 	default:
 		set(v1alpha1.ConditionLoadBalancerReady, false, v1alpha1.ReasonAmbiguousLoadBalancers, d.Message(h))
 	}
-	set(v1alpha1.ConditionRoutesAllowed, true, v1alpha1.ReasonOwnLoadBalancer, "no pool listener: "+objects+" decide(s) which routes are served "+h)
+	set(v1alpha1.ConditionRoutesAllowed, true, v1alpha1.ReasonOwnLoadBalancer, "no pool listener: the objects with their own load balancer ("+objects+") decide which routes serve "+h)
 	return st
 }
 
