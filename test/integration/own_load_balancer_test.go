@@ -109,8 +109,10 @@ func TestAHostnameOfATenantsOwnGatewayIsServedByItsOwnLoadBalancer(t *testing.T)
 
 	c := ownedByItsLoadBalancer(t, z, p, h, func() string { return ownALB(ns, gw.Name) })
 	assert.Contains(t, condition(c, v1alpha1.ConditionLoadBalancerReady).Message, "Gateway "+ns+"/"+gw.Name)
-	assert.Equal(t, []string{c.Status.CertificateARN}, listenerCertificates(v1alpha1.ObjectRef{Namespace: ns, Name: gw.Name}),
-		"LBC finds the certificate by the listener's hostname")
+	require.Eventually(t, func() bool {
+		got := listenerCertificates(v1alpha1.ObjectRef{Namespace: ns, Name: gw.Name})
+		return len(got) == 1 && got[0] == c.Status.CertificateARN
+	}, 30*time.Second, 100*time.Millisecond, "LBC finds the certificate by the listener's hostname")
 }
 
 func TestARouteOnItsOwnGatewayIsServedThereAndARouteWithoutParentRefsStillGetsASeat(t *testing.T) {
