@@ -31,6 +31,8 @@ type LoadBalancer struct {
 	Object string
 	// Address is the DNS name in its status ("" until it has one).
 	Address string
+	// Refusal is its controller's verdict when it does not accept the object ("" when it does).
+	Refusal string
 }
 
 // Kind is what a Decision says the claim needs.
@@ -58,6 +60,9 @@ type Decision struct {
 	// a load balancer of their own that DNS does not point at (none when no user brings one).
 	// Sorted.
 	Objects []string
+	// Refusals are the verdicts of the controller that does not accept the objects serving
+	// Address (Own only): what they say does not reach the load balancer.
+	Refusals []string
 }
 
 // Decide decides from the claim's users. A claim needs a seat when a user needs the pool, or when
@@ -67,7 +72,8 @@ type Decision struct {
 // addresses are ambiguous.
 func Decide(users []User) Decision {
 	pool := false
-	addr := map[string]string{} // object → address
+	addr := map[string]string{}    // object → address
+	refusal := map[string]string{} // object → refusal
 	for _, u := range users {
 		if u.Pool {
 			pool = true
@@ -76,6 +82,9 @@ func Decide(users []User) Decision {
 		for _, lb := range u.LoadBalancers {
 			if a, ok := addr[lb.Object]; !ok || a == "" {
 				addr[lb.Object] = lb.Address
+			}
+			if lb.Refusal != "" {
+				refusal[lb.Object] = lb.Refusal
 			}
 		}
 	}
@@ -109,7 +118,13 @@ func Decide(users []User) Decision {
 	if len(waiting) > 0 {
 		return Decision{Kind: Waiting, Objects: waiting}
 	}
-	return Decision{Kind: Own, Address: normalize(addr[objects[0]]), Objects: objects}
+	var refusals []string
+	for _, o := range objects {
+		if r := refusal[o]; r != "" {
+			refusals = append(refusals, r)
+		}
+	}
+	return Decision{Kind: Own, Address: normalize(addr[objects[0]]), Objects: objects, Refusals: refusals}
 }
 
 // normalize is an address as DNS compares it: lower case, without the trailing dot.
@@ -136,5 +151,5 @@ func (d Decision) Message(h string) string {
 
 // Equal reports whether two decisions are the same.
 func (d Decision) Equal(o Decision) bool {
-	return d.Kind == o.Kind && d.Address == o.Address && slices.Equal(d.Objects, o.Objects)
+	return d.Kind == o.Kind && d.Address == o.Address && slices.Equal(d.Objects, o.Objects) && slices.Equal(d.Refusals, o.Refusals)
 }

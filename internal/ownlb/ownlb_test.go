@@ -54,6 +54,9 @@ func TestDecide(t *testing.T) {
 			users: []User{own("Ingress team-a/shop", albB), own("Gateway team-a/web", albA)},
 			want: Decision{Kind: Ambiguous, Objects: []string{
 				"Gateway team-a/web (" + albA + ")", "Ingress team-a/shop (" + albB + ")"}}},
+		{name: "LBC's refusal of the load balancer is kept",
+			users: []User{{Object: "Gateway team-a/web", LoadBalancers: []LoadBalancer{{Object: "Gateway team-a/web", Address: albA, Refusal: "not accepted"}}}},
+			want:  Decision{Kind: Own, Address: albA, Objects: []string{"Gateway team-a/web"}, Refusals: []string{"not accepted"}}},
 		{name: "a pool route wins over an own load balancer, which is named",
 			users: []User{own("Ingress team-a/shop", albB), poolRoute("shop")},
 			want:  Decision{Kind: Pool, Objects: []string{"Ingress team-a/shop"}}},
@@ -76,15 +79,28 @@ func TestMessagesNameTheObjects(t *testing.T) {
 	assert.Empty(t, Decision{Kind: Pool}.Message(h))
 }
 
+// programmed is a Gateway whose controller published address addr.
+func programmed(ns, name, addr string) *gwv1.Gateway {
+	gw := &gwv1.Gateway{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Generation: 1}}
+	gw.Status.Addresses = []gwv1.GatewayStatusAddress{{Type: ptr.To(gwv1.HostnameAddressType), Value: addr}}
+	gw.Status.Conditions = []metav1.Condition{{Type: "Programmed", Status: metav1.ConditionTrue}}
+	return gw
+}
+
 func TestRouteUser(t *testing.T) {
-	lookup := func(ns, name string) (bool, string) {
+	refused := programmed("team-a", "refused", albB)
+	refused.Status.Conditions = append(refused.Status.Conditions, metav1.Condition{Type: "Accepted", Status: metav1.ConditionFalse, ObservedGeneration: 1,
+		Reason: "Invalid", Message: "no certificate found for host: shop.example.com"})
+	lookup := func(ns, name string) (bool, *gwv1.Gateway) {
 		switch ns + "/" + name {
 		case "gw-system/public-1":
-			return true, "pool-alb"
+			return true, nil
 		case "team-a/web":
-			return false, albA
+			return false, programmed(ns, name, albA)
+		case "team-a/refused":
+			return false, refused
 		}
-		return false, ""
+		return false, nil
 	}
 	ref := func(ns, name string) gwv1.ParentReference {
 		p := gwv1.ParentReference{Name: gwv1.ObjectName(name)}
@@ -112,6 +128,10 @@ func TestRouteUser(t *testing.T) {
 		{name: "a pool parentRef (the user's or the orchestrator's) keeps the seat next to their own Gateway",
 			parents: []gwv1.ParentReference{ref("gw-system", "public-1"), ref("", "web")},
 			want:    User{Object: "HTTPRoute team-a/shop", Pool: true, LoadBalancers: []LoadBalancer{{Object: "Gateway team-a/web", Address: albA}}}},
+		{name: "LBC's verdict on its own Gateway comes along",
+			parents: []gwv1.ParentReference{ref("", "refused")},
+			want: User{Object: "HTTPRoute team-a/shop", LoadBalancers: []LoadBalancer{{Object: "Gateway team-a/refused", Address: albB,
+				Refusal: "the AWS Load Balancer Controller does not accept Gateway refused (Invalid): no certificate found for host: shop.example.com"}}}},
 		{name: "a ListenerSet parentRef names no load balancer here",
 			parents: []gwv1.ParentReference{{Kind: ptr.To(gwv1.Kind("ListenerSet")), Name: "extra"}},
 			want:    User{Object: "HTTPRoute team-a/shop"}},
@@ -123,8 +143,11 @@ func TestRouteUser(t *testing.T) {
 }
 
 func TestListenerSetUser(t *testing.T) {
-	lookup := func(ns, name string) (bool, string) {
-		return ns == "gw-system", map[string]string{"team-a/web": albA}[ns+"/"+name]
+	lookup := func(ns, name string) (bool, *gwv1.Gateway) {
+		if ns == "gw-system" {
+			return true, nil
+		}
+		return false, programmed(ns, name, albA)
 	}
 	ls := &gwv1.ListenerSet{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "extra"}, Spec: gwv1.ListenerSetSpec{ParentRef: gwv1.ParentGatewayReference{Name: "web"}}}
 	u, ok := ListenerSetUser(ls, lookup)

@@ -1,14 +1,38 @@
 package ownlb
 
 import (
+	"fmt"
+
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
 // GatewayLookup answers, for a Gateway a parentRef names, whether it is a pool Gateway, and the
-// address of its load balancer ("" while it has none, or when the Gateway does not exist).
-type GatewayLookup func(namespace, name string) (pool bool, address string)
+// Gateway (nil when it does not exist).
+type GatewayLookup func(namespace, name string) (pool bool, gw *gwv1.Gateway)
+
+// loadBalancerOf is Gateway ns/name's load balancer as a LoadBalancer: its address and LBC's
+// verdict (none for a Gateway that does not exist).
+func loadBalancerOf(ns, name string, gw *gwv1.Gateway) LoadBalancer {
+	lb := LoadBalancer{Object: "Gateway " + ns + "/" + name}
+	if gw != nil {
+		lb.Address, lb.Refusal = GatewayAddress(gw), Refusal(gw)
+	}
+	return lb
+}
+
+// Refusal is LBC's verdict on a Gateway it could not deploy: Accepted=False for the current
+// generation (Programmed may stay True, the ALB keeping its last good state), as its message; ""
+// when it accepts it.
+func Refusal(gw *gwv1.Gateway) string {
+	c := meta.FindStatusCondition(gw.Status.Conditions, string(gwv1.GatewayConditionAccepted))
+	if c == nil || c.Status != metav1.ConditionFalse || c.ObservedGeneration != gw.Generation {
+		return ""
+	}
+	return fmt.Sprintf("the AWS Load Balancer Controller does not accept Gateway %s (%s): %s", gw.Name, c.Reason, c.Message)
+}
 
 // RouteUser is an HTTPRoute or GRPCRoute of the owning namespace as a User: Pool when it has no
 // parentRefs (the routes reconciler attaches it to the hostname's seat) or one of them names a
@@ -30,12 +54,12 @@ func RouteUser(kind, namespace, name string, parents []gwv1.ParentReference, loo
 		if p.Namespace != nil {
 			ns = string(*p.Namespace)
 		}
-		pool, addr := lookup(ns, string(p.Name))
+		pool, gw := lookup(ns, string(p.Name))
 		if pool {
 			u.Pool = true
 			continue
 		}
-		u.LoadBalancers = append(u.LoadBalancers, LoadBalancer{Object: "Gateway " + ns + "/" + string(p.Name), Address: addr})
+		u.LoadBalancers = append(u.LoadBalancers, loadBalancerOf(ns, string(p.Name), gw))
 	}
 	return u
 }
@@ -43,8 +67,7 @@ func RouteUser(kind, namespace, name string, parents []gwv1.ParentReference, loo
 // GatewayUser is a Gateway that is not a pool's, listing the hostname on a listener: its own load
 // balancer serves it.
 func GatewayUser(gw *gwv1.Gateway) User {
-	o := "Gateway " + gw.Namespace + "/" + gw.Name
-	return User{Object: o, LoadBalancers: []LoadBalancer{{Object: o, Address: GatewayAddress(gw)}}}
+	return User{Object: "Gateway " + gw.Namespace + "/" + gw.Name, LoadBalancers: []LoadBalancer{loadBalancerOf(gw.Namespace, gw.Name, gw)}}
 }
 
 // ListenerSetUser is a ListenerSet listing the hostname: the load balancer of the Gateway it
@@ -59,12 +82,11 @@ func ListenerSetUser(ls *gwv1.ListenerSet, lookup GatewayLookup) (u User, ok boo
 	if p.Namespace != nil {
 		ns = string(*p.Namespace)
 	}
-	pool, addr := lookup(ns, string(p.Name))
+	pool, gw := lookup(ns, string(p.Name))
 	if pool {
 		return User{}, false
 	}
-	return User{Object: "ListenerSet " + ls.Namespace + "/" + ls.Name,
-		LoadBalancers: []LoadBalancer{{Object: "Gateway " + ns + "/" + string(p.Name), Address: addr}}}, true
+	return User{Object: "ListenerSet " + ls.Namespace + "/" + ls.Name, LoadBalancers: []LoadBalancer{loadBalancerOf(ns, string(p.Name), gw)}}, true
 }
 
 // IngressUser is an Ingress listing the hostname: LBC gives it a load balancer of its own (and

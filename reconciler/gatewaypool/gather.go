@@ -35,7 +35,7 @@ func (r *Reconciler) gather(ctx context.Context, pool *v1alpha1.GatewayPool) (*S
 	}
 	for i := range gws.Items {
 		gw := &gws.Items[i]
-		st := GatewayState{Gateway: gw, Refusal: lbcRefusal(gw), Config: configs[gw.Name]}
+		st := GatewayState{Gateway: gw, Refusal: ownlb.Refusal(gw), Config: configs[gw.Name]}
 		if st.LoadBalancerHost, st.LoadBalancerZone, err = r.loadBalancer(ctx, gw); err != nil {
 			return nil, err
 		}

@@ -35,7 +35,8 @@ func (t OwnTarget) needsNoSeat() bool { return t.Decision.Kind != ownlb.Pool }
 
 // key is the target as the claim memo compares it.
 func (t OwnTarget) key() string {
-	return fmt.Sprintf("%d|%s|%s|%t|%s", t.Decision.Kind, t.Decision.Address, t.Zone, t.DualStack, strings.Join(t.Decision.Objects, ","))
+	return fmt.Sprintf("%d|%s|%s|%t|%s|%s", t.Decision.Kind, t.Decision.Address, t.Zone, t.DualStack, strings.Join(t.Decision.Objects, ","),
+		strings.Join(t.Decision.Refusals, "\n"))
 }
 
 // unknownRecheck is how long an address ELBv2 did not know is not looked up again: an Ingress of
@@ -72,21 +73,18 @@ func (r *Reconciler) ownLoadBalancer(ctx context.Context, c *v1alpha1.DomainClai
 		return OwnTarget{}, nil
 	}
 	var lookupErr error
-	lookup := func(ns, name string) (bool, string) {
+	lookup := func(ns, name string) (bool, *gwv1.Gateway) {
 		if poolNS[ns] {
-			return true, ""
+			return true, nil
 		}
 		gw := &gwv1.Gateway{}
 		if err := r.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, gw); err != nil {
 			if !apierrors.IsNotFound(err) {
 				lookupErr = err
 			}
-			return false, ""
+			return false, nil
 		}
-		if isPoolGateway(gw, poolNS) {
-			return true, ""
-		}
-		return false, ownlb.GatewayAddress(gw)
+		return isPoolGateway(gw, poolNS), gw
 	}
 	var users []ownlb.User
 	for i := range https {
@@ -175,17 +173,26 @@ func ownStatus(c *v1alpha1.DomainClaim, st *v1alpha1.DomainClaimStatus, t OwnTar
 	st.LoadBalancerHostname, st.LoadBalancerZoneID, st.DualStack = "", "", false
 	objects := strings.Join(d.Objects, ", ")
 	set(v1alpha1.ConditionGatewayAssigned, true, v1alpha1.ReasonOwnLoadBalancer, "no pool seat: "+h+" is used by objects with a load balancer of their own ("+objects+")")
-	if issued(c) {
+	refused := strings.Join(d.Refusals, "; ")
+	switch {
+	case d.Kind == ownlb.Own && refused != "":
+		// LBC's verdict, as for a pool Gateway (setRefused): LoadBalancerReady says it below.
+		set(v1alpha1.ConditionCertificateAttached, false, v1alpha1.ReasonNotAccepted, refused)
+	case issued(c):
 		set(v1alpha1.ConditionCertificateAttached, true, v1alpha1.ReasonOwnLoadBalancer,
 			"the AWS Load Balancer Controller finds the issued certificate by hostname for the load balancer of "+objects)
-	} else {
+	default:
 		set(v1alpha1.ConditionCertificateAttached, false, v1alpha1.ReasonPending,
 			"waiting for the certificate to be issued; the AWS Load Balancer Controller then finds it by hostname")
 	}
 	switch {
 	case d.Kind == ownlb.Own && t.Zone != "":
 		st.LoadBalancerHostname, st.LoadBalancerZoneID, st.DualStack = d.Address, t.Zone, t.DualStack
-		set(v1alpha1.ConditionLoadBalancerReady, true, v1alpha1.ReasonProgrammed, d.Message(h))
+		if refused != "" {
+			set(v1alpha1.ConditionLoadBalancerReady, false, v1alpha1.ReasonNotAccepted, refused)
+		} else {
+			set(v1alpha1.ConditionLoadBalancerReady, true, v1alpha1.ReasonProgrammed, d.Message(h))
+		}
 	case d.Kind == ownlb.Own:
 		set(v1alpha1.ConditionLoadBalancerReady, false, v1alpha1.ReasonUnknownLoadBalancer,
 			fmt.Sprintf("%s, the load balancer address of %s, is no load balancer of this account in ELBv2 (DescribeLoadBalancers): no ALIAS record can point at it", d.Address, objects))

@@ -32,6 +32,10 @@ func TestPlanOwnLoadBalancers(t *testing.T) {
 			own:    OwnTarget{Decision: ownlb.Decision{Kind: ownlb.Own, Address: "own.example", Objects: web}, Zone: "ZOWN", DualStack: true},
 			wantLB: metav1.ConditionTrue, wantReason: v1alpha1.ReasonProgrammed, wantHost: "own.example", wantZone: "ZOWN", wantDualStack: true,
 			wantText: "served by the load balancer of Gateway team-a/web (own.example)"},
+		{name: "LBC refusing the own Gateway says so, with the ALIAS in place",
+			own:    OwnTarget{Decision: ownlb.Decision{Kind: ownlb.Own, Address: "own.example", Objects: web, Refusals: []string{"no certificate found for host"}}, Zone: "ZOWN"},
+			wantLB: metav1.ConditionFalse, wantReason: v1alpha1.ReasonNotAccepted, wantHost: "own.example", wantZone: "ZOWN",
+			wantText: "no certificate found for host"},
 		{name: "an address ELBv2 does not know gets no target",
 			own:    OwnTarget{Decision: ownlb.Decision{Kind: ownlb.Own, Address: "elsewhere.example", Objects: web}},
 			wantLB: metav1.ConditionFalse, wantReason: v1alpha1.ReasonUnknownLoadBalancer, wantText: "elsewhere.example, the load balancer address of Gateway team-a/web"},
@@ -73,7 +77,12 @@ func TestPlanOwnLoadBalancers(t *testing.T) {
 				return
 			}
 			assert.Equal(t, v1alpha1.ReasonOwnLoadBalancer, assigned.Reason)
-			assert.True(t, meta.IsStatusConditionTrue(st.Conditions, v1alpha1.ConditionCertificateAttached), "LBC finds the issued certificate by hostname")
+			attached := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionCertificateAttached)
+			if tc.wantReason == v1alpha1.ReasonNotAccepted {
+				assert.Equal(t, metav1.ConditionFalse, attached.Status, "LBC's verdict")
+			} else {
+				assert.Equal(t, metav1.ConditionTrue, attached.Status, "LBC finds the issued certificate by hostname")
+			}
 			assert.True(t, meta.IsStatusConditionTrue(st.Conditions, v1alpha1.ConditionRoutesAllowed))
 			assert.Empty(t, withoutTimes(Plan(s)).Claims, "desired equals current gives no change")
 		})

@@ -12,7 +12,6 @@ import (
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -239,16 +238,6 @@ func (r *Reconciler) elbFailed(ctx context.Context, err error) error {
 			"call", describeLoadBalancers, "reason", reason, "error", s.Message, "nextAttempt", s.Until)
 	}
 	return &backingOff{wait: s.Until.Sub(now), state: s}
-}
-
-// lbcRefusal is LBC's verdict on a Gateway it could not deploy: Accepted=False for the current
-// generation (Programmed may stay True, the ALB keeping its last good state), as its message.
-func lbcRefusal(gw *gwv1.Gateway) string {
-	c := meta.FindStatusCondition(gw.Status.Conditions, string(gwv1.GatewayConditionAccepted))
-	if c == nil || c.Status != metav1.ConditionFalse || c.ObservedGeneration != gw.Generation {
-		return ""
-	}
-	return fmt.Sprintf("the AWS Load Balancer Controller does not accept Gateway %s (%s): %s", gw.Name, c.Reason, c.Message)
 }
 
 // setRefused turns CertificateAttached and LoadBalancerReady False with LBC's own message: what
