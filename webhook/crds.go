@@ -159,7 +159,8 @@ func validatePool(p *v1alpha1.GatewayPool) (admission.Warnings, error) {
 }
 
 // ClaimValidator checks a DomainClaim that anyone, usually an admin, writes: its name must be
-// its hostname's claim name, and it must not overlap another namespace's wildcard claims.
+// its hostname's claim name, and it must neither overlap another namespace's wildcard claims nor
+// look like another namespace's claim in its zone (ownership.LookAlike).
 type ClaimValidator struct {
 	// View reads the claims that could overlap live (ownership.LiveClaims): an admin's claim
 	// created a moment after a route's wildcard must still see it.
@@ -213,10 +214,17 @@ func (v *ClaimValidator) validate(ctx context.Context, c *v1alpha1.DomainClaim, 
 			return nil, apierrors.NewInternalError(err)
 		} else if z == nil {
 			warnings = append(warnings, fmt.Sprintf("no ManagedZone covers %q: the claim reserves the name but nothing is provisioned for it", h))
-		} else if create && len(h) > ownership.MaxCertificateName {
-			errs = append(errs, field.Forbidden(hostPath, fmt.Sprintf(
-				"hostname %q is %d characters long; ACM issues certificates only for names of at most %d characters (wildcard \"*.\" included), so ManagedZone %q could never serve it over HTTPS: use a shorter hostname",
-				h, len(h), ownership.MaxCertificateName, z.Name)))
+		} else {
+			if create && len(h) > ownership.MaxCertificateName {
+				errs = append(errs, field.Forbidden(hostPath, fmt.Sprintf(
+					"hostname %q is %d characters long; ACM issues certificates only for names of at most %d characters (wildcard \"*.\" included), so ManagedZone %q could never serve it over HTTPS: use a shorter hostname",
+					h, len(h), ownership.MaxCertificateName, z.Name)))
+			}
+			if d, err := ownership.LookAlike(ctx, v.View, ownership.Decision{Hostname: h, Zone: z}, c.Spec.Namespace); err != nil {
+				return nil, apierrors.NewInternalError(err)
+			} else if d.Verdict == ownership.Deny {
+				errs = append(errs, field.Forbidden(hostPath, d.Message))
+			}
 		}
 	}
 	if len(errs) > 0 {

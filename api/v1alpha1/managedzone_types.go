@@ -34,6 +34,14 @@ type ManagedZoneSpec struct {
 	// +optional
 	AllowZoneWildcard bool `json:"allowZoneWildcard,omitempty"`
 
+	// AllowConfusableHostnames lets a namespace claim a Unicode (punycode) hostname that looks like
+	// a hostname another namespace holds in this zone: one whose UTS #39 skeleton is the same, such
+	// as Cyrillic "рау.example.com" next to "pay.example.com". Off by default, so that a tenant
+	// cannot take a look-alike of another tenant's name for phishing. Names without a punycode
+	// label are never compared (ASCII "modern" and "modem" are both allowed).
+	// +optional
+	AllowConfusableHostnames bool `json:"allowConfusableHostnames,omitempty"`
+
 	// GatewayPoolRef names the GatewayPool that serves this zone's hostnames.
 	// +optional
 	GatewayPoolRef *LocalObjectReference `json:"gatewayPoolRef,omitempty"`

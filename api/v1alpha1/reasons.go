@@ -78,6 +78,9 @@ const (
 	ReasonClaimConflicted = "ClaimConflicted"
 	// ReasonMixedScripts: the hostname mixes scripts in a way that makes it look like another.
 	ReasonMixedScripts = "MixedScripts"
+	// ReasonConfusableWithOtherClaim: the hostname's UTS #39 skeleton equals that of another
+	// namespace's claim in the same ManagedZone: it looks like that name.
+	ReasonConfusableWithOtherClaim = "ConfusableWithOtherClaim"
 	// ReasonClaimOfEarlierNamespace: the claim belongs to an earlier namespace of the same name.
 	ReasonClaimOfEarlierNamespace = "ClaimOfEarlierNamespace"
 	// ReasonTooLongForCertificate: the hostname is too long for an ACM certificate.

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -105,6 +106,11 @@ func main() {
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 
 	if err := run(ctrl.SetupSignalHandler(), cfg); err != nil {
+		if errors.Is(err, app.ErrServedKindsChanged) {
+			// Stopped cleanly on purpose; the Deployment starts the process again.
+			fmt.Fprintln(os.Stderr, "gateway-orchestrator: exiting to start again:", err)
+			return
+		}
 		fmt.Fprintln(os.Stderr, "gateway-orchestrator:", err)
 		os.Exit(1)
 	}

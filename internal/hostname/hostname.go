@@ -12,6 +12,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/mtibben/confusables"
 	"golang.org/x/net/idna"
 )
 
@@ -271,4 +272,45 @@ func MixedScripts(h string) (label, unicodeLabel string, scripts []string) {
 		}
 	}
 	return "", "", nil
+}
+
+// HasPunycode reports whether normalized hostname h has a punycode ("xn--") label, without
+// allocating: only such names can be a Unicode look-alike of another.
+func HasPunycode(h string) bool {
+	return strings.HasPrefix(h, "xn--") || strings.Contains(h, ".xn--")
+}
+
+// ToUnicode is normalized hostname h with its punycode labels decoded, for messages.
+func ToUnicode(h string) (string, error) {
+	prefix, base := "", h
+	if IsWildcard(h) {
+		prefix, base = "*.", h[2:]
+	}
+	u, err := strict.ToUnicode(base)
+	return prefix + u, err
+}
+
+// Skeleton is the UTS #39 skeleton of normalized hostname h (Unicode Technical Standard #39,
+// section 4, with the confusables.txt data of github.com/mtibben/confusables): the Unicode
+// spelling of its labels, each character replaced by the prototype it can be mistaken for.
+// Two hostnames with equal skeletons look alike ("pay" and Cyrillic "рау"; also the ASCII
+// "modem" and "modern"). A skeleton only compares names; it is not a name to show or serve.
+func Skeleton(h string) string {
+	if !HasPunycode(h) {
+		return confusables.Skeleton(h)
+	}
+	prefix, base := "", h
+	if IsWildcard(h) {
+		prefix, base = "*.", h[2:]
+	}
+	labels := strings.Split(base, ".")
+	for i, l := range labels {
+		if !strings.HasPrefix(l, "xn--") {
+			continue
+		}
+		if u, err := strict.ToUnicode(l); err == nil {
+			labels[i] = u
+		}
+	}
+	return confusables.Skeleton(prefix + strings.Join(labels, "."))
 }

@@ -139,3 +139,53 @@ func FuzzNormalizeValidate(f *testing.F) {
 		require.Error(t, ipErr, "an IP address must never validate")
 	})
 }
+
+func TestSkeletonComparesLookAlikes(t *testing.T) {
+	cases := []struct {
+		name string
+		a, b string // as a person writes them; normalized before comparing
+		same bool
+	}{
+		{"all-Cyrillic рау looks like pay", "рау.example.com", "pay.example.com", true},
+		{"all-Cyrillic аре looks like ape", "аре.example.com", "ape.example.com", true},
+		{"all-Greek ορο looks like opo", "ορο.example.com", "opo.example.com", true},
+		{"Cyrillic ѕһор looks like shop", "ѕһор.example.com", "shop.example.com", true},
+		{"two look-alikes in different scripts look alike too", "рау.example.com", "ρаy.example.com", true},
+		{"a look-alike wildcard looks like the wildcard", "*.рау.example.com", "*.pay.example.com", true},
+		{"a wildcard does not look like an exact name", "*.рау.example.com", "x.pay.example.com", false},
+		{"a diacritic is seen: bücher is not bucher", "bücher.example.com", "bucher.example.com", false},
+		{"different letters differ", "рау.example.com", "pan.example.com", false},
+		{"the zone counts: pay under another domain differs", "рау.example.com", "pay.example.org", false},
+		{"ASCII rn looks like m (which is why ASCII names are never checked)", "modern.example.com", "modem.example.com", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			a, err := Normalize(tc.a)
+			require.NoError(t, err)
+			b, err := Normalize(tc.b)
+			require.NoError(t, err)
+			require.NotEqual(t, a, b, "two different hostnames")
+			assert.Equal(t, tc.same, Skeleton(a) == Skeleton(b), "skeletons %q and %q", Skeleton(a), Skeleton(b))
+		})
+	}
+}
+
+func TestSkeletonReadsPunycodeAsItsUnicodeSpelling(t *testing.T) {
+	assert.Equal(t, Skeleton("pay.example.com"), Skeleton("xn--80a5ak.example.com"), "xn--80a5ak is Cyrillic рау")
+	assert.Equal(t, Skeleton("*.pay.example.com"), Skeleton("*.xn--80a5ak.example.com"))
+	assert.NotEqual(t, Skeleton("pay.example.com"), Skeleton("xn--80a5ak-bad.example.com"), "a label that does not decode stays as written")
+}
+
+func TestHasPunycode(t *testing.T) {
+	for h, want := range map[string]bool{
+		"pay.example.com":          false,
+		"xn--80a5ak.example.com":   true,
+		"shop.xn--80a5ak.com":      true,
+		"*.xn--80a5ak.example.com": true,
+		"axn--b.example.com":       false,
+		"modern.example.com":       false,
+	} {
+		assert.Equal(t, want, HasPunycode(h), h)
+	}
+	assert.Zero(t, testing.AllocsPerRun(100, func() { HasPunycode("shop.example.com") }), "a name without punycode costs no allocation")
+}

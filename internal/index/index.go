@@ -38,6 +38,10 @@ const (
 	// owning namespace and every domain a ManagedZone covering them may have, and unbound claims
 	// also by UnboundKey, so admission counts a namespace's claims in a zone with one lookup.
 	ClaimNamespaceDomain = "gateway.opendi.com/claim-namespace-domain"
+	// ClaimSkeleton indexes DomainClaims by the UTS #39 skeleton of their hostname
+	// (hostname.Skeleton), so admission finds the claims a Unicode hostname looks like with one
+	// lookup.
+	ClaimSkeleton = "gateway.opendi.com/claim-skeleton"
 )
 
 // NamespaceDomainKey is the ClaimNamespaceDomain key of namespace ns's claims under domain d.
@@ -71,6 +75,9 @@ func Setup(ctx context.Context, fi client.FieldIndexer) error {
 		return err
 	}
 	if err := fi.IndexField(ctx, &v1alpha1.DomainClaim{}, ClaimNamespaceDomain, ClaimNamespaceDomainKeys); err != nil {
+		return err
+	}
+	if err := fi.IndexField(ctx, &v1alpha1.DomainClaim{}, ClaimSkeleton, ClaimSkeletonKeys); err != nil {
 		return err
 	}
 	if err := fi.IndexField(ctx, &v1alpha1.ManagedZone{}, ZonePool, func(o client.Object) []string {
@@ -113,6 +120,16 @@ func ClaimNamespaceDomainKeys(o client.Object) []string {
 		}
 	}
 	return keys
+}
+
+// ClaimSkeletonKeys are the ClaimSkeleton index keys of a DomainClaim: the skeleton of its
+// hostname. ASCII hostnames are indexed too, since a Unicode name is most often a look-alike of
+// an ASCII one.
+func ClaimSkeletonKeys(o client.Object) []string {
+	if h := o.(*v1alpha1.DomainClaim).Spec.Hostname; h != "" {
+		return []string{hostname.Skeleton(h)}
+	}
+	return nil
 }
 
 // Unbound reports whether c is a claim that admission made for an object which no object has

@@ -49,3 +49,22 @@ func TestClaimNamespaceDomainKeys(t *testing.T) {
 		})
 	}
 }
+
+func TestClaimSkeletonKeysMeetForLookAlikes(t *testing.T) {
+	claim := func(h string) *v1alpha1.DomainClaim {
+		return &v1alpha1.DomainClaim{Spec: v1alpha1.DomainClaimSpec{Hostname: h, Namespace: "a"}}
+	}
+	ascii := ClaimSkeletonKeys(claim("pay.example.com"))
+	assert.Len(t, ascii, 1)
+	assert.Equal(t, ascii, ClaimSkeletonKeys(claim("xn--80a5ak.example.com")), "Cyrillic рау looks like pay")
+	assert.NotEqual(t, ascii, ClaimSkeletonKeys(claim("pan.example.com")))
+	assert.Empty(t, ClaimSkeletonKeys(claim("")))
+}
+
+func BenchmarkClaimSkeletonKeys(b *testing.B) {
+	c := &v1alpha1.DomainClaim{Spec: v1alpha1.DomainClaimSpec{Hostname: "host-1234.zone-abcdef.example.com", Namespace: "a"}}
+	b.ReportAllocs()
+	for b.Loop() {
+		ClaimSkeletonKeys(c)
+	}
+}

@@ -47,6 +47,7 @@ const (
 	ReasonReleasing       = v1alpha1.ReasonClaimBeingReleased
 	ReasonConflicted      = v1alpha1.ReasonClaimConflicted
 	ReasonLookAlike       = v1alpha1.ReasonMixedScripts
+	ReasonConfusable      = v1alpha1.ReasonConfusableWithOtherClaim
 	ReasonStaleOwner      = v1alpha1.ReasonClaimOfEarlierNamespace
 	ReasonTooLong         = v1alpha1.ReasonTooLongForCertificate
 )
@@ -139,7 +140,65 @@ func Decide(ctx context.Context, view View, h, ns string, opts Options) (Decisio
 		return d.Owner(c, ns), nil
 	}
 
+	if d, err = LookAlike(ctx, view, d, ns); err != nil || d.Verdict == Deny {
+		return d, err
+	}
 	return Overlaps(ctx, view, d, ns)
+}
+
+// LookAlike denies d.Hostname, under ManagedZone d.Zone, when it has a punycode label and looks
+// like a claim of another namespace in the same zone: their UTS #39 skeletons are equal. The
+// zone may opt out with spec.allowConfusableHostnames. Names without a punycode label are not
+// compared (and cost nothing here): "modern" and "modem" have one skeleton too, and both are
+// fine. Claims being deleted or conflicted own nothing and are not looked at. The claims come
+// from the view's cache: two look-alikes made at the same instant may both pass. Otherwise d is
+// returned as it was.
+func LookAlike(ctx context.Context, view View, d Decision, ns string) (Decision, error) {
+	h := d.Hostname
+	if !hostname.HasPunycode(h) || d.Zone == nil || d.Zone.Spec.AllowConfusableHostnames {
+		return d, nil
+	}
+	like, err := view.ClaimsLike(ctx, hostname.Skeleton(h))
+	if err != nil {
+		return d, err
+	}
+	var first *v1alpha1.DomainClaim
+	for i := range like {
+		c := &like[i]
+		if c.Spec.Hostname == h || c.Spec.Namespace == ns || c.DeletionTimestamp != nil || isConflicted(c) {
+			continue
+		}
+		if first != nil && !Older(c, first) {
+			continue
+		}
+		z, err := FindZone(ctx, view, c.Spec.Hostname)
+		if err != nil {
+			return d, err
+		}
+		if z != nil && z.Name == d.Zone.Name {
+			first = c
+		}
+	}
+	if first == nil {
+		return d, nil
+	}
+	return d.Deny(ReasonConfusable, "hostname %q (%s) looks like %q, owned by namespace %q%s: the two are confusable under Unicode UTS #39 (same skeleton); a cluster admin can allow look-alikes in ManagedZone %q with spec.allowConfusableHostnames",
+		h, unicodeSpelling(h), first.Spec.Hostname, first.Spec.Namespace, describe(first), d.Zone.Name), nil
+}
+
+// unicodeSpelling is normalized hostname h as a person reads it, its punycode labels decoded.
+func unicodeSpelling(h string) string {
+	if u, err := hostname.ToUnicode(h); err == nil {
+		return u
+	}
+	return h
+}
+
+// isConflicted reports whether claim c lost to an older overlapping claim (Claimed=False, reason
+// Conflicted): it owns nothing.
+func isConflicted(c *v1alpha1.DomainClaim) bool {
+	cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionClaimed)
+	return cond != nil && cond.Status == metav1.ConditionFalse && cond.Reason == v1alpha1.ReasonConflicted
 }
 
 // zoneWildcard denies (setting *d) a wildcard that would cover every name of a ManagedZone: the
@@ -247,8 +306,8 @@ func (d Decision) Owner(c *v1alpha1.DomainClaim, ns string) Decision {
 		return d.Deny(ReasonReleasing, "hostname %q is being released by namespace %q (DomainClaim %s is being deleted); it can be claimed once the claim is gone",
 			d.Hostname, c.Spec.Namespace, c.Name)
 	}
-	if cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionClaimed); cond != nil &&
-		cond.Status == metav1.ConditionFalse && cond.Reason == v1alpha1.ReasonConflicted {
+	if isConflicted(c) {
+		cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionClaimed)
 		if c.Spec.Namespace == ns {
 			return d.Deny(ReasonConflicted, "hostname %q cannot be used: its DomainClaim %s lost to an older claim (%s)", d.Hostname, c.Name, cond.Message)
 		}

@@ -39,6 +39,17 @@ func (m mapView) ClaimsBelow(_ context.Context, d string) ([]v1alpha1.DomainClai
 	return out, nil
 }
 
+// ClaimsLike compares the skeleton of every claim, as strict as the index it stands for.
+func (m mapView) ClaimsLike(_ context.Context, skeleton string) ([]v1alpha1.DomainClaim, error) {
+	var out []v1alpha1.DomainClaim
+	for _, c := range m.claims {
+		if hostname.Skeleton(c.Spec.Hostname) == skeleton {
+			out = append(out, *c)
+		}
+	}
+	return out, nil
+}
+
 func (m mapView) Zone(_ context.Context, d string) (*v1alpha1.ManagedZone, error) {
 	return m.zones[d], nil
 }
@@ -116,6 +127,15 @@ func view(claims ...*v1alpha1.DomainClaim) mapView {
 				Domain:            "corp.example.com",
 				AllowedNamespaces: v1alpha1.AllowedNamespaces{Names: []string{"a", "ops"}},
 				AllowZoneWildcard: true,
+			}},
+			"lookalikes.example.com": {ObjectMeta: metav1.ObjectMeta{Name: "lookalikes"}, Spec: v1alpha1.ManagedZoneSpec{
+				Domain:                   "lookalikes.example.com",
+				AllowedNamespaces:        v1alpha1.AllowedNamespaces{Names: []string{"a", "b"}},
+				AllowConfusableHostnames: true,
+			}},
+			"xn--n1ae5d4v.example.com": {ObjectMeta: metav1.ObjectMeta{Name: "cyrillic-shop"}, Spec: v1alpha1.ManagedZoneSpec{
+				Domain:            "xn--n1ae5d4v.example.com", // ѕһор.example.com, every letter Cyrillic
+				AllowedNamespaces: v1alpha1.AllowedNamespaces{Names: []string{"a", "b"}},
 			}},
 			"hr.corp.example.com": {ObjectMeta: metav1.ObjectMeta{Name: "hr"}, Spec: v1alpha1.ManagedZoneSpec{
 				Domain:            "hr.corp.example.com",
@@ -243,4 +263,59 @@ func TestOlderOrdersByCreationThenName(t *testing.T) {
 	assert.False(t, Older(newer, older))
 	sameA, sameB := claim("a.example.com", "a", 0), claim("b.example.com", "b", 0)
 	assert.True(t, Older(sameA, sameB), "equal creation times fall back to the name")
+}
+
+func TestDecideLookAlikes(t *testing.T) {
+	const cyrillicPay = "xn--80a5ak.example.com" // "рау.example.com", every letter Cyrillic
+	cases := []struct {
+		name       string
+		claims     []*v1alpha1.DomainClaim
+		host, ns   string
+		want       Verdict
+		wantReason string
+		wantMsg    string
+	}{
+		{name: "a whole-script Cyrillic look-alike of another namespace's name is denied, naming it",
+			claims: []*v1alpha1.DomainClaim{claim("pay.example.com", "a", 0)}, host: cyrillicPay, ns: "b", want: Deny, wantReason: ReasonConfusable,
+			wantMsg: `hostname "xn--80a5ak.example.com" (рау.example.com) looks like "pay.example.com", owned by namespace "a" (DomainClaim pay.example.com, since 2001-09-09T01:46:40Z): the two are confusable under Unicode UTS #39`},
+		{name: "the denial says how a zone allows look-alikes",
+			claims: []*v1alpha1.DomainClaim{claim("pay.example.com", "a", 0)}, host: cyrillicPay, ns: "b", want: Deny,
+			wantMsg: `a cluster admin can allow look-alikes in ManagedZone "example-com" with spec.allowConfusableHostnames`},
+		{name: "a Greek look-alike is denied", claims: []*v1alpha1.DomainClaim{claim("opo.example.com", "a", 0)},
+			host: "xn--0xaaf.example.com", ns: "b", want: Deny, wantReason: ReasonConfusable, wantMsg: `(ορο.example.com) looks like "opo.example.com"`},
+		{name: "a namespace may hold look-alikes of its own names", claims: []*v1alpha1.DomainClaim{claim("pay.example.com", "a", 0)},
+			host: cyrillicPay, ns: "a", want: Claim},
+		{name: "a zone that allows look-alikes lets them be claimed", claims: []*v1alpha1.DomainClaim{claim("pay.lookalikes.example.com", "a", 0)},
+			host: "xn--80a5ak.lookalikes.example.com", ns: "b", want: Claim},
+		{name: "a look-alike of a Unicode name is denied too", claims: []*v1alpha1.DomainClaim{claim(cyrillicPay, "a", 0)},
+			host: "xn--80a5a9x.example.com", ns: "b", want: Deny, wantReason: ReasonConfusable, wantMsg: `(раү.example.com) looks like "xn--80a5ak.example.com"`},
+		{name: "ASCII names are never compared: modern next to modem", claims: []*v1alpha1.DomainClaim{claim("modem.example.com", "a", 0)},
+			host: "modern.example.com", ns: "b", want: Claim},
+		{name: "an ASCII name next to a Unicode look-alike is not compared either", claims: []*v1alpha1.DomainClaim{claim(cyrillicPay, "a", 0)},
+			host: "pay.example.com", ns: "b", want: Claim},
+		{name: "a look-alike in another ManagedZone does not count", claims: []*v1alpha1.DomainClaim{claim("pay.shop.example.com", "a", 0)},
+			host: "pay.xn--n1ae5d4v.example.com", ns: "b", want: Claim},
+		{name: "a claim being deleted owns nothing to look like", claims: []*v1alpha1.DomainClaim{deleting(claim("pay.example.com", "a", 0))},
+			host: cyrillicPay, ns: "b", want: Claim},
+		{name: "a conflicted claim owns nothing to look like", claims: []*v1alpha1.DomainClaim{conflicted(claim("pay.example.com", "a", 0))},
+			host: cyrillicPay, ns: "b", want: Claim},
+		{name: "a look-alike wildcard is denied", claims: []*v1alpha1.DomainClaim{claim("*.pay.shop.example.com", "a", 0)},
+			host: "*.xn--80a5ak.shop.example.com", ns: "b", want: Deny, wantReason: ReasonConfusable, wantMsg: `looks like "*.pay.shop.example.com"`},
+		{name: "of several names it looks like, the oldest is named",
+			claims: []*v1alpha1.DomainClaim{claim("pay.example.com", "a", time.Minute), claim("xn--80a5a9x.example.com", "ops", time.Hour)},
+			host:   cyrillicPay, ns: "b", want: Deny, wantReason: ReasonConfusable, wantMsg: `owned by namespace "ops"`},
+		{name: "a look-alike the namespace already owns stays its own", claims: []*v1alpha1.DomainClaim{claim("pay.example.com", "a", time.Hour), claim(cyrillicPay, "b", 0)},
+			host: cyrillicPay, ns: "b", want: Allow, wantReason: ReasonOwned},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := Decide(context.Background(), view(tc.claims...), tc.host, tc.ns, Options{})
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, d.Verdict, d.Message)
+			if tc.wantReason != "" {
+				assert.Equal(t, tc.wantReason, d.Reason)
+			}
+			assert.Contains(t, d.Message, tc.wantMsg)
+		})
+	}
 }

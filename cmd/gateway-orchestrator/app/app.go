@@ -113,9 +113,19 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 	if err := index.Setup(ctx, mgr.GetFieldIndexer()); err != nil {
 		return fmt.Errorf("registering cache indexes: %w", err)
 	}
-	listenerSets, err := served(mgr.GetRESTMapper(), schema.GroupKind{Group: gwv1.GroupName, Kind: "ListenerSet"})
+	listenerSet := schema.GroupKind{Group: gwv1.GroupName, Kind: "ListenerSet"}
+	listenerSets, err := served(mgr.GetRESTMapper(), listenerSet)
 	if err != nil {
 		return err
+	}
+	// ListenerSets are watched only when served at start; a CRD installed (or removed) later stops
+	// the manager with ErrServedKindsChanged, so that the next start watches what is served.
+	w, err := newKindWatch(mgr.GetConfig(), mgr.GetHTTPClient(), mgr.GetLogger().WithName("kind-watch"), listenerSet, "listenersets."+gwv1.GroupName, listenerSets)
+	if err != nil {
+		return err
+	}
+	if err := mgr.Add(w); err != nil {
+		return fmt.Errorf("registering the ListenerSet CRD watch: %w", err)
 	}
 	if listenerSets {
 		if err := index.SetupListenerSets(ctx, mgr.GetFieldIndexer()); err != nil {

@@ -43,7 +43,10 @@ func TestTheWebhookServerSpeaksHTTP2OnlyWhenEnabled(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan error, 1)
 			go func() { done <- srv.Start(ctx) }()
-			t.Cleanup(func() { cancel(); <-done })
+			t.Cleanup(func() {
+				cancel()
+				assert.NoError(t, <-done, "the webhook server stops cleanly")
+			})
 
 			c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
 				TLSClientConfig:   &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
