@@ -68,6 +68,19 @@ const (
 	ReasonPoolExhausted = "PoolExhausted"
 	// ReasonNotAccepted: the AWS Load Balancer Controller reports the Gateway Accepted=False.
 	ReasonNotAccepted = "NotAccepted"
+	// ReasonOwnLoadBalancer: the hostname's users bring their own load balancer (a Gateway that is
+	// not a pool's, an Ingress, or routes naming only such Gateways), so it has no pool seat and
+	// its ALIAS points at that load balancer.
+	ReasonOwnLoadBalancer = "OwnLoadBalancer"
+	// ReasonWaitingForOwnLoadBalancer: the load balancer of the object serving the hostname has no
+	// address yet (a wait, like Pending, so a new claim's quiet period holds it back).
+	ReasonWaitingForOwnLoadBalancer = "WaitingForOwnLoadBalancer"
+	// ReasonAmbiguousLoadBalancers: the hostname's users report different load balancers, and an
+	// ALIAS record can point at one only.
+	ReasonAmbiguousLoadBalancers = "AmbiguousLoadBalancers"
+	// ReasonUnknownLoadBalancer: the address of the object serving the hostname is no load
+	// balancer ELBv2 knows in this account, so no ALIAS record can point at it.
+	ReasonUnknownLoadBalancer = "UnknownLoadBalancer"
 	// ReasonForeignRoutes: routes of other namespaces list the hostname.
 	ReasonForeignRoutes = "ForeignRoutes"
 	// ReasonNoStrayRoutes: only routes of the owning namespace list the hostname.

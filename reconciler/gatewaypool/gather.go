@@ -12,6 +12,7 @@ import (
 	"github.com/opendi/gateway-orchestrator/internal/hostname"
 	"github.com/opendi/gateway-orchestrator/internal/index"
 	"github.com/opendi/gateway-orchestrator/internal/lbc"
+	"github.com/opendi/gateway-orchestrator/internal/ownlb"
 	"github.com/opendi/gateway-orchestrator/internal/routeuse"
 )
 
@@ -34,7 +35,7 @@ func (r *Reconciler) gather(ctx context.Context, pool *v1alpha1.GatewayPool) (*S
 	}
 	for i := range gws.Items {
 		gw := &gws.Items[i]
-		st := GatewayState{Gateway: gw, Refusal: lbcRefusal(gw), Config: configs[gw.Name]}
+		st := GatewayState{Gateway: gw, Refusal: ownlb.Refusal(gw), Config: configs[gw.Name]}
 		if st.LoadBalancerHost, st.LoadBalancerZone, err = r.loadBalancer(ctx, gw); err != nil {
 			return nil, err
 		}
@@ -48,9 +49,13 @@ func (r *Reconciler) gather(ctx context.Context, pool *v1alpha1.GatewayPool) (*S
 	for _, c := range claims {
 		claimNames[c.Name] = true
 	}
+	poolNS, err := r.poolNamespaces(ctx)
+	if err != nil {
+		return nil, err
+	}
 	s.Claims = make([]ClaimState, 0, len(claims))
 	for _, c := range claims {
-		cs, err := r.claimState(ctx, pool, c, claimNames)
+		cs, err := r.claimState(ctx, pool, c, claimNames, poolNS)
 		if err != nil {
 			return nil, err
 		}
@@ -64,9 +69,10 @@ func (r *Reconciler) gather(ctx context.Context, pool *v1alpha1.GatewayPool) (*S
 }
 
 // claimState is claim c as gathered: what it needs on a Gateway, from the routes listing its
-// hostname, and the routes of other namespaces among them. A claim whose need is remembered (see
-// needMemo) is not looked up again.
-func (r *Reconciler) claimState(ctx context.Context, pool *v1alpha1.GatewayPool, c *v1alpha1.DomainClaim, claimNames map[string]bool) (ClaimState, error) {
+// hostname, the routes of other namespaces among them, and whether its users need a pool seat at
+// all (see ownlb). A claim whose need is remembered (see needMemo) is not looked up again: only
+// a claim whose users all need the pool is remembered.
+func (r *Reconciler) claimState(ctx context.Context, pool *v1alpha1.GatewayPool, c *v1alpha1.DomainClaim, claimNames, poolNS map[string]bool) (ClaimState, error) {
 	need, ok, epoch := r.memos.need(pool.Name, c)
 	if ok {
 		return ClaimState{Claim: c, Need: need}, nil
@@ -85,10 +91,14 @@ func (r *Reconciler) claimState(ctx context.Context, pool *v1alpha1.GatewayPool,
 		return ClaimState{}, err
 	}
 	need = seat(c, https.Items, grpcs.Items, claimNames)
-	if !hostname.IsWildcard(c.Spec.Hostname) && ownersOnly(c, https.Items, grpcs.Items) {
+	own, err := r.ownLoadBalancer(ctx, c, https.Items, grpcs.Items, claimNames, poolNS)
+	if err != nil {
+		return ClaimState{}, err
+	}
+	if !hostname.IsWildcard(c.Spec.Hostname) && ownersOnly(c, https.Items, grpcs.Items) && own.Decision.Kind == ownlb.Pool && len(own.Decision.Objects) == 0 {
 		r.memos.rememberNeed(pool.Name, c, need, epoch)
 	}
-	return ClaimState{Claim: c, Need: need, Strays: strays}, nil
+	return ClaimState{Claim: c, Need: need, Strays: strays, Own: own}, nil
 }
 
 // ownersOnly reports whether every route listed is in the claim's namespace.

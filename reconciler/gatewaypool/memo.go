@@ -64,6 +64,8 @@ type claimKey struct {
 	host, zone, refusal     string
 	exhausted, strays       string
 	attached, admitted, set bool
+	// own is the claim's OwnTarget (its key).
+	own string
 }
 
 type claimMemo struct {
@@ -124,12 +126,12 @@ func (m *planMemo) rememberGateway(name string, key gatewayKey, claims []*v1alph
 
 // claimKeyOf is a claim's key; ok is false for a claim without a resourceVersion (a test's).
 func claimKeyOf(pool *v1alpha1.GatewayPool, c *v1alpha1.DomainClaim, gateway string, moved bool, gw *GatewayState,
-	exhausted string, strays []string, attached, admitted bool) (claimKey, bool) {
+	exhausted string, strays []string, attached, admitted bool, own OwnTarget) (claimKey, bool) {
 	if c.ResourceVersion == "" {
 		return claimKey{}, false
 	}
 	k := claimKey{uid: c.UID, pool: pool.UID, resourceVersion: c.ResourceVersion, poolGeneration: pool.Generation, gateway: gateway,
-		moved: moved, exhausted: exhausted, strays: strings.Join(strays, "\n"), attached: attached, admitted: admitted, set: true}
+		moved: moved, exhausted: exhausted, strays: strings.Join(strays, "\n"), attached: attached, admitted: admitted, set: true, own: own.key()}
 	if gw != nil {
 		k.host, k.zone, k.refusal = gw.LoadBalancerHost, gw.LoadBalancerZone, gw.Refusal
 	}

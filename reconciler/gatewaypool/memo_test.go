@@ -10,6 +10,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/ownlb"
 )
 
 // withoutTimes is p with its conditions' transition times zeroed (a plan sets a new condition's to
@@ -109,6 +110,18 @@ func TestPlanWithMemoEqualsPlanWithout(t *testing.T) {
 		}},
 		{name: "a Gateway is being deleted", change: func(s *Snapshot) {
 			changeGateway(s, "public-1", func(g *GatewayState) { g.Gateway.DeletionTimestamp = ptr.To(metav1.NewTime(epoch)) })
+		}},
+		{name: "a seated claim's route moves to its own Gateway, which has no address yet", change: func(s *Snapshot) {
+			s.Claims[7].Own = OwnTarget{Decision: ownlb.Decision{Kind: ownlb.Waiting, Objects: []string{"Gateway team-a/web"}}}
+		}},
+		{name: "the own Gateway gets an address (the claim itself does not change)", change: func(s *Snapshot) {
+			s.Claims[7].Own = OwnTarget{Decision: ownlb.Decision{Kind: ownlb.Own, Address: "own-alb.example", Objects: []string{"Gateway team-a/web"}}, Zone: "ZOWN"}
+		}},
+		{name: "the own Gateway's address changes", change: func(s *Snapshot) {
+			s.Claims[7].Own = OwnTarget{Decision: ownlb.Decision{Kind: ownlb.Own, Address: "own-alb-2.example", Objects: []string{"Gateway team-a/web"}}, Zone: "ZOWN"}
+		}},
+		{name: "the route moves back to the pool, next to an Ingress of its own", change: func(s *Snapshot) {
+			s.Claims[7].Own = OwnTarget{Decision: ownlb.Decision{Kind: ownlb.Pool, Objects: []string{"Ingress team-a/shop"}}}
 		}},
 		{name: "the pool's template asks for HTTP listeners", change: func(s *Snapshot) {
 			s.Pool = s.Pool.DeepCopy()

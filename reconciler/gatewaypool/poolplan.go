@@ -46,6 +46,9 @@ type ClaimState struct {
 	Claim  *v1alpha1.DomainClaim
 	Need   Seat
 	Strays []string
+	// Own says whether the claim's users need a pool seat or bring their own load balancer (the
+	// zero value: a seat, as for a claim no user brings one for).
+	Own OwnTarget
 }
 
 // PoolPlan is what one reconcile changes, as plain data. A converged pool plans nothing: no
@@ -144,6 +147,9 @@ func planWith(s *Snapshot, memo *planMemo) *PoolPlan {
 				l.add(cs.Need)
 			}
 		case !claimed(c):
+		case cs.Own.needsNoSeat():
+			// Its users bring their own load balancer: the seat is given back, and its listener
+			// goes with it.
 		case l == nil || l.Closed:
 			moved[c.Name] = true // its Gateway is gone or going: seated again below
 		default:
@@ -173,7 +179,7 @@ func planWith(s *Snapshot, memo *planMemo) *PoolPlan {
 	exhausted := map[string]string{}
 	for _, cs := range s.Claims {
 		c := cs.Claim
-		if seatOf[c.Name] != "" || !claimed(c) || !issued(c) || !v1alpha1.ProvisioningAllowed(c) {
+		if seatOf[c.Name] != "" || !claimed(c) || !issued(c) || !v1alpha1.ProvisioningAllowed(c) || cs.Own.needsNoSeat() {
 			continue
 		}
 		list := make([]Load, 0, len(loads))
@@ -246,7 +252,7 @@ func planWith(s *Snapshot, memo *planMemo) *PoolPlan {
 		if g != "" {
 			gw = states[g]
 		}
-		key, _ := claimKeyOf(pool, c, g, moved[c.Name], gw, exhausted[c.Name], cs.Strays, attached[c.Status.CertificateARN], admitted[c.Name])
+		key, _ := claimKeyOf(pool, c, g, moved[c.Name], gw, exhausted[c.Name], cs.Strays, attached[c.Status.CertificateARN], admitted[c.Name], cs.Own)
 		m := memo.claim(c.Name, key)
 		if m == nil {
 			st := planClaim(pool, cs, g, moved[c.Name], gw, exhausted[c.Name], attached[c.Status.CertificateARN], admitted[c.Name])
@@ -274,6 +280,11 @@ func planWith(s *Snapshot, memo *planMemo) *PoolPlan {
 func planClaim(pool *v1alpha1.GatewayPool, cs ClaimState, g string, moved bool, gw *GatewayState, exhausted string, attached, admitted bool) *v1alpha1.DomainClaimStatus {
 	c := cs.Claim
 	st := c.Status.DeepCopy()
+	if cs.Own.needsNoSeat() && v1alpha1.ProvisioningAllowed(c) {
+		st = ownStatus(c, st, cs.Own)
+		setStrays(st, c, cs.Strays)
+		return st
+	}
 	st.Gateway = nil
 	if g != "" {
 		st.Gateway = &v1alpha1.ObjectRef{Namespace: pool.Spec.Namespace, Name: g}
@@ -288,6 +299,12 @@ func planClaim(pool *v1alpha1.GatewayPool, cs ClaimState, g string, moved bool, 
 		host, zone, refusal = gw.LoadBalancerHost, gw.LoadBalancerZone, gw.Refusal
 	}
 	st = claimStatus(pool, c, st, exhausted, attached, admitted, host, zone, refusal)
+	if note := cs.Own.Decision.Message(c.Spec.Hostname); note != "" && st.Gateway != nil {
+		// A pool route and an object with its own load balancer both use the hostname: the seat
+		// wins, and the claim says which load balancer DNS does not point at.
+		cond := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionGatewayAssigned)
+		conditions.Set(&st.Conditions, c.Generation, v1alpha1.ConditionGatewayAssigned, true, v1alpha1.ReasonAssigned, cond.Message+"; "+note)
+	}
 	setStrays(st, c, cs.Strays)
 	return st
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -49,6 +50,8 @@ var LoadBalancerConfigurationGVK = lbc.GroupVersionKind
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gateways/status,verbs=get
 // +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gatewayclasses,verbs=get;list;watch
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch
+// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=listenersets,verbs=get;list;watch
 
 var _ reconcile.Reconciler = &Reconciler{}
 
@@ -65,6 +68,10 @@ type Reconciler struct {
 	APIReader client.Reader
 	// ELB finds the canonical hosted zone of a Gateway's ALB; nil leaves claims without one.
 	ELB ELB
+	// ListenerSets counts ListenerSets among the objects with a load balancer of their own (their
+	// parent Gateway's); set it only where their CRD is served (and index.SetupListenerSets was
+	// called).
+	ListenerSets bool
 	// QuietPeriod overrides claimstatus.DefaultQuietPeriod (see writeClaimStatus).
 	QuietPeriod time.Duration
 	// Metrics are where the pool reports; nil reports nowhere.
@@ -78,6 +85,9 @@ type Reconciler struct {
 
 	// zones caches ALB DNS name → canonical hosted zone ID.
 	zones sync.Map
+	// misses holds DNS names ELBv2 knew no load balancer of, with when it was asked (see
+	// hostedZone).
+	misses sync.Map
 	// pace spaces each pool's event-driven reconciles by the pool's size.
 	pace pacer
 	// memos keep each pool's answers that have not changed since its last reconcile.
@@ -87,7 +97,7 @@ type Reconciler struct {
 // SetupWithManager registers the reconciler.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.elbBackoff.Policy = r.Backoff
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		Named(ControllerName).
 		// Spec changes only: the pool's status is its own write, and waking on it would run every
 		// reconcile that changed the status a second time for nothing.
@@ -98,10 +108,17 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 			}
 			return nil
 		}, lbcVerdictChanged)).
+		// Gateways that are not a pool's, and Ingresses, bring load balancers of their own: a claim
+		// they use is planned again when one appears, changes or goes (see ownlb).
+		Watches(&gwv1.Gateway{}, r.coalesced(r.ownLoadBalancerToPools, nil), builder.WithPredicates(ownLoadBalancerChanged)).
+		Watches(&networkingv1.Ingress{}, r.coalesced(r.ownLoadBalancerToPools, nil), builder.WithPredicates(ownLoadBalancerChanged)).
 		Watches(&v1alpha1.DomainClaim{}, r.coalesced(r.claimToPool, nil), builder.WithPredicates(claimInputsChanged)).
 		Watches(&gwv1.HTTPRoute{}, r.coalesced(r.routeChanged, nil), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Watches(&gwv1.GRPCRoute{}, r.coalesced(r.routeChanged, nil), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Complete(r)
+		Watches(&gwv1.GRPCRoute{}, r.coalesced(r.routeChanged, nil), builder.WithPredicates(predicate.GenerationChangedPredicate{}))
+	if r.ListenerSets {
+		b = b.Watches(&gwv1.ListenerSet{}, r.coalesced(r.ownLoadBalancerToPools, nil), builder.WithPredicates(ownLoadBalancerChanged))
+	}
+	return b.Complete(r)
 }
 
 // Reconcile implements reconcile.Reconciler: gather one snapshot, plan, apply. It runs under the

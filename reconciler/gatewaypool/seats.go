@@ -10,8 +10,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -147,20 +147,51 @@ func (r *Reconciler) loadBalancer(ctx context.Context, gw *gwv1.Gateway) (host, 
 	if host == "" || r.ELB == nil {
 		return "", "", nil
 	}
+	lb, err := r.hostedZone(ctx, host, 0)
+	zone = lb.zone
+	switch {
+	case err != nil:
+		return "", "", err
+	case zone == "":
+		return "", "", fmt.Errorf("no load balancer with DNS name %s in ELBv2", host)
+	}
+	return host, zone, nil
+}
+
+// elbInfo is what ELBv2 says of a load balancer that an ALIAS record needs.
+type elbInfo struct {
+	// zone is its canonical hosted zone ID.
+	zone string
+	// dualStack says it has IPv6 addresses too (an AAAA record is due).
+	dualStack bool
+}
+
+// hostedZone is what ELBv2 says of the load balancer with DNS name host (cached per name); a zero
+// elbInfo when ELBv2 knows none of that name (then not asked again for recheck about it) or there
+// is no ELBv2 client.
+func (r *Reconciler) hostedZone(ctx context.Context, host string, recheck time.Duration) (elbInfo, error) {
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
 	if z, ok := r.zones.Load(host); ok {
-		return host, z.(string), nil
+		return z.(elbInfo), nil
+	}
+	if r.ELB == nil {
+		return elbInfo{}, nil
+	}
+	if at, ok := r.misses.Load(host); ok && time.Since(at.(time.Time)) < recheck {
+		return elbInfo{}, nil
 	}
 	if wait, s := r.elbBackoff.Wait(describeLoadBalancers, 0, time.Now()); wait > 0 {
-		return "", "", &backingOff{wait: wait, state: s} // no call: the last answer stands
+		return elbInfo{}, &backingOff{wait: wait, state: s} // no call: the last answer stands
 	}
 	in := &elbv2.DescribeLoadBalancersInput{}
 	for {
 		out, err := r.ELB.DescribeLoadBalancers(ctx, in)
 		if err != nil {
-			return "", "", r.elbFailed(ctx, err)
+			return elbInfo{}, r.elbFailed(ctx, err)
 		}
 		for _, lb := range out.LoadBalancers {
-			r.zones.Store(strings.ToLower(aws.ToString(lb.DNSName)), aws.ToString(lb.CanonicalHostedZoneId))
+			r.zones.Store(strings.ToLower(aws.ToString(lb.DNSName)), elbInfo{zone: aws.ToString(lb.CanonicalHostedZoneId),
+				dualStack: lb.IpAddressType != "" && lb.IpAddressType != elbtypes.IpAddressTypeIpv4})
 		}
 		if out.NextMarker == nil {
 			break
@@ -170,10 +201,12 @@ func (r *Reconciler) loadBalancer(ctx context.Context, gw *gwv1.Gateway) (host, 
 	if s, ended := r.elbBackoff.Succeed(describeLoadBalancers); ended {
 		logf.FromContext(ctx).Info("AWS call succeeded again after backing off", "call", describeLoadBalancers, "failures", s.Failures, "lastReason", s.Reason)
 	}
-	if z, ok := r.zones.Load(strings.ToLower(host)); ok {
-		return host, z.(string), nil
+	if z, ok := r.zones.Load(host); ok {
+		r.misses.Delete(host)
+		return z.(elbInfo), nil
 	}
-	return "", "", fmt.Errorf("no load balancer with DNS name %s in ELBv2", host)
+	r.misses.Store(host, time.Now())
+	return elbInfo{}, nil
 }
 
 // describeLoadBalancers is the call, and the back-off key, of the ALBs' canonical hosted zones.
@@ -205,16 +238,6 @@ func (r *Reconciler) elbFailed(ctx context.Context, err error) error {
 			"call", describeLoadBalancers, "reason", reason, "error", s.Message, "nextAttempt", s.Until)
 	}
 	return &backingOff{wait: s.Until.Sub(now), state: s}
-}
-
-// lbcRefusal is LBC's verdict on a Gateway it could not deploy: Accepted=False for the current
-// generation (Programmed may stay True, the ALB keeping its last good state), as its message.
-func lbcRefusal(gw *gwv1.Gateway) string {
-	c := meta.FindStatusCondition(gw.Status.Conditions, string(gwv1.GatewayConditionAccepted))
-	if c == nil || c.Status != metav1.ConditionFalse || c.ObservedGeneration != gw.Generation {
-		return ""
-	}
-	return fmt.Sprintf("the AWS Load Balancer Controller does not accept Gateway %s (%s): %s", gw.Name, c.Reason, c.Message)
 }
 
 // setRefused turns CertificateAttached and LoadBalancerReady False with LBC's own message: what

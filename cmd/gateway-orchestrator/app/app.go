@@ -180,7 +180,8 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 		if err := (&zonestatus.Reconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("registering the zone status reconciler: %w", err)
 		}
-		pools := &gatewaypool.Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Metrics: gatewaypool.NewMetrics(reg, mgr.Elected()), QuietPeriod: cfg.QuietPeriod}
+		pools := &gatewaypool.Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Metrics: gatewaypool.NewMetrics(reg, mgr.Elected()), QuietPeriod: cfg.QuietPeriod,
+			ListenerSets: listenerSets}
 		if cfg.AWS != nil {
 			pools.ELB, pools.Backoff = elbv2.NewFromConfig(cfg.AWS.Config), cfg.AWS.Backoff
 		}

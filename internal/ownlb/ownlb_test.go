@@ -1,0 +1,174 @@
+package ownlb
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+const (
+	albA = "k8s-team-a-web-1234.us-east-1.elb.amazonaws.com"
+	albB = "k8s-team-a-api-5678.us-east-1.elb.amazonaws.com"
+)
+
+func own(object, address string) User {
+	return User{Object: object, LoadBalancers: []LoadBalancer{{Object: object, Address: address}}}
+}
+
+func poolRoute(name string) User { return User{Object: "HTTPRoute team-a/" + name, Pool: true} }
+
+func TestDecide(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		users []User
+		want  Decision
+	}{
+		{name: "no user keeps the pool seat (an admin's claim with provision Always)",
+			want: Decision{Kind: Pool, Objects: []string{}}},
+		{name: "a route on the pool needs a seat",
+			users: []User{poolRoute("shop")},
+			want:  Decision{Kind: Pool, Objects: []string{}}},
+		{name: "a tenant Gateway with an address is the ALIAS target",
+			users: []User{own("Gateway team-a/web", albA)},
+			want:  Decision{Kind: Own, Address: albA, Objects: []string{"Gateway team-a/web"}}},
+		{name: "an address is compared as DNS compares it",
+			users: []User{own("Gateway team-a/web", "K8S-team-a-web-1234.us-east-1.elb.amazonaws.com.")},
+			want:  Decision{Kind: Own, Address: albA, Objects: []string{"Gateway team-a/web"}}},
+		{name: "a route on the tenant Gateway and the Gateway itself are one load balancer",
+			users: []User{
+				{Object: "HTTPRoute team-a/shop", LoadBalancers: []LoadBalancer{{Object: "Gateway team-a/web", Address: albA}}},
+				own("Gateway team-a/web", albA),
+			},
+			want: Decision{Kind: Own, Address: albA, Objects: []string{"Gateway team-a/web"}}},
+		{name: "a route naming a tenant Gateway that has no address yet is waited for",
+			users: []User{{Object: "HTTPRoute team-a/shop", LoadBalancers: []LoadBalancer{{Object: "Gateway team-a/web"}}}},
+			want:  Decision{Kind: Waiting, Objects: []string{"Gateway team-a/web"}}},
+		{name: "one object with an address and one without: wait for the other (they may agree)",
+			users: []User{own("Gateway team-a/web", albA), own("Ingress team-a/shop", "")},
+			want:  Decision{Kind: Waiting, Objects: []string{"Ingress team-a/shop"}}},
+		{name: "two different load balancers are ambiguous",
+			users: []User{own("Ingress team-a/shop", albB), own("Gateway team-a/web", albA)},
+			want: Decision{Kind: Ambiguous, Objects: []string{
+				"Gateway team-a/web (" + albA + ")", "Ingress team-a/shop (" + albB + ")"}}},
+		{name: "LBC's refusal of the load balancer is kept",
+			users: []User{{Object: "Gateway team-a/web", LoadBalancers: []LoadBalancer{{Object: "Gateway team-a/web", Address: albA, Refusal: "not accepted"}}}},
+			want:  Decision{Kind: Own, Address: albA, Objects: []string{"Gateway team-a/web"}, Refusals: []string{"not accepted"}}},
+		{name: "a pool route wins over an own load balancer, which is named",
+			users: []User{own("Ingress team-a/shop", albB), poolRoute("shop")},
+			want:  Decision{Kind: Pool, Objects: []string{"Ingress team-a/shop"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Decide(tc.users)
+			assert.True(t, tc.want.Equal(got), "want %+v, got %+v", tc.want, got)
+		})
+	}
+}
+
+func TestMessagesNameTheObjects(t *testing.T) {
+	h := "app.team-a.example.com"
+	assert.Equal(t, "waiting for the load balancer address of Ingress team-a/shop (status.addresses of a Gateway, status.loadBalancer.ingress of an Ingress)",
+		Decision{Kind: Waiting, Objects: []string{"Ingress team-a/shop"}}.Message(h))
+	assert.Contains(t, Decision{Kind: Ambiguous, Objects: []string{"Gateway team-a/web (a)", "Ingress team-a/shop (b)"}}.Message(h),
+		"several load balancers: Gateway team-a/web (a), Ingress team-a/shop (b)")
+	assert.Equal(t, "DNS points app.team-a.example.com at its pool Gateway (a route uses it there), not at the load balancer of Ingress team-a/shop",
+		Decision{Kind: Pool, Objects: []string{"Ingress team-a/shop"}}.Message(h))
+	assert.Empty(t, Decision{Kind: Pool}.Message(h))
+}
+
+// programmed is a Gateway whose controller published address addr.
+func programmed(ns, name, addr string) *gwv1.Gateway {
+	gw := &gwv1.Gateway{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Generation: 1}}
+	gw.Status.Addresses = []gwv1.GatewayStatusAddress{{Type: ptr.To(gwv1.HostnameAddressType), Value: addr}}
+	gw.Status.Conditions = []metav1.Condition{{Type: "Programmed", Status: metav1.ConditionTrue}}
+	return gw
+}
+
+func TestRouteUser(t *testing.T) {
+	refused := programmed("team-a", "refused", albB)
+	refused.Status.Conditions = append(refused.Status.Conditions, metav1.Condition{Type: "Accepted", Status: metav1.ConditionFalse, ObservedGeneration: 1,
+		Reason: "Invalid", Message: "no certificate found for host: shop.example.com"})
+	lookup := func(ns, name string) (bool, *gwv1.Gateway) {
+		switch ns + "/" + name {
+		case "gw-system/public-1":
+			return true, nil
+		case "team-a/web":
+			return false, programmed(ns, name, albA)
+		case "team-a/refused":
+			return false, refused
+		}
+		return false, nil
+	}
+	ref := func(ns, name string) gwv1.ParentReference {
+		p := gwv1.ParentReference{Name: gwv1.ObjectName(name)}
+		if ns != "" {
+			p.Namespace = ptr.To(gwv1.Namespace(ns))
+		}
+		return p
+	}
+	for _, tc := range []struct {
+		name    string
+		parents []gwv1.ParentReference
+		want    User
+	}{
+		{name: "no parentRefs: the routes reconciler attaches it to the seat",
+			want: User{Object: "HTTPRoute team-a/shop", Pool: true}},
+		{name: "a pool Gateway",
+			parents: []gwv1.ParentReference{ref("gw-system", "public-1")},
+			want:    User{Object: "HTTPRoute team-a/shop", Pool: true}},
+		{name: "its own Gateway, in the route's namespace when the parentRef names none",
+			parents: []gwv1.ParentReference{ref("", "web")},
+			want:    User{Object: "HTTPRoute team-a/shop", LoadBalancers: []LoadBalancer{{Object: "Gateway team-a/web", Address: albA}}}},
+		{name: "a Gateway that does not exist has no address",
+			parents: []gwv1.ParentReference{ref("team-a", "missing")},
+			want:    User{Object: "HTTPRoute team-a/shop", LoadBalancers: []LoadBalancer{{Object: "Gateway team-a/missing"}}}},
+		{name: "a pool parentRef (the user's or the orchestrator's) keeps the seat next to their own Gateway",
+			parents: []gwv1.ParentReference{ref("gw-system", "public-1"), ref("", "web")},
+			want:    User{Object: "HTTPRoute team-a/shop", Pool: true, LoadBalancers: []LoadBalancer{{Object: "Gateway team-a/web", Address: albA}}}},
+		{name: "LBC's verdict on its own Gateway comes along",
+			parents: []gwv1.ParentReference{ref("", "refused")},
+			want: User{Object: "HTTPRoute team-a/shop", LoadBalancers: []LoadBalancer{{Object: "Gateway team-a/refused", Address: albB,
+				Refusal: "the AWS Load Balancer Controller does not accept Gateway refused (Invalid): no certificate found for host: shop.example.com"}}}},
+		{name: "a ListenerSet parentRef names no load balancer here",
+			parents: []gwv1.ParentReference{{Kind: ptr.To(gwv1.Kind("ListenerSet")), Name: "extra"}},
+			want:    User{Object: "HTTPRoute team-a/shop"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, RouteUser("HTTPRoute", "team-a", "shop", tc.parents, lookup))
+		})
+	}
+}
+
+func TestListenerSetUser(t *testing.T) {
+	lookup := func(ns, name string) (bool, *gwv1.Gateway) {
+		if ns == "gw-system" {
+			return true, nil
+		}
+		return false, programmed(ns, name, albA)
+	}
+	ls := &gwv1.ListenerSet{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "extra"}, Spec: gwv1.ListenerSetSpec{ParentRef: gwv1.ParentGatewayReference{Name: "web"}}}
+	u, ok := ListenerSetUser(ls, lookup)
+	assert.True(t, ok)
+	assert.Equal(t, User{Object: "ListenerSet team-a/extra", LoadBalancers: []LoadBalancer{{Object: "Gateway team-a/web", Address: albA}}}, u,
+		"served by its parent Gateway's load balancer")
+	ls.Spec.ParentRef.Namespace = ptr.To(gwv1.Namespace("gw-system"))
+	_, ok = ListenerSetUser(ls, lookup)
+	assert.False(t, ok, "a pool Gateway admits no ListenerSets")
+}
+
+func TestAddresses(t *testing.T) {
+	gw := &gwv1.Gateway{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "web"}}
+	gw.Status.Addresses = []gwv1.GatewayStatusAddress{{Type: ptr.To(gwv1.IPAddressType), Value: "10.0.0.1"}, {Type: ptr.To(gwv1.HostnameAddressType), Value: albA}}
+	assert.Empty(t, GatewayAddress(gw), "not programmed yet")
+	gw.Status.Conditions = []metav1.Condition{{Type: "Programmed", Status: metav1.ConditionTrue}}
+	assert.Equal(t, albA, GatewayAddress(gw))
+	assert.Equal(t, User{Object: "Gateway team-a/web", LoadBalancers: []LoadBalancer{{Object: "Gateway team-a/web", Address: albA}}}, GatewayUser(gw))
+
+	ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "shop"}}
+	assert.Empty(t, IngressAddress(ing))
+	ing.Status.LoadBalancer.Ingress = []networkingv1.IngressLoadBalancerIngress{{IP: "10.0.0.2"}, {Hostname: albB}}
+	assert.Equal(t, albB, IngressAddress(ing))
+}
