@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"strconv"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 )
@@ -43,10 +45,18 @@ func removeFinalizer(ctx context.Context, w client.Writer, c *v1alpha1.DomainCla
 	return nil
 }
 
+// jsonPatch applies ops to the claim. A failed test operation (the API server answers 422: the
+// claim was replaced, or its finalizers moved under a concurrent edit) is not an error: that
+// change is itself a watch event, which reconciles the claim again with what it holds now.
 func jsonPatch(ctx context.Context, w client.Writer, c *v1alpha1.DomainClaim, ops []op) error {
 	raw, err := json.Marshal(ops)
 	if err != nil {
 		return err
 	}
-	return client.IgnoreNotFound(w.Patch(ctx, c, client.RawPatch(types.JSONPatchType, raw)))
+	err = w.Patch(ctx, c, client.RawPatch(types.JSONPatchType, raw))
+	if apierrors.IsInvalid(err) {
+		logf.FromContext(ctx).V(1).Info("the claim changed under a finalizer patch; its next event reconciles it again", "claim", c.Name, "error", err.Error())
+		return nil
+	}
+	return client.IgnoreNotFound(err)
 }
