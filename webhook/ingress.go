@@ -24,11 +24,13 @@ const (
 	annotationDefaultClass = "ingressclass.kubernetes.io/is-default-class"
 )
 
-// +kubebuilder:webhook:path=/validate-networking-k8s-io-v1-ingress,mutating=false,failurePolicy=fail,sideEffects=NoneOnDryRun,groups=networking.k8s.io,resources=ingresses,verbs=create;update,versions=v1,name=vingress.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5,patch=`{"matchConditions":[{"name":"has-hosts-or-a-catch-all-that-may-be-grouped","expression":"(has(object.spec.rules) && object.spec.rules.exists(r, has(r.host) && r.host != '')) || (has(object.spec.tls) && object.spec.tls.exists(t, has(t.hosts) && size(t.hosts) > 0)) || ((has(object.spec.defaultBackend) || (has(object.spec.rules) && object.spec.rules.exists(r, (!has(r.host) || r.host == '') && has(r.http)))) && (!has(object.metadata.annotations) || 'alb.ingress.kubernetes.io/group.name' in object.metadata.annotations || !('kubernetes.io/ingress.class' in object.metadata.annotations)))"}]}`
+// +kubebuilder:webhook:path=/validate-networking-k8s-io-v1-ingress,mutating=false,failurePolicy=fail,sideEffects=NoneOnDryRun,groups=networking.k8s.io,resources=ingresses,verbs=create;update,versions=v1,name=vingress.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5,patch=`{"matchConditions":[{"name":"has-hosts-or-a-catch-all-that-may-be-grouped","expression":"(has(object.spec.rules) && object.spec.rules.exists(r, has(r.host) && r.host != '')) || (has(object.spec.tls) && object.spec.tls.exists(t, has(t.hosts) && size(t.hosts) > 0)) || ((has(object.spec.defaultBackend) || (has(object.spec.rules) && object.spec.rules.exists(r, (!has(r.host) || r.host == '') && has(r.http)))) && (!has(object.metadata.annotations) || 'alb.ingress.kubernetes.io/group.name' in object.metadata.annotations || !('kubernetes.io/ingress.class' in object.metadata.annotations))) || (has(object.metadata.annotations) && ('alb.ingress.kubernetes.io/certificate-arn' in object.metadata.annotations || object.metadata.annotations.exists(k, k.startsWith('alb.ingress.kubernetes.io/conditions.'))))"}]}`
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses;ingressclasses,verbs=get;list;watch
 
 // IngressValidator checks the hosts of Ingresses the AWS Load Balancer Controller would serve
-// (spec.rules[].host and spec.tls[].hosts): a host under a ManagedZone is claimed or denied
+// (spec.rules[].host, spec.tls[].hosts and the host-header values of the
+// alb.ingress.kubernetes.io/conditions.* annotations, which LBC ORs into the rules' host
+// condition): a host under a ManagedZone is claimed or denied
 // exactly like a route hostname, because LBC finds ACM certificates for Ingress hosts by name
 // and would put the owner's certificate on another namespace's load balancer. Hosts outside
 // every zone, and Ingresses of other controllers' IngressClasses, pass untouched. An Ingress of
@@ -36,7 +38,9 @@ const (
 // the group's shared ALB (GroupCatchAll). The matchCondition sends an Ingress without hosts only
 // when it has a catch-all and may be in a group: it names one, or its class (field, or none) may
 // have IngressClassParams that impose one, which CEL cannot read. A hostless Ingress classified
-// by the kubernetes.io/ingress.class annotation and naming no group skips the webhook.
+// by the kubernetes.io/ingress.class annotation and naming no group skips the webhook, unless it
+// has a conditions or certificate-arn annotation: the certificate-arn annotation may not name
+// the certificate of another namespace's claim (foreignCertificates).
 type IngressValidator Door
 
 var _ admission.Validator[*networkingv1.Ingress] = &IngressValidator{}
@@ -67,11 +71,16 @@ func (v *IngressValidator) ValidateCreate(ctx context.Context, ing *networkingv1
 			e.Hosts = append(e.Hosts, Host{Path: field.NewPath("spec", "tls").Index(i).Child("hosts").Index(j), Name: h})
 		}
 	}
+	e.Hosts = append(e.Hosts, conditionHosts(ing)...)
 	errs, err := door.ingressGroup(ctx, ing)
 	if err != nil {
 		return nil, apierrors.NewInternalError(fmt.Errorf("reading the Ingress's IngressGroup: %w", err))
 	}
-	e.Errs = errs
+	certErrs, err := door.foreignCertificates(ctx, ing)
+	if err != nil {
+		return nil, apierrors.NewInternalError(err)
+	}
+	e.Errs = append(errs, certErrs...)
 	return door.Admit(ctx, e)
 }
 

@@ -92,7 +92,7 @@ func GroupCatchAll(group string, self GroupMember, others []GroupMember) field.E
 		}
 		for _, ns := range namespaces {
 			errs = append(errs, field.Forbidden(self.CatchAll, fmt.Sprintf(
-				"IngressGroup %q serves %s of namespace %s; an Ingress of namespace %s in that group may not have a rule without host or a defaultBackend (it would receive that hostname's traffic)",
+				"IngressGroup %q serves %s of namespace %s; an Ingress of namespace %s in that group may not have a rule without host, a defaultBackend or a host-header pattern in a conditions annotation (it would receive that hostname's traffic)",
 				group, hostnameList(hosts[ns]), ns, self.Namespace)))
 		}
 	}
@@ -106,7 +106,7 @@ func GroupCatchAll(group string, self GroupMember, others []GroupMember) field.E
 				continue
 			}
 			errs = append(errs, field.Forbidden(path, fmt.Sprintf(
-				"IngressGroup %q has a rule without host or a defaultBackend in Ingress %s of namespace %s, which would receive the traffic of %s; use a group of this namespace's own, or no group",
+				"IngressGroup %q has a rule without host, a defaultBackend or a host-header pattern in Ingress %s of namespace %s, which would receive the traffic of %s; use a group of this namespace's own, or no group",
 				group, o.Name, o.Namespace, hostnameList(self.Managed))))
 		}
 	}
@@ -137,6 +137,7 @@ func (door *Door) ingressGroup(ctx context.Context, ing *networkingv1.Ingress) (
 	if err != nil || group == "" {
 		return nil, err
 	}
+	malformed := door.malformedConditions(ing, group)
 	classes, err := door.classGroups(ctx)
 	if err != nil {
 		return nil, err
@@ -158,7 +159,7 @@ func (door *Door) ingressGroup(ctx context.Context, ing *networkingv1.Ingress) (
 		others = append(others, m)
 	}
 	if len(others) == 0 {
-		return nil, nil
+		return malformed, nil
 	}
 	self, err := door.groupMember(ctx, ing)
 	if err != nil {
@@ -169,7 +170,7 @@ func (door *Door) ingressGroup(ctx context.Context, ing *networkingv1.Ingress) (
 	for range errs {
 		door.Metrics.decision(v1alpha1.ReasonCatchAllInSharedIngressGroup)
 	}
-	return errs, nil
+	return append(malformed, errs...), nil
 }
 
 // groupOf is the IngressGroup LBC puts ing in (pkg/ingress group_loader.go), and the field that
@@ -329,7 +330,8 @@ func (door *Door) groupMember(ctx context.Context, ing *networkingv1.Ingress) (G
 }
 
 // catchAll is the field of ing's defaultBackend, else of its first rule without host that has
-// paths (LBC skips a rule without http paths), or nil.
+// paths (LBC skips a rule without http paths), else of its first host-header pattern in a
+// conditions annotation (conditionPattern), or nil.
 func catchAll(ing *networkingv1.Ingress) *field.Path {
 	if ing.Spec.DefaultBackend != nil {
 		return field.NewPath("spec", "defaultBackend")
@@ -339,5 +341,5 @@ func catchAll(ing *networkingv1.Ingress) *field.Path {
 			return field.NewPath("spec", "rules").Index(i)
 		}
 	}
-	return nil
+	return conditionPattern(ing)
 }

@@ -24,11 +24,11 @@ func TestGroupCatchAll(t *testing.T) {
 	}{
 		"a catch-all joining another namespace's managed hostname is denied": {
 			group: "shared", self: catchAllOf("team-c"), others: []GroupMember{shop},
-			want: []string{`spec.rules[0]: Forbidden: IngressGroup "shared" serves hostname "shop.example.com" of namespace team-a; an Ingress of namespace team-c in that group may not have a rule without host or a defaultBackend (it would receive that hostname's traffic)`},
+			want: []string{`spec.rules[0]: Forbidden: IngressGroup "shared" serves hostname "shop.example.com" of namespace team-a; an Ingress of namespace team-c in that group may not have a rule without host, a defaultBackend or a host-header pattern in a conditions annotation (it would receive that hostname's traffic)`},
 		},
 		"a managed hostname joining another namespace's catch-all is denied": {
 			group: "shared", self: shop, others: []GroupMember{catchAllOf("team-c")},
-			want: []string{`metadata.annotations[alb.ingress.kubernetes.io/group.name]: Forbidden: IngressGroup "shared" has a rule without host or a defaultBackend in Ingress fallback of namespace team-c, which would receive the traffic of hostname "shop.example.com"; use a group of this namespace's own, or no group`},
+			want: []string{`metadata.annotations[alb.ingress.kubernetes.io/group.name]: Forbidden: IngressGroup "shared" has a rule without host, a defaultBackend or a host-header pattern in Ingress fallback of namespace team-c, which would receive the traffic of hostname "shop.example.com"; use a group of this namespace's own, or no group`},
 		},
 		"a catch-all next to its own namespace's hostnames is allowed": {
 			group: "shared", self: catchAllOf("team-a"), others: []GroupMember{shop},
@@ -53,8 +53,8 @@ func TestGroupCatchAll(t *testing.T) {
 				{Namespace: "team-a", Name: "shop-2", Managed: []string{"shop.example.com", "api.example.com"}},
 			},
 			want: []string{
-				`spec.rules[0]: Forbidden: IngressGroup "shared" serves hostnames "shop.example.com", "api.example.com" of namespace team-a; an Ingress of namespace team-c in that group may not have a rule without host or a defaultBackend (it would receive that hostname's traffic)`,
-				`spec.rules[0]: Forbidden: IngressGroup "shared" serves hostname "blog.example.com" of namespace team-b; an Ingress of namespace team-c in that group may not have a rule without host or a defaultBackend (it would receive that hostname's traffic)`,
+				`spec.rules[0]: Forbidden: IngressGroup "shared" serves hostnames "shop.example.com", "api.example.com" of namespace team-a; an Ingress of namespace team-c in that group may not have a rule without host, a defaultBackend or a host-header pattern in a conditions annotation (it would receive that hostname's traffic)`,
+				`spec.rules[0]: Forbidden: IngressGroup "shared" serves hostname "blog.example.com" of namespace team-b; an Ingress of namespace team-c in that group may not have a rule without host, a defaultBackend or a host-header pattern in a conditions annotation (it would receive that hostname's traffic)`,
 			},
 		},
 		"an Ingress with both a catch-all and hostnames is denied both ways": {
@@ -65,8 +65,8 @@ func TestGroupCatchAll(t *testing.T) {
 				{Namespace: "team-b", Name: "fallback", CatchAll: rule0},
 			},
 			want: []string{
-				`spec.defaultBackend: Forbidden: IngressGroup "shared" serves hostname "shop.example.com" of namespace team-a; an Ingress of namespace team-c in that group may not have a rule without host or a defaultBackend (it would receive that hostname's traffic)`,
-				`metadata.annotations[alb.ingress.kubernetes.io/group.name]: Forbidden: IngressGroup "shared" has a rule without host or a defaultBackend in Ingress fallback of namespace team-b, which would receive the traffic of hostname "c.example.com"; use a group of this namespace's own, or no group`,
+				`spec.defaultBackend: Forbidden: IngressGroup "shared" serves hostname "shop.example.com" of namespace team-a; an Ingress of namespace team-c in that group may not have a rule without host, a defaultBackend or a host-header pattern in a conditions annotation (it would receive that hostname's traffic)`,
+				`metadata.annotations[alb.ingress.kubernetes.io/group.name]: Forbidden: IngressGroup "shared" has a rule without host, a defaultBackend or a host-header pattern in Ingress fallback of namespace team-b, which would receive the traffic of hostname "c.example.com"; use a group of this namespace's own, or no group`,
 			},
 		},
 	} {

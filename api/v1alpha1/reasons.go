@@ -101,6 +101,12 @@ const (
 	// ReasonCatchAllInSharedIngressGroup: an IngressGroup would mix a rule without host or a
 	// defaultBackend of one namespace with managed hostnames of another on one ALB.
 	ReasonCatchAllInSharedIngressGroup = "CatchAllInSharedIngressGroup"
+	// ReasonMalformedConditionsAnnotation: an Ingress of an IngressGroup has a conditions
+	// annotation LBC cannot decode, which would stop the whole group's load balancer.
+	ReasonMalformedConditionsAnnotation = "MalformedConditionsAnnotation"
+	// ReasonForeignCertificate: an Ingress's certificate-arn annotation names the certificate of
+	// another namespace's DomainClaim.
+	ReasonForeignCertificate = "ForeignCertificate"
 )
 
 // Reasons the pool reconciler gives its steps when they are done, and a GatewayPool's Ready.

@@ -48,6 +48,9 @@ const (
 	// (IngressGroupKey) and by the IngressClass whose IngressClassParams may impose one
 	// (IngressClassKey), so admission finds the other members of a group.
 	IngressGroup = "gateway.opendi.com/ingress-group"
+	// ClaimCertificateARN indexes DomainClaims by status.certificateARN, so admission finds the
+	// claim whose certificate an Ingress's certificate-arn annotation names with one lookup.
+	ClaimCertificateARN = "gateway.opendi.com/claim-certificate-arn"
 )
 
 // NamespaceDomainKey is the ClaimNamespaceDomain key of namespace ns's claims under domain d.
@@ -94,6 +97,9 @@ func Setup(ctx context.Context, fi client.FieldIndexer) error {
 	}); err != nil {
 		return err
 	}
+	if err := fi.IndexField(ctx, &v1alpha1.DomainClaim{}, ClaimCertificateARN, ClaimCertificateARNKeys); err != nil {
+		return err
+	}
 	if err := fi.IndexField(ctx, &networkingv1.Ingress{}, IngressGroup, IngressGroupKeys); err != nil {
 		return err
 	}
@@ -133,6 +139,15 @@ func IngressGroupKeys(o client.Object) []string {
 		keys = append(keys, IngressClassKey(ptr.Deref(ing.Spec.IngressClassName, "")))
 	}
 	return keys
+}
+
+// ClaimCertificateARNKeys are the ClaimCertificateARN index keys of a DomainClaim: its
+// status.certificateARN.
+func ClaimCertificateARNKeys(o client.Object) []string {
+	if a := o.(*v1alpha1.DomainClaim).Status.CertificateARN; a != "" {
+		return []string{a}
+	}
+	return nil
 }
 
 // ClaimNamespaceDomainKeys are the ClaimNamespaceDomain index keys of a DomainClaim.
@@ -212,6 +227,12 @@ func Hostnames(o client.Object) []string {
 		}
 		for _, t := range o.Spec.TLS {
 			out = append(out, t.Hosts...)
+		}
+		hosts, _ := lbc.IngressConditionHosts(o.Annotations)
+		for _, h := range hosts {
+			if !h.Pattern {
+				out = append(out, h.Value)
+			}
 		}
 	case *gwv1.Gateway:
 		for _, l := range o.Spec.Listeners {

@@ -68,7 +68,7 @@ func TestAnIngressGroupCannotLetAnotherNamespaceCatchAClaimedHostname(t *testing
 		require.Error(t, err)
 		assert.True(t, apierrors.IsInvalid(err), "%v", err)
 		assert.Contains(t, err.Error(), fmt.Sprintf(
-			"spec.rules[0]: Forbidden: IngressGroup %q serves hostname %q of namespace %s; an Ingress of namespace %s in that group may not have a rule without host or a defaultBackend (it would receive that hostname's traffic)",
+			"spec.rules[0]: Forbidden: IngressGroup %q serves hostname %q of namespace %s; an Ingress of namespace %s in that group may not have a rule without host, a defaultBackend or a host-header pattern in a conditions annotation (it would receive that hostname's traffic)",
 			group, shop, teamA, teamC))
 
 		t.Run("so is a defaultBackend", func(t *testing.T) {
@@ -106,7 +106,7 @@ func TestAnIngressGroupCannotLetAnotherNamespaceCatchAClaimedHostname(t *testing
 		require.Error(t, err)
 		assert.True(t, apierrors.IsInvalid(err), "%v", err)
 		assert.Contains(t, err.Error(), fmt.Sprintf(
-			"metadata.annotations[%s]: Forbidden: IngressGroup %q has a rule without host or a defaultBackend in Ingress",
+			"metadata.annotations[%s]: Forbidden: IngressGroup %q has a rule without host, a defaultBackend or a host-header pattern in Ingress",
 			lbc.IngressGroupAnnotation, group))
 		assert.Contains(t, err.Error(), fmt.Sprintf("of namespace %s, which would receive the traffic of hostname %q", teamC, blog))
 		_, err = getClaim(blog)

@@ -1,0 +1,94 @@
+package webhook
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/index"
+	"github.com/opendi/gateway-orchestrator/internal/lbc"
+)
+
+// annotationKey is the field path of annotation k.
+func annotationKey(k string) *field.Path {
+	return field.NewPath("metadata", "annotations").Key(k)
+}
+
+// conditionHosts are the hostnames of ing's conditions annotations (LBC ORs their host-header
+// values into the rule's host condition), to be decided like spec.rules[].host. Patterns
+// (regexValues, or ALB wildcards beyond a leading "*." label) are no hostname: catchAll counts
+// them as a catch-all instead.
+func conditionHosts(ing *networkingv1.Ingress) []Host {
+	hosts, _ := lbc.IngressConditionHosts(ing.Annotations)
+	var out []Host
+	for _, h := range hosts {
+		if !h.Pattern {
+			out = append(out, Host{Path: annotationKey(h.Annotation), Name: h.Value})
+		}
+	}
+	return out
+}
+
+// conditionPattern is the field of ing's first host-header pattern in a conditions annotation,
+// or nil: a rule whose host condition is a pattern matches hostnames of any owner.
+func conditionPattern(ing *networkingv1.Ingress) *field.Path {
+	hosts, _ := lbc.IngressConditionHosts(ing.Annotations)
+	for _, h := range hosts {
+		if h.Pattern {
+			return annotationKey(h.Annotation)
+		}
+	}
+	return nil
+}
+
+// malformedConditions denies conditions annotations LBC cannot decode on an Ingress of an
+// IngressGroup: LBC then builds no load balancer for the whole group, other namespaces' managed
+// hostnames included, and the webhook could not tell which hosts the annotation meant. On an
+// Ingress of its own ALB only that ALB fails, so LBC is left to report it.
+func (door *Door) malformedConditions(ing *networkingv1.Ingress, group string) field.ErrorList {
+	if group == "" {
+		return nil
+	}
+	_, bad := lbc.IngressConditionHosts(ing.Annotations)
+	var errs field.ErrorList
+	for _, k := range bad {
+		door.Metrics.decision(v1alpha1.ReasonMalformedConditionsAnnotation)
+		errs = append(errs, field.Invalid(annotationKey(k), ing.Annotations[k], fmt.Sprintf(
+			"not a JSON list of rule conditions: the AWS Load Balancer Controller would build no load balancer for IngressGroup %q", group)))
+	}
+	return errs
+}
+
+// foreignCertificates denies the ARNs of ing's certificate-arn annotation that are the
+// certificate of another namespace's DomainClaim (index.ClaimCertificateARN, one lookup per ARN):
+// LBC would put that certificate on ing's load balancer, where it serves the owner's hostname
+// and stays in use when the owner lets it go. ARNs that are no claim's are not the
+// orchestrator's and pass.
+func (door *Door) foreignCertificates(ctx context.Context, ing *networkingv1.Ingress) (field.ErrorList, error) {
+	arns := lbc.CertificateARNs(ing.Annotations)
+	if len(arns) == 0 || door.Reader == nil {
+		return nil, nil
+	}
+	var errs field.ErrorList
+	for _, arn := range arns {
+		var claims v1alpha1.DomainClaimList
+		if err := door.Reader.List(ctx, &claims, client.MatchingFields{index.ClaimCertificateARN: arn}); err != nil {
+			return nil, fmt.Errorf("listing the DomainClaims of certificate %q: %w", arn, err)
+		}
+		if slices.ContainsFunc(claims.Items, func(c v1alpha1.DomainClaim) bool { return c.Spec.Namespace == ing.Namespace }) {
+			continue
+		}
+		for _, c := range claims.Items {
+			door.Metrics.decision(v1alpha1.ReasonForeignCertificate)
+			errs = append(errs, field.Forbidden(annotationKey(lbc.CertificateARNAnnotation), fmt.Sprintf(
+				"certificate %s is the certificate of hostname %q, owned by namespace %s; an Ingress of namespace %s may not put it on its load balancer",
+				arn, c.Spec.Hostname, c.Spec.Namespace, ing.Namespace)))
+		}
+	}
+	return errs, nil
+}
