@@ -33,6 +33,10 @@ type LoadBalancer struct {
 	Address string
 	// Refusal is its controller's verdict when it does not accept the object ("" when it does).
 	Refusal string
+	// Pending says why it is not yet a user's load balancer though it may have an address (a
+	// Gateway of another namespace that has not accepted the user); "" when it is. Address and
+	// Refusal are then empty: the object is waited for.
+	Pending string
 }
 
 // Kind is what a Decision says the claim needs.
@@ -74,6 +78,7 @@ func Decide(users []User) Decision {
 	pool := false
 	addr := map[string]string{}    // object → address
 	refusal := map[string]string{} // object → refusal
+	pending := map[string]string{} // object → why it is waited for
 	for _, u := range users {
 		if u.Pool {
 			pool = true
@@ -85,6 +90,9 @@ func Decide(users []User) Decision {
 			}
 			if lb.Refusal != "" {
 				refusal[lb.Object] = lb.Refusal
+			}
+			if lb.Pending != "" {
+				pending[lb.Object] = lb.Pending
 			}
 		}
 	}
@@ -101,6 +109,9 @@ func Decide(users []User) Decision {
 	for _, o := range objects {
 		a := normalize(addr[o])
 		if a == "" {
+			if why := pending[o]; why != "" {
+				o += " (" + why + ")"
+			}
 			waiting = append(waiting, o)
 			continue
 		}

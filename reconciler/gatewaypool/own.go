@@ -86,17 +86,35 @@ func (r *Reconciler) ownLoadBalancer(ctx context.Context, c *v1alpha1.DomainClai
 		}
 		return isPoolGateway(gw, poolNS), gw
 	}
+	var listenerSets ownlb.ListenerSetLookup
+	if r.ListenerSets {
+		listenerSets = func(ns, name string) *gwv1.ListenerSet {
+			ls := &gwv1.ListenerSet{}
+			if err := r.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, ls); err != nil {
+				if !apierrors.IsNotFound(err) {
+					lookupErr = err
+				}
+				return nil
+			}
+			if !ls.DeletionTimestamp.IsZero() {
+				return nil
+			}
+			return ls
+		}
+	}
 	var users []ownlb.User
 	for i := range https {
 		rt := &https[i]
 		if rt.Namespace == c.Spec.Namespace && rt.DeletionTimestamp.IsZero() && hostnamesOf(c, rt.Spec.Hostnames, claimNames) > 0 {
-			users = append(users, ownlb.RouteUser("HTTPRoute", rt.Namespace, rt.Name, rt.Spec.ParentRefs, lookup))
+			users = append(users, ownlb.RouteUser(ownlb.Route{Kind: "HTTPRoute", Namespace: rt.Namespace, Name: rt.Name,
+				Parents: rt.Spec.ParentRefs, Status: rt.Status.Parents}, lookup, listenerSets))
 		}
 	}
 	for i := range grpcs {
 		rt := &grpcs[i]
 		if rt.Namespace == c.Spec.Namespace && rt.DeletionTimestamp.IsZero() && hostnamesOf(c, rt.Spec.Hostnames, claimNames) > 0 {
-			users = append(users, ownlb.RouteUser("GRPCRoute", rt.Namespace, rt.Name, rt.Spec.ParentRefs, lookup))
+			users = append(users, ownlb.RouteUser(ownlb.Route{Kind: "GRPCRoute", Namespace: rt.Namespace, Name: rt.Name,
+				Parents: rt.Spec.ParentRefs, Status: rt.Status.Parents}, lookup, listenerSets))
 		}
 	}
 	if lookupErr != nil {
@@ -219,9 +237,36 @@ var ownLoadBalancerChanged = predicate.Funcs{
 		case *networkingv1.Ingress:
 			old, ok := e.ObjectOld.(*networkingv1.Ingress)
 			return !ok || ownlb.IngressAddress(old) != ownlb.IngressAddress(cur)
+		case *gwv1.ListenerSet:
+			// Its load balancer is its parent Gateway's; its verdict decides whether a Gateway of
+			// another namespace counts (see ownlb.ListenerSetUser).
+			old, ok := e.ObjectOld.(*gwv1.ListenerSet)
+			return !ok || ownlb.ListenerSetAccepted(old) != ownlb.ListenerSetAccepted(cur)
 		}
-		return false // a ListenerSet's status: its load balancer is its parent Gateway's
+		return false
 	},
+}
+
+// routeInputsChanged passes the route events that can change a claim's plan: creation, deletion,
+// a spec change, or a change of the parents LBC reports it Accepted on (a Gateway of another
+// namespace counts once it accepts the route, see ownlb.RouteUser).
+var routeInputsChanged = predicate.Funcs{
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		if e.ObjectNew.GetGeneration() != e.ObjectOld.GetGeneration() {
+			return true
+		}
+		return lbcAccepted(e.ObjectOld) != lbcAccepted(e.ObjectNew)
+	},
+}
+
+func lbcAccepted(o client.Object) string {
+	switch rt := o.(type) {
+	case *gwv1.HTTPRoute:
+		return ownlb.AcceptedByLBC(rt.Status.Parents)
+	case *gwv1.GRPCRoute:
+		return ownlb.AcceptedByLBC(rt.Status.Parents)
+	}
+	return ""
 }
 
 // ownLoadBalancerToPools drops what the pools remember of the hostnames a Gateway that is not a
