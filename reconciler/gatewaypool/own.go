@@ -33,6 +33,18 @@ type OwnTarget struct {
 // needsNoSeat reports whether the claim's users bring their own load balancer.
 func (t OwnTarget) needsNoSeat() bool { return t.Decision.Kind != ownlb.Pool }
 
+// resolved reports whether the users' own load balancer is one an ALIAS can point at: Own, and
+// known to ELBv2.
+func (t OwnTarget) resolved() bool { return t.Decision.Kind == ownlb.Own && t.Zone != "" }
+
+// givesSeatBack reports whether claim c, seated, may give its seat back: make before break. Its
+// users bring their own load balancer, which is resolved, and reconciler/dns has said that the
+// ALIAS points at it; until then the seat's listener and certificate keep serving the name for
+// clients that still resolve it to the pool's ALB (see planClaim).
+func (t OwnTarget) givesSeatBack(c *v1alpha1.DomainClaim) bool {
+	return t.resolved() && c.AliasPointsAt(t.Decision.Address)
+}
+
 // key is the target as the claim memo compares it.
 func (t OwnTarget) key() string {
 	return fmt.Sprintf("%d|%s|%s|%t|%s|%s", t.Decision.Kind, t.Decision.Address, t.Zone, t.DualStack, strings.Join(t.Decision.Objects, ","),
@@ -212,15 +224,25 @@ func ownStatus(c *v1alpha1.DomainClaim, st *v1alpha1.DomainClaimStatus, t OwnTar
 			set(v1alpha1.ConditionLoadBalancerReady, true, v1alpha1.ReasonProgrammed, d.Message(h))
 		}
 	case d.Kind == ownlb.Own:
-		set(v1alpha1.ConditionLoadBalancerReady, false, v1alpha1.ReasonUnknownLoadBalancer,
-			fmt.Sprintf("%s, the load balancer address of %s, is no load balancer of this account in ELBv2 (DescribeLoadBalancers): no ALIAS record can point at it", d.Address, objects))
+		set(v1alpha1.ConditionLoadBalancerReady, false, v1alpha1.ReasonUnknownLoadBalancer, ownPending(t, h))
 	case d.Kind == ownlb.Waiting:
-		set(v1alpha1.ConditionLoadBalancerReady, false, v1alpha1.ReasonWaitingForOwnLoadBalancer, d.Message(h))
+		set(v1alpha1.ConditionLoadBalancerReady, false, v1alpha1.ReasonWaitingForOwnLoadBalancer, ownPending(t, h))
 	default:
-		set(v1alpha1.ConditionLoadBalancerReady, false, v1alpha1.ReasonAmbiguousLoadBalancers, d.Message(h))
+		set(v1alpha1.ConditionLoadBalancerReady, false, v1alpha1.ReasonAmbiguousLoadBalancers, ownPending(t, h))
 	}
 	set(v1alpha1.ConditionRoutesAllowed, true, v1alpha1.ReasonOwnLoadBalancer, "no pool listener: the objects with their own load balancer ("+objects+") decide which routes serve "+h)
 	return st
+}
+
+// ownPending says why no ALIAS can point at the users' own load balancer of a target that is not
+// resolved.
+func ownPending(t OwnTarget, h string) string {
+	d := t.Decision
+	if d.Kind == ownlb.Own {
+		return fmt.Sprintf("%s, the load balancer address of %s, is no load balancer of this account in ELBv2 (DescribeLoadBalancers): no ALIAS record can point at it",
+			d.Address, strings.Join(d.Objects, ", "))
+	}
+	return d.Message(h)
 }
 
 // ownLoadBalancerChanged passes the events of Gateways that are not a pool's, ListenerSets and
