@@ -99,3 +99,17 @@ func TestRouteInputsChanged(t *testing.T) {
 	lsSame.Status.Conditions = append(lsSame.Status.Conditions, metav1.Condition{Type: "Programmed", Status: metav1.ConditionTrue})
 	assert.False(t, ownLoadBalancerChanged.Update(event.UpdateEvent{ObjectOld: lsCur, ObjectNew: lsSame}), "nothing that changes its load balancer")
 }
+
+func TestATenantsPoolLabelMakesNoPoolGateway(t *testing.T) {
+	poolNS := map[string]bool{"gateway-system": true}
+	fake := &gwv1.Gateway{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "web", Labels: map[string]string{LabelPool: "public"}}}
+	assert.False(t, isPoolGateway(fake, poolNS), "the label alone proves nothing: any tenant can set it")
+	own := &gwv1.Gateway{ObjectMeta: metav1.ObjectMeta{Namespace: "gateway-system", Name: "public-1", Labels: map[string]string{LabelPool: "public"}}}
+	assert.True(t, isPoolGateway(own, poolNS))
+
+	old := fake.DeepCopy()
+	cur := fake.DeepCopy()
+	cur.Status.Addresses = []gwv1.GatewayStatusAddress{{Type: ptr.To(gwv1.HostnameAddressType), Value: "own.example"}}
+	assert.True(t, ownLoadBalancerChanged.Update(event.UpdateEvent{ObjectOld: old, ObjectNew: cur}),
+		"a labelled tenant Gateway's new address still wakes the pools")
+}

@@ -70,9 +70,11 @@ func (r *Reconciler) poolNamespaces(ctx context.Context) (map[string]bool, error
 	return out, nil
 }
 
-// isPoolGateway reports whether a Gateway is a pool's: in a pool's namespace or labelled as one.
+// isPoolGateway reports whether a Gateway is a pool's: in a pool's namespace. The pool label
+// alone proves nothing (any tenant can set it on a Gateway of its own, see the webhook's
+// isPoolGateway), and a pool's own Gateways carry it in their pool's namespace.
 func isPoolGateway(gw *gwv1.Gateway, poolNS map[string]bool) bool {
-	return poolNS[gw.Namespace] || gw.Labels[LabelPool] != ""
+	return poolNS[gw.Namespace]
 }
 
 // ownLoadBalancer decides whether claim c's users need a pool seat (see ownlb): its owner's
@@ -255,7 +257,7 @@ var ownLoadBalancerChanged = predicate.Funcs{
 		}
 		switch cur := e.ObjectNew.(type) {
 		case *gwv1.Gateway:
-			return cur.Labels[LabelPool] == "" && lbcVerdictChanged(e.ObjectOld, e.ObjectNew)
+			return lbcVerdictChanged(e.ObjectOld, e.ObjectNew) // a pool's own are dropped in ownLoadBalancerToPools
 		case *networkingv1.Ingress:
 			old, ok := e.ObjectOld.(*networkingv1.Ingress)
 			return !ok || ownlb.IngressAddress(old) != ownlb.IngressAddress(cur)
@@ -295,16 +297,18 @@ func lbcAccepted(o client.Object) string {
 // pool's, or an Ingress, lists, and maps it to every pool: a route elsewhere may name the Gateway
 // as its parent, and such objects change rarely.
 func (r *Reconciler) ownLoadBalancerToPools(ctx context.Context, o client.Object) []reconcile.Request {
-	if o.GetLabels()[LabelPool] != "" {
-		if _, ok := o.(*gwv1.Gateway); ok {
-			return nil // the pool's own Gateways are watched with their pool
-		}
-	}
-	r.memos.routesChanged(index.RouteKeys(o))
 	var pools v1alpha1.GatewayPoolList
 	if err := r.Client.List(ctx, &pools); err != nil {
 		return nil
 	}
+	if _, ok := o.(*gwv1.Gateway); ok {
+		for _, p := range pools.Items {
+			if p.Spec.Namespace == o.GetNamespace() {
+				return nil // a pool's own Gateway is watched with its pool (a tenant's pool label proves nothing)
+			}
+		}
+	}
+	r.memos.routesChanged(index.RouteKeys(o))
 	reqs := make([]reconcile.Request, 0, len(pools.Items))
 	for _, p := range pools.Items {
 		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKey{Name: p.Name}})
