@@ -47,10 +47,11 @@ const (
 	Pool Kind = iota
 	// Own: no seat; the ALIAS points at Address, the load balancer of Objects.
 	Own
-	// Waiting: no seat and no record until Objects report an address.
+	// Waiting: no ALIAS at Objects until they report an address (a claim without a seat gets
+	// none, and no record; one with a seat keeps it, and its ALIAS on the pool's ALB).
 	Waiting
-	// Ambiguous: no seat and no record: Objects report different addresses, and a hostname can be
-	// an ALIAS of one load balancer only.
+	// Ambiguous: Objects report different addresses, and a hostname can be an ALIAS of one load
+	// balancer only: as for Waiting, a seat is kept and none is taken.
 	Ambiguous
 )
 
@@ -152,7 +153,7 @@ func (d Decision) Message(h string) string {
 	case Waiting:
 		return fmt.Sprintf("waiting for the load balancer address of %s (status.addresses of a Gateway, status.loadBalancer.ingress of an Ingress)", list)
 	case Ambiguous:
-		return fmt.Sprintf("%s is served by several load balancers: %s; an ALIAS record can point at one only, so none is written: serve %s from one of them", h, list, h)
+		return fmt.Sprintf("%s is served by several load balancers: %s; an ALIAS record can point at one only, so none points at them: serve %s from one of them", h, list, h)
 	}
 	if len(d.Objects) == 0 {
 		return ""
