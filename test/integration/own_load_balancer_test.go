@@ -227,21 +227,7 @@ func TestARouteMovingFromThePoolToItsOwnGatewayGivesBackItsSeat(t *testing.T) {
 	t.Cleanup(func() { _ = k8s.Delete(ctx, gw) })
 
 	h := "moving." + z.Spec.Domain
-	rt := route(ns, h)
-	// Written by the user before the hostname has a seat, which admission allows.
-	first := gatewaypool.GatewayName(p.Name, 1)
-	rt.Spec.ParentRefs = []gwv1.ParentReference{{Namespace: ptr.To(gwv1.Namespace(p.Spec.Namespace)), Name: gwv1.ObjectName(first)}}
-	require.NoError(t, k8s.Create(ctx, rt))
-	c := ready(t, h, 60*time.Second)
-	require.NotNil(t, c.Status.Gateway)
-	poolALB := dnsbatch.Canonical(c.Status.LoadBalancerHostname)
-	target, _ := aliasTarget(z.Spec.HostedZoneID, h)
-	require.Equal(t, poolALB, target)
-	require.True(t, poolListener(t, p, h))
-
-	require.NoError(t, updateLatest(ctx, rt, func() {
-		rt.Spec.ParentRefs = []gwv1.ParentReference{{Name: gwv1.ObjectName(gw.Name)}}
-	}))
+	_, poolALB := seatedThenMoved(t, z, p, ns, h, gw.Name)
 	own := func() string { return ownALB(ns, gw.Name) }
 	require.Eventually(t, func() bool {
 		target, _ := aliasTarget(z.Spec.HostedZoneID, h)
