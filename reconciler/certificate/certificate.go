@@ -199,7 +199,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	// The finalizer is saved before any AWS resource exists. Admission creates route-made claims
 	// with it already; admins' claims get it here.
 	if !controllerutil.ContainsFinalizer(c, v1alpha1.FinalizerAWSCleanup) {
-		return reconcile.Result{}, addFinalizer(ctx, r.Client, c)
+		return finalizerResult(ctx, addFinalizer(ctx, r.Client, c))
 	}
 
 	res, err := r.provision(ctx, c, zone, st)
@@ -504,7 +504,7 @@ func (r *Reconciler) finalize(ctx context.Context, c *v1alpha1.DomainClaim) (rec
 	}
 	r.backoff.Succeed(requestKey(c.UID))
 	r.backoff.Succeed(recordKey(c.UID))
-	return reconcile.Result{}, removeFinalizer(ctx, r.Client, c)
+	return finalizerResult(ctx, removeFinalizer(ctx, r.Client, c))
 }
 
 // withdraw unprovisions a claim that lost its hostname to an older claim after it was

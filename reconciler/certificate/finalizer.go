@@ -3,12 +3,16 @@ package certificate
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strconv"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 )
@@ -45,9 +49,12 @@ func removeFinalizer(ctx context.Context, w client.Writer, c *v1alpha1.DomainCla
 	return nil
 }
 
-// jsonPatch applies ops to the claim. A failed test operation (the API server answers 422: the
-// claim was replaced, or its finalizers moved under a concurrent edit) is not an error: that
-// change is itself a watch event, which reconciles the claim again with what it holds now.
+// errClaimMoved is what a finalizer patch whose test operation failed returns: the claim was
+// replaced, or its finalizers moved under a concurrent edit.
+var errClaimMoved = errors.New("the claim changed under the finalizer patch")
+
+// jsonPatch applies ops to the claim. The API server answers a failed test operation with 422
+// (Invalid): that is errClaimMoved, which finalizerResult turns into a quiet retry.
 func jsonPatch(ctx context.Context, w client.Writer, c *v1alpha1.DomainClaim, ops []op) error {
 	raw, err := json.Marshal(ops)
 	if err != nil {
@@ -55,8 +62,18 @@ func jsonPatch(ctx context.Context, w client.Writer, c *v1alpha1.DomainClaim, op
 	}
 	err = w.Patch(ctx, c, client.RawPatch(types.JSONPatchType, raw))
 	if apierrors.IsInvalid(err) {
-		logf.FromContext(ctx).V(1).Info("the claim changed under a finalizer patch; its next event reconciles it again", "claim", c.Name, "error", err.Error())
-		return nil
+		return fmt.Errorf("%w: %w", errClaimMoved, err)
 	}
 	return client.IgnoreNotFound(err)
+}
+
+// finalizerResult is the reconcile result of a finalizer patch's err: a claim that changed under
+// the patch is read again a second later (logged at V(1), not as an error: a finalizer that
+// another controller's edit moved is normal); any other error is returned.
+func finalizerResult(ctx context.Context, err error) (reconcile.Result, error) {
+	if errors.Is(err, errClaimMoved) {
+		logf.FromContext(ctx).V(1).Info("trying the finalizer patch again", "reason", err.Error())
+		return reconcile.Result{RequeueAfter: time.Second}, nil
+	}
+	return reconcile.Result{}, err
 }

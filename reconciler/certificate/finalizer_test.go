@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -21,7 +22,7 @@ import (
 
 // TestAFinalizerThatMovedUnderTheRemovalIsNoError: the claim's finalizers changed between the
 // read and the patch (another controller removed its own one), so the patch's test operation
-// fails. That is not an error to log: the change is a watch event of its own, and the next
+// fails. That is not an error to log: the claim is read again a second later, and that
 // reconcile removes the finalizer from where it is now.
 func TestAFinalizerThatMovedUnderTheRemovalIsNoError(t *testing.T) {
 	scheme := runtime.NewScheme()
@@ -49,11 +50,15 @@ func TestAFinalizerThatMovedUnderTheRemovalIsNoError(t *testing.T) {
 	now.Finalizers = []string{v1alpha1.FinalizerAWSCleanup}
 	require.NoError(t, c.Update(ctx, now))
 
-	require.NoError(t, removeFinalizer(ctx, c, stale), "a moved finalizer is retried on the next event, not reported")
+	res, err := finalizerResult(ctx, removeFinalizer(ctx, c, stale))
+	require.NoError(t, err, "a moved finalizer is tried again, not reported as an error")
+	assert.Equal(t, time.Second, res.RequeueAfter, "and read again a second later")
 	require.NoError(t, c.Get(ctx, client.ObjectKeyFromObject(live), now))
 	assert.Equal(t, []string{v1alpha1.FinalizerAWSCleanup}, now.Finalizers, "nothing was removed blindly")
 
-	require.NoError(t, removeFinalizer(ctx, c, now), "the next reconcile removes it where it is")
+	res, err = finalizerResult(ctx, removeFinalizer(ctx, c, now))
+	require.NoError(t, err, "the next reconcile removes it where it is")
+	assert.Zero(t, res.RequeueAfter)
 	require.NoError(t, c.Get(ctx, client.ObjectKeyFromObject(live), now))
 	assert.Empty(t, now.Finalizers)
 }

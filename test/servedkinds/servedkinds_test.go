@@ -66,7 +66,7 @@ func run(t *testing.T, ctx context.Context, cfg *rest.Config, logs *logLines) (c
 		Controller:             ctrlconfig.Controller{SkipNameValidation: ptr.To(true)},
 	})
 	require.NoError(t, err)
-	require.NoError(t, app.Register(ctx, mgr, app.Config{Reconcilers: true, QuietPeriod: 50 * time.Millisecond}))
+	require.NoError(t, app.Register(ctx, mgr, app.Config{Reconcilers: true, QuietPeriod: 50 * time.Millisecond, KindChangeStagger: 200 * time.Millisecond}))
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(ctx) }()
 	require.True(t, mgr.GetCache().WaitForCacheSync(ctx), "the cache syncs")

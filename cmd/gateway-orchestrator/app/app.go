@@ -55,6 +55,10 @@ type Config struct {
 	Reconcilers bool
 	// Clock is injected into reconcilers; nil means the real clock.
 	Clock clock.PassiveClock
+	// KindChangeStagger is the most a replica waits, at random, before it stops for a CRD
+	// installed or removed after start (ErrServedKindsChanged), so that the replicas do not all
+	// restart at once and admission stays served; zero means DefaultKindChangeStagger.
+	KindChangeStagger time.Duration
 	// QuietPeriod is how long a new claim's steps that are only on their way are kept out of its
 	// status (claimstatus.Hold); zero means claimstatus.DefaultQuietPeriod.
 	QuietPeriod time.Duration
@@ -121,7 +125,11 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 	}
 	// ListenerSets are watched only when served at start; a CRD installed (or removed) later stops
 	// the manager with ErrServedKindsChanged, so that the next start watches what is served.
-	w, err := newKindWatch(mgr.GetConfig(), mgr.GetHTTPClient(), mgr.GetLogger().WithName("kind-watch"), listenerSet, "listenersets."+gwv1.GroupName, listenerSets)
+	stagger := cfg.KindChangeStagger
+	if stagger == 0 {
+		stagger = DefaultKindChangeStagger
+	}
+	w, err := newKindWatch(mgr.GetConfig(), mgr.GetHTTPClient(), mgr.GetLogger().WithName("kind-watch"), listenerSet, "listenersets."+gwv1.GroupName, listenerSets, stagger)
 	if err != nil {
 		return err
 	}
@@ -145,7 +153,7 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 		if err != nil {
 			return err
 		}
-		w, err := newKindWatch(mgr.GetConfig(), mgr.GetHTTPClient(), mgr.GetLogger().WithName("kind-watch"), params, "ingressclassparams."+params.Group, paramsServed)
+		w, err := newKindWatch(mgr.GetConfig(), mgr.GetHTTPClient(), mgr.GetLogger().WithName("kind-watch"), params, "ingressclassparams."+params.Group, paramsServed, stagger)
 		if err != nil {
 			return err
 		}

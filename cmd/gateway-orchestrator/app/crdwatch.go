@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"time"
 
@@ -29,6 +30,11 @@ var ErrServedKindsChanged = errors.New("the API server's served kinds changed si
 // crdGVR is the resource of CustomResourceDefinitions.
 var crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 
+// DefaultKindChangeStagger is the most a replica waits, at random, before it stops for a served
+// kind that changed: with two replicas, both stopping within the same few seconds (the time a
+// pod takes to start again) is unlikely, so admission, whose webhooks fail closed, stays served.
+const DefaultKindChangeStagger = 30 * time.Second
+
 // maxRecheck caps how long a pending change waits between two discovery reads: a CRD that
 // never becomes served (an invalid schema) costs one discovery read a minute, not one a second.
 const maxRecheck = time.Minute
@@ -48,6 +54,8 @@ type kindWatch struct {
 	servedNow func() (bool, error)
 	// recheck is the first wait between two discovery reads while a change is pending.
 	recheck time.Duration
+	// stagger is the most this replica waits, at random, once the change is confirmed.
+	stagger time.Duration
 	log     logr.Logger
 }
 
@@ -57,13 +65,13 @@ var (
 )
 
 // newKindWatch watches the CRD of kind for mgr's API server.
-func newKindWatch(cfg *rest.Config, httpClient *http.Client, log logr.Logger, kind schema.GroupKind, crd string, servedAtStart bool) (*kindWatch, error) {
+func newKindWatch(cfg *rest.Config, httpClient *http.Client, log logr.Logger, kind schema.GroupKind, crd string, servedAtStart bool, stagger time.Duration) (*kindWatch, error) {
 	mc, err := metadata.NewForConfigAndClient(cfg, httpClient)
 	if err != nil {
 		return nil, fmt.Errorf("creating a metadata client for CustomResourceDefinitions: %w", err)
 	}
 	return &kindWatch{
-		kind: kind, crd: crd, servedAtStart: servedAtStart, meta: mc, recheck: time.Second, log: log,
+		kind: kind, crd: crd, servedAtStart: servedAtStart, meta: mc, recheck: time.Second, stagger: stagger, log: log,
 		servedNow: func() (bool, error) {
 			m, err := apiutil.NewDynamicRESTMapper(cfg, httpClient)
 			if err != nil {
@@ -118,6 +126,15 @@ func (w *kindWatch) Start(ctx context.Context) error {
 		if err != nil {
 			log.Error(err, "reading whether the API server serves the kind; trying again", "in", wait)
 		} else if now != w.servedAtStart {
+			// The replicas see the change within a second of each other: each waits its own
+			// random share of the stagger, so they do not all restart at once.
+			delay := time.Duration(rand.Int64N(int64(max(w.stagger, 0)) + 1))
+			log.Info("the API server's serving of this kind changed since start; stopping after a random delay, so that the replicas restart one at a time", "delay", delay)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(delay):
+			}
 			if now {
 				log.Info("the API server serves this kind now, whose CRD was installed after start: stopping, to be started again with its watches and indexes (a claim used only by such objects must not be released as unused)")
 			} else {
