@@ -230,9 +230,12 @@ func TestARouteMovingFromThePoolToItsOwnGatewayGivesBackItsSeat(t *testing.T) {
 	_, poolALB := seatedThenMoved(t, z, p, ns, h, gw.Name)
 	own := func() string { return ownALB(ns, gw.Name) }
 	require.Eventually(t, func() bool {
-		target, _ := aliasTarget(z.Spec.HostedZoneID, h)
 		has, err := hasPoolListener(p, h)
-		return err == nil && !has && own() != "" && target == own()
+		target, _ := aliasTarget(z.Spec.HostedZoneID, h)
+		c, cerr := getClaim(h)
+		// Make before break: the listener goes only once the ALIAS points at the own ALB.
+		require.True(t, err != nil || has || target == own(), "the pool listener is gone while the ALIAS points at %q", target)
+		return err == nil && cerr == nil && !has && own() != "" && target == own() && c.Status.Gateway == nil
 	}, 60*time.Second, 100*time.Millisecond, "the seat is given back and the ALIAS repointed")
 	ownedByItsLoadBalancer(t, z, p, h, own)
 	for i := 0; i < 10; i++ {
