@@ -88,8 +88,10 @@ func ownedByItsLoadBalancer(t *testing.T, z *v1alpha1.ManagedZone, p *v1alpha1.G
 	t.Helper()
 	require.Eventually(t, func() bool {
 		target, zone := aliasTarget(z.Spec.HostedZoneID, h)
-		return dns() != "" && target == dns() && zone == awsfake.ALBZoneID
-	}, 60*time.Second, 100*time.Millisecond, "the ALIAS of %s points at its own load balancer", h)
+		c, err := getClaim(h)
+		// A seat is given back only after the ALIAS moved (make before break).
+		return dns() != "" && target == dns() && zone == awsfake.ALBZoneID && err == nil && c.Status.Gateway == nil
+	}, 60*time.Second, 100*time.Millisecond, "the ALIAS of %s points at its own load balancer, and the seat is given back", h)
 	c := ready(t, h, 30*time.Second)
 	assert.Nil(t, c.Status.Gateway, "no pool seat")
 	assert.Equal(t, dns(), dnsbatch.Canonical(c.Status.LoadBalancerHostname))
