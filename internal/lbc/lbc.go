@@ -17,6 +17,10 @@ import (
 // GroupVersionKind is LBC's LoadBalancerConfiguration kind.
 var GroupVersionKind = schema.GroupVersionKind{Group: "gateway.k8s.aws", Version: "v1beta1", Kind: "LoadBalancerConfiguration"}
 
+// ControllerName is LBC's Gateway controller name for ALBs: the controllerName of its
+// GatewayClasses and of the route status.parents entries it writes.
+const ControllerName = "gateway.k8s.aws/alb"
+
 // MergingMode values: which configuration's listenerConfigurations entry wins when a GatewayClass's
 // and a Gateway's configuration both have one for the same protocolPort.
 const (

@@ -33,6 +33,10 @@ type LoadBalancer struct {
 	Address string
 	// Refusal is its controller's verdict when it does not accept the object ("" when it does).
 	Refusal string
+	// Pending says why it is not yet a user's load balancer though it may have an address (a
+	// Gateway of another namespace that has not accepted the user); "" when it is. Address and
+	// Refusal are then empty: the object is waited for.
+	Pending string
 }
 
 // Kind is what a Decision says the claim needs.
@@ -43,10 +47,11 @@ const (
 	Pool Kind = iota
 	// Own: no seat; the ALIAS points at Address, the load balancer of Objects.
 	Own
-	// Waiting: no seat and no record until Objects report an address.
+	// Waiting: no ALIAS at Objects until they report an address (a claim without a seat gets
+	// none, and no record; one with a seat keeps it, and its ALIAS on the pool's ALB).
 	Waiting
-	// Ambiguous: no seat and no record: Objects report different addresses, and a hostname can be
-	// an ALIAS of one load balancer only.
+	// Ambiguous: Objects report different addresses, and a hostname can be an ALIAS of one load
+	// balancer only: as for Waiting, a seat is kept and none is taken.
 	Ambiguous
 )
 
@@ -74,6 +79,7 @@ func Decide(users []User) Decision {
 	pool := false
 	addr := map[string]string{}    // object → address
 	refusal := map[string]string{} // object → refusal
+	pending := map[string]string{} // object → why it is waited for
 	for _, u := range users {
 		if u.Pool {
 			pool = true
@@ -85,6 +91,9 @@ func Decide(users []User) Decision {
 			}
 			if lb.Refusal != "" {
 				refusal[lb.Object] = lb.Refusal
+			}
+			if lb.Pending != "" {
+				pending[lb.Object] = lb.Pending
 			}
 		}
 	}
@@ -101,6 +110,9 @@ func Decide(users []User) Decision {
 	for _, o := range objects {
 		a := normalize(addr[o])
 		if a == "" {
+			if why := pending[o]; why != "" {
+				o += " (" + why + ")"
+			}
 			waiting = append(waiting, o)
 			continue
 		}
@@ -141,7 +153,7 @@ func (d Decision) Message(h string) string {
 	case Waiting:
 		return fmt.Sprintf("waiting for the load balancer address of %s (status.addresses of a Gateway, status.loadBalancer.ingress of an Ingress)", list)
 	case Ambiguous:
-		return fmt.Sprintf("%s is served by several load balancers: %s; an ALIAS record can point at one only, so none is written: serve %s from one of them", h, list, h)
+		return fmt.Sprintf("%s is served by several load balancers: %s; an ALIAS record can point at one only, so none points at them: serve %s from one of them", h, list, h)
 	}
 	if len(d.Objects) == 0 {
 		return ""

@@ -99,8 +99,39 @@ func TestRouteUser(t *testing.T) {
 			return false, programmed(ns, name, albA)
 		case "team-a/refused":
 			return false, refused
+		case "team-b/web":
+			return false, programmed(ns, name, albB)
 		}
 		return false, nil
+	}
+	listenerSets := func(ns, name string) *gwv1.ListenerSet {
+		parent := map[string]gwv1.ParentGatewayReference{
+			"team-a/extra":   {Name: "web"},
+			"team-a/on-pool": {Name: "public-1", Namespace: ptr.To(gwv1.Namespace("gw-system"))},
+			"team-a/on-b":    {Name: "web", Namespace: ptr.To(gwv1.Namespace("team-b"))},
+			"team-b/extra":   {Name: "web"},
+		}
+		p, ok := parent[ns+"/"+name]
+		if !ok {
+			return nil
+		}
+		return &gwv1.ListenerSet{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: gwv1.ListenerSetSpec{ParentRef: p}}
+	}
+	lsRef := func(ns, name string) gwv1.ParentReference {
+		p := gwv1.ParentReference{Kind: ptr.To(gwv1.Kind("ListenerSet")), Name: gwv1.ObjectName(name)}
+		if ns != "" {
+			p.Namespace = ptr.To(gwv1.Namespace(ns))
+		}
+		return p
+	}
+	accepted := func(ctrl string, status metav1.ConditionStatus, p gwv1.ParentReference) []gwv1.RouteParentStatus {
+		return []gwv1.RouteParentStatus{{ParentRef: p, ControllerName: gwv1.GatewayController(ctrl),
+			Conditions: []metav1.Condition{{Type: "Accepted", Status: status}}}}
+	}
+	const lbcName = "gateway.k8s.aws/alb"
+	pendingB := func(kind string) LoadBalancer {
+		return LoadBalancer{Object: "Gateway team-b/web", Pending: kind + " team-b/" + map[string]string{"Gateway": "web", "ListenerSet": "extra"}[kind] +
+			" is in namespace team-b: it counts once the AWS Load Balancer Controller reports HTTPRoute team-a/shop Accepted there"}
 	}
 	ref := func(ns, name string) gwv1.ParentReference {
 		p := gwv1.ParentReference{Name: gwv1.ObjectName(name)}
@@ -112,6 +143,7 @@ func TestRouteUser(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		parents []gwv1.ParentReference
+		status  []gwv1.RouteParentStatus
 		want    User
 	}{
 		{name: "no parentRefs: the routes reconciler attaches it to the seat",
@@ -132,14 +164,68 @@ func TestRouteUser(t *testing.T) {
 			parents: []gwv1.ParentReference{ref("", "refused")},
 			want: User{Object: "HTTPRoute team-a/shop", LoadBalancers: []LoadBalancer{{Object: "Gateway team-a/refused", Address: albB,
 				Refusal: "the AWS Load Balancer Controller does not accept Gateway refused (Invalid): no certificate found for host: shop.example.com"}}}},
-		{name: "a ListenerSet parentRef names no load balancer here",
-			parents: []gwv1.ParentReference{{Kind: ptr.To(gwv1.Kind("ListenerSet")), Name: "extra"}},
+		{name: "a ListenerSet parentRef is served by the ListenerSet's parent Gateway",
+			parents: []gwv1.ParentReference{lsRef("", "extra")},
+			want:    User{Object: "HTTPRoute team-a/shop", LoadBalancers: []LoadBalancer{{Object: "Gateway team-a/web", Address: albA}}}},
+		{name: "a ListenerSet that does not exist attaches the route nowhere",
+			parents: []gwv1.ParentReference{lsRef("", "missing")},
+			want:    User{Object: "HTTPRoute team-a/shop"}},
+		{name: "a ListenerSet on a pool Gateway (which admits none) is no pool seat",
+			parents: []gwv1.ParentReference{lsRef("", "on-pool")},
+			want:    User{Object: "HTTPRoute team-a/shop"}},
+		{name: "another namespace's Gateway without LBC's Accepted entry is waited for, its address not used",
+			parents: []gwv1.ParentReference{ref("team-b", "web")},
+			want:    User{Object: "HTTPRoute team-a/shop", LoadBalancers: []LoadBalancer{pendingB("Gateway")}}},
+		{name: "another namespace's Gateway that LBC reports not Accepted is waited for",
+			parents: []gwv1.ParentReference{ref("team-b", "web")},
+			status:  accepted(lbcName, metav1.ConditionFalse, ref("team-b", "web")),
+			want:    User{Object: "HTTPRoute team-a/shop", LoadBalancers: []LoadBalancer{pendingB("Gateway")}}},
+		{name: "an Accepted entry of another controller does not count",
+			parents: []gwv1.ParentReference{ref("team-b", "web")},
+			status:  accepted("example.com/other", metav1.ConditionTrue, ref("team-b", "web")),
+			want:    User{Object: "HTTPRoute team-a/shop", LoadBalancers: []LoadBalancer{pendingB("Gateway")}}},
+		{name: "LBC's Accepted entry for another parentRef (another section) does not count",
+			parents: []gwv1.ParentReference{ref("team-b", "web")},
+			status: accepted(lbcName, metav1.ConditionTrue, gwv1.ParentReference{Namespace: ptr.To(gwv1.Namespace("team-b")), Name: "web",
+				SectionName: ptr.To(gwv1.SectionName("https"))}),
+			want: User{Object: "HTTPRoute team-a/shop", LoadBalancers: []LoadBalancer{pendingB("Gateway")}}},
+		{name: "another namespace's Gateway counts once LBC reports the route Accepted there (defaults spelled out or not)",
+			parents: []gwv1.ParentReference{ref("team-b", "web")},
+			status: accepted(lbcName, metav1.ConditionTrue, gwv1.ParentReference{Group: ptr.To(gwv1.Group(gwv1.GroupName)), Kind: ptr.To(gwv1.Kind("Gateway")),
+				Namespace: ptr.To(gwv1.Namespace("team-b")), Name: "web"}),
+			want: User{Object: "HTTPRoute team-a/shop", LoadBalancers: []LoadBalancer{{Object: "Gateway team-b/web", Address: albB}}}},
+		{name: "a ListenerSet of another namespace is waited for until LBC accepts the route there",
+			parents: []gwv1.ParentReference{lsRef("team-b", "extra")},
+			want:    User{Object: "HTTPRoute team-a/shop", LoadBalancers: []LoadBalancer{pendingB("ListenerSet")}}},
+		{name: "a ListenerSet of another namespace counts once accepted",
+			parents: []gwv1.ParentReference{lsRef("team-b", "extra")},
+			status:  accepted(lbcName, metav1.ConditionTrue, lsRef("team-b", "extra")),
+			want:    User{Object: "HTTPRoute team-a/shop", LoadBalancers: []LoadBalancer{{Object: "Gateway team-b/web", Address: albB}}}},
+		{name: "a parentRef of another kind names no load balancer",
+			parents: []gwv1.ParentReference{{Kind: ptr.To(gwv1.Kind("Service")), Group: ptr.To(gwv1.Group("")), Name: "svc"}},
 			want:    User{Object: "HTTPRoute team-a/shop"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			assert.Equal(t, tc.want, RouteUser("HTTPRoute", "team-a", "shop", tc.parents, lookup))
+			assert.Equal(t, tc.want, RouteUser(Route{Kind: "HTTPRoute", Namespace: "team-a", Name: "shop", Parents: tc.parents, Status: tc.status},
+				lookup, listenerSets))
 		})
 	}
+	assert.Equal(t, User{Object: "HTTPRoute team-a/shop"},
+		RouteUser(Route{Kind: "HTTPRoute", Namespace: "team-a", Name: "shop", Parents: []gwv1.ParentReference{lsRef("", "extra")}}, lookup, nil),
+		"without ListenerSets served, a ListenerSet parentRef attaches nowhere")
+}
+
+func TestDecideWaitsForAnotherNamespacesGateway(t *testing.T) {
+	d := Decide([]User{{Object: "HTTPRoute team-a/shop", LoadBalancers: []LoadBalancer{{Object: "Gateway team-b/web", Pending: "not accepted"}}}})
+	assert.True(t, Decision{Kind: Waiting, Objects: []string{"Gateway team-b/web (not accepted)"}}.Equal(d), "got %+v", d)
+	d = Decide([]User{
+		{Object: "HTTPRoute team-a/shop", LoadBalancers: []LoadBalancer{{Object: "Gateway team-b/web", Pending: "not accepted"}}},
+		{Object: "HTTPRoute team-a/other", LoadBalancers: []LoadBalancer{{Object: "Gateway team-b/web", Address: albB}}},
+	})
+	assert.True(t, Decision{Kind: Own, Address: albB, Objects: []string{"Gateway team-b/web"}}.Equal(d),
+		"a Gateway that accepted one of the owner's routes with the hostname is its load balancer: got %+v", d)
+	assert.Equal(t, "waiting for the load balancer address of Gateway team-b/web (not accepted) (status.addresses of a Gateway, status.loadBalancer.ingress of an Ingress)",
+		Decision{Kind: Waiting, Objects: []string{"Gateway team-b/web (not accepted)"}}.Message("h"))
 }
 
 func TestListenerSetUser(t *testing.T) {
@@ -157,6 +243,20 @@ func TestListenerSetUser(t *testing.T) {
 	ls.Spec.ParentRef.Namespace = ptr.To(gwv1.Namespace("gw-system"))
 	_, ok = ListenerSetUser(ls, lookup)
 	assert.False(t, ok, "a pool Gateway admits no ListenerSets")
+
+	ls.Generation = 2
+	ls.Spec.ParentRef.Namespace = ptr.To(gwv1.Namespace("team-b"))
+	u, ok = ListenerSetUser(ls, lookup)
+	assert.True(t, ok)
+	assert.Equal(t, User{Object: "ListenerSet team-a/extra", LoadBalancers: []LoadBalancer{{Object: "Gateway team-b/web",
+		Pending: "Gateway team-b/web is in namespace team-b: it counts once it accepts ListenerSet team-a/extra"}}}, u,
+		"another namespace's Gateway is waited for until it accepts the ListenerSet")
+	ls.Status.Conditions = []metav1.Condition{{Type: "Accepted", Status: metav1.ConditionTrue, ObservedGeneration: 1}}
+	u, _ = ListenerSetUser(ls, lookup)
+	assert.NotEmpty(t, u.LoadBalancers[0].Pending, "an Accepted verdict for an older generation does not count")
+	ls.Status.Conditions[0].ObservedGeneration = 2
+	u, _ = ListenerSetUser(ls, lookup)
+	assert.Equal(t, User{Object: "ListenerSet team-a/extra", LoadBalancers: []LoadBalancer{{Object: "Gateway team-b/web", Address: albA}}}, u)
 }
 
 func TestAddresses(t *testing.T) {

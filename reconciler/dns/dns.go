@@ -287,7 +287,7 @@ func (r *Reconciler) externalDNSEvent(ctx context.Context, c *v1alpha1.DomainCla
 }
 
 func aliasMessage(c *v1alpha1.DomainClaim) string {
-	return "ALIAS " + c.Spec.Hostname + " → " + c.Status.LoadBalancerHostname
+	return v1alpha1.AliasMessage(c.Spec.Hostname, c.Status.LoadBalancerHostname)
 }
 
 func set(st *v1alpha1.DomainClaimStatus, c *v1alpha1.DomainClaim, ok bool, reason, msg string) {

@@ -2,11 +2,13 @@ package gatewaypool
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -118,6 +120,13 @@ func lbcVerdictChanged(old, cur client.Object) bool {
 		if c == nil {
 			return ""
 		}
+		if c.Status == metav1.ConditionFalse {
+			// A refusal is read for the current generation with its message (see ownlb.Refusal):
+			// LBC re-stamping it for a new generation, or saying another reason in the same
+			// words, changes what the claims say. An acceptance re-stamped after each of the
+			// pool's writes changes nothing.
+			return fmt.Sprintf("%s/%s/%d/%s", c.Status, c.Reason, c.ObservedGeneration, c.Message)
+		}
 		return string(c.Status) + "/" + c.Reason
 	}
 	return a.DeletionTimestamp.IsZero() != b.DeletionTimestamp.IsZero() ||
@@ -137,6 +146,10 @@ type claimInputs struct {
 	issued, bound     bool
 	// For a claim being deleted only: whether its ALIAS records are gone (see released).
 	released bool
+	// aliasCurrent says reconciler/dns reports the ALIAS at the load balancer the status names:
+	// a seat kept while the ALIAS moves to the users' own load balancer is given back then
+	// (see OwnTarget.givesSeatBack).
+	aliasCurrent bool
 	// counted is the status of each of CountedConditions the pool does not set itself, which the
 	// pool's status counts. Its own conditions it counts as it plans them, so their coming back from
 	// its writes has nothing new to count.
@@ -146,9 +159,10 @@ type claimInputs struct {
 func inputsOf(c *v1alpha1.DomainClaim) claimInputs {
 	in := claimInputs{generation: c.Generation, hostname: c.Spec.Hostname, ns: c.Spec.Namespace, zone: c.Status.ManagedZone,
 		arn: c.Status.CertificateARN, deleting: !c.DeletionTimestamp.IsZero(),
-		claimed: meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionClaimed),
-		issued:  meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionCertificateIssued),
-		bound:   v1alpha1.ProvisioningAllowed(c)}
+		claimed:      meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionClaimed),
+		issued:       meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionCertificateIssued),
+		bound:        v1alpha1.ProvisioningAllowed(c),
+		aliasCurrent: c.AliasPointsAt(c.Status.LoadBalancerHostname)}
 	if in.deleting {
 		in.released = released(c)
 	}

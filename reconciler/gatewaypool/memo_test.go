@@ -120,6 +120,9 @@ func TestPlanWithMemoEqualsPlanWithout(t *testing.T) {
 		{name: "the own Gateway's address changes", change: func(s *Snapshot) {
 			s.Claims[7].Own = OwnTarget{Decision: ownlb.Decision{Kind: ownlb.Own, Address: "own-alb-2.example", Objects: []string{"Gateway team-a/web"}}, Zone: "ZOWN"}
 		}},
+		{name: "DNS points at the own load balancer: the seat is given back", change: func(s *Snapshot) {
+			changeClaim(s, s.Claims[7].Claim.Name, aliasAt("own-alb-2.example"))
+		}},
 		{name: "the route moves back to the pool, next to an Ingress of its own", change: func(s *Snapshot) {
 			s.Claims[7].Own = OwnTarget{Decision: ownlb.Decision{Kind: ownlb.Pool, Objects: []string{"Ingress team-a/shop"}}}
 		}},

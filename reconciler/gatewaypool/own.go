@@ -33,6 +33,18 @@ type OwnTarget struct {
 // needsNoSeat reports whether the claim's users bring their own load balancer.
 func (t OwnTarget) needsNoSeat() bool { return t.Decision.Kind != ownlb.Pool }
 
+// resolved reports whether the users' own load balancer is one an ALIAS can point at: Own, and
+// known to ELBv2.
+func (t OwnTarget) resolved() bool { return t.Decision.Kind == ownlb.Own && t.Zone != "" }
+
+// givesSeatBack reports whether claim c, seated, may give its seat back: make before break. Its
+// users bring their own load balancer, which is resolved, and reconciler/dns has said that the
+// ALIAS points at it; until then the seat's listener and certificate keep serving the name for
+// clients that still resolve it to the pool's ALB (see planClaim).
+func (t OwnTarget) givesSeatBack(c *v1alpha1.DomainClaim) bool {
+	return t.resolved() && c.AliasPointsAt(t.Decision.Address)
+}
+
 // key is the target as the claim memo compares it.
 func (t OwnTarget) key() string {
 	return fmt.Sprintf("%d|%s|%s|%t|%s|%s", t.Decision.Kind, t.Decision.Address, t.Zone, t.DualStack, strings.Join(t.Decision.Objects, ","),
@@ -58,9 +70,11 @@ func (r *Reconciler) poolNamespaces(ctx context.Context) (map[string]bool, error
 	return out, nil
 }
 
-// isPoolGateway reports whether a Gateway is a pool's: in a pool's namespace or labelled as one.
+// isPoolGateway reports whether a Gateway is a pool's: in a pool's namespace. The pool label
+// alone proves nothing (any tenant can set it on a Gateway of its own, see the webhook's
+// isPoolGateway), and a pool's own Gateways carry it in their pool's namespace.
 func isPoolGateway(gw *gwv1.Gateway, poolNS map[string]bool) bool {
-	return poolNS[gw.Namespace] || gw.Labels[LabelPool] != ""
+	return poolNS[gw.Namespace]
 }
 
 // ownLoadBalancer decides whether claim c's users need a pool seat (see ownlb): its owner's
@@ -86,17 +100,35 @@ func (r *Reconciler) ownLoadBalancer(ctx context.Context, c *v1alpha1.DomainClai
 		}
 		return isPoolGateway(gw, poolNS), gw
 	}
+	var listenerSets ownlb.ListenerSetLookup
+	if r.ListenerSets {
+		listenerSets = func(ns, name string) *gwv1.ListenerSet {
+			ls := &gwv1.ListenerSet{}
+			if err := r.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, ls); err != nil {
+				if !apierrors.IsNotFound(err) {
+					lookupErr = err
+				}
+				return nil
+			}
+			if !ls.DeletionTimestamp.IsZero() {
+				return nil
+			}
+			return ls
+		}
+	}
 	var users []ownlb.User
 	for i := range https {
 		rt := &https[i]
 		if rt.Namespace == c.Spec.Namespace && rt.DeletionTimestamp.IsZero() && hostnamesOf(c, rt.Spec.Hostnames, claimNames) > 0 {
-			users = append(users, ownlb.RouteUser("HTTPRoute", rt.Namespace, rt.Name, rt.Spec.ParentRefs, lookup))
+			users = append(users, ownlb.RouteUser(ownlb.Route{Kind: "HTTPRoute", Namespace: rt.Namespace, Name: rt.Name,
+				Parents: rt.Spec.ParentRefs, Status: rt.Status.Parents}, lookup, listenerSets))
 		}
 	}
 	for i := range grpcs {
 		rt := &grpcs[i]
 		if rt.Namespace == c.Spec.Namespace && rt.DeletionTimestamp.IsZero() && hostnamesOf(c, rt.Spec.Hostnames, claimNames) > 0 {
-			users = append(users, ownlb.RouteUser("GRPCRoute", rt.Namespace, rt.Name, rt.Spec.ParentRefs, lookup))
+			users = append(users, ownlb.RouteUser(ownlb.Route{Kind: "GRPCRoute", Namespace: rt.Namespace, Name: rt.Name,
+				Parents: rt.Spec.ParentRefs, Status: rt.Status.Parents}, lookup, listenerSets))
 		}
 	}
 	if lookupErr != nil {
@@ -194,15 +226,25 @@ func ownStatus(c *v1alpha1.DomainClaim, st *v1alpha1.DomainClaimStatus, t OwnTar
 			set(v1alpha1.ConditionLoadBalancerReady, true, v1alpha1.ReasonProgrammed, d.Message(h))
 		}
 	case d.Kind == ownlb.Own:
-		set(v1alpha1.ConditionLoadBalancerReady, false, v1alpha1.ReasonUnknownLoadBalancer,
-			fmt.Sprintf("%s, the load balancer address of %s, is no load balancer of this account in ELBv2 (DescribeLoadBalancers): no ALIAS record can point at it", d.Address, objects))
+		set(v1alpha1.ConditionLoadBalancerReady, false, v1alpha1.ReasonUnknownLoadBalancer, ownPending(t, h))
 	case d.Kind == ownlb.Waiting:
-		set(v1alpha1.ConditionLoadBalancerReady, false, v1alpha1.ReasonWaitingForOwnLoadBalancer, d.Message(h))
+		set(v1alpha1.ConditionLoadBalancerReady, false, v1alpha1.ReasonWaitingForOwnLoadBalancer, ownPending(t, h))
 	default:
-		set(v1alpha1.ConditionLoadBalancerReady, false, v1alpha1.ReasonAmbiguousLoadBalancers, d.Message(h))
+		set(v1alpha1.ConditionLoadBalancerReady, false, v1alpha1.ReasonAmbiguousLoadBalancers, ownPending(t, h))
 	}
 	set(v1alpha1.ConditionRoutesAllowed, true, v1alpha1.ReasonOwnLoadBalancer, "no pool listener: the objects with their own load balancer ("+objects+") decide which routes serve "+h)
 	return st
+}
+
+// ownPending says why no ALIAS can point at the users' own load balancer of a target that is not
+// resolved.
+func ownPending(t OwnTarget, h string) string {
+	d := t.Decision
+	if d.Kind == ownlb.Own {
+		return fmt.Sprintf("%s, the load balancer address of %s, is no load balancer of this account in ELBv2 (DescribeLoadBalancers): no ALIAS record can point at it",
+			d.Address, strings.Join(d.Objects, ", "))
+	}
+	return d.Message(h)
 }
 
 // ownLoadBalancerChanged passes the events of Gateways that are not a pool's, ListenerSets and
@@ -215,29 +257,58 @@ var ownLoadBalancerChanged = predicate.Funcs{
 		}
 		switch cur := e.ObjectNew.(type) {
 		case *gwv1.Gateway:
-			return cur.Labels[LabelPool] == "" && lbcVerdictChanged(e.ObjectOld, e.ObjectNew)
+			return lbcVerdictChanged(e.ObjectOld, e.ObjectNew) // a pool's own are dropped in ownLoadBalancerToPools
 		case *networkingv1.Ingress:
 			old, ok := e.ObjectOld.(*networkingv1.Ingress)
 			return !ok || ownlb.IngressAddress(old) != ownlb.IngressAddress(cur)
+		case *gwv1.ListenerSet:
+			// Its load balancer is its parent Gateway's; its verdict decides whether a Gateway of
+			// another namespace counts (see ownlb.ListenerSetUser).
+			old, ok := e.ObjectOld.(*gwv1.ListenerSet)
+			return !ok || ownlb.ListenerSetAccepted(old) != ownlb.ListenerSetAccepted(cur)
 		}
-		return false // a ListenerSet's status: its load balancer is its parent Gateway's
+		return false
 	},
+}
+
+// routeInputsChanged passes the route events that can change a claim's plan: creation, deletion,
+// a spec change, or a change of the parents LBC reports it Accepted on (a Gateway of another
+// namespace counts once it accepts the route, see ownlb.RouteUser).
+var routeInputsChanged = predicate.Funcs{
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		if e.ObjectNew.GetGeneration() != e.ObjectOld.GetGeneration() {
+			return true
+		}
+		return lbcAccepted(e.ObjectOld) != lbcAccepted(e.ObjectNew)
+	},
+}
+
+func lbcAccepted(o client.Object) string {
+	switch rt := o.(type) {
+	case *gwv1.HTTPRoute:
+		return ownlb.AcceptedByLBC(rt.Status.Parents)
+	case *gwv1.GRPCRoute:
+		return ownlb.AcceptedByLBC(rt.Status.Parents)
+	}
+	return ""
 }
 
 // ownLoadBalancerToPools drops what the pools remember of the hostnames a Gateway that is not a
 // pool's, or an Ingress, lists, and maps it to every pool: a route elsewhere may name the Gateway
 // as its parent, and such objects change rarely.
 func (r *Reconciler) ownLoadBalancerToPools(ctx context.Context, o client.Object) []reconcile.Request {
-	if o.GetLabels()[LabelPool] != "" {
-		if _, ok := o.(*gwv1.Gateway); ok {
-			return nil // the pool's own Gateways are watched with their pool
-		}
-	}
-	r.memos.routesChanged(index.RouteKeys(o))
 	var pools v1alpha1.GatewayPoolList
 	if err := r.Client.List(ctx, &pools); err != nil {
 		return nil
 	}
+	if _, ok := o.(*gwv1.Gateway); ok {
+		for _, p := range pools.Items {
+			if p.Spec.Namespace == o.GetNamespace() {
+				return nil // a pool's own Gateway is watched with its pool (a tenant's pool label proves nothing)
+			}
+		}
+	}
+	r.memos.routesChanged(index.RouteKeys(o))
 	reqs := make([]reconcile.Request, 0, len(pools.Items))
 	for _, p := range pools.Items {
 		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKey{Name: p.Name}})

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"sort"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -147,11 +148,13 @@ func planWith(s *Snapshot, memo *planMemo) *PoolPlan {
 				l.add(cs.Need)
 			}
 		case !claimed(c):
-		case cs.Own.needsNoSeat():
-			// Its users bring their own load balancer: the seat is given back, and its listener
-			// goes with it.
+		case cs.Own.givesSeatBack(c):
+			// Its users bring their own load balancer and DNS points at it: the seat is given
+			// back, and its listener goes with it.
 		case l == nil || l.Closed:
-			moved[c.Name] = true // its Gateway is gone or going: seated again below
+			if !cs.Own.needsNoSeat() {
+				moved[c.Name] = true // its Gateway is gone or going: seated again below
+			}
 		default:
 			seatOf[c.Name] = g
 			l.add(cs.Need)
@@ -280,8 +283,16 @@ func planWith(s *Snapshot, memo *planMemo) *PoolPlan {
 func planClaim(pool *v1alpha1.GatewayPool, cs ClaimState, g string, moved bool, gw *GatewayState, exhausted string, attached, admitted bool) *v1alpha1.DomainClaimStatus {
 	c := cs.Claim
 	st := c.Status.DeepCopy()
-	if cs.Own.needsNoSeat() && v1alpha1.ProvisioningAllowed(c) {
+	if cs.Own.needsNoSeat() && v1alpha1.ProvisioningAllowed(c) && (g == "" || cs.Own.resolved()) {
 		st = ownStatus(c, st, cs.Own)
+		if g != "" {
+			// Make before break: the ALIAS moves to the own load balancer first, the seat (its
+			// listener and certificate) is given back once reconciler/dns says it points there.
+			st.Gateway = &v1alpha1.ObjectRef{Namespace: pool.Spec.Namespace, Name: g}
+			conditions.Set(&st.Conditions, c.Generation, v1alpha1.ConditionGatewayAssigned, true, v1alpha1.ReasonOwnLoadBalancer,
+				fmt.Sprintf("the seat on %s is given back once the ALIAS of %s points at %s, the load balancer of %s (DNSRecordReady)",
+					g, c.Spec.Hostname, cs.Own.Decision.Address, strings.Join(cs.Own.Decision.Objects, ", ")))
+		}
 		setStrays(st, c, cs.Strays)
 		return st
 	}
@@ -299,14 +310,24 @@ func planClaim(pool *v1alpha1.GatewayPool, cs ClaimState, g string, moved bool, 
 		host, zone, refusal = gw.LoadBalancerHost, gw.LoadBalancerZone, gw.Refusal
 	}
 	st = claimStatus(pool, c, st, exhausted, attached, admitted, host, zone, refusal)
-	if note := cs.Own.Decision.Message(c.Spec.Hostname); note != "" && st.Gateway != nil {
-		// A pool route and an object with its own load balancer both use the hostname: the seat
-		// wins, and the claim says which load balancer DNS does not point at.
+	if note := seatNote(cs.Own, c.Spec.Hostname); note != "" && st.Gateway != nil {
 		cond := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionGatewayAssigned)
 		conditions.Set(&st.Conditions, c.Generation, v1alpha1.ConditionGatewayAssigned, true, v1alpha1.ReasonAssigned, cond.Message+"; "+note)
 	}
 	setStrays(st, c, cs.Strays)
 	return st
+}
+
+// seatNote is what a seated claim's GatewayAssigned adds about its users' own load balancers: a
+// pool route and an object with its own load balancer both use the hostname (the seat wins, and
+// the claim says which load balancer DNS does not point at), or its users moved to a load
+// balancer of their own that no ALIAS can point at yet (the seat, and the ALIAS to it, stay until
+// one can: dropping them would leave the old ALIAS on an ALB that no longer serves the name).
+func seatNote(t OwnTarget, h string) string {
+	if !t.needsNoSeat() {
+		return t.Decision.Message(h)
+	}
+	return "the seat, and the ALIAS to its ALB, are kept until " + h + "'s own load balancer can be pointed at: " + ownPending(t, h)
 }
 
 // planGatewayMemo is planGateway, answered from the memo when the Gateway, its configuration, the

@@ -113,8 +113,8 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&gwv1.Gateway{}, r.coalesced(r.ownLoadBalancerToPools, nil), builder.WithPredicates(ownLoadBalancerChanged)).
 		Watches(&networkingv1.Ingress{}, r.coalesced(r.ownLoadBalancerToPools, nil), builder.WithPredicates(ownLoadBalancerChanged)).
 		Watches(&v1alpha1.DomainClaim{}, r.coalesced(r.claimToPool, nil), builder.WithPredicates(claimInputsChanged)).
-		Watches(&gwv1.HTTPRoute{}, r.coalesced(r.routeChanged, nil), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Watches(&gwv1.GRPCRoute{}, r.coalesced(r.routeChanged, nil), builder.WithPredicates(predicate.GenerationChangedPredicate{}))
+		Watches(&gwv1.HTTPRoute{}, r.coalesced(r.routeChanged, nil), builder.WithPredicates(routeInputsChanged)).
+		Watches(&gwv1.GRPCRoute{}, r.coalesced(r.routeChanged, nil), builder.WithPredicates(routeInputsChanged))
 	if r.ListenerSets {
 		b = b.Watches(&gwv1.ListenerSet{}, r.coalesced(r.ownLoadBalancerToPools, nil), builder.WithPredicates(ownLoadBalancerChanged))
 	}

@@ -164,15 +164,28 @@ type elbInfo struct {
 	zone string
 	// dualStack says it has IPv6 addresses too (an AAAA record is due).
 	dualStack bool
+	// fetched is when ELBv2 said so.
+	fetched time.Time
 }
 
-// hostedZone is what ELBv2 says of the load balancer with DNS name host (cached per name); a zero
-// elbInfo when ELBv2 knows none of that name (then not asked again for recheck about it) or there
-// is no ELBv2 client.
+// elbInfoTTL is how long what ELBv2 said of a load balancer is used before it is asked again: a
+// load balancer's zone never changes, but its IP address type can (ipv4 to dualstack and back),
+// and the AAAA record must follow.
+const elbInfoTTL = 10 * time.Minute
+
+// hostedZone is what ELBv2 says of the load balancer with DNS name host (cached per name for
+// elbInfoTTL; an answer older than that is used only while ELBv2 cannot be asked); a zero elbInfo
+// when ELBv2 knows none of that name (then not asked again for recheck about it) or there is no
+// ELBv2 client.
 func (r *Reconciler) hostedZone(ctx context.Context, host string, recheck time.Duration) (elbInfo, error) {
 	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	var stale *elbInfo
 	if z, ok := r.zones.Load(host); ok {
-		return z.(elbInfo), nil
+		info := z.(elbInfo)
+		if time.Since(info.fetched) < elbInfoTTL {
+			return info, nil
+		}
+		stale = &info
 	}
 	if r.ELB == nil {
 		return elbInfo{}, nil
@@ -181,17 +194,29 @@ func (r *Reconciler) hostedZone(ctx context.Context, host string, recheck time.D
 		return elbInfo{}, nil
 	}
 	if wait, s := r.elbBackoff.Wait(describeLoadBalancers, 0, time.Now()); wait > 0 {
-		return elbInfo{}, &backingOff{wait: wait, state: s} // no call: the last answer stands
+		if stale != nil {
+			return *stale, nil // no call: the last answer stands
+		}
+		return elbInfo{}, &backingOff{wait: wait, state: s}
 	}
 	in := &elbv2.DescribeLoadBalancersInput{}
+	now := time.Now()
+	var found *elbInfo
 	for {
 		out, err := r.ELB.DescribeLoadBalancers(ctx, in)
 		if err != nil {
-			return elbInfo{}, r.elbFailed(ctx, err)
+			if err := r.elbFailed(ctx, err); stale == nil {
+				return elbInfo{}, err
+			}
+			return *stale, nil
 		}
 		for _, lb := range out.LoadBalancers {
-			r.zones.Store(strings.ToLower(aws.ToString(lb.DNSName)), elbInfo{zone: aws.ToString(lb.CanonicalHostedZoneId),
-				dualStack: lb.IpAddressType != "" && lb.IpAddressType != elbtypes.IpAddressTypeIpv4})
+			name, info := strings.ToLower(aws.ToString(lb.DNSName)), elbInfo{zone: aws.ToString(lb.CanonicalHostedZoneId),
+				dualStack: lb.IpAddressType != "" && lb.IpAddressType != elbtypes.IpAddressTypeIpv4, fetched: now}
+			r.zones.Store(name, info)
+			if name == host {
+				found = &info
+			}
 		}
 		if out.NextMarker == nil {
 			break
@@ -201,10 +226,11 @@ func (r *Reconciler) hostedZone(ctx context.Context, host string, recheck time.D
 	if s, ended := r.elbBackoff.Succeed(describeLoadBalancers); ended {
 		logf.FromContext(ctx).Info("AWS call succeeded again after backing off", "call", describeLoadBalancers, "failures", s.Failures, "lastReason", s.Reason)
 	}
-	if z, ok := r.zones.Load(host); ok {
+	if found != nil {
 		r.misses.Delete(host)
-		return z.(elbInfo), nil
+		return *found, nil
 	}
+	r.zones.Delete(host) // not (or no longer) in ELBv2
 	r.misses.Store(host, time.Now())
 	return elbInfo{}, nil
 }

@@ -22,6 +22,8 @@ import (
 type elbAnswers struct {
 	err   error
 	calls int
+	// ipType is the ALB's IP address type ("" for LBC's default, ipv4).
+	ipType elbtypes.IpAddressType
 }
 
 func (f *elbAnswers) DescribeLoadBalancers(context.Context, *elbv2.DescribeLoadBalancersInput, ...func(*elbv2.Options)) (*elbv2.DescribeLoadBalancersOutput, error) {
@@ -30,7 +32,7 @@ func (f *elbAnswers) DescribeLoadBalancers(context.Context, *elbv2.DescribeLoadB
 		return nil, f.err
 	}
 	return &elbv2.DescribeLoadBalancersOutput{LoadBalancers: []elbtypes.LoadBalancer{
-		{DNSName: aws.String("alb-1.elb.amazonaws.com"), CanonicalHostedZoneId: aws.String("ZALB")}}}, nil
+		{DNSName: aws.String("alb-1.elb.amazonaws.com"), CanonicalHostedZoneId: aws.String("ZALB"), IpAddressType: f.ipType}}}, nil
 }
 
 func TestADeniedLoadBalancerLookupBacksOffWithoutAnErrorPerReconcile(t *testing.T) {
@@ -74,4 +76,45 @@ func TestATransientLoadBalancerLookupErrorIsReturnedAsItIs(t *testing.T) {
 	}}
 	_, _, err := r.loadBalancer(context.Background(), gw)
 	require.ErrorIs(t, err, boom)
+}
+
+func TestWhatELBv2SaysOfALoadBalancerIsAskedAgainAfterItsTTL(t *testing.T) {
+	elb := &elbAnswers{}
+	r := &Reconciler{ELB: elb}
+	ctx := context.Background()
+	const host = "alb-1.elb.amazonaws.com"
+	info, err := r.hostedZone(ctx, host, time.Minute)
+	require.NoError(t, err)
+	assert.Equal(t, "ZALB", info.zone)
+	assert.False(t, info.dualStack)
+
+	elb.ipType = elbtypes.IpAddressTypeDualstack
+	info, err = r.hostedZone(ctx, host, time.Minute)
+	require.NoError(t, err)
+	assert.False(t, info.dualStack, "cached within the TTL")
+	assert.Equal(t, 1, elb.calls)
+
+	age := func() {
+		z, _ := r.zones.Load(host)
+		old := z.(elbInfo)
+		old.fetched = old.fetched.Add(-elbInfoTTL - time.Second)
+		r.zones.Store(host, old)
+	}
+	age()
+	info, err = r.hostedZone(ctx, host, time.Minute)
+	require.NoError(t, err)
+	assert.True(t, info.dualStack, "an ALB switched to dual-stack is seen after the TTL")
+	assert.Equal(t, 2, elb.calls)
+
+	age()
+	elb.err = errors.New("connection reset")
+	info, err = r.hostedZone(ctx, host, time.Minute)
+	require.NoError(t, err, "an old answer stands while ELBv2 cannot be asked")
+	assert.Equal(t, "ZALB", info.zone)
+	assert.Equal(t, 3, elb.calls)
+
+	elb.err = nil
+	info, err = r.hostedZone(ctx, "gone.elb.amazonaws.com", time.Minute)
+	require.NoError(t, err)
+	assert.Empty(t, info.zone, "a name ELBv2 does not know")
 }

@@ -88,8 +88,10 @@ func ownedByItsLoadBalancer(t *testing.T, z *v1alpha1.ManagedZone, p *v1alpha1.G
 	t.Helper()
 	require.Eventually(t, func() bool {
 		target, zone := aliasTarget(z.Spec.HostedZoneID, h)
-		return dns() != "" && target == dns() && zone == awsfake.ALBZoneID
-	}, 60*time.Second, 100*time.Millisecond, "the ALIAS of %s points at its own load balancer", h)
+		c, err := getClaim(h)
+		// A seat is given back only after the ALIAS moved (make before break).
+		return dns() != "" && target == dns() && zone == awsfake.ALBZoneID && err == nil && c.Status.Gateway == nil
+	}, 60*time.Second, 100*time.Millisecond, "the ALIAS of %s points at its own load balancer, and the seat is given back", h)
 	c := ready(t, h, 30*time.Second)
 	assert.Nil(t, c.Status.Gateway, "no pool seat")
 	assert.Equal(t, dns(), dnsbatch.Canonical(c.Status.LoadBalancerHostname))
@@ -227,27 +229,19 @@ func TestARouteMovingFromThePoolToItsOwnGatewayGivesBackItsSeat(t *testing.T) {
 	t.Cleanup(func() { _ = k8s.Delete(ctx, gw) })
 
 	h := "moving." + z.Spec.Domain
-	rt := route(ns, h)
-	// Written by the user before the hostname has a seat, which admission allows.
-	first := gatewaypool.GatewayName(p.Name, 1)
-	rt.Spec.ParentRefs = []gwv1.ParentReference{{Namespace: ptr.To(gwv1.Namespace(p.Spec.Namespace)), Name: gwv1.ObjectName(first)}}
-	require.NoError(t, k8s.Create(ctx, rt))
-	c := ready(t, h, 60*time.Second)
-	require.NotNil(t, c.Status.Gateway)
-	poolALB := dnsbatch.Canonical(c.Status.LoadBalancerHostname)
-	target, _ := aliasTarget(z.Spec.HostedZoneID, h)
-	require.Equal(t, poolALB, target)
-	require.True(t, poolListener(t, p, h))
-
-	require.NoError(t, updateLatest(ctx, rt, func() {
-		rt.Spec.ParentRefs = []gwv1.ParentReference{{Name: gwv1.ObjectName(gw.Name)}}
-	}))
+	_, poolALB := seatedThenMoved(t, z, p, ns, h, gw.Name)
 	own := func() string { return ownALB(ns, gw.Name) }
+	broken := "" // an ALIAS seen elsewhere while the pool listener was already gone
 	require.Eventually(t, func() bool {
-		target, _ := aliasTarget(z.Spec.HostedZoneID, h)
 		has, err := hasPoolListener(p, h)
-		return err == nil && !has && own() != "" && target == own()
+		target, _ := aliasTarget(z.Spec.HostedZoneID, h)
+		c, cerr := getClaim(h)
+		if err == nil && !has && target != own() && broken == "" {
+			broken = target
+		}
+		return err == nil && cerr == nil && !has && own() != "" && target == own() && c.Status.Gateway == nil
 	}, 60*time.Second, 100*time.Millisecond, "the seat is given back and the ALIAS repointed")
+	assert.Empty(t, broken, "make before break: the pool listener goes only once the ALIAS points at the own ALB")
 	ownedByItsLoadBalancer(t, z, p, h, own)
 	for i := 0; i < 10; i++ {
 		target, _ := aliasTarget(z.Spec.HostedZoneID, h)
