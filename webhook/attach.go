@@ -13,7 +13,6 @@ import (
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/hostname"
-	"github.com/opendi/gateway-orchestrator/reconciler/gatewaypool"
 )
 
 // seatedParents denies the parentRefs of a route in namespace ns that name a pool Gateway on
@@ -62,7 +61,7 @@ func (door *Door) seatedParents(ctx context.Context, ns string, refs, oldRefs []
 		}
 		seats[*gw] = append(seats[*gw], h)
 		if !slices.Contains(listeners[*gw], claim) {
-			listeners[*gw] = append(listeners[*gw], claim, gatewaypool.HTTPListenerName(claim))
+			listeners[*gw] = append(listeners[*gw], claim, v1alpha1.HTTPListenerName(claim))
 		}
 	}
 	if len(seats) == 0 {

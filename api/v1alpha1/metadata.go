@@ -51,3 +51,10 @@ const (
 	AnnotationReservedAt    = "gateway.opendi.com/reserved-at"
 	AnnotationTransferredBy = "gateway.opendi.com/transferred-by"
 )
+
+// HTTPListenerName is the name of a pool Gateway's HTTP:80 listener for the claim named claim;
+// its HTTPS:443 listener is named like the claim itself. The pool writes these listeners and
+// admission reads them (a route's sectionName). A label with "--" in its third and fourth
+// characters is reserved by IDNA2008 (only xn-- is in use), so no claim name, and therefore no
+// HTTPS listener name, can start with "80--".
+func HTTPListenerName(claim string) string { return "80--" + claim }

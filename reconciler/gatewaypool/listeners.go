@@ -6,15 +6,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 )
 
 // MaxListenersPerGateway is Gateway API's limit on spec.listeners (the CRD's maxItems).
 const MaxListenersPerGateway = 64
-
-// httpListenerPrefix starts the name of a hostname's HTTP:80 listener. A label with "--" in its
-// third and fourth characters is reserved by IDNA2008 (only xn-- is in use), so no claim name, and
-// therefore no HTTPS listener name, can start with it.
-const httpListenerPrefix = "80--"
 
 // Seated is one claim as its Gateway's listeners need it: the hostname (or wildcard) it owns,
 // the claim name that names its listener, and the namespace whose routes may serve it.
@@ -39,10 +36,6 @@ func ListenersPerSeat(httpListener bool) int32 {
 	}
 	return 1
 }
-
-// HTTPListenerName is the name of a claim's HTTP:80 listener; its HTTPS:443 listener is named
-// like the claim itself.
-func HTTPListenerName(claim string) string { return httpListenerPrefix + claim }
 
 // Listeners plans a pool Gateway's listeners as pure data: for each seated hostname, in name
 // order, one HTTPS:443 listener named like its claim, with the hostname set and allowedRoutes
@@ -71,7 +64,7 @@ func Listeners(seats []Seated, httpListener bool) []gwv1.Listener {
 	}
 	if httpListener {
 		for _, s := range sorted {
-			out = append(out, seatListener(s, HTTPListenerName(s.Claim), gwv1.HTTPProtocolType, 80))
+			out = append(out, seatListener(s, v1alpha1.HTTPListenerName(s.Claim), gwv1.HTTPProtocolType, 80))
 		}
 	}
 	return out
