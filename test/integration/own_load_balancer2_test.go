@@ -26,9 +26,7 @@ func TestARouteNamingAnotherNamespacesGatewayCountsOnlyOnceThatGatewayAcceptsIt(
 	ctx := context.Background()
 	z, p := servedZone(t)
 	teamA, teamB := tenant(t), tenant(t)
-	gw := ownGateway(teamB)
-	require.NoError(t, k8s.Create(ctx, gw))
-	t.Cleanup(func() { _ = k8s.Delete(ctx, gw) })
+	gw := createOwnGateway(t, teamB)
 	other := func() string { return ownALB(teamB, gw.Name) }
 	require.Eventually(t, func() bool { return other() != "" }, 30*time.Second, 100*time.Millisecond, "team-b's ALB")
 

@@ -82,6 +82,15 @@ func ownGateway(ns string, hostnames ...string) *gwv1.Gateway {
 	return gw
 }
 
+// createOwnGateway creates ownGateway(ns, hostnames...) and deletes it when the test ends.
+func createOwnGateway(t *testing.T, ns string, hostnames ...string) *gwv1.Gateway {
+	t.Helper()
+	gw := ownGateway(ns, hostnames...)
+	require.NoError(t, k8s.Create(context.Background(), gw))
+	t.Cleanup(func() { _ = k8s.Delete(context.Background(), gw) })
+	return gw
+}
+
 // ownedByItsLoadBalancer waits until h's claim is Ready with no pool seat and its ALIAS at dns,
 // and checks that no pool Gateway has a listener for it.
 func ownedByItsLoadBalancer(t *testing.T, z *v1alpha1.ManagedZone, p *v1alpha1.GatewayPool, h string, dns func() string) *v1alpha1.DomainClaim {
@@ -101,13 +110,10 @@ func ownedByItsLoadBalancer(t *testing.T, z *v1alpha1.ManagedZone, p *v1alpha1.G
 }
 
 func TestAHostnameOfATenantsOwnGatewayIsServedByItsOwnLoadBalancer(t *testing.T) {
-	ctx := context.Background()
 	z, p := servedZone(t)
 	ns := tenant(t)
 	h := "app." + z.Spec.Domain
-	gw := ownGateway(ns, h)
-	require.NoError(t, k8s.Create(ctx, gw))
-	t.Cleanup(func() { _ = k8s.Delete(ctx, gw) })
+	gw := createOwnGateway(t, ns, h)
 
 	c := ownedByItsLoadBalancer(t, z, p, h, func() string { return ownALB(ns, gw.Name) })
 	assert.Contains(t, condition(c, v1alpha1.ConditionLoadBalancerReady).Message, "Gateway "+ns+"/"+gw.Name)
@@ -121,9 +127,7 @@ func TestARouteOnItsOwnGatewayIsServedThereAndARouteWithoutParentRefsStillGetsAS
 	ctx := context.Background()
 	z, p := servedZone(t)
 	ns := tenant(t)
-	gw := ownGateway(ns)
-	require.NoError(t, k8s.Create(ctx, gw))
-	t.Cleanup(func() { _ = k8s.Delete(ctx, gw) })
+	gw := createOwnGateway(t, ns)
 
 	own := "own." + z.Spec.Domain
 	rt := route(ns, own)
@@ -221,12 +225,9 @@ func TestTwoOwnLoadBalancersForOneHostnameWriteNoRecord(t *testing.T) {
 }
 
 func TestARouteMovingFromThePoolToItsOwnGatewayGivesBackItsSeat(t *testing.T) {
-	ctx := context.Background()
 	z, p := servedZone(t)
 	ns := tenant(t)
-	gw := ownGateway(ns)
-	require.NoError(t, k8s.Create(ctx, gw))
-	t.Cleanup(func() { _ = k8s.Delete(ctx, gw) })
+	gw := createOwnGateway(t, ns)
 
 	h := "moving." + z.Spec.Domain
 	_, poolALB := seatedThenMoved(t, z, p, ns, h, gw.Name)
@@ -254,9 +255,7 @@ func TestAnAutoAttachedRouteOptedOutToItsOwnGatewayGivesBackItsSeat(t *testing.T
 	ctx := context.Background()
 	z, p := servedZone(t)
 	ns := tenant(t)
-	gw := ownGateway(ns)
-	require.NoError(t, k8s.Create(ctx, gw))
-	t.Cleanup(func() { _ = k8s.Delete(ctx, gw) })
+	gw := createOwnGateway(t, ns)
 
 	h := "auto." + z.Spec.Domain
 	rt := route(ns, h)
