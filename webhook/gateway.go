@@ -4,6 +4,7 @@ import (
 	"context"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -28,7 +29,7 @@ var _ admission.Validator[*gwv1.Gateway] = &GatewayValidator{}
 // ValidateCreate implements admission.Validator.
 func (v *GatewayValidator) ValidateCreate(ctx context.Context, gw *gwv1.Gateway) (admission.Warnings, error) {
 	door := (*Door)(v)
-	pool, err := door.isPoolGateway(ctx, gw)
+	pool, err := door.isPoolObject(ctx, gw)
 	if err != nil {
 		return nil, apierrors.NewInternalError(err)
 	}
@@ -98,11 +99,12 @@ func listenerEntrance(kind, ns, name string, hosts []*gwv1.Hostname) Entrance {
 	return e
 }
 
-// isPoolGateway reports whether gw is a pool's own Gateway: labelled with the name of a
-// GatewayPool whose spec.namespace is gw's namespace. The label alone proves nothing, since any
-// tenant can set it on a Gateway of its own.
-func (door *Door) isPoolGateway(ctx context.Context, gw *gwv1.Gateway) (bool, error) {
-	name := gw.Labels[LabelPool]
+// isPoolObject reports whether obj is one of a pool's own objects (a Gateway or its
+// LoadBalancerConfiguration): labelled with the name of a GatewayPool whose spec.namespace is
+// obj's namespace. The label alone proves nothing, since any tenant can set it on an object of
+// its own.
+func (door *Door) isPoolObject(ctx context.Context, obj metav1.Object) (bool, error) {
+	name := obj.GetLabels()[LabelPool]
 	if name == "" || door.Reader == nil {
 		return false, nil
 	}
@@ -110,7 +112,7 @@ func (door *Door) isPoolGateway(ctx context.Context, gw *gwv1.Gateway) (bool, er
 	if err := door.Reader.Get(ctx, client.ObjectKey{Name: name}, pool); err != nil {
 		return false, client.IgnoreNotFound(err)
 	}
-	return pool.Spec.Namespace == gw.Namespace, nil
+	return pool.Spec.Namespace == obj.GetNamespace(), nil
 }
 
 // poolParent returns "namespace/name" of the first parentRef of a route in namespace ns that

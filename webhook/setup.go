@@ -57,6 +57,7 @@ func Register(mgr manager.Manager, reg prometheus.Registerer, opts ownership.Opt
 		WithValidator((*ListenerSetValidator)(&door)).Complete(); err != nil {
 		return err
 	}
+	registerLoadBalancerConfig(mgr, &door)
 	if err := builder.WebhookManagedBy(mgr, &v1alpha1.ManagedZone{}).
 		WithValidator(&ZoneValidator{View: view, Reader: mgr.GetCache()}).Complete(); err != nil {
 		return err

@@ -87,6 +87,9 @@ func (c *LoadBalancerConfiguration) DeepCopy() *LoadBalancerConfiguration {
 	return out
 }
 
+// DeepCopyObject implements runtime.Object, so that an admission decoder can decode into c.
+func (c *LoadBalancerConfiguration) DeepCopyObject() runtime.Object { return c.DeepCopy() }
+
 // Listener returns the entry for protocolPort, or nil.
 func (s *Spec) Listener(protocolPort string) *ListenerConfiguration {
 	for i := range s.ListenerConfigurations {
