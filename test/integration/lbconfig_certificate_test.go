@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -103,8 +106,9 @@ func TestALoadBalancerConfigurationCannotNameAnotherNamespacesCertificate(t *tes
 	t.Run("an ARN that is no claim's is allowed", func(t *testing.T) {
 		require.NoError(t, k8s.Create(ctx, lbConfig(teamC, "arn:aws:acm:us-east-1:000000000000:certificate/unrelated")))
 	})
+	owners := lbConfig(teamA, arn)
 	t.Run("the owner may name its own certificate", func(t *testing.T) {
-		require.NoError(t, k8s.Create(ctx, lbConfig(teamA, arn)))
+		require.NoError(t, k8s.Create(ctx, owners))
 	})
 	t.Run("an update that adds team-a's certificate is denied", func(t *testing.T) {
 		cfg := lbConfig(teamC, mine.Status.CertificateARN)
@@ -124,4 +128,56 @@ func TestALoadBalancerConfigurationCannotNameAnotherNamespacesCertificate(t *tes
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), message("spec.listenerConfigurations[0].certificates[0]"))
 	})
+
+	t.Run("a transfer warns about the former owner's configurations, and then only the new owner may name the certificate", func(t *testing.T) {
+		seen := &warningsSeen{}
+		cfg := rest.CopyConfig(env.Config)
+		cfg.WarningHandlerWithContext = seen
+		admin, err := client.New(cfg, client.Options{Scheme: k8s.Scheme()})
+		require.NoError(t, err)
+		require.NoError(t, retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			got, err := getClaim(shop)
+			if err != nil {
+				return err
+			}
+			got.Spec.Namespace = teamC
+			return admin.Update(ctx, got)
+		}))
+		assert.Contains(t, seen.all(), fmt.Sprintf(
+			"LoadBalancerConfiguration %s/%s still names certificate %s of hostname %q (spec.listenerConfigurations[0].defaultCertificate), which now belongs to namespace %s",
+			teamA, owners.GetName(), arn, shop, teamC))
+
+		moved := c.DeepCopy()
+		moved.Spec.Namespace = teamC
+		cachedCertificate(t, moved)
+		require.NoError(t, k8s.Create(ctx, lbConfig(teamC, arn)), "the new owner may name it")
+		err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			if err := k8s.Get(ctx, client.ObjectKeyFromObject(owners), owners); err != nil {
+				return err
+			}
+			require.NoError(t, unstructured.SetNestedField(owners.Object, "internal", "spec", "scheme"))
+			return k8s.Update(ctx, owners)
+		})
+		require.Error(t, err, "the former owner's configuration cannot change while it names the certificate")
+		assert.Contains(t, err.Error(), fmt.Sprintf("owned by namespace %s; a LoadBalancerConfiguration of namespace %s may not put it on its load balancer", teamC, teamA))
+	})
+}
+
+// warningsSeen collects the warnings the API server returns to a client.
+type warningsSeen struct {
+	mu    sync.Mutex
+	texts []string
+}
+
+// HandleWarningHeaderWithContext implements rest.WarningHandlerWithContext.
+func (w *warningsSeen) HandleWarningHeaderWithContext(_ context.Context, _ int, _ string, text string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.texts = append(w.texts, text)
+}
+
+func (w *warningsSeen) all() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return strings.Join(w.texts, "\n")
 }
