@@ -12,6 +12,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/ownership"
 )
 
 // +kubebuilder:webhook:path=/validate-gateway-networking-k8s-io-v1-gateway,mutating=false,failurePolicy=fail,sideEffects=NoneOnDryRun,groups=gateway.networking.k8s.io,resources=gateways,verbs=create;update,versions=v1,name=vgateway.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5,patch=`{"matchConditions":[{"name":"has-hostnames","expression":"has(object.spec.listeners) && object.spec.listeners.exists(l, has(l.hostname))"}]}`
@@ -99,20 +100,12 @@ func listenerEntrance(kind, ns, name string, hosts []*gwv1.Hostname) Entrance {
 	return e
 }
 
-// isPoolObject reports whether obj is one of a pool's own objects (a Gateway or its
-// LoadBalancerConfiguration): labelled with the name of a GatewayPool whose spec.namespace is
-// obj's namespace. The label alone proves nothing, since any tenant can set it on an object of
-// its own.
+// isPoolObject reports whether obj is one of a pool's own objects (ownership.PoolObject).
 func (door *Door) isPoolObject(ctx context.Context, obj metav1.Object) (bool, error) {
-	name := obj.GetLabels()[LabelPool]
-	if name == "" || door.Reader == nil {
+	if door.Reader == nil {
 		return false, nil
 	}
-	pool := &v1alpha1.GatewayPool{}
-	if err := door.Reader.Get(ctx, client.ObjectKey{Name: name}, pool); err != nil {
-		return false, client.IgnoreNotFound(err)
-	}
-	return pool.Spec.Namespace == obj.GetNamespace(), nil
+	return ownership.PoolObject(ctx, door.Reader, obj)
 }
 
 // poolParent returns "namespace/name" of the first parentRef of a route in namespace ns that

@@ -3,15 +3,13 @@ package webhook
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
-	"github.com/opendi/gateway-orchestrator/internal/index"
 	"github.com/opendi/gateway-orchestrator/internal/lbc"
+	"github.com/opendi/gateway-orchestrator/internal/ownership"
 )
 
 // annotationKey is the field path of annotation k.
@@ -84,24 +82,20 @@ type certificateUse struct {
 
 // foreignCertificates denies the uses, by an object (what, for example "an Ingress") of
 // namespace ns, of the certificate of another namespace's DomainClaim
-// (index.ClaimCertificateARN, one lookup per ARN): LBC would put that certificate on the
-// object's load balancer, where it serves the owner's hostname and stays in use when the owner
-// lets it go. ARNs that are no claim's are not the orchestrator's and pass, and so does an ARN
-// that a claim of ns holds too.
+// (ownership.ForeignCertificateClaims, one lookup per ARN): LBC would put that certificate on
+// the object's load balancer, where it serves the owner's hostname and stays in use when the
+// owner lets it go.
 func (door *Door) foreignCertificates(ctx context.Context, what, ns string, uses []certificateUse) (field.ErrorList, error) {
 	if len(uses) == 0 || door.Reader == nil {
 		return nil, nil
 	}
 	var errs field.ErrorList
 	for _, u := range uses {
-		var claims v1alpha1.DomainClaimList
-		if err := door.Reader.List(ctx, &claims, client.MatchingFields{index.ClaimCertificateARN: u.ARN}); err != nil {
-			return nil, fmt.Errorf("listing the DomainClaims of certificate %q: %w", u.ARN, err)
+		claims, err := ownership.ForeignCertificateClaims(ctx, door.Reader, ns, u.ARN)
+		if err != nil {
+			return nil, err
 		}
-		if slices.ContainsFunc(claims.Items, func(c v1alpha1.DomainClaim) bool { return c.Spec.Namespace == ns }) {
-			continue
-		}
-		for _, c := range claims.Items {
+		for _, c := range claims {
 			door.Metrics.decision(v1alpha1.ReasonForeignCertificate)
 			errs = append(errs, field.Forbidden(u.Path, fmt.Sprintf(
 				"certificate %s is the certificate of hostname %q, owned by namespace %s; %s of namespace %s may not put it on its load balancer (DomainClaim %s)",
