@@ -8,7 +8,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
@@ -205,8 +204,7 @@ func (v *ClaimValidator) formerConfigurations(ctx context.Context, old, c *v1alp
 	if v.Configurations == nil || arn == "" {
 		return nil
 	}
-	list := &unstructured.UnstructuredList{}
-	list.SetGroupVersionKind(lbc.GroupVersionKind.GroupVersion().WithKind(lbc.GroupVersionKind.Kind + "List"))
+	list := lbc.NewUnstructuredList()
 	if err := v.Configurations.List(ctx, list, client.InNamespace(old.Spec.Namespace)); err != nil {
 		if !meta.IsNoMatchError(err) {
 			logf.FromContext(ctx).Error(err, "listing the former owner's LoadBalancerConfigurations", "claim", c.Name, "hostname", c.Spec.Hostname, "namespace", old.Spec.Namespace)
@@ -219,7 +217,7 @@ func (v *ClaimValidator) formerConfigurations(ctx context.Context, old, c *v1alp
 		if err != nil {
 			continue
 		}
-		for _, u := range configurationCertificates(cfg) {
+		for _, u := range cfg.CertificateRefs() {
 			if u.ARN == arn {
 				warnings = append(warnings, fmt.Sprintf(
 					"LoadBalancerConfiguration %s/%s still names certificate %s of hostname %q (%s), which now belongs to namespace %s: the AWS Load Balancer Controller keeps serving it on that load balancer until the configuration drops it",

@@ -66,18 +66,11 @@ func (door *Door) malformedConditions(ing *networkingv1.Ingress, group string) f
 // certificate of another namespace's DomainClaim (see Door.foreignCertificates): LBC would put
 // that certificate on ing's load balancer.
 func (door *Door) ingressCertificates(ctx context.Context, ing *networkingv1.Ingress) (field.ErrorList, error) {
-	var uses []certificateUse
+	var uses []lbc.CertificateRef
 	for _, arn := range lbc.CertificateARNs(ing.Annotations) {
-		uses = append(uses, certificateUse{Path: annotationKey(lbc.CertificateARNAnnotation), ARN: arn})
+		uses = append(uses, lbc.CertificateRef{Path: annotationKey(lbc.CertificateARNAnnotation), ARN: arn})
 	}
 	return door.foreignCertificates(ctx, "an Ingress", ing.Namespace, uses)
-}
-
-// certificateUse is one ACM certificate ARN an object puts on a load balancer, and the field
-// that names it.
-type certificateUse struct {
-	Path *field.Path
-	ARN  string
 }
 
 // foreignCertificates denies the uses, by an object (what, for example "an Ingress") of
@@ -85,7 +78,7 @@ type certificateUse struct {
 // (ownership.ForeignCertificateClaims, one lookup per ARN): LBC would put that certificate on
 // the object's load balancer, where it serves the owner's hostname and stays in use when the
 // owner lets it go.
-func (door *Door) foreignCertificates(ctx context.Context, what, ns string, uses []certificateUse) (field.ErrorList, error) {
+func (door *Door) foreignCertificates(ctx context.Context, what, ns string, uses []lbc.CertificateRef) (field.ErrorList, error) {
 	if len(uses) == 0 || door.Reader == nil {
 		return nil, nil
 	}

@@ -5,7 +5,6 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
@@ -55,7 +54,7 @@ func (v *LoadBalancerConfigValidator) ValidateCreate(ctx context.Context, cfg *l
 	if pool {
 		return nil, nil
 	}
-	errs, err := door.foreignCertificates(ctx, "a LoadBalancerConfiguration", cfg.Namespace, configurationCertificates(cfg))
+	errs, err := door.foreignCertificates(ctx, "a LoadBalancerConfiguration", cfg.Namespace, cfg.CertificateRefs())
 	if err != nil {
 		return nil, apierrors.NewInternalError(err)
 	}
@@ -78,22 +77,4 @@ func (v *LoadBalancerConfigValidator) ValidateUpdate(ctx context.Context, old, c
 // ValidateDelete implements admission.Validator.
 func (v *LoadBalancerConfigValidator) ValidateDelete(context.Context, *lbc.LoadBalancerConfiguration) (admission.Warnings, error) {
 	return nil, nil
-}
-
-// configurationCertificates lists the certificate ARNs cfg puts on its listeners, each with the
-// field that names it.
-func configurationCertificates(cfg *lbc.LoadBalancerConfiguration) []certificateUse {
-	var out []certificateUse
-	for i, l := range cfg.Spec.ListenerConfigurations {
-		p := field.NewPath("spec", "listenerConfigurations").Index(i)
-		if l.DefaultCertificate != "" {
-			out = append(out, certificateUse{Path: p.Child("defaultCertificate"), ARN: l.DefaultCertificate})
-		}
-		for j, arn := range l.Certificates {
-			if arn != "" {
-				out = append(out, certificateUse{Path: p.Child("certificates").Index(j), ARN: arn})
-			}
-		}
-	}
-	return out
 }

@@ -4,9 +4,11 @@ package index
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -51,6 +53,10 @@ const (
 	// ClaimCertificateARN indexes DomainClaims by status.certificateARN, so admission finds the
 	// claim whose certificate an Ingress's certificate-arn annotation names with one lookup.
 	ClaimCertificateARN = "gateway.opendi.com/claim-certificate-arn"
+	// ConfigurationCertificateARN indexes LBC LoadBalancerConfigurations by the certificate ARNs
+	// their listenerConfigurations name, so a claim's transfer finds the configurations that
+	// serve its certificate.
+	ConfigurationCertificateARN = "gateway.opendi.com/configuration-certificate-arn"
 )
 
 // NamespaceDomainKey is the ClaimNamespaceDomain key of namespace ns's claims under domain d.
@@ -117,6 +123,32 @@ func Setup(ctx context.Context, fi client.FieldIndexer) error {
 // (RouteHostname), like Gateways. Call it only where the ListenerSet kind is served.
 func SetupListenerSets(ctx context.Context, fi client.FieldIndexer) error {
 	return fi.IndexField(ctx, &gwv1.ListenerSet{}, RouteHostname, RouteKeys)
+}
+
+// SetupLoadBalancerConfigurations indexes LBC LoadBalancerConfigurations by the certificate
+// ARNs they name (ConfigurationCertificateARN). Call it only where that kind is served.
+func SetupLoadBalancerConfigurations(ctx context.Context, fi client.FieldIndexer) error {
+	return fi.IndexField(ctx, lbc.NewUnstructured(), ConfigurationCertificateARN, ConfigurationCertificateARNKeys)
+}
+
+// ConfigurationCertificateARNKeys are the ConfigurationCertificateARN index keys of a
+// LoadBalancerConfiguration (read as unstructured): each certificate ARN it names, once.
+func ConfigurationCertificateARNKeys(o client.Object) []string {
+	u, ok := o.(*unstructured.Unstructured)
+	if !ok {
+		return nil
+	}
+	cfg, err := lbc.FromUnstructured(u)
+	if err != nil {
+		return nil
+	}
+	var keys []string
+	for _, ref := range cfg.CertificateRefs() {
+		if !slices.Contains(keys, ref.ARN) {
+			keys = append(keys, ref.ARN)
+		}
+	}
+	return keys
 }
 
 // IngressGroupKey is the IngressGroup key of the Ingresses whose annotation names group g.

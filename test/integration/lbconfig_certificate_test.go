@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -146,6 +147,27 @@ func TestALoadBalancerConfigurationCannotNameAnotherNamespacesCertificate(t *tes
 		assert.Contains(t, seen.all(), fmt.Sprintf(
 			"LoadBalancerConfiguration %s/%s still names certificate %s of hostname %q (spec.listenerConfigurations[0].defaultCertificate), which now belongs to namespace %s",
 			teamA, owners.GetName(), arn, shop, teamC))
+
+		// Nothing else reports it later: the reconciler tells the configuration's namespace and the claim.
+		notes := func(kind, name, namespace string) []string {
+			var evs eventsv1.EventList
+			require.NoError(t, k8s.List(ctx, &evs, client.InNamespace(namespace)))
+			var out []string
+			for _, e := range evs.Items {
+				if e.Regarding.Kind == kind && e.Regarding.Name == name && e.Reason == v1alpha1.ReasonForeignCertificate && e.Type == "Warning" {
+					out = append(out, e.Note)
+				}
+			}
+			return out
+		}
+		require.Eventually(t, func() bool { return len(notes("LoadBalancerConfiguration", owners.GetName(), teamA)) > 0 },
+			10*time.Second, 100*time.Millisecond, "the former owner's configuration has a Warning Event")
+		assert.Equal(t, []string{fmt.Sprintf(
+			"spec.listenerConfigurations[0].defaultCertificate names certificate %s of hostname %q (DomainClaim %s), which namespace %s owns: the AWS Load Balancer Controller serves it on the load balancer of every Gateway that references this configuration; remove it",
+			arn, shop, c.Name, teamC)}, notes("LoadBalancerConfiguration", owners.GetName(), teamA))
+		require.Eventually(t, func() bool { return len(notes("DomainClaim", c.Name, "default")) > 0 },
+			10*time.Second, 100*time.Millisecond, "the claim has a Warning Event")
+		assert.Contains(t, notes("DomainClaim", c.Name, "default")[0], fmt.Sprintf("LoadBalancerConfiguration %s/%s of namespace %s names this claim's certificate", teamA, owners.GetName(), teamA))
 
 		moved := c.DeepCopy()
 		moved.Spec.Namespace = teamC
