@@ -85,6 +85,9 @@ func TestPlanOwnLoadBalancers(t *testing.T) {
 			changeClaim(s, c.Name, aliasAt("alb-public-1.example"))
 			s = settle(t, s)
 			assert.NotNil(t, s.Claims[0].Claim.Status.Gateway, "an ALIAS at the pool's ALB gives nothing back")
+			changeClaim(s, c.Name, aliasAt("own.example"), func(c *v1alpha1.DomainClaim) { c.Status.AliasTarget = nil })
+			s = settle(t, s)
+			assert.NotNil(t, s.Claims[0].Claim.Status.Gateway, "DNSRecordReady's message alone (a claim of an older version) gives nothing back")
 			changeClaim(s, c.Name, aliasAt("own.example"))
 			s = settle(t, s)
 			c = s.Claims[0].Claim
