@@ -56,11 +56,15 @@ func TestAliasTargetNamesTheLoadBalancerTheRecordsPointAtAsARouteMovesToItsOwnGa
 	gw := createOwnGateway(t, ns)
 	h := "target." + z.Spec.Domain
 
+	// Route53 takes its time: the window in which the ALIAS is moving is long enough to be seen.
+	env.AWS.SetFault("route53:ChangeResourceRecordSets", &awsfake.Fault{Latency: 2 * time.Second})
+	t.Cleanup(func() { env.AWS.SetFault("route53:ChangeResourceRecordSets", nil) })
 	seated, poolALB := seatedThenMoved(t, z, p, ns, h, gw.Name)
 	aliasTargetIsTheRecord(ctx, t, z, seated, poolALB)
 
 	own := func() string { return ownALB(ns, gw.Name) }
-	early := "" // what the field named while the pool listener was already gone, if not the own ALB
+	early := ""     // what the field named while the pool listener was already gone, if not the own ALB
+	moving := false // seen: the status asks for the own ALB, the field still names the pool's, the seat is kept
 	var c *v1alpha1.DomainClaim
 	require.Eventually(t, func() bool {
 		// The listener first: once it is gone, the claim must already name the own ALB.
@@ -79,8 +83,12 @@ func TestAliasTargetNamesTheLoadBalancerTheRecordsPointAtAsARouteMovesToItsOwnGa
 		if !has && early == "" && named != own() {
 			early = named
 		}
+		if has && named == poolALB && own() != "" && dnsbatch.Canonical(c.Status.LoadBalancerHostname) == own() {
+			moving = true
+		}
 		return !has && own() != "" && named == own() && c.Status.Gateway == nil
 	}, 60*time.Second, 100*time.Millisecond, "the ALIAS moves to the own ALB and the seat is given back")
+	assert.True(t, moving, "the seat was kept while the ALIAS was moving")
 	assert.Empty(t, early, "make before break, read from the field the pool reads: the listener went only once aliasTarget named the own ALB")
 	aliasTargetIsTheRecord(ctx, t, z, c, own())
 	assert.False(t, c.Status.AliasTarget.Since.Before(&seated.Status.AliasTarget.Since), "a new load balancer, a later since")
