@@ -346,6 +346,41 @@ func asciiSkeleton(h string) string {
 	return b.String()
 }
 
+// ASCIIReadings lists the ASCII hostname spellings whose skeleton is skeleton s, at most max of
+// them: the ASCII names a Unicode one can be mistaken for. Read back through asciiSkeleton: "O"
+// is 0, each "l" is l or 1, each "rn" is rn or m; other letters, digits, dots and hyphens are
+// themselves. None when s has a character no ASCII hostname's skeleton has (an "m", an upper-case
+// letter but O, a non-ASCII prototype).
+func ASCIIReadings(s string, max int) []string {
+	out := []string{""}
+	for i := 0; i < len(s); i++ {
+		var alts []string
+		switch c := s[i]; {
+		case c == 'O':
+			alts = []string{"0"}
+		case c == 'l':
+			alts = []string{"l", "1"}
+		case strings.HasPrefix(s[i:], "rn"):
+			alts = []string{"rn", "m"}
+			i++
+		case c >= 'a' && c <= 'z' && c != 'm' || c >= '2' && c <= '9' || c == '.' || c == '-':
+			alts = []string{string(c)}
+		default:
+			return nil
+		}
+		next := make([]string, 0, min(len(out)*len(alts), max))
+		for _, o := range out {
+			for _, a := range alts {
+				if len(next) < max {
+					next = append(next, o+a)
+				}
+			}
+		}
+		out = next
+	}
+	return out
+}
+
 // isHostnameASCII reports whether h has only the characters of a normalized ASCII hostname.
 func isHostnameASCII(h string) bool {
 	for i := 0; i < len(h); i++ {

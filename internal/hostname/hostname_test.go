@@ -188,6 +188,19 @@ func TestASCIISkeletonIsConfusablesSkeleton(t *testing.T) {
 	assert.Equal(t, confusables.Skeleton("Shop_1.example.com"), Skeleton("Shop_1.example.com"), "other ASCII takes the long way")
 }
 
+func TestASCIIReadingsHaveTheSkeleton(t *testing.T) {
+	assert.Equal(t, []string{"pay"}, ASCIIReadings(Skeleton("xn--80a5ak"), 64), "Cyrillic рау reads as pay")
+	got := ASCIIReadings(Skeleton("modem-l0"), 64)
+	assert.ElementsMatch(t, []string{"rnodern-l0", "rnodem-l0", "modern-l0", "modem-l0", "rnodern-10", "rnodem-10", "modern-10", "modem-10"},
+		got, "m and rn, l and 1 are read both ways, O as 0")
+	for _, r := range got {
+		assert.Equal(t, Skeleton("modem-l0"), Skeleton(r), "%q has the skeleton", r)
+	}
+	assert.Len(t, ASCIIReadings(Skeleton("l1l1l1l1"), 10), 10, "at most max")
+	assert.Nil(t, ASCIIReadings("é", 64), "a non-ASCII prototype has no ASCII reading")
+	assert.Nil(t, ASCIIReadings("m", 64), "no ASCII skeleton has an m")
+}
+
 func TestServingAndLookAlikeKeys(t *testing.T) {
 	assert.Equal(t, "*.example.com", Serving("pay.example.com"))
 	assert.Equal(t, "*.example.com", Serving("*.example.com"), "a wildcard serves its own names")

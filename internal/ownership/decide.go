@@ -161,14 +161,13 @@ func LookAlike(ctx context.Context, view View, d Decision, ns string) (Decision,
 	if d.Zone == nil || d.Zone.Spec.AllowConfusableHostnames {
 		return d, nil
 	}
-	keys := lookAlikeLookups(h)
+	lists, err := lookAlikeCandidates(ctx, view, h, d.Zone.Spec.Domain)
+	if err != nil {
+		return d, err
+	}
 	var first *v1alpha1.DomainClaim
 	var how string
-	for _, key := range keys {
-		like, err := view.ClaimsLike(ctx, key)
-		if err != nil {
-			return d, err
-		}
+	for _, like := range lists {
 		for i := range like {
 			c := &like[i]
 			if c.Spec.Hostname == h || c.Spec.Namespace == ns || c.DeletionTimestamp != nil || isConflicted(c) {
@@ -205,24 +204,49 @@ func LookAlike(ctx context.Context, view View, d Decision, ns string) (Decision,
 		h, spelledAlso(h), how, first.Spec.Hostname, spelledAlso(first.Spec.Hostname), first.Spec.Namespace, describe(first), advice), nil
 }
 
-// lookAlikeLookups are the ClaimsLike keys (hostname.LookAlikeKeys) that find every claim that
-// normalized hostname h may look like (resemblance). An ASCII name needs one: the Unicode names
-// and wildcards near it share ServedKey. A Unicode exact name finds look-alike names of every
-// script by its skeleton and look-alike wildcards by its Serving wildcard's; a Unicode wildcard
-// finds wildcards by its skeleton and the Unicode names it would look like it serves by
-// ServedKey. Not found: the ASCII names that a Unicode wildcard would look like it serves, which
-// only a second key on every ASCII claim would find (see docs/design.md).
-func lookAlikeLookups(h string) []string {
+// maxASCIIReadings caps the ASCII domains a Unicode wildcard's domain is read as
+// (hostname.ASCIIReadings): two readings for each "l" and "rn" of its skeleton above the zone.
+const maxASCIIReadings = 64
+
+// lookAlikeCandidates lists the claims that normalized hostname h, under the ManagedZone of
+// domain zone, may look like (resemblance), with others. An ASCII name needs one ClaimsLike
+// lookup (hostname.LookAlikeKeys): the Unicode names and wildcards near it share its ServedKey.
+// A Unicode exact name finds look-alike names of every script by its skeleton and look-alike
+// wildcards by its Serving wildcard's. A Unicode wildcard finds wildcards by its skeleton, the
+// Unicode names it would look like it serves by ServedKey, and the ASCII ones, which the index
+// does not key that way (it would cost every ASCII claim a second key), below each ASCII reading
+// of its domain (ClaimsBelow).
+func lookAlikeCandidates(ctx context.Context, view View, h, zone string) ([][]v1alpha1.DomainClaim, error) {
 	w := hostname.Serving(h)
+	var keys []string
 	switch {
 	case w == "":
-		return nil
+		return nil, nil
 	case !hostname.HasPunycode(h):
-		return []string{hostname.ServedKey(w)}
+		keys = []string{hostname.ServedKey(w)}
 	case hostname.IsWildcard(h):
-		return []string{hostname.Skeleton(h), hostname.ServedKey(h)}
+		keys = []string{hostname.Skeleton(h), hostname.ServedKey(h)}
+	default:
+		keys = []string{hostname.Skeleton(h), hostname.Skeleton(w)}
 	}
-	return []string{hostname.Skeleton(h), hostname.Skeleton(w)}
+	var out [][]v1alpha1.DomainClaim
+	for _, key := range keys {
+		like, err := view.ClaimsLike(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, like)
+	}
+	if above, ok := strings.CutSuffix(hostname.MatchDomain(h), "."+zone); ok && hostname.IsWildcard(h) && hostname.HasPunycode(above) {
+		for _, r := range hostname.ASCIIReadings(hostname.Skeleton(above), maxASCIIReadings) {
+			below, err := view.ClaimsBelow(ctx, r+"."+zone)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, below)
+		}
+	}
+	return out, nil
 }
 
 // How one hostname resembles another (resemblance).
