@@ -146,6 +146,12 @@ type DomainClaimStatus struct {
 	// +optional
 	DualStack bool `json:"dualStack,omitempty"`
 
+	// AliasTarget is the load balancer the hostname's ALIAS records point at, as reconciler/dns
+	// last confirmed them in Route53. It lags loadBalancerHostname while a change is on its way,
+	// and is cleared when the records are deleted or found to be another's.
+	// +optional
+	AliasTarget *AliasTarget `json:"aliasTarget,omitempty"`
+
 	// LastReferencedTime is when a route of the owning namespace was last seen using the hostname.
 	// +optional
 	LastReferencedTime *metav1.Time `json:"lastReferencedTime,omitempty"`
@@ -159,6 +165,31 @@ type DomainClaimStatus struct {
 	// claim is released after its retention and the new namespace must claim the hostname again.
 	// +optional
 	OwnerNamespace *NamespaceRecord `json:"ownerNamespace,omitempty"`
+}
+
+// AliasTarget is where a hostname's ALIAS records point: Route53's alias target of its A record
+// (and of its AAAA record when recordTypes lists one).
+type AliasTarget struct {
+	// DNSName is the DNS name of the load balancer the records point at.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	DNSName string `json:"dnsName"`
+	// HostedZoneID is the load balancer's canonical hosted zone ID, the alias target's zone.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=32
+	HostedZoneID string `json:"hostedZoneID"`
+	// RecordTypes are the types of the records that point there: A, and AAAA for a dual-stack
+	// load balancer.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=2
+	// +kubebuilder:validation:items:Enum=A;AAAA
+	RecordTypes []string `json:"recordTypes,omitempty"`
+	// Since is when reconciler/dns first confirmed the records at this load balancer.
+	// +required
+	Since metav1.Time `json:"since"`
 }
 
 // NamespaceRecord identifies one incarnation of a namespace.
@@ -180,6 +211,7 @@ type NamespaceRecord struct {
 // +kubebuilder:printcolumn:name="Hostname",type=string,JSONPath=`.spec.hostname`
 // +kubebuilder:printcolumn:name="Owner",type=string,JSONPath=`.spec.namespace`
 // +kubebuilder:printcolumn:name="Gateway",type=string,JSONPath=`.status.gateway.name`
+// +kubebuilder:printcolumn:name="Alias",type=string,JSONPath=`.status.aliasTarget.dnsName`,priority=1
 // +kubebuilder:printcolumn:name="Bound",type=string,JSONPath=`.status.conditions[?(@.type=="Bound")].status`,priority=1
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`

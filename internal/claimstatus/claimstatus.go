@@ -73,7 +73,8 @@ var (
 	DNS = Owner{
 		Manager:    "gateway-orchestrator-dns",
 		Conditions: []string{v1alpha1.ConditionDNSRecord},
-		copy:       func(_, _ *v1alpha1.DomainClaimStatus) {},
+		Fields:     []string{"aliasTarget"},
+		copy:       func(f, t *v1alpha1.DomainClaimStatus) { t.AliasTarget = f.AliasTarget },
 	}
 	// Readiness is reconciler/readiness: Ready, and the generation it reflects.
 	Readiness = Owner{
@@ -260,6 +261,9 @@ func withoutTimes(st *v1alpha1.DomainClaimStatus) *v1alpha1.DomainClaimStatus {
 	out := st.DeepCopy()
 	for i := range out.Conditions {
 		out.Conditions[i].LastTransitionTime = metav1.Time{}
+	}
+	if out.AliasTarget != nil {
+		out.AliasTarget.Since = metav1.Time{}
 	}
 	return out
 }

@@ -74,6 +74,7 @@ func TestEveryStatusFieldHasExactlyOneOwner(t *testing.T) {
 		CertificateNotAfter: &metav1.Time{}, RenewalStatus: "SUCCESS", Gateway: &v1alpha1.ObjectRef{Namespace: "g", Name: "g"},
 		LoadBalancerHostname: "lb", LoadBalancerZoneID: "Z2", DualStack: true, LastReferencedTime: &metav1.Time{},
 		ReleaseTime: &metav1.Time{}, OwnerNamespace: &v1alpha1.NamespaceRecord{Name: "n", UID: "u"},
+		AliasTarget: &v1alpha1.AliasTarget{DNSName: "lb", HostedZoneID: "Z2"},
 	}
 	seen := map[string]string{}
 	for _, o := range Owners {

@@ -2,8 +2,8 @@
 // dual-stack load balancer) from the hostname to the ALB of the Gateway that seats it.
 //
 // It watches DomainClaims, and is woken by the Route53 batcher when a change it queued is
-// applied. It owns the DNSRecordReady condition (claimstatus.DNS) and writes only that, by
-// server-side apply. It reads the load balancer that reconciler/gatewaypool records in the
+// applied. It owns the DNSRecordReady condition and status.aliasTarget (claimstatus.DNS) and
+// writes only those, by server-side apply. It reads the load balancer that reconciler/gatewaypool records in the
 // claim's status and the zone of the claim's ManagedZone; it writes Route53 records only through
 // the batcher (internal/dnsbatch), which never touches a record without our ownership marker.
 //
@@ -18,7 +18,12 @@
 // goes, whether or not a condition was written.
 //
 // DNSRecordReady is written when the records are in place, when a change fails or meets a
-// record that is not ours, and when the claim's load balancer goes. A claim's first change that
+// record that is not ours, and when the claim's load balancer goes. status.aliasTarget names the
+// load balancer the records were last confirmed at: set with DNSRecordReady=True, kept while a
+// change to another load balancer is on its way or failed (the records still point where they
+// did), cleared when a record turns out not to be ours and when the records are deleted. Other
+// reconcilers read it, not the condition's message (the pool gives a seat back once it names the
+// users' own load balancer: make before break). A claim's first change that
 // is only queued is not written: the batcher applies it within its window and wakes the claim,
 // whose condition then says how it went.
 package dns
@@ -158,8 +163,9 @@ func (r *Reconciler) ensure(ctx context.Context, c *v1alpha1.DomainClaim, zone *
 	}
 	// Our records were in place for this load balancer: a change now means someone else's.
 	msg := aliasMessage(c)
-	wasReady := cond != nil && cond.Status == metav1.ConditionTrue && strings.HasPrefix(cond.Message, msg)
-	for _, want := range Wants(c, zone.Spec.HostedZoneID, false) {
+	wasReady := c.AliasPointsAt(st.LoadBalancerHostname)
+	wants := Wants(c, zone.Spec.HostedZoneID, false)
+	for _, want := range wants {
 		res, err := r.DNS.Ensure(ctx, c.Name, want)
 		if wasReady && res.State == dnsbatch.Pending {
 			r.Recorder.Eventf(c, nil, "Warning", v1alpha1.EventDNSDrift, "Repair", "the %s ALIAS record %s was changed or deleted outside gateway-orchestrator; putting it back",
@@ -175,6 +181,9 @@ func (r *Reconciler) ensure(ctx context.Context, c *v1alpha1.DomainClaim, zone *
 				r.unsaid.Store(c.Name, c.UID)
 				return reconcile.Result{}, nil
 			}
+			if res.State == dnsbatch.Conflict {
+				st.AliasTarget = nil // the record at the name is not ours: it points at no load balancer of ours
+			}
 			set(st, c, false, step.Reason, step.Message)
 			_, werr := claimstatus.Apply(ctx, r.Client, claimstatus.DNS, c, st)
 			if werr != nil {
@@ -187,6 +196,7 @@ func (r *Reconciler) ensure(ctx context.Context, c *v1alpha1.DomainClaim, zone *
 		}
 	}
 	r.backoff.Succeeded(ctx, string(c.UID), "route53:ChangeResourceRecordSets")
+	st.AliasTarget = r.aliasTarget(c, wants)
 	set(st, c, true, v1alpha1.ReasonCreated, msg)
 	if _, err := claimstatus.Apply(ctx, r.Client, claimstatus.DNS, c, st); err != nil {
 		return reconcile.Result{}, err
@@ -240,6 +250,7 @@ func (r *Reconciler) remove(ctx context.Context, c *v1alpha1.DomainClaim, reason
 	}
 	r.backoff.Succeed(string(c.UID))
 	st := c.Status.DeepCopy()
+	st.AliasTarget = nil
 	set(st, c, false, reason, msg)
 	if _, err := claimstatus.Apply(ctx, r.Client, claimstatus.DNS, c, st); err != nil {
 		return reconcile.Result{}, err
@@ -284,6 +295,20 @@ func (r *Reconciler) externalDNSEvent(ctx context.Context, c *v1alpha1.DomainCla
 		return
 	}
 	routeuse.Warn(ctx, r.Client, r.Recorder, c, v1alpha1.ReasonDNSConflict, "Provision", res.Message)
+}
+
+// aliasTarget is status.aliasTarget once wants, the records to the load balancer the claim's status
+// names, are in place: since when they first were, for that load balancer.
+func (r *Reconciler) aliasTarget(c *v1alpha1.DomainClaim, wants []dnsbatch.Want) *v1alpha1.AliasTarget {
+	t := &v1alpha1.AliasTarget{DNSName: c.Status.LoadBalancerHostname, HostedZoneID: c.Status.LoadBalancerZoneID,
+		Since: metav1.NewTime(r.Clock.Now().Truncate(time.Second))} // the API keeps seconds
+	for _, w := range wants {
+		t.RecordTypes = append(t.RecordTypes, string(w.Record.Type))
+	}
+	if prev := c.Status.AliasTarget; prev != nil && prev.DNSName == t.DNSName && prev.HostedZoneID == t.HostedZoneID {
+		t.Since = prev.Since
+	}
+	return t
 }
 
 func aliasMessage(c *v1alpha1.DomainClaim) string {

@@ -146,10 +146,10 @@ type claimInputs struct {
 	issued, bound     bool
 	// For a claim being deleted only: whether its ALIAS records are gone (see released).
 	released bool
-	// aliasCurrent says reconciler/dns reports the ALIAS at the load balancer the status names:
-	// a seat kept while the ALIAS moves to the users' own load balancer is given back then
-	// (see OwnTarget.givesSeatBack).
-	aliasCurrent bool
+	// alias is the load balancer reconciler/dns confirmed the ALIAS at (status.aliasTarget): a
+	// seat kept while the ALIAS moves to the users' own load balancer is given back once it is
+	// that one (see OwnTarget.givesSeatBack).
+	alias string
 	// counted is the status of each of CountedConditions the pool does not set itself, which the
 	// pool's status counts. Its own conditions it counts as it plans them, so their coming back from
 	// its writes has nothing new to count.
@@ -159,10 +159,12 @@ type claimInputs struct {
 func inputsOf(c *v1alpha1.DomainClaim) claimInputs {
 	in := claimInputs{generation: c.Generation, hostname: c.Spec.Hostname, ns: c.Spec.Namespace, zone: c.Status.ManagedZone,
 		arn: c.Status.CertificateARN, deleting: !c.DeletionTimestamp.IsZero(),
-		claimed:      meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionClaimed),
-		issued:       meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionCertificateIssued),
-		bound:        v1alpha1.ProvisioningAllowed(c),
-		aliasCurrent: c.AliasPointsAt(c.Status.LoadBalancerHostname)}
+		claimed: meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionClaimed),
+		issued:  meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionCertificateIssued),
+		bound:   v1alpha1.ProvisioningAllowed(c)}
+	if c.Status.AliasTarget != nil {
+		in.alias = c.Status.AliasTarget.DNSName
+	}
 	if in.deleting {
 		in.released = released(c)
 	}

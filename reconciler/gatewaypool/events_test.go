@@ -40,13 +40,28 @@ func TestClaimInputsChanged(t *testing.T) {
 			assert.Equal(t, tc.wakes, claimInputsChanged.Update(event.UpdateEvent{ObjectOld: base, ObjectNew: cur}))
 		})
 	}
-	t.Run("DNS saying the ALIAS now points at the load balancer the status names wakes the pool (a seat kept for it is given back)", func(t *testing.T) {
+	t.Run("DNS confirming the ALIAS at another load balancer wakes the pool (a seat kept for it is given back)", func(t *testing.T) {
 		old := base.DeepCopy()
 		aliasAt("alb-public-1.example")(old)
 		old.Status.LoadBalancerHostname = "own.example"
 		cur := old.DeepCopy()
+		cur.Status.AliasTarget.DNSName = "own.example" // the condition as it was: only the field moved
+		assert.True(t, claimInputsChanged.Update(event.UpdateEvent{ObjectOld: old, ObjectNew: cur}))
+	})
+	t.Run("DNS filling in the field of a claim of an older version wakes the pool", func(t *testing.T) {
+		old := base.DeepCopy()
+		aliasAt("own.example")(old)
+		old.Status.AliasTarget = nil
+		cur := old.DeepCopy()
 		aliasAt("own.example")(cur)
 		assert.True(t, claimInputsChanged.Update(event.UpdateEvent{ObjectOld: old, ObjectNew: cur}))
+	})
+	t.Run("DNS re-confirming the same target (a refresh) does not wake the pool", func(t *testing.T) {
+		old := base.DeepCopy()
+		aliasAt("own.example")(old)
+		cur := old.DeepCopy()
+		cur.Status.AliasTarget.Since = metav1.Now()
+		assert.False(t, claimInputsChanged.Update(event.UpdateEvent{ObjectOld: old, ObjectNew: cur}))
 	})
 	t.Run("the ALIAS records of a deleting claim going away wakes the pool", func(t *testing.T) {
 		old := base.DeepCopy()

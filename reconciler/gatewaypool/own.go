@@ -38,8 +38,8 @@ func (t OwnTarget) needsNoSeat() bool { return t.Decision.Kind != ownlb.Pool }
 func (t OwnTarget) resolved() bool { return t.Decision.Kind == ownlb.Own && t.Zone != "" }
 
 // givesSeatBack reports whether claim c, seated, may give its seat back: make before break. Its
-// users bring their own load balancer, which is resolved, and reconciler/dns has said that the
-// ALIAS points at it; until then the seat's listener and certificate keep serving the name for
+// users bring their own load balancer, which is resolved, and reconciler/dns has confirmed the
+// ALIAS there (status.aliasTarget); until then the seat's listener and certificate keep serving the name for
 // clients that still resolve it to the pool's ALB (see planClaim).
 func (t OwnTarget) givesSeatBack(c *v1alpha1.DomainClaim) bool {
 	return t.resolved() && c.AliasPointsAt(t.Decision.Address)

@@ -12,11 +12,12 @@ import (
 	"github.com/opendi/gateway-orchestrator/internal/ownlb"
 )
 
-// aliasAt is reconciler/dns saying the claim's ALIAS points at lb.
+// aliasAt is reconciler/dns confirming the claim's ALIAS at lb.
 func aliasAt(lb string) claimOpt {
 	return func(c *v1alpha1.DomainClaim) {
 		meta.SetStatusCondition(&c.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionDNSRecord, Status: metav1.ConditionTrue,
 			Reason: v1alpha1.ReasonCreated, Message: v1alpha1.AliasMessage(c.Spec.Hostname, lb), ObservedGeneration: c.Generation})
+		c.Status.AliasTarget = &v1alpha1.AliasTarget{DNSName: lb, HostedZoneID: "ZALB", RecordTypes: []string{"A"}}
 	}
 }
 
@@ -84,6 +85,9 @@ func TestPlanOwnLoadBalancers(t *testing.T) {
 			changeClaim(s, c.Name, aliasAt("alb-public-1.example"))
 			s = settle(t, s)
 			assert.NotNil(t, s.Claims[0].Claim.Status.Gateway, "an ALIAS at the pool's ALB gives nothing back")
+			changeClaim(s, c.Name, aliasAt("own.example"), func(c *v1alpha1.DomainClaim) { c.Status.AliasTarget = nil })
+			s = settle(t, s)
+			assert.NotNil(t, s.Claims[0].Claim.Status.Gateway, "DNSRecordReady's message alone (a claim of an older version) gives nothing back")
 			changeClaim(s, c.Name, aliasAt("own.example"))
 			s = settle(t, s)
 			c = s.Claims[0].Claim

@@ -287,10 +287,11 @@ func planClaim(pool *v1alpha1.GatewayPool, cs ClaimState, g string, moved bool, 
 		st = ownStatus(c, st, cs.Own)
 		if g != "" {
 			// Make before break: the ALIAS moves to the own load balancer first, the seat (its
-			// listener and certificate) is given back once reconciler/dns says it points there.
+			// listener and certificate) is given back once reconciler/dns confirms it there
+			// (status.aliasTarget).
 			st.Gateway = &v1alpha1.ObjectRef{Namespace: pool.Spec.Namespace, Name: g}
 			conditions.Set(&st.Conditions, c.Generation, v1alpha1.ConditionGatewayAssigned, true, v1alpha1.ReasonOwnLoadBalancer,
-				fmt.Sprintf("the seat on %s is given back once the ALIAS of %s points at %s, the load balancer of %s (DNSRecordReady)",
+				fmt.Sprintf("the seat on %s is given back once the ALIAS of %s points at %s, the load balancer of %s (status.aliasTarget)",
 					g, c.Spec.Hostname, cs.Own.Decision.Address, strings.Join(cs.Own.Decision.Objects, ", ")))
 		}
 		setStrays(st, c, cs.Strays)
