@@ -383,12 +383,9 @@ func ASCIIReadings(s string, max int) []string {
 
 // isHostnameASCII reports whether h has only the characters of a normalized ASCII hostname.
 func isHostnameASCII(h string) bool {
-	for i := 0; i < len(h); i++ {
-		if c := h[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '*') {
-			return false
-		}
-	}
-	return true
+	return strings.IndexFunc(h, func(r rune) bool {
+		return (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '.' && r != '-' && r != '*'
+	}) < 0
 }
 
 // Serving is the wildcard whose names look like the names normalized hostname h serves or is:
