@@ -42,6 +42,8 @@ type config struct {
 	limits          ownership.Limits
 	webhooks        bool
 	reconcilers     bool
+	writeQPS        float64
+	writeBurst      int
 	aws             bool
 	awsRegion       string
 	awsEndpoint     string
@@ -85,6 +87,8 @@ func main() {
 	flag.IntVar(&cfg.limits.MaxUnbound, "max-unbound-claims-per-namespace", 0, "Cap on a namespace's unbound DomainClaims per ManagedZone where the zone's spec.limits sets none (0: no cap).")
 	flag.BoolVar(&cfg.webhooks, "webhooks", true, "Serve the admission webhooks.")
 	flag.BoolVar(&cfg.reconcilers, "reconcilers", true, "Run the reconcilers.")
+	flag.Float64Var(&cfg.writeQPS, "reconciler-write-qps", app.DefaultReconcilerWrites, "Writes a second the reconcilers together may send the API server (0: no limit), so that a burst of background work cannot starve admission, whose writes never wait for it.")
+	flag.IntVar(&cfg.writeBurst, "reconciler-write-burst", app.DefaultReconcilerWriteBurst, "Writes the reconcilers may send at once above --reconciler-write-qps.")
 	flag.BoolVar(&cfg.aws, "aws", true, "Run the AWS reconcilers (ACM certificates, Route53 records).")
 	flag.StringVar(&cfg.awsRegion, "aws-region", "", "AWS region of the certificates and load balancers (default: the SDK's, e.g. AWS_REGION).")
 	flag.StringVar(&cfg.awsEndpoint, "aws-endpoint", "", "Endpoint override for every AWS service, e.g. a local AWS-compatible server (AWS_ENDPOINT_URL works too).")
@@ -145,6 +149,9 @@ func run(ctx context.Context, cfg config) error {
 		Admission:   ownership.Options{AllowUnmanaged: cfg.allowUnmanaged, Limits: cfg.limits},
 		Webhooks:    cfg.webhooks,
 		Reconcilers: cfg.reconcilers,
+
+		ReconcilerWrites:     cfg.writeQPS,
+		ReconcilerWriteBurst: cfg.writeBurst,
 	}
 	if awsCfg != nil {
 		appCfg.AWS = &app.AWS{Config: *awsCfg, Cluster: cfg.cluster, DNSBatchWindow: cfg.dnsWindow, PollInterval: cfg.acmPoll, ExternalDNS: cfg.externalDNS}

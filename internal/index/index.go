@@ -43,8 +43,8 @@ const (
 	// also by UnboundKey, so admission counts a namespace's claims in a zone with one lookup.
 	ClaimNamespaceDomain = "gateway.opendi.com/claim-namespace-domain"
 	// ClaimSkeleton indexes DomainClaims by the UTS #39 skeleton of their hostname
-	// (hostname.Skeleton), so admission finds the claims a Unicode hostname looks like with one
-	// lookup.
+	// (hostname.LookAlikeKeys), so admission finds the claims a hostname looks like, and those
+	// a wildcard looks like it serves, with one lookup or two.
 	ClaimSkeleton = "gateway.opendi.com/claim-skeleton"
 	// IngressGroup indexes Ingresses by the IngressGroup their annotation names
 	// (IngressGroupKey) and by the IngressClass whose IngressClassParams may impose one
@@ -200,14 +200,11 @@ func ClaimNamespaceDomainKeys(o client.Object) []string {
 	return keys
 }
 
-// ClaimSkeletonKeys are the ClaimSkeleton index keys of a DomainClaim: the skeleton of its
-// hostname. ASCII hostnames are indexed too, since a Unicode name is most often a look-alike of
-// an ASCII one.
+// ClaimSkeletonKeys are the ClaimSkeleton index keys of a DomainClaim: hostname.LookAlikeKeys
+// of its hostname. ASCII hostnames are indexed too (by their skeleton only), since a Unicode name
+// is most often a look-alike of an ASCII one.
 func ClaimSkeletonKeys(o client.Object) []string {
-	if h := o.(*v1alpha1.DomainClaim).Spec.Hostname; h != "" {
-		return []string{hostname.Skeleton(h)}
-	}
-	return nil
+	return hostname.LookAlikeKeys(o.(*v1alpha1.DomainClaim).Spec.Hostname)
 }
 
 // Unbound reports whether c is a claim that admission made for an object which no object has

@@ -19,6 +19,7 @@ package readiness
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -164,7 +165,7 @@ func (r *Reconciler) progressWait(c *v1alpha1.DomainClaim, st *v1alpha1.DomainCl
 // whether Ready becomes True.
 func Plan(c *v1alpha1.DomainClaim, steps []string) (st *v1alpha1.DomainClaimStatus, becameReady bool) {
 	if !c.DeletionTimestamp.IsZero() {
-		return deleting(c), false
+		return deleting(c, steps), false
 	}
 	started := false
 	for _, typ := range steps {
@@ -184,17 +185,29 @@ func Plan(c *v1alpha1.DomainClaim, steps []string) (st *v1alpha1.DomainClaimStat
 // deleting is the status of a claim being deleted: Ready=False with reason Deleting, written once
 // and only over a Ready the claim had (the other owners' conditions say how the removal goes),
 // since its ALIAS records are the first thing removed and a Ready=True would go on saying the
-// hostname is served.
-func deleting(c *v1alpha1.DomainClaim) *v1alpha1.DomainClaimStatus {
+// hostname is served. The message names only the steps the claim has to undo.
+func deleting(c *v1alpha1.DomainClaim, steps []string) *v1alpha1.DomainClaimStatus {
 	was := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionReady)
 	if was == nil || was.Status == metav1.ConditionFalse && was.Reason == v1alpha1.ReasonDeleting {
 		return nil
 	}
 	st := c.Status.DeepCopy()
 	st.ObservedGeneration = c.Generation
-	conditions.Set(&st.Conditions, c.Generation, v1alpha1.ConditionReady, false, v1alpha1.ReasonDeleting,
-		"the claim is being deleted: its ALIAS records, seat on the Gateway and certificate are removed in that order (DNSRecordReady, CertificateAttached and CertificateRequested say how far it has come)")
+	conditions.Set(&st.Conditions, c.Generation, v1alpha1.ConditionReady, false, v1alpha1.ReasonDeleting, deletingMessage(c, steps))
 	return st
+}
+
+// deletingMessage says what the removal of claim c undoes: with AWS off (steps without the DNS
+// step) nothing outside the cluster; on a team's own load balancer (no pool seat) the ALIAS
+// records and the certificate; otherwise also the seat on the pool Gateway.
+func deletingMessage(c *v1alpha1.DomainClaim, steps []string) string {
+	switch {
+	case !slices.Contains(steps, v1alpha1.ConditionDNSRecord):
+		return "the claim is being deleted: with AWS off there are no records or certificate to remove, and the hostname is free once it is gone"
+	case c.Status.Gateway == nil:
+		return "the claim is being deleted: its ALIAS records and certificate are removed in that order (DNSRecordReady and CertificateRequested say how far it has come)"
+	}
+	return "the claim is being deleted: its ALIAS records, seat on the Gateway and certificate are removed in that order (DNSRecordReady, CertificateAttached and CertificateRequested say how far it has come)"
 }
 
 func orNothing(lb string) string {

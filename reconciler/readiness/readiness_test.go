@@ -268,3 +268,34 @@ func TestProgressIsWrittenOnceItHasStoodButFailuresAndReadyAtOnce(t *testing.T) 
 	assert.Equal(t, 4, *applies, "Ready is written at once")
 	assert.Equal(t, metav1.ConditionTrue, rc.Status)
 }
+
+func TestADeletingClaimIsToldOnlyWhatItUndoes(t *testing.T) {
+	ready := []metav1.Condition{cond(v1alpha1.ConditionReady, true, v1alpha1.ReasonReady)}
+	seated := &v1alpha1.ObjectRef{Namespace: "gateway-system", Name: "public-1"}
+	cases := []struct {
+		name    string
+		steps   []string
+		gateway *v1alpha1.ObjectRef
+		has     []string
+		hasNot  []string
+	}{
+		{name: "on a pool seat", steps: Steps, gateway: seated, has: []string{"ALIAS records", "seat on the Gateway", "CertificateAttached"}},
+		{name: "on its own load balancer", steps: Steps, has: []string{"ALIAS records", "certificate"}, hasNot: []string{"seat", "CertificateAttached"}},
+		{name: "with AWS off", steps: StepsWithoutAWS, gateway: seated, has: []string{"AWS off"}, hasNot: []string{"ALIAS", "seat"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &v1alpha1.DomainClaim{ObjectMeta: metav1.ObjectMeta{Name: "a", Generation: 1, DeletionTimestamp: &metav1.Time{Time: time.Now()}}}
+			c.Status.Conditions, c.Status.Gateway = ready, tc.gateway
+			st, _ := Plan(c, tc.steps)
+			require.NotNil(t, st)
+			msg := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionReady).Message
+			for _, s := range tc.has {
+				assert.Contains(t, msg, s)
+			}
+			for _, s := range tc.hasNot {
+				assert.NotContains(t, msg, s)
+			}
+		})
+	}
+}

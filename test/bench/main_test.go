@@ -6,7 +6,9 @@ package bench
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -16,11 +18,16 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/cmd/gateway-orchestrator/app"
+	"github.com/opendi/gateway-orchestrator/internal/claimstatus"
+	"github.com/opendi/gateway-orchestrator/test/awsfake"
 	"github.com/opendi/gateway-orchestrator/test/builders"
 	"github.com/opendi/gateway-orchestrator/test/testenv"
 )
 
 var (
+	withReconcilers = os.Getenv("BENCH_RECONCILERS") != ""
+
 	env *testenv.Env
 	k8s client.Client
 )
@@ -33,7 +40,33 @@ func TestMain(m *testing.M) {
 	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.ErrorLevel)))
 	// The reconcilers stay off so that their status writes do not disturb the timings.
 	// BENCH_WEBHOOK_HTTP2=1 serves the webhooks over HTTP/2 too (as --enable-http2), to compare.
-	os.Exit(testenv.Run(m, testenv.Options{NoReconcilers: true, WebhookHTTP2: os.Getenv("BENCH_WEBHOOK_HTTP2") != ""}, func(e *testenv.Env) { env, k8s = e, e.Client }))
+	opts := testenv.Options{NoReconcilers: true, WebhookHTTP2: os.Getenv("BENCH_WEBHOOK_HTTP2") != ""}
+	// BENCH_RECONCILERS=1 runs the whole orchestrator instead, as `make run-local` does (the AWS
+	// test server at AWS's limits, the LBC stand-in, claims' status written as in a cluster):
+	// admission then shares the API server with the reconcilers' work on the claims in place.
+	if withReconcilers {
+		opts = testenv.Options{
+			WebhookHTTP2: opts.WebhookHTTP2,
+			AWS:          &awsfake.Options{ValidationRecordDelay: time.Second, IssueDelay: 3 * time.Second},
+			QuietPeriod:  claimstatus.DefaultQuietPeriod,
+			App:          app.Config{ReconcilerWrites: app.DefaultReconcilerWrites, ReconcilerWriteBurst: app.DefaultReconcilerWriteBurst},
+		}
+		// BENCH_RECONCILER_WRITES overrides the reconcilers' write budget (0: none), to compare.
+		if v := os.Getenv("BENCH_RECONCILER_WRITES"); v != "" {
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "BENCH_RECONCILER_WRITES:", err)
+				os.Exit(2)
+			}
+			opts.App.ReconcilerWrites = n
+		}
+	}
+	os.Exit(testenv.Run(m, opts, func(e *testenv.Env) {
+		env, k8s = e, e.Client
+		if e.AWS != nil {
+			e.AWS.Route53.AddZoneWithID("Z0123456789ABC", "example.com")
+		}
+	}))
 }
 
 func tenant(b testing.TB) string {

@@ -41,6 +41,7 @@ var nonDefault = append(slices.Clone(required),
 	"--set", "metrics.serviceMonitor.enabled=true",
 	"--set", "metrics.prometheusRule.enabled=true",
 	"--set", "networkPolicy.enabled=true",
+	"--set", "reconcilerWrites.qps=20",
 	"--set-json", `networkPolicy.webhookFrom=[{"ipBlock":{"cidr":"10.0.0.0/16"}}]`,
 	"--set-json", `topologySpreadConstraints=[{"maxSkew":1,"topologyKey":"topology.kubernetes.io/zone","whenUnsatisfiable":"ScheduleAnyway"}]`,
 	"--set-json", `tolerations=[{"key":"dedicated","operator":"Equal","value":"platform","effect":"NoSchedule"}]`,
@@ -250,7 +251,8 @@ func TestChartPassesValuesAsFlags(t *testing.T) {
 	c := d.Spec.Template.Spec.Containers[0]
 	assert.Equal(t, "opendi/gateway-orchestrator@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", c.Image)
 	for _, arg := range []string{"--cluster-name=prod-eu-1", "--aws-region=eu-west-1", "--aws-rate=route53:*=2",
-		"--route53-batch-window=30s", "--allow-unmanaged-hostnames=true", "--external-dns-txt-prefix=%{record_type}-edns.", "--zap-log-level=debug", "--leader-election-namespace=gwo-system"} {
+		"--route53-batch-window=30s", "--allow-unmanaged-hostnames=true", "--external-dns-txt-prefix=%{record_type}-edns.", "--zap-log-level=debug", "--leader-election-namespace=gwo-system",
+		"--reconciler-write-qps=20", "--reconciler-write-burst=100"} {
 		assert.Contains(t, c.Args, arg)
 	}
 	spec := d.Spec.Template.Spec

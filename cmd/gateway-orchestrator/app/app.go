@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/time/rate"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -35,6 +36,7 @@ import (
 	"github.com/opendi/gateway-orchestrator/internal/lbc"
 	"github.com/opendi/gateway-orchestrator/internal/ownership"
 	"github.com/opendi/gateway-orchestrator/internal/promutil"
+	"github.com/opendi/gateway-orchestrator/internal/writebudget"
 	"github.com/opendi/gateway-orchestrator/reconciler/certificate"
 	"github.com/opendi/gateway-orchestrator/reconciler/claim"
 	"github.com/opendi/gateway-orchestrator/reconciler/dns"
@@ -68,6 +70,11 @@ type Config struct {
 	// Metrics is where the reconcilers register their metrics; nil means controller-runtime's
 	// registry, which the manager serves.
 	Metrics prometheus.Registerer
+	// ReconcilerWrites is how many writes a second the reconcilers together may send the API
+	// server, with bursts of ReconcilerWriteBurst (package writebudget); zero means no limit.
+	// Admission's writes never wait for it.
+	ReconcilerWrites     float64
+	ReconcilerWriteBurst int
 }
 
 // AWS configures the AWS reconcilers.
@@ -92,6 +99,22 @@ type AWS struct {
 	// ExternalDNS is how an external-dns that shares the hosted zones names its TXT registry, so
 	// that its records are reported with their owner ID (external-dns's defaults when zero).
 	ExternalDNS dnsbatch.ExternalDNS
+}
+
+// The reconcilers' write budget unless told otherwise (--reconciler-write-qps and -burst): on a
+// 2-core API server, 50 status writes a second leave three quarters of it to admission while
+// thousands of new claims are worked through (test/bench, BENCH_RECONCILERS).
+const (
+	DefaultReconcilerWrites     = 50
+	DefaultReconcilerWriteBurst = 100
+)
+
+// writeBudget is the reconcilers' write budget; nil when ReconcilerWrites is zero (no limit).
+func (cfg Config) writeBudget() writebudget.Waiter {
+	if cfg.ReconcilerWrites <= 0 {
+		return nil
+	}
+	return rate.NewLimiter(rate.Limit(cfg.ReconcilerWrites), max(cfg.ReconcilerWriteBurst, 1))
 }
 
 // NewScheme returns a scheme with every type the orchestrator reads or writes.
@@ -170,12 +193,14 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 		}
 	}
 	if cfg.Reconcilers {
+		// The reconcilers write through one budget; the webhooks keep the manager's client.
+		kc := writebudget.Client(mgr.GetClient(), cfg.writeBudget())
 		c := cfg.Clock
 		if c == nil {
 			c = clock.RealClock{}
 		}
 		if err := (&claim.Reconciler{
-			Client:       mgr.GetClient(),
+			Client:       kc,
 			Clock:        c,
 			Recorder:     mgr.GetEventRecorder("gateway-orchestrator"),
 			Settlements:  claim.NewSettlementCounter(reg),
@@ -186,10 +211,10 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 		// Cluster-wide gauges come from the leader only: every replica's cache holds the same claims.
 		promutil.RegisterLeaderOnly(reg, mgr.Elected(), claim.NewConditionCollector(mgr.GetCache()))
 		promutil.RegisterLeaderOnly(reg, mgr.Elected(), zonestatus.NewNotReadyCollector(mgr.GetCache(), c))
-		if err := (&zonestatus.Reconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
+		if err := (&zonestatus.Reconciler{Client: kc}).SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("registering the zone status reconciler: %w", err)
 		}
-		pools := &gatewaypool.Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Metrics: gatewaypool.NewMetrics(reg, mgr.Elected()), QuietPeriod: cfg.QuietPeriod,
+		pools := &gatewaypool.Reconciler{Client: kc, APIReader: mgr.GetAPIReader(), Metrics: gatewaypool.NewMetrics(reg, mgr.Elected()), QuietPeriod: cfg.QuietPeriod,
 			ListenerSets: listenerSets}
 		if cfg.AWS != nil {
 			pools.ELB, pools.Backoff = elbv2.NewFromConfig(cfg.AWS.Config), cfg.AWS.Backoff
@@ -197,7 +222,7 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 		if err := pools.SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("registering the gateway pool reconciler: %w", err)
 		}
-		if err := (&routes.Reconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
+		if err := (&routes.Reconciler{Client: kc}).SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("registering the routes reconciler: %w", err)
 		}
 		if err := registerConfigurations(ctx, mgr, stagger); err != nil {
@@ -206,12 +231,12 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 		steps := readiness.StepsWithoutAWS
 		if cfg.AWS != nil {
 			steps = readiness.Steps
-			if err := registerAWS(ctx, mgr, cfg.AWS, c, reg, cfg.QuietPeriod); err != nil {
+			if err := registerAWS(ctx, mgr, kc, cfg.AWS, c, reg, cfg.QuietPeriod); err != nil {
 				return err
 			}
 		}
 		if err := (&readiness.Reconciler{
-			Client:       mgr.GetClient(),
+			Client:       kc,
 			Steps:        steps,
 			Clock:        c,
 			Recorder:     mgr.GetEventRecorder("gateway-orchestrator"),
@@ -264,7 +289,7 @@ func served(mapper meta.RESTMapper, gk schema.GroupKind) (bool, error) {
 	return true, nil
 }
 
-func registerAWS(ctx context.Context, mgr manager.Manager, a *AWS, c clock.PassiveClock, reg prometheus.Registerer, quiet time.Duration) error {
+func registerAWS(ctx context.Context, mgr manager.Manager, kc client.Client, a *AWS, c clock.PassiveClock, reg prometheus.Registerer, quiet time.Duration) error {
 	cluster, err := clusterid.Resolve(ctx, mgr.GetAPIReader(), a.Cluster)
 	if err != nil {
 		return err
@@ -284,7 +309,7 @@ func registerAWS(ctx context.Context, mgr manager.Manager, a *AWS, c clock.Passi
 		return fmt.Errorf("registering the Route53 batcher: %w", err)
 	}
 	if err := (&certificate.Reconciler{
-		Client:       mgr.GetClient(),
+		Client:       kc,
 		ACM:          acmClient,
 		DNS:          batcher,
 		Poller:       &certificate.Poller{ACM: acmClient, Interval: interval},
@@ -301,7 +326,7 @@ func registerAWS(ctx context.Context, mgr manager.Manager, a *AWS, c clock.Passi
 		return fmt.Errorf("registering the certificate reconciler: %w", err)
 	}
 	if err := (&dns.Reconciler{
-		Client:   mgr.GetClient(),
+		Client:   kc,
 		DNS:      batcher,
 		Recorder: mgr.GetEventRecorder("gateway-orchestrator"),
 		Clock:    c,
