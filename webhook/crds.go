@@ -168,6 +168,10 @@ type ClaimValidator struct {
 	// View reads the claims that could overlap live (ownership.LiveClaims): an admin's claim
 	// created a moment after a route's wildcard must still see it.
 	View ownership.View
+	// Cache reads the look-alikes (ownership.LookAlike) from the manager's cache, through the
+	// claim-skeleton index, as every other door does: a live read would list every claim, up to
+	// once per ASCII reading of a Unicode wildcard.
+	Cache ownership.View
 	// Configurations reads LBC's LoadBalancerConfigurations (live: they are not in the manager's
 	// cache) to warn about a transfer's former owner's configurations; nil reads none.
 	Configurations client.Reader
@@ -265,7 +269,12 @@ func (v *ClaimValidator) validate(ctx context.Context, c *v1alpha1.DomainClaim, 
 					"hostname %q is %d characters long; ACM issues certificates only for names of at most %d characters (wildcard \"*.\" included), so ManagedZone %q could never serve it over HTTPS: use a shorter hostname",
 					h, len(h), ownership.MaxCertificateName, z.Name)))
 			}
-			if d, err := ownership.LookAlike(ctx, v.View, ownership.Decision{Hostname: h, Zone: z}, c.Spec.Namespace); err != nil {
+			// A transfer keeps the claim's age: only a look-alike older than the claim denies it.
+			var held *v1alpha1.DomainClaim
+			if !create {
+				held = c
+			}
+			if d, err := ownership.LookAlike(ctx, v.Cache, ownership.Decision{Hostname: h, Zone: z}, c.Spec.Namespace, held); err != nil {
 				return nil, apierrors.NewInternalError(err)
 			} else if d.Verdict == ownership.Deny {
 				errs = append(errs, field.Forbidden(hostPath, d.Message))

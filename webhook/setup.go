@@ -68,7 +68,7 @@ func Register(mgr manager.Manager, reg prometheus.Registerer, opts ownership.Opt
 	}
 	return builder.WebhookManagedBy(mgr, &v1alpha1.DomainClaim{}).
 		WithDefaulter(&ClaimRecorder{}).
-		WithValidator(&ClaimValidator{View: ownership.LiveClaims{View: view, Live: mgr.GetAPIReader()}, Configurations: mgr.GetAPIReader()}).Complete()
+		WithValidator(&ClaimValidator{View: ownership.LiveClaims{View: view, Live: mgr.GetAPIReader()}, Cache: view, Configurations: mgr.GetAPIReader()}).Complete()
 }
 
 // NamespaceSelector is the namespaceSelector of every webhook configuration: kube-system and

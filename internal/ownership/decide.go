@@ -140,10 +140,26 @@ func Decide(ctx context.Context, view View, h, ns string, opts Options) (Decisio
 		return d.Owner(c, ns), nil
 	}
 
-	if d, err = LookAlike(ctx, view, d, ns); err != nil || d.Verdict == Deny {
+	if d, err = lookAlikeUnclaimed(ctx, view, d, ns); err != nil || d.Verdict == Deny {
 		return d, err
 	}
 	return Overlaps(ctx, view, d, ns)
+}
+
+// lookAlikeUnclaimed is LookAlike for d.Hostname, which has no claim of its own. An exact name
+// its namespace serves through its own one-label wildcard is held since that wildcard's claim,
+// which only an older look-alike denies; the wildcard is read only after a denial, to spare
+// every free name the lookup.
+func lookAlikeUnclaimed(ctx context.Context, view View, d Decision, ns string) (Decision, error) {
+	out, err := LookAlike(ctx, view, d, ns, nil)
+	if err != nil || out.Verdict != Deny || hostname.IsWildcard(d.Hostname) {
+		return out, err
+	}
+	w, err := view.Claim(ctx, hostname.ClaimName(hostname.Serving(d.Hostname)))
+	if err != nil || w == nil || w.Spec.Namespace != ns || w.DeletionTimestamp != nil || isConflicted(w) {
+		return out, err
+	}
+	return LookAlike(ctx, view, d, ns, w)
 }
 
 // LookAlike denies d.Hostname, under ManagedZone d.Zone, when it looks like a claim of another
@@ -151,17 +167,21 @@ func Decide(ctx context.Context, view View, h, ns string, opts Options) (Decisio
 // skeletons are equal, or one is a wildcard and the other looks like a name it serves (their
 // hostname.Serving wildcards have one skeleton, without the wildcard really covering the name).
 // Either may come first: a Unicode name next to an ASCII claim, or an ASCII name next to a Unicode
-// claim made before it (the squatter first). ASCII names are never compared with each other
-// ("modern" and "modem" have one skeleton too, and both are fine) and cost one index lookup. The
-// zone may opt out with spec.allowConfusableHostnames. Claims being deleted or conflicted own
+// claim made before it (the squatter first). held is the claim through which ns already holds the
+// name (a claim being transferred to ns, or ns's own wildcard that serves it), nil for a new
+// name: only a look-alike older than held denies, so that a newer look-alike, or the newer side
+// of a pair made before this check, never takes a name from its earlier owner. ASCII names are
+// never compared with each other ("modern" and "modem" have one skeleton too, and both are fine).
+// The zone may opt out with spec.allowConfusableHostnames. Claims being deleted or conflicted own
 // nothing and are not looked at. The claims come from the view's cache: two look-alikes made at
 // the same instant may both pass. Otherwise d is returned as it was.
-func LookAlike(ctx context.Context, view View, d Decision, ns string) (Decision, error) {
+func LookAlike(ctx context.Context, view View, d Decision, ns string, held *v1alpha1.DomainClaim) (Decision, error) {
 	h := d.Hostname
 	if d.Zone == nil || d.Zone.Spec.AllowConfusableHostnames {
 		return d, nil
 	}
-	lists, err := lookAlikeCandidates(ctx, view, h, d.Zone.Spec.Domain)
+	self := newLookAlikeOf(h)
+	lists, err := lookAlikeCandidates(ctx, view, self, d.Zone.Spec.Domain)
 	if err != nil {
 		return d, err
 	}
@@ -173,10 +193,10 @@ func LookAlike(ctx context.Context, view View, d Decision, ns string) (Decision,
 			if c.Spec.Hostname == h || c.Spec.Namespace == ns || c.DeletionTimestamp != nil || isConflicted(c) {
 				continue
 			}
-			if first != nil && !Older(c, first) {
+			if first != nil && !Older(c, first) || held != nil && !Older(c, held) {
 				continue
 			}
-			rel := resemblance(h, c.Spec.Hostname)
+			rel := self.resemblance(c.Spec.Hostname)
 			if rel == "" {
 				continue
 			}
@@ -208,26 +228,26 @@ func LookAlike(ctx context.Context, view View, d Decision, ns string) (Decision,
 // (hostname.ASCIIReadings): two readings for each "l" and "rn" of its skeleton above the zone.
 const maxASCIIReadings = 64
 
-// lookAlikeCandidates lists the claims that normalized hostname h, under the ManagedZone of
-// domain zone, may look like (resemblance), with others. An ASCII name needs one ClaimsLike
-// lookup (hostname.LookAlikeKeys): the Unicode names and wildcards near it share its ServedKey.
-// A Unicode exact name finds look-alike names of every script by its skeleton and look-alike
-// wildcards by its Serving wildcard's. A Unicode wildcard finds wildcards by its skeleton, the
-// Unicode names it would look like it serves by ServedKey, and the ASCII ones, which the index
-// does not key that way (it would cost every ASCII claim a second key), below each ASCII reading
-// of its domain (ClaimsBelow).
-func lookAlikeCandidates(ctx context.Context, view View, h, zone string) ([][]v1alpha1.DomainClaim, error) {
-	w := hostname.Serving(h)
+// lookAlikeCandidates lists the claims that normalized hostname h.h, under the ManagedZone of
+// domain zone, may look like (resemblance), with others. An exact name, ASCII or Unicode, finds
+// look-alike names by its skeleton and look-alike wildcards by its Serving wildcard's: two
+// lookups whose keys hold only real candidates, not every Unicode name beside it. A wildcard
+// finds the Unicode names it would look like it serves, and the Unicode wildcards that look like
+// it, by its ServedKey; a Unicode wildcard also finds wildcards of every script by its skeleton,
+// and the ASCII names it would look like it serves, which the index does not key that way (it
+// would cost every ASCII claim a second key), below each ASCII reading of its domain
+// (ClaimsBelow).
+func lookAlikeCandidates(ctx context.Context, view View, h lookAlikeOf, zone string) ([][]v1alpha1.DomainClaim, error) {
 	var keys []string
 	switch {
-	case w == "":
+	case h.servingSkeleton == "":
 		return nil, nil
-	case !hostname.HasPunycode(h):
-		keys = []string{hostname.ServedKey(w)}
-	case hostname.IsWildcard(h):
-		keys = []string{hostname.Skeleton(h), hostname.ServedKey(h)}
+	case !h.wildcard:
+		keys = []string{h.skeleton, h.servingSkeleton}
+	case h.unicode:
+		keys = []string{h.skeleton, hostname.ServedKey(h.h)}
 	default:
-		keys = []string{hostname.Skeleton(h), hostname.Skeleton(w)}
+		keys = []string{hostname.ServedKey(h.h)}
 	}
 	var out [][]v1alpha1.DomainClaim
 	for _, key := range keys {
@@ -237,7 +257,7 @@ func lookAlikeCandidates(ctx context.Context, view View, h, zone string) ([][]v1
 		}
 		out = append(out, like)
 	}
-	if above, ok := strings.CutSuffix(hostname.MatchDomain(h), "."+zone); ok && hostname.IsWildcard(h) && hostname.HasPunycode(above) {
+	if above, ok := strings.CutSuffix(hostname.MatchDomain(h.h), "."+zone); ok && h.wildcard && hostname.HasPunycode(above) {
 		for _, r := range hostname.ASCIIReadings(hostname.Skeleton(above), maxASCIIReadings) {
 			below, err := view.ClaimsBelow(ctx, r+"."+zone)
 			if err != nil {
@@ -256,26 +276,44 @@ const (
 	wouldServe    = "would serve names that look like"
 )
 
+// lookAlikeOf is a normalized hostname with the skeletons its look-alike keys and resemblance
+// use, computed once for all the claims it is compared with. servingSkeleton is that of its
+// hostname.Serving wildcard, "" for a single label, which looks like nothing.
+type lookAlikeOf struct {
+	h, skeleton, servingSkeleton string
+	wildcard, unicode            bool
+}
+
+func newLookAlikeOf(h string) lookAlikeOf {
+	l := lookAlikeOf{h: h, skeleton: hostname.Skeleton(h), wildcard: hostname.IsWildcard(h), unicode: hostname.HasPunycode(h)}
+	switch w := hostname.Serving(h); {
+	case l.wildcard:
+		l.servingSkeleton = l.skeleton
+	case w != "":
+		l.servingSkeleton = hostname.Skeleton(w)
+	}
+	return l
+}
+
 // resemblance says how normalized hostname h looks like claim hostname c, in words for a
 // denial, or "" when it does not or when neither has a punycode label: one skeleton; h exact
 // and a name wildcard c serves looks like it; h a wildcard that serves a name that looks like c.
 // A wildcard that really covers the other name is not a look-alike (Overlaps decides that).
-func resemblance(h, c string) string {
-	if !hostname.HasPunycode(h) && !hostname.HasPunycode(c) {
+func (h lookAlikeOf) resemblance(c string) string {
+	if !h.unicode && !hostname.HasPunycode(c) {
 		return ""
 	}
-	hw, cw := hostname.IsWildcard(h), hostname.IsWildcard(c)
-	switch {
-	case hw == cw:
-		if hostname.Skeleton(h) == hostname.Skeleton(c) {
+	switch cw := hostname.IsWildcard(c); {
+	case h.wildcard == cw:
+		if h.skeleton == hostname.Skeleton(c) {
 			return looksLike
 		}
 	case cw:
-		if !hostname.Covers(c, h) && hostname.Skeleton(hostname.Serving(h)) == hostname.Skeleton(c) {
+		if !hostname.Covers(c, h.h) && h.servingSkeleton == hostname.Skeleton(c) {
 			return looksServedBy
 		}
 	default:
-		if !hostname.Covers(h, c) && hostname.Skeleton(h) == hostname.Skeleton(hostname.Serving(c)) {
+		if !hostname.Covers(h.h, c) && h.skeleton == hostname.Skeleton(hostname.Serving(c)) {
 			return wouldServe
 		}
 	}
