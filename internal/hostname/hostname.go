@@ -407,9 +407,10 @@ func Serving(h string) string {
 func ServedKey(w string) string { return "under " + Skeleton(w) }
 
 // LookAlikeKeys are the keys under which a claim of normalized hostname h is found by the names
-// that may look like it: its skeleton, for every name; and for a name with a punycode label also
-// ServedKey of its Serving wildcard, so that an ASCII name finds the Unicode names and wildcards
-// near it with one lookup and no Unicode work, and an ASCII name costs the index one key only.
+// that may look like it: its skeleton, for every name (an exact name finds the names and the
+// wildcards it looks like by its own skeleton and its Serving wildcard's); and for a name with a
+// punycode label also ServedKey of its Serving wildcard, so that a wildcard finds the Unicode
+// names it would look like it serves, and an ASCII name costs the index one key only.
 func LookAlikeKeys(h string) []string {
 	if h == "" {
 		return nil
