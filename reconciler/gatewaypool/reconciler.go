@@ -59,7 +59,8 @@ var _ reconcile.Reconciler = &Reconciler{}
 // listener (and HTTP when the template asks) and its own LBC LoadBalancerConfiguration carrying
 // the template's ALB settings, referenced from spec.infrastructure.parametersRef — and runs steps
 // 4, 5, 6 and 8 for the pool's claims: a seat on a Gateway, the certificate in the Gateway's
-// configuration, the load balancer's address, and the owner's routes admitted.
+// configuration, the load balancer's address, and the owner's routes admitted. The claims of a
+// ManagedZone without a pool it plans under the zone's own key (see reconcileZone).
 type Reconciler struct {
 	Client client.Client
 	// APIReader reads from the API server without the cache: the pool lists its LBC
