@@ -6,13 +6,16 @@ import (
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/hostname"
+	"github.com/opendi/gateway-orchestrator/internal/lbc"
 	"github.com/opendi/gateway-orchestrator/internal/ownership"
 )
 
@@ -165,6 +168,9 @@ type ClaimValidator struct {
 	// View reads the claims that could overlap live (ownership.LiveClaims): an admin's claim
 	// created a moment after a route's wildcard must still see it.
 	View ownership.View
+	// Configurations reads LBC's LoadBalancerConfigurations (live: they are not in the manager's
+	// cache) to warn about a transfer's former owner's configurations; nil reads none.
+	Configurations client.Reader
 }
 
 var _ admission.Validator[*v1alpha1.DomainClaim] = &ClaimValidator{}
@@ -175,12 +181,51 @@ func (v *ClaimValidator) ValidateCreate(ctx context.Context, c *v1alpha1.DomainC
 }
 
 // ValidateUpdate implements admission.Validator. Only a transfer to another namespace is
-// checked again.
+// checked again; an admitted transfer warns about the former owner's LoadBalancerConfigurations
+// that still name the claim's certificate (formerConfigurations).
 func (v *ClaimValidator) ValidateUpdate(ctx context.Context, old, c *v1alpha1.DomainClaim) (admission.Warnings, error) {
 	if old.Spec.Namespace == c.Spec.Namespace {
 		return nil, nil
 	}
-	return v.validate(ctx, c, false)
+	warnings, err := v.validate(ctx, c, false)
+	if err != nil {
+		return warnings, err
+	}
+	return append(warnings, v.formerConfigurations(ctx, old, c)...), nil
+}
+
+// formerConfigurations warns, on the transfer of claim old to c's namespace, about the
+// LoadBalancerConfigurations of old's namespace that name its certificate: admitted while that
+// namespace owned it, they keep it on that namespace's load balancer (LBC does not ask whose it
+// is) until they drop it, and the LoadBalancerConfiguration webhook denies any other change of
+// their spec from now on. A failed read costs the warning only, never the transfer.
+func (v *ClaimValidator) formerConfigurations(ctx context.Context, old, c *v1alpha1.DomainClaim) admission.Warnings {
+	arn := old.Status.CertificateARN
+	if v.Configurations == nil || arn == "" {
+		return nil
+	}
+	list := lbc.NewUnstructuredList()
+	if err := v.Configurations.List(ctx, list, client.InNamespace(old.Spec.Namespace)); err != nil {
+		if !meta.IsNoMatchError(err) {
+			logf.FromContext(ctx).Error(err, "listing the former owner's LoadBalancerConfigurations", "claim", c.Name, "hostname", c.Spec.Hostname, "namespace", old.Spec.Namespace)
+		}
+		return nil
+	}
+	var warnings admission.Warnings
+	for i := range list.Items {
+		cfg, err := lbc.FromUnstructured(&list.Items[i])
+		if err != nil {
+			continue
+		}
+		for _, u := range cfg.CertificateRefs() {
+			if u.ARN == arn {
+				warnings = append(warnings, fmt.Sprintf(
+					"LoadBalancerConfiguration %s/%s still names certificate %s of hostname %q (%s), which now belongs to namespace %s: the AWS Load Balancer Controller keeps serving it on that load balancer until the configuration drops it",
+					cfg.Namespace, cfg.Name, arn, c.Spec.Hostname, u.Path, c.Spec.Namespace))
+			}
+		}
+	}
+	return warnings
 }
 
 // ValidateDelete implements admission.Validator.

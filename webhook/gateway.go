@@ -4,6 +4,7 @@ import (
 	"context"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -11,6 +12,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/ownership"
 )
 
 // +kubebuilder:webhook:path=/validate-gateway-networking-k8s-io-v1-gateway,mutating=false,failurePolicy=fail,sideEffects=NoneOnDryRun,groups=gateway.networking.k8s.io,resources=gateways,verbs=create;update,versions=v1,name=vgateway.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5,patch=`{"matchConditions":[{"name":"has-hostnames","expression":"has(object.spec.listeners) && object.spec.listeners.exists(l, has(l.hostname))"}]}`
@@ -28,7 +30,7 @@ var _ admission.Validator[*gwv1.Gateway] = &GatewayValidator{}
 // ValidateCreate implements admission.Validator.
 func (v *GatewayValidator) ValidateCreate(ctx context.Context, gw *gwv1.Gateway) (admission.Warnings, error) {
 	door := (*Door)(v)
-	pool, err := door.isPoolGateway(ctx, gw)
+	pool, err := door.isPoolObject(ctx, gw)
 	if err != nil {
 		return nil, apierrors.NewInternalError(err)
 	}
@@ -98,19 +100,12 @@ func listenerEntrance(kind, ns, name string, hosts []*gwv1.Hostname) Entrance {
 	return e
 }
 
-// isPoolGateway reports whether gw is a pool's own Gateway: labelled with the name of a
-// GatewayPool whose spec.namespace is gw's namespace. The label alone proves nothing, since any
-// tenant can set it on a Gateway of its own.
-func (door *Door) isPoolGateway(ctx context.Context, gw *gwv1.Gateway) (bool, error) {
-	name := gw.Labels[LabelPool]
-	if name == "" || door.Reader == nil {
+// isPoolObject reports whether obj is one of a pool's own objects (ownership.PoolObject).
+func (door *Door) isPoolObject(ctx context.Context, obj metav1.Object) (bool, error) {
+	if door.Reader == nil {
 		return false, nil
 	}
-	pool := &v1alpha1.GatewayPool{}
-	if err := door.Reader.Get(ctx, client.ObjectKey{Name: name}, pool); err != nil {
-		return false, client.IgnoreNotFound(err)
-	}
-	return pool.Spec.Namespace == gw.Namespace, nil
+	return ownership.PoolObject(ctx, door.Reader, obj)
 }
 
 // poolParent returns "namespace/name" of the first parentRef of a route in namespace ns that

@@ -40,7 +40,7 @@ const (
 // have IngressClassParams that impose one, which CEL cannot read. A hostless Ingress classified
 // by the kubernetes.io/ingress.class annotation and naming no group skips the webhook, unless it
 // has a conditions or certificate-arn annotation: the certificate-arn annotation may not name
-// the certificate of another namespace's claim (foreignCertificates).
+// the certificate of another namespace's claim (ingressCertificates).
 type IngressValidator Door
 
 var _ admission.Validator[*networkingv1.Ingress] = &IngressValidator{}
@@ -76,7 +76,7 @@ func (v *IngressValidator) ValidateCreate(ctx context.Context, ing *networkingv1
 	if err != nil {
 		return nil, apierrors.NewInternalError(fmt.Errorf("reading the Ingress's IngressGroup: %w", err))
 	}
-	certErrs, err := door.foreignCertificates(ctx, ing)
+	certErrs, err := door.ingressCertificates(ctx, ing)
 	if err != nil {
 		return nil, apierrors.NewInternalError(err)
 	}

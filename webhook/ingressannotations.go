@@ -3,15 +3,13 @@ package webhook
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
-	"github.com/opendi/gateway-orchestrator/internal/index"
 	"github.com/opendi/gateway-orchestrator/internal/lbc"
+	"github.com/opendi/gateway-orchestrator/internal/ownership"
 )
 
 // annotationKey is the field path of annotation k.
@@ -64,30 +62,37 @@ func (door *Door) malformedConditions(ing *networkingv1.Ingress, group string) f
 	return errs
 }
 
-// foreignCertificates denies the ARNs of ing's certificate-arn annotation that are the
-// certificate of another namespace's DomainClaim (index.ClaimCertificateARN, one lookup per ARN):
-// LBC would put that certificate on ing's load balancer, where it serves the owner's hostname
-// and stays in use when the owner lets it go. ARNs that are no claim's are not the
-// orchestrator's and pass.
-func (door *Door) foreignCertificates(ctx context.Context, ing *networkingv1.Ingress) (field.ErrorList, error) {
-	arns := lbc.CertificateARNs(ing.Annotations)
-	if len(arns) == 0 || door.Reader == nil {
+// ingressCertificates denies the ARNs of ing's certificate-arn annotation that are the
+// certificate of another namespace's DomainClaim (see Door.foreignCertificates): LBC would put
+// that certificate on ing's load balancer.
+func (door *Door) ingressCertificates(ctx context.Context, ing *networkingv1.Ingress) (field.ErrorList, error) {
+	var uses []lbc.CertificateRef
+	for _, arn := range lbc.CertificateARNs(ing.Annotations) {
+		uses = append(uses, lbc.CertificateRef{Path: annotationKey(lbc.CertificateARNAnnotation), ARN: arn})
+	}
+	return door.foreignCertificates(ctx, "an Ingress", ing.Namespace, uses)
+}
+
+// foreignCertificates denies the uses, by an object (what, for example "an Ingress") of
+// namespace ns, of the certificate of another namespace's DomainClaim
+// (ownership.ForeignCertificateClaims, one lookup per ARN): LBC would put that certificate on
+// the object's load balancer, where it serves the owner's hostname and stays in use when the
+// owner lets it go.
+func (door *Door) foreignCertificates(ctx context.Context, what, ns string, uses []lbc.CertificateRef) (field.ErrorList, error) {
+	if len(uses) == 0 || door.Reader == nil {
 		return nil, nil
 	}
 	var errs field.ErrorList
-	for _, arn := range arns {
-		var claims v1alpha1.DomainClaimList
-		if err := door.Reader.List(ctx, &claims, client.MatchingFields{index.ClaimCertificateARN: arn}); err != nil {
-			return nil, fmt.Errorf("listing the DomainClaims of certificate %q: %w", arn, err)
+	for _, u := range uses {
+		claims, err := ownership.ForeignCertificateClaims(ctx, door.Reader, ns, u.ARN)
+		if err != nil {
+			return nil, err
 		}
-		if slices.ContainsFunc(claims.Items, func(c v1alpha1.DomainClaim) bool { return c.Spec.Namespace == ing.Namespace }) {
-			continue
-		}
-		for _, c := range claims.Items {
+		for _, c := range claims {
 			door.Metrics.decision(v1alpha1.ReasonForeignCertificate)
-			errs = append(errs, field.Forbidden(annotationKey(lbc.CertificateARNAnnotation), fmt.Sprintf(
-				"certificate %s is the certificate of hostname %q, owned by namespace %s; an Ingress of namespace %s may not put it on its load balancer",
-				arn, c.Spec.Hostname, c.Spec.Namespace, ing.Namespace)))
+			errs = append(errs, field.Forbidden(u.Path, fmt.Sprintf(
+				"certificate %s is the certificate of hostname %q, owned by namespace %s; %s of namespace %s may not put it on its load balancer (DomainClaim %s)",
+				u.ARN, c.Spec.Hostname, c.Spec.Namespace, what, ns, c.Name)))
 		}
 	}
 	return errs, nil

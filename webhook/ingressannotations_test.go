@@ -84,11 +84,11 @@ func TestForeignCertificates(t *testing.T) {
 		"none":                        {"", nil},
 		"an ARN that is no claim's":   {"arn:other", nil},
 		"its own namespace's":         {"arn:c", nil},
-		"another namespace's, listed": {"arn:other, arn:shop", []string{`metadata.annotations[alb.ingress.kubernetes.io/certificate-arn]: Forbidden: certificate arn:shop is the certificate of hostname "shop.example.com", owned by namespace team-a; an Ingress of namespace team-c may not put it on its load balancer`}},
+		"another namespace's, listed": {"arn:other, arn:shop", []string{`metadata.annotations[alb.ingress.kubernetes.io/certificate-arn]: Forbidden: certificate arn:shop is the certificate of hostname "shop.example.com", owned by namespace team-a; an Ingress of namespace team-c may not put it on its load balancer (DomainClaim shop)`}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: "team-c", Name: "c", Annotations: map[string]string{lbc.CertificateARNAnnotation: tc.arns}}}
-			errs, err := door.foreignCertificates(context.Background(), ing)
+			errs, err := door.ingressCertificates(context.Background(), ing)
 			require.NoError(t, err)
 			var got []string
 			for _, e := range errs {

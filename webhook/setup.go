@@ -57,6 +57,7 @@ func Register(mgr manager.Manager, reg prometheus.Registerer, opts ownership.Opt
 		WithValidator((*ListenerSetValidator)(&door)).Complete(); err != nil {
 		return err
 	}
+	registerLoadBalancerConfig(mgr, &door)
 	if err := builder.WebhookManagedBy(mgr, &v1alpha1.ManagedZone{}).
 		WithValidator(&ZoneValidator{View: view, Reader: mgr.GetCache()}).Complete(); err != nil {
 		return err
@@ -67,7 +68,7 @@ func Register(mgr manager.Manager, reg prometheus.Registerer, opts ownership.Opt
 	}
 	return builder.WebhookManagedBy(mgr, &v1alpha1.DomainClaim{}).
 		WithDefaulter(&ClaimRecorder{}).
-		WithValidator(&ClaimValidator{View: ownership.LiveClaims{View: view, Live: mgr.GetAPIReader()}}).Complete()
+		WithValidator(&ClaimValidator{View: ownership.LiveClaims{View: view, Live: mgr.GetAPIReader()}, Configurations: mgr.GetAPIReader()}).Complete()
 }
 
 // NamespaceSelector is the namespaceSelector of every webhook configuration: kube-system and

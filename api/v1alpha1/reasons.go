@@ -104,8 +104,9 @@ const (
 	// ReasonMalformedConditionsAnnotation: an Ingress of an IngressGroup has a conditions
 	// annotation LBC cannot decode, which would stop the whole group's load balancer.
 	ReasonMalformedConditionsAnnotation = "MalformedConditionsAnnotation"
-	// ReasonForeignCertificate: an Ingress's certificate-arn annotation names the certificate of
-	// another namespace's DomainClaim.
+	// ReasonForeignCertificate: an Ingress's certificate-arn annotation, or an LBC
+	// LoadBalancerConfiguration's listener certificates, name the certificate of another
+	// namespace's DomainClaim (a denial, and the Warning Event of reconciler/lbconfig).
 	ReasonForeignCertificate = "ForeignCertificate"
 )
 

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mtibben/confusables"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -174,6 +175,48 @@ func TestSkeletonReadsPunycodeAsItsUnicodeSpelling(t *testing.T) {
 	assert.Equal(t, Skeleton("pay.example.com"), Skeleton("xn--80a5ak.example.com"), "xn--80a5ak is Cyrillic рау")
 	assert.Equal(t, Skeleton("*.pay.example.com"), Skeleton("*.xn--80a5ak.example.com"))
 	assert.NotEqual(t, Skeleton("pay.example.com"), Skeleton("xn--80a5ak-bad.example.com"), "a label that does not decode stays as written")
+}
+
+func TestASCIISkeletonIsConfusablesSkeleton(t *testing.T) {
+	chars := "abcdefghijklmnopqrstuvwxyz0123456789.-*"
+	for _, c := range chars {
+		assert.Equal(t, confusables.Skeleton(string(c)), Skeleton(string(c)), "the skeleton of %q", c)
+	}
+	for _, h := range []string{"modern.example.com", "host-1024.zone-0m1.example.com", "*.m0m.l1.example.com", chars} {
+		assert.Equal(t, confusables.Skeleton(h), Skeleton(h), "the skeleton of %q", h)
+	}
+	assert.Equal(t, confusables.Skeleton("Shop_1.example.com"), Skeleton("Shop_1.example.com"), "other ASCII takes the long way")
+}
+
+func TestASCIIReadingsHaveTheSkeleton(t *testing.T) {
+	assert.Equal(t, []string{"pay"}, ASCIIReadings(Skeleton("xn--80a5ak"), 64), "Cyrillic рау reads as pay")
+	got := ASCIIReadings(Skeleton("modem-l0"), 64)
+	assert.ElementsMatch(t, []string{"rnodern-l0", "rnodem-l0", "modern-l0", "modem-l0", "rnodern-10", "rnodem-10", "modern-10", "modem-10"},
+		got, "m and rn, l and 1 are read both ways, O as 0")
+	for _, r := range got {
+		assert.Equal(t, Skeleton("modem-l0"), Skeleton(r), "%q has the skeleton", r)
+	}
+	assert.Len(t, ASCIIReadings(Skeleton("l1l1l1l1"), 10), 10, "at most max")
+	assert.Nil(t, ASCIIReadings("é", 64), "a non-ASCII prototype has no ASCII reading")
+	assert.Nil(t, ASCIIReadings("m", 64), "no ASCII skeleton has an m")
+}
+
+func TestServingAndLookAlikeKeys(t *testing.T) {
+	assert.Equal(t, "*.example.com", Serving("pay.example.com"))
+	assert.Equal(t, "*.example.com", Serving("*.example.com"), "a wildcard serves its own names")
+	assert.Empty(t, Serving("com"))
+	assert.Equal(t, []string{Skeleton("pay.example.com")}, LookAlikeKeys("pay.example.com"), "an ASCII name has one key")
+	assert.Equal(t, []string{Skeleton("pay.example.com"), ServedKey("*.example.com")}, LookAlikeKeys("xn--80a5ak.example.com"))
+	assert.Equal(t, ServedKey("*.pay.example.com"), ServedKey("*.xn--80a5ak.example.com"), "look-alike wildcards share a ServedKey")
+	assert.NotEqual(t, Skeleton("*.pay.example.com"), ServedKey("*.pay.example.com"), "a ServedKey is never a skeleton")
+	assert.Empty(t, LookAlikeKeys(""))
+}
+
+func BenchmarkSkeletonOfAnASCIIName(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		Skeleton("host-1234.zone-abcdef.example.com")
+	}
 }
 
 func TestHasPunycode(t *testing.T) {

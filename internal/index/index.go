@@ -4,9 +4,11 @@ package index
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -41,8 +43,8 @@ const (
 	// also by UnboundKey, so admission counts a namespace's claims in a zone with one lookup.
 	ClaimNamespaceDomain = "gateway.opendi.com/claim-namespace-domain"
 	// ClaimSkeleton indexes DomainClaims by the UTS #39 skeleton of their hostname
-	// (hostname.Skeleton), so admission finds the claims a Unicode hostname looks like with one
-	// lookup.
+	// (hostname.LookAlikeKeys), so admission finds the claims a hostname looks like, and those
+	// a wildcard looks like it serves, with one lookup or two.
 	ClaimSkeleton = "gateway.opendi.com/claim-skeleton"
 	// IngressGroup indexes Ingresses by the IngressGroup their annotation names
 	// (IngressGroupKey) and by the IngressClass whose IngressClassParams may impose one
@@ -51,6 +53,10 @@ const (
 	// ClaimCertificateARN indexes DomainClaims by status.certificateARN, so admission finds the
 	// claim whose certificate an Ingress's certificate-arn annotation names with one lookup.
 	ClaimCertificateARN = "gateway.opendi.com/claim-certificate-arn"
+	// ConfigurationCertificateARN indexes LBC LoadBalancerConfigurations by the certificate ARNs
+	// their listenerConfigurations name, so a claim's transfer finds the configurations that
+	// serve its certificate.
+	ConfigurationCertificateARN = "gateway.opendi.com/configuration-certificate-arn"
 )
 
 // NamespaceDomainKey is the ClaimNamespaceDomain key of namespace ns's claims under domain d.
@@ -119,6 +125,32 @@ func SetupListenerSets(ctx context.Context, fi client.FieldIndexer) error {
 	return fi.IndexField(ctx, &gwv1.ListenerSet{}, RouteHostname, RouteKeys)
 }
 
+// SetupLoadBalancerConfigurations indexes LBC LoadBalancerConfigurations by the certificate
+// ARNs they name (ConfigurationCertificateARN). Call it only where that kind is served.
+func SetupLoadBalancerConfigurations(ctx context.Context, fi client.FieldIndexer) error {
+	return fi.IndexField(ctx, lbc.NewUnstructured(), ConfigurationCertificateARN, ConfigurationCertificateARNKeys)
+}
+
+// ConfigurationCertificateARNKeys are the ConfigurationCertificateARN index keys of a
+// LoadBalancerConfiguration (read as unstructured): each certificate ARN it names, once.
+func ConfigurationCertificateARNKeys(o client.Object) []string {
+	u, ok := o.(*unstructured.Unstructured)
+	if !ok {
+		return nil
+	}
+	cfg, err := lbc.FromUnstructured(u)
+	if err != nil {
+		return nil
+	}
+	var keys []string
+	for _, ref := range cfg.CertificateRefs() {
+		if !slices.Contains(keys, ref.ARN) {
+			keys = append(keys, ref.ARN)
+		}
+	}
+	return keys
+}
+
 // IngressGroupKey is the IngressGroup key of the Ingresses whose annotation names group g.
 func IngressGroupKey(g string) string { return "group/" + g }
 
@@ -168,14 +200,11 @@ func ClaimNamespaceDomainKeys(o client.Object) []string {
 	return keys
 }
 
-// ClaimSkeletonKeys are the ClaimSkeleton index keys of a DomainClaim: the skeleton of its
-// hostname. ASCII hostnames are indexed too, since a Unicode name is most often a look-alike of
-// an ASCII one.
+// ClaimSkeletonKeys are the ClaimSkeleton index keys of a DomainClaim: hostname.LookAlikeKeys
+// of its hostname. ASCII hostnames are indexed too (by their skeleton only), since a Unicode name
+// is most often a look-alike of an ASCII one.
 func ClaimSkeletonKeys(o client.Object) []string {
-	if h := o.(*v1alpha1.DomainClaim).Spec.Hostname; h != "" {
-		return []string{hostname.Skeleton(h)}
-	}
-	return nil
+	return hostname.LookAlikeKeys(o.(*v1alpha1.DomainClaim).Spec.Hostname)
 }
 
 // Unbound reports whether c is a claim that admission made for an object which no object has

@@ -7,6 +7,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/hostname"
 )
 
 func TestClaimNamespaceDomainKeys(t *testing.T) {
@@ -55,8 +56,13 @@ func TestClaimSkeletonKeysMeetForLookAlikes(t *testing.T) {
 		return &v1alpha1.DomainClaim{Spec: v1alpha1.DomainClaimSpec{Hostname: h, Namespace: "a"}}
 	}
 	ascii := ClaimSkeletonKeys(claim("pay.example.com"))
-	assert.Len(t, ascii, 1)
-	assert.Equal(t, ascii, ClaimSkeletonKeys(claim("xn--80a5ak.example.com")), "Cyrillic рау looks like pay")
+	assert.Len(t, ascii, 1, "an ASCII name costs the index one key")
+	unicode := ClaimSkeletonKeys(claim("xn--80a5ak.example.com"))
+	assert.Equal(t, ascii[0], unicode[0], "Cyrillic рау looks like pay")
+	assert.Equal(t, []string{ascii[0], hostname.ServedKey("*.example.com")}, unicode,
+		"a Unicode name is also found by the ASCII names and wildcards beside it")
+	assert.Contains(t, ClaimSkeletonKeys(claim("shop.xn--80a5ak.example.com")), hostname.ServedKey("*.pay.example.com"),
+		"a Unicode name under a look-alike of pay.example.com is found from *.pay.example.com")
 	assert.NotEqual(t, ascii, ClaimSkeletonKeys(claim("pan.example.com")))
 	assert.Empty(t, ClaimSkeletonKeys(claim("")))
 }

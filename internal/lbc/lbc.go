@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
 // GroupVersionKind is LBC's LoadBalancerConfiguration kind.
@@ -87,6 +88,34 @@ func (c *LoadBalancerConfiguration) DeepCopy() *LoadBalancerConfiguration {
 	return out
 }
 
+// DeepCopyObject implements runtime.Object, so that an admission decoder can decode into c.
+func (c *LoadBalancerConfiguration) DeepCopyObject() runtime.Object { return c.DeepCopy() }
+
+// CertificateRef is one ACM certificate ARN an object puts on a load balancer, and the field
+// that names it.
+type CertificateRef struct {
+	Path *field.Path
+	ARN  string
+}
+
+// CertificateRefs lists the certificate ARNs c puts on its listeners
+// (listenerConfigurations[].defaultCertificate and .certificates[]), each with its field.
+func (c *LoadBalancerConfiguration) CertificateRefs() []CertificateRef {
+	var out []CertificateRef
+	for i, l := range c.Spec.ListenerConfigurations {
+		p := field.NewPath("spec", "listenerConfigurations").Index(i)
+		if l.DefaultCertificate != "" {
+			out = append(out, CertificateRef{Path: p.Child("defaultCertificate"), ARN: l.DefaultCertificate})
+		}
+		for j, arn := range l.Certificates {
+			if arn != "" {
+				out = append(out, CertificateRef{Path: p.Child("certificates").Index(j), ARN: arn})
+			}
+		}
+	}
+	return out
+}
+
 // Listener returns the entry for protocolPort, or nil.
 func (s *Spec) Listener(protocolPort string) *ListenerConfiguration {
 	for i := range s.ListenerConfigurations {
@@ -111,6 +140,13 @@ func NewUnstructured() *unstructured.Unstructured {
 	u := &unstructured.Unstructured{}
 	u.SetGroupVersionKind(GroupVersionKind)
 	return u
+}
+
+// NewUnstructuredList is an empty list of LoadBalancerConfigurations for the client to List into.
+func NewUnstructuredList() *unstructured.UnstructuredList {
+	l := &unstructured.UnstructuredList{}
+	l.SetGroupVersionKind(GroupVersionKind.GroupVersion().WithKind(GroupVersionKind.Kind + "List"))
+	return l
 }
 
 // FromUnstructured converts what the client read.

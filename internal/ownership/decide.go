@@ -146,44 +146,149 @@ func Decide(ctx context.Context, view View, h, ns string, opts Options) (Decisio
 	return Overlaps(ctx, view, d, ns)
 }
 
-// LookAlike denies d.Hostname, under ManagedZone d.Zone, when it has a punycode label and looks
-// like a claim of another namespace in the same zone: their UTS #39 skeletons are equal. The
-// zone may opt out with spec.allowConfusableHostnames. Names without a punycode label are not
-// compared (and cost nothing here): "modern" and "modem" have one skeleton too, and both are
-// fine. Claims being deleted or conflicted own nothing and are not looked at. The claims come
-// from the view's cache: two look-alikes made at the same instant may both pass. Otherwise d is
-// returned as it was.
+// LookAlike denies d.Hostname, under ManagedZone d.Zone, when it looks like a claim of another
+// namespace in the same zone and at least one of the two has a punycode label: their UTS #39
+// skeletons are equal, or one is a wildcard and the other looks like a name it serves (their
+// hostname.Serving wildcards have one skeleton, without the wildcard really covering the name).
+// Either may come first: a Unicode name next to an ASCII claim, or an ASCII name next to a Unicode
+// claim made before it (the squatter first). ASCII names are never compared with each other
+// ("modern" and "modem" have one skeleton too, and both are fine) and cost one index lookup. The
+// zone may opt out with spec.allowConfusableHostnames. Claims being deleted or conflicted own
+// nothing and are not looked at. The claims come from the view's cache: two look-alikes made at
+// the same instant may both pass. Otherwise d is returned as it was.
 func LookAlike(ctx context.Context, view View, d Decision, ns string) (Decision, error) {
 	h := d.Hostname
-	if !hostname.HasPunycode(h) || d.Zone == nil || d.Zone.Spec.AllowConfusableHostnames {
+	if d.Zone == nil || d.Zone.Spec.AllowConfusableHostnames {
 		return d, nil
 	}
-	like, err := view.ClaimsLike(ctx, hostname.Skeleton(h))
+	lists, err := lookAlikeCandidates(ctx, view, h, d.Zone.Spec.Domain)
 	if err != nil {
 		return d, err
 	}
 	var first *v1alpha1.DomainClaim
-	for i := range like {
-		c := &like[i]
-		if c.Spec.Hostname == h || c.Spec.Namespace == ns || c.DeletionTimestamp != nil || isConflicted(c) {
-			continue
-		}
-		if first != nil && !Older(c, first) {
-			continue
-		}
-		z, err := FindZone(ctx, view, c.Spec.Hostname)
-		if err != nil {
-			return d, err
-		}
-		if z != nil && z.Name == d.Zone.Name {
-			first = c
+	var how string
+	for _, like := range lists {
+		for i := range like {
+			c := &like[i]
+			if c.Spec.Hostname == h || c.Spec.Namespace == ns || c.DeletionTimestamp != nil || isConflicted(c) {
+				continue
+			}
+			if first != nil && !Older(c, first) {
+				continue
+			}
+			rel := resemblance(h, c.Spec.Hostname)
+			if rel == "" {
+				continue
+			}
+			z, err := FindZone(ctx, view, c.Spec.Hostname)
+			if err != nil {
+				return d, err
+			}
+			if z != nil && z.Name == d.Zone.Name {
+				first, how = c, rel
+			}
 		}
 	}
 	if first == nil {
 		return d, nil
 	}
-	return d.Deny(ReasonConfusable, "hostname %q (%s) looks like %q, owned by namespace %q%s: the two are confusable under Unicode UTS #39 (same skeleton); a cluster admin can allow look-alikes in ManagedZone %q with spec.allowConfusableHostnames",
-		h, unicodeSpelling(h), first.Spec.Hostname, first.Spec.Namespace, describe(first), d.Zone.Name), nil
+	if how == looksLike && hostname.HasPunycode(h) {
+		return d.Deny(ReasonConfusable, "hostname %q (%s) looks like %q, owned by namespace %q%s: the two are confusable under Unicode UTS #39 (same skeleton); a cluster admin can allow look-alikes in ManagedZone %q with spec.allowConfusableHostnames",
+			h, unicodeSpelling(h), first.Spec.Hostname, first.Spec.Namespace, describe(first), d.Zone.Name), nil
+	}
+	advice := fmt.Sprintf("a cluster admin can allow look-alikes in ManagedZone %q with spec.allowConfusableHostnames", d.Zone.Name)
+	if hostname.HasPunycode(first.Spec.Hostname) {
+		advice = fmt.Sprintf("if that claim only imitates this name, a cluster admin can delete DomainClaim %s (then claim this name again); or %s", first.Name, advice)
+	}
+	return d.Deny(ReasonConfusable, "hostname %q%s %s %q%s, claimed earlier by namespace %q%s: the two are confusable under Unicode UTS #39 (equal skeletons); %s",
+		h, spelledAlso(h), how, first.Spec.Hostname, spelledAlso(first.Spec.Hostname), first.Spec.Namespace, describe(first), advice), nil
+}
+
+// maxASCIIReadings caps the ASCII domains a Unicode wildcard's domain is read as
+// (hostname.ASCIIReadings): two readings for each "l" and "rn" of its skeleton above the zone.
+const maxASCIIReadings = 64
+
+// lookAlikeCandidates lists the claims that normalized hostname h, under the ManagedZone of
+// domain zone, may look like (resemblance), with others. An ASCII name needs one ClaimsLike
+// lookup (hostname.LookAlikeKeys): the Unicode names and wildcards near it share its ServedKey.
+// A Unicode exact name finds look-alike names of every script by its skeleton and look-alike
+// wildcards by its Serving wildcard's. A Unicode wildcard finds wildcards by its skeleton, the
+// Unicode names it would look like it serves by ServedKey, and the ASCII ones, which the index
+// does not key that way (it would cost every ASCII claim a second key), below each ASCII reading
+// of its domain (ClaimsBelow).
+func lookAlikeCandidates(ctx context.Context, view View, h, zone string) ([][]v1alpha1.DomainClaim, error) {
+	w := hostname.Serving(h)
+	var keys []string
+	switch {
+	case w == "":
+		return nil, nil
+	case !hostname.HasPunycode(h):
+		keys = []string{hostname.ServedKey(w)}
+	case hostname.IsWildcard(h):
+		keys = []string{hostname.Skeleton(h), hostname.ServedKey(h)}
+	default:
+		keys = []string{hostname.Skeleton(h), hostname.Skeleton(w)}
+	}
+	var out [][]v1alpha1.DomainClaim
+	for _, key := range keys {
+		like, err := view.ClaimsLike(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, like)
+	}
+	if above, ok := strings.CutSuffix(hostname.MatchDomain(h), "."+zone); ok && hostname.IsWildcard(h) && hostname.HasPunycode(above) {
+		for _, r := range hostname.ASCIIReadings(hostname.Skeleton(above), maxASCIIReadings) {
+			below, err := view.ClaimsBelow(ctx, r+"."+zone)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, below)
+		}
+	}
+	return out, nil
+}
+
+// How one hostname resembles another (resemblance).
+const (
+	looksLike     = "looks like"
+	looksServedBy = "looks like a name served by wildcard"
+	wouldServe    = "would serve names that look like"
+)
+
+// resemblance says how normalized hostname h looks like claim hostname c, in words for a
+// denial, or "" when it does not or when neither has a punycode label: one skeleton; h exact
+// and a name wildcard c serves looks like it; h a wildcard that serves a name that looks like c.
+// A wildcard that really covers the other name is not a look-alike (Overlaps decides that).
+func resemblance(h, c string) string {
+	if !hostname.HasPunycode(h) && !hostname.HasPunycode(c) {
+		return ""
+	}
+	hw, cw := hostname.IsWildcard(h), hostname.IsWildcard(c)
+	switch {
+	case hw == cw:
+		if hostname.Skeleton(h) == hostname.Skeleton(c) {
+			return looksLike
+		}
+	case cw:
+		if !hostname.Covers(c, h) && hostname.Skeleton(hostname.Serving(h)) == hostname.Skeleton(c) {
+			return looksServedBy
+		}
+	default:
+		if !hostname.Covers(h, c) && hostname.Skeleton(h) == hostname.Skeleton(hostname.Serving(c)) {
+			return wouldServe
+		}
+	}
+	return ""
+}
+
+// spelledAlso is " (" and the Unicode spelling of normalized hostname h ")" for a name with a
+// punycode label, "" for an ASCII one.
+func spelledAlso(h string) string {
+	if !hostname.HasPunycode(h) {
+		return ""
+	}
+	return " (" + unicodeSpelling(h) + ")"
 }
 
 // unicodeSpelling is normalized hostname h as a person reads it, its punycode labels decoded.

@@ -2,6 +2,7 @@ package ownership
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -39,11 +40,11 @@ func (m mapView) ClaimsBelow(_ context.Context, d string) ([]v1alpha1.DomainClai
 	return out, nil
 }
 
-// ClaimsLike compares the skeleton of every claim, as strict as the index it stands for.
-func (m mapView) ClaimsLike(_ context.Context, skeleton string) ([]v1alpha1.DomainClaim, error) {
+// ClaimsLike compares the look-alike keys of every claim, as strict as the index it stands for.
+func (m mapView) ClaimsLike(_ context.Context, key string) ([]v1alpha1.DomainClaim, error) {
 	var out []v1alpha1.DomainClaim
 	for _, c := range m.claims {
-		if hostname.Skeleton(c.Spec.Hostname) == skeleton {
+		if slices.Contains(hostname.LookAlikeKeys(c.Spec.Hostname), key) {
 			out = append(out, *c)
 		}
 	}
@@ -291,8 +292,40 @@ func TestDecideLookAlikes(t *testing.T) {
 			host: "xn--80a5a9x.example.com", ns: "b", want: Deny, wantReason: ReasonConfusable, wantMsg: `(раү.example.com) looks like "xn--80a5ak.example.com"`},
 		{name: "ASCII names are never compared: modern next to modem", claims: []*v1alpha1.DomainClaim{claim("modem.example.com", "a", 0)},
 			host: "modern.example.com", ns: "b", want: Claim},
-		{name: "an ASCII name next to a Unicode look-alike is not compared either", claims: []*v1alpha1.DomainClaim{claim(cyrillicPay, "a", 0)},
-			host: "pay.example.com", ns: "b", want: Claim},
+		{name: "the squatter first: an ASCII name after its Unicode look-alike is denied, naming it and what to do",
+			claims: []*v1alpha1.DomainClaim{claim(cyrillicPay, "b", 0)}, host: "pay.example.com", ns: "a", want: Deny, wantReason: ReasonConfusable,
+			wantMsg: `hostname "pay.example.com" looks like "xn--80a5ak.example.com" (рау.example.com), claimed earlier by namespace "b" (DomainClaim xn--80a5ak.example.com, since 2001-09-09T01:46:40Z): the two are confusable under Unicode UTS #39 (equal skeletons); if that claim only imitates this name, a cluster admin can delete DomainClaim xn--80a5ak.example.com (then claim this name again); or a cluster admin can allow look-alikes in ManagedZone "example-com" with spec.allowConfusableHostnames`},
+		{name: "the squatter first, in a zone that allows look-alikes: claimed", claims: []*v1alpha1.DomainClaim{claim("xn--80a5ak.lookalikes.example.com", "b", 0)},
+			host: "pay.lookalikes.example.com", ns: "a", want: Claim},
+		{name: "an ASCII name after a Unicode look-alike of its own namespace is claimed", claims: []*v1alpha1.DomainClaim{claim(cyrillicPay, "a", 0)},
+			host: "pay.example.com", ns: "a", want: Claim},
+		{name: "an ASCII name after a Unicode look-alike being deleted is claimed", claims: []*v1alpha1.DomainClaim{deleting(claim(cyrillicPay, "b", 0))},
+			host: "pay.example.com", ns: "a", want: Claim},
+		{name: "an ASCII name after a Unicode look-alike in another ManagedZone is claimed", claims: []*v1alpha1.DomainClaim{claim("pay.xn--n1ae5d4v.example.com", "b", 0)},
+			host: "pay.shop.example.com", ns: "a", want: Claim},
+		{name: "an ASCII name next to a Unicode sibling that does not look like it is claimed", claims: []*v1alpha1.DomainClaim{claim("shop.xn--80a5ak.example.com", "b", 0)},
+			host: "blog.pay.example.com", ns: "a", want: Claim},
+		{name: "a Unicode look-alike of a name another namespace's wildcard serves is denied",
+			claims: []*v1alpha1.DomainClaim{claim("*.pay.example.com", "a", 0)}, host: "shop.xn--80a5ak.example.com", ns: "b", want: Deny, wantReason: ReasonConfusable,
+			wantMsg: `hostname "shop.xn--80a5ak.example.com" (shop.рау.example.com) looks like a name served by wildcard "*.pay.example.com", claimed earlier by namespace "a" (DomainClaim wc--wildcard.pay.example.com, since 2001-09-09T01:46:40Z): the two are confusable under Unicode UTS #39 (equal skeletons); a cluster admin can allow look-alikes in ManagedZone "example-com"`},
+		{name: "the squatter first: a wildcard that would serve a look-alike of an earlier Unicode name is denied",
+			claims: []*v1alpha1.DomainClaim{claim("shop.xn--80a5ak.example.com", "b", 0)}, host: "*.pay.example.com", ns: "a", want: Deny, wantReason: ReasonConfusable,
+			wantMsg: `hostname "*.pay.example.com" would serve names that look like "shop.xn--80a5ak.example.com" (shop.рау.example.com), claimed earlier by namespace "b"`},
+		{name: "an ASCII name that looks like one an earlier Unicode wildcard serves is denied",
+			claims: []*v1alpha1.DomainClaim{claim("*.xn--80a5ak.example.com", "b", 0)}, host: "shop.pay.example.com", ns: "a", want: Deny, wantReason: ReasonConfusable,
+			wantMsg: `hostname "shop.pay.example.com" looks like a name served by wildcard "*.xn--80a5ak.example.com" (*.рау.example.com), claimed earlier by namespace "b"`},
+		{name: "an ASCII wildcard after its Unicode look-alike wildcard is denied",
+			claims: []*v1alpha1.DomainClaim{claim("*.xn--80a5ak.example.com", "b", 0)}, host: "*.pay.example.com", ns: "a", want: Deny, wantReason: ReasonConfusable,
+			wantMsg: `hostname "*.pay.example.com" looks like "*.xn--80a5ak.example.com" (*.рау.example.com), claimed earlier by namespace "b"`},
+		{name: "a Unicode wildcard that would serve look-alikes of an earlier ASCII name is denied",
+			claims: []*v1alpha1.DomainClaim{claim("shop.pay.example.com", "a", 0)}, host: "*.xn--80a5ak.example.com", ns: "b", want: Deny, wantReason: ReasonConfusable,
+			wantMsg: `hostname "*.xn--80a5ak.example.com" (*.рау.example.com) would serve names that look like "shop.pay.example.com", claimed earlier by namespace "a"`},
+		{name: "a Unicode wildcard serves no look-alike of a name two labels below",
+			claims: []*v1alpha1.DomainClaim{claim("x.shop.pay.example.com", "a", 0)}, host: "*.xn--80a5ak.example.com", ns: "b", want: Claim},
+		{name: "a Unicode name a foreign wildcard really covers is denied as covered, not as a look-alike",
+			claims: []*v1alpha1.DomainClaim{claim("*.pay.example.com", "a", 0)}, host: "xn--80a5ak.pay.example.com", ns: "b", want: Deny, wantReason: ReasonUnderWildcard},
+		{name: "a one-label wildcard serves no look-alike two labels below it",
+			claims: []*v1alpha1.DomainClaim{claim("*.pay.example.com", "a", 0)}, host: "x.shop.xn--80a5ak.example.com", ns: "b", want: Claim},
 		{name: "a look-alike in another ManagedZone does not count", claims: []*v1alpha1.DomainClaim{claim("pay.shop.example.com", "a", 0)},
 			host: "pay.xn--n1ae5d4v.example.com", ns: "b", want: Claim},
 		{name: "a claim being deleted owns nothing to look like", claims: []*v1alpha1.DomainClaim{deleting(claim("pay.example.com", "a", 0))},

@@ -20,9 +20,9 @@ type View interface {
 	Claim(ctx context.Context, name string) (*v1alpha1.DomainClaim, error)
 	// ClaimsBelow returns the claims whose names lie strictly below domain.
 	ClaimsBelow(ctx context.Context, domain string) ([]v1alpha1.DomainClaim, error)
-	// ClaimsLike returns the claims whose hostnames have this UTS #39 skeleton
-	// (hostname.Skeleton).
-	ClaimsLike(ctx context.Context, skeleton string) ([]v1alpha1.DomainClaim, error)
+	// ClaimsLike returns the claims that have key among the hostname.LookAlikeKeys of their
+	// hostnames: a UTS #39 skeleton (hostname.Skeleton), or a hostname.ServedKey.
+	ClaimsLike(ctx context.Context, key string) ([]v1alpha1.DomainClaim, error)
 	// Zone returns the ManagedZone whose spec.domain is domain, or nil.
 	Zone(ctx context.Context, domain string) (*v1alpha1.ManagedZone, error)
 	// ZonesBelow returns the ManagedZones whose domains lie strictly below domain.
@@ -64,9 +64,9 @@ func (v CacheView) ClaimsBelow(ctx context.Context, domain string) ([]v1alpha1.D
 }
 
 // ClaimsLike implements View through the ClaimSkeleton index.
-func (v CacheView) ClaimsLike(ctx context.Context, skeleton string) ([]v1alpha1.DomainClaim, error) {
+func (v CacheView) ClaimsLike(ctx context.Context, key string) ([]v1alpha1.DomainClaim, error) {
 	var l v1alpha1.DomainClaimList
-	if err := v.Reader.List(ctx, &l, client.MatchingFields{index.ClaimSkeleton: skeleton}, client.UnsafeDisableDeepCopy); err != nil {
+	if err := v.Reader.List(ctx, &l, client.MatchingFields{index.ClaimSkeleton: key}, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, err
 	}
 	return l.Items, nil

@@ -1,6 +1,7 @@
 package awsfake
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -256,19 +257,21 @@ type tag struct {
 
 func (a *ACM) serve(w http.ResponseWriter, r *http.Request) {
 	op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "CertificateManager.")
-	if ref := a.s.admit(r, "acm", op); ref.code != "" {
-		jsonError(w, ref.status, ref.code, ref.message)
-		return
-	}
+	// The body is read first so that refused calls are counted for what they name (CallsFor).
 	var in map[string]json.RawMessage
-	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-		jsonError(w, http.StatusBadRequest, "ValidationException", "malformed JSON: "+err.Error())
-		return
-	}
+	decodeErr := json.NewDecoder(r.Body).Decode(&in)
 	str := func(k string) string {
 		var s string
 		_ = json.Unmarshal(in[k], &s)
 		return s
+	}
+	if ref := a.s.admitScoped(r, "acm", op, cmp.Or(str("DomainName"), str("CertificateArn"))); ref.code != "" {
+		jsonError(w, ref.status, ref.code, ref.message)
+		return
+	}
+	if decodeErr != nil {
+		jsonError(w, http.StatusBadRequest, "ValidationException", "malformed JSON: "+decodeErr.Error())
+		return
 	}
 	// Load balancers that use the certificate, read before ACM's lock: ELB takes its own lock
 	// first and ACM's second, never the other way round.

@@ -223,6 +223,7 @@ func TestRoute53ChangesArePendingThenInSync(t *testing.T) {
 	_, err = r.ChangeResourceRecordSets(ctx, &route53.ChangeResourceRecordSetsInput{HostedZoneId: aws.String(zone), ChangeBatch: &r53types.ChangeBatch{
 		Changes: []r53types.Change{change(r53types.ChangeActionCreate, "b.example.com", "A", "192.0.2.1")}}})
 	assert.Equal(t, "PriorRequestNotComplete", code(err), "an overlapping change to one zone is refused")
+	assert.Equal(t, 2, s.CallsFor("route53:ChangeResourceRecordSets", zone), "a zone's record calls count for it, refused ones too")
 	clk.Advance(10 * time.Second)
 	got, err := r.GetChange(ctx, &route53.GetChangeInput{Id: out.ChangeInfo.Id})
 	require.NoError(t, err)
@@ -245,6 +246,9 @@ func TestThrottlingAndFaults(t *testing.T) {
 	_, err = c.RequestCertificate(ctx, &acm.RequestCertificateInput{DomainName: aws.String("b.example.com"), ValidationMethod: acmtypes.ValidationMethodDns})
 	assert.Equal(t, "AccessDeniedException", code(err))
 	request(t, c, "b.example.com", "x") // the fault fired once
+	assert.Equal(t, 2, s.CallsFor("acm:RequestCertificate", "b.example.com"), "the refused call counts for the name it asked for")
+	assert.Equal(t, 1, s.CallsFor("acm:RequestCertificate", "a.example.com"))
+	assert.Equal(t, 2, s.CallsFor("acm:DescribeCertificate", arn), "calls that name a certificate count for it")
 }
 
 func TestELBLoadBalancersListenersAndCertificates(t *testing.T) {

@@ -175,7 +175,11 @@ func (r *Route53) serve(w http.ResponseWriter, req *http.Request) {
 		xmlError(w, http.StatusBadRequest, "InvalidInput", "awsfake does not implement "+req.Method+" "+req.URL.Path)
 		return
 	}
-	if ref := r.s.admit(req, "route53", op); ref.code != "" {
+	zone := ""
+	if parts[0] == "hostedzone" {
+		zone = parts[1]
+	}
+	if ref := r.s.admitScoped(req, "route53", op, zone); ref.code != "" {
 		xmlError(w, ref.status, ref.code, ref.message)
 		return
 	}

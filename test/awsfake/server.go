@@ -61,6 +61,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	calls    map[string]int // "service:operation" → requests, throttled ones included
+	scoped   map[string]int // "service:operation scope" → requests (see CallsFor)
 	limits   map[string]*rate.Limiter
 	faults   map[string]*Fault
 	throttle map[string]int // requests answered with a throttling error
@@ -87,7 +88,7 @@ func New(opts Options) *Server {
 	if opts.Clock == nil {
 		opts.Clock = realClock{}
 	}
-	s := &Server{clock: opts.Clock, calls: map[string]int{}, limits: map[string]*rate.Limiter{},
+	s := &Server{clock: opts.Clock, calls: map[string]int{}, scoped: map[string]int{}, limits: map[string]*rate.Limiter{},
 		faults: map[string]*Fault{}, throttle: map[string]int{}}
 	s.Route53 = newRoute53(s, opts)
 	s.ACM = newACM(s, opts)
@@ -106,6 +107,16 @@ func (s *Server) Calls(op string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.calls[op]
+}
+
+// CallsFor returns how many requests of an operation named scope, refused ones included: for
+// ACM the DomainName of RequestCertificate (or the CertificateArn the call names), for Route53
+// the hosted zone ID of its record calls. It tells one claim's calls from those of every other
+// claim the server answers at the same time.
+func (s *Server) CallsFor(op, scope string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.scoped[op+" "+scope]
 }
 
 // AllCalls returns every operation's request count.
@@ -155,7 +166,12 @@ type refusal struct {
 // admit counts a request and applies limits and faults: it waits out any injected latency and
 // returns the error to answer with, if any (an empty code means none).
 func (s *Server) admit(r *http.Request, service, op string) refusal {
-	ref, latency := s.decide(service, op)
+	return s.admitScoped(r, service, op, "")
+}
+
+// admitScoped is admit for a request that names scope (see CallsFor).
+func (s *Server) admitScoped(r *http.Request, service, op, scope string) refusal {
+	ref, latency := s.decide(service, op, scope)
 	if latency > 0 {
 		time.Sleep(latency)
 	}
@@ -177,11 +193,14 @@ func caller(r *http.Request) string {
 	return "anonymous"
 }
 
-func (s *Server) decide(service, op string) (ref refusal, latency time.Duration) {
+func (s *Server) decide(service, op, scope string) (ref refusal, latency time.Duration) {
 	key := service + ":" + op
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls[key]++
+	if scope != "" {
+		s.scoped[key+" "+scope]++
+	}
 	for _, k := range []string{key, service + ":*"} {
 		if f := s.faults[k]; f != nil {
 			latency += f.Latency

@@ -130,7 +130,7 @@ func TestKustomizeNamesAreConsistentInEveryNamespace(t *testing.T) {
 					}
 				}
 			}
-			assert.Equal(t, 1, skipsOurs, "the Gateway webhook skips the orchestrator's ServiceAccount")
+			assert.Equal(t, 2, skipsOurs, "the Gateway and LoadBalancerConfiguration webhooks skip the orchestrator's ServiceAccount")
 			assert.Greater(t, hooks, 5)
 		})
 	}

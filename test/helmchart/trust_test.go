@@ -84,6 +84,7 @@ func TestChartGatewayWebhookSkipsTheOrchestratorsOwnWrites(t *testing.T) {
 	}
 	sa := find(objs, "ServiceAccount")
 	require.Len(t, sa, 1)
-	assert.Equal(t, []string{"vgateway.gateway.opendi.com: request.userInfo.username != 'system:serviceaccount:gwo-system:" + sa[0].GetName() + "'"}, found,
-		"as deploy/default: the pool Gateways the orchestrator writes skip its webhook")
+	self := "request.userInfo.username != 'system:serviceaccount:gwo-system:" + sa[0].GetName() + "'"
+	assert.Equal(t, []string{"vgateway.gateway.opendi.com: " + self, "vloadbalancerconfiguration.gateway.opendi.com: " + self}, found,
+		"as deploy/default: the pool Gateways and LoadBalancerConfigurations the orchestrator writes skip its webhooks")
 }

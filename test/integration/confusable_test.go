@@ -27,7 +27,7 @@ func claimedInCache(t *testing.T, ns, h string) {
 	ctx := context.Background()
 	require.NoError(t, k8s.Create(ctx, route(ns, h)))
 	require.Eventually(t, func() bool {
-		return env.Manager.GetCache().Get(ctx, client.ObjectKey{Name: h}, &v1alpha1.DomainClaim{}) == nil
+		return env.Manager.GetCache().Get(ctx, client.ObjectKey{Name: hostname.ClaimName(h)}, &v1alpha1.DomainClaim{}) == nil
 	}, 10*time.Second, 20*time.Millisecond, "the claim for %s reaches the cache", h)
 }
 

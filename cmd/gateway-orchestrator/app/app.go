@@ -41,6 +41,7 @@ import (
 	"github.com/opendi/gateway-orchestrator/reconciler/claim"
 	"github.com/opendi/gateway-orchestrator/reconciler/dns"
 	"github.com/opendi/gateway-orchestrator/reconciler/gatewaypool"
+	"github.com/opendi/gateway-orchestrator/reconciler/lbconfig"
 	"github.com/opendi/gateway-orchestrator/reconciler/readiness"
 	"github.com/opendi/gateway-orchestrator/reconciler/routes"
 	"github.com/opendi/gateway-orchestrator/reconciler/zonestatus"
@@ -224,6 +225,9 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 		if err := (&routes.Reconciler{Client: kc}).SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("registering the routes reconciler: %w", err)
 		}
+		if err := registerConfigurations(ctx, mgr, stagger); err != nil {
+			return err
+		}
 		steps := readiness.StepsWithoutAWS
 		if cfg.AWS != nil {
 			steps = readiness.Steps
@@ -241,6 +245,34 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 		}).SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("registering the readiness reconciler: %w", err)
 		}
+	}
+	return nil
+}
+
+// registerConfigurations registers the LoadBalancerConfiguration reconciler, which reports
+// tenants' configurations naming another namespace's claim certificate, where LBC's CRD is
+// served at start; a CRD installed or removed later restarts the manager, as for ListenerSets.
+func registerConfigurations(ctx context.Context, mgr manager.Manager, stagger time.Duration) error {
+	kind := lbc.GroupVersionKind.GroupKind()
+	ok, err := served(mgr.GetRESTMapper(), kind)
+	if err != nil {
+		return err
+	}
+	w, err := newKindWatch(mgr.GetConfig(), mgr.GetHTTPClient(), mgr.GetLogger().WithName("kind-watch"), kind, "loadbalancerconfigurations."+kind.Group, ok, stagger)
+	if err != nil {
+		return err
+	}
+	if err := mgr.Add(w); err != nil {
+		return fmt.Errorf("registering the LoadBalancerConfiguration CRD watch: %w", err)
+	}
+	if !ok {
+		return nil
+	}
+	if err := index.SetupLoadBalancerConfigurations(ctx, mgr.GetFieldIndexer()); err != nil {
+		return fmt.Errorf("registering cache indexes: %w", err)
+	}
+	if err := (&lbconfig.Reconciler{Reader: mgr.GetCache()}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("registering the LoadBalancerConfiguration reconciler: %w", err)
 	}
 	return nil
 }

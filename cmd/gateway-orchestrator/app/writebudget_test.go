@@ -14,7 +14,7 @@ func TestTheReconcilersWriteBudgetIsTheConfiguredOne(t *testing.T) {
 
 	l, ok := Config{ReconcilerWrites: DefaultReconcilerWrites, ReconcilerWriteBurst: DefaultReconcilerWriteBurst}.writeBudget().(*rate.Limiter)
 	require.True(t, ok)
-	assert.Equal(t, rate.Limit(50), l.Limit())
+	assert.InDelta(t, 50, float64(l.Limit()), 0)
 	assert.Equal(t, 100, l.Burst())
 
 	l, ok = Config{ReconcilerWrites: 3}.writeBudget().(*rate.Limiter)
