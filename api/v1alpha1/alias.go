@@ -1,6 +1,9 @@
 package v1alpha1
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // AliasMessage is how reconciler/dns begins DNSRecordReady's message once the ALIAS records of
 // hostname h point at load balancer lb. It is for people; reconcilers read status.aliasTarget.
@@ -15,4 +18,10 @@ func (c *DomainClaim) AliasPointsAt(lb string) bool {
 
 func sameDNSName(a, b string) bool {
 	return strings.EqualFold(strings.TrimSuffix(a, "."), strings.TrimSuffix(b, "."))
+}
+
+// Lists reports whether the records of type typ ("A", "AAAA") point at the target; false for no
+// target.
+func (t *AliasTarget) Lists(typ string) bool {
+	return t != nil && slices.Contains(t.RecordTypes, typ)
 }

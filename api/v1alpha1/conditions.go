@@ -66,6 +66,9 @@ const (
 	ReasonPending = "Pending"
 	// ReasonPoolExhausted: every Gateway of the pool is full and the pool is at its maximum.
 	ReasonPoolExhausted = "PoolExhausted"
+	// ReasonNoGatewayPool: the claim's ManagedZone has no GatewayPool and no load balancer of the
+	// users' own serves the hostname (GatewayAssigned, and the steps after it).
+	ReasonNoGatewayPool = "NoGatewayPool"
 	// ReasonNotAccepted: the AWS Load Balancer Controller reports the Gateway Accepted=False.
 	ReasonNotAccepted = "NotAccepted"
 	// ReasonOwnLoadBalancer: the hostname's users bring their own load balancer (a Gateway that is

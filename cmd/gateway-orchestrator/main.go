@@ -88,7 +88,7 @@ func main() {
 	flag.BoolVar(&cfg.webhooks, "webhooks", true, "Serve the admission webhooks.")
 	flag.BoolVar(&cfg.reconcilers, "reconcilers", true, "Run the reconcilers.")
 	flag.Float64Var(&cfg.writeQPS, "reconciler-write-qps", app.DefaultReconcilerWrites, "Writes a second the reconcilers together may send the API server (0: no limit), so that a burst of background work cannot starve admission, whose writes never wait for it.")
-	flag.IntVar(&cfg.writeBurst, "reconciler-write-burst", app.DefaultReconcilerWriteBurst, "Writes the reconcilers may send at once above --reconciler-write-qps.")
+	flag.IntVar(&cfg.writeBurst, "reconciler-write-burst", app.DefaultReconcilerWriteBurst, "Writes the reconcilers may send at once above --reconciler-write-qps (at least 1).")
 	flag.BoolVar(&cfg.aws, "aws", true, "Run the AWS reconcilers (ACM certificates, Route53 records).")
 	flag.StringVar(&cfg.awsRegion, "aws-region", "", "AWS region of the certificates and load balancers (default: the SDK's, e.g. AWS_REGION).")
 	flag.StringVar(&cfg.awsEndpoint, "aws-endpoint", "", "Endpoint override for every AWS service, e.g. a local AWS-compatible server (AWS_ENDPOINT_URL works too).")

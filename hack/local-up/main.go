@@ -34,7 +34,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
-	"github.com/opendi/gateway-orchestrator/cmd/gateway-orchestrator/app"
 	"github.com/opendi/gateway-orchestrator/internal/claimstatus"
 	"github.com/opendi/gateway-orchestrator/test/awsfake"
 	"github.com/opendi/gateway-orchestrator/test/testenv"
@@ -72,8 +71,6 @@ func run(ctx context.Context, examples, kubeconfig, metrics string, exit bool) e
 		AWS: &awsfake.Options{ValidationRecordDelay: time.Second, IssueDelay: 3 * time.Second},
 		// Claims' status is written as in a cluster (testenv shortens this for tests).
 		QuietPeriod: claimstatus.DefaultQuietPeriod,
-		// The reconcilers' write budget, as the binary's defaults set it.
-		App: app.Config{ReconcilerWrites: app.DefaultReconcilerWrites, ReconcilerWriteBurst: app.DefaultReconcilerWriteBurst},
 	}
 	env, err := testenv.Start(ctx, opts)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
 	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -128,4 +129,46 @@ func TestRemovedRecordsTakeTheAliasTargetWithThem(t *testing.T) {
 			assert.Nil(t, c.Status.AliasTarget, "no record points anywhere")
 		})
 	}
+}
+
+// TestAMoveOffADualStackLoadBalancerRemovesTheAAAARecordBeforeTheTargetChanges: from a
+// dual-stack pool ALB to a team's own IPv4 load balancer, the AAAA record of ours still points at
+// the pool ALB; it goes, and only then does aliasTarget name the new load balancer (the pool
+// gives its seat back on that), and a dual-stack switch the other way warns of no drift.
+func TestAMoveOffADualStackLoadBalancerRemovesTheAAAARecordBeforeTheTargetChanges(t *testing.T) {
+	r, rec, _ := setup(t, claim(withUID("v6"), func(c *v1alpha1.DomainClaim) { c.Status.DualStack = true }),
+		map[bool]dnsbatch.State{false: dnsbatch.Done, true: dnsbatch.Done})
+	_, c := reconcileOnce(t, r)
+	require.Equal(t, []string{"A", "AAAA"}, c.Status.AliasTarget.RecordTypes)
+
+	// The pool names the own IPv4 load balancer; the removal of the AAAA record is still queued.
+	c.Status.LoadBalancerHostname, c.Status.LoadBalancerZoneID, c.Status.DualStack = "own-1.elb.amazonaws.com", "ZOWN", false
+	require.NoError(t, r.Client.Status().Update(context.Background(), c))
+	rec.asked, rec.state[true] = nil, dnsbatch.Pending
+	_, c = reconcileOnce(t, r)
+	require.Len(t, rec.asked, 2, "the A record at the new load balancer, and the AAAA record of ours gone")
+	assert.False(t, rec.asked[0].Absent)
+	assert.True(t, rec.asked[1].Absent)
+	assert.Equal(t, "AAAA", string(rec.asked[1].Record.Type))
+	assert.False(t, c.AliasPointsAt("own-1.elb.amazonaws.com"), "an AAAA record still points at the pool ALB")
+
+	rec.asked, rec.state[true] = nil, dnsbatch.Done
+	_, c = reconcileOnce(t, r)
+	require.True(t, c.AliasPointsAt("own-1.elb.amazonaws.com"))
+	assert.Equal(t, []string{"A"}, c.Status.AliasTarget.RecordTypes)
+	rec.asked = nil
+	_, c = reconcileOnce(t, r)
+	assert.Len(t, rec.asked, 1, "once gone, the AAAA record is not asked about again")
+
+	// Dual-stack again: the new AAAA record is queued, and that is no drift of a record of ours.
+	c.Status.DualStack = true
+	require.NoError(t, r.Client.Status().Update(context.Background(), c))
+	rec.typed = map[string]dnsbatch.State{"AAAA": dnsbatch.Pending}
+	reconcileOnce(t, r)
+	assert.Empty(t, r.Recorder.(*events.FakeRecorder).Events, "no DNSDrift Event for a record never written")
+
+	// A record of ours that the target lists and that is found changed is drift.
+	rec.typed = map[string]dnsbatch.State{"A": dnsbatch.Pending}
+	reconcileOnce(t, r)
+	assert.Len(t, r.Recorder.(*events.FakeRecorder).Events, 1, "the A record was in place: DNSDrift")
 }

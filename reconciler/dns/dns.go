@@ -165,9 +165,9 @@ func (r *Reconciler) ensure(ctx context.Context, c *v1alpha1.DomainClaim, zone *
 	msg := aliasMessage(c)
 	wasReady := c.AliasPointsAt(st.LoadBalancerHostname)
 	wants := Wants(c, zone.Spec.HostedZoneID, false)
-	for _, want := range wants {
+	for _, want := range append(wants, staleRecords(c, zone.Spec.HostedZoneID)...) {
 		res, err := r.DNS.Ensure(ctx, c.Name, want)
-		if wasReady && res.State == dnsbatch.Pending {
+		if wasReady && !want.Absent && c.Status.AliasTarget.Lists(string(want.Record.Type)) && res.State == dnsbatch.Pending {
 			r.Recorder.Eventf(c, nil, "Warning", v1alpha1.EventDNSDrift, "Repair", "the %s ALIAS record %s was changed or deleted outside gateway-orchestrator; putting it back",
 				want.Record.Type, c.Spec.Hostname)
 		}
@@ -279,6 +279,23 @@ func Wants(c *v1alpha1.DomainClaim, zoneID string, absent bool) []dnsbatch.Want 
 				},
 			},
 		})
+	}
+	return out
+}
+
+// staleRecords are the records of ours that the claim no longer wants: the AAAA record once its
+// load balancer is no longer dual-stack (a move from a dual-stack pool to a team's own IPv4 load
+// balancer), removed before status.aliasTarget names the new load balancer, so that the pool
+// gives its seat back only when no record points at it any more.
+func staleRecords(c *v1alpha1.DomainClaim, zoneID string) []dnsbatch.Want {
+	if c.Status.DualStack || !c.Status.AliasTarget.Lists(string(r53types.RRTypeAaaa)) {
+		return nil
+	}
+	var out []dnsbatch.Want
+	for _, w := range Wants(c, zoneID, true) {
+		if w.Record.Type == r53types.RRTypeAaaa {
+			out = append(out, w)
+		}
 	}
 	return out
 }

@@ -30,8 +30,9 @@ import (
 // gives for its absence, and remembers what was asked, for claims that exist.
 type records struct {
 	mu    sync.Mutex
-	state map[bool]dnsbatch.State // by Absent
-	err   error                   // the AWS error of a Failed state
+	state map[bool]dnsbatch.State   // by Absent
+	typed map[string]dnsbatch.State // by record type, for wants of records that are to exist; over state
+	err   error                     // the AWS error of a Failed state
 	asked []dnsbatch.Want
 	k     client.Client
 }
@@ -45,6 +46,9 @@ func (r *records) Ensure(ctx context.Context, owner string, w dnsbatch.Want) (dn
 	r.asked = append(r.asked, w)
 	if r.state[w.Absent] == dnsbatch.Failed {
 		return dnsbatch.Result{State: dnsbatch.Failed, Message: "refused", Err: r.err}, r.err
+	}
+	if st, ok := r.typed[string(w.Record.Type)]; ok && !w.Absent {
+		return dnsbatch.Result{State: st, Message: "taken"}, nil
 	}
 	return dnsbatch.Result{State: r.state[w.Absent], Message: "taken"}, nil
 }

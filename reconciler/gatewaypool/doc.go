@@ -1,8 +1,8 @@
 // Package gatewaypool reconciles GatewayPools: their Gateways (one ALB each) with LBC's
 // LoadBalancerConfigurations, and each claimed hostname's seat on one of them.
 //
-// Watches: GatewayPools, their Gateways, DomainClaims (only changes the plan reads, see
-// claimInputs), HTTPRoutes and GRPCRoutes (generation changes); claim, route and Gateway events
+// Watches: GatewayPools, their Gateways, ManagedZones (spec changes), DomainClaims (only changes
+// the plan reads, see claimInputs), HTTPRoutes and GRPCRoutes (generation changes); claim, route and Gateway events
 // wake the pool after a short window so that a burst costs one reconcile, and no sooner than its
 // pace allows (a wait that grows with the pool's claims, see pacePerClaim), so a reconcile's O(N)
 // cost does not make N claims coming up together cost O(N²). LBC's verdict on a Gateway (its
@@ -29,4 +29,7 @@
 // Deletion order: a claim being deleted keeps its seat, listener and certificate until its ALIAS
 // records are gone (DomainClaim.AliasRecordsGone, the answer reconciler/dns and the certificate
 // reconciler go by too), see released.
+//
+// Claims of a ManagedZone without a pool are planned under that zone's own key (nopool.go): own
+// load balancers only, or GatewayAssigned=False/NoGatewayPool; never while the zone names a pool.
 package gatewaypool

@@ -81,7 +81,7 @@ func (r *Reconciler) coalesced(mapFn handler.MapFunc, urgent func(old, cur clien
 		for _, req := range mapFn(ctx, o) {
 			wait := coalesceWindow
 			if paced {
-				wait = r.pace.wait(req.Name, now)
+				wait = r.pace.wait(paceKey(req), now)
 			}
 			q.AddAfter(req, wait)
 		}

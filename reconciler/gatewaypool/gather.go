@@ -77,28 +77,39 @@ func (r *Reconciler) claimState(ctx context.Context, pool *v1alpha1.GatewayPool,
 	if ok {
 		return ClaimState{Claim: c, Need: need}, nil
 	}
+	cs, https, grpcs, err := r.lookUpClaim(ctx, c, claimNames, poolNS)
+	if err != nil {
+		return ClaimState{}, err
+	}
+	cs.Need = seat(c, https, grpcs, claimNames)
+	if !hostname.IsWildcard(c.Spec.Hostname) && ownersOnly(c, https, grpcs) && cs.Own.Decision.Kind == ownlb.Pool && len(cs.Own.Decision.Objects) == 0 {
+		r.memos.rememberNeed(pool.Name, c, cs.Need, epoch)
+	}
+	return cs, nil
+}
+
+// lookUpClaim is claim c as gathered without its seat need: the routes of other namespaces that
+// list its hostname and whether its users need a pool seat (see ownLoadBalancer), with the routes
+// listing its hostname (the cache's own objects).
+func (r *Reconciler) lookUpClaim(ctx context.Context, c *v1alpha1.DomainClaim, claimNames, poolNS map[string]bool) (ClaimState, []gwv1.HTTPRoute, []gwv1.GRPCRoute, error) {
 	var https gwv1.HTTPRouteList
 	var grpcs gwv1.GRPCRouteList
 	byHostname := client.MatchingFields{index.RouteHostname: c.Spec.Hostname}
 	if err := r.Client.List(ctx, &https, byHostname, client.UnsafeDisableDeepCopy); err != nil {
-		return ClaimState{}, err
+		return ClaimState{}, nil, nil, err
 	}
 	if err := r.Client.List(ctx, &grpcs, byHostname, client.UnsafeDisableDeepCopy); err != nil {
-		return ClaimState{}, err
+		return ClaimState{}, nil, nil, err
 	}
 	strays, err := routeuse.Strays(ctx, r.Client, c, https.Items, grpcs.Items)
 	if err != nil {
-		return ClaimState{}, err
+		return ClaimState{}, nil, nil, err
 	}
-	need = seat(c, https.Items, grpcs.Items, claimNames)
 	own, err := r.ownLoadBalancer(ctx, c, https.Items, grpcs.Items, claimNames, poolNS)
 	if err != nil {
-		return ClaimState{}, err
+		return ClaimState{}, nil, nil, err
 	}
-	if !hostname.IsWildcard(c.Spec.Hostname) && ownersOnly(c, https.Items, grpcs.Items) && own.Decision.Kind == ownlb.Pool && len(own.Decision.Objects) == 0 {
-		r.memos.rememberNeed(pool.Name, c, need, epoch)
-	}
-	return ClaimState{Claim: c, Need: need, Strays: strays, Own: own}, nil
+	return ClaimState{Claim: c, Strays: strays, Own: own}, https.Items, grpcs.Items, nil
 }
 
 // ownersOnly reports whether every route listed is in the claim's namespace.

@@ -294,8 +294,8 @@ func lbcAccepted(o client.Object) string {
 }
 
 // ownLoadBalancerToPools drops what the pools remember of the hostnames a Gateway that is not a
-// pool's, or an Ingress, lists, and maps it to every pool: a route elsewhere may name the Gateway
-// as its parent, and such objects change rarely.
+// pool's, or an Ingress, lists, and maps it to every pool and every zone without one: a route
+// elsewhere may name the Gateway as its parent, and such objects change rarely.
 func (r *Reconciler) ownLoadBalancerToPools(ctx context.Context, o client.Object) []reconcile.Request {
 	var pools v1alpha1.GatewayPoolList
 	if err := r.Client.List(ctx, &pools); err != nil {
@@ -309,7 +309,7 @@ func (r *Reconciler) ownLoadBalancerToPools(ctx context.Context, o client.Object
 		}
 	}
 	r.memos.routesChanged(index.RouteKeys(o))
-	reqs := make([]reconcile.Request, 0, len(pools.Items))
+	reqs := r.zonesWithoutPool(ctx)
 	for _, p := range pools.Items {
 		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKey{Name: p.Name}})
 	}

@@ -59,7 +59,8 @@ var _ reconcile.Reconciler = &Reconciler{}
 // listener (and HTTP when the template asks) and its own LBC LoadBalancerConfiguration carrying
 // the template's ALB settings, referenced from spec.infrastructure.parametersRef — and runs steps
 // 4, 5, 6 and 8 for the pool's claims: a seat on a Gateway, the certificate in the Gateway's
-// configuration, the load balancer's address, and the owner's routes admitted.
+// configuration, the load balancer's address, and the owner's routes admitted. The claims of a
+// ManagedZone without a pool it plans under the zone's own key (see reconcileZone).
 type Reconciler struct {
 	Client client.Client
 	// APIReader reads from the API server without the cache: the pool lists its LBC
@@ -113,6 +114,8 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&gwv1.Gateway{}, r.coalesced(r.ownLoadBalancerToPools, nil), builder.WithPredicates(ownLoadBalancerChanged)).
 		Watches(&networkingv1.Ingress{}, r.coalesced(r.ownLoadBalancerToPools, nil), builder.WithPredicates(ownLoadBalancerChanged)).
 		Watches(&v1alpha1.DomainClaim{}, r.coalesced(r.claimToPool, nil), builder.WithPredicates(claimInputsChanged)).
+		// A zone that gains or loses its pool moves its claims between the pool and its own key.
+		Watches(&v1alpha1.ManagedZone{}, r.coalesced(zoneToKey, nil), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&gwv1.HTTPRoute{}, r.coalesced(r.routeChanged, nil), builder.WithPredicates(routeInputsChanged)).
 		Watches(&gwv1.GRPCRoute{}, r.coalesced(r.routeChanged, nil), builder.WithPredicates(routeInputsChanged))
 	if r.ListenerSets {
@@ -132,6 +135,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (res 
 }
 
 func (r *Reconciler) reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	if req.Namespace == noPoolNamespace {
+		return r.reconcileZone(ctx, req)
+	}
 	pool := &v1alpha1.GatewayPool{}
 	if err := r.Client.Get(ctx, req.NamespacedName, pool); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -168,17 +174,18 @@ func (r *Reconciler) reconcile(ctx context.Context, req reconcile.Request) (reco
 	return reconcile.Result{RequeueAfter: kept.Wait()}, nil
 }
 
-// claimToPool maps a claim to the pool that serves its zone.
+// claimToPool maps a claim to the pool that serves its zone, or to its zone's own key when the
+// zone has no pool (see reconcileZone).
 func (r *Reconciler) claimToPool(ctx context.Context, o client.Object) []reconcile.Request {
 	c := o.(*v1alpha1.DomainClaim)
 	if c.Status.ManagedZone == "" {
 		return nil
 	}
 	z := &v1alpha1.ManagedZone{}
-	if err := r.Client.Get(ctx, client.ObjectKey{Name: c.Status.ManagedZone}, z); err != nil || z.Spec.GatewayPoolRef == nil {
+	if err := r.Client.Get(ctx, client.ObjectKey{Name: c.Status.ManagedZone}, z); err != nil {
 		return nil
 	}
-	return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: z.Spec.GatewayPoolRef.Name}}}
+	return zoneToKey(ctx, z)
 }
 
 // routeChanged drops what the pools remember of the hostnames a route lists (a change of its spec,

@@ -198,14 +198,14 @@ func deleting(c *v1alpha1.DomainClaim, steps []string) *v1alpha1.DomainClaimStat
 }
 
 // deletingMessage says what the removal of claim c undoes: with AWS off (steps without the DNS
-// step) nothing outside the cluster; on a team's own load balancer (no pool seat) the ALIAS
-// records and the certificate; otherwise also the seat on the pool Gateway.
+// step) nothing outside the cluster; without a pool seat (on a team's own load balancer, or
+// never seated) the ALIAS records and the certificate it may have; otherwise also the seat.
 func deletingMessage(c *v1alpha1.DomainClaim, steps []string) string {
 	switch {
 	case !slices.Contains(steps, v1alpha1.ConditionDNSRecord):
-		return "the claim is being deleted: with AWS off there are no records or certificate to remove, and the hostname is free once it is gone"
+		return "the claim is being deleted: with AWS off there are no ALIAS records or certificate to remove; its seat on a pool Gateway, where it has one, goes with it"
 	case c.Status.Gateway == nil:
-		return "the claim is being deleted: its ALIAS records and certificate are removed in that order (DNSRecordReady and CertificateRequested say how far it has come)"
+		return "the claim is being deleted: its ALIAS records and certificate, where it has them, are removed in that order (DNSRecordReady and CertificateRequested say how far it has come)"
 	}
 	return "the claim is being deleted: its ALIAS records, seat on the Gateway and certificate are removed in that order (DNSRecordReady, CertificateAttached and CertificateRequested say how far it has come)"
 }

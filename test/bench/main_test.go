@@ -18,7 +18,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
-	"github.com/opendi/gateway-orchestrator/cmd/gateway-orchestrator/app"
 	"github.com/opendi/gateway-orchestrator/internal/claimstatus"
 	"github.com/opendi/gateway-orchestrator/test/awsfake"
 	"github.com/opendi/gateway-orchestrator/test/builders"
@@ -49,7 +48,6 @@ func TestMain(m *testing.M) {
 			WebhookHTTP2: opts.WebhookHTTP2,
 			AWS:          &awsfake.Options{ValidationRecordDelay: time.Second, IssueDelay: 3 * time.Second},
 			QuietPeriod:  claimstatus.DefaultQuietPeriod,
-			App:          app.Config{ReconcilerWrites: app.DefaultReconcilerWrites, ReconcilerWriteBurst: app.DefaultReconcilerWriteBurst},
 		}
 		// BENCH_RECONCILER_WRITES overrides the reconcilers' write budget (0: none), to compare.
 		if v := os.Getenv("BENCH_RECONCILER_WRITES"); v != "" {
@@ -57,6 +55,9 @@ func TestMain(m *testing.M) {
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "BENCH_RECONCILER_WRITES:", err)
 				os.Exit(2)
+			}
+			if n == 0 {
+				n = -1 // no budget (zero would mean testenv's default)
 			}
 			opts.App.ReconcilerWrites = n
 		}

@@ -267,6 +267,17 @@ func TestChartPassesValuesAsFlags(t *testing.T) {
 	require.NotNil(t, d.Spec.Template.Spec.Affinity.PodAntiAffinity, "replicas prefer different nodes")
 }
 
+// TestChartRendersTheWriteBudget: 0 (no limit) reaches the binary, and values from before the
+// budget existed (helm upgrade --reuse-values) render without it, leaving the binary's defaults.
+func TestChartRendersTheWriteBudget(t *testing.T) {
+	c := theDeployment(t, render(t, "gwo-system", append(slices.Clone(required), "--set", "reconcilerWrites.qps=0")...)).Spec.Template.Spec.Containers[0]
+	assert.Contains(t, c.Args, "--reconciler-write-qps=0")
+	c = theDeployment(t, render(t, "gwo-system", append(slices.Clone(required), "--set", "reconcilerWrites=null")...)).Spec.Template.Spec.Containers[0]
+	for _, a := range c.Args {
+		assert.NotContains(t, a, "--reconciler-write-")
+	}
+}
+
 // TestChartObjectsAreValidInTheAPIServer creates what the chart renders in a real kube-apiserver:
 // the CRDs for real, everything else with a server-side dry run (so that the webhook
 // configurations, pointing at no running pod, intercept nothing). cert-manager's and the

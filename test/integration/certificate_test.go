@@ -59,9 +59,9 @@ func TestClaimGetsAnIssuedCertificateAndItsValidationRecord(t *testing.T) {
 	require.Eventually(t, func() bool {
 		got, err := getClaim(h)
 		ready = meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionReady)
-		return err == nil && ready != nil && ready.Reason == "Waiting"+v1alpha1.ConditionGatewayAssigned
-	}, 20*time.Second, 50*time.Millisecond, "Ready names the step the claim has waited for 10 s: %+v", ready)
-	assert.Equal(t, metav1.ConditionFalse, ready.Status, "no Gateway seat yet")
+		return err == nil && ready != nil && ready.Reason == v1alpha1.ReasonNoGatewayPool
+	}, 20*time.Second, 50*time.Millisecond, "Ready names the next step, which the zone without a pool blocks: %+v", ready)
+	assert.Equal(t, metav1.ConditionFalse, ready.Status, "no load balancer in a zone without a pool")
 
 	name, value := awsfake.ValidationRecord(h)
 	require.NotNil(t, c.Status.ValidationRecord)
