@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/cmd/gateway-orchestrator/app"
 	"github.com/opendi/gateway-orchestrator/internal/claimstatus"
 	"github.com/opendi/gateway-orchestrator/test/awsfake"
 	"github.com/opendi/gateway-orchestrator/test/builders"
@@ -49,17 +50,15 @@ func TestMain(m *testing.M) {
 			AWS:          &awsfake.Options{ValidationRecordDelay: time.Second, IssueDelay: 3 * time.Second},
 			QuietPeriod:  claimstatus.DefaultQuietPeriod,
 		}
-		// BENCH_RECONCILER_WRITES overrides the reconcilers' write budget (0: none), to compare.
+		// BENCH_RECONCILER_WRITES sets the reconcilers' write budget (--reconciler-write-qps; none
+		// by default, as in the binary), to compare.
 		if v := os.Getenv("BENCH_RECONCILER_WRITES"); v != "" {
 			n, err := strconv.ParseFloat(v, 64)
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "BENCH_RECONCILER_WRITES:", err)
 				os.Exit(2)
 			}
-			if n == 0 {
-				n = -1 // no budget (zero would mean testenv's default)
-			}
-			opts.App.ReconcilerWrites = n
+			opts.App.ReconcilerWrites, opts.App.ReconcilerWriteBurst = n, app.DefaultReconcilerWriteBurst
 		}
 	}
 	os.Exit(testenv.Run(m, opts, func(e *testenv.Env) {

@@ -219,11 +219,6 @@ func (e *Env) StartManager(ctx context.Context, opts Options) error {
 	}
 	cfg := opts.App
 	cfg.Webhooks, cfg.Reconcilers = true, !opts.NoReconcilers
-	if cfg.ReconcilerWrites == 0 {
-		// The binary's write budget, so that tests see its reconcilers as they run (a negative
-		// ReconcilerWrites runs them without one).
-		cfg.ReconcilerWrites, cfg.ReconcilerWriteBurst = app.DefaultReconcilerWrites, app.DefaultReconcilerWriteBurst
-	}
 	cfg.QuietPeriod = opts.QuietPeriod
 	if cfg.QuietPeriod == 0 {
 		cfg.QuietPeriod = 50 * time.Millisecond

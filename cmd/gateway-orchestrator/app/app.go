@@ -101,13 +101,12 @@ type AWS struct {
 	ExternalDNS dnsbatch.ExternalDNS
 }
 
-// The reconcilers' write budget unless told otherwise (--reconciler-write-qps and -burst): on a
-// 2-core API server, 50 status writes a second leave three quarters of it to admission while
-// thousands of new claims are worked through (test/bench, BENCH_RECONCILERS).
-const (
-	DefaultReconcilerWrites     = 50
-	DefaultReconcilerWriteBurst = 100
-)
+// DefaultReconcilerWriteBurst is the burst of the reconcilers' write budget unless told otherwise
+// (--reconciler-write-burst). The budget itself is off unless --reconciler-write-qps sets one: it
+// keeps admission fast while thousands of new claims are worked through on a small API server,
+// but the reconcilers' work queues are first in, first out, so it also makes every other
+// namespace's new claim wait behind such a backlog (docs/operations.md, "Write budget").
+const DefaultReconcilerWriteBurst = 100
 
 // writeBudget is the reconcilers' write budget; nil when ReconcilerWrites is zero (no limit).
 func (cfg Config) writeBudget() writebudget.Waiter {
