@@ -45,11 +45,7 @@ func (r *Reconciler) apply(ctx context.Context, s *Snapshot, p *PoolPlan) (out a
 	for _, name := range gatewayNames(s, p) {
 		r.Metrics.certificates(s.Pool.Name, s.Pool.Spec.Namespace, name.name, name.certificates)
 	}
-	claims := r.unheld(ctx, p.Claims)
-	if len(claims) > maxClaimWrites {
-		claims, out.more = claims[:maxClaimWrites], true
-	}
-	if err := r.applyClaims(ctx, claims); err != nil {
+	if out.more, err = r.applyUnheldClaims(ctx, p.Claims); err != nil {
 		return out, err
 	}
 	if p.Status != nil {
@@ -91,6 +87,16 @@ const claimWriters = 8
 // and the Gateway steps of claims that arrive meanwhile would wait behind them all; bounded, the
 // reconcile ends, the rest is requeued, and the next plan puts new seats first again.
 const maxClaimWrites = 100
+
+// applyUnheldClaims writes the claim statuses of changes that are not held back (unheld), at most
+// maxClaimWrites of them, the first first; more reports that some were left for the next reconcile.
+func (r *Reconciler) applyUnheldClaims(ctx context.Context, changes []ClaimChange) (more bool, err error) {
+	changes = r.unheld(ctx, changes)
+	if len(changes) > maxClaimWrites {
+		changes, more = changes[:maxClaimWrites], true
+	}
+	return more, r.applyClaims(ctx, changes)
+}
 
 // applyClaims writes the given claim statuses, claimWriters at a time: a reconcile that seats a
 // burst of claims does not wait on each write in turn. (Routes are attached by reconciler/routes,

@@ -106,12 +106,8 @@ func (r *Reconciler) reconcileZone(ctx context.Context, req reconcile.Request) (
 	}
 	defer func() { r.pace.done(paceKey(req), len(l.Items), time.Now()) }()
 	ctx, kept := claimstatus.WithHeld(ctx)
-	changes = r.unheld(ctx, changes)
-	more := len(changes) > maxClaimWrites
-	if more {
-		changes = changes[:maxClaimWrites]
-	}
-	if err := r.applyClaims(ctx, changes); err != nil {
+	more, err := r.applyUnheldClaims(ctx, changes)
+	if err != nil {
 		return reconcile.Result{}, err
 	}
 	if more {
