@@ -141,23 +141,15 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 	if err := index.Setup(ctx, mgr.GetFieldIndexer()); err != nil {
 		return fmt.Errorf("registering cache indexes: %w", err)
 	}
-	listenerSet := schema.GroupKind{Group: gwv1.GroupName, Kind: "ListenerSet"}
-	listenerSets, err := served(mgr.GetRESTMapper(), listenerSet)
-	if err != nil {
-		return err
-	}
 	// ListenerSets are watched only when served at start; a CRD installed (or removed) later stops
 	// the manager with ErrServedKindsChanged, so that the next start watches what is served.
 	stagger := cfg.KindChangeStagger
 	if stagger == 0 {
 		stagger = DefaultKindChangeStagger
 	}
-	w, err := newKindWatch(mgr.GetConfig(), mgr.GetHTTPClient(), mgr.GetLogger().WithName("kind-watch"), listenerSet, "listenersets."+gwv1.GroupName, listenerSets, stagger)
+	listenerSets, err := watchServed(mgr, schema.GroupKind{Group: gwv1.GroupName, Kind: "ListenerSet"}, "listenersets", stagger)
 	if err != nil {
 		return err
-	}
-	if err := mgr.Add(w); err != nil {
-		return fmt.Errorf("registering the ListenerSet CRD watch: %w", err)
 	}
 	if listenerSets {
 		if err := index.SetupListenerSets(ctx, mgr.GetFieldIndexer()); err != nil {
@@ -171,17 +163,8 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 	if cfg.Webhooks {
 		// The Ingress webhook reads LBC's IngressClassParams only when served at start
 		// (webhook.Register); a CRD installed or removed later restarts the manager likewise.
-		params := lbc.IngressClassParamsGVK.GroupKind()
-		paramsServed, err := served(mgr.GetRESTMapper(), params)
-		if err != nil {
+		if _, err := watchServed(mgr, lbc.IngressClassParamsGVK.GroupKind(), "ingressclassparams", stagger); err != nil {
 			return err
-		}
-		w, err := newKindWatch(mgr.GetConfig(), mgr.GetHTTPClient(), mgr.GetLogger().WithName("kind-watch"), params, "ingressclassparams."+params.Group, paramsServed, stagger)
-		if err != nil {
-			return err
-		}
-		if err := mgr.Add(w); err != nil {
-			return fmt.Errorf("registering the IngressClassParams CRD watch: %w", err)
 		}
 		var finalizers []string
 		if cfg.AWS != nil {
@@ -252,17 +235,9 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 // tenants' configurations naming another namespace's claim certificate, where LBC's CRD is
 // served at start; a CRD installed or removed later restarts the manager, as for ListenerSets.
 func registerConfigurations(ctx context.Context, mgr manager.Manager, stagger time.Duration) error {
-	kind := lbc.GroupVersionKind.GroupKind()
-	ok, err := served(mgr.GetRESTMapper(), kind)
+	ok, err := watchServed(mgr, lbc.GroupVersionKind.GroupKind(), "loadbalancerconfigurations", stagger)
 	if err != nil {
 		return err
-	}
-	w, err := newKindWatch(mgr.GetConfig(), mgr.GetHTTPClient(), mgr.GetLogger().WithName("kind-watch"), kind, "loadbalancerconfigurations."+kind.Group, ok, stagger)
-	if err != nil {
-		return err
-	}
-	if err := mgr.Add(w); err != nil {
-		return fmt.Errorf("registering the LoadBalancerConfiguration CRD watch: %w", err)
 	}
 	if !ok {
 		return nil
@@ -274,6 +249,23 @@ func registerConfigurations(ctx context.Context, mgr manager.Manager, stagger ti
 		return fmt.Errorf("registering the LoadBalancerConfiguration reconciler: %w", err)
 	}
 	return nil
+}
+
+// watchServed reports whether the API server serves kind gk at start, and adds to mgr the watch
+// of its CRD (resource.group) that stops the manager when that changes (ErrServedKindsChanged).
+func watchServed(mgr manager.Manager, gk schema.GroupKind, resource string, stagger time.Duration) (bool, error) {
+	ok, err := served(mgr.GetRESTMapper(), gk)
+	if err != nil {
+		return false, err
+	}
+	w, err := newKindWatch(mgr.GetConfig(), mgr.GetHTTPClient(), mgr.GetLogger().WithName("kind-watch"), gk, resource+"."+gk.Group, ok, stagger)
+	if err != nil {
+		return false, err
+	}
+	if err := mgr.Add(w); err != nil {
+		return false, fmt.Errorf("registering the %s CRD watch: %w", gk.Kind, err)
+	}
+	return ok, nil
 }
 
 // served reports whether the API server serves kind gk (its CRD is installed).
