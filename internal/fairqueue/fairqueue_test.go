@@ -1,0 +1,209 @@
+package fairqueue
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/util/workqueue"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+)
+
+// byPrefix names an item's tenant by what comes before its dot: "a.7" is tenant a's.
+func byPrefix(item string) string { return strings.SplitN(item, ".", 2)[0] }
+
+// items are n items of tenant t, t.0 to t.<n-1>.
+func items(t string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%s.%d", t, i)
+	}
+	return out
+}
+
+// step is one thing done to a queue: push the items, or pop n of them.
+type step struct {
+	push []string
+	pop  int
+}
+
+// run applies steps to a new queue and returns every item popped, in order.
+func run(steps []step) []string {
+	q := New(byPrefix)
+	var out []string
+	for _, s := range steps {
+		for _, it := range s.push {
+			q.Push(it)
+		}
+		for range s.pop {
+			out = append(out, q.Pop())
+		}
+	}
+	for q.Len() > 0 {
+		out = append(out, q.Pop())
+	}
+	return out
+}
+
+func indexOf(popped []string, item string) int {
+	for i, p := range popped {
+		if p == item {
+			return i
+		}
+	}
+	return -1
+}
+
+func TestAnotherTenantsFirstItemWaitsAtMostOneItemPerBusyTenant(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		steps []step
+		// b.0 is handed out within this many pops after it was pushed.
+		within int
+	}{
+		{
+			name:   "one tenant's 1,000 waiting items delay b's first by at most one",
+			steps:  []step{{push: items("a", 1000)}, {push: []string{"b.0"}}},
+			within: 1,
+		},
+		{
+			name:   "b arriving in the middle of a's burst waits at most one of a's",
+			steps:  []step{{push: items("a", 1000), pop: 400}, {push: []string{"b.0"}}},
+			within: 1,
+		},
+		{
+			name:   "two busy tenants delay b's first by at most two",
+			steps:  []step{{push: append(items("a", 1000), items("c", 1000)...), pop: 10}, {push: []string{"b.0"}}},
+			within: 2,
+		},
+		{
+			name:   "a tenant served just now waits for its turn again",
+			steps:  []step{{push: items("a", 1000), pop: 1}, {push: []string{"b.0"}}},
+			within: 1,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			popped := run(tc.steps)
+			before := 0
+			for _, s := range tc.steps[:len(tc.steps)-1] {
+				before += s.pop
+			}
+			i := indexOf(popped, "b.0")
+			require.GreaterOrEqual(t, i, before, "b.0 is handed out")
+			assert.LessOrEqual(t, i-before, tc.within, "items handed out between b.0's push and b.0")
+		})
+	}
+}
+
+func TestEachTenantsItemsLeaveInTheOrderTheyCame(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		steps []step
+		want  []string
+	}{
+		{
+			name:  "one tenant alone is first in, first out",
+			steps: []step{{push: items("a", 5)}},
+			want:  items("a", 5),
+		},
+		{
+			name:  "two tenants take turns, each in its own order",
+			steps: []step{{push: append(items("a", 3), items("b", 3)...)}},
+			want:  []string{"a.0", "b.0", "a.1", "b.1", "a.2", "b.2"},
+		},
+		{
+			name: "a tenant coming back after its queue emptied is not owed turns",
+			steps: []step{
+				{push: []string{"b.0"}, pop: 1},
+				{push: items("a", 3), pop: 2},
+				{push: []string{"b.1", "b.2"}},
+			},
+			want: []string{"b.0", "a.0", "a.1", "b.1", "a.2", "b.2"},
+		},
+		{
+			name:  "items pushed again after being handed out go behind their tenant's others",
+			steps: []step{{push: []string{"a.0", "a.1"}, pop: 1}, {push: []string{"a.0"}}},
+			want:  []string{"a.0", "a.1", "a.0"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, run(tc.steps))
+		})
+	}
+}
+
+func TestLenCountsWaitingItemsAndTouchKeepsThePlace(t *testing.T) {
+	q := New(byPrefix)
+	assert.Equal(t, 0, q.Len())
+	for _, it := range []string{"a.0", "a.1", "b.0"} {
+		q.Push(it)
+	}
+	assert.Equal(t, 3, q.Len())
+	q.Touch("a.1")
+	q.Touch("b.0")
+	assert.Equal(t, 3, q.Len(), "touching adds nothing")
+	assert.Equal(t, "a.0", q.Pop())
+	assert.Equal(t, "b.0", q.Pop())
+	assert.Equal(t, "a.1", q.Pop())
+	assert.Equal(t, 0, q.Len())
+}
+
+func request(name string) reconcile.Request {
+	return reconcile.Request{NamespacedName: client.ObjectKey{Name: name}}
+}
+
+func claim(hostname, namespace string) *v1alpha1.DomainClaim {
+	return &v1alpha1.DomainClaim{
+		ObjectMeta: metav1.ObjectMeta{Name: hostname},
+		Spec:       v1alpha1.DomainClaimSpec{Hostname: hostname, Namespace: namespace},
+	}
+}
+
+// TestTheWorkQueueHandsClaimsOutFairlyByTheirNamespace runs client-go's real rate-limiting work
+// queue as controller-runtime would build it with ByClaimNamespace: a claim is queued once however
+// often it is added, a claim added while being worked on comes back when done, delays still
+// delay, and b's claim goes out right after the first of a's 1,000.
+func TestTheWorkQueueHandsClaimsOutFairlyByTheirNamespace(t *testing.T) {
+	scheme := runtime.NewScheme()
+	require.NoError(t, v1alpha1.AddToScheme(scheme))
+	objs := []client.Object{claim("b.example.com", "team-b")}
+	for i := range 1000 {
+		objs = append(objs, claim(fmt.Sprintf("a%d.example.com", i), "team-a"))
+	}
+	r := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).Build()
+	q := ByClaimNamespace(r)("test", workqueue.DefaultTypedControllerRateLimiter[reconcile.Request]())
+	defer q.ShutDown()
+
+	for i := range 1000 {
+		q.Add(request(fmt.Sprintf("a%d.example.com", i)))
+	}
+	q.Add(request("a0.example.com"))
+	q.Add(request("b.example.com"))
+	assert.Equal(t, 1001, q.Len(), "a claim added twice waits once")
+
+	first, _ := q.Get()
+	second, _ := q.Get()
+	assert.Equal(t, request("a0.example.com"), first)
+	assert.Equal(t, request("b.example.com"), second, "b's claim goes right after a's first, not after all 1,000")
+
+	q.Add(first) // changed while being worked on: comes back once done
+	assert.Equal(t, 999, q.Len())
+	q.Done(first)
+	q.Done(second)
+	assert.Equal(t, 1000, q.Len())
+
+	q.AddAfter(request("gone.example.com"), 50*time.Millisecond) // not in the cache: tenant ""
+	require.Eventually(t, func() bool { return q.Len() == 1001 }, 5*time.Second, 5*time.Millisecond, "a delayed claim arrives after its delay")
+	next, _ := q.Get()
+	assert.Equal(t, request("gone.example.com"), next, "the delayed claim's tenant has its turn before a's next")
+	q.Done(next)
+}
