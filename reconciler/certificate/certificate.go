@@ -46,6 +46,7 @@ import (
 	"github.com/opendi/gateway-orchestrator/internal/claimstatus"
 	"github.com/opendi/gateway-orchestrator/internal/conditions"
 	"github.com/opendi/gateway-orchestrator/internal/dnsbatch"
+	"github.com/opendi/gateway-orchestrator/internal/fairqueue"
 	"github.com/opendi/gateway-orchestrator/internal/index"
 	"github.com/opendi/gateway-orchestrator/internal/ownership"
 )
@@ -155,7 +156,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		WatchesRawSource(source.Channel(r.wake, &handler.EnqueueRequestForObject{})).
 		// Several claims may wait on AWS at once; the client-side rate limiters, not the
 		// number of workers, bound the request rate.
-		WithOptions(controller.Options{MaxConcurrentReconciles: 8}).
+		WithOptions(controller.Options{MaxConcurrentReconciles: 8, NewQueue: fairqueue.ByClaimNamespace(mgr.GetCache())}).
 		Complete(r)
 }
 

@@ -40,6 +40,7 @@ import (
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/claimstatus"
 	"github.com/opendi/gateway-orchestrator/internal/conditions"
+	"github.com/opendi/gateway-orchestrator/internal/fairqueue"
 	"github.com/opendi/gateway-orchestrator/internal/hostname"
 	"github.com/opendi/gateway-orchestrator/internal/index"
 	"github.com/opendi/gateway-orchestrator/internal/ownership"
@@ -89,7 +90,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&gwv1.Gateway{}, handler.EnqueueRequestsFromMapFunc(routeToClaims)).
 		Watches(&v1alpha1.DomainClaim{}, handler.EnqueueRequestsFromMapFunc(r.overlappingClaims)).
 		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.namespaceClaims), builder.WithPredicates(namespaceComesOrGoes)).
-		WithOptions(controller.Options{MaxConcurrentReconciles: 4})
+		WithOptions(controller.Options{MaxConcurrentReconciles: 4, NewQueue: fairqueue.ByClaimNamespace(mgr.GetCache())})
 	if r.ListenerSets {
 		b = b.Watches(&gwv1.ListenerSet{}, handler.EnqueueRequestsFromMapFunc(routeToClaims))
 	}

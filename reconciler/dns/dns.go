@@ -56,6 +56,7 @@ import (
 	"github.com/opendi/gateway-orchestrator/internal/claimstatus"
 	"github.com/opendi/gateway-orchestrator/internal/conditions"
 	"github.com/opendi/gateway-orchestrator/internal/dnsbatch"
+	"github.com/opendi/gateway-orchestrator/internal/fairqueue"
 	"github.com/opendi/gateway-orchestrator/internal/ownership"
 	"github.com/opendi/gateway-orchestrator/internal/routeuse"
 )
@@ -108,7 +109,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, batcher *dnsbatch.Batche
 		Named(ControllerName).
 		For(&v1alpha1.DomainClaim{}).
 		WatchesRawSource(source.Channel(r.wake, &handler.EnqueueRequestForObject{})).
-		WithOptions(controller.Options{MaxConcurrentReconciles: 4}).
+		WithOptions(controller.Options{MaxConcurrentReconciles: 4, NewQueue: fairqueue.ByClaimNamespace(mgr.GetCache())}).
 		Complete(r)
 }
 

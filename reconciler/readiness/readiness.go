@@ -37,6 +37,7 @@ import (
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/claimstatus"
 	"github.com/opendi/gateway-orchestrator/internal/conditions"
+	"github.com/opendi/gateway-orchestrator/internal/fairqueue"
 	"github.com/opendi/gateway-orchestrator/internal/promutil"
 )
 
@@ -97,7 +98,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		Named(ControllerName).
 		For(&v1alpha1.DomainClaim{}).
-		WithOptions(controller.Options{MaxConcurrentReconciles: 2}).
+		WithOptions(controller.Options{MaxConcurrentReconciles: 2, NewQueue: fairqueue.ByClaimNamespace(mgr.GetCache())}).
 		Complete(r)
 }
 
