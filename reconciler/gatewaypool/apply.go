@@ -23,7 +23,8 @@ import (
 // apply carries out a plan in dependency order: each Gateway before its configuration (which it
 // owns), Gateways and configurations before the claims' status (the Gateway's listeners are the
 // record of a seat, see Plan), then the pool's status, and deletions last.
-// At most maxClaimWrites claim statuses are written, the most urgent first (the plan's order).
+// At most maxClaimWrites claim statuses are written, the most urgent first, namespaces taking
+// turns (takeTurns).
 func (r *Reconciler) apply(ctx context.Context, s *Snapshot, p *PoolPlan) (out applied, err error) {
 	log := logf.FromContext(ctx).WithValues("pool", s.Pool.Name)
 	current := map[string]*GatewayState{}
@@ -89,9 +90,9 @@ const claimWriters = 8
 const maxClaimWrites = 100
 
 // applyUnheldClaims writes the claim statuses of changes that are not held back (unheld), at most
-// maxClaimWrites of them, the first first; more reports that some were left for the next reconcile.
+// maxClaimWrites of them in takeTurns' order; more reports that some were left for the next reconcile.
 func (r *Reconciler) applyUnheldClaims(ctx context.Context, changes []ClaimChange) (more bool, err error) {
-	changes = r.unheld(ctx, changes)
+	changes = takeTurns(r.unheld(ctx, changes))
 	if len(changes) > maxClaimWrites {
 		changes, more = changes[:maxClaimWrites], true
 	}
