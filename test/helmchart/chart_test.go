@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,6 +23,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/opendi/gateway-orchestrator/cmd/gateway-orchestrator/app"
 	"github.com/opendi/gateway-orchestrator/test/testenv"
 	"github.com/opendi/gateway-orchestrator/webhook"
 )
@@ -267,10 +269,14 @@ func TestChartPassesValuesAsFlags(t *testing.T) {
 	require.NotNil(t, d.Spec.Template.Spec.Affinity.PodAntiAffinity, "replicas prefer different nodes")
 }
 
-// TestChartRendersTheWriteBudget: 0 (no limit) reaches the binary, and values from before the
-// budget existed (helm upgrade --reuse-values) render without it, leaving the binary's defaults.
+// TestChartRendersTheWriteBudget: the budget is on by default, at the binary's default; 0 (no
+// limit) reaches the binary, and values from before the budget existed (helm upgrade
+// --reuse-values) render without it, leaving the binary's defaults.
 func TestChartRendersTheWriteBudget(t *testing.T) {
-	c := theDeployment(t, render(t, "gwo-system", append(slices.Clone(required), "--set", "reconcilerWrites.qps=0")...)).Spec.Template.Spec.Containers[0]
+	c := theDeployment(t, render(t, "gwo-system", required...)).Spec.Template.Spec.Containers[0]
+	assert.Contains(t, c.Args, fmt.Sprintf("--reconciler-write-qps=%d", app.DefaultReconcilerWrites))
+	assert.Contains(t, c.Args, fmt.Sprintf("--reconciler-write-burst=%d", app.DefaultReconcilerWriteBurst))
+	c = theDeployment(t, render(t, "gwo-system", append(slices.Clone(required), "--set", "reconcilerWrites.qps=0")...)).Spec.Template.Spec.Containers[0]
 	assert.Contains(t, c.Args, "--reconciler-write-qps=0")
 	c = theDeployment(t, render(t, "gwo-system", append(slices.Clone(required), "--set", "reconcilerWrites=null")...)).Spec.Template.Spec.Containers[0]
 	for _, a := range c.Args {

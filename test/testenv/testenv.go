@@ -220,6 +220,9 @@ func (e *Env) StartManager(ctx context.Context, opts Options) error {
 	cfg := opts.App
 	cfg.Webhooks, cfg.Reconcilers = true, !opts.NoReconcilers
 	cfg.QuietPeriod = opts.QuietPeriod
+	if cfg.ReconcilerWrites == 0 { // the binary's write budget, so that tests run with it (negative: none)
+		cfg.ReconcilerWrites, cfg.ReconcilerWriteBurst = app.DefaultReconcilerWrites, app.DefaultReconcilerWriteBurst
+	}
 	if cfg.QuietPeriod == 0 {
 		cfg.QuietPeriod = 50 * time.Millisecond
 	}

@@ -71,7 +71,8 @@ type Config struct {
 	// registry, which the manager serves.
 	Metrics prometheus.Registerer
 	// ReconcilerWrites is how many writes a second the reconcilers together may send the API
-	// server, with bursts of ReconcilerWriteBurst (package writebudget); zero means no limit.
+	// server, with bursts of ReconcilerWriteBurst (package writebudget); zero or less means no
+	// limit (the binary's default is DefaultReconcilerWrites).
 	// Admission's writes never wait for it.
 	ReconcilerWrites     float64
 	ReconcilerWriteBurst int
@@ -101,12 +102,16 @@ type AWS struct {
 	ExternalDNS dnsbatch.ExternalDNS
 }
 
-// DefaultReconcilerWriteBurst is the burst of the reconcilers' write budget unless told otherwise
-// (--reconciler-write-burst). The budget itself is off unless --reconciler-write-qps sets one: it
-// keeps admission fast while thousands of new claims are worked through on a small API server,
-// but the reconcilers' work queues are first in, first out, so it also makes every other
-// namespace's new claim wait behind such a backlog (docs/operations.md, "Write budget").
-const DefaultReconcilerWriteBurst = 100
+// DefaultReconcilerWrites and DefaultReconcilerWriteBurst are the reconcilers' write budget unless
+// told otherwise (--reconciler-write-qps, --reconciler-write-burst): it keeps admission fast while
+// thousands of new claims are worked through on a small API server (measured at 50 a second,
+// docs/operations.md, "Write budget"). The claim-keyed work queues are fair between namespaces
+// (package fairqueue), so such a backlog delays another namespace's new claim by a turn per busy
+// namespace, not by the backlog.
+const (
+	DefaultReconcilerWrites     = 50
+	DefaultReconcilerWriteBurst = 100
+)
 
 // writeBudget is the reconcilers' write budget; nil when ReconcilerWrites is zero (no limit).
 func (cfg Config) writeBudget() writebudget.Waiter {
