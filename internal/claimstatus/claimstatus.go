@@ -153,6 +153,7 @@ func applyObject(c *v1alpha1.DomainClaim, st *v1alpha1.DomainClaimStatus) *statu
 		Kind:       "DomainClaim",
 		Metadata:   statusApplyMeta{Name: c.Name, UID: c.UID},
 		Status:     st,
+		tenant:     c.Spec.Namespace,
 	}
 }
 
@@ -165,7 +166,13 @@ type statusApply struct {
 	Kind       string                      `json:"kind"`
 	Metadata   statusApplyMeta             `json:"metadata"`
 	Status     *v1alpha1.DomainClaimStatus `json:"status"`
+
+	tenant string // the claim's spec.namespace, whose turn the write waits for (WriteTenant)
 }
+
+// WriteTenant is the namespace the write is for, for the reconcilers' fair write budget
+// (writebudget.Tenant): the body names the claim only.
+func (a *statusApply) WriteTenant() string { return a.tenant }
 
 // statusApplyMeta is the identity an apply carries: the name, and the UID as a precondition.
 type statusApplyMeta struct {

@@ -11,17 +11,20 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 )
 
-// counter counts tokens handed out; refuse makes Wait fail as a cancelled context does.
+// counter counts tokens handed out and remembers whose; refuse makes Wait fail as a cancelled
+// context does.
 type counter struct {
-	n      int
-	refuse bool
+	n       int
+	tenants []string
+	refuse  bool
 }
 
-func (c *counter) Wait(context.Context) error {
+func (c *counter) Wait(_ context.Context, tenant string) error {
 	if c.refuse {
 		return context.Canceled
 	}
 	c.n++
+	c.tenants = append(c.tenants, tenant)
 	return nil
 }
 

@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/time/rate"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -113,12 +112,13 @@ const (
 	DefaultReconcilerWriteBurst = 100
 )
 
-// writeBudget is the reconcilers' write budget; nil when ReconcilerWrites is zero (no limit).
-func (cfg Config) writeBudget() writebudget.Waiter {
+// writeBudget is the reconcilers' write budget, fair between namespaces, until ctx ends; nil when
+// ReconcilerWrites is zero or less (no limit).
+func (cfg Config) writeBudget(ctx context.Context) writebudget.Waiter {
 	if cfg.ReconcilerWrites <= 0 {
 		return nil
 	}
-	return rate.NewLimiter(rate.Limit(cfg.ReconcilerWrites), max(cfg.ReconcilerWriteBurst, 1))
+	return writebudget.NewFair(ctx, cfg.ReconcilerWrites, cfg.ReconcilerWriteBurst)
 }
 
 // NewScheme returns a scheme with every type the orchestrator reads or writes.
@@ -181,7 +181,7 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 	}
 	if cfg.Reconcilers {
 		// The reconcilers write through one budget; the webhooks keep the manager's client.
-		kc := writebudget.Client(mgr.GetClient(), cfg.writeBudget())
+		kc := writebudget.Client(mgr.GetClient(), cfg.writeBudget(ctx))
 		c := cfg.Clock
 		if c == nil {
 			c = clock.RealClock{}
