@@ -19,7 +19,7 @@ import (
 type Fair struct {
 	pace func(context.Context) error // returns when the next token is there
 	done <-chan struct{}
-	wake    chan struct{}
+	wake chan struct{}
 
 	mu      sync.Mutex
 	waiting *fairqueue.Queue[*waiter]
