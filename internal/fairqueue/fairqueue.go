@@ -11,9 +11,11 @@ package fairqueue
 import (
 	"container/heap"
 	"context"
+	"sync"
 
 	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
@@ -23,15 +25,24 @@ import (
 // tag, the later of the tag being served and the end of its tenant's previous item (its start +
 // 1), and the smallest tag goes first, ties in arrival order. One tenant queuing 1,000 items
 // therefore delays another tenant's first item by at most one item per busy tenant, and each
-// tenant's items keep their arrival order. It implements workqueue.Queue; like every
-// workqueue.Queue it is used under the work queue's lock and is not safe for concurrent use by
-// itself.
+// tenant's items keep their arrival order. It implements workqueue.Queue (client-go calls it under
+// the work queue's lock; it has a lock of its own for Limit's wrapper).
 type Queue[T comparable] struct {
-	tenant  func(T) string
+	tenant func(T) string
+
+	mu      sync.Mutex
+	changed *sync.Cond // an item was pushed, or one being worked on is done (Limit)
 	items   itemHeap[T]
 	end     map[string]uint64 // tenant -> end tag of its latest item
 	virtual uint64            // start tag of the item served last
 	seq     uint64
+	// With Limit: busy counts each tenant's items being worked on, and limit is the most one
+	// tenant may have; Pop prefers the items of tenants below it. popped remembers the tenant of
+	// each item Pop returned until the wrapper takes it.
+	busy   map[string]int
+	limit  int
+	popped map[T]string
+	queued map[string]int // tenant -> its waiting items
 }
 
 var _ workqueue.Queue[string] = &Queue[string]{}
@@ -39,36 +50,77 @@ var _ workqueue.Queue[string] = &Queue[string]{}
 // New returns an empty Queue; tenant names an item's tenant (it is asked once, when the item is
 // pushed).
 func New[T comparable](tenant func(T) string) *Queue[T] {
-	return &Queue[T]{tenant: tenant, end: map[string]uint64{}}
+	q := &Queue[T]{tenant: tenant, end: map[string]uint64{}, busy: map[string]int{}, popped: map[T]string{}, queued: map[string]int{}}
+	q.changed = sync.NewCond(&q.mu)
+	return q
 }
 
 // Push adds item, which is not in the queue (the work queue dedupes before it pushes).
 func (q *Queue[T]) Push(item T) {
 	t := q.tenant(item)
+	q.mu.Lock()
+	defer q.mu.Unlock()
 	start := max(q.virtual, q.end[t])
 	q.end[t] = start + 1
 	q.seq++
 	heap.Push(&q.items, entry[T]{item: item, tenant: t, start: start, seq: q.seq})
+	q.queued[t]++
+	q.changed.Broadcast()
 }
 
 // Pop removes and returns the next item; the work queue calls it only when Len is above zero.
+// With a limit, the next item of a tenant below it goes first; only when every waiting item's
+// tenant is at its limit does the next item of one of them come out.
 func (q *Queue[T]) Pop() T {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var skipped []entry[T]
 	e := heap.Pop(&q.items).(entry[T])
-	q.virtual = e.start
+	for q.limit > 0 && q.busy[e.tenant] >= q.limit && len(q.items) > 0 {
+		skipped = append(skipped, e)
+		e = heap.Pop(&q.items).(entry[T])
+	}
+	if q.limit > 0 && q.busy[e.tenant] >= q.limit && len(skipped) > 0 {
+		skipped, e = append(skipped[1:], e), skipped[0] // every tenant is at its limit: the first
+	}
+	for _, s := range skipped {
+		heap.Push(&q.items, s)
+	}
+	q.virtual = max(q.virtual, e.start)
+	if q.queued[e.tenant]--; q.queued[e.tenant] == 0 {
+		delete(q.queued, e.tenant)
+	}
 	if len(q.items) == 0 {
 		// Every remembered end is now at most virtual+1: forget them, keeping the one that
 		// makes the tenant just served wait for a turn.
 		q.end = map[string]uint64{e.tenant: q.end[e.tenant]}
 	}
+	if q.limit > 0 {
+		q.popped[e.item] = e.tenant
+	}
 	return e.item
 }
 
 // Len is the number of waiting items.
-func (q *Queue[T]) Len() int { return len(q.items) }
+func (q *Queue[T]) Len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.items)
+}
 
 // Touch is called when a waiting item is added again: it keeps its place (as in client-go's
 // FIFO), so that a busy tenant cannot move its items ahead by touching them.
 func (q *Queue[T]) Touch(T) {}
+
+// eligible reports whether an item of a tenant below the limit waits; under q.mu.
+func (q *Queue[T]) eligible() bool {
+	for t := range q.queued {
+		if q.busy[t] < q.limit {
+			return true
+		}
+	}
+	return false
+}
 
 type entry[T comparable] struct {
 	item   T
@@ -97,24 +149,27 @@ func (h *itemHeap[T]) Pop() any {
 }
 
 // NewQueue returns a controller.Options.NewQueue that builds client-go's rate-limiting work
-// queue, with controller-runtime's rate limiter and its delays, over a Queue ordered by tenant.
-func NewQueue(tenant func(reconcile.Request) string) func(string, workqueue.TypedRateLimiter[reconcile.Request]) workqueue.TypedRateLimitingInterface[reconcile.Request] {
+// queue, with controller-runtime's rate limiter and its delays, over a Queue ordered by tenant,
+// with at most workers-1 items of one tenant worked on at once (Limit; at least 1).
+func NewQueue(tenant func(reconcile.Request) string, workers int) func(string, workqueue.TypedRateLimiter[reconcile.Request]) workqueue.TypedRateLimitingInterface[reconcile.Request] {
 	return func(name string, rl workqueue.TypedRateLimiter[reconcile.Request]) workqueue.TypedRateLimitingInterface[reconcile.Request] {
-		base := workqueue.NewTypedWithConfig(workqueue.TypedQueueConfig[reconcile.Request]{Name: name, Queue: New(tenant)})
+		q := New(tenant)
+		base := Limit(workqueue.NewTypedWithConfig(workqueue.TypedQueueConfig[reconcile.Request]{Name: name, Queue: q}), q, workers-1)
 		delaying := workqueue.NewTypedDelayingQueueWithConfig(workqueue.TypedDelayingQueueConfig[reconcile.Request]{Name: name, Queue: base})
 		return workqueue.NewTypedRateLimitingQueueWithConfig(rl, workqueue.TypedRateLimitingQueueConfig[reconcile.Request]{Name: name, DelayingQueue: delaying})
 	}
 }
 
-// ByClaimNamespace is the NewQueue of a controller whose keys are DomainClaims (cluster-scoped,
-// named by hostname): a claim's tenant is its spec.namespace, read from r (the manager's cache);
-// a claim r does not hold (deleted meanwhile) is the tenant "".
-func ByClaimNamespace(r client.Reader) func(string, workqueue.TypedRateLimiter[reconcile.Request]) workqueue.TypedRateLimitingInterface[reconcile.Request] {
-	return NewQueue(func(req reconcile.Request) string {
+// ClaimOptions are the controller options of a controller whose keys are DomainClaims
+// (cluster-scoped, named by hostname) with the given number of workers: its work queue is fair
+// between the claims' namespaces (spec.namespace, read from r, the manager's cache; a claim r
+// does not hold, deleted meanwhile, is the tenant ""), and one namespace never holds every worker.
+func ClaimOptions(r client.Reader, workers int) controller.Options {
+	return controller.Options{MaxConcurrentReconciles: workers, NewQueue: NewQueue(func(req reconcile.Request) string {
 		c := &v1alpha1.DomainClaim{}
 		if err := r.Get(context.Background(), req.NamespacedName, c); err != nil {
 			return ""
 		}
 		return c.Spec.Namespace
-	})
+	}, workers)}
 }

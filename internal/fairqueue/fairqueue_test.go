@@ -169,18 +169,12 @@ func claim(hostname, namespace string) *v1alpha1.DomainClaim {
 }
 
 // TestTheWorkQueueHandsClaimsOutFairlyByTheirNamespace runs client-go's real rate-limiting work
-// queue as controller-runtime would build it with ByClaimNamespace: a claim is queued once however
+// queue as controller-runtime would build it with ClaimOptions: a claim is queued once however
 // often it is added, a claim added while being worked on comes back when done, delays still
 // delay, and b's claim goes out right after the first of a's 1,000.
 func TestTheWorkQueueHandsClaimsOutFairlyByTheirNamespace(t *testing.T) {
-	scheme := runtime.NewScheme()
-	require.NoError(t, v1alpha1.AddToScheme(scheme))
-	objs := []client.Object{claim("b.example.com", "team-b")}
-	for i := range 1000 {
-		objs = append(objs, claim(fmt.Sprintf("a%d.example.com", i), "team-a"))
-	}
-	r := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).Build()
-	q := ByClaimNamespace(r)("test", workqueue.DefaultTypedControllerRateLimiter[reconcile.Request]())
+	r := claims(t)
+	q := ClaimOptions(r, 8).NewQueue("test", workqueue.DefaultTypedControllerRateLimiter[reconcile.Request]())
 	defer q.ShutDown()
 
 	for i := range 1000 {
@@ -206,4 +200,64 @@ func TestTheWorkQueueHandsClaimsOutFairlyByTheirNamespace(t *testing.T) {
 	next, _ := q.Get()
 	assert.Equal(t, request("gone.example.com"), next, "the delayed claim's tenant has its turn before a's next")
 	q.Done(next)
+}
+
+// claims is a reader holding team-a's claims a0 to a999.example.com and team-b's b.example.com.
+func claims(t *testing.T) client.Reader {
+	scheme := runtime.NewScheme()
+	require.NoError(t, v1alpha1.AddToScheme(scheme))
+	objs := []client.Object{claim("b.example.com", "team-b")}
+	for i := range 1000 {
+		objs = append(objs, claim(fmt.Sprintf("a%d.example.com", i), "team-a"))
+	}
+	return fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).Build()
+}
+
+// TestOneNamespaceNeverHoldsEveryWorker: with 3 workers, team-a's burst has at most 2 claims
+// worked on at once, so the third worker is free when team-b's claim comes.
+func TestOneNamespaceNeverHoldsEveryWorker(t *testing.T) {
+	q := ClaimOptions(claims(t), 3).NewQueue("test", workqueue.DefaultTypedControllerRateLimiter[reconcile.Request]())
+	defer q.ShutDown()
+	for i := range 1000 {
+		q.Add(request(fmt.Sprintf("a%d.example.com", i)))
+	}
+	a0, _ := q.Get()
+	a1, _ := q.Get()
+	assert.Equal(t, []reconcile.Request{request("a0.example.com"), request("a1.example.com")}, []reconcile.Request{a0, a1})
+
+	third := make(chan reconcile.Request, 1)
+	go func() {
+		item, _ := q.Get()
+		third <- item
+	}()
+	select {
+	case item := <-third:
+		t.Fatalf("a third claim of team-a was handed out: %v", item)
+	case <-time.After(100 * time.Millisecond):
+	}
+	q.Add(request("b.example.com"))
+	select {
+	case item := <-third:
+		assert.Equal(t, request("b.example.com"), item, "the free worker takes team-b's claim at once")
+	case <-time.After(5 * time.Second):
+		t.Fatal("team-b's claim waits although a worker is free")
+	}
+
+	fourth := make(chan reconcile.Request, 1)
+	go func() {
+		item, _ := q.Get()
+		fourth <- item
+	}()
+	q.Done(a0)
+	select {
+	case item := <-fourth:
+		assert.Equal(t, request("a2.example.com"), item, "when one of team-a's is done, its next goes")
+	case <-time.After(5 * time.Second):
+		t.Fatal("team-a's next claim waits although one of its own is done")
+	}
+	assert.Equal(t, 997, q.Len())
+
+	q.ShutDown()
+	_, shutdown := q.Get()
+	assert.True(t, shutdown)
 }

@@ -32,7 +32,6 @@ import (
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -156,7 +155,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		WatchesRawSource(source.Channel(r.wake, &handler.EnqueueRequestForObject{})).
 		// Several claims may wait on AWS at once; the client-side rate limiters, not the
 		// number of workers, bound the request rate.
-		WithOptions(controller.Options{MaxConcurrentReconciles: 8, NewQueue: fairqueue.ByClaimNamespace(mgr.GetCache())}).
+		WithOptions(fairqueue.ClaimOptions(mgr.GetCache(), 8)).
 		Complete(r)
 }
 

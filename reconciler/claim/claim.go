@@ -29,7 +29,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
@@ -90,7 +89,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&gwv1.Gateway{}, handler.EnqueueRequestsFromMapFunc(routeToClaims)).
 		Watches(&v1alpha1.DomainClaim{}, handler.EnqueueRequestsFromMapFunc(r.overlappingClaims)).
 		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.namespaceClaims), builder.WithPredicates(namespaceComesOrGoes)).
-		WithOptions(controller.Options{MaxConcurrentReconciles: 4, NewQueue: fairqueue.ByClaimNamespace(mgr.GetCache())})
+		WithOptions(fairqueue.ClaimOptions(mgr.GetCache(), 4))
 	if r.ListenerSets {
 		b = b.Watches(&gwv1.ListenerSet{}, handler.EnqueueRequestsFromMapFunc(routeToClaims))
 	}

@@ -43,7 +43,6 @@ import (
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -109,7 +108,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, batcher *dnsbatch.Batche
 		Named(ControllerName).
 		For(&v1alpha1.DomainClaim{}).
 		WatchesRawSource(source.Channel(r.wake, &handler.EnqueueRequestForObject{})).
-		WithOptions(controller.Options{MaxConcurrentReconciles: 4, NewQueue: fairqueue.ByClaimNamespace(mgr.GetCache())}).
+		WithOptions(fairqueue.ClaimOptions(mgr.GetCache(), 4)).
 		Complete(r)
 }
 

@@ -31,7 +31,6 @@ import (
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
@@ -98,7 +97,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		Named(ControllerName).
 		For(&v1alpha1.DomainClaim{}).
-		WithOptions(controller.Options{MaxConcurrentReconciles: 2, NewQueue: fairqueue.ByClaimNamespace(mgr.GetCache())}).
+		WithOptions(fairqueue.ClaimOptions(mgr.GetCache(), 2)).
 		Complete(r)
 }
 
