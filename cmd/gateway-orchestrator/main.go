@@ -87,7 +87,7 @@ func main() {
 	flag.IntVar(&cfg.limits.MaxUnbound, "max-unbound-claims-per-namespace", 0, "Cap on a namespace's unbound DomainClaims per ManagedZone where the zone's spec.limits sets none (0: no cap).")
 	flag.BoolVar(&cfg.webhooks, "webhooks", true, "Serve the admission webhooks.")
 	flag.BoolVar(&cfg.reconcilers, "reconcilers", true, "Run the reconcilers.")
-	flag.Float64Var(&cfg.writeQPS, "reconciler-write-qps", app.DefaultReconcilerWrites, "Writes a second the reconcilers together may send the API server (0: no limit), so that a burst of background work cannot starve admission, whose writes never wait for it; the claims' work queues take turns between namespaces, so other namespaces' claims do not wait behind such a burst (docs/operations.md).")
+	flag.Float64Var(&cfg.writeQPS, "reconciler-write-qps", app.DefaultReconcilerWrites, "Writes a second the reconcilers together may send the API server (0: no limit), so that a burst of background work cannot starve admission, whose writes never wait for it; its tokens and the claims' work queues take turns between namespaces, so other namespaces' claims do not wait behind such a burst (docs/operations.md).")
 	flag.IntVar(&cfg.writeBurst, "reconciler-write-burst", app.DefaultReconcilerWriteBurst, "Writes the reconcilers may send at once above --reconciler-write-qps (at least 1).")
 	flag.BoolVar(&cfg.aws, "aws", true, "Run the AWS reconcilers (ACM certificates, Route53 records).")
 	flag.StringVar(&cfg.awsRegion, "aws-region", "", "AWS region of the certificates and load balancers (default: the SDK's, e.g. AWS_REGION).")

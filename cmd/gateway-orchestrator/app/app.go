@@ -104,9 +104,9 @@ type AWS struct {
 // DefaultReconcilerWrites and DefaultReconcilerWriteBurst are the reconcilers' write budget unless
 // told otherwise (--reconciler-write-qps, --reconciler-write-burst): it keeps admission fast while
 // thousands of new claims are worked through on a small API server (measured at 50 a second,
-// docs/operations.md, "Write budget"). The claim-keyed work queues are fair between namespaces
-// (package fairqueue), so such a backlog delays another namespace's new claim by a turn per busy
-// namespace, not by the backlog.
+// docs/operations.md, "Write budget"). The budget's tokens (writebudget.Fair) and the
+// claim-keyed work queues (package fairqueue) take turns between namespaces, so such a backlog
+// delays another namespace's new claim by a turn per busy namespace, not by the backlog.
 const (
 	DefaultReconcilerWrites     = 50
 	DefaultReconcilerWriteBurst = 100
