@@ -261,3 +261,39 @@ func TestOneNamespaceNeverHoldsEveryWorker(t *testing.T) {
 	_, shutdown := q.Get()
 	assert.True(t, shutdown)
 }
+
+// TestAClaimHandedOutOverItsNamespacesLimitWaitsForThatNamespacesNextWorker: a worker that was
+// already waiting on the empty queue when team-a's second claim came keeps that claim aside (team-a
+// is at its limit of 1), and the worker that finishes team-a's first claim takes it next.
+func TestAClaimHandedOutOverItsNamespacesLimitWaitsForThatNamespacesNextWorker(t *testing.T) {
+	q := ClaimOptions(claims(t), 2).NewQueue("test", workqueue.DefaultTypedControllerRateLimiter[reconcile.Request]())
+	defer q.ShutDown()
+	q.Add(request("a0.example.com"))
+	a0, _ := q.Get()
+
+	second := make(chan reconcile.Request, 1)
+	go func() {
+		item, _ := q.Get()
+		second <- item
+	}()
+	time.Sleep(50 * time.Millisecond) // the second worker waits on the empty queue
+	q.Add(request("a1.example.com"))
+	require.Eventually(t, func() bool { return q.Len() == 1 }, 5*time.Second, 5*time.Millisecond)
+	select {
+	case item := <-second:
+		t.Fatalf("team-a's second claim went to a second worker: %v", item)
+	case <-time.After(100 * time.Millisecond):
+	}
+
+	q.Done(a0)
+	next, _ := q.Get()
+	assert.Equal(t, request("a1.example.com"), next, "the worker done with team-a's first claim takes its second")
+	q.Add(request("b.example.com"))
+	select {
+	case item := <-second:
+		assert.Equal(t, request("b.example.com"), item)
+	case <-time.After(5 * time.Second):
+		t.Fatal("team-b's claim waits although a worker is free")
+	}
+	q.Done(next)
+}

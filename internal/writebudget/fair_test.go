@@ -90,7 +90,7 @@ func TestAWriteThatGivesUpSpendsNoToken(t *testing.T) {
 
 	short, stop := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer stop()
-	assert.ErrorIs(t, f.Wait(short, "team-a"), context.DeadlineExceeded)
+	require.ErrorIs(t, f.Wait(short, "team-a"), context.DeadlineExceeded)
 
 	start := time.Now()
 	require.NoError(t, f.Wait(ctx, "team-b"))
