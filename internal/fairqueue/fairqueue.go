@@ -150,22 +150,24 @@ func (h *itemHeap[T]) Pop() any {
 
 // NewQueue returns a controller.Options.NewQueue that builds client-go's rate-limiting work
 // queue, with controller-runtime's rate limiter and its delays, over a Queue ordered by tenant,
-// with at most workers-1 items of one tenant worked on at once (Limit; at least 1).
-func NewQueue(tenant func(reconcile.Request) string, workers int) func(string, workqueue.TypedRateLimiter[reconcile.Request]) workqueue.TypedRateLimitingInterface[reconcile.Request] {
+// with at most perTenant items of one tenant worked on at once (Limit).
+func NewQueue(tenant func(reconcile.Request) string, perTenant int) func(string, workqueue.TypedRateLimiter[reconcile.Request]) workqueue.TypedRateLimitingInterface[reconcile.Request] {
 	return func(name string, rl workqueue.TypedRateLimiter[reconcile.Request]) workqueue.TypedRateLimitingInterface[reconcile.Request] {
 		q := New(tenant)
-		base := Limit(workqueue.NewTypedWithConfig(workqueue.TypedQueueConfig[reconcile.Request]{Name: name, Queue: q}), q, workers-1)
+		base := Limit(workqueue.NewTypedWithConfig(workqueue.TypedQueueConfig[reconcile.Request]{Name: name, Queue: q}), q, perTenant)
 		delaying := workqueue.NewTypedDelayingQueueWithConfig(workqueue.TypedDelayingQueueConfig[reconcile.Request]{Name: name, Queue: base})
 		return workqueue.NewTypedRateLimitingQueueWithConfig(rl, workqueue.TypedRateLimitingQueueConfig[reconcile.Request]{Name: name, DelayingQueue: delaying})
 	}
 }
 
 // ClaimOptions are the controller options of a controller whose keys are DomainClaims
-// (cluster-scoped, named by hostname) with the given number of workers: its work queue is fair
-// between the claims' namespaces (spec.namespace, read from r, the manager's cache; a claim r
-// does not hold, deleted meanwhile, is the tenant ""), and one namespace never holds every worker.
+// (cluster-scoped, named by hostname), with up to workers of one namespace's claims worked on at
+// once: its work queue is fair between the claims' namespaces (spec.namespace, read from r, the
+// manager's cache; a claim r does not hold, deleted meanwhile, is the tenant ""), and it runs one
+// worker more, so that a worker is free for another namespace's claim while one namespace's burst
+// keeps the others busy (waiting for the write budget, mostly).
 func ClaimOptions(r client.Reader, workers int) controller.Options {
-	return controller.Options{MaxConcurrentReconciles: workers, NewQueue: NewQueue(func(req reconcile.Request) string {
+	return controller.Options{MaxConcurrentReconciles: workers + 1, NewQueue: NewQueue(func(req reconcile.Request) string {
 		c := &v1alpha1.DomainClaim{}
 		if err := r.Get(context.Background(), req.NamespacedName, c); err != nil {
 			return ""

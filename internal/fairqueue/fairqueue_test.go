@@ -213,10 +213,13 @@ func claims(t *testing.T) client.Reader {
 	return fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).Build()
 }
 
-// TestOneNamespaceNeverHoldsEveryWorker: with 3 workers, team-a's burst has at most 2 claims
-// worked on at once, so the third worker is free when team-b's claim comes.
+// TestOneNamespaceNeverHoldsEveryWorker: with 2 workers a namespace (and 3 in all), team-a's
+// burst has at most 2 claims worked on at once, so the third worker is free when team-b's claim
+// comes.
 func TestOneNamespaceNeverHoldsEveryWorker(t *testing.T) {
-	q := ClaimOptions(claims(t), 3).NewQueue("test", workqueue.DefaultTypedControllerRateLimiter[reconcile.Request]())
+	o := ClaimOptions(claims(t), 2)
+	assert.Equal(t, 3, o.MaxConcurrentReconciles, "one worker more than a namespace may use")
+	q := o.NewQueue("test", workqueue.DefaultTypedControllerRateLimiter[reconcile.Request]())
 	defer q.ShutDown()
 	for i := range 1000 {
 		q.Add(request(fmt.Sprintf("a%d.example.com", i)))
@@ -266,7 +269,7 @@ func TestOneNamespaceNeverHoldsEveryWorker(t *testing.T) {
 // already waiting on the empty queue when team-a's second claim came keeps that claim aside (team-a
 // is at its limit of 1), and the worker that finishes team-a's first claim takes it next.
 func TestAClaimHandedOutOverItsNamespacesLimitWaitsForThatNamespacesNextWorker(t *testing.T) {
-	q := ClaimOptions(claims(t), 2).NewQueue("test", workqueue.DefaultTypedControllerRateLimiter[reconcile.Request]())
+	q := ClaimOptions(claims(t), 1).NewQueue("test", workqueue.DefaultTypedControllerRateLimiter[reconcile.Request]())
 	defer q.ShutDown()
 	q.Add(request("a0.example.com"))
 	a0, _ := q.Get()

@@ -5,9 +5,9 @@ import (
 )
 
 // Limit returns base (client-go's work queue over q) with at most limit items of one tenant
-// worked on at once: a controller with n workers and a limit of n-1 always has a worker for
-// another tenant's item, so that item does not wait for one of the busy tenant's reconciles to
-// end (they may be waiting for the write budget). Items of a tenant at its limit wait in q (or,
+// worked on at once (at least 1): a controller with more workers than that always has a worker
+// for another tenant's item, so that item does not wait for one of the busy tenant's reconciles
+// to end (they may be waiting for the write budget). Items of a tenant at its limit wait in q (or,
 // when the work queue has already handed one out, in a short list of their own) until one of
 // the tenant's items is done. Dedupe, delays and backoff stay the work queue's.
 func Limit[T comparable](base workqueue.TypedInterface[T], q *Queue[T], limit int) workqueue.TypedInterface[T] {
