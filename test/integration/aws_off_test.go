@@ -35,8 +35,13 @@ func TestWithAWSOffAClaimedHostnameIsReadyAndNothingIsProvisioned(t *testing.T) 
 	c := waitCondition(t, h, v1alpha1.ConditionReady, metav1.ConditionTrue)
 	assert.Equal(t, v1alpha1.ReasonReady, condition(c, v1alpha1.ConditionReady).Reason)
 	assert.True(t, meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionClaimed))
-	for _, typ := range []string{v1alpha1.ConditionCertificateRequested, v1alpha1.ConditionGatewayAssigned, v1alpha1.ConditionDNSRecord} {
+	for _, typ := range []string{v1alpha1.ConditionCertificateRequested, v1alpha1.ConditionDNSRecord} {
 		assert.Nil(t, meta.FindStatusCondition(c.Status.Conditions, typ), "no AWS step runs: %s", typ)
+	}
+	// The pool reconciler runs without AWS too: for a zone without a GatewayPool it says so
+	// (NoGatewayPool), before or after Ready depending on the write budget's turns; it seats nothing.
+	if g := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionGatewayAssigned); g != nil {
+		assert.Equal(t, v1alpha1.ReasonNoGatewayPool, g.Reason, "no seat without a pool")
 	}
 	assert.Empty(t, c.Finalizers, "nothing in AWS to clean up, so admission puts no finalizer on the claim")
 	assert.Never(t, func() bool { return env.AWS.ACM.Requests(h) > 0 }, time.Second, 50*time.Millisecond, "no certificate is requested")
