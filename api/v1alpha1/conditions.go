@@ -69,6 +69,10 @@ const (
 	// ReasonNoGatewayPool: the claim's ManagedZone has no GatewayPool and no load balancer of the
 	// users' own serves the hostname (GatewayAssigned, and the steps after it).
 	ReasonNoGatewayPool = "NoGatewayPool"
+	// ReasonGatewayPoolNotFound: the claim's ManagedZone names, in spec.gatewayPoolRef, a
+	// GatewayPool that does not exist, and no load balancer of the users' own serves the hostname
+	// (GatewayAssigned, and the steps after it); the pool takes over once it is created.
+	ReasonGatewayPoolNotFound = "GatewayPoolNotFound"
 	// ReasonNotAccepted: the AWS Load Balancer Controller reports the Gateway Accepted=False.
 	ReasonNotAccepted = "NotAccepted"
 	// ReasonOwnLoadBalancer: the hostname's users bring their own load balancer (a Gateway that is
@@ -112,4 +116,9 @@ const (
 	// ReasonRecordsRemoved: the claim is being deleted and its ALIAS records are gone, so its
 	// certificate may leave the Gateway's listener.
 	ReasonRecordsRemoved = "RecordsRemoved"
+	// ReasonNoLoadBalancer: nothing serves the hostname any more (GatewayAssigned=False with
+	// NoGatewayPool, GatewayPoolNotFound, PoolExhausted or Unbound, and no load balancer in the
+	// status), so its ALIAS records were removed rather than left pointing at a load balancer that
+	// no longer serves it; they are written again once a load balancer serves it.
+	ReasonNoLoadBalancer = "NoLoadBalancer"
 )
