@@ -309,7 +309,7 @@ func (r *Reconciler) ownLoadBalancerToPools(ctx context.Context, o client.Object
 		}
 	}
 	r.memos.routesChanged(index.RouteKeys(o))
-	reqs := r.zonesWithoutPool(ctx)
+	reqs := r.zonesWithoutPool(ctx, pools.Items)
 	for _, p := range pools.Items {
 		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKey{Name: p.Name}})
 	}
