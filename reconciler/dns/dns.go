@@ -17,6 +17,11 @@
 // (v1alpha1.DomainClaim.AliasRecordsGone); one with either has its records removed before it
 // goes, whether or not a condition was written.
 //
+// When nothing serves the claim's hostname any more (NotServed: no load balancer, no seat, and
+// GatewayAssigned=False with a reason that does not pass by itself, for a short grace), its
+// records are removed the same way and DNSRecordReady=False/NoLoadBalancer says why; they are
+// written again once a load balancer serves the name.
+//
 // DNSRecordReady is written when the records are in place, when a change fails or meets a
 // record that is not ours, and when the claim's load balancer goes. status.aliasTarget names the
 // load balancer the records were last confirmed at: set with DNSRecordReady=True, kept while a
