@@ -82,6 +82,10 @@ const (
 	// ReasonWaitingForOwnLoadBalancer: the load balancer of the object serving the hostname has no
 	// address yet (a wait, like Pending, so a new claim's quiet period holds it back).
 	ReasonWaitingForOwnLoadBalancer = "WaitingForOwnLoadBalancer"
+	// ReasonLoadBalancerNotFound: the hostname's users name only objects with a load balancer of
+	// their own that do not exist (a route whose parentRefs name a Gateway that is not there, or
+	// no longer), so nothing serves it (GatewayAssigned, and the steps after it).
+	ReasonLoadBalancerNotFound = "LoadBalancerNotFound"
 	// ReasonAmbiguousLoadBalancers: the hostname's users report different load balancers, and an
 	// ALIAS record can point at one only.
 	ReasonAmbiguousLoadBalancers = "AmbiguousLoadBalancers"

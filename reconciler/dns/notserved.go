@@ -21,10 +21,11 @@ const DefaultNotServedGrace = 15 * time.Second
 // the hostname until someone acts (an administrator, or the owner with a Gateway or Ingress of
 // its own): unlike Pending (a seat on its way), they do not pass by themselves.
 var servedByNothing = map[string]bool{
-	v1alpha1.ReasonNoGatewayPool:       true,
-	v1alpha1.ReasonGatewayPoolNotFound: true,
-	v1alpha1.ReasonPoolExhausted:       true,
-	v1alpha1.ReasonUnbound:             true,
+	v1alpha1.ReasonNoGatewayPool:        true,
+	v1alpha1.ReasonGatewayPoolNotFound:  true,
+	v1alpha1.ReasonPoolExhausted:        true,
+	v1alpha1.ReasonUnbound:              true,
+	v1alpha1.ReasonLoadBalancerNotFound: true,
 }
 
 // Withdrawal is NotServed's answer.

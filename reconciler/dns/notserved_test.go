@@ -51,6 +51,8 @@ func TestNotServed(t *testing.T) {
 			claim: claim(noLoadBalancer, assigned(metav1.ConditionFalse, v1alpha1.ReasonGatewayPoolNotFound, long)), wantRemove: true},
 		{name: "a claim no Gateway of its full pool can seat removes them",
 			claim: claim(noLoadBalancer, assigned(metav1.ConditionFalse, v1alpha1.ReasonPoolExhausted, long)), wantRemove: true},
+		{name: "a claim whose routes name only Gateways that do not exist removes them",
+			claim: claim(noLoadBalancer, assigned(metav1.ConditionFalse, v1alpha1.ReasonLoadBalancerNotFound, long)), wantRemove: true},
 		{name: "an unbound claim removes them",
 			claim: claim(noLoadBalancer, assigned(metav1.ConditionFalse, v1alpha1.ReasonUnbound, long)), wantRemove: true},
 		{name: "within the grace the records stay, and the claim is looked at again when it ends",

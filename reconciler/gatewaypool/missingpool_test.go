@@ -73,3 +73,30 @@ func TestAnOwnLoadBalancerServesAClaimOfAZoneNamingAMissingPoolAsInAZoneWithoutO
 	assert.Equal(t, "own.example", st.LoadBalancerHostname)
 	assert.Equal(t, v1alpha1.ReasonOwnLoadBalancer, meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionGatewayAssigned).Reason)
 }
+
+func TestAClaimWhoseRoutesNameOnlyMissingGatewaysIsServedByNothing(t *testing.T) {
+	gone := OwnTarget{Decision: ownlb.Decision{Kind: ownlb.Waiting, Objects: []string{"Gateway team-a/web"}, Missing: true}}
+	waiting := OwnTarget{Decision: ownlb.Decision{Kind: ownlb.Waiting, Objects: []string{"Gateway team-a/web"}}}
+	assert.NotEqual(t, gone.key(), waiting.key(), "the claim memo tells them apart")
+	for name, st := range map[string]*v1alpha1.DomainClaimStatus{
+		"in a zone without a pool": noPoolStatus("example-com", "", ClaimState{Claim: testClaim(1, hadSeat), Own: gone}),
+		"in a pool, without a seat": planClaim(testPool(1, 3), ClaimState{Claim: testClaim(1), Own: gone}, "", false, nil, "", false, false),
+	} {
+		t.Run(name, func(t *testing.T) {
+			assert.Nil(t, st.Gateway)
+			assert.Empty(t, st.LoadBalancerHostname)
+			a := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionGatewayAssigned)
+			assert.Equal(t, metav1.ConditionFalse, a.Status)
+			assert.Equal(t, v1alpha1.ReasonLoadBalancerNotFound, a.Reason)
+			assert.Equal(t, "Gateway team-a/web does not exist, so nothing serves h0001.example.com: create it, or serve h0001.example.com from another Gateway or Ingress", a.Message)
+			for _, typ := range []string{v1alpha1.ConditionCertificateAttached, v1alpha1.ConditionLoadBalancerReady, v1alpha1.ConditionRoutesAllowed} {
+				assert.Equal(t, v1alpha1.ReasonLoadBalancerNotFound, meta.FindStatusCondition(st.Conditions, typ).Reason, typ)
+			}
+		})
+	}
+	t.Run("a seated claim keeps its seat and its ALIAS on the pool's ALB, which still serves the name", func(t *testing.T) {
+		st := planClaim(testPool(1, 3), ClaimState{Claim: testClaim(1, hadSeat), Own: gone}, "public-1", false, nil, "", true, true)
+		require.NotNil(t, st.Gateway)
+		assert.Equal(t, "alb-public-1.example", st.LoadBalancerHostname)
+	})
+}

@@ -127,6 +127,38 @@ func TestAHostnameWhoseOwnLoadBalancerIsDeletedInAZoneWithoutPoolLosesItsALIAS(t
 	})
 }
 
+// TestARouteWhoseOwnGatewayIsDeletedLosesItsALIAS: the route stays and names a Gateway that is
+// gone, so nothing serves its hostname; in a zone with a pool too (no seat is taken for it: the
+// route does not use the pool).
+func TestARouteWhoseOwnGatewayIsDeletedLosesItsALIAS(t *testing.T) {
+	ctx := context.Background()
+	for name, zone := range map[string]func(t *testing.T) *v1alpha1.ManagedZone{
+		"in a zone without a pool": func(t *testing.T) *v1alpha1.ManagedZone { return newZone(t) },
+		"in a zone with a pool":    func(t *testing.T) *v1alpha1.ManagedZone { z, _ := servedZone(t); return z },
+	} {
+		t.Run(name, func(t *testing.T) {
+			z := zone(t)
+			ns := tenant(t)
+			gw := createOwnGateway(t, ns)
+			h := "route." + z.Spec.Domain
+			rt := route(ns, h)
+			rt.Spec.ParentRefs = []gwv1.ParentReference{{Name: gwv1.ObjectName(gw.Name)}}
+			require.NoError(t, k8s.Create(ctx, rt))
+			own := func() string { return ownALB(ns, gw.Name) }
+			require.Eventually(t, func() bool { target, _ := aliasTarget(z.Spec.HostedZoneID, h); return own() != "" && target == own() },
+				60*time.Second, 100*time.Millisecond, "the ALIAS points at the route's Gateway's ALB")
+			alb := own()
+
+			require.NoError(t, k8s.Delete(ctx, gw))
+			servedByNothing(t, z, h, v1alpha1.ReasonLoadBalancerNotFound, alb)
+			c, err := getClaim(h)
+			require.NoError(t, err)
+			assert.Contains(t, condition(c, v1alpha1.ConditionGatewayAssigned).Message, "Gateway "+ns+"/"+gw.Name+" does not exist, so nothing serves "+h)
+			assert.Nil(t, c.Status.Gateway, "no pool seat: the route does not use the pool")
+		})
+	}
+}
+
 // TestAPoolMoveNeverTakesTheALIASAway deletes the Gateway a hostname is seated on (its load
 // balancer takes a while to go): the claim's load balancer is forgotten while its new seat's is
 // not known yet, which is no reason to remove anything. The A record is read every 50 ms from the
