@@ -79,7 +79,7 @@ func TestAClaimWhoseRoutesNameOnlyMissingGatewaysIsServedByNothing(t *testing.T)
 	waiting := OwnTarget{Decision: ownlb.Decision{Kind: ownlb.Waiting, Objects: []string{"Gateway team-a/web"}}}
 	assert.NotEqual(t, gone.key(), waiting.key(), "the claim memo tells them apart")
 	for name, st := range map[string]*v1alpha1.DomainClaimStatus{
-		"in a zone without a pool": noPoolStatus("example-com", "", ClaimState{Claim: testClaim(1, hadSeat), Own: gone}),
+		"in a zone without a pool":  noPoolStatus("example-com", "", ClaimState{Claim: testClaim(1, hadSeat), Own: gone}),
 		"in a pool, without a seat": planClaim(testPool(1, 3), ClaimState{Claim: testClaim(1), Own: gone}, "", false, nil, "", false, false),
 	} {
 		t.Run(name, func(t *testing.T) {
