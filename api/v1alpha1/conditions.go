@@ -121,8 +121,8 @@ const (
 	// certificate may leave the Gateway's listener.
 	ReasonRecordsRemoved = "RecordsRemoved"
 	// ReasonNoLoadBalancer: nothing serves the hostname any more (GatewayAssigned=False with
-	// NoGatewayPool, GatewayPoolNotFound, PoolExhausted or Unbound, and no load balancer in the
-	// status), so its ALIAS records were removed rather than left pointing at a load balancer that
-	// no longer serves it; they are written again once a load balancer serves it.
+	// NoGatewayPool, GatewayPoolNotFound, PoolExhausted, Unbound or LoadBalancerNotFound, and no
+	// load balancer in the status), so its ALIAS records were removed rather than left pointing at
+	// a load balancer that no longer serves it; they are written again once one serves it.
 	ReasonNoLoadBalancer = "NoLoadBalancer"
 )
