@@ -241,7 +241,7 @@ func (r *Reconciler) backOff(ctx context.Context, c *v1alpha1.DomainClaim, st *v
 // with neither the condition, nor a load balancer, nor a seat never had a record: there is
 // nothing to remove or to say.
 func (r *Reconciler) remove(ctx context.Context, c *v1alpha1.DomainClaim, reason, msg string) (reconcile.Result, error) {
-	if c.AliasRecordsGone() {
+	if c.AliasRecordsGone() && !r.queued(c) { // a change queued unsaid may still create them
 		r.said(c)
 		return reconcile.Result{}, nil
 	}

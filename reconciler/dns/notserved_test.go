@@ -138,3 +138,21 @@ func TestAClaimWhoseRecordsWentForNothingServingItIsNotGoneOnceItHasALoadBalance
 	c.Status.Gateway = nil
 	assert.True(t, c.AliasRecordsGone())
 }
+
+func TestAFirstChangeQueuedUnsaidIsRemovedWhenNothingServesTheClaimAnyMore(t *testing.T) {
+	r, rec, _ := setup(t, claim(withUID("unsaid-not-served")), map[bool]dnsbatch.State{false: dnsbatch.Pending, true: dnsbatch.Done})
+	_, c := reconcileOnce(t, r)
+	require.Nil(t, meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionDNSRecord), "queued, not said")
+
+	c.Status.LoadBalancerHostname, c.Status.LoadBalancerZoneID = "", ""
+	assigned(metav1.ConditionFalse, v1alpha1.ReasonNoGatewayPool, r.Clock.Now().Add(-time.Minute))(c)
+	require.NoError(t, r.Client.Status().Update(t.Context(), c))
+	rec.asked = nil
+	_, c = reconcileOnce(t, r)
+	require.NotEmpty(t, rec.asked, "the records the queued change may create are asked gone")
+	for _, w := range rec.asked {
+		assert.True(t, w.Absent)
+	}
+	assert.Equal(t, v1alpha1.ReasonNoLoadBalancer, meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionDNSRecord).Reason)
+	assert.Zero(t, unsaidCount(r), "said")
+}
