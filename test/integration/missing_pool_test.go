@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,6 +44,20 @@ func gatewayPoolNotFound(t *testing.T, z *v1alpha1.ManagedZone, pool, h string) 
 	return c
 }
 
+// zoneSays waits until zone z's GatewayPoolFound condition has status and reason, and a message
+// containing text.
+func zoneSays(t *testing.T, z *v1alpha1.ManagedZone, status metav1.ConditionStatus, reason, text string) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		got := &v1alpha1.ManagedZone{}
+		if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(z), got); err != nil {
+			return false
+		}
+		cond := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ZoneConditionGatewayPool)
+		return cond != nil && cond.Status == status && cond.Reason == reason && strings.Contains(cond.Message, text)
+	}, 30*time.Second, 100*time.Millisecond, "ManagedZone %s says %s=%s/%s", z.Name, v1alpha1.ZoneConditionGatewayPool, status, reason)
+}
+
 func TestAZoneNamingAPoolThatDoesNotExistSaysSoUntilThePoolIsCreated(t *testing.T) {
 	ctx := context.Background()
 	poolName := unique("pool")
@@ -61,6 +76,7 @@ func TestAZoneNamingAPoolThatDoesNotExistSaysSoUntilThePoolIsCreated(t *testing.
 	waitForZone(t, z.Spec.Domain)
 	assert.Contains(t, seen.all(), `GatewayPool "`+poolName+`" does not exist yet`)
 	assert.Contains(t, seen.all(), "GatewayAssigned=False/"+v1alpha1.ReasonGatewayPoolNotFound)
+	zoneSays(t, z, metav1.ConditionFalse, v1alpha1.ReasonGatewayPoolNotFound, "spec.gatewayPoolRef names GatewayPool "+poolName+", which does not exist")
 
 	// A route that needs the pool is told what is missing; a hostname on the team's own Gateway
 	// is served there, as in a zone without a pool.
@@ -86,6 +102,7 @@ func TestAZoneNamingAPoolThatDoesNotExistSaysSoUntilThePoolIsCreated(t *testing.
 	gwNS := unique("gw")
 	require.NoError(t, k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: gwNS}}))
 	require.NoError(t, k8s.Create(ctx, pool(poolName, func(p *v1alpha1.GatewayPool) { p.Spec.Namespace = gwNS })))
+	zoneSays(t, z, metav1.ConditionTrue, v1alpha1.ReasonGatewayPoolExists, "GatewayPool "+poolName+" serves")
 	c := ready(t, h, 60*time.Second)
 	require.NotNil(t, c.Status.Gateway)
 	assert.Equal(t, gwNS, c.Status.Gateway.Namespace)
@@ -106,5 +123,6 @@ func TestAZoneNamingAPoolThatDoesNotExistSaysSoUntilThePoolIsCreated(t *testing.
 	typo := poolName + "-typo"
 	require.NoError(t, updateLatest(ctx, z, func() { z.Spec.GatewayPoolRef = &v1alpha1.LocalObjectReference{Name: typo} }))
 	gatewayPoolNotFound(t, z, typo, h)
+	zoneSays(t, z, metav1.ConditionFalse, v1alpha1.ReasonGatewayPoolNotFound, "GatewayPool "+typo+", which does not exist")
 	servedByNothing(t, z, h, v1alpha1.ReasonGatewayPoolNotFound, was)
 }
