@@ -122,7 +122,7 @@ func Decide(users []User) Decision {
 		a := normalize(addr[o])
 		if a == "" {
 			gone = gone && missing[o]
-			if why := pending[o]; why != "" {
+			if why := pending[o]; why != "" && !missing[o] { // a missing object waits for its creation first
 				o += " (" + why + ")"
 			}
 			waiting = append(waiting, o)
