@@ -1,0 +1,164 @@
+package integration
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+)
+
+// Attacks a hostile tenant tried from outside against the running system (make run-local),
+// reproduced here with the webhooks registered in a real API server.
+
+const tenantHold = "tenant.example/hold"
+
+// deleteHeld deletes obj, which carries a finalizer of the tenant's own, so that it stays in
+// the API server, being deleted, for as long as the tenant likes; the test removes the
+// finalizer at the end.
+func deleteHeld(t *testing.T, obj client.Object) {
+	t.Helper()
+	ctx := context.Background()
+	require.NoError(t, k8s.Delete(ctx, obj))
+	require.NoError(t, k8s.Get(ctx, client.ObjectKeyFromObject(obj), obj))
+	require.NotNil(t, obj.GetDeletionTimestamp(), "the finalizer holds the object")
+	t.Cleanup(func() {
+		_ = updateLatest(ctx, obj, func() { obj.SetFinalizers(nil) })
+	})
+}
+
+// assertOwnedBy asserts that err is admission's denial naming the owner of hostname h.
+func assertOwnedBy(t *testing.T, err error, h, owner string) {
+	t.Helper()
+	require.Error(t, err)
+	assert.True(t, apierrors.IsInvalid(err), "a denial, not an internal error: %v", err)
+	assert.Contains(t, err.Error(), `hostname "`+h+`" is claimed by namespace "`+owner+`"`)
+}
+
+// An object held by the tenant's own finalizer after its delete used to skip admission on
+// every update ("an object being deleted"), so its spec could be edited to any hostname: LBC
+// serves routes being deleted like the others (on the tenant's own Gateway it would discover
+// the owner's ACM certificate by that name). Its spec is checked now; the finalizer's removal
+// still passes.
+func TestRedteamAnObjectBeingDeletedCannotTakeAnotherNamespacesHostname(t *testing.T) {
+	ctx := context.Background()
+	z, owner, shop := owned(t)
+	attacker := tenant(t)
+
+	t.Run("HTTPRoute", func(t *testing.T) {
+		r := route(attacker, "held-route."+z.Spec.Domain)
+		r.Finalizers = []string{tenantHold}
+		require.NoError(t, k8s.Create(ctx, r))
+		deleteHeld(t, r)
+		err := updateLatest(ctx, r, func() { r.Spec.Hostnames = []gwv1.Hostname{gwv1.Hostname(shop)} })
+		assertOwnedBy(t, err, shop, owner)
+
+		require.NoError(t, updateLatest(ctx, r, func() { r.Finalizers = nil }), "removing the finalizer passes")
+		require.Eventually(t, func() bool {
+			return apierrors.IsNotFound(k8s.Get(ctx, client.ObjectKeyFromObject(r), &gwv1.HTTPRoute{}))
+		}, 10*time.Second, 20*time.Millisecond)
+	})
+	t.Run("GRPCRoute", func(t *testing.T) {
+		r := grpcRoute(attacker, "held-grpc."+z.Spec.Domain)
+		r.Finalizers = []string{tenantHold}
+		require.NoError(t, k8s.Create(ctx, r))
+		deleteHeld(t, r)
+		err := updateLatest(ctx, r, func() { r.Spec.Hostnames = append(r.Spec.Hostnames, gwv1.Hostname(shop)) })
+		assertOwnedBy(t, err, shop, owner)
+	})
+	t.Run("Ingress", func(t *testing.T) {
+		ing := ingress(attacker, "alb", "held-ingress."+z.Spec.Domain)
+		ing.Finalizers = []string{tenantHold}
+		require.NoError(t, k8s.Create(ctx, ing))
+		deleteHeld(t, ing)
+		err := updateLatest(ctx, ing, func() { ing.Spec.Rules[0].Host = shop })
+		assertOwnedBy(t, err, shop, owner)
+	})
+	t.Run("tenant Gateway", func(t *testing.T) {
+		gw := tenantGateway(attacker, "held-gateway."+z.Spec.Domain)
+		gw.Finalizers = []string{tenantHold}
+		require.NoError(t, k8s.Create(ctx, gw))
+		deleteHeld(t, gw)
+		err := updateLatest(ctx, gw, func() { gw.Spec.Listeners[0].Hostname = ptrHostname(shop) })
+		assertOwnedBy(t, err, shop, owner)
+	})
+	t.Run("a label or annotation written on an object being deleted still passes", func(t *testing.T) {
+		r := route(attacker, "held-label."+z.Spec.Domain)
+		r.Finalizers = []string{tenantHold}
+		require.NoError(t, k8s.Create(ctx, r))
+		deleteHeld(t, r)
+		require.NoError(t, updateLatest(ctx, r, func() { r.Annotations = map[string]string{"note": "leaving"} }))
+	})
+}
+
+func ptrHostname(h string) *gwv1.Hostname {
+	hn := gwv1.Hostname(h)
+	return &hn
+}
+
+func tlsRoute(ns string, hostnames ...string) *gwv1.TLSRoute {
+	r := &gwv1.TLSRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: unique("tls")}}
+	for _, h := range hostnames {
+		r.Spec.Hostnames = append(r.Spec.Hostnames, gwv1.Hostname(h))
+	}
+	r.Spec.Rules = []gwv1.TLSRouteRule{{BackendRefs: []gwv1.BackendRef{{BackendObjectReference: gwv1.BackendObjectReference{
+		Name: "web", Port: ptrPort(443)}}}}}
+	return r
+}
+
+func ptrPort(p gwv1.PortNumber) *gwv1.PortNumber { return &p }
+
+// TLSRoutes carry hostnames that LBC adds to those it discovers ACM certificates by for the
+// TLS listener of the route's Gateway (an NLB); they were admitted without any check, so a
+// tenant's TLSRoute on its own Gateway listing another namespace's hostname took the owner's
+// certificate onto the tenant's load balancer. They go through the same door as a tenant
+// Gateway's listener hostnames now.
+func TestRedteamTLSRouteHostnamesGoThroughTheDoor(t *testing.T) {
+	ctx := context.Background()
+	z, owner, shop := owned(t)
+	attacker := tenant(t)
+
+	t.Run("another namespace's hostname is denied, naming the owner, and nothing is claimed", func(t *testing.T) {
+		assertOwnedBy(t, k8s.Create(ctx, tlsRoute(attacker, shop)), shop, owner)
+		assertOwnedBy(t, k8s.Create(ctx, tlsRoute(attacker, "unowned-first."+z.Spec.Domain, shop)), shop, owner)
+		_, err := getClaim("unowned-first." + z.Spec.Domain)
+		assert.True(t, apierrors.IsNotFound(err), "a denied TLSRoute claims nothing: %v", err)
+	})
+	t.Run("a zone-wide wildcard is denied", func(t *testing.T) {
+		err := k8s.Create(ctx, tlsRoute(attacker, "*."+z.Spec.Domain))
+		require.Error(t, err)
+		assert.True(t, apierrors.IsInvalid(err), "%v", err)
+		assert.Contains(t, err.Error(), "would cover every name of ManagedZone")
+	})
+	t.Run("dry-run is denied the same and claims nothing", func(t *testing.T) {
+		assertOwnedBy(t, k8s.Create(ctx, tlsRoute(attacker, shop), client.DryRunAll), shop, owner)
+		free := "tls-dry." + z.Spec.Domain
+		require.NoError(t, k8s.Create(ctx, tlsRoute(attacker, free), client.DryRunAll))
+		_, err := getClaim(free)
+		assert.True(t, apierrors.IsNotFound(err), "%v", err)
+	})
+	t.Run("the namespace's own free hostname is claimed for it; names outside every zone pass", func(t *testing.T) {
+		own := "tls-own." + z.Spec.Domain
+		require.NoError(t, k8s.Create(ctx, tlsRoute(attacker, own, "passthrough.unmanaged-"+unique("d")+".test")))
+		c, err := getClaim(own)
+		require.NoError(t, err)
+		assert.Equal(t, attacker, c.Spec.Namespace)
+		assert.Equal(t, v1alpha1.ClaimedByRoute, c.Spec.ClaimedBy)
+	})
+	t.Run("an update that adds another namespace's hostname is denied", func(t *testing.T) {
+		r := tlsRoute(attacker, "tls-update."+z.Spec.Domain)
+		require.NoError(t, k8s.Create(ctx, r))
+		err := updateLatest(ctx, r, func() { r.Spec.Hostnames = append(r.Spec.Hostnames, gwv1.Hostname(shop)) })
+		assertOwnedBy(t, err, shop, owner)
+	})
+	t.Run("the owner's own TLSRoute passes", func(t *testing.T) {
+		require.NoError(t, k8s.Create(ctx, tlsRoute(owner, shop)))
+	})
+}
