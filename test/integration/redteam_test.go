@@ -2,17 +2,22 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/lbc"
 )
 
 // Attacks a hostile tenant tried from outside against the running system (make run-local),
@@ -86,7 +91,7 @@ func TestRedteamAnObjectBeingDeletedCannotTakeAnotherNamespacesHostname(t *testi
 		gw.Finalizers = []string{tenantHold}
 		require.NoError(t, k8s.Create(ctx, gw))
 		deleteHeld(t, gw)
-		err := updateLatest(ctx, gw, func() { gw.Spec.Listeners[0].Hostname = ptrHostname(shop) })
+		err := updateLatest(ctx, gw, func() { gw.Spec.Listeners[0].Hostname = ptr.To(gwv1.Hostname(shop)) })
 		assertOwnedBy(t, err, shop, owner)
 	})
 	t.Run("a label or annotation written on an object being deleted still passes", func(t *testing.T) {
@@ -98,22 +103,15 @@ func TestRedteamAnObjectBeingDeletedCannotTakeAnotherNamespacesHostname(t *testi
 	})
 }
 
-func ptrHostname(h string) *gwv1.Hostname {
-	hn := gwv1.Hostname(h)
-	return &hn
-}
-
 func tlsRoute(ns string, hostnames ...string) *gwv1.TLSRoute {
 	r := &gwv1.TLSRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: unique("tls")}}
 	for _, h := range hostnames {
 		r.Spec.Hostnames = append(r.Spec.Hostnames, gwv1.Hostname(h))
 	}
 	r.Spec.Rules = []gwv1.TLSRouteRule{{BackendRefs: []gwv1.BackendRef{{BackendObjectReference: gwv1.BackendObjectReference{
-		Name: "web", Port: ptrPort(443)}}}}}
+		Name: "web", Port: ptr.To(gwv1.PortNumber(443))}}}}}
 	return r
 }
-
-func ptrPort(p gwv1.PortNumber) *gwv1.PortNumber { return &p }
 
 // TLSRoutes carry hostnames that LBC adds to those it discovers ACM certificates by for the
 // TLS listener of the route's Gateway (an NLB); they were admitted without any check, so a
@@ -160,5 +158,61 @@ func TestRedteamTLSRouteHostnamesGoThroughTheDoor(t *testing.T) {
 	})
 	t.Run("the owner's own TLSRoute passes", func(t *testing.T) {
 		require.NoError(t, k8s.Create(ctx, tlsRoute(owner, shop)))
+	})
+}
+
+func nlbService(ns string, annotations map[string]string) *corev1.Service {
+	return &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: unique("svc"), Annotations: annotations},
+		Spec: corev1.ServiceSpec{
+			Type:              corev1.ServiceTypeLoadBalancer,
+			LoadBalancerClass: ptr.To("service.k8s.aws/nlb"),
+			Selector:          map[string]string{"app": "web"},
+			Ports:             []corev1.ServicePort{{Name: "https", Port: 443, TargetPort: intstr.FromInt32(8443)}},
+		},
+	}
+}
+
+// A Service's service.beta.kubernetes.io/aws-load-balancer-ssl-cert annotation puts its ARNs on
+// the TLS listeners of the Service's NLB (LBC, and the in-tree cloud provider): a Service naming
+// another namespace's claim certificate was admitted, the same attack as an Ingress's
+// certificate-arn annotation. It is denied now, on create and on an update that writes it.
+func TestRedteamAServiceCannotNameAnotherNamespacesCertificate(t *testing.T) {
+	ctx := context.Background()
+	z := newZone(t)
+	owner, attacker := tenant(t), tenant(t)
+	shop := "shop." + z.Spec.Domain
+	require.NoError(t, k8s.Create(ctx, route(owner, shop)))
+	c := issued(t, shop)
+	arn := c.Status.CertificateARN
+	require.NotEmpty(t, arn)
+	require.Eventually(t, func() bool {
+		var cached v1alpha1.DomainClaim
+		return env.Manager.GetCache().Get(ctx, client.ObjectKey{Name: c.Name}, &cached) == nil && cached.Status.CertificateARN == arn
+	}, 10*time.Second, 20*time.Millisecond)
+	denial := fmt.Sprintf("metadata.annotations[%s]: Forbidden: certificate %s is the certificate of hostname %q, owned by namespace %s; a Service of namespace %s may not put it on its load balancer",
+		lbc.ServiceCertificateAnnotation, arn, shop, owner, attacker)
+
+	t.Run("create", func(t *testing.T) {
+		err := k8s.Create(ctx, nlbService(attacker, map[string]string{
+			lbc.ServiceCertificateAnnotation: "arn:aws:acm:us-east-1:000000000000:certificate/unrelated, " + arn}))
+		require.Error(t, err)
+		assert.True(t, apierrors.IsInvalid(err), "%v", err)
+		assert.Contains(t, err.Error(), denial)
+	})
+	t.Run("dry-run", func(t *testing.T) {
+		err := k8s.Create(ctx, nlbService(attacker, map[string]string{lbc.ServiceCertificateAnnotation: arn}), client.DryRunAll)
+		assert.ErrorContains(t, err, denial)
+	})
+	t.Run("an update that writes the annotation", func(t *testing.T) {
+		svc := nlbService(attacker, nil)
+		require.NoError(t, k8s.Create(ctx, svc))
+		err := updateLatest(ctx, svc, func() { svc.Annotations = map[string]string{lbc.ServiceCertificateAnnotation: arn} })
+		assert.ErrorContains(t, err, denial)
+	})
+	t.Run("an unrelated ARN, and the owner's own certificate, pass", func(t *testing.T) {
+		require.NoError(t, k8s.Create(ctx, nlbService(attacker, map[string]string{
+			lbc.ServiceCertificateAnnotation: "arn:aws:acm:us-east-1:000000000000:certificate/unrelated"})))
+		require.NoError(t, k8s.Create(ctx, nlbService(owner, map[string]string{lbc.ServiceCertificateAnnotation: arn})))
 	})
 }
