@@ -39,12 +39,14 @@ func deleteHeld(t *testing.T, obj client.Object) {
 	})
 }
 
-// assertOwnedBy asserts that err is admission's denial naming the owner of hostname h.
+// assertOwnedBy asserts that err is admission's denial naming the owner of hostname h and
+// what the user can do about it.
 func assertOwnedBy(t *testing.T, err error, h, owner string) {
 	t.Helper()
 	require.Error(t, err)
 	assert.True(t, apierrors.IsInvalid(err), "a denial, not an internal error: %v", err)
 	assert.Contains(t, err.Error(), `hostname "`+h+`" is claimed by namespace "`+owner+`"`)
+	assert.Contains(t, err.Error(), "; use another hostname, or ask a cluster admin to transfer it to namespace")
 }
 
 // An object held by the tenant's own finalizer after its delete used to skip admission on
