@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
@@ -216,5 +217,40 @@ func TestRedteamAServiceCannotNameAnotherNamespacesCertificate(t *testing.T) {
 		require.NoError(t, k8s.Create(ctx, nlbService(attacker, map[string]string{
 			lbc.ServiceCertificateAnnotation: "arn:aws:acm:us-east-1:000000000000:certificate/unrelated"})))
 		require.NoError(t, k8s.Create(ctx, nlbService(owner, map[string]string{lbc.ServiceCertificateAnnotation: arn})))
+	})
+}
+
+// LBC attaches a route to a Gateway by its parentRef's kind, name and namespace, whatever the
+// group says; admission looked only at parentRefs of group gateway.networking.k8s.io, so a
+// hostless route whose parentRef to a pool Gateway said `group: ""` (or any other group) was
+// admitted. It is denied like any hostless route on a pool Gateway now.
+func TestRedteamAParentRefsGroupDoesNotHideAPoolGateway(t *testing.T) {
+	ctx := context.Background()
+	gwNS := poolNamespace(t)
+	attacker := tenant(t)
+	for _, group := range []string{"", "example.io"} {
+		t.Run("group "+strconv.Quote(group), func(t *testing.T) {
+			r := route(attacker)
+			r.Spec.ParentRefs = []gwv1.ParentReference{{
+				Group: ptr.To(gwv1.Group(group)), Kind: ptr.To(gwv1.Kind("Gateway")),
+				Namespace: ptr.To(gwv1.Namespace(gwNS)), Name: "public-1",
+			}}
+			err := k8s.Create(ctx, r)
+			require.Error(t, err)
+			assert.True(t, apierrors.IsInvalid(err), "%v", err)
+			assert.Contains(t, err.Error(), fmt.Sprintf("a route attached to a shared pool Gateway (%s/public-1) %s", gwNS, hostlessMessage))
+
+			g := grpcRoute(attacker)
+			g.Spec.ParentRefs = r.Spec.ParentRefs
+			assert.ErrorContains(t, k8s.Create(ctx, g), hostlessMessage)
+		})
+	}
+	t.Run("another kind is no Gateway", func(t *testing.T) {
+		r := route(attacker)
+		r.Spec.ParentRefs = []gwv1.ParentReference{{
+			Group: ptr.To(gwv1.Group("")), Kind: ptr.To(gwv1.Kind("Service")),
+			Namespace: ptr.To(gwv1.Namespace(gwNS)), Name: "public-1",
+		}}
+		require.NoError(t, k8s.Create(ctx, r))
 	})
 }
