@@ -119,18 +119,21 @@ func tlsRoute(ns string, hostnames ...string) *gwv1.TLSRoute {
 // TLSRoutes carry hostnames that LBC adds to those it discovers ACM certificates by for the
 // TLS listener of the route's Gateway (an NLB); they were admitted without any check, so a
 // tenant's TLSRoute on its own Gateway listing another namespace's hostname took the owner's
-// certificate onto the tenant's load balancer. They go through the same door as a tenant
-// Gateway's listener hostnames now.
+// certificate onto the tenant's load balancer. They go through the door now, and since a TLSRoute
+// binds no claim, a managed hostname must already be its namespace's.
 func TestRedteamTLSRouteHostnamesGoThroughTheDoor(t *testing.T) {
 	ctx := context.Background()
 	z, owner, shop := owned(t)
 	attacker := tenant(t)
+	notYet := func(t *testing.T, err error, h, ns string) {
+		t.Helper()
+		require.Error(t, err)
+		assert.True(t, apierrors.IsInvalid(err), "%v", err)
+		assert.Contains(t, err.Error(), fmt.Sprintf("hostname %q is not claimed by namespace %q yet, and a TLSRoute does not claim hostnames; use it first in an HTTPRoute", h, ns))
+	}
 
-	t.Run("another namespace's hostname is denied, naming the owner, and nothing is claimed", func(t *testing.T) {
+	t.Run("another namespace's hostname is denied, naming the owner", func(t *testing.T) {
 		assertOwnedBy(t, k8s.Create(ctx, tlsRoute(attacker, shop)), shop, owner)
-		assertOwnedBy(t, k8s.Create(ctx, tlsRoute(attacker, "unowned-first."+z.Spec.Domain, shop)), shop, owner)
-		_, err := getClaim("unowned-first." + z.Spec.Domain)
-		assert.True(t, apierrors.IsNotFound(err), "a denied TLSRoute claims nothing: %v", err)
 	})
 	t.Run("a zone-wide wildcard is denied", func(t *testing.T) {
 		err := k8s.Create(ctx, tlsRoute(attacker, "*."+z.Spec.Domain))
@@ -138,29 +141,25 @@ func TestRedteamTLSRouteHostnamesGoThroughTheDoor(t *testing.T) {
 		assert.True(t, apierrors.IsInvalid(err), "%v", err)
 		assert.Contains(t, err.Error(), "would cover every name of ManagedZone")
 	})
-	t.Run("dry-run is denied the same and claims nothing", func(t *testing.T) {
-		assertOwnedBy(t, k8s.Create(ctx, tlsRoute(attacker, shop), client.DryRunAll), shop, owner)
-		free := "tls-dry." + z.Spec.Domain
-		require.NoError(t, k8s.Create(ctx, tlsRoute(attacker, free), client.DryRunAll))
+	t.Run("a free managed hostname is not claimed for a TLSRoute: it is denied and says what to do", func(t *testing.T) {
+		free := "tls-free." + z.Spec.Domain
+		notYet(t, k8s.Create(ctx, tlsRoute(attacker, free)), free, attacker)
 		_, err := getClaim(free)
-		assert.True(t, apierrors.IsNotFound(err), "%v", err)
+		assert.True(t, apierrors.IsNotFound(err), "nothing is claimed: %v", err)
 	})
-	t.Run("the namespace's own free hostname is claimed for it; names outside every zone pass", func(t *testing.T) {
+	t.Run("dry-run is denied the same", func(t *testing.T) {
+		assertOwnedBy(t, k8s.Create(ctx, tlsRoute(attacker, shop), client.DryRunAll), shop, owner)
+	})
+	t.Run("a hostname the namespace owns passes, and so do names outside every zone", func(t *testing.T) {
 		own := "tls-own." + z.Spec.Domain
+		require.NoError(t, k8s.Create(ctx, route(attacker, own)))
 		require.NoError(t, k8s.Create(ctx, tlsRoute(attacker, own, "passthrough.unmanaged-"+unique("d")+".test")))
-		c, err := getClaim(own)
-		require.NoError(t, err)
-		assert.Equal(t, attacker, c.Spec.Namespace)
-		assert.Equal(t, v1alpha1.ClaimedByRoute, c.Spec.ClaimedBy)
-	})
-	t.Run("an update that adds another namespace's hostname is denied", func(t *testing.T) {
-		r := tlsRoute(attacker, "tls-update."+z.Spec.Domain)
+		require.NoError(t, k8s.Create(ctx, tlsRoute(owner, shop)), "the owner's own TLSRoute")
+
+		r := tlsRoute(attacker, own)
 		require.NoError(t, k8s.Create(ctx, r))
 		err := updateLatest(ctx, r, func() { r.Spec.Hostnames = append(r.Spec.Hostnames, gwv1.Hostname(shop)) })
 		assertOwnedBy(t, err, shop, owner)
-	})
-	t.Run("the owner's own TLSRoute passes", func(t *testing.T) {
-		require.NoError(t, k8s.Create(ctx, tlsRoute(owner, shop)))
 	})
 }
 
