@@ -40,12 +40,14 @@ const (
 // at nor a seat: reconciler/dns writes records only for the load balancer the status names, and
 // a seat's load balancer is cleared when the seat moves, maybe while the claim's first change,
 // not yet said in any condition, is queued) or reconciler/dns removed them (reason
-// RecordsRemoved, or Unprovisioned after the claim lost its hostname).
+// RecordsRemoved, or Unprovisioned after the claim lost its hostname), or removed them because
+// nothing served the name (NoLoadBalancer) and the claim has had no load balancer or seat since
+// (one it got since may have had records queued before the condition says so).
 // Until then a deleting claim's certificate stays on its listener, so that the name never
 // points at a load balancer that cannot serve it.
 func (c *DomainClaim) AliasRecordsGone() bool {
 	for _, cond := range c.Status.Conditions {
-		if cond.Type == ConditionDNSRecord {
+		if cond.Type == ConditionDNSRecord && cond.Reason != ReasonNoLoadBalancer {
 			return cond.Reason == ReasonRecordsRemoved || cond.Reason == ReasonUnprovisioned
 		}
 	}
