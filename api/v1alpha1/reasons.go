@@ -106,10 +106,15 @@ const (
 	// ReasonMalformedConditionsAnnotation: an Ingress of an IngressGroup has a conditions
 	// annotation LBC cannot decode, which would stop the whole group's load balancer.
 	ReasonMalformedConditionsAnnotation = "MalformedConditionsAnnotation"
-	// ReasonForeignCertificate: an Ingress's certificate-arn annotation, or an LBC
-	// LoadBalancerConfiguration's listener certificates, name the certificate of another
-	// namespace's DomainClaim (a denial, and the Warning Event of reconciler/lbconfig).
+	// ReasonForeignCertificate: an Ingress's certificate-arn annotation, a Service's
+	// aws-load-balancer-ssl-cert annotation, or an LBC LoadBalancerConfiguration's listener
+	// certificates, name the certificate of another namespace's DomainClaim (a denial, and the
+	// Warning Event of reconciler/lbconfig).
 	ReasonForeignCertificate = "ForeignCertificate"
+	// ReasonNotOwnedYet: an object that binds no claim (a TLSRoute) lists a hostname under a
+	// ManagedZone that its namespace does not own; it may not claim it (the claim would be
+	// released while the object still lists the name).
+	ReasonNotOwnedYet = "NotOwnedYet"
 )
 
 // Reasons the pool reconciler gives its steps when they are done, and a GatewayPool's Ready.

@@ -69,7 +69,8 @@ func RouteUser(rt Route, gateways GatewayLookup, listenerSets ListenerSetLookup)
 		return u
 	}
 	for _, p := range rt.Parents {
-		if p.Group != nil && *p.Group != gwv1.GroupName {
+		// LBC attaches a route to a Gateway by kind, name and namespace, whatever the group.
+		if p.Group != nil && *p.Group != gwv1.GroupName && p.Kind != nil && *p.Kind != "Gateway" {
 			continue
 		}
 		ns := rt.Namespace
