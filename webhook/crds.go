@@ -86,7 +86,8 @@ func (v *ZoneValidator) validate(ctx context.Context, z *v1alpha1.ManagedZone) (
 	}
 	if ref := z.Spec.GatewayPoolRef; ref != nil {
 		if err := v.Reader.Get(ctx, client.ObjectKey{Name: ref.Name}, &v1alpha1.GatewayPool{}); apierrors.IsNotFound(err) {
-			warnings = append(warnings, fmt.Sprintf("GatewayPool %q does not exist yet; claims in this zone wait for it", ref.Name))
+			warnings = append(warnings, fmt.Sprintf("GatewayPool %q does not exist yet: until it is created, no shared load balancer serves this zone's hostnames "+
+				"and their claims say GatewayAssigned=False/%s", ref.Name, v1alpha1.ReasonGatewayPoolNotFound))
 		}
 	}
 	if len(errs) > 0 {

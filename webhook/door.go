@@ -12,6 +12,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
+	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/hostname"
 	"github.com/opendi/gateway-orchestrator/internal/ownership"
 )
@@ -57,6 +58,10 @@ type Entrance struct {
 	ManagedOnly bool
 	// Errs are the adapter's own denials, reported together with the hostnames'.
 	Errs field.ErrorList
+	// OwnedOnly denies the hostnames under a ManagedZone that the namespace does not own yet
+	// instead of claiming them: the object binds no claim (a TLSRoute), so a claim made for it
+	// would be released while it still lists the name.
+	OwnedOnly bool
 }
 
 // ObjectName is the name of an object being admitted, or its generateName followed by "*".
@@ -105,6 +110,10 @@ func (door *Door) Admit(ctx context.Context, e Entrance) (admission.Warnings, er
 		}
 		if e.ManagedOnly && d.Reason == ownership.ReasonNoZone {
 			continue
+		}
+		if e.OwnedOnly && d.Verdict == ownership.Claim {
+			d = d.Deny(v1alpha1.ReasonNotOwnedYet, "hostname %q is not claimed by namespace %q yet, and a %s does not claim hostnames; use it first in an HTTPRoute, GRPCRoute, Ingress or Gateway listener of the namespace, or ask a cluster admin for a DomainClaim",
+				h, e.Namespace, e.Kind.Kind)
 		}
 		door.Metrics.decision(d.Reason)
 		switch d.Verdict {

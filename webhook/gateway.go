@@ -120,7 +120,7 @@ func (door *Door) poolParent(ctx context.Context, ns string, refs []gwv1.ParentR
 		return "", err
 	}
 	for _, ref := range refs {
-		if (ref.Group != nil && *ref.Group != gwv1.GroupName) || (ref.Kind != nil && *ref.Kind != "Gateway") {
+		if !v1alpha1.IsGatewayRef(ref) {
 			continue
 		}
 		gwNS := ns

@@ -180,12 +180,15 @@ func (door *Door) route(ctx context.Context, kind string, meta *metav1.ObjectMet
 	return door.Admit(ctx, e)
 }
 
-// bookkeeping reports whether an update changes nothing a user decides: the object is being
-// deleted, or only its finalizers, owner references or managed fields change. Such updates
-// come from controllers and must never be wedged by a hostname the object can no longer use.
+// bookkeeping reports whether an update changes nothing a user decides: only its finalizers,
+// owner references or managed fields change, or, for an object being deleted, anything but its
+// spec. Such updates come from controllers and must never be wedged by a hostname the object can
+// no longer use. The spec of an object being deleted is checked like any other: a finalizer of
+// the tenant's own keeps such an object for as long as the tenant likes, and LBC serves routes
+// and load balancer configurations being deleted like the others.
 func bookkeeping(old, obj metav1.Object, oldSpec, spec any) bool {
-	return obj.GetDeletionTimestamp() != nil ||
-		(equality.Semantic.DeepEqual(oldSpec, spec) &&
-			equality.Semantic.DeepEqual(old.GetLabels(), obj.GetLabels()) &&
-			equality.Semantic.DeepEqual(old.GetAnnotations(), obj.GetAnnotations()))
+	return equality.Semantic.DeepEqual(oldSpec, spec) &&
+		(obj.GetDeletionTimestamp() != nil ||
+			(equality.Semantic.DeepEqual(old.GetLabels(), obj.GetLabels()) &&
+				equality.Semantic.DeepEqual(old.GetAnnotations(), obj.GetAnnotations())))
 }

@@ -45,6 +45,14 @@ func Register(mgr manager.Manager, reg prometheus.Registerer, opts ownership.Opt
 		Complete(); err != nil {
 		return err
 	}
+	if err := builder.WebhookManagedBy(mgr, &gwv1.TLSRoute{}).
+		WithValidator((*TLSRouteValidator)(&door)).Complete(); err != nil {
+		return err
+	}
+	if err := builder.WebhookManagedBy(mgr, &corev1.Service{}).
+		WithValidator((*ServiceValidator)(&door)).Complete(); err != nil {
+		return err
+	}
 	if err := builder.WebhookManagedBy(mgr, &networkingv1.Ingress{}).
 		WithValidator((*IngressValidator)(&door)).Complete(); err != nil {
 		return err

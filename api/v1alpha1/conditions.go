@@ -69,6 +69,10 @@ const (
 	// ReasonNoGatewayPool: the claim's ManagedZone has no GatewayPool and no load balancer of the
 	// users' own serves the hostname (GatewayAssigned, and the steps after it).
 	ReasonNoGatewayPool = "NoGatewayPool"
+	// ReasonGatewayPoolNotFound: the claim's ManagedZone names, in spec.gatewayPoolRef, a
+	// GatewayPool that does not exist, and no load balancer of the users' own serves the hostname
+	// (GatewayAssigned, and the steps after it); the pool takes over once it is created.
+	ReasonGatewayPoolNotFound = "GatewayPoolNotFound"
 	// ReasonNotAccepted: the AWS Load Balancer Controller reports the Gateway Accepted=False.
 	ReasonNotAccepted = "NotAccepted"
 	// ReasonOwnLoadBalancer: the hostname's users bring their own load balancer (a Gateway that is
@@ -78,6 +82,10 @@ const (
 	// ReasonWaitingForOwnLoadBalancer: the load balancer of the object serving the hostname has no
 	// address yet (a wait, like Pending, so a new claim's quiet period holds it back).
 	ReasonWaitingForOwnLoadBalancer = "WaitingForOwnLoadBalancer"
+	// ReasonLoadBalancerNotFound: the hostname's users name only objects with a load balancer of
+	// their own that do not exist (a route whose parentRefs name a Gateway that is not there, or
+	// no longer), so nothing serves it (GatewayAssigned, and the steps after it).
+	ReasonLoadBalancerNotFound = "LoadBalancerNotFound"
 	// ReasonAmbiguousLoadBalancers: the hostname's users report different load balancers, and an
 	// ALIAS record can point at one only.
 	ReasonAmbiguousLoadBalancers = "AmbiguousLoadBalancers"
@@ -112,4 +120,9 @@ const (
 	// ReasonRecordsRemoved: the claim is being deleted and its ALIAS records are gone, so its
 	// certificate may leave the Gateway's listener.
 	ReasonRecordsRemoved = "RecordsRemoved"
+	// ReasonNoLoadBalancer: nothing serves the hostname any more (GatewayAssigned=False with
+	// NoGatewayPool, GatewayPoolNotFound, PoolExhausted, Unbound or LoadBalancerNotFound, and no
+	// load balancer in the status), so its ALIAS records were removed rather than left pointing at
+	// a load balancer that no longer serves it; they are written again once one serves it.
+	ReasonNoLoadBalancer = "NoLoadBalancer"
 )

@@ -40,12 +40,14 @@ const (
 // at nor a seat: reconciler/dns writes records only for the load balancer the status names, and
 // a seat's load balancer is cleared when the seat moves, maybe while the claim's first change,
 // not yet said in any condition, is queued) or reconciler/dns removed them (reason
-// RecordsRemoved, or Unprovisioned after the claim lost its hostname).
+// RecordsRemoved, or Unprovisioned after the claim lost its hostname), or removed them because
+// nothing served the name (NoLoadBalancer) and the claim has had no load balancer or seat since
+// (one it got since may have had records queued before the condition says so).
 // Until then a deleting claim's certificate stays on its listener, so that the name never
 // points at a load balancer that cannot serve it.
 func (c *DomainClaim) AliasRecordsGone() bool {
 	for _, cond := range c.Status.Conditions {
-		if cond.Type == ConditionDNSRecord {
+		if cond.Type == ConditionDNSRecord && cond.Reason != ReasonNoLoadBalancer {
 			return cond.Reason == ReasonRecordsRemoved || cond.Reason == ReasonUnprovisioned
 		}
 	}
@@ -104,10 +106,15 @@ const (
 	// ReasonMalformedConditionsAnnotation: an Ingress of an IngressGroup has a conditions
 	// annotation LBC cannot decode, which would stop the whole group's load balancer.
 	ReasonMalformedConditionsAnnotation = "MalformedConditionsAnnotation"
-	// ReasonForeignCertificate: an Ingress's certificate-arn annotation, or an LBC
-	// LoadBalancerConfiguration's listener certificates, name the certificate of another
-	// namespace's DomainClaim (a denial, and the Warning Event of reconciler/lbconfig).
+	// ReasonForeignCertificate: an Ingress's certificate-arn annotation, a Service's
+	// aws-load-balancer-ssl-cert annotation, or an LBC LoadBalancerConfiguration's listener
+	// certificates, name the certificate of another namespace's DomainClaim (a denial, and the
+	// Warning Event of reconciler/lbconfig).
 	ReasonForeignCertificate = "ForeignCertificate"
+	// ReasonNotOwnedYet: an object that binds no claim (a TLSRoute) lists a hostname under a
+	// ManagedZone that its namespace does not own; it may not claim it (the claim would be
+	// released while the object still lists the name).
+	ReasonNotOwnedYet = "NotOwnedYet"
 )
 
 // Reasons the pool reconciler gives its steps when they are done, and a GatewayPool's Ready.

@@ -43,10 +43,12 @@ func HasParent(ns string, refs []gwv1.ParentReference, gw ObjectRef) bool {
 	return false
 }
 
-// IsGatewayRef reports whether a parentRef names a Gateway (the default group and kind) rather
-// than another parent kind such as a Service or a ListenerSet.
+// IsGatewayRef reports whether a parentRef names a Gateway (the default kind) rather than another
+// parent kind such as a Service or a ListenerSet. The group is not looked at: LBC attaches a
+// route by a parentRef's kind, name and namespace alone, so a parentRef with any group (""
+// included) and kind Gateway attaches the route to that Gateway.
 func IsGatewayRef(p gwv1.ParentReference) bool {
-	return (p.Group == nil || *p.Group == gwv1.GroupName) && (p.Kind == nil || *p.Kind == "Gateway")
+	return p.Kind == nil || *p.Kind == "Gateway"
 }
 
 // ParentKey is the Gateway a parentRef of a route in namespace ns names.

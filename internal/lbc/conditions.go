@@ -82,11 +82,21 @@ func isHostPattern(v string) bool {
 	return strings.ContainsAny(strings.TrimPrefix(v, "*."), "*?")
 }
 
+// ServiceCertificateAnnotation lists the ACM certificates LBC (and the in-tree cloud provider)
+// puts on the TLS listeners of a Service's NLB (comma-separated ARNs).
+const ServiceCertificateAnnotation = "service.beta.kubernetes.io/aws-load-balancer-ssl-cert"
+
 // CertificateARNs are the ARNs of an Ingress's certificate-arn annotation (comma-separated,
 // blanks trimmed, empty entries dropped).
 func CertificateARNs(annotations map[string]string) []string {
+	return AnnotationARNs(annotations, CertificateARNAnnotation)
+}
+
+// AnnotationARNs are the ARNs of annotation key, read as LBC reads a list annotation
+// (comma-separated, blanks trimmed, empty entries dropped).
+func AnnotationARNs(annotations map[string]string, key string) []string {
 	var out []string
-	for _, a := range strings.Split(annotations[CertificateARNAnnotation], ",") {
+	for _, a := range strings.Split(annotations[key], ",") {
 		if a = strings.TrimSpace(a); a != "" {
 			out = append(out, a)
 		}

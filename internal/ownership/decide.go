@@ -460,7 +460,8 @@ func (d Decision) Owner(c *v1alpha1.DomainClaim, ns string) Decision {
 	if c.Spec.Namespace == ns {
 		return d.allow(ReasonOwned)
 	}
-	return d.Deny(ReasonTaken, "hostname %q is claimed by namespace %q%s", d.Hostname, c.Spec.Namespace, describe(c))
+	return d.Deny(ReasonTaken, "hostname %q is claimed by namespace %q%s; use another hostname, or ask a cluster admin to transfer it to namespace %q",
+		d.Hostname, c.Spec.Namespace, describe(c), ns)
 }
 
 func (d Decision) allow(reason string) Decision {

@@ -37,6 +37,9 @@ type LoadBalancer struct {
 	// Gateway of another namespace that has not accepted the user); "" when it is. Address and
 	// Refusal are then empty: the object is waited for.
 	Pending string
+	// Missing says the object does not exist (a Gateway a route's parentRef names that is not
+	// there, or no longer): it is waited for, and serves nothing meanwhile.
+	Missing bool
 }
 
 // Kind is what a Decision says the claim needs.
@@ -68,6 +71,9 @@ type Decision struct {
 	// Refusals are the verdicts of the controller that does not accept the objects serving
 	// Address (Own only): what they say does not reach the load balancer.
 	Refusals []string
+	// Missing says (Waiting only) that no object has an address and none of those waited for
+	// exists: nothing serves the hostname until one is created.
+	Missing bool
 }
 
 // Decide decides from the claim's users. A claim needs a seat when a user needs the pool, or when
@@ -80,6 +86,7 @@ func Decide(users []User) Decision {
 	addr := map[string]string{}    // object → address
 	refusal := map[string]string{} // object → refusal
 	pending := map[string]string{} // object → why it is waited for
+	missing := map[string]bool{}   // objects that do not exist
 	for _, u := range users {
 		if u.Pool {
 			pool = true
@@ -95,6 +102,9 @@ func Decide(users []User) Decision {
 			if lb.Pending != "" {
 				pending[lb.Object] = lb.Pending
 			}
+			if lb.Missing {
+				missing[lb.Object] = true
+			}
 		}
 	}
 	objects := make([]string, 0, len(addr))
@@ -107,10 +117,12 @@ func Decide(users []User) Decision {
 	}
 	byAddress := map[string][]string{}
 	var waiting []string
+	gone := true // every object waited for does not exist
 	for _, o := range objects {
 		a := normalize(addr[o])
 		if a == "" {
-			if why := pending[o]; why != "" {
+			gone = gone && missing[o]
+			if why := pending[o]; why != "" && !missing[o] { // a missing object waits for its creation first
 				o += " (" + why + ")"
 			}
 			waiting = append(waiting, o)
@@ -128,7 +140,7 @@ func Decide(users []User) Decision {
 		return Decision{Kind: Ambiguous, Objects: named}
 	}
 	if len(waiting) > 0 {
-		return Decision{Kind: Waiting, Objects: waiting}
+		return Decision{Kind: Waiting, Objects: waiting, Missing: gone && len(byAddress) == 0}
 	}
 	var refusals []string
 	for _, o := range objects {
@@ -151,6 +163,9 @@ func (d Decision) Message(h string) string {
 	case Own:
 		return fmt.Sprintf("%s is served by the load balancer of %s (%s), not by a pool Gateway", h, list, d.Address)
 	case Waiting:
+		if d.Missing {
+			return fmt.Sprintf("%s does not exist, so nothing serves %s: create it, or serve %s from another Gateway or Ingress", list, h, h)
+		}
 		return fmt.Sprintf("waiting for the load balancer address of %s (status.addresses of a Gateway, status.loadBalancer.ingress of an Ingress)", list)
 	case Ambiguous:
 		return fmt.Sprintf("%s is served by several load balancers: %s; an ALIAS record can point at one only, so none points at them: serve %s from one of them", h, list, h)
@@ -163,5 +178,5 @@ func (d Decision) Message(h string) string {
 
 // Equal reports whether two decisions are the same.
 func (d Decision) Equal(o Decision) bool {
-	return d.Kind == o.Kind && d.Address == o.Address && slices.Equal(d.Objects, o.Objects) && slices.Equal(d.Refusals, o.Refusals)
+	return d.Kind == o.Kind && d.Address == o.Address && slices.Equal(d.Objects, o.Objects) && slices.Equal(d.Refusals, o.Refusals) && d.Missing == o.Missing
 }

@@ -19,7 +19,7 @@ type GatewayLookup func(namespace, name string) (pool bool, gw *gwv1.Gateway)
 // loadBalancerOf is Gateway ns/name's load balancer as a LoadBalancer: its address and LBC's
 // verdict (none for a Gateway that does not exist).
 func loadBalancerOf(ns, name string, gw *gwv1.Gateway) LoadBalancer {
-	lb := LoadBalancer{Object: "Gateway " + ns + "/" + name}
+	lb := LoadBalancer{Object: "Gateway " + ns + "/" + name, Missing: gw == nil}
 	if gw != nil {
 		lb.Address, lb.Refusal = GatewayAddress(gw), Refusal(gw)
 	}
@@ -69,7 +69,8 @@ func RouteUser(rt Route, gateways GatewayLookup, listenerSets ListenerSetLookup)
 		return u
 	}
 	for _, p := range rt.Parents {
-		if p.Group != nil && *p.Group != gwv1.GroupName {
+		// LBC attaches a route to a Gateway by kind, name and namespace, whatever the group.
+		if p.Group != nil && *p.Group != gwv1.GroupName && p.Kind != nil && *p.Kind != "Gateway" {
 			continue
 		}
 		ns := rt.Namespace

@@ -17,6 +17,11 @@
 // (v1alpha1.DomainClaim.AliasRecordsGone); one with either has its records removed before it
 // goes, whether or not a condition was written.
 //
+// When nothing serves the claim's hostname any more (NotServed: no load balancer, no seat, and
+// GatewayAssigned=False with a reason that does not pass by itself, for a short grace), its
+// records are removed the same way and DNSRecordReady=False/NoLoadBalancer says why; they are
+// written again once a load balancer serves the name.
+//
 // DNSRecordReady is written when the records are in place, when a change fails or meets a
 // record that is not ours, and when the claim's load balancer goes. status.aliasTarget names the
 // load balancer the records were last confirmed at: set with DNSRecordReady=True, kept while a
@@ -79,6 +84,9 @@ type Reconciler struct {
 	// Backoff spaces out changes Route53 refused in a way a quick retry cannot fix (a missing
 	// permission, an invalid change, throttling beyond the SDK's retries); backoff.Default when zero.
 	Backoff backoff.Policy
+	// NotServedGrace is how long a claim is served by nothing before its ALIAS records are
+	// removed (NotServed); DefaultNotServedGrace when zero.
+	NotServedGrace time.Duration
 
 	wake    chan event.GenericEvent
 	backoff backoff.Claims
@@ -115,6 +123,9 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, batcher *dnsbatch.Batche
 func (r *Reconciler) defaults() {
 	if r.Clock == nil {
 		r.Clock = clock.RealClock{}
+	}
+	if r.NotServedGrace == 0 {
+		r.NotServedGrace = DefaultNotServedGrace
 	}
 	r.backoff.Policy, r.backoff.Reader, r.backoff.Recorder = r.Backoff, r.Client, r.Recorder
 }
@@ -154,9 +165,13 @@ func (r *Reconciler) ensure(ctx context.Context, c *v1alpha1.DomainClaim, zone *
 		if cond == nil && !r.queued(c) {
 			return reconcile.Result{}, nil // nothing to point at yet, and nothing written: no status
 		}
+		w := NotServed(c, r.Clock.Now(), r.NotServedGrace)
+		if w.Remove {
+			return r.remove(ctx, c, v1alpha1.ReasonNoLoadBalancer, w.Message)
+		}
 		set(st, c, false, v1alpha1.ReasonPending, "waiting for the load balancer of the assigned Gateway")
 		_, err := claimstatus.Apply(ctx, r.Client, claimstatus.DNS, c, st)
-		return reconcile.Result{}, err
+		return reconcile.Result{RequeueAfter: w.Wait}, err
 	}
 	if wait, _ := r.backoff.Wait(string(c.UID), c.Generation, r.Clock.Now()); wait > 0 {
 		return reconcile.Result{RequeueAfter: wait}, nil // DNSRecordReady says why and until when
@@ -226,7 +241,7 @@ func (r *Reconciler) backOff(ctx context.Context, c *v1alpha1.DomainClaim, st *v
 // with neither the condition, nor a load balancer, nor a seat never had a record: there is
 // nothing to remove or to say.
 func (r *Reconciler) remove(ctx context.Context, c *v1alpha1.DomainClaim, reason, msg string) (reconcile.Result, error) {
-	if c.AliasRecordsGone() {
+	if c.AliasRecordsGone() && !r.queued(c) { // a change queued unsaid may still create them
 		r.said(c)
 		return reconcile.Result{}, nil
 	}

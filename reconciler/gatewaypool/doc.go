@@ -32,4 +32,6 @@
 //
 // Claims of a ManagedZone without a pool are planned under that zone's own key (nopool.go): own
 // load balancers only, or GatewayAssigned=False/NoGatewayPool; never while the zone names a pool.
+// The claims of zones naming a pool that does not exist are planned the same way under the
+// missing pool's key (reconcileMissingPool), with GatewayPoolNotFound.
 package gatewaypool

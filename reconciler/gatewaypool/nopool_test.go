@@ -77,7 +77,7 @@ func TestPlanClaimOfAZoneWithoutPool(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := testClaim(1, tc.claim...)
 			cs := ClaimState{Claim: c, Own: tc.own, Strays: []string{"HTTPRoute team-b/x"}}
-			st := noPoolStatus("example-com", cs)
+			st := noPoolStatus("example-com", "", cs)
 
 			assert.Nil(t, st.Gateway, "no seat in a zone without a pool")
 			assert.Equal(t, tc.wantHost, st.LoadBalancerHostname)
@@ -106,7 +106,7 @@ func TestPlanClaimOfAZoneWithoutPool(t *testing.T) {
 
 			// Desired equals current gives no change: the next reconcile writes nothing.
 			c.Status = *st
-			again := noPoolStatus("example-com", ClaimState{Claim: c, Own: tc.own, Strays: cs.Strays})
+			again := noPoolStatus("example-com", "", ClaimState{Claim: c, Own: tc.own, Strays: cs.Strays})
 			assert.True(t, poolSliceEqual(again, &c.Status), "planned again, the status is the same")
 		})
 	}

@@ -47,8 +47,8 @@ func (t OwnTarget) givesSeatBack(c *v1alpha1.DomainClaim) bool {
 
 // key is the target as the claim memo compares it.
 func (t OwnTarget) key() string {
-	return fmt.Sprintf("%d|%s|%s|%t|%s|%s", t.Decision.Kind, t.Decision.Address, t.Zone, t.DualStack, strings.Join(t.Decision.Objects, ","),
-		strings.Join(t.Decision.Refusals, "\n"))
+	return fmt.Sprintf("%d|%s|%s|%t|%s|%s|%t", t.Decision.Kind, t.Decision.Address, t.Zone, t.DualStack, strings.Join(t.Decision.Objects, ","),
+		strings.Join(t.Decision.Refusals, "\n"), t.Decision.Missing)
 }
 
 // unknownRecheck is how long an address ELBv2 did not know is not looked up again: an Ingress of
@@ -203,6 +203,15 @@ func ownStatus(c *v1alpha1.DomainClaim, st *v1alpha1.DomainClaimStatus, t OwnTar
 	d, h := t.Decision, c.Spec.Hostname
 	st.Gateway = nil
 	st.LoadBalancerHostname, st.LoadBalancerZoneID, st.DualStack = "", "", false
+	if d.Kind == ownlb.Waiting && d.Missing {
+		// Nothing serves the name until the object is created: said as a failure, not a wait,
+		// so that reconciler/dns takes the ALIAS off the load balancer that served it.
+		set(v1alpha1.ConditionGatewayAssigned, false, v1alpha1.ReasonLoadBalancerNotFound, d.Message(h))
+		for _, typ := range []string{v1alpha1.ConditionCertificateAttached, v1alpha1.ConditionLoadBalancerReady, v1alpha1.ConditionRoutesAllowed} {
+			set(typ, false, v1alpha1.ReasonLoadBalancerNotFound, "no load balancer serves "+h+" (see GatewayAssigned)")
+		}
+		return st
+	}
 	objects := strings.Join(d.Objects, ", ")
 	set(v1alpha1.ConditionGatewayAssigned, true, v1alpha1.ReasonOwnLoadBalancer, "no pool seat: "+h+" is used by objects with a load balancer of their own ("+objects+")")
 	refused := strings.Join(d.Refusals, "; ")
@@ -309,7 +318,7 @@ func (r *Reconciler) ownLoadBalancerToPools(ctx context.Context, o client.Object
 		}
 	}
 	r.memos.routesChanged(index.RouteKeys(o))
-	reqs := r.zonesWithoutPool(ctx)
+	reqs := r.zonesWithoutPool(ctx, pools.Items)
 	for _, p := range pools.Items {
 		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKey{Name: p.Name}})
 	}

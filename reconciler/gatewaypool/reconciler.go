@@ -140,11 +140,11 @@ func (r *Reconciler) reconcile(ctx context.Context, req reconcile.Request) (reco
 	}
 	pool := &v1alpha1.GatewayPool{}
 	if err := r.Client.Get(ctx, req.NamespacedName, pool); err != nil {
-		if apierrors.IsNotFound(err) {
-			r.pace.forget(req.Name)
-			r.memos.forget(req.Name)
+		if !apierrors.IsNotFound(err) {
+			return reconcile.Result{}, err
 		}
-		return reconcile.Result{}, client.IgnoreNotFound(err)
+		r.memos.forget(req.Name)
+		return r.reconcileMissingPool(ctx, req) // zones may name it all the same
 	}
 	if !pool.DeletionTimestamp.IsZero() {
 		return reconcile.Result{}, nil // owner references remove the Gateways and configurations

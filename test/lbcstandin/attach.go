@@ -55,8 +55,9 @@ type Attachment struct {
 }
 
 // refersTo reports whether a parentRef names the Gateway (a missing namespace is the route's).
+// As in LBC, the parentRef's group is not looked at: kind, name and namespace decide.
 func refersTo(p gwv1.ParentReference, routeNS string, gw *gwv1.Gateway) bool {
-	if p.Kind != nil && *p.Kind != "Gateway" || p.Group != nil && *p.Group != gwv1.GroupName {
+	if p.Kind != nil && *p.Kind != "Gateway" {
 		return false
 	}
 	ns := routeNS

@@ -227,11 +227,17 @@ func (s *StandIn) Reconcile(ctx context.Context, req reconcile.Request) (reconci
 	case targetGroups > MaxTargetGroupsPerALB:
 		verdict = fmt.Sprintf("the routes need %d target groups, more than the %d an ALB holds", targetGroups, MaxTargetGroupsPerALB)
 	}
-	if verdict != "" {
-		s.refused(req.String(), verdict)
+	if verdict == "" {
+		return reconcile.Result{}, s.publish(ctx, gw, aws.ToString(lb.DNSName), verdict)
 	}
-	return reconcile.Result{}, s.publish(ctx, gw, aws.ToString(lb.DNSName), verdict)
+	// LBC retries a failed deploy with back-off: a certificate issued later, or routes that
+	// shrink, get the Gateway deployed without any change to the Gateway itself.
+	s.refused(req.String(), verdict)
+	return reconcile.Result{RequeueAfter: RetryFailedDeploy}, s.publish(ctx, gw, aws.ToString(lb.DNSName), verdict)
 }
+
+// RetryFailedDeploy is how soon the stand-in tries a Gateway whose deploy failed again.
+const RetryFailedDeploy = time.Second
 
 func (s *StandIn) ensureLB(ctx context.Context, name string, cfg *lbc.LoadBalancerConfiguration) (*elbtypes.LoadBalancer, error) {
 	out, err := s.ELB.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{Names: []string{name}})
