@@ -27,14 +27,22 @@ import (
 // therefore delays another tenant's first item by at most one item per busy tenant, and each
 // tenant's items keep their arrival order. It implements workqueue.Queue (client-go calls it under
 // the work queue's lock; it has a lock of its own for Limit's wrapper).
+//
+// Each tenant's items wait in a line of their own (their tags grow in arrival order), and the
+// tenants with waiting items are in a heap ordered by the tag of their first item, so Push and Pop
+// cost O(log tenants) whatever the backlog. With Limit, the tenants at their limit wait in a
+// second heap, out of the way, until one of their items is done.
 type Queue[T comparable] struct {
 	tenant func(T) string
 
 	mu      sync.Mutex
-	changed *sync.Cond // an item was pushed, or one being worked on is done (Limit)
-	items   itemHeap[T]
-	end     map[string]uint64 // tenant -> end tag of its latest item
-	virtual uint64            // start tag of the item served last
+	changed *sync.Cond          // an item was pushed, or one being worked on is done (Limit)
+	lines   map[string]*line[T] // tenant -> its waiting items; only tenants that have some
+	ready   tenantHeap[T]       // tenants below their limit (every tenant, without Limit)
+	held    tenantHeap[T]       // tenants at their limit
+	n       int                 // waiting items
+	end     map[string]uint64   // tenant -> end tag of its latest item
+	virtual uint64              // start tag of the item served last
 	seq     uint64
 	// With Limit: busy counts each tenant's items being worked on, and limit is the most one
 	// tenant may have; Pop prefers the items of tenants below it. popped remembers the tenant of
@@ -42,7 +50,8 @@ type Queue[T comparable] struct {
 	busy   map[string]int
 	limit  int
 	popped map[T]string
-	queued map[string]int // tenant -> its waiting items
+	// compares counts the heaps' comparisons: the queue's work, which tests bound.
+	compares int
 }
 
 var _ workqueue.Queue[string] = &Queue[string]{}
@@ -50,7 +59,8 @@ var _ workqueue.Queue[string] = &Queue[string]{}
 // New returns an empty Queue; tenant names an item's tenant (it is asked once, when the item is
 // pushed).
 func New[T comparable](tenant func(T) string) *Queue[T] {
-	q := &Queue[T]{tenant: tenant, end: map[string]uint64{}, busy: map[string]int{}, popped: map[T]string{}, queued: map[string]int{}}
+	q := &Queue[T]{tenant: tenant, lines: map[string]*line[T]{}, end: map[string]uint64{}, busy: map[string]int{}, popped: map[T]string{}}
+	q.ready.q, q.held.q = q, q
 	q.changed = sync.NewCond(&q.mu)
 	return q
 }
@@ -63,8 +73,16 @@ func (q *Queue[T]) Push(item T) {
 	start := max(q.virtual, q.end[t])
 	q.end[t] = start + 1
 	q.seq++
-	heap.Push(&q.items, entry[T]{item: item, tenant: t, start: start, seq: q.seq})
-	q.queued[t]++
+	l := q.lines[t]
+	if l == nil {
+		l = &line[T]{tenant: t, index: -1}
+		q.lines[t] = l
+	}
+	l.items = append(l.items, entry[T]{item: item, tenant: t, start: start, seq: q.seq})
+	q.n++
+	if len(l.items) == 1 {
+		q.place(l)
+	}
 	q.changed.Broadcast()
 }
 
@@ -74,23 +92,23 @@ func (q *Queue[T]) Push(item T) {
 func (q *Queue[T]) Pop() T {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	var skipped []entry[T]
-	e := heap.Pop(&q.items).(entry[T])
-	for q.limit > 0 && q.busy[e.tenant] >= q.limit && len(q.items) > 0 {
-		skipped = append(skipped, e)
-		e = heap.Pop(&q.items).(entry[T])
+	h := &q.ready
+	if len(h.lines) == 0 {
+		h = &q.held // every tenant is at its limit: the first of theirs
 	}
-	if q.limit > 0 && q.busy[e.tenant] >= q.limit && len(skipped) > 0 {
-		skipped, e = append(skipped[1:], e), skipped[0] // every tenant is at its limit: the first
+	l := h.lines[0]
+	e := l.items[0]
+	l.items[0] = entry[T]{}
+	l.items = l.items[1:]
+	if len(l.items) == 0 {
+		heap.Pop(h)
+		delete(q.lines, l.tenant)
+	} else {
+		heap.Fix(h, 0)
 	}
-	for _, s := range skipped {
-		heap.Push(&q.items, s)
-	}
+	q.n--
 	q.virtual = max(q.virtual, e.start)
-	if q.queued[e.tenant]--; q.queued[e.tenant] == 0 {
-		delete(q.queued, e.tenant)
-	}
-	if len(q.items) == 0 {
+	if q.n == 0 {
 		// Every remembered end is now at most virtual+1: forget them, keeping the one that
 		// makes the tenant just served wait for a turn.
 		q.end = map[string]uint64{e.tenant: q.end[e.tenant]}
@@ -105,7 +123,7 @@ func (q *Queue[T]) Pop() T {
 func (q *Queue[T]) Len() int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return len(q.items)
+	return q.n
 }
 
 // Touch is called when a waiting item is added again: it keeps its place (as in client-go's
@@ -113,13 +131,33 @@ func (q *Queue[T]) Len() int {
 func (q *Queue[T]) Touch(T) {}
 
 // eligible reports whether an item of a tenant below the limit waits; under q.mu.
-func (q *Queue[T]) eligible() bool {
-	for t := range q.queued {
-		if q.busy[t] < q.limit {
-			return true
-		}
+func (q *Queue[T]) eligible() bool { return len(q.ready.lines) > 0 }
+
+// addBusy counts one more (by 1) or one fewer (by -1) of tenant's items being worked on, and
+// moves its waiting items between ready and held when that crosses the limit; under q.mu.
+func (q *Queue[T]) addBusy(tenant string, by int) {
+	if q.busy[tenant] += by; q.busy[tenant] <= 0 {
+		delete(q.busy, tenant)
 	}
-	return false
+	if l := q.lines[tenant]; l != nil {
+		q.place(l)
+	}
+}
+
+// place puts l, which has waiting items, in the heap its tenant's busy count calls for; under q.mu.
+func (q *Queue[T]) place(l *line[T]) {
+	h := &q.ready
+	if q.limit > 0 && q.busy[l.tenant] >= q.limit {
+		h = &q.held
+	}
+	if l.index >= 0 {
+		if l.in == h {
+			return
+		}
+		heap.Remove(l.in, l.index)
+	}
+	l.in = h
+	heap.Push(h, l)
 }
 
 type entry[T comparable] struct {
@@ -129,23 +167,46 @@ type entry[T comparable] struct {
 	seq    uint64
 }
 
-type itemHeap[T comparable] []entry[T]
-
-func (h itemHeap[T]) Len() int { return len(h) }
-func (h itemHeap[T]) Less(a, b int) bool {
-	if h[a].start != h[b].start {
-		return h[a].start < h[b].start
-	}
-	return h[a].seq < h[b].seq
+// line is one tenant's waiting items, in arrival order (and so in the order of their tags).
+type line[T comparable] struct {
+	tenant string
+	items  []entry[T]
+	in     *tenantHeap[T] // the heap l is in, at index (-1: none)
+	index  int
 }
-func (h itemHeap[T]) Swap(a, b int) { h[a], h[b] = h[b], h[a] }
-func (h *itemHeap[T]) Push(x any)   { *h = append(*h, x.(entry[T])) }
-func (h *itemHeap[T]) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	old[len(old)-1] = entry[T]{}
-	*h = old[:len(old)-1]
-	return e
+
+// tenantHeap orders lines by their first item's tag, ties in arrival order. It counts its
+// comparisons in q.compares, the measure of the queue's work (tests bound it).
+type tenantHeap[T comparable] struct {
+	q     *Queue[T]
+	lines []*line[T]
+}
+
+func (h *tenantHeap[T]) Len() int { return len(h.lines) }
+func (h *tenantHeap[T]) Less(a, b int) bool {
+	h.q.compares++
+	x, y := h.lines[a].items[0], h.lines[b].items[0]
+	if x.start != y.start {
+		return x.start < y.start
+	}
+	return x.seq < y.seq
+}
+func (h *tenantHeap[T]) Swap(a, b int) {
+	h.lines[a], h.lines[b] = h.lines[b], h.lines[a]
+	h.lines[a].index, h.lines[b].index = a, b
+}
+func (h *tenantHeap[T]) Push(x any) {
+	l := x.(*line[T])
+	l.index = len(h.lines)
+	h.lines = append(h.lines, l)
+}
+func (h *tenantHeap[T]) Pop() any {
+	old := h.lines
+	l := old[len(old)-1]
+	old[len(old)-1] = nil
+	h.lines = old[:len(old)-1]
+	l.index, l.in = -1, nil
+	return l
 }
 
 // NewQueue returns a controller.Options.NewQueue that builds client-go's rate-limiting work

@@ -265,38 +265,104 @@ func TestOneNamespaceNeverHoldsEveryWorker(t *testing.T) {
 	assert.True(t, shutdown)
 }
 
-// TestAClaimHandedOutOverItsNamespacesLimitWaitsForThatNamespacesNextWorker: a worker that was
-// already waiting on the empty queue when team-a's second claim came keeps that claim aside (team-a
-// is at its limit of 1), and the worker that finishes team-a's first claim takes it next.
-func TestAClaimHandedOutOverItsNamespacesLimitWaitsForThatNamespacesNextWorker(t *testing.T) {
-	q := ClaimOptions(claims(t), 1).NewQueue("test", workqueue.DefaultTypedControllerRateLimiter[reconcile.Request]())
-	defer q.ShutDown()
-	q.Add(request("a0.example.com"))
-	a0, _ := q.Get()
+// limitedQueue is client-go's work queue over a Queue of byPrefix tenants, with Limit.
+func limitedQueue(limit int) (*Queue[string], *limited[string]) {
+	q := New(byPrefix)
+	return q, Limit(workqueue.NewTypedWithConfig(workqueue.TypedQueueConfig[string]{Name: "test", Queue: q}), q, limit).(*limited[string])
+}
 
-	second := make(chan reconcile.Request, 1)
+// get is a worker's Get that must not block (an item of a tenant below its limit waits).
+func get(t *testing.T, w workqueue.TypedInterface[string]) string {
+	t.Helper()
+	got := make(chan string, 1)
 	go func() {
-		item, _ := q.Get()
+		item, _ := w.Get()
+		got <- item
+	}()
+	select {
+	case item := <-got:
+		return item
+	case <-time.After(5 * time.Second):
+		t.Fatal("Get blocks although an item of a tenant below its limit waits")
+		return ""
+	}
+}
+
+// TestATenantAtItsLimitCostsPopNothingForItsBacklog: tenant a has 4 items worked on (its limit)
+// and 10,000 waiting, with older tags than everything b pushes later; b's 20,000 items, pushed and
+// worked on one at a time, cost a few heap comparisons each, not a pass over a's backlog (that
+// was 10,000 items popped and pushed again per Get).
+func TestATenantAtItsLimitCostsPopNothingForItsBacklog(t *testing.T) {
+	q, w := limitedQueue(4)
+	defer w.ShutDown()
+	for _, it := range items("a", 10004) {
+		w.Add(it)
+	}
+	var busy []string
+	for range 4 {
+		busy = append(busy, get(t, w))
+	}
+	assert.Equal(t, items("a", 4), busy)
+
+	q.mu.Lock()
+	before := q.compares
+	q.mu.Unlock()
+	for _, it := range items("b", 20000) {
+		w.Add(it)
+		got, _ := w.Get() // b is below its limit: does not block
+		require.Equal(t, it, got, "b's items go while a is at its limit")
+		w.Done(got)
+	}
+	q.mu.Lock()
+	compares := q.compares - before
+	q.mu.Unlock()
+	assert.LessOrEqual(t, compares, 4*20000, "heap comparisons for b's 20,000 items")
+	assert.Equal(t, 10000, w.Len(), "a's backlog waits")
+
+	w.Done(busy[0])
+	assert.Equal(t, "a.4", get(t, w), "when one of a's is done, its next goes")
+	assert.Equal(t, 9999, w.Len())
+}
+
+// TestItemsOfATenantAtItsLimitWaitInTheQueueNotWithAWaitingWorker: a second worker waits while
+// the only tenant is at its limit of 1, and a trickle of 200 of that tenant's items arrives: the worker
+// takes none of them (it would keep each aside, unbounded, out of the fair order), they wait in
+// the queue, and the worker takes the tenant's next item once its first is done, or another
+// tenant's item at once.
+func TestItemsOfATenantAtItsLimitWaitInTheQueueNotWithAWaitingWorker(t *testing.T) {
+	_, w := limitedQueue(1)
+	defer w.ShutDown()
+	w.Add("a.0")
+	a0 := get(t, w)
+
+	second := make(chan string, 1)
+	go func() {
+		item, _ := w.Get()
 		second <- item
 	}()
 	time.Sleep(50 * time.Millisecond) // the second worker waits on the empty queue
-	q.Add(request("a1.example.com"))
-	require.Eventually(t, func() bool { return q.Len() == 1 }, 5*time.Second, 5*time.Millisecond)
+	for _, it := range items("a", 201)[1:] {
+		w.Add(it)
+		time.Sleep(time.Millisecond) // a trickle: the worker runs between the pushes
+	}
 	select {
 	case item := <-second:
-		t.Fatalf("team-a's second claim went to a second worker: %v", item)
+		t.Fatalf("a worker took an item of a tenant at its limit: %v", item)
 	case <-time.After(100 * time.Millisecond):
 	}
+	w.q.mu.Lock()
+	parked := len(w.parked)
+	w.q.mu.Unlock()
+	assert.Zero(t, parked, "items kept aside by a worker")
+	assert.Equal(t, 200, w.TypedInterface.Len(), "a's items wait in the queue")
 
-	q.Done(a0)
-	next, _ := q.Get()
-	assert.Equal(t, request("a1.example.com"), next, "the worker done with team-a's first claim takes its second")
-	q.Add(request("b.example.com"))
+	w.Add("b.0")
 	select {
 	case item := <-second:
-		assert.Equal(t, request("b.example.com"), item)
+		assert.Equal(t, "b.0", item, "the waiting worker takes another tenant's item at once")
 	case <-time.After(5 * time.Second):
-		t.Fatal("team-b's claim waits although a worker is free")
+		t.Fatal("b's item waits although a worker is free")
 	}
-	q.Done(next)
+	w.Done(a0)
+	assert.Equal(t, "a.1", get(t, w), "a's next goes once its first is done")
 }

@@ -7,9 +7,12 @@ import (
 // Limit returns base (client-go's work queue over q) with at most limit items of one tenant
 // worked on at once (at least 1): a controller with more workers than that always has a worker
 // for another tenant's item, so that item does not wait for one of the busy tenant's reconciles
-// to end (they may be waiting for the write budget). Items of a tenant at its limit wait in q (or,
-// when the work queue has already handed one out, in a short list of their own) until one of
-// the tenant's items is done. Dedupe, delays and backoff stay the work queue's.
+// to end (they may be waiting for the write budget). Items of a tenant at its limit wait in q
+// until one of the tenant's items is done: a worker asks the work queue for an item only while
+// one of a tenant below its limit waits. Only when two workers race for the last such item does
+// the loser get one of an at-limit tenant's; it keeps that aside in a short list (at most one
+// per worker and race) for the next worker that may take it. Dedupe, delays and backoff stay the
+// work queue's.
 func Limit[T comparable](base workqueue.TypedInterface[T], q *Queue[T], limit int) workqueue.TypedInterface[T] {
 	q.mu.Lock()
 	q.limit = max(limit, 1)
@@ -26,7 +29,9 @@ type limited[T comparable] struct {
 	shutting bool
 }
 
-// Get returns the next item whose tenant is below its limit; it blocks while none waits.
+// Get returns the next item whose tenant is below its limit; it blocks while none waits (Push,
+// Done and ShutDown wake it), and does not wait in the work queue's Get meanwhile, where it would
+// be handed every item pushed, whatever its tenant.
 func (l *limited[T]) Get() (T, bool) {
 	for {
 		l.q.mu.Lock()
@@ -39,10 +44,10 @@ func (l *limited[T]) Get() (T, bool) {
 				l.q.mu.Unlock()
 				return item, false
 			}
-			if len(l.q.items) == 0 || l.q.eligible() {
+			if l.q.eligible() {
 				break
 			}
-			l.q.changed.Wait() // only items of tenants at their limit wait
+			l.q.changed.Wait() // Push, Done and stop broadcast
 		}
 		l.q.mu.Unlock()
 
@@ -82,7 +87,7 @@ func (l *limited[T]) unpark() (T, bool) {
 
 func (l *limited[T]) hand(item T, tenant string) {
 	l.handed[item] = tenant
-	l.q.busy[tenant]++
+	l.q.addBusy(tenant, 1)
 }
 
 // Done marks item as done; its tenant may have another item worked on.
@@ -90,9 +95,7 @@ func (l *limited[T]) Done(item T) {
 	l.q.mu.Lock()
 	if t, ok := l.handed[item]; ok {
 		delete(l.handed, item)
-		if l.q.busy[t]--; l.q.busy[t] == 0 {
-			delete(l.q.busy, t)
-		}
+		l.q.addBusy(t, -1)
 		l.q.changed.Broadcast()
 	}
 	l.q.mu.Unlock()
