@@ -226,11 +226,12 @@ func NewQueue(tenant func(reconcile.Request) string, perTenant int) func(string,
 // once: its work queue is fair between the claims' namespaces (spec.namespace, read from r, the
 // manager's cache; a claim r does not hold, deleted meanwhile, is the tenant ""), and it runs one
 // worker more, so that a worker is free for another namespace's claim while one namespace's burst
-// keeps the others busy (waiting for the write budget, mostly).
+// keeps the others busy (waiting for the write budget, mostly). The namespace is read on every
+// Push, under the work queue's lock, so without a deep copy: only the string is kept.
 func ClaimOptions(r client.Reader, workers int) controller.Options {
 	return controller.Options{MaxConcurrentReconciles: workers + 1, NewQueue: NewQueue(func(req reconcile.Request) string {
 		c := &v1alpha1.DomainClaim{}
-		if err := r.Get(context.Background(), req.NamespacedName, c); err != nil {
+		if err := r.Get(context.Background(), req.NamespacedName, c, client.UnsafeDisableDeepCopy); err != nil {
 			return ""
 		}
 		return c.Spec.Namespace
