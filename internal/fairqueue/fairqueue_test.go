@@ -366,3 +366,26 @@ func TestItemsOfATenantAtItsLimitWaitInTheQueueNotWithAWaitingWorker(t *testing.
 	w.Done(a0)
 	assert.Equal(t, "a.1", get(t, w), "a's next goes once its first is done")
 }
+
+// TestWhenEveryTenantIsAtItsLimitPopTakesTheFirstOfTheirsCheaply: Pop still hands out an item
+// when every waiting item's tenant is at its limit (the work queue asked; Limit keeps it aside),
+// in fair order, at a few comparisons an item, not a pass over every waiting item.
+func TestWhenEveryTenantIsAtItsLimitPopTakesTheFirstOfTheirsCheaply(t *testing.T) {
+	q, _ := limitedQueue(1)
+	for _, it := range append(items("a", 1000), items("b", 1000)...) {
+		q.Push(it)
+	}
+	q.mu.Lock()
+	q.addBusy("a", 1)
+	q.addBusy("b", 1)
+	before := q.compares
+	q.mu.Unlock()
+	var popped []string
+	for range 6 {
+		popped = append(popped, q.Pop())
+	}
+	assert.Equal(t, []string{"a.0", "b.0", "a.1", "b.1", "a.2", "b.2"}, popped)
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	assert.LessOrEqual(t, q.compares-before, 4*6, "heap comparisons for 6 items")
+}
