@@ -176,6 +176,14 @@ func (r *Reconciler) ensure(ctx context.Context, c *v1alpha1.DomainClaim, zone *
 	if wait, _ := r.backoff.Wait(string(c.UID), c.Generation, r.Clock.Now()); wait > 0 {
 		return reconcile.Result{RequeueAfter: wait}, nil // DNSRecordReady says why and until when
 	}
+	if cond != nil && saysNoRecords(c) {
+		// Status first, then the side effect: once the status says records may exist, a claim
+		// whose load balancer goes again before the batcher writes them keeps its certificate
+		// until they are removed. The write wakes the claim, and the records are queued then.
+		set(st, c, false, v1alpha1.ReasonPending, "writing the ALIAS records to "+st.LoadBalancerHostname)
+		_, err := claimstatus.Apply(ctx, r.Client, claimstatus.DNS, c, st)
+		return reconcile.Result{}, err
+	}
 	// Our records were in place for this load balancer: a change now means someone else's.
 	msg := aliasMessage(c)
 	wasReady := c.AliasPointsAt(st.LoadBalancerHostname)
@@ -349,6 +357,14 @@ func aliasMessage(c *v1alpha1.DomainClaim) string {
 
 func set(st *v1alpha1.DomainClaimStatus, c *v1alpha1.DomainClaim, ok bool, reason, msg string) {
 	conditions.Set(&st.Conditions, c.Generation, v1alpha1.ConditionDNSRecord, ok, reason, msg)
+}
+
+// saysNoRecords reports whether c's DNSRecordReady would say that it has no ALIAS record
+// (AliasRecordsGone) once the pool cleared its load balancer and seat: NoLoadBalancer, or
+// records removed. A claim whose condition says so must say otherwise before records are queued.
+func saysNoRecords(c *v1alpha1.DomainClaim) bool {
+	bare := v1alpha1.DomainClaim{Status: v1alpha1.DomainClaimStatus{Conditions: c.Status.Conditions}}
+	return bare.AliasRecordsGone()
 }
 
 // queued reports whether claim c's first records were queued before any condition was written.
