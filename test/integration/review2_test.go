@@ -2,13 +2,18 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -103,4 +108,53 @@ func TestServiceUpdatesThatKeepTheCertificateAnnotationNeverReachTheWebhook(t *t
 	assert.Greater(t, after[hook], before[hook], "a change of the annotation reaches it")
 
 	require.NoError(t, updateLatest(ctx, svc, func() { svc.Finalizers = nil }))
+}
+
+// TestAnOlderTLSRouteVersionDoesNotBypassTheWebhook: the TLSRoute webhook's rule names v1 only;
+// where the CRD also serves v1alpha2 (the experimental channel), matchPolicy Equivalent has the
+// API server convert the request to v1 and call the webhook, so an older version is no way
+// around it.
+func TestAnOlderTLSRouteVersionDoesNotBypassTheWebhook(t *testing.T) {
+	ctx := context.Background()
+	z := newZone(t)
+	ns := tenant(t)
+	dyn, err := dynamic.NewForConfig(env.Config)
+	require.NoError(t, err)
+	crds := dyn.Resource(apiextensionsv1.SchemeGroupVersion.WithResource("customresourcedefinitions"))
+	serveV1alpha2 := func(served bool) error {
+		return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			crd, err := crds.Get(ctx, "tlsroutes.gateway.networking.k8s.io", metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			versions, _, _ := unstructured.NestedSlice(crd.Object, "spec", "versions")
+			for _, v := range versions {
+				if v := v.(map[string]any); v["name"] == "v1alpha2" {
+					v["served"] = served
+				}
+			}
+			if err := unstructured.SetNestedSlice(crd.Object, versions, "spec", "versions"); err != nil {
+				return err
+			}
+			_, err = crds.Update(ctx, crd, metav1.UpdateOptions{})
+			return err
+		})
+	}
+	require.NoError(t, serveV1alpha2(true))
+	t.Cleanup(func() { require.NoError(t, serveV1alpha2(false)) })
+
+	routes := dyn.Resource(schema.GroupVersionResource{Group: gwv1.GroupName, Version: "v1alpha2", Resource: "tlsroutes"}).Namespace(ns)
+	free := "tls-old." + z.Spec.Domain
+	obj := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": gwv1.GroupName + "/v1alpha2", "kind": "TLSRoute",
+		"metadata": map[string]any{"name": unique("tls-old")},
+		"spec": map[string]any{"hostnames": []any{free},
+			"rules": []any{map[string]any{"backendRefs": []any{map[string]any{"name": "web", "port": int64(443)}}}}},
+	}}
+	require.Eventually(t, func() bool {
+		_, err = routes.Create(ctx, obj, metav1.CreateOptions{})
+		return err == nil || !apierrors.IsNotFound(err) // until v1alpha2 is served
+	}, 20*time.Second, 100*time.Millisecond)
+	require.Error(t, err, "a v1alpha2 TLSRoute goes through the v1 webhook")
+	assert.Contains(t, err.Error(), fmt.Sprintf("hostname %q is not claimed by namespace %q yet, and a TLSRoute does not claim hostnames", free, ns))
 }
