@@ -26,9 +26,11 @@ const (
 // The mutating webhooks see only routes with something to do: a hostname not yet in normalized
 // form, or a parentRef naming the legacy "https" section (matchConditions). Routes without
 // parentRefs are opted into automatic attachment by the routes reconciler, not here, so a
-// normalized route costs one webhook call (the validating one, which sees every route).
-// +kubebuilder:webhook:path=/mutate-gateway-networking-k8s-io-v1-httproute,mutating=true,failurePolicy=fail,sideEffects=None,groups=gateway.networking.k8s.io,resources=httproutes,verbs=create;update,versions=v1,name=mhttproute.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5,reinvocationPolicy=IfNeeded,patch=`{"matchConditions":[{"name":"needs-defaulting","expression":"(has(object.spec.parentRefs) && object.spec.parentRefs.exists(p, has(p.sectionName) && p.sectionName == 'https')) || (has(object.spec.hostnames) && !object.spec.hostnames.all(h, h.matches('^([*][.])?[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')))"}]}`
-// +kubebuilder:webhook:path=/mutate-gateway-networking-k8s-io-v1-grpcroute,mutating=true,failurePolicy=fail,sideEffects=None,groups=gateway.networking.k8s.io,resources=grpcroutes,verbs=create;update,versions=v1,name=mgrpcroute.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5,reinvocationPolicy=IfNeeded,patch=`{"matchConditions":[{"name":"needs-defaulting","expression":"(has(object.spec.parentRefs) && object.spec.parentRefs.exists(p, has(p.sectionName) && p.sectionName == 'https')) || (has(object.spec.hostnames) && !object.spec.hostnames.all(h, h.matches('^([*][.])?[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')))"}]}`
+// normalized route costs one webhook call (the validating one, which sees every route). A route
+// being deleted is never mutated: a controller's finalizer removal must leave the spec as it is,
+// or the validating webhook checks the changed spec and may deny, wedging the delete.
+// +kubebuilder:webhook:path=/mutate-gateway-networking-k8s-io-v1-httproute,mutating=true,failurePolicy=fail,sideEffects=None,groups=gateway.networking.k8s.io,resources=httproutes,verbs=create;update,versions=v1,name=mhttproute.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5,reinvocationPolicy=IfNeeded,patch=`{"matchConditions":[{"name":"not-being-deleted","expression":"!has(object.metadata.deletionTimestamp)"},{"name":"needs-defaulting","expression":"(has(object.spec.parentRefs) && object.spec.parentRefs.exists(p, has(p.sectionName) && p.sectionName == 'https')) || (has(object.spec.hostnames) && !object.spec.hostnames.all(h, h.matches('^([*][.])?[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')))"}]}`
+// +kubebuilder:webhook:path=/mutate-gateway-networking-k8s-io-v1-grpcroute,mutating=true,failurePolicy=fail,sideEffects=None,groups=gateway.networking.k8s.io,resources=grpcroutes,verbs=create;update,versions=v1,name=mgrpcroute.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5,reinvocationPolicy=IfNeeded,patch=`{"matchConditions":[{"name":"not-being-deleted","expression":"!has(object.metadata.deletionTimestamp)"},{"name":"needs-defaulting","expression":"(has(object.spec.parentRefs) && object.spec.parentRefs.exists(p, has(p.sectionName) && p.sectionName == 'https')) || (has(object.spec.hostnames) && !object.spec.hostnames.all(h, h.matches('^([*][.])?[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')))"}]}`
 // +kubebuilder:webhook:path=/validate-gateway-networking-k8s-io-v1-httproute,mutating=false,failurePolicy=fail,sideEffects=NoneOnDryRun,groups=gateway.networking.k8s.io,resources=httproutes,verbs=create;update,versions=v1,name=vhttproute.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5
 // +kubebuilder:webhook:path=/validate-gateway-networking-k8s-io-v1-grpcroute,mutating=false,failurePolicy=fail,sideEffects=NoneOnDryRun,groups=gateway.networking.k8s.io,resources=grpcroutes,verbs=create;update,versions=v1,name=vgrpcroute.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5
 
@@ -45,6 +47,9 @@ var _ admission.Defaulter[*gwv1.HTTPRoute] = &RouteDefaulter{}
 
 // Default implements admission.Defaulter.
 func (m *RouteDefaulter) Default(ctx context.Context, r *gwv1.HTTPRoute) error {
+	if r.DeletionTimestamp != nil {
+		return nil // see the matchConditions: a route being deleted is left as it is
+	}
 	return m.defaultRoute(ctx, r.Namespace, &r.Spec.CommonRouteSpec, r.Spec.Hostnames)
 }
 
@@ -95,6 +100,9 @@ var _ admission.Defaulter[*gwv1.GRPCRoute] = &GRPCRouteDefaulter{}
 
 // Default implements admission.Defaulter.
 func (m *GRPCRouteDefaulter) Default(ctx context.Context, r *gwv1.GRPCRoute) error {
+	if r.DeletionTimestamp != nil {
+		return nil
+	}
 	return (*RouteDefaulter)(m).defaultRoute(ctx, r.Namespace, &r.Spec.CommonRouteSpec, r.Spec.Hostnames)
 }
 

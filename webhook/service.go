@@ -11,8 +11,10 @@ import (
 	"github.com/opendi/gateway-orchestrator/internal/lbc"
 )
 
-// The matchCondition keeps every Service without the certificate annotation away from the webhook.
-// +kubebuilder:webhook:path=/validate--v1-service,mutating=false,failurePolicy=fail,sideEffects=None,groups="",resources=services,verbs=create;update,versions=v1,name=vservice.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5,patch=`{"matchConditions":[{"name":"names-certificates","expression":"has(object.metadata.annotations) && 'service.beta.kubernetes.io/aws-load-balancer-ssl-cert' in object.metadata.annotations"}]}`
+// The matchCondition keeps every Service without the certificate annotation away from the
+// webhook, and every update that leaves the annotation as it was (ValidateUpdate passes those):
+// LBC's finalizer and status patches never wait on the orchestrator.
+// +kubebuilder:webhook:path=/validate--v1-service,mutating=false,failurePolicy=fail,sideEffects=None,groups="",resources=services,verbs=create;update,versions=v1,name=vservice.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5,patch=`{"matchConditions":[{"name":"names-certificates","expression":"has(object.metadata.annotations) && 'service.beta.kubernetes.io/aws-load-balancer-ssl-cert' in object.metadata.annotations"},{"name":"changes-certificates","expression":"oldObject == null || !has(oldObject.metadata.annotations) || !('service.beta.kubernetes.io/aws-load-balancer-ssl-cert' in oldObject.metadata.annotations) || oldObject.metadata.annotations['service.beta.kubernetes.io/aws-load-balancer-ssl-cert'] != object.metadata.annotations['service.beta.kubernetes.io/aws-load-balancer-ssl-cert']"}]}`
 
 // ServiceValidator denies a Service whose service.beta.kubernetes.io/aws-load-balancer-ssl-cert
 // annotation names the ACM certificate of another namespace's DomainClaim: LBC (and the in-tree

@@ -44,6 +44,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -96,6 +97,16 @@ type Reconciler struct {
 	// condition is written, and at the latest when the claim is gone (keyed by name, so that the
 	// reconcile of its deletion, which knows only the name, finds it).
 	unsaid sync.Map
+	// unserved holds when each claim (name → unservedSince) was first seen served by nothing
+	// (ServedByNothing), the start of its NotServedGrace. It is kept in memory: a restart
+	// restarts the grace, which keeps records longer, never shorter.
+	unserved sync.Map
+}
+
+// unservedSince is when the claim with uid was first seen served by nothing.
+type unservedSince struct {
+	uid   types.UID
+	since time.Time
 }
 
 var _ reconcile.Reconciler = &Reconciler{}
@@ -136,10 +147,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	if err := r.Client.Get(ctx, req.NamespacedName, c); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.unsaid.Delete(req.Name)
+			r.unserved.Delete(req.Name)
 		}
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
 	ctx = logf.IntoContext(ctx, logf.FromContext(ctx).WithValues("claim", c.Name, "hostname", c.Spec.Hostname))
+	unserved := r.servedByNothingSince(c) // seen in every state, so that the grace starts when it should
 	claimed := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionClaimed)
 	switch {
 	case !c.DeletionTimestamp.IsZero():
@@ -154,27 +167,40 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	if err != nil || zone == nil {
 		return reconcile.Result{}, err
 	}
-	return r.ensure(ctx, c, zone)
+	return r.ensure(ctx, c, zone, unserved)
 }
 
-// ensure brings the ALIAS records to the load balancer the claim's status names.
-func (r *Reconciler) ensure(ctx context.Context, c *v1alpha1.DomainClaim, zone *v1alpha1.ManagedZone) (reconcile.Result, error) {
+// ensure brings the ALIAS records to the load balancer the claim's status names. unserved is
+// when the claim was first seen served by nothing (servedByNothingSince).
+func (r *Reconciler) ensure(ctx context.Context, c *v1alpha1.DomainClaim, zone *v1alpha1.ManagedZone, unserved time.Time) (reconcile.Result, error) {
 	st := c.Status.DeepCopy()
 	cond := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionDNSRecord)
 	if st.LoadBalancerHostname == "" || st.LoadBalancerZoneID == "" {
 		if cond == nil && !r.queued(c) {
 			return reconcile.Result{}, nil // nothing to point at yet, and nothing written: no status
 		}
-		w := NotServed(c, r.Clock.Now(), r.NotServedGrace)
+		w := NotServed(c, unserved, r.Clock.Now(), r.NotServedGrace)
 		if w.Remove {
 			return r.remove(ctx, c, v1alpha1.ReasonNoLoadBalancer, w.Message)
 		}
-		set(st, c, false, v1alpha1.ReasonPending, "waiting for the load balancer of the assigned Gateway")
+		msg := "waiting for the load balancer of the assigned Gateway"
+		if w.Wait > 0 {
+			msg = w.Message
+		}
+		set(st, c, false, v1alpha1.ReasonPending, msg)
 		_, err := claimstatus.Apply(ctx, r.Client, claimstatus.DNS, c, st)
 		return reconcile.Result{RequeueAfter: w.Wait}, err
 	}
 	if wait, _ := r.backoff.Wait(string(c.UID), c.Generation, r.Clock.Now()); wait > 0 {
 		return reconcile.Result{RequeueAfter: wait}, nil // DNSRecordReady says why and until when
+	}
+	if cond != nil && saysNoRecords(c) {
+		// Status first, then the side effect: once the status says records may exist, a claim
+		// whose load balancer goes again before the batcher writes them keeps its certificate
+		// until they are removed. The write wakes the claim, and the records are queued then.
+		set(st, c, false, v1alpha1.ReasonPending, "writing the ALIAS records to "+st.LoadBalancerHostname)
+		_, err := claimstatus.Apply(ctx, r.Client, claimstatus.DNS, c, st)
+		return reconcile.Result{}, err
 	}
 	// Our records were in place for this load balancer: a change now means someone else's.
 	msg := aliasMessage(c)
@@ -349,6 +375,29 @@ func aliasMessage(c *v1alpha1.DomainClaim) string {
 
 func set(st *v1alpha1.DomainClaimStatus, c *v1alpha1.DomainClaim, ok bool, reason, msg string) {
 	conditions.Set(&st.Conditions, c.Generation, v1alpha1.ConditionDNSRecord, ok, reason, msg)
+}
+
+// servedByNothingSince is when c was first seen served by nothing, now if it is only now; it
+// forgets c once c is served again, so that the grace starts afresh the next time.
+func (r *Reconciler) servedByNothingSince(c *v1alpha1.DomainClaim) time.Time {
+	now := r.Clock.Now()
+	if !ServedByNothing(c) {
+		r.unserved.Delete(c.Name)
+		return now
+	}
+	if v, ok := r.unserved.Load(c.Name); ok && v.(unservedSince).uid == c.UID {
+		return v.(unservedSince).since
+	}
+	r.unserved.Store(c.Name, unservedSince{uid: c.UID, since: now})
+	return now
+}
+
+// saysNoRecords reports whether c's DNSRecordReady would say that it has no ALIAS record
+// (AliasRecordsGone) once the pool cleared its load balancer and seat: NoLoadBalancer, or
+// records removed. A claim whose condition says so must say otherwise before records are queued.
+func saysNoRecords(c *v1alpha1.DomainClaim) bool {
+	bare := v1alpha1.DomainClaim{Status: v1alpha1.DomainClaimStatus{Conditions: c.Status.Conditions}}
+	return bare.AliasRecordsGone()
 }
 
 // queued reports whether claim c's first records were queued before any condition was written.

@@ -35,31 +35,43 @@ type Withdrawal struct {
 	// Wait is how long the claim still has to be served by nothing before they go (0 when they
 	// go now or are kept).
 	Wait time.Duration
-	// Message says why they go (DNSRecordReady=False/NoLoadBalancer); set when Remove is.
+	// Message says why they go (DNSRecordReady=False/NoLoadBalancer) when Remove is set, and
+	// when they will go while Wait runs.
 	Message string
 }
 
-// NotServed decides, as pure data, whether a claim's ALIAS records go because nothing serves its
-// hostname any more: the pool (reconciler/gatewaypool) recorded no load balancer and no seat, and
-// says why with a GatewayAssigned=False reason that does not pass by itself (servedByNothing),
-// for at least grace. Any other empty load balancer is a step on its way and keeps the records
-// where they point: a seat that moves (status.gateway names the new Gateway, whose load balancer
-// is not known yet: the records move once it is, and never go meanwhile), a claim waiting for
-// its certificate or for the team's own load balancer to report an address.
-func NotServed(c *v1alpha1.DomainClaim, now time.Time, grace time.Duration) Withdrawal {
+// ServedByNothing reports whether the pool (reconciler/gatewaypool) recorded no load balancer
+// and no seat for c, and says why with a GatewayAssigned=False reason that does not pass by
+// itself (servedByNothing). Any other empty load balancer is a step on its way and keeps the
+// records where they point: a seat that moves (status.gateway names the new Gateway, whose load
+// balancer is not known yet: the records move once it is, and never go meanwhile), a claim
+// waiting for its certificate or for the team's own load balancer to report an address.
+func ServedByNothing(c *v1alpha1.DomainClaim) bool {
 	st := &c.Status
 	if st.LoadBalancerHostname != "" || st.LoadBalancerZoneID != "" || st.Gateway != nil {
-		return Withdrawal{}
+		return false
 	}
 	assigned := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionGatewayAssigned)
-	if assigned == nil || assigned.Status != metav1.ConditionFalse || !servedByNothing[assigned.Reason] {
+	return assigned != nil && assigned.Status == metav1.ConditionFalse && servedByNothing[assigned.Reason]
+}
+
+// NotServed decides, as pure data, whether a claim's ALIAS records go because nothing serves its
+// hostname any more (ServedByNothing) and has not since at least since, for at least grace.
+// since is when the claim was first seen served by nothing, not GatewayAssigned's
+// LastTransitionTime: that moves only when the condition's status does, so a claim that waited
+// False/Pending for an hour and then turns False/PoolExhausted would have no grace at all.
+func NotServed(c *v1alpha1.DomainClaim, since, now time.Time, grace time.Duration) Withdrawal {
+	if !ServedByNothing(c) {
 		return Withdrawal{}
 	}
-	if wait := assigned.LastTransitionTime.Add(grace).Sub(now); wait > 0 {
-		return Withdrawal{Wait: wait}
+	assigned := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionGatewayAssigned)
+	if until := since.Add(grace); until.After(now) {
+		return Withdrawal{Wait: until.Sub(now), Message: fmt.Sprintf(
+			"no load balancer serves %s (GatewayAssigned=False/%s: %s): its ALIAS records are removed at %s unless one serves it by then",
+			c.Spec.Hostname, assigned.Reason, assigned.Message, until.UTC().Format(time.RFC3339))}
 	}
 	was := "a load balancer"
-	if t := st.AliasTarget; t != nil && t.DNSName != "" {
+	if t := c.Status.AliasTarget; t != nil && t.DNSName != "" {
 		was = t.DNSName
 	}
 	return Withdrawal{Remove: true, Message: fmt.Sprintf(

@@ -40,6 +40,7 @@ func TestNotServed(t *testing.T) {
 	cases := []struct {
 		name       string
 		claim      *v1alpha1.DomainClaim
+		since      time.Time // first seen served by nothing; long ago unless given
 		wantRemove bool
 		wantWait   time.Duration
 	}{
@@ -56,8 +57,11 @@ func TestNotServed(t *testing.T) {
 		{name: "an unbound claim removes them",
 			claim: claim(noLoadBalancer, assigned(metav1.ConditionFalse, v1alpha1.ReasonUnbound, long)), wantRemove: true},
 		{name: "within the grace the records stay, and the claim is looked at again when it ends",
-			claim:    claim(noLoadBalancer, assigned(metav1.ConditionFalse, v1alpha1.ReasonNoGatewayPool, now.Add(-5*time.Second))),
-			wantWait: 10 * time.Second},
+			claim: claim(noLoadBalancer, assigned(metav1.ConditionFalse, v1alpha1.ReasonNoGatewayPool, now.Add(-5*time.Second))),
+			since: now.Add(-5 * time.Second), wantWait: 10 * time.Second},
+		{name: "the grace runs from when the claim was first seen served by nothing, not from GatewayAssigned's last transition",
+			claim: claim(noLoadBalancer, assigned(metav1.ConditionFalse, v1alpha1.ReasonPoolExhausted, now.Add(-time.Hour))),
+			since: now, wantWait: grace},
 		{name: "a seat that moves (its new Gateway's load balancer not known yet) never removes them",
 			claim: claim(noLoadBalancer, seatMoving, assigned(metav1.ConditionTrue, v1alpha1.ReasonAssigned, long))},
 		{name: "a seat that moves keeps them even if GatewayAssigned said a terminal reason before",
@@ -74,14 +78,22 @@ func TestNotServed(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			w := NotServed(tc.claim, now, grace)
+			since := tc.since
+			if since.IsZero() {
+				since = long
+			}
+			w := NotServed(tc.claim, since, now, grace)
 			assert.Equal(t, tc.wantRemove, w.Remove)
 			assert.Equal(t, tc.wantWait, w.Wait)
-			if tc.wantRemove {
+			switch {
+			case tc.wantWait > 0:
+				assert.Contains(t, w.Message, "no load balancer serves "+host+" (GatewayAssigned=False/")
+				assert.Contains(t, w.Message, "removed at "+since.Add(grace).Format(time.RFC3339))
+			case tc.wantRemove:
 				reason := meta.FindStatusCondition(tc.claim.Status.Conditions, v1alpha1.ConditionGatewayAssigned).Reason
 				assert.Contains(t, w.Message, "no load balancer serves "+host+" any more (GatewayAssigned=False/"+reason+": why "+reason+")")
 				assert.Contains(t, w.Message, "its ALIAS records were removed rather than left pointing at alb-1.elb.amazonaws.com")
-			} else {
+			default:
 				assert.Empty(t, w.Message)
 			}
 		})
@@ -148,6 +160,9 @@ func TestAFirstChangeQueuedUnsaidIsRemovedWhenNothingServesTheClaimAnyMore(t *te
 	assigned(metav1.ConditionFalse, v1alpha1.ReasonNoGatewayPool, r.Clock.Now().Add(-time.Minute))(c)
 	require.NoError(t, r.Client.Status().Update(t.Context(), c))
 	rec.asked = nil
+	_, _ = reconcileOnce(t, r) // the grace starts
+	clk := r.Clock.(*clocktesting.FakePassiveClock)
+	clk.SetTime(clk.Now().Add(DefaultNotServedGrace))
 	_, c = reconcileOnce(t, r)
 	require.NotEmpty(t, rec.asked, "the records the queued change may create are asked gone")
 	for _, w := range rec.asked {
@@ -155,4 +170,41 @@ func TestAFirstChangeQueuedUnsaidIsRemovedWhenNothingServesTheClaimAnyMore(t *te
 	}
 	assert.Equal(t, v1alpha1.ReasonNoLoadBalancer, meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionDNSRecord).Reason)
 	assert.Zero(t, unsaidCount(r), "said")
+}
+
+// TestTheGraceStartsWhenNothingServesTheClaimNotWhenGatewayAssignedLastTurned: a claim that
+// waited an hour with GatewayAssigned=False/Pending (a step on its way) and then turns
+// False/PoolExhausted keeps its records for the whole grace, although the condition's
+// LastTransitionTime is an hour old (it moves only with the status); meanwhile DNSRecordReady
+// says when they go, not that a Gateway's load balancer is awaited.
+func TestTheGraceStartsWhenNothingServesTheClaimNotWhenGatewayAssignedLastTurned(t *testing.T) {
+	ctx := t.Context()
+	start := time.Now().Truncate(time.Second)
+	hourAgo := start.Add(-time.Hour)
+	r, rec, _ := setup(t, claim(withUID("grace-from-reason"), noLoadBalancer, assigned(metav1.ConditionFalse, v1alpha1.ReasonPending, hourAgo)),
+		map[bool]dnsbatch.State{false: dnsbatch.Done, true: dnsbatch.Done})
+	clk := r.Clock.(*clocktesting.FakePassiveClock)
+	clk.SetTime(start)
+	_, c := reconcileOnce(t, r)
+	assert.Empty(t, rec.asked, "a seat on its way keeps the records")
+
+	meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionGatewayAssigned).Reason = v1alpha1.ReasonPoolExhausted
+	require.NoError(t, r.Client.Status().Update(ctx, c))
+	clk.SetTime(start.Add(time.Second))
+	res, c := reconcileOnce(t, r)
+	assert.Empty(t, rec.asked, "the grace starts now")
+	assert.Equal(t, DefaultNotServedGrace, res.RequeueAfter)
+	cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionDNSRecord)
+	assert.Equal(t, v1alpha1.ReasonPending, cond.Reason)
+	assert.NotContains(t, cond.Message, "assigned Gateway", "nothing is assigned")
+	assert.Contains(t, cond.Message, "GatewayAssigned=False/PoolExhausted")
+
+	clk.SetTime(start.Add(time.Second + DefaultNotServedGrace - time.Millisecond))
+	_, _ = reconcileOnce(t, r)
+	assert.Empty(t, rec.asked, "still within the grace")
+
+	clk.SetTime(start.Add(time.Second + DefaultNotServedGrace))
+	_, c = reconcileOnce(t, r)
+	require.Len(t, rec.asked, 2, "A and AAAA go once the grace has passed")
+	assert.Equal(t, v1alpha1.ReasonNoLoadBalancer, meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionDNSRecord).Reason)
 }
