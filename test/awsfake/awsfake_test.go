@@ -262,8 +262,9 @@ func TestELBLoadBalancersListenersAndCertificates(t *testing.T) {
 	lb := lbOut.LoadBalancers[0]
 	assert.Contains(t, aws.ToString(lb.DNSName), "k8s-public-1-")
 	assert.Equal(t, awsfake.ALBZoneID, aws.ToString(lb.CanonicalHostedZoneId))
-	_, err = e.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("k8s-public-1")})
+	_, err = e.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("k8s-public-1"), Scheme: elbtypes.LoadBalancerSchemeEnumInternal})
 	assert.Equal(t, "DuplicateLoadBalancerName", code(err))
+	assert.Contains(t, err.Error(), "exists, but with different settings")
 
 	desc, err := e.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{Names: []string{"k8s-public-1"}})
 	require.NoError(t, err)
@@ -301,4 +302,34 @@ func TestELBLoadBalancersListenersAndCertificates(t *testing.T) {
 	tags, err := e.DescribeTags(ctx, &elbv2.DescribeTagsInput{ResourceArns: []string{aws.ToString(lb.LoadBalancerArn)}})
 	require.NoError(t, err)
 	assert.Equal(t, "public-1", aws.ToString(tags.TagDescriptions[0].Tags[0].Value))
+}
+
+// TestELBCreateIsIdempotent: like ELB, a second create with the same name and settings returns
+// the existing load balancer, whoever asks: naming another's ALB adopts it. Other settings are
+// refused.
+func TestELBCreateIsIdempotent(t *testing.T) {
+	s, _, _ := clients(t, awsfake.Options{})
+	ctx := context.Background()
+	e := elbv2.NewFromConfig(aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(s.URL), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider("AKID", "secret", "")})
+	in := func(scheme elbtypes.LoadBalancerSchemeEnum, ip elbtypes.IpAddressType, typ elbtypes.LoadBalancerTypeEnum) *elbv2.CreateLoadBalancerInput {
+		return &elbv2.CreateLoadBalancerInput{Name: aws.String("k8s-pool-a"), Scheme: scheme, IpAddressType: ip, Type: typ}
+	}
+	first, err := e.CreateLoadBalancer(ctx, in(elbtypes.LoadBalancerSchemeEnumInternetFacing, elbtypes.IpAddressTypeIpv4, elbtypes.LoadBalancerTypeEnumApplication))
+	require.NoError(t, err)
+	again, err := e.CreateLoadBalancer(ctx, in(elbtypes.LoadBalancerSchemeEnumInternetFacing, "", ""))
+	require.NoError(t, err, "the defaults (ipv4, application) are the same settings")
+	assert.Equal(t, aws.ToString(first.LoadBalancers[0].LoadBalancerArn), aws.ToString(again.LoadBalancers[0].LoadBalancerArn))
+	assert.Equal(t, aws.ToString(first.LoadBalancers[0].DNSName), aws.ToString(again.LoadBalancers[0].DNSName))
+	assert.Len(t, s.ELB.LoadBalancers(), 1)
+	for _, other := range []*elbv2.CreateLoadBalancerInput{
+		in(elbtypes.LoadBalancerSchemeEnumInternal, elbtypes.IpAddressTypeIpv4, elbtypes.LoadBalancerTypeEnumApplication),
+		in(elbtypes.LoadBalancerSchemeEnumInternetFacing, elbtypes.IpAddressTypeDualstack, elbtypes.LoadBalancerTypeEnumApplication),
+		in(elbtypes.LoadBalancerSchemeEnumInternetFacing, elbtypes.IpAddressTypeIpv4, elbtypes.LoadBalancerTypeEnumNetwork),
+	} {
+		_, err := e.CreateLoadBalancer(ctx, other)
+		assert.Equal(t, "DuplicateLoadBalancerName", code(err), "%+v", other)
+		assert.Contains(t, fmt.Sprint(err), "A load balancer with the same name 'k8s-pool-a' exists, but with different settings")
+	}
+	assert.Len(t, s.ELB.LoadBalancers(), 1)
 }

@@ -34,8 +34,8 @@ type ELB struct {
 
 // LoadBalancer is one ALB.
 type LoadBalancer struct {
-	ARN, Name, DNSName, Scheme, IPAddressType string
-	Created                                   time.Time
+	ARN, Name, DNSName, Scheme, IPAddressType, Type string
+	Created                                         time.Time
 }
 
 // Listener is one listener of an ALB; Certificates[0] is its default certificate.
@@ -241,11 +241,6 @@ func (e *ELB) createLB(f url.Values) (string, string, string) {
 	if name == "" || len(name) > 32 {
 		return "", "ValidationError", "a load balancer name of 1 to 32 characters is required"
 	}
-	for _, lb := range e.lbs {
-		if lb.Name == name {
-			return "", "DuplicateLoadBalancerName", "A load balancer with the same name '" + name + "' exists"
-		}
-	}
 	scheme := f.Get("Scheme")
 	if scheme == "" {
 		scheme = "internet-facing"
@@ -254,13 +249,28 @@ func (e *ELB) createLB(f url.Values) (string, string, string) {
 	if ipType == "" {
 		ipType = "ipv4"
 	}
+	typ := f.Get("Type")
+	if typ == "" {
+		typ = "application"
+	}
+	// Like ELB, a create is idempotent: the same name with the same settings returns the existing
+	// load balancer (whoever made it), other settings are refused.
+	for _, lb := range e.lbs {
+		if lb.Name != name {
+			continue
+		}
+		if lb.Scheme != scheme || lb.IPAddressType != ipType || lb.Type != typ {
+			return "", "DuplicateLoadBalancerName", "A load balancer with the same name '" + name + "' exists, but with different settings"
+		}
+		return "<LoadBalancers>" + lbXML(lb) + "</LoadBalancers>", "", ""
+	}
 	id := shortHash(name+e.s.clock.Now().String(), 16)
 	dns := fmt.Sprintf("%s-%s.us-east-1.elb.amazonaws.com", name, shortHash(id, 10))
 	if scheme == "internal" {
 		dns = "internal-" + dns
 	}
 	lb := &LoadBalancer{ARN: "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/" + name + "/" + id,
-		Name: name, DNSName: dns, Scheme: scheme, IPAddressType: ipType, Created: e.s.clock.Now()}
+		Name: name, DNSName: dns, Scheme: scheme, IPAddressType: ipType, Type: typ, Created: e.s.clock.Now()}
 	e.lbs[lb.ARN] = lb
 	e.addTags(lb.ARN, f)
 	return "<LoadBalancers>" + lbXML(lb) + "</LoadBalancers>", "", ""
@@ -351,8 +361,8 @@ func (e *ELB) checkCertificates(arns []string) (string, string) {
 func lbXML(lb *LoadBalancer) string {
 	return fmt.Sprintf("<member><LoadBalancerArn>%s</LoadBalancerArn><DNSName>%s</DNSName><CanonicalHostedZoneId>%s</CanonicalHostedZoneId>"+
 		"<CreatedTime>%s</CreatedTime><LoadBalancerName>%s</LoadBalancerName><Scheme>%s</Scheme><State><Code>active</Code></State>"+
-		"<Type>application</Type><IpAddressType>%s</IpAddressType></member>",
-		esc(lb.ARN), esc(lb.DNSName), ALBZoneID, lb.Created.UTC().Format(time.RFC3339), esc(lb.Name), esc(lb.Scheme), esc(lb.IPAddressType))
+		"<Type>%s</Type><IpAddressType>%s</IpAddressType></member>",
+		esc(lb.ARN), esc(lb.DNSName), ALBZoneID, lb.Created.UTC().Format(time.RFC3339), esc(lb.Name), esc(lb.Scheme), esc(lb.Type), esc(lb.IPAddressType))
 }
 
 func listenersXML(ls []*Listener) string {
