@@ -173,7 +173,14 @@ func (s *StandIn) Reconcile(ctx context.Context, req reconcile.Request) (reconci
 			return reconcile.Result{RequeueAfter: 200 * time.Millisecond}, nil
 		}
 		s.tables.Delete(req.String())
-		if err := s.deleteLB(ctx, LoadBalancerName(gw.Namespace, gw.Name)); err != nil {
+		cfg, err := s.configuration(ctx, gw)
+		if err != nil {
+			return reconcile.Result{}, err
+		}
+		if cfg == nil {
+			cfg = &lbc.LoadBalancerConfiguration{}
+		}
+		if err := s.deleteLB(ctx, albName(gw, cfg)); err != nil {
 			return reconcile.Result{}, err
 		}
 		patch := client.MergeFrom(gw.DeepCopy())
@@ -188,22 +195,15 @@ func (s *StandIn) Reconcile(ctx context.Context, req reconcile.Request) (reconci
 			return reconcile.Result{}, err
 		}
 	}
-	cfg := &lbc.LoadBalancerConfiguration{}
-	if ref := gw.Spec.Infrastructure; ref != nil && ref.ParametersRef != nil {
-		u := lbc.NewUnstructured()
-		err := s.Client.Get(ctx, client.ObjectKey{Namespace: gw.Namespace, Name: ref.ParametersRef.Name}, u)
-		if client.IgnoreNotFound(err) != nil {
-			return reconcile.Result{}, err
-		}
-		if err != nil {
-			// Like LBC, wait for the referenced configuration rather than provision without it.
-			return reconcile.Result{RequeueAfter: 200 * time.Millisecond}, nil
-		}
-		if cfg, err = lbc.FromUnstructured(u); err != nil {
-			return reconcile.Result{}, err
-		}
+	cfg, err := s.configuration(ctx, gw)
+	if err != nil {
+		return reconcile.Result{}, err
 	}
-	lb, err := s.ensureLB(ctx, LoadBalancerName(gw.Namespace, gw.Name), cfg)
+	if cfg == nil {
+		// Like LBC, wait for the referenced configuration rather than provision without it.
+		return reconcile.Result{RequeueAfter: 200 * time.Millisecond}, nil
+	}
+	lb, err := s.ensureLB(ctx, albName(gw, cfg), cfg)
 	if err != nil {
 		return reconcile.Result{}, err
 	}
@@ -234,6 +234,31 @@ func (s *StandIn) Reconcile(ctx context.Context, req reconcile.Request) (reconci
 	// shrink, get the Gateway deployed without any change to the Gateway itself.
 	s.refused(req.String(), verdict)
 	return reconcile.Result{RequeueAfter: RetryFailedDeploy}, s.publish(ctx, gw, aws.ToString(lb.DNSName), verdict)
+}
+
+// configuration returns the LoadBalancerConfiguration gw's parametersRef names (an empty one
+// when it names none), or nil when the named one does not exist (yet).
+func (s *StandIn) configuration(ctx context.Context, gw *gwv1.Gateway) (*lbc.LoadBalancerConfiguration, error) {
+	ref := gw.Spec.Infrastructure
+	if ref == nil || ref.ParametersRef == nil {
+		return &lbc.LoadBalancerConfiguration{}, nil
+	}
+	u := lbc.NewUnstructured()
+	if err := s.Client.Get(ctx, client.ObjectKey{Namespace: gw.Namespace, Name: ref.ParametersRef.Name}, u); err != nil {
+		return nil, client.IgnoreNotFound(err)
+	}
+	return lbc.FromUnstructured(u)
+}
+
+// albName is the name of gw's ALB: the configuration's loadBalancerName when it sets one (as
+// LBC), else LoadBalancerName. The stand-in creates, adopts and deletes the ALB by this name:
+// ELB's create is idempotent, so a Gateway naming another's ALB takes it over, and deletes it
+// when it goes.
+func albName(gw *gwv1.Gateway, cfg *lbc.LoadBalancerConfiguration) string {
+	if cfg.Spec.LoadBalancerName != "" {
+		return cfg.Spec.LoadBalancerName
+	}
+	return LoadBalancerName(gw.Namespace, gw.Name)
 }
 
 // RetryFailedDeploy is how soon the stand-in tries a Gateway whose deploy failed again.
