@@ -10,6 +10,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/opendi/gateway-orchestrator/internal/lbc"
 )
 
 const (
@@ -24,7 +26,7 @@ const (
 	annotationDefaultClass = "ingressclass.kubernetes.io/is-default-class"
 )
 
-// +kubebuilder:webhook:path=/validate-networking-k8s-io-v1-ingress,mutating=false,failurePolicy=fail,sideEffects=NoneOnDryRun,groups=networking.k8s.io,resources=ingresses,verbs=create;update,versions=v1,name=vingress.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5,patch=`{"matchConditions":[{"name":"has-hosts-or-a-catch-all-that-may-be-grouped","expression":"(has(object.spec.rules) && object.spec.rules.exists(r, has(r.host) && r.host != '')) || (has(object.spec.tls) && object.spec.tls.exists(t, has(t.hosts) && size(t.hosts) > 0)) || ((has(object.spec.defaultBackend) || (has(object.spec.rules) && object.spec.rules.exists(r, (!has(r.host) || r.host == '') && has(r.http)))) && (!has(object.metadata.annotations) || 'alb.ingress.kubernetes.io/group.name' in object.metadata.annotations || !('kubernetes.io/ingress.class' in object.metadata.annotations))) || (has(object.metadata.annotations) && ('alb.ingress.kubernetes.io/certificate-arn' in object.metadata.annotations || object.metadata.annotations.exists(k, k.startsWith('alb.ingress.kubernetes.io/conditions.'))))"}]}`
+// +kubebuilder:webhook:path=/validate-networking-k8s-io-v1-ingress,mutating=false,failurePolicy=fail,sideEffects=NoneOnDryRun,groups=networking.k8s.io,resources=ingresses,verbs=create;update,versions=v1,name=vingress.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5,patch=`{"matchConditions":[{"name":"has-hosts-or-a-catch-all-that-may-be-grouped","expression":"(has(object.spec.rules) && object.spec.rules.exists(r, has(r.host) && r.host != '')) || (has(object.spec.tls) && object.spec.tls.exists(t, has(t.hosts) && size(t.hosts) > 0)) || ((has(object.spec.defaultBackend) || (has(object.spec.rules) && object.spec.rules.exists(r, (!has(r.host) || r.host == '') && has(r.http)))) && (!has(object.metadata.annotations) || 'alb.ingress.kubernetes.io/group.name' in object.metadata.annotations || !('kubernetes.io/ingress.class' in object.metadata.annotations))) || (has(object.metadata.annotations) && ('alb.ingress.kubernetes.io/certificate-arn' in object.metadata.annotations || 'alb.ingress.kubernetes.io/load-balancer-name' in object.metadata.annotations || object.metadata.annotations.exists(k, k.startsWith('alb.ingress.kubernetes.io/conditions.'))))"}]}`
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses;ingressclasses,verbs=get;list;watch
 
 // IngressValidator checks the hosts of Ingresses the AWS Load Balancer Controller would serve
@@ -80,7 +82,11 @@ func (v *IngressValidator) ValidateCreate(ctx context.Context, ing *networkingv1
 	if err != nil {
 		return nil, apierrors.NewInternalError(err)
 	}
-	e.Errs = append(errs, certErrs...)
+	nameErrs, err := door.poolLoadBalancerName(ctx, annotationKey(lbc.LoadBalancerNameAnnotation), "an Ingress", ing.Namespace, ing.Annotations[lbc.LoadBalancerNameAnnotation])
+	if err != nil {
+		return nil, apierrors.NewInternalError(err)
+	}
+	e.Errs = append(append(errs, certErrs...), nameErrs...)
 	return door.Admit(ctx, e)
 }
 

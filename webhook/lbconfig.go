@@ -5,6 +5,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
@@ -14,10 +15,10 @@ import (
 // The API server calls this webhook only where LBC's LoadBalancerConfiguration CRD is installed
 // (a rule for a resource it does not serve matches nothing), and the webhook reads nothing of
 // that kind itself, so it is registered whether the CRD is served or not. The matchCondition keeps
-// configurations that name no certificate away. deploy/default and the Helm chart add the
+// configurations that name neither a certificate nor a load balancer away. deploy/default and the Helm chart add the
 // not-the-orchestrator matchCondition, as for Gateways: the pool's own configurations carry the
 // certificates of many namespaces' claims on purpose.
-// +kubebuilder:webhook:path=/validate-gateway-k8s-aws-v1beta1-loadbalancerconfiguration,mutating=false,failurePolicy=fail,sideEffects=None,groups=gateway.k8s.aws,resources=loadbalancerconfigurations,verbs=create;update,versions=v1beta1,name=vloadbalancerconfiguration.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5,patch=`{"matchConditions":[{"name":"names-certificates","expression":"has(object.spec) && has(object.spec.listenerConfigurations) && object.spec.listenerConfigurations.exists(l, has(l.defaultCertificate) || (has(l.certificates) && size(l.certificates) > 0))"}]}`
+// +kubebuilder:webhook:path=/validate-gateway-k8s-aws-v1beta1-loadbalancerconfiguration,mutating=false,failurePolicy=fail,sideEffects=None,groups=gateway.k8s.aws,resources=loadbalancerconfigurations,verbs=create;update,versions=v1beta1,name=vloadbalancerconfiguration.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5,patch=`{"matchConditions":[{"name":"names-certificates","expression":"has(object.spec) && has(object.spec.listenerConfigurations) && object.spec.listenerConfigurations.exists(l, has(l.defaultCertificate) || (has(l.certificates) && size(l.certificates) > 0)) || has(object.spec) && has(object.spec.loadBalancerName)"}]}`
 
 // LoadBalancerConfigPath is where the LoadBalancerConfiguration webhook is served.
 const LoadBalancerConfigPath = "/validate-gateway-k8s-aws-v1beta1-loadbalancerconfiguration"
@@ -58,6 +59,11 @@ func (v *LoadBalancerConfigValidator) ValidateCreate(ctx context.Context, cfg *l
 	if err != nil {
 		return nil, apierrors.NewInternalError(err)
 	}
+	nameErrs, err := door.poolLoadBalancerName(ctx, field.NewPath("spec", "loadBalancerName"), "a LoadBalancerConfiguration", cfg.Namespace, cfg.Spec.LoadBalancerName)
+	if err != nil {
+		return nil, apierrors.NewInternalError(err)
+	}
+	errs = append(errs, nameErrs...)
 	if len(errs) > 0 {
 		return nil, apierrors.NewInvalid(lbc.GroupVersionKind.GroupKind(), ObjectName(cfg.Name, cfg.GenerateName), errs)
 	}

@@ -111,6 +111,10 @@ const (
 	// certificates, name the certificate of another namespace's DomainClaim (a denial, and the
 	// Warning Event of reconciler/lbconfig).
 	ReasonForeignCertificate = "ForeignCertificate"
+	// ReasonPoolLoadBalancerName: an LBC LoadBalancerConfiguration's loadBalancerName, or an
+	// Ingress's load-balancer-name annotation, names the ALB of a pool Gateway, which LBC would
+	// then take over (a denial).
+	ReasonPoolLoadBalancerName = "PoolLoadBalancerName"
 	// ReasonNotOwnedYet: an object that binds no claim (a TLSRoute) lists a hostname under a
 	// ManagedZone that its namespace does not own; it may not claim it (the claim would be
 	// released while the object still lists the name).
