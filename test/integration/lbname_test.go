@@ -109,3 +109,36 @@ func TestATenantCannotNameAPoolALB(t *testing.T) {
 		require.NoError(t, k8s.Create(ctx, namingIngress(intruder, "k8s-intruder-own3")))
 	})
 }
+
+// TestTheStandInNamesTheALBAsTheConfigurationSays: like LBC, the stand-in gives a Gateway whose
+// LoadBalancerConfiguration sets loadBalancerName an ALB of that name (which is how a tenant
+// naming a pool ALB would adopt it), and deletes the ALB of that name when the Gateway goes.
+func TestTheStandInNamesTheALBAsTheConfigurationSays(t *testing.T) {
+	ctx := context.Background()
+	ns := tenant(t)
+	name := unique("own-alb")
+	cfg := namingConfig(ns, name)
+	require.NoError(t, k8s.Create(ctx, cfg))
+	gw := ownGateway(ns)
+	gw.Spec.Infrastructure = &gwv1.GatewayInfrastructure{ParametersRef: &gwv1.LocalParametersReference{
+		Group: gwv1.Group(lbc.GroupVersionKind.Group), Kind: gwv1.Kind(lbc.GroupVersionKind.Kind), Name: cfg.GetName()}}
+	require.NoError(t, k8s.Create(ctx, gw))
+	named := func() string {
+		for _, lb := range env.AWS.ELB.LoadBalancers() {
+			if lb.Name == name {
+				return lb.DNSName
+			}
+		}
+		return ""
+	}
+	require.Eventually(t, func() bool {
+		got := &gwv1.Gateway{}
+		return named() != "" && k8s.Get(ctx, client.ObjectKeyFromObject(gw), got) == nil &&
+			len(got.Status.Addresses) == 1 && got.Status.Addresses[0].Value == named()
+	}, 30*time.Second, 50*time.Millisecond, "the Gateway is published on the ALB its configuration names")
+	for _, lb := range env.AWS.ELB.LoadBalancers() {
+		assert.NotEqual(t, lbcstandin.LoadBalancerName(ns, gw.Name), lb.Name, "no ALB of the default name")
+	}
+	require.NoError(t, k8s.Delete(ctx, gw))
+	require.Eventually(t, func() bool { return named() == "" }, 30*time.Second, 50*time.Millisecond, "the named ALB goes with the Gateway")
+}
