@@ -103,17 +103,7 @@ func TestAZoneNamingAPoolThatDoesNotExistSaysSoUntilThePoolIsCreated(t *testing.
 	require.NoError(t, k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: gwNS}}))
 	require.NoError(t, k8s.Create(ctx, pool(poolName, func(p *v1alpha1.GatewayPool) { p.Spec.Namespace = gwNS })))
 	zoneSays(t, z, metav1.ConditionTrue, v1alpha1.ReasonGatewayPoolExists, "GatewayPool "+poolName+" serves")
-	c := ready(t, h, 60*time.Second)
-	require.NotNil(t, c.Status.Gateway)
-	assert.Equal(t, gwNS, c.Status.Gateway.Namespace)
-	target, _ = aliasTarget(z.Spec.HostedZoneID, h)
-	assert.Equal(t, dnsbatch.Canonical(c.Status.LoadBalancerHostname), target)
-	for i := 0; i < 20; i++ {
-		c, err := getClaim(h)
-		require.NoError(t, err)
-		require.Equal(t, v1alpha1.ReasonAssigned, condition(c, v1alpha1.ConditionGatewayAssigned).Reason, "the pool keeps the claim (%d)", i)
-		time.Sleep(100 * time.Millisecond)
-	}
+	c := seatedByThePoolForGood(t, z, h, gwNS)
 	assert.Equal(t, v1alpha1.ReasonOwnLoadBalancer, condition(ready(t, ownH, 30*time.Second), v1alpha1.ConditionGatewayAssigned).Reason,
 		"the Ingress's hostname stays on its own ALB")
 

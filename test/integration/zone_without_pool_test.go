@@ -88,10 +88,22 @@ func TestZoneWithoutPoolTellsARouteOnNothingOwnWhatToDoAndAPoolAddedLaterTakesOv
 	p := pool(unique("pool"), func(p *v1alpha1.GatewayPool) { p.Spec.Namespace = gwNS })
 	require.NoError(t, k8s.Create(ctx, p))
 	require.NoError(t, updateLatest(ctx, z, func() { z.Spec.GatewayPoolRef = &v1alpha1.LocalObjectReference{Name: p.Name} }))
+	seatedByThePoolForGood(t, z, h, gwNS)
+
+	// The zone loses its pool again: the claim falls back to the zone's planner.
+	require.NoError(t, updateLatest(ctx, z, func() { z.Spec.GatewayPoolRef = nil }))
+	noGatewayPool(t, z, h, 60*time.Second)
+}
+
+// seatedByThePoolForGood waits until h's claim is Ready on a Gateway of the pool in namespace
+// gwNS with its ALIAS at that load balancer, and checks for two seconds that the pool keeps it
+// (no writer flaps it back). It returns the claim as it was first Ready there.
+func seatedByThePoolForGood(t *testing.T, z *v1alpha1.ManagedZone, h, gwNS string) *v1alpha1.DomainClaim {
+	t.Helper()
 	c := ready(t, h, 60*time.Second)
 	require.NotNil(t, c.Status.Gateway)
 	assert.Equal(t, gwNS, c.Status.Gateway.Namespace)
-	target, _ = aliasTarget(z.Spec.HostedZoneID, h)
+	target, _ := aliasTarget(z.Spec.HostedZoneID, h)
 	assert.Equal(t, dnsbatch.Canonical(c.Status.LoadBalancerHostname), target)
 	for i := 0; i < 20; i++ {
 		c, err := getClaim(h)
@@ -99,8 +111,5 @@ func TestZoneWithoutPoolTellsARouteOnNothingOwnWhatToDoAndAPoolAddedLaterTakesOv
 		require.Equal(t, v1alpha1.ReasonAssigned, condition(c, v1alpha1.ConditionGatewayAssigned).Reason, "the pool keeps the claim (%d)", i)
 		time.Sleep(100 * time.Millisecond)
 	}
-
-	// The zone loses its pool again: the claim falls back to the zone's planner.
-	require.NoError(t, updateLatest(ctx, z, func() { z.Spec.GatewayPoolRef = nil }))
-	noGatewayPool(t, z, h, 60*time.Second)
+	return c
 }
