@@ -115,10 +115,8 @@ func (q *Requester) Start(ctx context.Context) error {
 
 func (q *Requester) work(ctx context.Context) {
 	for {
-		q.mu.Lock()
-		j, ok := q.queue.pop()
+		j, ok := q.take()
 		if !ok {
-			q.mu.Unlock()
 			select {
 			case <-ctx.Done():
 				return
@@ -126,14 +124,6 @@ func (q *Requester) work(ctx context.Context) {
 				continue
 			}
 		}
-		q.inFlight[j.uid] = true
-		if q.queue.len() > 0 {
-			select { // let another worker start on the rest
-			case q.wake <- struct{}{}:
-			default:
-			}
-		}
-		q.mu.Unlock()
 
 		out, err := q.ACM.RequestCertificate(ctx, j.in)
 		if ctx.Err() != nil {
@@ -150,4 +140,21 @@ func (q *Requester) work(ctx context.Context) {
 		q.mu.Unlock()
 		q.Notify(j.owner)
 	}
+}
+
+// take marks the next waiting request in flight and returns it; ok is false when none waits.
+func (q *Requester) take() (j job, ok bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if j, ok = q.queue.pop(); !ok {
+		return job{}, false
+	}
+	q.inFlight[j.uid] = true
+	if q.queue.len() > 0 {
+		select { // let another worker start on the rest
+		case q.wake <- struct{}{}:
+		default:
+		}
+	}
+	return j, true
 }
