@@ -6,7 +6,7 @@
 // The queue keeps client-go's semantics around it (an item is queued at most once, an item being
 // worked on is queued again only when done, delays and per-item backoff): only the order in which
 // the waiting items are handed out changes. The write budget's waiting writes (writebudget.Fair)
-// and the certificate Requester's waiting ACM requests (NewRemovable) wait in the same queue.
+// and the certificate Requester's waiting ACM requests (NewRemovable) are ordered by Queues too.
 package fairqueue
 
 import (
