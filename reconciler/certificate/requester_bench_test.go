@@ -20,9 +20,9 @@ func BenchmarkWaitingRequests(b *testing.B) {
 	for b.Loop() {
 		q := &Requester{}
 		for _, uid := range uids {
-			q.Request(uid, "", "a", nil)
+			_, _, _ = q.Request(uid, "", "a", nil)
 		}
-		q.Request("b0", "", "b", nil)
+		_, _, _ = q.Request("b0", "", "b", nil)
 		for i := 0; i < burst; i += 2 {
 			q.Cancel(uids[i])
 		}
