@@ -27,7 +27,7 @@ type Requester struct {
 
 	mu       sync.Mutex
 	queue    *fairqueue.Queue[*job] // by namespace
-	waiting  map[types.UID]*job
+	waiting  map[types.UID]*job     // the requests in queue, for Cancel
 	inFlight map[types.UID]bool
 	results  map[types.UID]result
 	wake     chan struct{}
