@@ -119,7 +119,7 @@ func TestEachKindsCreateCallsOnlyItsValidatingWebhook(t *testing.T) {
 					continue // a reconciler's update of the objects made here
 				}
 				if name == hooks[kind] {
-					assert.Equal(t, float64(n), calls, "%s: the validating webhook is called once per create", kind)
+					assert.Equal(t, n, int(calls), "%s: the validating webhook is called once per create", kind)
 				} else {
 					assert.Zero(t, calls, "%s: a create of a normalized %s without parentRefs reached %s", kind, kind, name)
 				}
