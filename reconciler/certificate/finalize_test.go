@@ -2,6 +2,7 @@ package certificate
 
 import (
 	"context"
+	"k8s.io/apimachinery/pkg/util/uuid"
 	"testing"
 	"time"
 
@@ -47,7 +48,9 @@ const arn = "arn:aws:acm:us-east-1:123456789012:certificate/1"
 
 func deletingClaim(dnsReason string) *v1alpha1.DomainClaim {
 	c := &v1alpha1.DomainClaim{
-		ObjectMeta: metav1.ObjectMeta{Name: "shop.example.com", UID: "uid-1", Generation: 1,
+		// A new UID each time: claimstatus remembers its writes per claim for the process, so a
+		// second run (-count) of a test must not look like the same claim again.
+		ObjectMeta: metav1.ObjectMeta{Name: "shop.example.com", UID: uuid.NewUUID(), Generation: 1,
 			Finalizers: []string{v1alpha1.FinalizerAWSCleanup}, DeletionTimestamp: &metav1.Time{Time: time.Now()}},
 		Spec: v1alpha1.DomainClaimSpec{Hostname: "shop.example.com", Namespace: "team"},
 		Status: v1alpha1.DomainClaimStatus{CertificateARN: arn, Conditions: []metav1.Condition{
