@@ -82,7 +82,8 @@ func (v *IngressValidator) ValidateCreate(ctx context.Context, ing *networkingv1
 	if err != nil {
 		return nil, apierrors.NewInternalError(err)
 	}
-	nameErrs, err := door.poolLoadBalancerName(ctx, annotationKey(lbc.LoadBalancerNameAnnotation), "an Ingress", ing.Namespace, ing.Annotations[lbc.LoadBalancerNameAnnotation])
+	nameErrs, err := door.loadBalancerName(ctx, annotationKey(lbc.LoadBalancerNameAnnotation), "an Ingress", ing.Namespace,
+		lbc.ExplicitIngressGroup(ing.Annotations), ing.Annotations[lbc.LoadBalancerNameAnnotation])
 	if err != nil {
 		return nil, apierrors.NewInternalError(err)
 	}

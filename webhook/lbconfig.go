@@ -59,7 +59,7 @@ func (v *LoadBalancerConfigValidator) ValidateCreate(ctx context.Context, cfg *l
 	if err != nil {
 		return nil, apierrors.NewInternalError(err)
 	}
-	nameErrs, err := door.poolLoadBalancerName(ctx, field.NewPath("spec", "loadBalancerName"), "a LoadBalancerConfiguration", cfg.Namespace, cfg.Spec.LoadBalancerName)
+	nameErrs, err := door.loadBalancerName(ctx, field.NewPath("spec", "loadBalancerName"), "a LoadBalancerConfiguration", cfg.Namespace, "", cfg.Spec.LoadBalancerName)
 	if err != nil {
 		return nil, apierrors.NewInternalError(err)
 	}

@@ -1,6 +1,9 @@
 package lbc
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+)
 
 // LoadBalancerNameAnnotation is the Ingress annotation that names the group's ALB.
 const LoadBalancerNameAnnotation = "alb.ingress.kubernetes.io/load-balancer-name"
@@ -36,4 +39,20 @@ func ALBNameFromDNS(dns string) (name string, ok bool) {
 		}
 	}
 	return name, true
+}
+
+// generatedName is the shape of the names LBC gives the load balancers it names itself
+// (pkg/gateway/model/model_build_loadbalancer.go and pkg/ingress/model_build_load_balancer.go,
+// v3): "k8s-" + the first 8 letters and digits of the namespace + "-" + the first 8 of the
+// Gateway's, Ingress's or Service's name + "-" + 10 hex digits of a SHA-256, or, for an explicit
+// IngressGroup, "k8s-" + the first 17 letters and digits of the group's name + "-" + the hash.
+var generatedName = regexp.MustCompile(`^k8s-([a-z0-9]{1,8}-[a-z0-9]{1,8}|[a-z0-9]{1,17})-[0-9a-f]{10}$`)
+
+// GeneratedShape reports whether name (compared case-insensitively, as ELB compares names) has
+// the shape of a name LBC generates. The hash covers the cluster's name, the scheme and either
+// the Gateway's (or Service's) UID or, for Ingresses, the IngressGroup's namespace/name or
+// group name: a tenant who knows the cluster's name can compute the ALB name of any Ingress or
+// IngressGroup, present or future, and of any Gateway it can read.
+func GeneratedShape(name string) bool {
+	return generatedName.MatchString(strings.ToLower(name))
 }

@@ -29,3 +29,27 @@ func TestALBNameFromDNS(t *testing.T) {
 		}
 	}
 }
+
+func TestGeneratedShape(t *testing.T) {
+	for _, c := range []struct {
+		why, name string
+		want      bool
+	}{
+		{"a Gateway's (namespace and name cut to 8)", "k8s-gateways-public3-0123456789", true},
+		{"a short namespace and name", "k8s-a-b-abcdef0123", true},
+		{"an explicit IngressGroup's (17 characters of its name)", "k8s-sharedgroupname1-abcdef0123", true},
+		{"upper case, which ELB does not tell apart", "K8S-TeamA-Web-ABCDEF0123", true},
+		{"a hash of 8 hex digits (the stand-in's old names)", "k8s-teama-web-abcdef01", false},
+		{"a hash that is not hex", "k8s-teama-web-abcdefghij", false},
+		{"a namespace part longer than 8", "k8s-teamalpha1-web-abcdef0123", false},
+		{"a group part longer than 17", "k8s-sharedgroupname123-abcdef0123", false},
+		{"three parts before the hash", "k8s-a-b-c-abcdef0123", false},
+		{"no k8s prefix", "web-teama-web-abcdef0123", false},
+		{"a name of the tenant's own", "team-a-shop", false},
+		{"an own name that starts with k8s", "k8s-intruder-own", false},
+	} {
+		if got := GeneratedShape(c.name); got != c.want {
+			t.Errorf("%s: GeneratedShape(%q) = %v, want %v", c.why, c.name, got, c.want)
+		}
+	}
+}
