@@ -3,9 +3,12 @@ package ownership
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -25,6 +28,8 @@ type ALBHolder struct {
 	Pool string
 	// Group is the IngressGroup an Ingress's annotation puts it in, else "".
 	Group string
+	// On is set when the object's status says it is on the ALB (not only naming it).
+	On bool
 }
 
 // ALBHolders returns the Gateways and Ingresses on, or naming, the ALB called name, read
@@ -46,7 +51,7 @@ func ALBHolders(ctx context.Context, r client.Reader, name string) ([]ALBHolder,
 		if err != nil {
 			return nil, err
 		}
-		h := ALBHolder{Object: gw, Kind: "Gateway"}
+		h := ALBHolder{Object: gw, Kind: "Gateway", On: true}
 		if pool {
 			h.Pool = gw.Labels[v1alpha1.LabelPool]
 		}
@@ -54,7 +59,11 @@ func ALBHolders(ctx context.Context, r client.Reader, name string) ([]ALBHolder,
 	}
 	for i := range ings.Items {
 		ing := &ings.Items[i]
-		out = append(out, ALBHolder{Object: ing, Kind: "Ingress", Group: lbc.ExplicitIngressGroup(ing.Annotations)})
+		on := slices.ContainsFunc(ing.Status.LoadBalancer.Ingress, func(lb networkingv1.IngressLoadBalancerIngress) bool {
+			n, ok := lbc.ALBNameFromDNS(lb.Hostname)
+			return ok && strings.EqualFold(n, name)
+		})
+		out = append(out, ALBHolder{Object: ing, Kind: "Ingress", Group: lbc.ExplicitIngressGroup(ing.Annotations), On: on})
 	}
 	return out, nil
 }
@@ -67,22 +76,37 @@ type LoadBalancerNameVerdict struct {
 	Holder *ALBHolder
 }
 
-// DecideLoadBalancerName decides whether an object of namespace ns, in IngressGroup group ("" for
-// none), may set the explicit ALB name name, given the holders of that name (ALBHolders). ELB's
-// CreateLoadBalancer returns the existing load balancer for a name it has (same settings), so
-// the AWS Load Balancer Controller adopts whatever ALB the name is and rewrites its listeners and
-// rules. The first rule that applies decides:
+// NameSubject is the object that sets an explicit ALB name.
+type NameSubject struct {
+	// Namespace is the object's namespace.
+	Namespace string
+	// Group is its explicit IngressGroup, "" for none.
+	Group string
+	// UID is the object's UID ("" on create): the object's own naming (its old self in the
+	// cache) makes no name its own; only its status does.
+	UID types.UID
+	// Since is when it began to name the ALB: its creation, or zero for now (a create, or an
+	// update that changes the name), so that every other holder came first.
+	Since time.Time
+}
+
+// DecideLoadBalancerName decides whether subject may set the explicit ALB name name, given the
+// holders of that name (ALBHolders). ELB's CreateLoadBalancer returns the existing load balancer
+// for a name it has (same settings), so the AWS Load Balancer Controller adopts whatever ALB the
+// name is and rewrites its listeners and rules. The first rule that applies decides:
 //
 //  1. the ALB of a pool Gateway is every tenant's: PoolLoadBalancerName;
-//  2. an ALB another namespace is on or names first is that namespace's (members of the same
-//     explicit IngressGroup share one ALB by design and are no other): ForeignLoadBalancerName;
-//  3. a name of the shape LBC generates (lbc.GeneratedShape) that no object of ns is on yet may
-//     be another namespace's ALB, now (a Gateway whose status does not say it yet) or once
-//     created (LBC hashes an Ingress's namespace/name or group name, and pool Gateways are made
-//     as the pool grows): GeneratedLoadBalancerName.
+//  2. an ALB that an object of another namespace is on or names, and did so before subject
+//     (created no later than subject began to name it), is that namespace's:
+//     ForeignLoadBalancerName. Members of the same explicit IngressGroup share one ALB by design
+//     and are no other namespace;
+//  3. a name of the shape LBC generates (lbc.GeneratedShape) that no object of subject's
+//     namespace is on or names (subject itself only by being on it) may be another namespace's ALB, now (a Gateway whose status does
+//     not say it yet) or once created (LBC hashes an Ingress's namespace/name or group name, and
+//     pool Gateways are made as the pool grows): GeneratedLoadBalancerName.
 //
 // Any other name is the namespace's own to choose.
-func DecideLoadBalancerName(ns, group, name string, holders []ALBHolder) LoadBalancerNameVerdict {
+func DecideLoadBalancerName(subject NameSubject, name string, holders []ALBHolder) LoadBalancerNameVerdict {
 	if name == "" {
 		return LoadBalancerNameVerdict{}
 	}
@@ -91,11 +115,13 @@ func DecideLoadBalancerName(ns, group, name string, holders []ALBHolder) LoadBal
 	for i := range holders {
 		h := &holders[i]
 		switch {
+		case subject.UID != "" && h.Object.GetUID() == subject.UID:
+			own = own || h.On
 		case h.Pool != "":
 			return LoadBalancerNameVerdict{Reason: v1alpha1.ReasonPoolLoadBalancerName, Holder: h}
-		case h.Object.GetNamespace() == ns || group != "" && h.Group == group:
+		case h.Object.GetNamespace() == subject.Namespace || subject.Group != "" && h.Group == subject.Group:
 			own = true
-		case foreign == nil:
+		case foreign == nil && (subject.Since.IsZero() || !h.Object.GetCreationTimestamp().After(subject.Since)):
 			foreign = h
 		}
 	}
