@@ -1,6 +1,7 @@
 package lbc
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 )
@@ -55,4 +56,30 @@ var generatedName = regexp.MustCompile(`^k8s-([a-z0-9]{1,8}-[a-z0-9]{1,8}|[a-z0-
 // IngressGroup, present or future, and of any Gateway it can read.
 func GeneratedShape(name string) bool {
 	return generatedName.MatchString(strings.ToLower(name))
+}
+
+// GeneratedFor reports whether name is the name LBC generates for the load balancer of object
+// name of namespace ns, or of IngressGroup group when group is not "": its shape, with their
+// letters and digits cut as LBC cuts them. The hash is not checked (it covers inputs a tenant's
+// object does not show, such as the cluster's name and a Gateway's UID).
+func GeneratedFor(name, ns, objName, group string) bool {
+	name = strings.ToLower(name)
+	if !generatedName.MatchString(name) {
+		return false
+	}
+	prefix := fmt.Sprintf("k8s-%.8s-%.8s-", alnumOf(ns), alnumOf(objName))
+	if group != "" {
+		prefix = fmt.Sprintf("k8s-%.17s-", alnumOf(group))
+	}
+	return strings.HasPrefix(name, prefix) && len(name) == len(prefix)+10
+}
+
+// alnumOf is s lower-cased without the characters LBC drops from the parts of a generated name.
+func alnumOf(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, strings.ToLower(s))
 }

@@ -53,3 +53,21 @@ func TestGeneratedShape(t *testing.T) {
 		}
 	}
 }
+
+func TestGeneratedFor(t *testing.T) {
+	for _, c := range []struct {
+		why, name, ns, obj, group string
+		want                      bool
+	}{
+		{"a Gateway's, namespace and name cut to 8 letters and digits", "k8s-gateways-public3-abcdef0123", "gateway-system", "public-3", "", true},
+		{"whatever the case", "K8S-TEAMA-WEB-ABCDEF0123", "team-a", "web", "", true},
+		{"another object's", "k8s-gateways-public3-abcdef0123", "gateway-system", "public-4", "", false},
+		{"another namespace's", "k8s-teamb-web-abcdef0123", "team-a", "web", "", false},
+		{"an IngressGroup's, its name cut to 17", "k8s-averylonggroupnam-abcdef0123", "team-a", "web", "a-very-long-group-name-indeed", true},
+		{"not of the generated shape", "k8s-teama-web-own", "team-a", "web", "", false},
+	} {
+		if got := GeneratedFor(c.name, c.ns, c.obj, c.group); got != c.want {
+			t.Errorf("%s: GeneratedFor(%q, %q, %q, %q) = %v, want %v", c.why, c.name, c.ns, c.obj, c.group, got, c.want)
+		}
+	}
+}

@@ -97,8 +97,9 @@ type NameSubject struct {
 //
 //  1. the ALB of a pool Gateway is every tenant's: PoolLoadBalancerName;
 //  2. an ALB that an object of another namespace is on or names, and did so before subject
-//     (created no later than subject began to name it), is that namespace's:
-//     ForeignLoadBalancerName. Members of the same explicit IngressGroup share one ALB by design
+//     (created no later than subject began to name it), or is on under the name LBC generates
+//     for it (lbc.GeneratedFor: naming it first was the pre-naming this rule is about), is that
+//     namespace's: ForeignLoadBalancerName. Members of the same explicit IngressGroup share one ALB by design
 //     and are no other namespace;
 //  3. a name of the shape LBC generates (lbc.GeneratedShape) that no object of subject's
 //     namespace is on or names (subject itself only by being on it) may be another namespace's ALB, now (a Gateway whose status does
@@ -121,7 +122,8 @@ func DecideLoadBalancerName(subject NameSubject, name string, holders []ALBHolde
 			return LoadBalancerNameVerdict{Reason: v1alpha1.ReasonPoolLoadBalancerName, Holder: h}
 		case h.Object.GetNamespace() == subject.Namespace || subject.Group != "" && h.Group == subject.Group:
 			own = true
-		case foreign == nil && (subject.Since.IsZero() || !h.Object.GetCreationTimestamp().After(subject.Since)):
+		case foreign == nil && (subject.Since.IsZero() || !h.Object.GetCreationTimestamp().After(subject.Since) ||
+			h.On && lbc.GeneratedFor(name, h.Object.GetNamespace(), h.Object.GetName(), h.Group)):
 			foreign = h
 		}
 	}

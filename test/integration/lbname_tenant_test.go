@@ -172,3 +172,33 @@ func TestTheReCheckReportsANameAdmittedAroundAdmission(t *testing.T) {
 	require.NoError(t, k8s.Get(ctx, client.ObjectKeyFromObject(ing), got))
 	assert.Equal(t, albA, got.Annotations[lbc.LoadBalancerNameAnnotation], "the Ingress is left as it is")
 }
+
+// TestTheReCheckReportsAPreNamedALBWhenItsGatewayComes: a configuration that named, around
+// admission, the ALB name LBC will generate for a Gateway not created yet (a pool Gateway the
+// pool will add, another namespace's Ingress) is reported at once as GeneratedLoadBalancerName,
+// and as ForeignLoadBalancerName, on the Gateway too, once that Gateway is published on the ALB:
+// naming it first does not make it the configuration's.
+func TestTheReCheckReportsAPreNamedALBWhenItsGatewayComes(t *testing.T) {
+	ctx := context.Background()
+	teamA, bypass := tenant(t), bypassNamespace(t)
+	gwA := ownGateway(teamA)
+	future := lbcstandin.LoadBalancerName(teamA, gwA.Name)
+	cfg := namingConfig(bypass, future)
+	require.NoError(t, k8s.Create(ctx, cfg))
+	t.Cleanup(func() { _ = k8s.Delete(context.Background(), cfg) })
+
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Contains(c, event(c, bypass, "LoadBalancerConfiguration", cfg.GetName(), "Warning", v1alpha1.ReasonGeneratedLoadBalancerName),
+			fmt.Sprintf("spec.loadBalancerName names ALB %q, of the shape the AWS Load Balancer Controller generates", future))
+	}, 30*time.Second, 200*time.Millisecond)
+	assert.Empty(t, event(t, bypass, "LoadBalancerConfiguration", cfg.GetName(), "Warning", v1alpha1.ReasonForeignLoadBalancerName))
+
+	require.NoError(t, k8s.Create(ctx, gwA))
+	t.Cleanup(func() { _ = k8s.Delete(context.Background(), gwA) })
+	require.Equal(t, future, programmedALB(t, gwA))
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Equal(c, fmt.Sprintf(`spec.loadBalancerName names ALB %q, which is the ALB of Gateway %s/%s: the AWS Load Balancer Controller takes that ALB over for this LoadBalancerConfiguration; choose a name of your own`,
+			future, teamA, gwA.Name), event(c, bypass, "LoadBalancerConfiguration", cfg.GetName(), "Warning", v1alpha1.ReasonForeignLoadBalancerName))
+		assert.Contains(c, routeEvent(c, gwA, v1alpha1.ReasonForeignLoadBalancerName), "LoadBalancerConfiguration "+bypass+"/"+cfg.GetName())
+	}, 30*time.Second, 200*time.Millisecond)
+}
