@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -49,6 +50,11 @@ var _ admission.Validator[*networkingv1.Ingress] = &IngressValidator{}
 
 // ValidateCreate implements admission.Validator.
 func (v *IngressValidator) ValidateCreate(ctx context.Context, ing *networkingv1.Ingress) (admission.Warnings, error) {
+	return v.validate(ctx, nil, ing)
+}
+
+// validate checks ing; old is its previous version on update, else nil.
+func (v *IngressValidator) validate(ctx context.Context, old, ing *networkingv1.Ingress) (admission.Warnings, error) {
 	door := (*Door)(v)
 	served, err := door.servedByLBC(ctx, ing)
 	if err != nil {
@@ -82,7 +88,10 @@ func (v *IngressValidator) ValidateCreate(ctx context.Context, ing *networkingv1
 	if err != nil {
 		return nil, apierrors.NewInternalError(err)
 	}
-	nameErrs, err := door.poolLoadBalancerName(ctx, annotationKey(lbc.LoadBalancerNameAnnotation), "an Ingress", ing.Namespace, ing.Annotations[lbc.LoadBalancerNameAnnotation])
+	name := ing.Annotations[lbc.LoadBalancerNameAnnotation]
+	named := old != nil && strings.EqualFold(old.Annotations[lbc.LoadBalancerNameAnnotation], name)
+	nameErrs, err := door.loadBalancerName(ctx, annotationKey(lbc.LoadBalancerNameAnnotation), "an Ingress",
+		nameSubject(ing, lbc.ExplicitIngressGroup(ing.Annotations), named), name)
 	if err != nil {
 		return nil, apierrors.NewInternalError(err)
 	}
@@ -95,7 +104,7 @@ func (v *IngressValidator) ValidateUpdate(ctx context.Context, old, ing *network
 	if bookkeeping(old, ing, &old.Spec, &ing.Spec) {
 		return nil, nil
 	}
-	return v.ValidateCreate(ctx, ing)
+	return v.validate(ctx, old, ing)
 }
 
 // ValidateDelete implements admission.Validator.

@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -47,6 +48,11 @@ func registerLoadBalancerConfig(mgr manager.Manager, door *Door) {
 
 // ValidateCreate implements admission.Validator.
 func (v *LoadBalancerConfigValidator) ValidateCreate(ctx context.Context, cfg *lbc.LoadBalancerConfiguration) (admission.Warnings, error) {
+	return v.validate(ctx, nil, cfg)
+}
+
+// validate checks cfg; old is its previous version on update, else nil.
+func (v *LoadBalancerConfigValidator) validate(ctx context.Context, old, cfg *lbc.LoadBalancerConfiguration) (admission.Warnings, error) {
 	door := (*Door)(v)
 	pool, err := door.isPoolObject(ctx, cfg)
 	if err != nil {
@@ -59,7 +65,8 @@ func (v *LoadBalancerConfigValidator) ValidateCreate(ctx context.Context, cfg *l
 	if err != nil {
 		return nil, apierrors.NewInternalError(err)
 	}
-	nameErrs, err := door.poolLoadBalancerName(ctx, field.NewPath("spec", "loadBalancerName"), "a LoadBalancerConfiguration", cfg.Namespace, cfg.Spec.LoadBalancerName)
+	nameErrs, err := door.loadBalancerName(ctx, field.NewPath("spec", "loadBalancerName"), "a LoadBalancerConfiguration",
+		nameSubject(cfg, "", old != nil && strings.EqualFold(old.Spec.LoadBalancerName, cfg.Spec.LoadBalancerName)), cfg.Spec.LoadBalancerName)
 	if err != nil {
 		return nil, apierrors.NewInternalError(err)
 	}
@@ -77,7 +84,7 @@ func (v *LoadBalancerConfigValidator) ValidateUpdate(ctx context.Context, old, c
 	if bookkeeping(old, cfg, &old.Spec, &cfg.Spec) {
 		return nil, nil
 	}
-	return v.ValidateCreate(ctx, cfg)
+	return v.validate(ctx, old, cfg)
 }
 
 // ValidateDelete implements admission.Validator.

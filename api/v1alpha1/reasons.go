@@ -115,6 +115,15 @@ const (
 	// Ingress's load-balancer-name annotation, names the ALB of a pool Gateway, which LBC would
 	// then take over (a denial).
 	ReasonPoolLoadBalancerName = "PoolLoadBalancerName"
+	// ReasonForeignLoadBalancerName: an LBC LoadBalancerConfiguration's loadBalancerName, or an
+	// Ingress's load-balancer-name annotation, names the ALB another namespace's Gateway or
+	// Ingress is on or named first, which LBC would then take over (a denial, and the Warning
+	// Event of the re-check).
+	ReasonForeignLoadBalancerName = "ForeignLoadBalancerName"
+	// ReasonGeneratedLoadBalancerName: such a name has the shape LBC gives the ALBs it names
+	// itself and is no ALB of the object's own namespace, so it may be another namespace's ALB,
+	// now or once created (a denial, and the Warning Event of the re-check).
+	ReasonGeneratedLoadBalancerName = "GeneratedLoadBalancerName"
 	// ReasonNotOwnedYet: an object that binds no claim (a TLSRoute) lists a hostname under a
 	// ManagedZone that its namespace does not own; it may not claim it (the claim would be
 	// released while the object still lists the name).

@@ -57,6 +57,11 @@ const (
 	// their listenerConfigurations name, so a claim's transfer finds the configurations that
 	// serve its certificate.
 	ConfigurationCertificateARN = "gateway.opendi.com/configuration-certificate-arn"
+	// LoadBalancerName indexes Gateways and Ingresses by the names of the ALBs they are on
+	// (status addresses and status.loadBalancer hostnames, lbc.ALBNameFromDNS) and Ingresses and
+	// LBC LoadBalancerConfigurations by the ALB name they set, all lower-cased (ELB does not
+	// tell case apart), so admission finds whose ALB an explicit name is with one lookup.
+	LoadBalancerName = "gateway.opendi.com/load-balancer-name"
 )
 
 // NamespaceDomainKey is the ClaimNamespaceDomain key of namespace ns's claims under domain d.
@@ -109,6 +114,11 @@ func Setup(ctx context.Context, fi client.FieldIndexer) error {
 	if err := fi.IndexField(ctx, &networkingv1.Ingress{}, IngressGroup, IngressGroupKeys); err != nil {
 		return err
 	}
+	for _, o := range []client.Object{&gwv1.Gateway{}, &networkingv1.Ingress{}} {
+		if err := fi.IndexField(ctx, o, LoadBalancerName, LoadBalancerNameKeys); err != nil {
+			return err
+		}
+	}
 	// ListenerSets are indexed by SetupListenerSets, only where their CRD is served: an index
 	// would make the manager wait for an informer of a kind many clusters do not have.
 	for _, o := range []client.Object{&gwv1.HTTPRoute{}, &gwv1.GRPCRoute{}, &networkingv1.Ingress{}, &gwv1.Gateway{}} {
@@ -126,9 +136,47 @@ func SetupListenerSets(ctx context.Context, fi client.FieldIndexer) error {
 }
 
 // SetupLoadBalancerConfigurations indexes LBC LoadBalancerConfigurations by the certificate
-// ARNs they name (ConfigurationCertificateARN). Call it only where that kind is served.
+// ARNs they name (ConfigurationCertificateARN) and the ALB name they set (LoadBalancerName).
+// Call it only where that kind is served.
 func SetupLoadBalancerConfigurations(ctx context.Context, fi client.FieldIndexer) error {
-	return fi.IndexField(ctx, lbc.NewUnstructured(), ConfigurationCertificateARN, ConfigurationCertificateARNKeys)
+	if err := fi.IndexField(ctx, lbc.NewUnstructured(), ConfigurationCertificateARN, ConfigurationCertificateARNKeys); err != nil {
+		return err
+	}
+	return fi.IndexField(ctx, lbc.NewUnstructured(), LoadBalancerName, LoadBalancerNameKeys)
+}
+
+// LoadBalancerNameKeys are the LoadBalancerName index keys of a Gateway (the ALB names of its
+// status addresses), an Ingress (those of its status.loadBalancer hostnames, and its
+// load-balancer-name annotation) or a LoadBalancerConfiguration read as unstructured (its
+// spec.loadBalancerName), lower-cased, each once.
+func LoadBalancerNameKeys(o client.Object) []string {
+	var names []string
+	add := func(n string) {
+		if n = strings.ToLower(n); n != "" && !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	fromDNS := func(dns string) {
+		if n, ok := lbc.ALBNameFromDNS(dns); ok {
+			add(n)
+		}
+	}
+	switch o := o.(type) {
+	case *gwv1.Gateway:
+		for _, a := range o.Status.Addresses {
+			fromDNS(a.Value)
+		}
+	case *networkingv1.Ingress:
+		for _, lb := range o.Status.LoadBalancer.Ingress {
+			fromDNS(lb.Hostname)
+		}
+		add(o.Annotations[lbc.LoadBalancerNameAnnotation])
+	case *unstructured.Unstructured:
+		if n, _, _ := unstructured.NestedString(o.Object, "spec", "loadBalancerName"); n != "" {
+			add(n)
+		}
+	}
+	return names
 }
 
 // ConfigurationCertificateARNKeys are the ConfigurationCertificateARN index keys of a

@@ -142,14 +142,24 @@ func routeToGateways(_ context.Context, o client.Object) []reconcile.Request {
 	return reqs
 }
 
-// LoadBalancerName is the ALB name the stand-in gives a Gateway (at most 32 characters).
+// LoadBalancerName is the ALB name the stand-in gives a Gateway, of the shape LBC v3 gives it
+// (pkg/gateway/model/model_build_loadbalancer.go): "k8s-", the first 8 letters and digits of the
+// namespace and of the name, and 10 hex digits of a SHA-256, 32 characters at most. LBC hashes
+// the cluster's name, the Gateway's UID and the scheme; the stand-in hashes namespace/name, so
+// that tests can derive the name (and find the ALB after the Gateway is gone).
 func LoadBalancerName(ns, name string) string {
 	h := sha256.Sum256([]byte(ns + "/" + name))
-	base := strings.ToLower(strings.ReplaceAll(ns+"-"+name, ".", "-"))
-	if len(base) > 18 {
-		base = base[:18]
-	}
-	return strings.Trim("k8s-"+base, "-") + "-" + hex.EncodeToString(h[:])[:8]
+	return fmt.Sprintf("k8s-%.8s-%.8s-%.10s", alnum(ns), alnum(name), hex.EncodeToString(h[:]))
+}
+
+// alnum is s without the characters LBC drops from the parts of a generated name.
+func alnum(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, s)
 }
 
 // Reconcile implements reconcile.Reconciler.

@@ -41,6 +41,7 @@ import (
 	"github.com/opendi/gateway-orchestrator/reconciler/dns"
 	"github.com/opendi/gateway-orchestrator/reconciler/gatewaypool"
 	"github.com/opendi/gateway-orchestrator/reconciler/lbconfig"
+	"github.com/opendi/gateway-orchestrator/reconciler/lbname"
 	"github.com/opendi/gateway-orchestrator/reconciler/readiness"
 	"github.com/opendi/gateway-orchestrator/reconciler/routes"
 	"github.com/opendi/gateway-orchestrator/reconciler/zonestatus"
@@ -212,6 +213,9 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 		if err := (&routes.Reconciler{Client: kc}).SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("registering the routes reconciler: %w", err)
 		}
+		if err := lbname.SetupIngresses(mgr); err != nil {
+			return fmt.Errorf("registering the Ingress load balancer name re-check: %w", err)
+		}
 		if err := registerConfigurations(ctx, mgr, stagger); err != nil {
 			return err
 		}
@@ -236,8 +240,8 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 	return nil
 }
 
-// registerConfigurations registers the LoadBalancerConfiguration reconciler, which reports
-// tenants' configurations naming another namespace's claim certificate, where LBC's CRD is
+// registerConfigurations registers the LoadBalancerConfiguration reconcilers, which report
+// tenants' configurations naming another namespace's claim certificate or ALB, where LBC's CRD is
 // served at start; a CRD installed or removed later restarts the manager, as for ListenerSets.
 func registerConfigurations(ctx context.Context, mgr manager.Manager, stagger time.Duration) error {
 	ok, err := watchServed(mgr, lbc.GroupVersionKind.GroupKind(), "loadbalancerconfigurations", stagger)
@@ -252,6 +256,9 @@ func registerConfigurations(ctx context.Context, mgr manager.Manager, stagger ti
 	}
 	if err := (&lbconfig.Reconciler{Reader: mgr.GetCache()}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("registering the LoadBalancerConfiguration reconciler: %w", err)
+	}
+	if err := lbname.SetupConfigurations(mgr); err != nil {
+		return fmt.Errorf("registering the LoadBalancerConfiguration load balancer name re-check: %w", err)
 	}
 	return nil
 }
