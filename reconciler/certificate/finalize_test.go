@@ -195,13 +195,14 @@ func TestFinalizingAClaimInItsQuietPeriodDropsWhatWasKeptBack(t *testing.T) {
 }
 
 // TestTheCertificateOfAClaimHoldingItsHostnameWaitsForReconcilerDNSEvenWithoutACondition: a
-// claim that holds its hostname and has no DNSRecordReady may have first records that were
+// bound claim that holds its hostname and has no DNSRecordReady may have first records that were
 // queued unsaid (AliasRecordsGoneForDeletion): its certificate waits for reconciler/dns to say
 // RecordsRemoved.
 func TestTheCertificateOfAClaimHoldingItsHostnameWaitsForReconcilerDNSEvenWithoutACondition(t *testing.T) {
 	held := deletingClaim("")
-	held.Status.Conditions = append(held.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionClaimed, Status: metav1.ConditionTrue,
-		Reason: v1alpha1.ReasonClaimed, LastTransitionTime: metav1.Now()})
+	held.Status.Conditions = append(held.Status.Conditions,
+		metav1.Condition{Type: v1alpha1.ConditionClaimed, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonClaimed, LastTransitionTime: metav1.Now()},
+		metav1.Condition{Type: v1alpha1.ConditionBound, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonObjectExists, LastTransitionTime: metav1.Now()})
 	require.True(t, held.AliasRecordsGone(), "its status alone says no record was ever written")
 	a := &deletingACM{}
 	r := finalizing(t, held, a)

@@ -205,6 +205,17 @@ func TestDeletionRemovesBothRecordsThenSaysRecordsRemoved(t *testing.T) {
 	assert.Equal(t, 1, *applies)
 }
 
+func TestDeletingAClaimNeverBoundAsksNothing(t *testing.T) {
+	r, rec, applies := setup(t, claim(func(c *v1alpha1.DomainClaim) {
+		c.DeletionTimestamp = &metav1.Time{Time: time.Now()}
+		c.Status.LoadBalancerHostname, c.Status.LoadBalancerZoneID = "", ""
+	}), nil)
+	_, c := reconcileOnce(t, r)
+	assert.Empty(t, rec.asked, "an unbound claim never had a load balancer or seat: no AWS call")
+	assert.Zero(t, *applies)
+	assert.True(t, c.AliasRecordsGoneForDeletion())
+}
+
 func TestDeletingAClaimThatNeverHeldItsHostnameAsksNothing(t *testing.T) {
 	r, rec, applies := setup(t, claim(func(c *v1alpha1.DomainClaim) {
 		c.DeletionTimestamp = &metav1.Time{Time: time.Now()}
@@ -225,6 +236,8 @@ func TestDeletingAClaimThatHoldsItsHostnameWithoutAConditionRemovesWhatIsThere(t
 	r, rec, applies := setup(t, claim(withUID("held-unsaid"), func(c *v1alpha1.DomainClaim) {
 		c.DeletionTimestamp = &metav1.Time{Time: time.Now()}
 		c.Status.LoadBalancerHostname, c.Status.LoadBalancerZoneID = "", ""
+		c.Status.Conditions = append(c.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionBound, Status: metav1.ConditionTrue,
+			Reason: v1alpha1.ReasonObjectExists, LastTransitionTime: metav1.Now()})
 	}), map[bool]dnsbatch.State{true: dnsbatch.Pending})
 	before := &v1alpha1.DomainClaim{}
 	require.NoError(t, r.Client.Get(context.Background(), client.ObjectKey{Name: host}, before))
