@@ -38,7 +38,7 @@ func TestAClaimWhoseOnlyUserIsATLSRouteIsKeptUntilTheTLSRouteGoes(t *testing.T) 
 		}
 		u := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionInUse)
 		return u != nil && u.Status == metav1.ConditionTrue && u.Message == "used by "+byTLS
-	}, 15*time.Second, 50*time.Millisecond, "InUse names the TLSRoute alone once the HTTPRoute is gone")
+	}, 30*time.Second, 50*time.Millisecond, "InUse names the TLSRoute alone once the HTTPRoute is gone")
 
 	// Well past the zone's 2 s claimRetention the claim is still there, in use and not scheduled
 	// for release.
