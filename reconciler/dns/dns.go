@@ -16,8 +16,8 @@
 // balancer the pool clears while the seat moves) has no record for sure
 // (v1alpha1.DomainClaim.AliasRecordsGone); one with either has its records removed before it
 // goes, whether or not a condition was written. A claim's first records are queued without a
-// status write, so a deleted claim that holds its hostname and has no condition is not taken at
-// its word (AliasRecordsGoneForDeletion): whatever of ours is at its hostname in Route53 or
+// status write, so a deleted, bound claim that holds its hostname and has no condition is not
+// taken at its word (AliasRecordsGoneForDeletion): whatever of ours is at its hostname in Route53 or
 // queued is removed, and RecordsRemoved lets its certificate and the claim go.
 //
 // When nothing serves the claim's hostname any more (NotServed: no load balancer, no seat, and
@@ -268,8 +268,8 @@ func (r *Reconciler) backOff(ctx context.Context, c *v1alpha1.DomainClaim, st *v
 
 // remove deletes the claim's ALIAS records, then records reason on DNSRecordReady. A claim
 // with neither the condition, nor a load balancer, nor a seat never had a record: there is
-// nothing to remove or to say; except when it is being deleted and holds its hostname, where
-// the missing condition proves nothing (AliasRecordsGoneForDeletion): whatever of ours is at
+// nothing to remove or to say; except when it is being deleted, bound and holding its hostname,
+// where the missing condition proves nothing (AliasRecordsGoneForDeletion): whatever of ours is at
 // the hostname in Route53, or queued, goes, and RecordsRemoved lets the claim go.
 func (r *Reconciler) remove(ctx context.Context, c *v1alpha1.DomainClaim, reason, msg string) (reconcile.Result, error) {
 	gone := c.AliasRecordsGone()
