@@ -5,12 +5,15 @@
 //
 // The queue keeps client-go's semantics around it (an item is queued at most once, an item being
 // worked on is queued again only when done, delays and per-item backoff): only the order in which
-// the waiting items are handed out changes.
+// the waiting items are handed out changes. The write budget's waiting writes (writebudget.Fair)
+// and the certificate Requester's waiting ACM requests (NewRemovable) are ordered by Queues too.
 package fairqueue
 
 import (
+	"cmp"
 	"container/heap"
 	"context"
+	"slices"
 	"sync"
 
 	"k8s.io/client-go/util/workqueue"
@@ -31,7 +34,9 @@ import (
 // Each tenant's items wait in a line of their own (their tags grow in arrival order), and the
 // tenants with waiting items are in a heap ordered by the tag of their first item, so Push and Pop
 // cost O(log tenants) whatever the backlog. With Limit, the tenants at their limit wait in a
-// second heap, out of the way, until one of their items is done.
+// second heap, out of the way, until one of their items is done. A queue made by NewRemovable
+// keeps an index of its items (item -> line and tag) for Remove, which only marks the item: the
+// marked items leave when they reach the front of their line, so Remove costs O(log items).
 type Queue[T comparable] struct {
 	tenant func(T) string
 
@@ -41,6 +46,7 @@ type Queue[T comparable] struct {
 	ready   tenantHeap[T]       // tenants below their limit (every tenant, without Limit)
 	held    tenantHeap[T]       // tenants at their limit
 	n       int                 // waiting items
+	where   map[T]spot[T]       // waiting item -> where it waits; nil unless NewRemovable
 	end     map[string]uint64   // tenant -> end tag of its latest item
 	virtual uint64              // start tag of the item served last
 	seq     uint64
@@ -65,6 +71,14 @@ func New[T comparable](tenant func(T) string) *Queue[T] {
 	return q
 }
 
+// NewRemovable returns an empty Queue whose items may be withdrawn while they wait (Remove). The
+// index this takes costs every Push and Pop a map write.
+func NewRemovable[T comparable](tenant func(T) string) *Queue[T] {
+	q := New(tenant)
+	q.where = map[T]spot[T]{}
+	return q
+}
+
 // Push adds item, which is not in the queue (the work queue dedupes before it pushes).
 func (q *Queue[T]) Push(item T) {
 	t := q.tenant(item)
@@ -78,7 +92,10 @@ func (q *Queue[T]) Push(item T) {
 		l = &line[T]{tenant: t, index: -1}
 		q.lines[t] = l
 	}
-	l.items = append(l.items, entry[T]{item: item, tenant: t, start: start, seq: q.seq})
+	l.items = append(l.items, entry[T]{item: item, start: start, seq: q.seq})
+	if q.where != nil {
+		q.where[item] = spot[T]{line: l, seq: q.seq}
+	}
 	q.n++
 	if len(l.items) == 1 {
 		q.place(l)
@@ -98,25 +115,61 @@ func (q *Queue[T]) Pop() T {
 	}
 	l := h.lines[0]
 	e := l.items[0]
-	l.items[0] = entry[T]{}
-	l.items = l.items[1:]
-	if len(l.items) == 0 {
-		heap.Pop(h)
-		delete(q.lines, l.tenant)
-	} else {
-		heap.Fix(h, 0)
+	l.items[0].removed = true
+	q.advance(l)
+	if q.where != nil {
+		delete(q.where, e.item)
 	}
 	q.n--
 	q.virtual = max(q.virtual, e.start)
 	if q.n == 0 {
 		// Every remembered end is now at most virtual+1: forget them, keeping the one that
 		// makes the tenant just served wait for a turn.
-		q.end = map[string]uint64{e.tenant: q.end[e.tenant]}
+		q.end = map[string]uint64{l.tenant: q.end[l.tenant]}
 	}
 	if q.limit > 0 {
-		q.popped[e.item] = e.tenant
+		q.popped[e.item] = l.tenant
 	}
 	return e.item
+}
+
+// Remove drops item if it waits, and reports whether it did; q must come from NewRemovable. The
+// tags of the items queued after it stay as they are: removing an item gives its tenant no turn
+// back.
+func (q *Queue[T]) Remove(item T) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.where == nil {
+		panic("fairqueue: Remove on a Queue not made by NewRemovable")
+	}
+	s, ok := q.where[item]
+	if !ok {
+		return false
+	}
+	delete(q.where, item)
+	l := s.line
+	i, _ := slices.BinarySearchFunc(l.items, s.seq, func(e entry[T], seq uint64) int { return cmp.Compare(e.seq, seq) })
+	l.items[i] = entry[T]{seq: s.seq, removed: true}
+	q.n--
+	if i == 0 {
+		q.advance(l)
+	}
+	return true
+}
+
+// advance drops the removed items at the front of l, whose first item was removed or popped, and
+// moves l in its heap by its new first item, or takes it out when no item is left; under q.mu.
+func (q *Queue[T]) advance(l *line[T]) {
+	for len(l.items) > 0 && l.items[0].removed {
+		l.items[0] = entry[T]{}
+		l.items = l.items[1:]
+	}
+	if len(l.items) == 0 {
+		heap.Remove(l.in, l.index)
+		delete(q.lines, l.tenant)
+	} else {
+		heap.Fix(l.in, l.index)
+	}
 }
 
 // Len is the number of waiting items.
@@ -161,13 +214,20 @@ func (q *Queue[T]) place(l *line[T]) {
 }
 
 type entry[T comparable] struct {
-	item   T
-	tenant string
-	start  uint64
-	seq    uint64
+	item    T
+	start   uint64
+	seq     uint64
+	removed bool // taken out by Remove (or Pop): dropped from its line once at the front
 }
 
-// line is one tenant's waiting items, in arrival order (and so in the order of their tags).
+// spot is where a waiting item is: in line, as the entry numbered seq.
+type spot[T comparable] struct {
+	line *line[T]
+	seq  uint64
+}
+
+// line is one tenant's waiting items, in arrival order (and so in the order of their tags), with
+// the removed ones among them; its first item is never a removed one (advance sees to it).
 type line[T comparable] struct {
 	tenant string
 	items  []entry[T]

@@ -7,14 +7,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/opendi/gateway-orchestrator/internal/fairqueue"
 )
 
 // Requester sends RequestCertificate calls from goroutines of its own. ACM allows about five a
 // second per account, so a burst of new claims waits minutes for its turn; waiting in the
 // controller's workers would starve every other step of every other claim (head-of-line
 // blocking), so the workers hand requests over and are woken when the ARN is known. Waiting
-// requests are served round-robin across namespaces (fairQueue), so one namespace's burst
-// delays another's first certificate by a few requests at most.
+// requests are served in turns across namespaces (package fairqueue, start-time fair queuing), so
+// one namespace's burst delays another's first certificate by a few requests at most.
 type Requester struct {
 	ACM ACM
 	// Workers is how many requests may be in flight at once (the client-side rate limiter
@@ -24,8 +26,8 @@ type Requester struct {
 	Notify func(owner string)
 
 	mu       sync.Mutex
-	queue    fairQueue
-	queued   map[types.UID]bool // waiting or in flight
+	queue    *fairqueue.Queue[*job] // by namespace
+	waiting  map[types.UID]*job     // the requests in queue, for Cancel
 	inFlight map[types.UID]bool
 	results  map[types.UID]result
 	wake     chan struct{}
@@ -36,9 +38,6 @@ type job struct {
 	owner     string
 	namespace string
 	in        *acm.RequestCertificateInput
-	// start, seq and index place the job in the fairQueue.
-	start, seq uint64
-	index      int
 }
 
 type result struct {
@@ -56,9 +55,10 @@ func (q *Requester) Request(uid types.UID, owner, namespace string, in *acm.Requ
 		delete(q.results, uid)
 		return r.arn, true, r.err
 	}
-	if !q.queued[uid] {
-		q.queued[uid] = true
-		q.queue.push(job{uid: uid, owner: owner, namespace: namespace, in: in})
+	if q.waiting[uid] == nil && !q.inFlight[uid] {
+		j := &job{uid: uid, owner: owner, namespace: namespace, in: in}
+		q.waiting[uid] = j
+		q.queue.Push(j)
 		select {
 		case q.wake <- struct{}{}:
 		default:
@@ -82,16 +82,17 @@ func (q *Requester) Cancel(uid types.UID) (arn string, inFlight bool) {
 		delete(q.results, uid)
 		return r.arn, false
 	}
-	if q.queued[uid] {
-		delete(q.queued, uid)
-		q.queue.remove(uid)
+	if j := q.waiting[uid]; j != nil {
+		delete(q.waiting, uid)
+		q.queue.Remove(j)
 	}
 	return "", false
 }
 
 func (q *Requester) init() {
-	if q.queued == nil {
-		q.queued, q.inFlight, q.results, q.wake = map[types.UID]bool{}, map[types.UID]bool{}, map[types.UID]result{}, make(chan struct{}, 1)
+	if q.queue == nil {
+		q.queue = fairqueue.NewRemovable(func(j *job) string { return j.namespace })
+		q.waiting, q.inFlight, q.results, q.wake = map[types.UID]*job{}, map[types.UID]bool{}, map[types.UID]result{}, make(chan struct{}, 1)
 	}
 }
 
@@ -115,10 +116,8 @@ func (q *Requester) Start(ctx context.Context) error {
 
 func (q *Requester) work(ctx context.Context) {
 	for {
-		q.mu.Lock()
-		j, ok := q.queue.pop()
+		j, ok := q.take()
 		if !ok {
-			q.mu.Unlock()
 			select {
 			case <-ctx.Done():
 				return
@@ -126,14 +125,6 @@ func (q *Requester) work(ctx context.Context) {
 				continue
 			}
 		}
-		q.inFlight[j.uid] = true
-		if q.queue.len() > 0 {
-			select { // let another worker start on the rest
-			case q.wake <- struct{}{}:
-			default:
-			}
-		}
-		q.mu.Unlock()
 
 		out, err := q.ACM.RequestCertificate(ctx, j.in)
 		if ctx.Err() != nil {
@@ -144,10 +135,28 @@ func (q *Requester) work(ctx context.Context) {
 			r.arn = aws.ToString(out.CertificateArn)
 		}
 		q.mu.Lock()
-		delete(q.queued, j.uid)
 		delete(q.inFlight, j.uid)
 		q.results[j.uid] = r
 		q.mu.Unlock()
 		q.Notify(j.owner)
 	}
+}
+
+// take marks the next waiting request in flight and returns it; ok is false when none waits.
+func (q *Requester) take() (j *job, ok bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.queue.Len() == 0 {
+		return nil, false
+	}
+	j = q.queue.Pop()
+	delete(q.waiting, j.uid)
+	q.inFlight[j.uid] = true
+	if q.queue.Len() > 0 {
+		select { // let another worker start on the rest
+		case q.wake <- struct{}{}:
+		default:
+		}
+	}
+	return j, true
 }

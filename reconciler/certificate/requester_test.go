@@ -160,22 +160,24 @@ func TestAnotherNamespacesFirstRequestWaitsAtMostFiveSlotsBehindABurst(t *testin
 }
 
 func TestNamespacesTakeTurns(t *testing.T) {
-	var f fairQueue
+	q := &Requester{}
 	for _, r := range []struct {
 		ns string
 		n  int
 	}{{"a", 3}, {"b", 2}, {"c", 1}} {
 		for i := range r.n {
-			f.push(job{uid: types.UID(fmt.Sprintf("%s%d", r.ns, i)), namespace: r.ns})
+			_, _, _ = q.Request(types.UID(fmt.Sprintf("%s%d", r.ns, i)), "", r.ns, nil)
 		}
 	}
+	_, _, _ = q.Request("c9", "", "c", nil)
+	q.Cancel("c9")
 	var order []string
-	for j, ok := f.pop(); ok; j, ok = f.pop() {
+	for j, ok := q.take(); ok; j, ok = q.take() {
 		order = append(order, string(j.uid))
 		if j.uid == "a0" {
 			// A namespace that queues again right after its turn waits for the others' turns.
-			f.push(job{uid: "a3", namespace: "a"})
+			_, _, _ = q.Request("a3", "", "a", nil)
 		}
 	}
-	assert.Equal(t, []string{"a0", "b0", "c0", "a1", "b1", "a2", "a3"}, order)
+	assert.Equal(t, []string{"a0", "b0", "c0", "a1", "b1", "a2", "a3"}, order, "a cancelled request is never sent")
 }
