@@ -59,8 +59,8 @@ type Entrance struct {
 	// Errs are the adapter's own denials, reported together with the hostnames'.
 	Errs field.ErrorList
 	// OwnedOnly denies the hostnames under a ManagedZone that the namespace does not own yet
-	// instead of claiming them: the object binds no claim (a TLSRoute), so a claim made for it
-	// would be released while it still lists the name.
+	// instead of claiming them: the object binds no claim (a TLSRoute: it keeps a claim in use,
+	// see reconciler/claim, but provisions nothing), so a claim made for it would never be bound.
 	OwnedOnly bool
 }
 

@@ -12,8 +12,8 @@ import (
 // +kubebuilder:webhook:path=/validate-gateway-networking-k8s-io-v1-tlsroute,mutating=false,failurePolicy=fail,sideEffects=NoneOnDryRun,groups=gateway.networking.k8s.io,resources=tlsroutes,verbs=create;update,versions=v1,name=vtlsroute.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5,patch=`{"matchConditions":[{"name":"has-hostnames","expression":"has(object.spec.hostnames) && size(object.spec.hostnames) > 0"}]}`
 
 // TLSRouteValidator checks the hostnames of TLSRoutes: one under a ManagedZone must already be
-// owned by the route's namespace (a TLSRoute binds no claim, so it claims none: the claim would
-// be released after unusedClaimRetention while the route still lists the name); others pass. LBC adds a TLSRoute's hostnames to the names it discovers ACM certificates by for
+// owned by the route's namespace (a TLSRoute binds no claim, so it claims none: a claim made for
+// it would never be bound; it keeps an owned claim in use, see reconciler/claim); others pass. LBC adds a TLSRoute's hostnames to the names it discovers ACM certificates by for
 // the TLS listener of its Gateway's NLB, so a TLSRoute listing another namespace's hostname on
 // the tenant's own Gateway would put the owner's certificate on the tenant's load balancer. Pool
 // Gateways admit no TLSRoute (their listeners' allowedRoutes.kinds).

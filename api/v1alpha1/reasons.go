@@ -1,5 +1,7 @@
 package v1alpha1
 
+import "k8s.io/apimachinery/pkg/api/meta"
+
 // More condition reasons of DomainClaims: every reason a reconciler writes is named here.
 const (
 	// ReasonAccessDenied: IAM denied an AWS call; the message names the action.
@@ -52,6 +54,26 @@ func (c *DomainClaim) AliasRecordsGone() bool {
 		}
 	}
 	return c.Status.LoadBalancerHostname == "" && c.Status.Gateway == nil
+}
+
+// AliasRecordsGoneForDeletion reports whether a claim being deleted has no ALIAS record for
+// sure, so that its certificate, and then the claim, may go. It is AliasRecordsGone, except that
+// a bound claim holding its hostname (Claimed=True, Bound=True) with no DNSRecordReady at all is
+// not taken at its word: reconciler/dns queues a claim's first records without a status write,
+// so a load balancer of the claim's own that went within the batcher's window, or a crash
+// between Route53's change and the condition, leaves a claim with no condition, no load
+// balancer, no seat and a record. Such a claim goes once reconciler/dns has removed whatever of
+// ours is at its hostname in Route53 or queued for it, and said RecordsRemoved: one status write
+// at deletion, instead of one for every new claim before its first records. A claim never bound
+// never had a load balancer or seat (Bound stays True once set), so it still goes without an
+// AWS call; one that lost its hostname (Claimed=False) leaves the records at the name to the
+// claim that holds it.
+func (c *DomainClaim) AliasRecordsGoneForDeletion() bool {
+	if meta.FindStatusCondition(c.Status.Conditions, ConditionDNSRecord) == nil &&
+		meta.IsStatusConditionTrue(c.Status.Conditions, ConditionClaimed) && ProvisioningAllowed(c) {
+		return false
+	}
+	return c.AliasRecordsGone()
 }
 
 // Reasons of admission's decisions on a hostname (internal/ownership and the webhooks): in

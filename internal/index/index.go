@@ -135,6 +135,13 @@ func SetupListenerSets(ctx context.Context, fi client.FieldIndexer) error {
 	return fi.IndexField(ctx, &gwv1.ListenerSet{}, RouteHostname, RouteKeys)
 }
 
+// SetupTLSRoutes indexes TLSRoutes by the claims their hostnames use (RouteHostname), so that
+// a claim listed by a TLSRoute of its namespace is kept in use. Call it only where the TLSRoute
+// kind is served.
+func SetupTLSRoutes(ctx context.Context, fi client.FieldIndexer) error {
+	return fi.IndexField(ctx, &gwv1.TLSRoute{}, RouteHostname, RouteKeys)
+}
+
 // SetupLoadBalancerConfigurations indexes LBC LoadBalancerConfigurations by the certificate
 // ARNs they name (ConfigurationCertificateARN) and the ALB name they set (LoadBalancerName).
 // Call it only where that kind is served.
@@ -283,8 +290,8 @@ func ClaimAncestorKeys(o client.Object) []string {
 	return hostname.Ancestors(o.(*v1alpha1.DomainClaim).Spec.Hostname)
 }
 
-// Hostnames lists the hostnames an HTTPRoute, GRPCRoute, Ingress, Gateway or ListenerSet carries,
-// as written.
+// Hostnames lists the hostnames an HTTPRoute, GRPCRoute, Ingress, Gateway, ListenerSet or
+// TLSRoute carries, as written.
 func Hostnames(o client.Object) []string {
 	var out []string
 	switch o := o.(type) {
@@ -322,6 +329,10 @@ func Hostnames(o client.Object) []string {
 			if l.Hostname != nil {
 				out = append(out, string(*l.Hostname))
 			}
+		}
+	case *gwv1.TLSRoute:
+		for _, h := range o.Spec.Hostnames {
+			out = append(out, string(h))
 		}
 	}
 	return out

@@ -10,7 +10,7 @@
 // (claimstatus.Certificate), written by server-side apply; and the finalizer
 // v1alpha1.FinalizerAWSCleanup, which it removes last. It calls ACM and writes the validation
 // CNAME. It reads Claimed (reconciler/claim) and DNSRecordReady (reconciler/dns): a claim that
-// goes keeps its certificate until its ALIAS records are gone (DomainClaim.AliasRecordsGone).
+// goes keeps its certificate until its ALIAS records are gone (DomainClaim.AliasRecordsGoneForDeletion).
 package certificate
 
 import (
@@ -494,7 +494,7 @@ func (r *Reconciler) finalize(ctx context.Context, c *v1alpha1.DomainClaim) (rec
 	if !controllerutil.ContainsFinalizer(c, v1alpha1.FinalizerAWSCleanup) {
 		return reconcile.Result{}, nil
 	}
-	if !c.AliasRecordsGone() {
+	if !c.AliasRecordsGoneForDeletion() {
 		return reconcile.Result{}, nil // reconciler/dns writes DNSRecordReady, which wakes the claim
 	}
 	st := c.Status.DeepCopy()

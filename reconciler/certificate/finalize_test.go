@@ -196,3 +196,27 @@ func TestFinalizingAClaimInItsQuietPeriodDropsWhatWasKeptBack(t *testing.T) {
 		m.Range(func(k, _ any) bool { t.Errorf("%s still holds %v", name, k); return true })
 	}
 }
+
+// TestTheCertificateOfAClaimHoldingItsHostnameWaitsForReconcilerDNSEvenWithoutACondition: a
+// bound claim that holds its hostname and has no DNSRecordReady may have first records that were
+// queued unsaid (AliasRecordsGoneForDeletion): its certificate waits for reconciler/dns to say
+// RecordsRemoved.
+func TestTheCertificateOfAClaimHoldingItsHostnameWaitsForReconcilerDNSEvenWithoutACondition(t *testing.T) {
+	held := deletingClaim("")
+	held.Status.Conditions = append(held.Status.Conditions,
+		metav1.Condition{Type: v1alpha1.ConditionClaimed, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonClaimed, LastTransitionTime: metav1.Now()},
+		metav1.Condition{Type: v1alpha1.ConditionBound, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonObjectExists, LastTransitionTime: metav1.Now()})
+	require.True(t, held.AliasRecordsGone(), "its status alone says no record was ever written")
+	a := &deletingACM{}
+	r := finalizing(t, held, a)
+	_, c := finalizeOnce(t, r)
+	assert.Empty(t, a.deletes, "no DeleteCertificate before reconciler/dns looked at the name")
+	require.NotNil(t, c)
+	assert.Contains(t, c.Finalizers, v1alpha1.FinalizerAWSCleanup)
+
+	meta.SetStatusCondition(&c.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionDNSRecord, Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonRecordsRemoved})
+	require.NoError(t, r.Client.Status().Update(context.Background(), c))
+	_, c = finalizeOnce(t, r)
+	assert.Equal(t, []string{arn}, a.deletes, "then the certificate goes")
+	assert.Nil(t, c, "and the claim with it")
+}

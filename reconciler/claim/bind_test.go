@@ -32,6 +32,7 @@ func TestPlanBind(t *testing.T) {
 		name        string
 		claim       *v1alpha1.DomainClaim
 		routes      []string
+		tlsRoutes   []string
 		releaseAt   *time.Time
 		want        bool
 		wantReason  string
@@ -45,6 +46,10 @@ func TestPlanBind(t *testing.T) {
 				c.Annotations = map[string]string{v1alpha1.AnnotationClaimedFor: "HTTPRoute a/shop"}
 			}), releaseAt: &at,
 			wantReason: v1alpha1.ReasonUnbound, wantMessage: []string{"namespace a", "nothing is provisioned", "made for HTTPRoute a/shop", "2026-11-26T12:05:00Z"}},
+		{name: "a TLSRoute binds nothing: it takes no pool seat and provisions nothing", claim: routeClaim(), tlsRoutes: []string{"TLSRoute a/db"},
+			wantReason: v1alpha1.ReasonUnbound, wantNot: "TLSRoute"},
+		{name: "an admin claim listed only by a TLSRoute stays unbound", claim: routeClaim(admin("")), tlsRoutes: []string{"TLSRoute a/db"},
+			wantReason: v1alpha1.ReasonUnbound},
 		{name: "a bound claim stays bound when its routes go, naming what bound it", claim: routeClaim(bound(v1alpha1.ReasonObjectExists, "bound by HTTPRoute a/shop")),
 			want: true, wantReason: v1alpha1.ReasonObjectExists, wantMessage: []string{"bound by HTTPRoute a/shop"}},
 		{name: "a bound claim keeps the object that bound it first", claim: routeClaim(bound(v1alpha1.ReasonObjectExists, "bound by HTTPRoute a/shop")),
@@ -74,7 +79,7 @@ func TestPlanBind(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := PlanBind(tc.claim, Usage{Routes: tc.routes, Now: t0}, Release{ReleaseAt: tc.releaseAt})
+			got := PlanBind(tc.claim, Usage{Routes: tc.routes, TLSRoutes: tc.tlsRoutes, Now: t0}, Release{ReleaseAt: tc.releaseAt})
 			assert.Equal(t, tc.want, got.Bound)
 			assert.Equal(t, tc.wantReason, got.Reason)
 			for _, m := range tc.wantMessage {

@@ -4,7 +4,8 @@
 // through an admission race (the older claim wins).
 //
 // It watches DomainClaims (and the claims that overlap them), HTTPRoutes, GRPCRoutes, Ingresses,
-// Gateways and, where their CRD is served, ListenerSets (through the hostname index), and reads
+// Gateways and, where their CRDs are served, ListenerSets and TLSRoutes (through the hostname
+// index; a TLSRoute keeps a claim in use but binds nothing), and reads
 // ManagedZones and Namespaces. It owns the Claimed, InUse and Bound conditions and the status
 // fields managedZone, hostedZoneID, ownerNamespace, lastReferencedTime and releaseTime
 // (claimstatus.Claim), written by server-side apply. It deletes released claims and clears
@@ -14,6 +15,7 @@ package claim
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -48,7 +50,7 @@ import (
 // +kubebuilder:rbac:groups=gateway.opendi.com,resources=domainclaims,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=gateway.opendi.com,resources=domainclaims/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=gateway.opendi.com,resources=managedzones;gatewaypools,verbs=get;list;watch
-// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=httproutes;grpcroutes;gateways;listenersets,verbs=get;list;watch
+// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=httproutes;grpcroutes;gateways;listenersets;tlsroutes,verbs=get;list;watch
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
@@ -65,6 +67,9 @@ type Reconciler struct {
 	// ListenerSets counts ListenerSets among the objects that use a hostname; set it only where
 	// their CRD is served (and index.SetupListenerSets was called).
 	ListenerSets bool
+	// TLSRoutes counts TLSRoutes among the objects that keep a claim in use (Usage.TLSRoutes); set
+	// it only where their CRD is served (and index.SetupTLSRoutes was called).
+	TLSRoutes bool
 }
 
 // ControllerName names the reconciler in logs and metrics.
@@ -92,6 +97,9 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		WithOptions(fairqueue.ClaimOptions(mgr.GetCache(), 4))
 	if r.ListenerSets {
 		b = b.Watches(&gwv1.ListenerSet{}, handler.EnqueueRequestsFromMapFunc(routeToClaims))
+	}
+	if r.TLSRoutes {
+		b = b.Watches(&gwv1.TLSRoute{}, handler.EnqueueRequestsFromMapFunc(routeToClaims))
 	}
 	return b.Complete(r)
 }
@@ -182,7 +190,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	if err != nil {
 		return reconcile.Result{}, err
 	}
-	routes, err := r.routesUsing(ctx, c)
+	routes, tlsRoutes, err := r.routesUsing(ctx, c)
 	if err != nil {
 		return reconcile.Result{}, err
 	}
@@ -196,9 +204,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	if stale {
 		// The namespace was deleted and created again: its new routes do not keep the earlier
 		// namespace's claim, which is released after its retention like any unused one.
-		routes = nil
+		routes, tlsRoutes = nil, nil
 	}
-	usage := Usage{Routes: routes, Zone: zone, Now: now}
+	usage := Usage{Routes: routes, TLSRoutes: tlsRoutes, Zone: zone, Now: now}
 	switch {
 	case stale:
 		usage.Owner = OwnerRecreated
@@ -209,7 +217,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	if plan.ReleaseNow {
 		return reconcile.Result{}, r.release(ctx, c)
 	}
-	if wait := routeWait(c, routes, now); wait > 0 {
+	if wait := routeWait(c, append(slices.Clip(routes), tlsRoutes...), now); wait > 0 {
 		return reconcile.Result{RequeueAfter: wait}, nil // the route's event comes first, as a rule
 	}
 
@@ -259,42 +267,46 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 }
 
 // routesUsing lists the owning namespace's live objects that use the claim's hostname: every
-// kind whose admission claims hostnames ("HTTPRoute team-a/shop", "Ingress team-a/web"). The
-// object whose admission made the claim (by UID) comes first.
-func (r *Reconciler) routesUsing(ctx context.Context, c *v1alpha1.DomainClaim) ([]string, error) {
-	var names []string
+// kind whose admission claims hostnames ("HTTPRoute team-a/shop", "Ingress team-a/web"), the
+// object whose admission made the claim (by UID) first; and, apart, its TLSRoutes that list
+// it, which keep the claim but bind nothing.
+func (r *Reconciler) routesUsing(ctx context.Context, c *v1alpha1.DomainClaim) (routes, tlsRoutes []string, err error) {
 	madeFor := types.UID(c.Annotations[v1alpha1.AnnotationClaimedForUID])
 	type users struct {
-		kind string
-		list client.ObjectList
+		kind  string
+		list  client.ObjectList
+		names *[]string
 	}
 	kinds := []users{
-		{"HTTPRoute", &gwv1.HTTPRouteList{}}, {"GRPCRoute", &gwv1.GRPCRouteList{}},
-		{"Ingress", &networkingv1.IngressList{}}, {"Gateway", &gwv1.GatewayList{}},
+		{"HTTPRoute", &gwv1.HTTPRouteList{}, &routes}, {"GRPCRoute", &gwv1.GRPCRouteList{}, &routes},
+		{"Ingress", &networkingv1.IngressList{}, &routes}, {"Gateway", &gwv1.GatewayList{}, &routes},
 	}
 	if r.ListenerSets {
-		kinds = append(kinds, users{"ListenerSet", &gwv1.ListenerSetList{}})
+		kinds = append(kinds, users{"ListenerSet", &gwv1.ListenerSetList{}, &routes})
+	}
+	if r.TLSRoutes {
+		kinds = append(kinds, users{"TLSRoute", &gwv1.TLSRouteList{}, &tlsRoutes})
 	}
 	for _, users := range kinds {
 		if err := r.Client.List(ctx, users.list, client.InNamespace(c.Spec.Namespace),
 			client.MatchingFields{index.RouteHostname: c.Spec.Hostname}); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := meta.EachListItem(users.list, func(o runtime.Object) error {
 			if obj := o.(client.Object); obj.GetDeletionTimestamp().IsZero() {
 				name := users.kind + " " + obj.GetNamespace() + "/" + obj.GetName()
 				if madeFor != "" && obj.GetUID() == madeFor {
-					names = append([]string{name}, names...)
+					*users.names = append([]string{name}, *users.names...)
 				} else {
-					names = append(names, name)
+					*users.names = append(*users.names, name)
 				}
 			}
 			return nil
 		}); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return names, nil
+	return routes, tlsRoutes, nil
 }
 
 // release deletes an unused claim, with preconditions so that a claim changed meanwhile (used,

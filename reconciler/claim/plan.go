@@ -2,6 +2,7 @@ package claim
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -20,6 +21,11 @@ type Usage struct {
 	// Routes names the owning namespace's objects that use the hostname, with their kinds
 	// ("HTTPRoute team-a/shop").
 	Routes []string
+	// TLSRoutes names the owning namespace's TLSRoutes that list the hostname ("TLSRoute
+	// team-a/db"). LBC finds the certificates of their Gateway's NLB by these names, so they
+	// keep the claim in use; but they bind nothing, so they take no pool seat and provision
+	// nothing (PlanBind reads Routes only).
+	TLSRoutes []string
 	// Zone is the covering ManagedZone, if any.
 	Zone *v1alpha1.ManagedZone
 	// Now is the current time.
@@ -55,11 +61,12 @@ type Release struct {
 // that is not used is released after a retention period: the zone's claimRetention once a route
 // has used it (so a redeploy keeps the name), its unusedClaimRetention when no route ever did (the
 // route's creation was denied or rolled back after the claim was made), counted from creation.
-// The claim's own spec.retention overrides both. Admin claims are never released.
+// The claim's own spec.retention overrides both. Admin claims are never released. A TLSRoute of
+// the owning namespace listing the hostname keeps the claim in use like any route.
 func PlanRelease(c *v1alpha1.DomainClaim, u Usage) Release {
 	st := c.Status
-	if len(u.Routes) > 0 {
-		r := Release{InUse: true, Reason: v1alpha1.ReasonRouteFound, Message: "used by " + joinMax(u.Routes, 5)}
+	if users := append(slices.Clip(u.Routes), u.TLSRoutes...); len(users) > 0 {
+		r := Release{InUse: true, Reason: v1alpha1.ReasonRouteFound, Message: "used by " + joinMax(users, 5)}
 		r.LastReferenced = timePtr(st.LastReferencedTime)
 		if r.LastReferenced == nil || st.ReleaseTime != nil || !inUse(c) {
 			r.LastReferenced = &u.Now

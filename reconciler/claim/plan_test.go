@@ -1,6 +1,7 @@
 package claim
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -82,10 +83,23 @@ func TestPlanRelease(t *testing.T) {
 			usage: Usage{Now: t0}, wantAt: t0.Add(DefaultUnusedRetention), wantReason: v1alpha1.ReasonNoRoutes},
 		{name: "an admin claim is never released", claim: routeClaim(func(c *v1alpha1.DomainClaim) { c.Spec.ClaimedBy = v1alpha1.ClaimedByAdmin }),
 			usage: Usage{Zone: z, Now: t0.Add(1000 * time.Hour)}, wantReason: v1alpha1.ReasonAdminClaim},
+		{name: "a TLSRoute listing the hostname keeps the claim in use when its other users went", claim: routeClaim(wasUsed(t0)),
+			usage: Usage{TLSRoutes: []string{"TLSRoute a/db"}, Zone: z, Now: t0.Add(time.Hour)}, wantInUse: true,
+			wantReason: v1alpha1.ReasonRouteFound, wantLastRef: t0},
+		{name: "a TLSRoute cancels a scheduled release", claim: routeClaim(wasUsed(t0), releaseAt(t0.Add(3*time.Hour))),
+			usage: Usage{TLSRoutes: []string{"TLSRoute a/db"}, Zone: z, Now: t0.Add(3 * time.Hour)}, wantInUse: true,
+			wantReason: v1alpha1.ReasonRouteFound, wantLastRef: t0.Add(3 * time.Hour)},
+		{name: "a claim whose TLSRoute went is kept for the zone's retention from now", claim: routeClaim(wasUsed(t0)),
+			usage: Usage{Zone: z, Now: t0.Add(2 * time.Hour)}, wantAt: t0.Add(26 * time.Hour), wantReason: v1alpha1.ReasonNoRoutes, wantLastRef: t0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			got := PlanRelease(tc.claim, tc.usage)
+			if tc.wantInUse {
+				for _, u := range append(slices.Clip(tc.usage.Routes), tc.usage.TLSRoutes...) {
+					assert.Contains(t, got.Message, u, "InUse names its users")
+				}
+			}
 			assert.Equal(t, tc.wantInUse, got.InUse)
 			assert.Equal(t, tc.wantReason, got.Reason)
 			assert.Equal(t, tc.wantNow, got.ReleaseNow)

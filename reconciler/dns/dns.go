@@ -15,7 +15,10 @@
 // a claim with neither a DNSRecordReady condition, nor a load balancer, nor a seat (whose load
 // balancer the pool clears while the seat moves) has no record for sure
 // (v1alpha1.DomainClaim.AliasRecordsGone); one with either has its records removed before it
-// goes, whether or not a condition was written.
+// goes, whether or not a condition was written. A claim's first records are queued without a
+// status write, so a deleted, bound claim that holds its hostname and has no condition is not
+// taken at its word (AliasRecordsGoneForDeletion): whatever of ours is at its hostname in Route53 or
+// queued is removed, and RecordsRemoved lets its certificate and the claim go.
 //
 // When nothing serves the claim's hostname any more (NotServed: no load balancer, no seat, and
 // GatewayAssigned=False with a reason that does not pass by itself, for a short grace), its
@@ -265,9 +268,15 @@ func (r *Reconciler) backOff(ctx context.Context, c *v1alpha1.DomainClaim, st *v
 
 // remove deletes the claim's ALIAS records, then records reason on DNSRecordReady. A claim
 // with neither the condition, nor a load balancer, nor a seat never had a record: there is
-// nothing to remove or to say.
+// nothing to remove or to say; except when it is being deleted, bound and holding its hostname,
+// where the missing condition proves nothing (AliasRecordsGoneForDeletion): whatever of ours is at
+// the hostname in Route53, or queued, goes, and RecordsRemoved lets the claim go.
 func (r *Reconciler) remove(ctx context.Context, c *v1alpha1.DomainClaim, reason, msg string) (reconcile.Result, error) {
-	if c.AliasRecordsGone() && !r.queued(c) { // a change queued unsaid may still create them
+	gone := c.AliasRecordsGone()
+	if !c.DeletionTimestamp.IsZero() {
+		gone = c.AliasRecordsGoneForDeletion()
+	}
+	if gone && !r.queued(c) { // a change queued unsaid may still create them
 		r.said(c)
 		return reconcile.Result{}, nil
 	}
@@ -298,7 +307,10 @@ func (r *Reconciler) remove(ctx context.Context, c *v1alpha1.DomainClaim, reason
 	}
 	r.said(c)
 	logf.FromContext(ctx).Info("removed the ALIAS records", "reason", reason)
-	r.Recorder.Eventf(c, nil, "Normal", reason, "Cleanup", "deleted the ALIAS records of %s", c.Spec.Hostname)
+	if meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionDNSRecord) != nil {
+		// A claim that never said it had records was only made sure of: no Event to write.
+		r.Recorder.Eventf(c, nil, "Normal", reason, "Cleanup", "deleted the ALIAS records of %s", c.Spec.Hostname)
+	}
 	return reconcile.Result{}, nil
 }
 

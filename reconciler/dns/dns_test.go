@@ -205,15 +205,57 @@ func TestDeletionRemovesBothRecordsThenSaysRecordsRemoved(t *testing.T) {
 	assert.Equal(t, 1, *applies)
 }
 
-func TestDeletingAClaimThatNeverHadARecordAsksNothing(t *testing.T) {
+func TestDeletingAClaimNeverBoundAsksNothing(t *testing.T) {
 	r, rec, applies := setup(t, claim(func(c *v1alpha1.DomainClaim) {
 		c.DeletionTimestamp = &metav1.Time{Time: time.Now()}
 		c.Status.LoadBalancerHostname, c.Status.LoadBalancerZoneID = "", ""
 	}), nil)
 	_, c := reconcileOnce(t, r)
-	assert.Empty(t, rec.asked)
+	assert.Empty(t, rec.asked, "an unbound claim never had a load balancer or seat: no AWS call")
 	assert.Zero(t, *applies)
-	assert.True(t, c.AliasRecordsGone())
+	assert.True(t, c.AliasRecordsGoneForDeletion())
+}
+
+func TestDeletingAClaimThatNeverHeldItsHostnameAsksNothing(t *testing.T) {
+	r, rec, applies := setup(t, claim(func(c *v1alpha1.DomainClaim) {
+		c.DeletionTimestamp = &metav1.Time{Time: time.Now()}
+		c.Status.LoadBalancerHostname, c.Status.LoadBalancerZoneID = "", ""
+		c.Status.Conditions[0].Status, c.Status.Conditions[0].Reason = metav1.ConditionFalse, v1alpha1.ReasonConflicted
+	}), nil)
+	_, c := reconcileOnce(t, r)
+	assert.Empty(t, rec.asked, "records at the name are another claim's")
+	assert.Zero(t, *applies)
+	assert.True(t, c.AliasRecordsGoneForDeletion())
+}
+
+// TestDeletingAClaimThatHoldsItsHostnameWithoutAConditionRemovesWhatIsThere: no condition, no
+// load balancer and no seat is no proof on a claim that holds its hostname: its first records
+// may have been queued (or written, before a crash) for a load balancer of its own that went
+// since. Whatever of ours is at the name goes, and RecordsRemoved lets the claim go.
+func TestDeletingAClaimThatHoldsItsHostnameWithoutAConditionRemovesWhatIsThere(t *testing.T) {
+	r, rec, applies := setup(t, claim(withUID("held-unsaid"), func(c *v1alpha1.DomainClaim) {
+		c.DeletionTimestamp = &metav1.Time{Time: time.Now()}
+		c.Status.LoadBalancerHostname, c.Status.LoadBalancerZoneID = "", ""
+		c.Status.Conditions = append(c.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionBound, Status: metav1.ConditionTrue,
+			Reason: v1alpha1.ReasonObjectExists, LastTransitionTime: metav1.Now()})
+	}), map[bool]dnsbatch.State{true: dnsbatch.Pending})
+	before := &v1alpha1.DomainClaim{}
+	require.NoError(t, r.Client.Get(context.Background(), client.ObjectKey{Name: host}, before))
+	require.True(t, before.AliasRecordsGone(), "its status alone says it never had a record")
+	require.False(t, before.AliasRecordsGoneForDeletion(), "which does not let it go")
+
+	_, c := reconcileOnce(t, r)
+	require.Len(t, rec.asked, 1, "the A record of ours at the name is being removed")
+	assert.True(t, rec.asked[0].Absent)
+	assert.Zero(t, *applies, "nothing is said while the removal is queued: the batcher wakes the claim")
+	assert.False(t, c.AliasRecordsGoneForDeletion())
+
+	rec.state[true] = dnsbatch.Done
+	_, c = reconcileOnce(t, r)
+	require.Len(t, rec.asked, 3, "A, then A and AAAA")
+	assert.Equal(t, 1, *applies, "one write, at deletion")
+	assert.Equal(t, v1alpha1.ReasonRecordsRemoved, meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionDNSRecord).Reason)
+	assert.True(t, c.AliasRecordsGoneForDeletion(), "the certificate, and then the claim, may go")
 }
 
 func TestDeletingAClaimWithALoadBalancerButNoConditionRemovesItsRecords(t *testing.T) {

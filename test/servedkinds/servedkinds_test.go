@@ -1,7 +1,8 @@
-// Package servedkinds tests what the orchestrator does when the ListenerSet CRD is installed, or
-// removed, while it runs: it stops cleanly with app.ErrServedKindsChanged (and a log line saying
-// why) so that its Deployment starts it again with ListenerSets watched as the cluster is now. It
-// runs its own control plane, which starts without the ListenerSet CRD.
+// Package servedkinds tests what the orchestrator does when an optional CRD (ListenerSet,
+// TLSRoute) is installed, or removed, while it runs: it stops cleanly with
+// app.ErrServedKindsChanged (and a log line saying why) so that its Deployment starts it again
+// with the kind watched as the cluster is now. Each kind runs its own control plane, which starts
+// without that CRD.
 package servedkinds
 
 import (
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
@@ -84,19 +86,50 @@ func stopped(t *testing.T, done <-chan error, within time.Duration) error {
 	}
 }
 
-func TestTheOrchestratorStartsAgainWhenTheListenerSetCRDComesOrGoes(t *testing.T) {
+// servedKind is a kind the orchestrator watches only where its CRD is served.
+type servedKind struct {
+	kind, file string // the Kind and the suffix of its CRD's file
+	list       func() client.ObjectList
+	object     func(ns string) client.Object // one listing a.example.com
+}
+
+var servedKinds = []servedKind{
+	{kind: "ListenerSet", file: "_listenersets.yaml", list: func() client.ObjectList { return &gwv1.ListenerSetList{} },
+		object: func(ns string) client.Object {
+			return &gwv1.ListenerSet{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "ls"},
+				Spec: gwv1.ListenerSetSpec{ParentRef: gwv1.ParentGatewayReference{Name: "gw"}, Listeners: []gwv1.ListenerEntry{{
+					Name: "https", Port: 443, Protocol: gwv1.HTTPSProtocolType, Hostname: ptr.To(gwv1.Hostname("a.example.com")),
+					TLS: &gwv1.ListenerTLSConfig{CertificateRefs: []gwv1.SecretObjectReference{{Name: "cert"}}},
+				}}}}
+		}},
+	// TLSRoutes keep the claims they list in use (reconciler/claim).
+	{kind: "TLSRoute", file: "_tlsroutes.yaml", list: func() client.ObjectList { return &gwv1.TLSRouteList{} },
+		object: func(ns string) client.Object {
+			return &gwv1.TLSRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "db"},
+				Spec: gwv1.TLSRouteSpec{Hostnames: []gwv1.Hostname{"a.example.com"}, Rules: []gwv1.TLSRouteRule{{BackendRefs: []gwv1.BackendRef{{
+					BackendObjectReference: gwv1.BackendObjectReference{Name: "db", Port: ptr.To(gwv1.PortNumber(443))}}}}}}}
+		}},
+}
+
+func TestTheOrchestratorStartsAgainWhenAnOptionalCRDComesOrGoes(t *testing.T) {
+	for _, k := range servedKinds {
+		t.Run(k.kind, func(t *testing.T) { startsAgainWhenItsCRDComesOrGoes(t, k) })
+	}
+}
+
+func startsAgainWhenItsCRDComesOrGoes(t *testing.T, k servedKind) {
 	all, err := testenv.OrchestratorCRDs()
 	require.NoError(t, err)
 	var crds []string
-	var lsFile string
+	var crdFile string
 	for _, p := range all {
-		if strings.HasSuffix(p, "_listenersets.yaml") {
-			lsFile = p
+		if strings.HasSuffix(p, k.file) {
+			crdFile = p
 			continue
 		}
 		crds = append(crds, p)
 	}
-	require.NotEmpty(t, lsFile, "the ListenerSet CRD file is found")
+	require.NotEmpty(t, crdFile, "the %s CRD file is found", k.kind)
 	te, err := testenv.ControlPlane(crds, envtest.WebhookInstallOptions{})
 	require.NoError(t, err)
 	cfg, err := te.Start()
@@ -108,40 +141,35 @@ func TestTheOrchestratorStartsAgainWhenTheListenerSetCRDComesOrGoes(t *testing.T
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 
-	// Started without the CRD: ListenerSets are neither watched nor indexed.
+	// Started without the CRD: the kind is neither watched nor indexed.
 	logs1 := &logLines{}
 	mgr1, done1 := run(t, ctx, cfg, logs1)
-	err = mgr1.GetCache().List(ctx, &gwv1.ListenerSetList{}, client.MatchingFields{index.RouteHostname: "a.example.com"})
-	require.Error(t, err, "no ListenerSet index without the CRD")
+	err = mgr1.GetCache().List(ctx, k.list(), client.MatchingFields{index.RouteHostname: "a.example.com"})
+	require.Error(t, err, "no %s index without the CRD", k.kind)
 	select {
 	case err := <-done1:
 		t.Fatalf("the manager stopped before the CRD came: %v", err)
 	case <-time.After(2 * time.Second):
 	}
 
-	_, err = envtest.InstallCRDs(cfg, envtest.CRDInstallOptions{Paths: []string{lsFile}, ErrorIfPathMissing: true})
+	_, err = envtest.InstallCRDs(cfg, envtest.CRDInstallOptions{Paths: []string{crdFile}, ErrorIfPathMissing: true})
 	require.NoError(t, err)
 	err = stopped(t, done1, 30*time.Second)
 	require.ErrorIs(t, err, app.ErrServedKindsChanged)
-	assert.Contains(t, err.Error(), "ListenerSet.gateway.networking.k8s.io is served now")
+	assert.Contains(t, err.Error(), k.kind+".gateway.networking.k8s.io is served now")
 	assert.NotEmpty(t, logs1.find("the API server serves this kind now, whose CRD was installed after start"), "a log line says why it stops")
 
-	// Started again, it watches and indexes ListenerSets, and stays up.
+	// Started again, it watches and indexes the kind, and stays up.
 	logs2 := &logLines{}
 	mgr2, done2 := run(t, ctx, cfg, logs2)
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "team-a"}}
 	require.NoError(t, k8s.Create(ctx, ns))
-	ls := &gwv1.ListenerSet{ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: "ls"},
-		Spec: gwv1.ListenerSetSpec{ParentRef: gwv1.ParentGatewayReference{Name: "gw"}, Listeners: []gwv1.ListenerEntry{{
-			Name: "https", Port: 443, Protocol: gwv1.HTTPSProtocolType, Hostname: ptr.To(gwv1.Hostname("a.example.com")),
-			TLS: &gwv1.ListenerTLSConfig{CertificateRefs: []gwv1.SecretObjectReference{{Name: "cert"}}},
-		}}}}
-	require.NoError(t, k8s.Create(ctx, ls))
+	require.NoError(t, k8s.Create(ctx, k.object(ns.Name)))
 	require.Eventually(t, func() bool {
-		var l gwv1.ListenerSetList
-		err := mgr2.GetCache().List(ctx, &l, client.MatchingFields{index.RouteHostname: "a.example.com"})
-		return err == nil && len(l.Items) == 1
-	}, 10*time.Second, 50*time.Millisecond, "the ListenerSet is found through the index")
+		l := k.list()
+		err := mgr2.GetCache().List(ctx, l, client.MatchingFields{index.RouteHostname: "a.example.com"})
+		return err == nil && meta.LenList(l) == 1
+	}, 10*time.Second, 50*time.Millisecond, "the %s is found through the index", k.kind)
 	select {
 	case err := <-done2:
 		t.Fatalf("the manager stopped although nothing changed since its start: %v", err)
@@ -149,7 +177,7 @@ func TestTheOrchestratorStartsAgainWhenTheListenerSetCRDComesOrGoes(t *testing.T
 	}
 
 	// The CRD removed: it stops again, to start without the watch.
-	require.NoError(t, envtest.UninstallCRDs(cfg, envtest.CRDInstallOptions{Paths: []string{lsFile}}))
+	require.NoError(t, envtest.UninstallCRDs(cfg, envtest.CRDInstallOptions{Paths: []string{crdFile}}))
 	err = stopped(t, done2, 60*time.Second)
 	require.ErrorIs(t, err, app.ErrServedKindsChanged)
 	assert.Contains(t, err.Error(), "no longer served")

@@ -162,6 +162,16 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 			return fmt.Errorf("registering cache indexes: %w", err)
 		}
 	}
+	// TLSRoutes keep the claims they list in use (reconciler/claim), likewise only when served.
+	tlsRoutes, err := watchServed(mgr, schema.GroupKind{Group: gwv1.GroupName, Kind: "TLSRoute"}, "tlsroutes", stagger)
+	if err != nil {
+		return err
+	}
+	if tlsRoutes {
+		if err := index.SetupTLSRoutes(ctx, mgr.GetFieldIndexer()); err != nil {
+			return fmt.Errorf("registering cache indexes: %w", err)
+		}
+	}
 	reg := cfg.Metrics
 	if reg == nil {
 		reg = metrics.Registry
@@ -193,6 +203,7 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 			Recorder:     mgr.GetEventRecorder("gateway-orchestrator"),
 			Settlements:  claim.NewSettlementCounter(reg),
 			ListenerSets: listenerSets,
+			TLSRoutes:    tlsRoutes,
 		}).SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("registering the claim reconciler: %w", err)
 		}
