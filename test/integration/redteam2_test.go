@@ -2,13 +2,17 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
+	"k8s.io/utils/ptr"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 )
@@ -62,4 +66,84 @@ func TestRedteam2AFormerOwnersOwnLoadBalancersAreNamedAsStrays(t *testing.T) {
 	assert.Contains(t, stray.Message, "load balancers of other namespaces list "+h+": Gateway "+former+"/"+gw.Name+", Ingress "+former+"/"+ing.Name)
 	assert.Contains(t, stray.Message, "their namespaces must remove it", "the message says what to do")
 	assert.NotContains(t, stray.Message, p.Spec.Namespace+"/", "the pool's own Gateway is no stray")
+}
+
+// backendRefs are n backendRefs to n Services.
+func backendRefs(n int) []gwv1.HTTPBackendRef {
+	var out []gwv1.HTTPBackendRef
+	for i := 0; i < n; i++ {
+		out = append(out, gwv1.HTTPBackendRef{BackendRef: gwv1.BackendRef{BackendObjectReference: gwv1.BackendObjectReference{
+			Name: gwv1.ObjectName(fmt.Sprintf("svc-%d", i)), Port: ptr.To(gwv1.PortNumber(80))}}})
+	}
+	return out
+}
+
+// assertTooManyBackends asserts that err is admission's denial of rule 0's backendRefs, saying
+// why and what to do, and that no claim was made for h.
+func assertTooManyBackends(t *testing.T, err error, h string) {
+	t.Helper()
+	require.Error(t, err)
+	assert.True(t, apierrors.IsInvalid(err), "a denial, not an internal error: %v", err)
+	assert.Contains(t, err.Error(), "spec.rules[0].backendRefs: Forbidden: 6 backendRefs in one rule, but an ALB rule forwards to at most 5 target groups")
+	assert.Contains(t, err.Error(), "split the rule into rules of at most 5 backendRefs")
+	_, err = getClaim(h)
+	assert.True(t, apierrors.IsNotFound(err), "a denied route claims nothing: %v", err)
+}
+
+// ELBv2 refuses an ALB rule forwarding to more than 5 target groups, and LBC's deploy of the
+// whole Gateway fails with it (as it fails an IngressGroup over one bad rule): one tenant's route
+// with 6 backendRefs in a rule froze the pool ALB every team shares, with the listener changes
+// that take a transferred hostname away from its former owner. The stand-in is not that strict
+// yet, so admission is what is tested: such a rule is denied on a pool Gateway (named, or
+// without parentRefs), on create and on update, and passes on the team's own Gateway.
+func TestRedteam2ARuleWithMoreBackendsThanAnALBActionTakesIsDeniedOnThePool(t *testing.T) {
+	ctx := context.Background()
+	z, p := servedZone(t)
+	ns := tenant(t)
+
+	t.Run("without parentRefs", func(t *testing.T) {
+		h := "many-backends." + z.Spec.Domain
+		r := route(ns, h)
+		r.Spec.Rules = []gwv1.HTTPRouteRule{{BackendRefs: backendRefs(6)}}
+		err := k8s.Create(ctx, r)
+		assertTooManyBackends(t, err, h)
+		assert.Contains(t, err.Error(), "without parentRefs it is attached to a shared pool Gateway")
+	})
+	t.Run("naming the pool Gateway", func(t *testing.T) {
+		h := "many-backends-named." + z.Spec.Domain
+		r := route(ns, h)
+		r.Spec.ParentRefs = []gwv1.ParentReference{{Namespace: ptr.To(gwv1.Namespace(p.Spec.Namespace)), Name: gwv1.ObjectName(p.Name + "-1")}}
+		r.Spec.Rules = []gwv1.HTTPRouteRule{{BackendRefs: backendRefs(6)}}
+		err := k8s.Create(ctx, r)
+		assertTooManyBackends(t, err, h)
+		assert.Contains(t, err.Error(), "it is attached to the shared pool Gateway "+p.Spec.Namespace+"/"+p.Name+"-1")
+	})
+	t.Run("a GRPCRoute too", func(t *testing.T) {
+		h := "many-backends-grpc." + z.Spec.Domain
+		g := grpcRoute(ns, h)
+		rule := gwv1.GRPCRouteRule{}
+		for _, b := range backendRefs(6) {
+			rule.BackendRefs = append(rule.BackendRefs, gwv1.GRPCBackendRef{BackendRef: b.BackendRef})
+		}
+		g.Spec.Rules = []gwv1.GRPCRouteRule{rule}
+		assertTooManyBackends(t, k8s.Create(ctx, g), h)
+	})
+	t.Run("five pass, and a sixth added later is denied", func(t *testing.T) {
+		h := "five-backends." + z.Spec.Domain
+		r := route(ns, h)
+		r.Spec.Rules = []gwv1.HTTPRouteRule{{BackendRefs: backendRefs(5)}}
+		require.NoError(t, k8s.Create(ctx, r))
+		err := updateLatest(ctx, r, func() { r.Spec.Rules[0].BackendRefs = backendRefs(6) })
+		require.Error(t, err)
+		assert.True(t, apierrors.IsInvalid(err), "%v", err)
+		assert.Contains(t, err.Error(), "6 backendRefs in one rule")
+	})
+	t.Run("on the team's own Gateway it is LBC's business", func(t *testing.T) {
+		h := "own-many-backends." + z.Spec.Domain
+		gw := createOwnGateway(t, ns, h)
+		r := route(ns, h)
+		r.Spec.ParentRefs = []gwv1.ParentReference{{Name: gwv1.ObjectName(gw.Name)}}
+		r.Spec.Rules = []gwv1.HTTPRouteRule{{BackendRefs: backendRefs(6)}}
+		require.NoError(t, k8s.Create(ctx, r))
+	})
 }
