@@ -103,9 +103,11 @@ func TestTheStandInRefusesAGatewayOverOneHundredTargetGroups(t *testing.T) {
 	gw := &gwv1.Gateway{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "own"}, Spec: gwv1.GatewaySpec{
 		GatewayClassName: "alb", Listeners: []gwv1.Listener{{Name: "http", Protocol: gwv1.HTTPProtocolType, Port: 80}}}}
 	require.NoError(t, k8s.Create(ctx, gw))
-	r := manyBackends(ns, 7, 15) // 7 ALB rules, 105 target groups
-	r.Spec.ParentRefs = []gwv1.ParentReference{{Name: "own"}}
-	require.NoError(t, k8s.Create(ctx, r))
+	for _, rules := range []int{11, 10} { // 21 ALB rules, 105 target groups, at most 5 per rule
+		r := manyBackends(ns, rules, 5)
+		r.Spec.ParentRefs = []gwv1.ParentReference{{Name: "own"}}
+		require.NoError(t, k8s.Create(ctx, r))
+	}
 	require.Eventually(t, func() bool {
 		if err := k8s.Get(ctx, client.ObjectKeyFromObject(gw), gw); err != nil {
 			return false

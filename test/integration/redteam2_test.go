@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,9 +94,8 @@ func assertTooManyBackends(t *testing.T, err error, h string) {
 // ELBv2 refuses an ALB rule forwarding to more than 5 target groups, and LBC's deploy of the
 // whole Gateway fails with it (as it fails an IngressGroup over one bad rule): one tenant's route
 // with 6 backendRefs in a rule froze the pool ALB every team shares, with the listener changes
-// that take a transferred hostname away from its former owner. The stand-in is not that strict
-// yet, so admission is what is tested: such a rule is denied on a pool Gateway (named, or
-// without parentRefs), on create and on update, and passes on the team's own Gateway.
+// that take a transferred hostname away from its former owner. Now such a rule is denied on a pool Gateway (named, or without parentRefs), on create and on
+// update, and passes on the team's own Gateway, which the stand-in then refuses as ELBv2 would.
 func TestRedteam2ARuleWithMoreBackendsThanAnALBActionTakesIsDeniedOnThePool(t *testing.T) {
 	ctx := context.Background()
 	z, p := servedZone(t)
@@ -145,5 +145,13 @@ func TestRedteam2ARuleWithMoreBackendsThanAnALBActionTakesIsDeniedOnThePool(t *t
 		r.Spec.ParentRefs = []gwv1.ParentReference{{Name: gwv1.ObjectName(gw.Name)}}
 		r.Spec.Rules = []gwv1.HTTPRouteRule{{BackendRefs: backendRefs(6)}}
 		require.NoError(t, k8s.Create(ctx, r))
+		require.Eventually(t, func() bool {
+			for _, v := range env.StandIn.Refusals(ns, gw.Name) {
+				if strings.Contains(v, "HTTPRoute "+ns+"/"+r.Name+" forwards a rule to 6 target groups, more than the 5 an ALB action takes") {
+					return true
+				}
+			}
+			return false
+		}, 30*time.Second, 100*time.Millisecond, "the stand-in, as strict as ELBv2, refuses that team's own Gateway")
 	})
 }
