@@ -107,7 +107,7 @@ func TestRedteam2ARuleWithMoreBackendsThanAnALBActionTakesIsDeniedOnThePool(t *t
 		r.Spec.Rules = []gwv1.HTTPRouteRule{{BackendRefs: backendRefs(6)}}
 		err := k8s.Create(ctx, r)
 		assertTooManyBackends(t, err, h)
-		assert.Contains(t, err.Error(), "without parentRefs it is attached to a shared pool Gateway")
+		assert.Contains(t, err.Error(), "without parentRefs the route is attached to a shared pool Gateway")
 	})
 	t.Run("naming the pool Gateway", func(t *testing.T) {
 		h := "many-backends-named." + z.Spec.Domain
@@ -116,7 +116,7 @@ func TestRedteam2ARuleWithMoreBackendsThanAnALBActionTakesIsDeniedOnThePool(t *t
 		r.Spec.Rules = []gwv1.HTTPRouteRule{{BackendRefs: backendRefs(6)}}
 		err := k8s.Create(ctx, r)
 		assertTooManyBackends(t, err, h)
-		assert.Contains(t, err.Error(), "it is attached to the shared pool Gateway "+p.Spec.Namespace+"/"+p.Name+"-1")
+		assert.Contains(t, err.Error(), "the route is attached to the shared pool Gateway "+p.Spec.Namespace+"/"+p.Name+"-1")
 	})
 	t.Run("a GRPCRoute too", func(t *testing.T) {
 		h := "many-backends-grpc." + z.Spec.Domain
@@ -154,4 +154,52 @@ func TestRedteam2ARuleWithMoreBackendsThanAnALBActionTakesIsDeniedOnThePool(t *t
 			return false
 		}, 30*time.Second, 100*time.Millisecond, "the stand-in, as strict as ELBv2, refuses that team's own Gateway")
 	})
+}
+
+// headerMatches are n header matches.
+func headerMatches(n int) []gwv1.HTTPHeaderMatch {
+	var out []gwv1.HTTPHeaderMatch
+	for i := 0; i < n; i++ {
+		out = append(out, gwv1.HTTPHeaderMatch{Name: gwv1.HTTPHeaderName(fmt.Sprintf("X-H%d", i)), Value: "v"})
+	}
+	return out
+}
+
+// ELBv2 holds at most 5 condition values in one ALB rule, and LBC makes one rule per match and
+// hostname: the host, the path's values (two for a PathPrefix other than "/"), one per header,
+// query parameter and method. A match needing 6 would fail the shared Gateway's deploy as a rule
+// of 6 backends does; it is denied on the pool, and 5 pass.
+func TestRedteam2AMatchWithMoreConditionsThanAnALBRuleHoldsIsDeniedOnThePool(t *testing.T) {
+	ctx := context.Background()
+	z, _ := servedZone(t)
+	ns := tenant(t)
+	prefix := func(n int) gwv1.HTTPRouteMatch {
+		return gwv1.HTTPRouteMatch{Path: &gwv1.HTTPPathMatch{Type: ptr.To(gwv1.PathMatchPathPrefix), Value: ptr.To("/api")}, Headers: headerMatches(n)}
+	}
+
+	h := "many-conditions." + z.Spec.Domain
+	r := route(ns, h)
+	r.Spec.Rules = []gwv1.HTTPRouteRule{{Matches: []gwv1.HTTPRouteMatch{prefix(2), prefix(3)}}}
+	err := k8s.Create(ctx, r)
+	require.Error(t, err)
+	assert.True(t, apierrors.IsInvalid(err), "a denial, not an internal error: %v", err)
+	assert.Contains(t, err.Error(), "spec.rules[0].matches[1]: Forbidden: the match needs 6 ALB condition values")
+	assert.NotContains(t, err.Error(), "matches[0]", "host, prefix path and 2 headers are 5")
+	assert.Contains(t, err.Error(), "split it into matches with fewer conditions")
+	_, err = getClaim(h)
+	assert.True(t, apierrors.IsNotFound(err), "a denied route claims nothing: %v", err)
+
+	g := grpcRoute(ns, "many-conditions-grpc."+z.Spec.Domain)
+	g.Spec.Rules = []gwv1.GRPCRouteRule{{Matches: []gwv1.GRPCRouteMatch{{
+		Method: &gwv1.GRPCMethodMatch{Service: ptr.To("shop.Cart"), Method: ptr.To("Add")}}}}}
+	for _, hm := range headerMatches(4) {
+		g.Spec.Rules[0].Matches[0].Headers = append(g.Spec.Rules[0].Matches[0].Headers, gwv1.GRPCHeaderMatch{Name: gwv1.GRPCHeaderName(hm.Name), Value: hm.Value})
+	}
+	err = k8s.Create(ctx, g)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "spec.rules[0].matches[0]: Forbidden: the match needs 6 ALB condition values")
+
+	r = route(ns, h)
+	r.Spec.Rules = []gwv1.HTTPRouteRule{{Matches: []gwv1.HTTPRouteMatch{prefix(2)}}}
+	require.NoError(t, k8s.Create(ctx, r), "5 condition values pass")
 }
