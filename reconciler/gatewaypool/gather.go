@@ -59,6 +59,9 @@ func (r *Reconciler) gather(ctx context.Context, pool *v1alpha1.GatewayPool) (*S
 		if err != nil {
 			return nil, err
 		}
+		if cs.OwnerGone, err = r.ownerGone(ctx, c); err != nil {
+			return nil, err
+		}
 		s.Claims = append(s.Claims, cs)
 	}
 	r.memos.pruneNeeds(pool.Name, claims)

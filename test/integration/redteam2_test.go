@@ -9,13 +9,17 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/reconciler/gatewaypool"
+	"github.com/opendi/gateway-orchestrator/test/builders"
 )
 
 // Attacks a second red team tried from outside against the running system (make run-local),
@@ -202,4 +206,51 @@ func TestRedteam2AMatchWithMoreConditionsThanAnALBRuleHoldsIsDeniedOnThePool(t *
 	r = route(ns, h)
 	r.Spec.Rules = []gwv1.HTTPRouteRule{{Matches: []gwv1.HTTPRouteMatch{prefix(2)}}}
 	require.NoError(t, k8s.Create(ctx, r), "5 condition values pass")
+}
+
+// A namespace deleted and created again under the same name does not inherit its route-made
+// claims (admission denies it the hostname), but the claim keeps its seat until its release, and
+// the seat's listener admitted routes by namespace name: any route of the new namespace that got
+// past admission would have been served the hostname on the shared ALB. The listener now admits
+// no namespace, and the claim says why.
+func TestRedteam2ANamespaceCreatedAgainIsNotAdmittedByTheListenerOfItsPredecessorsSeat(t *testing.T) {
+	ctx := context.Background()
+	z, p := servedZone(t)
+	ns := tenant(t)
+	h := "reborn." + z.Spec.Domain
+	rt := route(ns, h)
+	require.NoError(t, k8s.Create(ctx, rt))
+	c := ready(t, h, 60*time.Second)
+	require.NotNil(t, c.Status.OwnerNamespace, "the claim records its namespace")
+	seat := *c.Status.Gateway
+	admits := func() bool {
+		gw := &gwv1.Gateway{}
+		require.NoError(t, k8s.Get(ctx, client.ObjectKey{Namespace: seat.Namespace, Name: seat.Name}, gw))
+		return gatewaypool.AdmittedBy(gw, c.Name, ns)
+	}
+	require.True(t, admits(), "the listener admits the owner")
+
+	// The test API server runs no namespace controller: empty the namespace and finalize it as
+	// that controller would, then create it again.
+	require.NoError(t, k8s.Delete(ctx, rt))
+	obj := &corev1.Namespace{}
+	require.NoError(t, k8s.Get(ctx, client.ObjectKey{Name: ns}, obj))
+	require.NoError(t, k8s.Delete(ctx, obj))
+	require.NoError(t, k8s.Get(ctx, client.ObjectKey{Name: ns}, obj))
+	obj.Spec.Finalizers = nil
+	require.NoError(t, k8s.SubResource("finalize").Update(ctx, obj))
+	require.Eventually(t, func() bool {
+		return apierrors.IsNotFound(k8s.Get(ctx, client.ObjectKey{Name: ns}, &corev1.Namespace{}))
+	}, 10*time.Second, 50*time.Millisecond, "the namespace is gone")
+	require.NoError(t, k8s.Create(ctx, builders.Namespace(ns, builders.TenantLabels())))
+
+	require.Eventually(t, func() bool {
+		got, err := getClaim(h)
+		return err == nil && !admits() && condition(got, v1alpha1.ConditionRoutesAllowed).Reason == v1alpha1.ReasonOwnerNamespaceGone
+	}, 30*time.Second, 100*time.Millisecond, "the listener of the seat admits no namespace, and the claim says why")
+	got, err := getClaim(h)
+	require.NoError(t, err)
+	assert.Equal(t, seat, *got.Status.Gateway, "the claim keeps its seat until its release")
+	assert.Contains(t, condition(got, v1alpha1.ConditionRoutesAllowed).Message, "namespace "+ns+" that made the claim is gone")
+	assert.True(t, poolListener(t, p, c.Name), "the listener stays, admitting nobody")
 }
