@@ -10,7 +10,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -33,48 +32,48 @@ func Register(mgr manager.Manager, reg prometheus.Registerer, opts ownership.Opt
 	if err := watchClassParams(mgr, &door); err != nil {
 		return err
 	}
-	if err := builder.WebhookManagedBy(mgr, &gwv1.HTTPRoute{}).
+	if err := managedBy(mgr, &gwv1.HTTPRoute{}).
 		WithDefaulter(&RouteDefaulter{Reader: mgr.GetCache()}).
 		WithValidator((*RouteValidator)(&door)).
 		Complete(); err != nil {
 		return err
 	}
-	if err := builder.WebhookManagedBy(mgr, &gwv1.GRPCRoute{}).
+	if err := managedBy(mgr, &gwv1.GRPCRoute{}).
 		WithDefaulter(&GRPCRouteDefaulter{Reader: mgr.GetCache()}).
 		WithValidator((*GRPCRouteValidator)(&door)).
 		Complete(); err != nil {
 		return err
 	}
-	if err := builder.WebhookManagedBy(mgr, &gwv1.TLSRoute{}).
+	if err := managedBy(mgr, &gwv1.TLSRoute{}).
 		WithValidator((*TLSRouteValidator)(&door)).Complete(); err != nil {
 		return err
 	}
-	if err := builder.WebhookManagedBy(mgr, &corev1.Service{}).
+	if err := managedBy(mgr, &corev1.Service{}).
 		WithValidator((*ServiceValidator)(&door)).Complete(); err != nil {
 		return err
 	}
-	if err := builder.WebhookManagedBy(mgr, &networkingv1.Ingress{}).
+	if err := managedBy(mgr, &networkingv1.Ingress{}).
 		WithValidator((*IngressValidator)(&door)).Complete(); err != nil {
 		return err
 	}
-	if err := builder.WebhookManagedBy(mgr, &gwv1.Gateway{}).
+	if err := managedBy(mgr, &gwv1.Gateway{}).
 		WithValidator((*GatewayValidator)(&door)).Complete(); err != nil {
 		return err
 	}
-	if err := builder.WebhookManagedBy(mgr, &gwv1.ListenerSet{}).
+	if err := managedBy(mgr, &gwv1.ListenerSet{}).
 		WithValidator((*ListenerSetValidator)(&door)).Complete(); err != nil {
 		return err
 	}
 	registerLoadBalancerConfig(mgr, &door)
-	if err := builder.WebhookManagedBy(mgr, &v1alpha1.ManagedZone{}).
+	if err := managedBy(mgr, &v1alpha1.ManagedZone{}).
 		WithValidator(&ZoneValidator{View: view, Reader: mgr.GetCache()}).Complete(); err != nil {
 		return err
 	}
-	if err := builder.WebhookManagedBy(mgr, &v1alpha1.GatewayPool{}).
+	if err := managedBy(mgr, &v1alpha1.GatewayPool{}).
 		WithValidator(&PoolValidator{Reader: mgr.GetCache()}).Complete(); err != nil {
 		return err
 	}
-	return builder.WebhookManagedBy(mgr, &v1alpha1.DomainClaim{}).
+	return managedBy(mgr, &v1alpha1.DomainClaim{}).
 		WithDefaulter(&ClaimRecorder{}).
 		WithValidator(&ClaimValidator{View: ownership.LiveClaims{View: view, Live: mgr.GetAPIReader()}, Cache: view, Configurations: mgr.GetAPIReader()}).Complete()
 }

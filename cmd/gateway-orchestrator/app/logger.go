@@ -6,6 +6,8 @@ import (
 
 	"github.com/go-logr/logr"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+
+	"github.com/opendi/gateway-orchestrator/internal/lazylog"
 )
 
 // QuietWhenStopping returns the manager's logger: log, except that once running ends (the
@@ -14,8 +16,11 @@ import (
 // carries. controller-runtime logs every error a reconcile returns as "Reconciler error", and a
 // reconcile that was writing when the manager stopped returns its canceled call; nothing went
 // wrong, and the next leader does the work again.
+//
+// Its values are kept until a line is written (package lazylog): controller-runtime gives every
+// reconcile's logger its values, and most reconciles write no line.
 func QuietWhenStopping(running context.Context, log logr.Logger) logr.Logger {
-	sink := log.GetSink()
+	sink := lazylog.New(log).GetSink()
 	if sink == nil {
 		return log
 	}
