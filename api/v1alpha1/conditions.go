@@ -36,6 +36,8 @@ const (
 	// ConditionStrayRoutes is True while routes of other namespaces list the hostname (for
 	// example after the claim was transferred); its message names them. The Gateway's listener
 	// keeps them from serving it; they are reported so that their owners remove the hostname.
+	// Gateways, ListenerSets and Ingresses of other namespaces listing it are named too: no
+	// listener of the pool stands before their own load balancers.
 	ConditionStrayRoutes = "StrayRoutes"
 )
 
@@ -92,7 +94,8 @@ const (
 	// ReasonUnknownLoadBalancer: the address of the object serving the hostname is no load
 	// balancer ELBv2 knows in this account, so no ALIAS record can point at it.
 	ReasonUnknownLoadBalancer = "UnknownLoadBalancer"
-	// ReasonForeignRoutes: routes of other namespaces list the hostname.
+	// ReasonForeignRoutes: routes (or own Gateways, ListenerSets, Ingresses) of other namespaces
+	// list the hostname.
 	ReasonForeignRoutes = "ForeignRoutes"
 	// ReasonNoStrayRoutes: only routes of the owning namespace list the hostname.
 	ReasonNoStrayRoutes = "NoStrayRoutes"

@@ -163,6 +163,10 @@ const (
 	ReasonProgrammed = "Programmed"
 	// ReasonAllowed: the hostname's listener admits the owner's routes (RoutesAllowed).
 	ReasonAllowed = "Allowed"
+	// ReasonOwnerNamespaceGone: the route-made claim's namespace was deleted (and maybe created
+	// again under its name, which does not inherit the claim): the listener admits no namespace
+	// until the claim is released (RoutesAllowed).
+	ReasonOwnerNamespaceGone = "OwnerNamespaceGone"
 	// ReasonGatewaysProvisioned: a GatewayPool's Gateways exist (the pool's Ready).
 	ReasonGatewaysProvisioned = "GatewaysProvisioned"
 	// ReasonClassOverridesCertificates: the GatewayClass's LoadBalancerConfiguration would

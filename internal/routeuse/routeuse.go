@@ -49,24 +49,15 @@ func Strays(ctx context.Context, rd client.Reader, c *v1alpha1.DomainClaim, http
 	}
 	var strays []string
 	foreign := func(kind string, o client.Object, raw []gwv1.Hostname) error {
-		if o.GetNamespace() == c.Spec.Namespace {
-			return nil
+		hs := make([]string, len(raw))
+		for i, h := range raw {
+			hs[i] = string(h)
 		}
-		for _, h := range raw {
-			name, err := hostname.Normalize(string(h))
-			if err != nil {
-				continue
-			}
-			got, err := AnsweringClaim(ctx, rd, name)
-			if err != nil {
-				return err
-			}
-			if got != nil && got.Name == c.Name {
-				strays = append(strays, kind+" "+o.GetNamespace()+"/"+o.GetName())
-				return nil
-			}
+		yes, err := Foreign(ctx, rd, c, o, hs)
+		if yes {
+			strays = append(strays, kind+" "+o.GetNamespace()+"/"+o.GetName())
 		}
-		return nil
+		return err
 	}
 	for i := range https {
 		if err := foreign("HTTPRoute", &https[i], https[i].Spec.Hostnames); err != nil {
@@ -80,4 +71,26 @@ func Strays(ctx context.Context, rd client.Reader, c *v1alpha1.DomainClaim, http
 	}
 	sort.Strings(strays)
 	return strays, nil
+}
+
+// Foreign reports whether o, an object of another namespace than claim c's owner, lists (in raw,
+// as written) a hostname that c answers for.
+func Foreign(ctx context.Context, rd client.Reader, c *v1alpha1.DomainClaim, o client.Object, raw []string) (bool, error) {
+	if o.GetNamespace() == c.Spec.Namespace {
+		return false, nil
+	}
+	for _, h := range raw {
+		name, err := hostname.Normalize(h)
+		if err != nil {
+			continue
+		}
+		got, err := AnsweringClaim(ctx, rd, name)
+		if err != nil {
+			return false, err
+		}
+		if got != nil && got.Name == c.Name {
+			return true, nil
+		}
+	}
+	return false, nil
 }

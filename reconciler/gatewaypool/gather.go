@@ -59,6 +59,9 @@ func (r *Reconciler) gather(ctx context.Context, pool *v1alpha1.GatewayPool) (*S
 		if err != nil {
 			return nil, err
 		}
+		if cs.OwnerGone, err = r.ownerGone(ctx, c); err != nil {
+			return nil, err
+		}
 		s.Claims = append(s.Claims, cs)
 	}
 	r.memos.pruneNeeds(pool.Name, claims)
@@ -82,7 +85,7 @@ func (r *Reconciler) claimState(ctx context.Context, pool *v1alpha1.GatewayPool,
 		return ClaimState{}, err
 	}
 	cs.Need = seat(c, https, grpcs, claimNames)
-	if !hostname.IsWildcard(c.Spec.Hostname) && ownersOnly(c, https, grpcs) && cs.Own.Decision.Kind == ownlb.Pool && len(cs.Own.Decision.Objects) == 0 {
+	if !hostname.IsWildcard(c.Spec.Hostname) && ownersOnly(c, https, grpcs) && len(cs.Strays) == 0 && cs.Own.Decision.Kind == ownlb.Pool && len(cs.Own.Decision.Objects) == 0 {
 		r.memos.rememberNeed(pool.Name, c, cs.Need, epoch)
 	}
 	return cs, nil
@@ -105,6 +108,11 @@ func (r *Reconciler) lookUpClaim(ctx context.Context, c *v1alpha1.DomainClaim, c
 	if err != nil {
 		return ClaimState{}, nil, nil, err
 	}
+	lbs, err := r.strayLoadBalancers(ctx, c, poolNS)
+	if err != nil {
+		return ClaimState{}, nil, nil, err
+	}
+	strays = append(strays, lbs...)
 	own, err := r.ownLoadBalancer(ctx, c, https.Items, grpcs.Items, claimNames, poolNS)
 	if err != nil {
 		return ClaimState{}, nil, nil, err

@@ -40,6 +40,8 @@ type gatewayKey struct {
 // seatKey is what planGateway reads of a seated claim.
 type seatKey struct {
 	claim, hostname, namespace string
+	// gone says the owner namespace is gone (ClaimState.OwnerGone): the listener admits nobody.
+	gone bool
 	// arn is the certificate the Gateway serves for the claim ("" while it is not issued).
 	arn string
 }
@@ -66,6 +68,8 @@ type claimKey struct {
 	attached, admitted, set bool
 	// own is the claim's OwnTarget (its key).
 	own string
+	// gone is ClaimState.OwnerGone.
+	gone bool
 }
 
 type claimMemo struct {
@@ -89,7 +93,7 @@ func gatewayKeyOf(pool *v1alpha1.GatewayPool, st *GatewayState) (gatewayKey, boo
 }
 
 // gateway returns the memo of Gateway name if its key and seats are still those given.
-func (m *planMemo) gateway(name string, key gatewayKey, claims []*v1alpha1.DomainClaim) *gatewayMemo {
+func (m *planMemo) gateway(name string, key gatewayKey, claims []*v1alpha1.DomainClaim, gone map[string]bool) *gatewayMemo {
 	if m == nil {
 		return nil
 	}
@@ -98,40 +102,40 @@ func (m *planMemo) gateway(name string, key gatewayKey, claims []*v1alpha1.Domai
 		return nil
 	}
 	for i, c := range claims {
-		if g.seats[i] != seatKeyOf(c) {
+		if g.seats[i] != seatKeyOf(c, gone) {
 			return nil
 		}
 	}
 	return g
 }
 
-func seatKeyOf(c *v1alpha1.DomainClaim) seatKey {
-	k := seatKey{claim: c.Name, hostname: c.Spec.Hostname, namespace: c.Spec.Namespace}
+func seatKeyOf(c *v1alpha1.DomainClaim, gone map[string]bool) seatKey {
+	k := seatKey{claim: c.Name, hostname: c.Spec.Hostname, namespace: c.Spec.Namespace, gone: gone[c.Name]}
 	if issued(c) {
 		k.arn = c.Status.CertificateARN
 	}
 	return k
 }
 
-func (m *planMemo) rememberGateway(name string, key gatewayKey, claims []*v1alpha1.DomainClaim, change GatewayChange, certs ListenerCertificates, admitted map[string]bool) {
+func (m *planMemo) rememberGateway(name string, key gatewayKey, claims []*v1alpha1.DomainClaim, gone map[string]bool, change GatewayChange, certs ListenerCertificates, admitted map[string]bool) {
 	if m == nil {
 		return
 	}
 	seats := make([]seatKey, len(claims))
 	for i, c := range claims {
-		seats[i] = seatKeyOf(c)
+		seats[i] = seatKeyOf(c, gone)
 	}
 	m.gateways[name] = &gatewayMemo{key: key, seats: seats, change: change, certs: certs, admitted: admitted}
 }
 
 // claimKeyOf is a claim's key; ok is false for a claim without a resourceVersion (a test's).
 func claimKeyOf(pool *v1alpha1.GatewayPool, c *v1alpha1.DomainClaim, gateway string, moved bool, gw *GatewayState,
-	exhausted string, strays []string, attached, admitted bool, own OwnTarget) (claimKey, bool) {
+	exhausted string, strays []string, attached, admitted bool, own OwnTarget, gone bool) (claimKey, bool) {
 	if c.ResourceVersion == "" {
 		return claimKey{}, false
 	}
 	k := claimKey{uid: c.UID, pool: pool.UID, resourceVersion: c.ResourceVersion, poolGeneration: pool.Generation, gateway: gateway,
-		moved: moved, exhausted: exhausted, strays: strings.Join(strays, "\n"), attached: attached, admitted: admitted, set: true, own: own.key()}
+		moved: moved, exhausted: exhausted, strays: strings.Join(strays, "\n"), attached: attached, admitted: admitted, set: true, own: own.key(), gone: gone}
 	if gw != nil {
 		k.host, k.zone, k.refusal = gw.LoadBalancerHost, gw.LoadBalancerZone, gw.Refusal
 	}

@@ -318,8 +318,13 @@ func (r *Reconciler) ownLoadBalancerToPools(ctx context.Context, o client.Object
 		}
 	}
 	r.memos.routesChanged(index.RouteKeys(o))
-	reqs := r.zonesWithoutPool(ctx, pools.Items)
-	for _, p := range pools.Items {
+	return r.everyKey(ctx, pools.Items)
+}
+
+// everyKey is the work-queue key of every pool and of every zone without one.
+func (r *Reconciler) everyKey(ctx context.Context, pools []v1alpha1.GatewayPool) []reconcile.Request {
+	reqs := r.zonesWithoutPool(ctx, pools)
+	for _, p := range pools {
 		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKey{Name: p.Name}})
 	}
 	return reqs

@@ -50,6 +50,9 @@ type ClaimState struct {
 	// Own says whether the claim's users need a pool seat or bring their own load balancer (the
 	// zero value: a seat, as for a claim no user brings one for).
 	Own OwnTarget
+	// OwnerGone says the claim was made by a route of a namespace that is gone: deleted, or
+	// created again under its name (see ownerGone). Its listener admits no namespace.
+	OwnerGone bool
 }
 
 // PoolPlan is what one reconcile changes, as plain data. A converged pool plans nothing: no
@@ -214,6 +217,12 @@ func planWith(s *Snapshot, memo *planMemo) *PoolPlan {
 	}
 	sort.Slice(names, func(i, j int) bool { return gatewayNumber(pool.Name, names[i]) < gatewayNumber(pool.Name, names[j]) })
 
+	gone := map[string]bool{} // claim name → its owner namespace is gone (ClaimState.OwnerGone)
+	for _, cs := range s.Claims {
+		if cs.OwnerGone {
+			gone[cs.Claim.Name] = true
+		}
+	}
 	plan := &PoolPlan{}
 	certs := map[string]ListenerCertificates{}
 	admitted := map[string]bool{} // claim name
@@ -225,7 +234,7 @@ func planWith(s *Snapshot, memo *planMemo) *PoolPlan {
 			continue
 		}
 		kept = append(kept, name)
-		change, lc, ok := planGatewayMemo(memo, pool, name, st, seated[name])
+		change, lc, ok := planGatewayMemo(memo, pool, name, st, seated[name], gone)
 		certs[name] = lc
 		for claim := range ok {
 			admitted[claim] = true
@@ -255,7 +264,7 @@ func planWith(s *Snapshot, memo *planMemo) *PoolPlan {
 		if g != "" {
 			gw = states[g]
 		}
-		key, _ := claimKeyOf(pool, c, g, moved[c.Name], gw, exhausted[c.Name], cs.Strays, attached[c.Status.CertificateARN], admitted[c.Name], cs.Own)
+		key, _ := claimKeyOf(pool, c, g, moved[c.Name], gw, exhausted[c.Name], cs.Strays, attached[c.Status.CertificateARN], admitted[c.Name], cs.Own, cs.OwnerGone)
 		m := memo.claim(c.Name, key)
 		if m == nil {
 			st := planClaim(pool, cs, g, moved[c.Name], gw, exhausted[c.Name], attached[c.Status.CertificateARN], admitted[c.Name])
@@ -311,6 +320,11 @@ func planClaim(pool *v1alpha1.GatewayPool, cs ClaimState, g string, moved bool, 
 		host, zone, refusal = gw.LoadBalancerHost, gw.LoadBalancerZone, gw.Refusal
 	}
 	st = claimStatus(pool, c, st, exhausted, attached, admitted, host, zone, refusal)
+	if cs.OwnerGone && st.Gateway != nil {
+		conditions.Set(&st.Conditions, c.Generation, v1alpha1.ConditionRoutesAllowed, false, v1alpha1.ReasonOwnerNamespaceGone,
+			"listener "+c.Name+" of the Gateway admits no namespace: namespace "+c.Spec.Namespace+
+				" that made the claim is gone, and a namespace created again under its name does not inherit the claim; it is released after its retention")
+	}
 	if note := seatNote(cs.Own, c.Spec.Hostname); note != "" && st.Gateway != nil {
 		cond := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionGatewayAssigned)
 		conditions.Set(&st.Conditions, c.Generation, v1alpha1.ConditionGatewayAssigned, true, v1alpha1.ReasonAssigned, cond.Message+"; "+note)
@@ -333,16 +347,16 @@ func seatNote(t OwnTarget, h string) string {
 
 // planGatewayMemo is planGateway, answered from the memo when the Gateway, its configuration, the
 // pool's spec and the Gateway's seats are as they were.
-func planGatewayMemo(memo *planMemo, pool *v1alpha1.GatewayPool, name string, st *GatewayState, claims []*v1alpha1.DomainClaim) (GatewayChange, ListenerCertificates, map[string]bool) {
+func planGatewayMemo(memo *planMemo, pool *v1alpha1.GatewayPool, name string, st *GatewayState, claims []*v1alpha1.DomainClaim, gone map[string]bool) (GatewayChange, ListenerCertificates, map[string]bool) {
 	key, ok := gatewayKeyOf(pool, st)
 	if !ok {
-		return planGateway(pool, name, st, claims)
+		return planGateway(pool, name, st, claims, gone)
 	}
-	if g := memo.gateway(name, key, claims); g != nil {
+	if g := memo.gateway(name, key, claims, gone); g != nil {
 		return g.change, g.certs, g.admitted
 	}
-	change, lc, admitted := planGateway(pool, name, st, claims)
-	memo.rememberGateway(name, key, claims, change, lc, admitted)
+	change, lc, admitted := planGateway(pool, name, st, claims, gone)
+	memo.rememberGateway(name, key, claims, gone, change, lc, admitted)
 	return change, lc, admitted
 }
 
@@ -397,8 +411,9 @@ func listenerLedger(pool string, gateways []GatewayState) map[string]string {
 // planGateway is one Gateway's desired state: the template's shape, one set of listeners per
 // seat, and the seats' ISSUED certificates in its configuration (LBC fails a Gateway over one
 // that is not). It returns the change (empty when the Gateway is as it should be), the listener
-// certificates, and the claims whose listener admits their owner.
-func planGateway(pool *v1alpha1.GatewayPool, name string, st *GatewayState, claims []*v1alpha1.DomainClaim) (GatewayChange, ListenerCertificates, map[string]bool) {
+// certificates, and the claims whose listener admits their owner. The listener of a claim whose
+// owner namespace is gone (gone, by claim name) admits no namespace.
+func planGateway(pool *v1alpha1.GatewayPool, name string, st *GatewayState, claims []*v1alpha1.DomainClaim, gone map[string]bool) (GatewayChange, ListenerCertificates, map[string]bool) {
 	change := GatewayChange{Name: name, Create: st == nil}
 	var cur *gwv1.Gateway
 	if st != nil {
@@ -415,7 +430,11 @@ func planGateway(pool *v1alpha1.GatewayPool, name string, st *GatewayState, clai
 	seats := make([]Seated, 0, len(claims))
 	var arns []string
 	for _, c := range claims {
-		seats = append(seats, Seated{Claim: c.Name, Hostname: c.Spec.Hostname, Namespace: c.Spec.Namespace})
+		ns := c.Spec.Namespace
+		if gone[c.Name] {
+			ns = "" // no namespace has an empty kubernetes.io/metadata.name
+		}
+		seats = append(seats, Seated{Claim: c.Name, Hostname: c.Spec.Hostname, Namespace: ns})
 		if issued(c) {
 			arns = append(arns, c.Status.CertificateARN)
 		}
@@ -428,7 +447,7 @@ func planGateway(pool *v1alpha1.GatewayPool, name string, st *GatewayState, clai
 	gw.Spec.Listeners = Listeners(seats, pool.Spec.Template.HTTPListener)
 	admitted := map[string]bool{}
 	for _, s := range seats {
-		if AdmittedBy(gw, s.Claim, s.Namespace) {
+		if s.Namespace != "" && AdmittedBy(gw, s.Claim, s.Namespace) {
 			admitted[s.Claim] = true
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -114,6 +115,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&gwv1.Gateway{}, r.coalesced(r.ownLoadBalancerToPools, nil), builder.WithPredicates(ownLoadBalancerChanged)).
 		Watches(&networkingv1.Ingress{}, r.coalesced(r.ownLoadBalancerToPools, nil), builder.WithPredicates(ownLoadBalancerChanged)).
 		Watches(&v1alpha1.DomainClaim{}, r.coalesced(r.claimToPool, nil), builder.WithPredicates(claimInputsChanged)).
+		Watches(&corev1.Namespace{}, r.coalesced(r.namespaceToPools, nil), builder.WithPredicates(namespaceCreatedOrDeleted)).
 		// A zone that gains or loses its pool moves its claims between the pool and its own key.
 		Watches(&v1alpha1.ManagedZone{}, r.coalesced(zoneToKey, nil), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&gwv1.HTTPRoute{}, r.coalesced(r.routeChanged, nil), builder.WithPredicates(routeInputsChanged)).

@@ -275,15 +275,31 @@ func setRefused(st *v1alpha1.DomainClaimStatus, c *v1alpha1.DomainClaim, msg str
 }
 
 // setStrays sets the claim's StrayRoutes condition, naming the routes of other namespaces that
-// list its hostname.
+// list its hostname, and the objects of other namespaces with load balancers of their own that do
+// (strayLoadBalancers).
 func setStrays(st *v1alpha1.DomainClaimStatus, c *v1alpha1.DomainClaim, strays []string) {
 	if len(strays) == 0 {
 		conditions.Set(&st.Conditions, c.Generation, v1alpha1.ConditionStrayRoutes, false, v1alpha1.ReasonNoStrayRoutes,
 			"no route of another namespace lists "+c.Spec.Hostname)
 		return
 	}
-	conditions.Set(&st.Conditions, c.Generation, v1alpha1.ConditionStrayRoutes, true, v1alpha1.ReasonForeignRoutes,
-		fmt.Sprintf("routes of other namespaces list %s and are not served it: %s", c.Spec.Hostname, strings.Join(strays, ", ")))
+	var routes, lbs []string
+	for _, s := range strays {
+		if strings.HasPrefix(s, "HTTPRoute ") || strings.HasPrefix(s, "GRPCRoute ") {
+			routes = append(routes, s)
+		} else {
+			lbs = append(lbs, s)
+		}
+	}
+	var msgs []string
+	if len(routes) > 0 {
+		msgs = append(msgs, fmt.Sprintf("routes of other namespaces list %s and are not served it: %s", c.Spec.Hostname, strings.Join(routes, ", ")))
+	}
+	if len(lbs) > 0 {
+		msgs = append(msgs, fmt.Sprintf("load balancers of other namespaces list %s: %s; its ALIAS does not point at them, "+
+			"but LBC finds its certificate by hostname for them: their namespaces must remove it", c.Spec.Hostname, strings.Join(lbs, ", ")))
+	}
+	conditions.Set(&st.Conditions, c.Generation, v1alpha1.ConditionStrayRoutes, true, v1alpha1.ReasonForeignRoutes, strings.Join(msgs, "; "))
 }
 
 // claimStatus sets the pool's part of a claim's status in st (a copy of the claim's status with

@@ -44,7 +44,7 @@ func TestTargetGroupsNeverOverfillAnALBAndThePoolCountsThem(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		h := fmt.Sprintf("tg%d.%s", i, z.Spec.Domain)
 		hosts = append(hosts, h)
-		require.NoError(t, k8s.Create(ctx, manyBackends(ns, 3, 15, h)))
+		require.NoError(t, k8s.Create(ctx, manyBackends(ns, 9, 5, h))) // an ALB rule forwards to at most 5
 	}
 	perGateway := map[string]int{}
 	for _, h := range hosts {
@@ -55,7 +55,8 @@ func TestTargetGroupsNeverOverfillAnALBAndThePoolCountsThem(t *testing.T) {
 		"first fit by target groups: 45 + 45 on the first Gateway, 45 more would be 135")
 
 	huge := "huge." + z.Spec.Domain
-	require.NoError(t, k8s.Create(ctx, manyBackends(ns, 7, 15, huge)))
+	require.NoError(t, k8s.Create(ctx, manyBackends(ns, 11, 5, huge))) // 21 rules: more than one HTTPRoute holds
+	require.NoError(t, k8s.Create(ctx, manyBackends(ns, 10, 5, huge)))
 	var cond *metav1.Condition
 	require.Eventually(t, func() bool {
 		c, err := getClaim(huge)
@@ -72,7 +73,7 @@ func TestTargetGroupsNeverOverfillAnALBAndThePoolCountsThem(t *testing.T) {
 			return false
 		}
 		g1, g2 := p.Status.Gateways[0], p.Status.Gateways[1]
-		return g1.Seats == 2 && g1.TargetGroups == 90 && g1.Rules == 6 && g2.Seats == 1 && g2.TargetGroups == 45
+		return g1.Seats == 2 && g1.TargetGroups == 90 && g1.Rules == 18 && g2.Seats == 1 && g2.TargetGroups == 45
 	}, 20*time.Second, 100*time.Millisecond, "the pool's status shows each Gateway's seats, rules and target groups: %+v", p.Status.Gateways)
 	counts := map[string]v1alpha1.ClaimConditionCount{}
 	require.Eventually(t, func() bool {
@@ -102,9 +103,11 @@ func TestTheStandInRefusesAGatewayOverOneHundredTargetGroups(t *testing.T) {
 	gw := &gwv1.Gateway{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "own"}, Spec: gwv1.GatewaySpec{
 		GatewayClassName: "alb", Listeners: []gwv1.Listener{{Name: "http", Protocol: gwv1.HTTPProtocolType, Port: 80}}}}
 	require.NoError(t, k8s.Create(ctx, gw))
-	r := manyBackends(ns, 7, 15) // 7 ALB rules, 105 target groups
-	r.Spec.ParentRefs = []gwv1.ParentReference{{Name: "own"}}
-	require.NoError(t, k8s.Create(ctx, r))
+	for _, rules := range []int{11, 10} { // 21 ALB rules, 105 target groups, at most 5 per rule
+		r := manyBackends(ns, rules, 5)
+		r.Spec.ParentRefs = []gwv1.ParentReference{{Name: "own"}}
+		require.NoError(t, k8s.Create(ctx, r))
+	}
 	require.Eventually(t, func() bool {
 		if err := k8s.Get(ctx, client.ObjectKeyFromObject(gw), gw); err != nil {
 			return false

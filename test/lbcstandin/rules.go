@@ -13,6 +13,26 @@ const MaxRulesPerALB = 100
 // MaxTargetGroupsPerALB is the ELBv2 quota of target groups per Application Load Balancer.
 const MaxTargetGroupsPerALB = 100
 
+// MaxTargetGroupsPerAction is the ELBv2 quota of target groups per forward action of an
+// Application Load Balancer (not adjustable): a rule of more is refused, and LBC's deploy of the
+// Gateway fails with it.
+const MaxTargetGroupsPerAction = 5
+
+// WidestAction is the attached route rule with the most Service backends (LBC forwards one route
+// rule to all of them in one action), and how many it has.
+func WidestAction(rules []Rule) (Route, int) {
+	var widest Route
+	n := 0
+	for _, r := range rules {
+		for _, rule := range r.Route.Rules {
+			if len(rule.Services) > n {
+				widest, n = r.Route, len(rule.Services)
+			}
+		}
+	}
+	return widest, n
+}
+
 // TargetGroups counts the target groups LBC makes for the routes attached to one Gateway: one per
 // route (kind, namespace, name), Service backend and port, however many rules use it.
 func TargetGroups(attached []Route) int {

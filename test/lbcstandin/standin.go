@@ -229,9 +229,13 @@ func (s *StandIn) Reconcile(ctx context.Context, req reconcile.Request) (reconci
 		return reconcile.Result{}, err
 	}
 	verdict := ""
+	widest, width := WidestAction(rules)
 	switch {
 	case missing != "":
 		verdict = missing
+	case width > MaxTargetGroupsPerAction:
+		verdict = fmt.Sprintf("%s %s/%s forwards a rule to %d target groups, more than the %d an ALB action takes",
+			widest.Kind, widest.Namespace, widest.Name, width, MaxTargetGroupsPerAction)
 	case len(rules) > MaxRulesPerALB:
 		verdict = fmt.Sprintf("the routes need %d ALB rules, more than the %d an ALB holds", len(rules), MaxRulesPerALB)
 	case targetGroups > MaxTargetGroupsPerALB:
