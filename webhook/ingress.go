@@ -9,7 +9,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/opendi/gateway-orchestrator/internal/lbc"
@@ -17,14 +16,14 @@ import (
 
 const (
 	// ALBIngressClass is the ingress class name the AWS Load Balancer Controller serves by default.
-	ALBIngressClass = "alb"
+	ALBIngressClass = lbc.IngressClass
 	// ALBIngressController is the controller of IngressClasses the AWS Load Balancer Controller
 	// serves, whatever their name.
-	ALBIngressController = "ingress.k8s.aws/alb"
+	ALBIngressController = lbc.IngressController
 	// annotationIngressClass is the deprecated class annotation LBC still honours.
-	annotationIngressClass = "kubernetes.io/ingress.class"
+	annotationIngressClass = lbc.IngressClassAnnotation
 	// annotationDefaultClass marks the cluster's default IngressClass.
-	annotationDefaultClass = "ingressclass.kubernetes.io/is-default-class"
+	annotationDefaultClass = lbc.DefaultClassAnnotation
 )
 
 // +kubebuilder:webhook:path=/validate-networking-k8s-io-v1-ingress,mutating=false,failurePolicy=fail,sideEffects=NoneOnDryRun,groups=networking.k8s.io,resources=ingresses,verbs=create;update,versions=v1,name=vingress.gateway.opendi.com,admissionReviewVersions=v1,matchPolicy=Equivalent,timeoutSeconds=5,patch=`{"matchConditions":[{"name":"has-hosts-or-a-catch-all-that-may-be-grouped","expression":"(has(object.spec.rules) && object.spec.rules.exists(r, has(r.host) && r.host != '')) || (has(object.spec.tls) && object.spec.tls.exists(t, has(t.hosts) && size(t.hosts) > 0)) || ((has(object.spec.defaultBackend) || (has(object.spec.rules) && object.spec.rules.exists(r, (!has(r.host) || r.host == '') && has(r.http)))) && (!has(object.metadata.annotations) || 'alb.ingress.kubernetes.io/group.name' in object.metadata.annotations || !('kubernetes.io/ingress.class' in object.metadata.annotations))) || (has(object.metadata.annotations) && ('alb.ingress.kubernetes.io/certificate-arn' in object.metadata.annotations || 'alb.ingress.kubernetes.io/load-balancer-name' in object.metadata.annotations || object.metadata.annotations.exists(k, k.startsWith('alb.ingress.kubernetes.io/conditions.'))))"}]}`
@@ -113,42 +112,7 @@ func (v *IngressValidator) ValidateDelete(context.Context, *networkingv1.Ingress
 }
 
 // servedByLBC reports whether the AWS Load Balancer Controller serves ing, or may come to serve it
-// without the Ingress being written again. Its class is spec.ingressClassName, else the
-// kubernetes.io/ingress.class annotation. A class "alb", or an IngressClass whose controller is
-// ingress.k8s.aws/alb, is LBC's; so is a class no IngressClass exists for yet, since an admin
-// may create it as LBC's. An Ingress without a class is LBC's unless the cluster's default
-// IngressClass is another controller's: LBC serves Ingresses without a class once its class is
-// the default, and an admin may make it the default later.
+// without the Ingress being written again (lbc.ServesIngress).
 func (door *Door) servedByLBC(ctx context.Context, ing *networkingv1.Ingress) (bool, error) {
-	class := ing.Annotations[annotationIngressClass]
-	if ing.Spec.IngressClassName != nil {
-		class = *ing.Spec.IngressClassName
-	}
-	if class == ALBIngressClass {
-		return true, nil
-	}
-	if door.Reader == nil {
-		return false, nil
-	}
-	if class != "" {
-		ic := &networkingv1.IngressClass{}
-		if err := door.Reader.Get(ctx, client.ObjectKey{Name: class}, ic); err != nil {
-			return apierrors.IsNotFound(err), client.IgnoreNotFound(err)
-		}
-		return ic.Spec.Controller == ALBIngressController, nil
-	}
-	var classes networkingv1.IngressClassList
-	if err := door.Reader.List(ctx, &classes); err != nil {
-		return false, err
-	}
-	otherDefault := false
-	for _, ic := range classes.Items {
-		if ic.Annotations[annotationDefaultClass] == "true" {
-			if ic.Spec.Controller == ALBIngressController {
-				return true, nil
-			}
-			otherDefault = true
-		}
-	}
-	return !otherDefault, nil
+	return lbc.ServesIngress(ctx, door.Reader, ing)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -17,14 +18,16 @@ import (
 	"github.com/opendi/gateway-orchestrator/internal/lbc"
 )
 
-// ALBHolder is a Gateway or Ingress that is on an ALB of a given name (its status says so), or,
-// for an Ingress, names it in its load-balancer-name annotation.
+// ALBHolder is a Gateway or Ingress that is on an ALB of a given name (its status says so), or
+// an Ingress the AWS Load Balancer Controller serves that names it in its load-balancer-name
+// annotation, or an LBC LoadBalancerConfiguration that names it in spec.loadBalancerName.
 type ALBHolder struct {
-	// Object is the *gwv1.Gateway or *networkingv1.Ingress.
+	// Object is the *gwv1.Gateway, *networkingv1.Ingress or the configuration's
+	// *unstructured.Unstructured.
 	Object client.Object
-	// Kind is "Gateway" or "Ingress".
+	// Kind is "Gateway", "Ingress" or "LoadBalancerConfiguration".
 	Kind string
-	// Pool is the GatewayPool of a pool Gateway, else "".
+	// Pool is the GatewayPool of a pool Gateway or of a pool's own configuration, else "".
 	Pool string
 	// Group is the IngressGroup an Ingress's annotation puts it in, else "".
 	Group string
@@ -32,8 +35,12 @@ type ALBHolder struct {
 	On bool
 }
 
-// ALBHolders returns the Gateways and Ingresses on, or naming, the ALB called name, read
-// through index.LoadBalancerName (two lookups, case-insensitive), pool Gateways marked.
+// ALBHolders returns the Gateways and Ingresses on, or naming, the ALB called name, and the
+// LoadBalancerConfigurations naming it where LBC's CRD is served, read through
+// index.LoadBalancerName (three lookups, case-insensitive), pool objects marked. An Ingress that
+// only names the ALB counts only if LBC serves it (lbc.ServesIngress): the admission webhook
+// checks no other Ingress's annotation, so another class's Ingress could otherwise make any name
+// its namespace's, or squat it for every other namespace.
 func ALBHolders(ctx context.Context, r client.Reader, name string) ([]ALBHolder, error) {
 	key := client.MatchingFields{index.LoadBalancerName: strings.ToLower(name)}
 	var gws gwv1.GatewayList
@@ -63,7 +70,35 @@ func ALBHolders(ctx context.Context, r client.Reader, name string) ([]ALBHolder,
 			n, ok := lbc.ALBNameFromDNS(lb.Hostname)
 			return ok && strings.EqualFold(n, name)
 		})
+		if !on {
+			served, err := lbc.ServesIngress(ctx, r, ing)
+			if err != nil {
+				return nil, fmt.Errorf("reading the class of Ingress %s/%s: %w", ing.Namespace, ing.Name, err)
+			}
+			if !served {
+				continue
+			}
+		}
 		out = append(out, ALBHolder{Object: ing, Kind: "Ingress", Group: lbc.ExplicitIngressGroup(ing.Annotations), On: on})
+	}
+	cfgs := lbc.NewUnstructuredList()
+	if err := r.List(ctx, cfgs, key); err != nil {
+		if meta.IsNoMatchError(err) {
+			return out, nil
+		}
+		return nil, fmt.Errorf("listing the LoadBalancerConfigurations naming ALB %q: %w", name, err)
+	}
+	for i := range cfgs.Items {
+		cfg := &cfgs.Items[i]
+		h := ALBHolder{Object: cfg, Kind: "LoadBalancerConfiguration"}
+		pool, err := PoolObject(ctx, r, cfg)
+		if err != nil {
+			return nil, err
+		}
+		if pool {
+			h.Pool = cfg.GetLabels()[v1alpha1.LabelPool]
+		}
+		out = append(out, h)
 	}
 	return out, nil
 }
