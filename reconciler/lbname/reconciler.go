@@ -18,11 +18,14 @@ package lbname
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
@@ -56,6 +59,9 @@ const (
 type Reconciler struct {
 	// Reader is the manager's cache, with index.LoadBalancerName.
 	Reader client.Reader
+	// Live reads a naming object's managedFields, which the cache strips (namedSince); nil
+	// dates every name from its object's creation.
+	Live client.Reader
 	// Recorder records the Events; the Setup functions supply the manager's.
 	Recorder events.EventRecorder
 	// configurations is set for the LoadBalancerConfiguration reconciler.
@@ -67,7 +73,7 @@ type Reconciler struct {
 
 // SetupIngresses registers the re-check of Ingresses, after index.Setup.
 func SetupIngresses(mgr ctrl.Manager) error {
-	r := &Reconciler{Reader: mgr.GetCache(), Recorder: mgr.GetEventRecorder("gateway-orchestrator")}
+	r := &Reconciler{Reader: mgr.GetCache(), Live: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorder("gateway-orchestrator")}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named(IngressControllerName).
 		For(&networkingv1.Ingress{}, builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
@@ -81,7 +87,7 @@ func SetupIngresses(mgr ctrl.Manager) error {
 // SetupConfigurations registers the re-check of LoadBalancerConfigurations. Call it only where
 // that kind is served, after index.SetupLoadBalancerConfigurations.
 func SetupConfigurations(mgr ctrl.Manager) error {
-	r := &Reconciler{Reader: mgr.GetCache(), Recorder: mgr.GetEventRecorder("gateway-orchestrator"), configurations: true}
+	r := &Reconciler{Reader: mgr.GetCache(), Live: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorder("gateway-orchestrator"), configurations: true}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named(ConfigurationControllerName).
 		For(lbc.NewUnstructured(), builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
@@ -153,8 +159,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	if err != nil {
 		return reconcile.Result{}, err
 	}
+	since, err := r.namedSince(ctx, obj, n.field)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
 	v := ownership.DecideLoadBalancerName(ownership.NameSubject{Namespace: obj.GetNamespace(), Group: n.group, UID: obj.GetUID(),
-		Since: obj.GetCreationTimestamp().Time}, name, holders)
+		Since: since}, name, holders)
 	if v.Reason == "" {
 		r.told.Delete(req.String())
 		return reconcile.Result{}, nil
@@ -183,7 +193,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	r.Recorder.Eventf(obj, h, "Warning", v.Reason, "Name",
 		"%s names ALB %q, which is the ALB of %s: the AWS Load Balancer Controller takes that ALB over for this %s; choose a name of your own",
 		path, name, whose, what)
-	r.Recorder.Eventf(h, obj, "Warning", v.Reason, "Name",
+	// Its own action: the Events API merges Events of one object, related object, reason and
+	// action into one series, keeping the first note, so this report on h must not hide h's own
+	// report as the namer when both sides are reported.
+	r.Recorder.Eventf(h, obj, "Warning", v.Reason, "NamedBy",
 		"%s %s/%s of namespace %s names this object's ALB %q (%s): the AWS Load Balancer Controller takes it over for that %s",
 		what, obj.GetNamespace(), obj.GetName(), obj.GetNamespace(), name, path, what)
 	return reconcile.Result{}, nil
@@ -194,6 +207,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 type naming struct {
 	obj                     client.Object
 	what, path, name, group string
+	// field is the path of the naming field in managedFields' fieldsV1 ("f:spec", ...).
+	field []string
 }
 
 // read returns the naming of the object key; its name is "" when the object is gone, names no
@@ -205,7 +220,8 @@ func (r *Reconciler) read(ctx context.Context, key types.NamespacedName) (naming
 			return naming{}, client.IgnoreNotFound(err)
 		}
 		return naming{obj: ing, what: "Ingress", path: "metadata.annotations[" + lbc.LoadBalancerNameAnnotation + "]",
-			name: ing.Annotations[lbc.LoadBalancerNameAnnotation], group: lbc.ExplicitIngressGroup(ing.Annotations)}, nil
+			name: ing.Annotations[lbc.LoadBalancerNameAnnotation], group: lbc.ExplicitIngressGroup(ing.Annotations),
+			field: []string{"f:metadata", "f:annotations", "f:" + lbc.LoadBalancerNameAnnotation}}, nil
 	}
 	u := lbc.NewUnstructured()
 	if err := r.Reader.Get(ctx, key, u); err != nil {
@@ -218,5 +234,58 @@ func (r *Reconciler) read(ctx context.Context, key types.NamespacedName) (naming
 	if pool, err := ownership.PoolObject(ctx, r.Reader, cfg); err != nil || pool {
 		return naming{}, err
 	}
-	return naming{obj: u, what: "LoadBalancerConfiguration", path: "spec.loadBalancerName", name: cfg.Spec.LoadBalancerName}, nil
+	return naming{obj: u, what: "LoadBalancerConfiguration", path: "spec.loadBalancerName", name: cfg.Spec.LoadBalancerName,
+		field: []string{"f:spec", "f:loadBalancerName"}}, nil
+}
+
+// namedSince is the latest time obj may have begun to name its ALB: the time of the last write
+// of a managedFields entry that owns the naming field (fieldsV1 path field), else obj's
+// creation. A name added after the object was created (around admission) dates from then, not
+// from the creation: otherwise an object created first, without a name, that later named
+// another namespace's ALB would count as having named it first, and the victim would be
+// reported instead. The entry's time is an upper bound (any later write by the same manager
+// moves it) while the other holders are dated by their creation, a lower bound; where the order
+// cannot be known, both sides are reported.
+func (r *Reconciler) namedSince(ctx context.Context, obj client.Object, field []string) (time.Time, error) {
+	since := obj.GetCreationTimestamp().Time
+	if r.Live == nil {
+		return since, nil
+	}
+	live := &metav1.PartialObjectMetadata{}
+	if r.configurations {
+		live.SetGroupVersionKind(lbc.GroupVersionKind)
+	} else {
+		live.SetGroupVersionKind(networkingv1.SchemeGroupVersion.WithKind("Ingress"))
+	}
+	if err := r.Live.Get(ctx, client.ObjectKeyFromObject(obj), live); err != nil {
+		return since, client.IgnoreNotFound(err)
+	}
+	if live.UID != obj.GetUID() {
+		return since, nil
+	}
+	for _, e := range live.ManagedFields {
+		if e.Time == nil || e.FieldsV1 == nil || !e.Time.After(since) {
+			continue
+		}
+		var fields map[string]any
+		if json.Unmarshal(e.FieldsV1.Raw, &fields) != nil {
+			continue
+		}
+		if owns(fields, field) {
+			since = e.Time.Time
+		}
+	}
+	return since, nil
+}
+
+// owns reports whether the fieldsV1 set fields holds path.
+func owns(fields map[string]any, path []string) bool {
+	for _, p := range path {
+		next, ok := fields[p].(map[string]any)
+		if !ok {
+			return false
+		}
+		fields = next
+	}
+	return true
 }

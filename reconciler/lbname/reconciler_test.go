@@ -56,7 +56,8 @@ func TestReconcileReportsIngressesNamingAnALBNotTheirNamespaces(t *testing.T) {
 			namingIngress("team-b", "own", "team-b-alb"),
 			namingIngress("team-a", "pinned", "team-a-alb")).
 		WithIndex(&gwv1.Gateway{}, index.LoadBalancerName, index.LoadBalancerNameKeys).
-		WithIndex(&networkingv1.Ingress{}, index.LoadBalancerName, index.LoadBalancerNameKeys).Build()
+		WithIndex(&networkingv1.Ingress{}, index.LoadBalancerName, index.LoadBalancerNameKeys).
+		WithIndex(lbc.NewUnstructured(), index.LoadBalancerName, index.LoadBalancerNameKeys).Build()
 	rec := events.NewFakeRecorder(20)
 	r := &Reconciler{Reader: k, Recorder: rec}
 	ctx := context.Background()

@@ -6,13 +6,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	eventsv1 "k8s.io/api/events/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/lbc"
 )
 
@@ -76,4 +79,47 @@ func TestALoadBalancerConfigurationHoldsTheALBItNames(t *testing.T) {
 	deniedFor(t, k8s.Create(ctx, namingIngress(teamB, name)), foreign(lbNameAnnotationPath, "an Ingress"))
 	deniedFor(t, k8s.Create(ctx, namingConfig(teamB, name)), foreign("spec.loadBalancerName", "a LoadBalancerConfiguration"))
 	require.NoError(t, k8s.Create(ctx, namingIngress(teamA, name)), "the configuration's own namespace")
+}
+
+// TestTheReCheckDatesANameFromWhenItWasAdded: an Ingress created without a name, that names
+// another namespace's ALB later around admission (a namespace the webhooks do not see), named it
+// after that namespace's configuration, not at its creation: it is reported, naming the
+// configuration.
+func TestTheReCheckDatesANameFromWhenItWasAdded(t *testing.T) {
+	ctx := context.Background()
+	teamB, bypass := tenant(t), bypassNamespace(t)
+	name := unique("team-b-alb")
+	attacker := namingIngress(bypass, name)
+	delete(attacker.Annotations, lbc.LoadBalancerNameAnnotation)
+	require.NoError(t, k8s.Create(ctx, attacker))
+	t.Cleanup(func() { _ = k8s.Delete(context.Background(), attacker) })
+	// Creation timestamps have whole seconds: the victim is created in a later one.
+	time.Sleep(1100 * time.Millisecond)
+	victim := namingConfig(teamB, name)
+	require.NoError(t, k8s.Create(ctx, victim), "nobody names the ALB yet")
+	time.Sleep(1100 * time.Millisecond)
+
+	require.NoError(t, k8s.Get(ctx, client.ObjectKeyFromObject(attacker), attacker))
+	attacker.Annotations[lbc.LoadBalancerNameAnnotation] = name
+	require.NoError(t, k8s.Update(ctx, attacker))
+
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Contains(c, eventNotes(c, bypass, "Ingress", attacker.Name, v1alpha1.ReasonForeignLoadBalancerName),
+			fmt.Sprintf(`%s names ALB %q, which is the ALB of LoadBalancerConfiguration %s/%s: the AWS Load Balancer Controller takes that ALB over for this Ingress; choose a name of your own`,
+				lbNameAnnotationPath, name, teamB, victim.GetName()))
+	}, 30*time.Second, 200*time.Millisecond)
+}
+
+// eventNotes returns the notes of every Warning Event of reason about the object kind/name in
+// namespace (the object may be told both as the namer and as the holder).
+func eventNotes(t require.TestingT, namespace, kind, name, reason string) []string {
+	var evs eventsv1.EventList
+	require.NoError(t, k8s.List(context.Background(), &evs, client.InNamespace(namespace)))
+	var out []string
+	for _, e := range evs.Items {
+		if e.Regarding.Kind == kind && e.Regarding.Name == name && e.Type == "Warning" && e.Reason == reason {
+			out = append(out, e.Note)
+		}
+	}
+	return out
 }
