@@ -12,8 +12,9 @@
 //   - Owns: the PoolLoadBalancerName, ForeignLoadBalancerName and GeneratedLoadBalancerName
 //     Warning Events on the naming object and on the Gateway or Ingress whose ALB it is. It writes
 //     no object: nothing it reports is the orchestrator's.
-//   - Reads: Gateways and Ingresses by ALB name (index.LoadBalancerName) and GatewayPools (the
-//     pool's own configurations are skipped).
+//   - Reads: Gateways, Ingresses, IngressClasses and LoadBalancerConfigurations by ALB name
+//     (ownership.ALBHolders) and GatewayPools (the pool's own configurations are skipped); live,
+//     the naming object's metadata (managedFields: when it began to name the ALB).
 package lbname
 
 import (
@@ -49,7 +50,7 @@ const (
 	ConfigurationControllerName = "configuration-load-balancer-name"
 )
 
-// +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses;ingressclasses,verbs=get;list;watch
 // +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gateways,verbs=get;list;watch
 // +kubebuilder:rbac:groups=gateway.k8s.aws,resources=loadbalancerconfigurations,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
