@@ -3,7 +3,9 @@ package integration
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -56,6 +58,21 @@ func TestFixBEveryHostnameOfARouteCountsAsAConditionValueOfEachMatch(t *testing.
 	r = route(ns, hosts("four-all", 4)...)
 	r.Spec.Rules = []gwv1.HTTPRouteRule{{}}
 	require.NoError(t, k8s.Create(ctx, r), "4 hostnames and /* are 5 values")
+
+	own := hosts("own-four-api", 4)
+	gw := createOwnGateway(t, ns, own...)
+	r = route(ns, own...)
+	r.Spec.ParentRefs = []gwv1.ParentReference{{Name: gwv1.ObjectName(gw.Name)}}
+	r.Spec.Rules = []gwv1.HTTPRouteRule{{Matches: prefix("/api")}}
+	require.NoError(t, k8s.Create(ctx, r), "on the team's own Gateway it is LBC's business")
+	require.Eventually(t, func() bool {
+		for _, v := range env.StandIn.Refusals(ns, gw.Name) {
+			if strings.Contains(v, "HTTPRoute "+ns+"/"+r.Name+" has a match needing 6 ALB condition values, more than the 5 an ALB rule holds") {
+				return true
+			}
+		}
+		return false
+	}, 30*time.Second, 100*time.Millisecond, "the stand-in, as strict as ELBv2, refuses that team's own Gateway")
 }
 
 // The quotas guard the shared pool ALB, so they apply to a route the routes reconciler attaches
