@@ -4,8 +4,14 @@ import (
 	"context"
 	"fmt"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/hostname"
+	"github.com/opendi/gateway-orchestrator/internal/ownership"
+	"github.com/opendi/gateway-orchestrator/reconciler/routes"
 )
 
 // MaxTargetGroupsPerAction is the ELBv2 quota "Target Groups per Action per Application Load
@@ -15,9 +21,12 @@ import (
 const MaxTargetGroupsPerAction = 5
 
 // MaxConditionValuesPerRule is the ELBv2 quota "Condition values per rule" (5) of an ALB rule,
-// all its conditions together. LBC makes one ALB rule per route match and hostname: one
-// host-header value, the path's values (two for a PathPrefix other than "/": the path and the
-// path followed by "/*"), one per header, query parameter and method.
+// all its conditions together. LBC v3.0 to v3.4.2 makes one ALB rule per route match with one
+// host-header condition holding all the route's hostnames (pkg/gateway/routeutils
+// BuildHttpRuleConditions; from v3.4.3 one rule per hostname, which needs fewer): a value per
+// hostname, the path's values (two for a PathPrefix other than "/": the path and the path
+// followed by "/*"), one per header, query parameter and method. A rule without matches is one
+// match of the path "/*".
 const MaxConditionValuesPerRule = 5
 
 // ruleShape is what one route rule asks of an ALB rule: its backendRefs, and the condition values
@@ -27,12 +36,22 @@ type ruleShape struct {
 	matches  []int
 }
 
+// hostValues is the number of values of a rule's host-header condition: all the route's
+// hostnames, at least one (a pool route must name them).
+func hostValues(hostnames []gwv1.Hostname) int {
+	return max(1, len(hostnames))
+}
+
 func httpShapes(r *gwv1.HTTPRoute) []ruleShape {
+	hosts := hostValues(r.Spec.Hostnames)
 	out := make([]ruleShape, len(r.Spec.Rules))
 	for i, rule := range r.Spec.Rules {
 		out[i].backends = len(rule.BackendRefs)
+		if len(rule.Matches) == 0 {
+			out[i].matches = []int{hosts + 1} // the hosts and "/*"
+		}
 		for _, m := range rule.Matches {
-			n := 1 + len(m.Headers) + len(m.QueryParams) // the host, then one each
+			n := hosts + len(m.Headers) + len(m.QueryParams) // the hosts, then one each
 			if m.Method != nil {
 				n++
 			}
@@ -49,24 +68,31 @@ func httpShapes(r *gwv1.HTTPRoute) []ruleShape {
 }
 
 func grpcShapes(r *gwv1.GRPCRoute) []ruleShape {
+	hosts := hostValues(r.Spec.Hostnames)
 	out := make([]ruleShape, len(r.Spec.Rules))
 	for i, rule := range r.Spec.Rules {
 		out[i].backends = len(rule.BackendRefs)
+		if len(rule.Matches) == 0 {
+			out[i].matches = []int{hosts + 1} // the hosts and "/*"
+		}
 		for _, m := range rule.Matches {
-			out[i].matches = append(out[i].matches, 2+len(m.Headers)) // the host, the method's path, one per header
+			out[i].matches = append(out[i].matches, hosts+1+len(m.Headers)) // the hosts, the method's path, one per header
 		}
 	}
 	return out
 }
 
-// albQuotas denies the rules a shared pool ALB cannot take, for a route on a pool Gateway (named
-// in its parentRefs, or none: the routes reconciler attaches it to the pool): more backendRefs
-// than one ALB action forwards to, or a match with more condition values than an ALB rule holds.
-// ELBv2 refuses such a rule and LBC's deploy of the whole Gateway fails with it, so one team
-// would stop LBC programming the ALB every team shares: new seats, and the listener changes that
-// move a transferred hostname away from its former owner. On its own Gateway a team breaks only
-// its own ALB, which LBC reports there.
-func (door *Door) albQuotas(ctx context.Context, ns string, refs []gwv1.ParentReference, shapes []ruleShape) (field.ErrorList, error) {
+// albQuotas denies the rules a shared pool ALB cannot take, for a route on a pool Gateway: named
+// in its parentRefs, or one the routes reconciler attaches to the pool (routes.AutoAttached: in a
+// cluster with a GatewayPool, marked auto-attach "true", or without the mark and parentRefs and
+// with every hostname under a ManagedZone, so that its namespace owns them once admitted). The
+// rules denied have more backendRefs than one ALB action forwards to, or a match with more
+// condition values than an ALB rule holds. ELBv2 refuses such a rule and LBC's deploy of the
+// whole Gateway fails with it, so one team would stop LBC programming the ALB every team shares:
+// new seats, and the listener changes that move a transferred hostname away from its former
+// owner. On its own Gateway a team breaks only its own ALB, which LBC reports there; a route the
+// reconciler never attaches (an unmanaged hostname, no pool) is left alone.
+func (door *Door) albQuotas(ctx context.Context, meta *metav1.ObjectMeta, refs []gwv1.ParentReference, hostnames []gwv1.Hostname, shapes []ruleShape) (field.ErrorList, error) {
 	var errs field.ErrorList
 	rules := field.NewPath("spec", "rules")
 	for i, s := range shapes {
@@ -78,24 +104,54 @@ func (door *Door) albQuotas(ctx context.Context, ns string, refs []gwv1.ParentRe
 		for j, n := range s.matches {
 			if n > MaxConditionValuesPerRule {
 				errs = append(errs, field.Forbidden(rules.Index(i).Child("matches").Index(j), fmt.Sprintf(
-					"the match needs %d ALB condition values (the hostname, the path's, one per header, query parameter and method), "+
-						"but an ALB rule holds at most %d (an AWS quota); split it into matches with fewer conditions", n, MaxConditionValuesPerRule)))
+					"the match needs %d ALB condition values (one per hostname of the route, the path's, one per header, query parameter and method), "+
+						"but an ALB rule holds at most %d (an AWS quota); split it into matches with fewer conditions, or the route into routes with fewer hostnames", n, MaxConditionValuesPerRule)))
 			}
 		}
 	}
 	if len(errs) == 0 {
 		return nil, nil
 	}
-	where := "without parentRefs the route is attached to a shared pool Gateway"
-	if len(refs) > 0 {
-		gw, err := door.poolParent(ctx, ns, refs)
-		if err != nil || gw == "" {
-			return nil, err
-		}
-		where = "the route is attached to the shared pool Gateway " + gw
+	where, err := door.poolPlace(ctx, meta, refs, hostnames)
+	if err != nil || where == "" {
+		return nil, err
 	}
 	for _, e := range errs {
 		e.Detail += "; " + where + ", whose ALB every team shares and which LBC could not program any more"
 	}
 	return errs, nil
+}
+
+// poolPlace says why a route is on a shared pool Gateway, or "" when it is not: the routes
+// reconciler attaches it (see albQuotas), or a parentRef names a pool Gateway.
+func (door *Door) poolPlace(ctx context.Context, meta *metav1.ObjectMeta, refs []gwv1.ParentReference, hostnames []gwv1.Hostname) (string, error) {
+	managed := len(hostnames) > 0
+	for _, raw := range hostnames {
+		h, err := hostname.Normalize(string(raw))
+		if err != nil {
+			return "", nil // denied as invalid anyway, and never attached
+		}
+		z, err := ownership.FindZone(ctx, door.View, h)
+		if err != nil {
+			return "", err
+		}
+		managed = managed && z != nil
+	}
+	if routes.AutoAttached(meta.Annotations, len(refs), managed) && door.Reader != nil {
+		var pools v1alpha1.GatewayPoolList
+		if err := door.Reader.List(ctx, &pools); err != nil {
+			return "", err
+		}
+		if len(pools.Items) > 0 {
+			if len(refs) > 0 {
+				return fmt.Sprintf("the route is marked %s=true: it is attached to a shared pool Gateway", v1alpha1.AnnotationAutoAttach), nil
+			}
+			return "without parentRefs the route is attached to a shared pool Gateway", nil
+		}
+	}
+	gw, err := door.poolParent(ctx, meta.Namespace, refs)
+	if err != nil || gw == "" {
+		return "", err
+	}
+	return "the route is attached to the shared pool Gateway " + gw, nil
 }

@@ -186,7 +186,7 @@ func (door *Door) route(ctx context.Context, kind string, meta *metav1.ObjectMet
 		return nil, apierrors.NewInternalError(fmt.Errorf("looking up where the route's hostnames are seated: %w", err))
 	}
 	e.Errs = append(e.Errs, errs...)
-	if errs, err = door.albQuotas(ctx, meta.Namespace, common.ParentRefs, shapes); err != nil {
+	if errs, err = door.albQuotas(ctx, meta, common.ParentRefs, hostnames, shapes); err != nil {
 		return nil, apierrors.NewInternalError(fmt.Errorf("looking up the route's parent Gateways: %w", err))
 	}
 	e.Errs = append(e.Errs, errs...)

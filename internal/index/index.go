@@ -42,6 +42,9 @@ const (
 	// owning namespace and every domain a ManagedZone covering them may have, and unbound claims
 	// also by UnboundKey, so admission counts a namespace's claims in a zone with one lookup.
 	ClaimNamespaceDomain = "gateway.opendi.com/claim-namespace-domain"
+	// ClaimRouteNamespace indexes DomainClaims made by routes by spec.namespace, so a Namespace
+	// created or deleted wakes only the pools serving its routes' claims.
+	ClaimRouteNamespace = "gateway.opendi.com/claim-route-namespace"
 	// ClaimSkeleton indexes DomainClaims by the UTS #39 skeleton of their hostname
 	// (hostname.LookAlikeKeys), so admission finds the claims a hostname looks like, and those
 	// a wildcard looks like it serves, with one lookup or two.
@@ -95,6 +98,9 @@ func Setup(ctx context.Context, fi client.FieldIndexer) error {
 		return err
 	}
 	if err := fi.IndexField(ctx, &v1alpha1.DomainClaim{}, ClaimNamespaceDomain, ClaimNamespaceDomainKeys); err != nil {
+		return err
+	}
+	if err := fi.IndexField(ctx, &v1alpha1.DomainClaim{}, ClaimRouteNamespace, ClaimRouteNamespaceKeys); err != nil {
 		return err
 	}
 	if err := fi.IndexField(ctx, &v1alpha1.DomainClaim{}, ClaimSkeleton, ClaimSkeletonKeys); err != nil {
@@ -253,6 +259,15 @@ func ClaimNamespaceDomainKeys(o client.Object) []string {
 		}
 	}
 	return keys
+}
+
+// ClaimRouteNamespaceKeys are the ClaimRouteNamespace index keys of a DomainClaim: its
+// spec.namespace if a route made it.
+func ClaimRouteNamespaceKeys(o client.Object) []string {
+	if c := o.(*v1alpha1.DomainClaim); c.Spec.ClaimedBy == v1alpha1.ClaimedByRoute && c.Spec.Namespace != "" {
+		return []string{c.Spec.Namespace}
+	}
+	return nil
 }
 
 // ClaimSkeletonKeys are the ClaimSkeleton index keys of a DomainClaim: hostname.LookAlikeKeys

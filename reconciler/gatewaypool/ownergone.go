@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/index"
 	"github.com/opendi/gateway-orchestrator/internal/ownership"
 )
 
@@ -43,11 +44,22 @@ var namespaceCreatedOrDeleted = predicate.Funcs{
 	GenericFunc: func(event.GenericEvent) bool { return false },
 }
 
-// namespaceToPools maps a Namespace created or deleted to every pool (and zone without one).
-func (r *Reconciler) namespaceToPools(ctx context.Context, _ client.Object) []reconcile.Request {
-	var pools v1alpha1.GatewayPoolList
-	if err := r.Client.List(ctx, &pools); err != nil {
+// namespaceToPools maps a Namespace created or deleted to the pools (and zones without one)
+// serving the claims its routes made: only those claims' listeners admit routes by its name.
+func (r *Reconciler) namespaceToPools(ctx context.Context, o client.Object) []reconcile.Request {
+	var claims v1alpha1.DomainClaimList
+	if err := r.Client.List(ctx, &claims, client.MatchingFields{index.ClaimRouteNamespace: o.GetName()}); err != nil {
 		return nil
 	}
-	return r.everyKey(ctx, pools.Items)
+	seen := map[reconcile.Request]bool{}
+	var reqs []reconcile.Request
+	for i := range claims.Items {
+		for _, req := range r.claimToPool(ctx, &claims.Items[i]) {
+			if !seen[req] {
+				seen[req] = true
+				reqs = append(reqs, req)
+			}
+		}
+	}
+	return reqs
 }

@@ -103,13 +103,14 @@ func PlanRoute(r Route) Plan {
 			seats[*gw] = append(seats[*gw], h.Name)
 		}
 	}
-	v, marked := r.Annotations[v1alpha1.AnnotationAutoAttach]
-	switch {
-	case marked && v == "true":
-	case !marked && len(r.ParentRefs) == 0 && owned && len(order) > 0:
-		p.Mark = true
-	default:
+	if !AutoAttached(r.Annotations, len(r.ParentRefs), owned) {
 		return p
+	}
+	if _, marked := r.Annotations[v1alpha1.AnnotationAutoAttach]; !marked {
+		if len(order) == 0 {
+			return p
+		}
+		p.Mark = true
 	}
 	if len(order) > 1 {
 		p.Spread = spreadNote(r.Pool, order, seats)
@@ -152,6 +153,18 @@ func PlanRoute(r Route) Plan {
 	}
 	p.Record = recordChange(raw, hasRecord, next)
 	return p
+}
+
+// AutoAttached reports whether the reconciler attaches a route to the pool Gateways its hostnames
+// are seated on (PlanRoute): a route marked auto-attach "true", or one without the mark and
+// without parentRefs (refs counts them) whose namespace owns all its hostnames, which is marked
+// once one of them is seated. Admission uses it to treat such a route as on the pool already.
+func AutoAttached(annotations map[string]string, refs int, owned bool) bool {
+	v, marked := annotations[v1alpha1.AnnotationAutoAttach]
+	if marked {
+		return v == "true"
+	}
+	return refs == 0 && owned
 }
 
 // parseRecord reads an AnnotationAttachedTo value.

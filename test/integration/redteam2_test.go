@@ -169,10 +169,11 @@ func headerMatches(n int) []gwv1.HTTPHeaderMatch {
 	return out
 }
 
-// ELBv2 holds at most 5 condition values in one ALB rule, and LBC makes one rule per match and
-// hostname: the host, the path's values (two for a PathPrefix other than "/"), one per header,
-// query parameter and method. A match needing 6 would fail the shared Gateway's deploy as a rule
-// of 6 backends does; it is denied on the pool, and 5 pass.
+// ELBv2 holds at most 5 condition values in one ALB rule, and LBC (v3.0 to v3.4.2) makes one rule
+// per match with all the route's hostnames in its host condition: here one host, the path's
+// values (two for a PathPrefix other than "/"), one per header, query parameter and method. A
+// match needing 6 would fail the shared Gateway's deploy as a rule of 6 backends does; it is
+// denied on the pool, and 5 pass.
 func TestRedteam2AMatchWithMoreConditionsThanAnALBRuleHoldsIsDeniedOnThePool(t *testing.T) {
 	ctx := context.Background()
 	z, _ := servedZone(t)

@@ -40,6 +40,9 @@ type ServicePort struct {
 type Match struct {
 	Exact bool
 	Path  string
+	// Values are the match's ALB condition values besides the host header's: the path's (two
+	// for a PathPrefix other than "/"), one per header, query parameter and method.
+	Values int
 }
 
 // Attachment is the outcome of attaching one route to one Gateway.

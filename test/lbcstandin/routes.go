@@ -15,10 +15,10 @@ import (
 
 // routes attaches every HTTPRoute and GRPCRoute naming the Gateway, stores the Gateway's rule
 // table, writes the routes' status entries for the Gateway, and returns the rules.
-func (s *StandIn) routes(ctx context.Context, gw *gwv1.Gateway) ([]Rule, int, error) {
+func (s *StandIn) routes(ctx context.Context, gw *gwv1.Gateway) ([]Rule, deployLimits, error) {
 	var nss corev1.NamespaceList
 	if err := s.Client.List(ctx, &nss); err != nil {
-		return nil, 0, err
+		return nil, deployLimits{}, err
 	}
 	nsLabels := map[string]map[string]string{}
 	for _, ns := range nss.Items {
@@ -26,11 +26,11 @@ func (s *StandIn) routes(ctx context.Context, gw *gwv1.Gateway) ([]Rule, int, er
 	}
 	var https gwv1.HTTPRouteList
 	if err := s.Client.List(ctx, &https); err != nil {
-		return nil, 0, err
+		return nil, deployLimits{}, err
 	}
 	var grpcs gwv1.GRPCRouteList
 	if err := s.Client.List(ctx, &grpcs); err != nil {
-		return nil, 0, err
+		return nil, deployLimits{}, err
 	}
 	var attached []Route
 	var hosts []map[int32][]string
@@ -55,18 +55,28 @@ func (s *StandIn) routes(ctx context.Context, gw *gwv1.Gateway) ([]Rule, int, er
 	for i := range https.Items {
 		r := &https.Items[i]
 		if err := consider(r, fromHTTPRoute(r), &r.Status.Parents); err != nil {
-			return nil, 0, err
+			return nil, deployLimits{}, err
 		}
 	}
 	for i := range grpcs.Items {
 		r := &grpcs.Items[i]
 		if err := consider(r, fromGRPCRoute(r), &r.Status.Parents); err != nil {
-			return nil, 0, err
+			return nil, deployLimits{}, err
 		}
 	}
 	rules := BuildRules(attached, hosts)
 	s.tables.Store(gw.Namespace+"/"+gw.Name, rules)
-	return rules, TargetGroups(attached), nil
+	widest, values := WidestMatch(attached, hosts)
+	return rules, deployLimits{targetGroups: TargetGroups(attached), widestMatch: widest, matchValues: values}, nil
+}
+
+// deployLimits is what the routes attached to a Gateway ask of the ELBv2 quotas that
+// BuildRules' table does not show.
+type deployLimits struct {
+	targetGroups int
+	// widestMatch is the route whose match needs the most condition values, matchValues how many.
+	widestMatch Route
+	matchValues int
 }
 
 func hasEntry(parents []gwv1.RouteParentStatus, gw *gwv1.Gateway, routeNS string) bool {
@@ -137,10 +147,17 @@ func fromHTTPRoute(r *gwv1.HTTPRoute) Route {
 			out.Services = appendService(out.Services, r.Namespace, b.BackendRef)
 		}
 		for _, m := range rule.Matches {
-			match := Match{Path: "/"}
+			match := Match{Path: "/", Values: len(m.Headers) + len(m.QueryParams)}
 			if m.Path != nil && m.Path.Value != nil {
 				match.Path = *m.Path.Value
 				match.Exact = m.Path.Type != nil && *m.Path.Type == gwv1.PathMatchExact
+				match.Values++
+				if m.Path.Type != nil && *m.Path.Type == gwv1.PathMatchPathPrefix && match.Path != "/" {
+					match.Values++ // the path and the path followed by "/*"
+				}
+			}
+			if m.Method != nil {
+				match.Values++
 			}
 			out.Matches = append(out.Matches, match)
 		}
@@ -163,7 +180,7 @@ func fromGRPCRoute(r *gwv1.GRPCRoute) Route {
 			out.Services = appendService(out.Services, r.Namespace, b.BackendRef)
 		}
 		for _, m := range rule.Matches {
-			match := Match{Path: "/"}
+			match := Match{Path: "/", Values: 1 + len(m.Headers)} // the method's path, one per header
 			if mm := m.Method; mm != nil && mm.Service != nil {
 				match.Path = "/" + *mm.Service
 				if mm.Method != nil {

@@ -33,6 +33,44 @@ func WidestAction(rules []Rule) (Route, int) {
 	return widest, n
 }
 
+// MaxConditionValuesPerRule is the ELBv2 quota "Condition values per rule" (5) of an ALB rule,
+// all its conditions together: a rule of more is refused, and LBC's deploy of the Gateway fails
+// with it.
+const MaxConditionValuesPerRule = 5
+
+// WidestMatch is the attached route with the match whose ALB rule needs the most condition
+// values, and how many. LBC v3.0 to v3.4.2 (pkg/gateway/routeutils BuildHttpRuleConditions) puts
+// all of a route's hostnames on a port into one host-header condition of each match's rule, so
+// every hostname is a value of every match; v3.4.3 splits the rule per hostname. The stand-in is
+// as strict as the oldest LBC the project supports, even though its rule table (BuildRules) is
+// split per hostname. A rule without matches is the match of "/*".
+func WidestMatch(attached []Route, hosts []map[int32][]string) (Route, int) {
+	var widest Route
+	n := 0
+	for i, rt := range attached {
+		for _, hs := range hosts[i] {
+			named := 0
+			for _, h := range hs {
+				if h != "" {
+					named++
+				}
+			}
+			for _, rule := range rt.Rules {
+				matches := rule.Matches
+				if len(matches) == 0 {
+					matches = []Match{{Path: "/", Values: 1}}
+				}
+				for _, m := range matches {
+					if named+m.Values > n {
+						widest, n = rt, named+m.Values
+					}
+				}
+			}
+		}
+	}
+	return widest, n
+}
+
 // TargetGroups counts the target groups LBC makes for the routes attached to one Gateway: one per
 // route (kind, namespace, name), Service backend and port, however many rules use it.
 func TargetGroups(attached []Route) int {
@@ -51,7 +89,9 @@ func TargetGroups(attached []Route) int {
 	return len(seen)
 }
 
-// Rule is one ALB listener rule as LBC builds it: one per route rule, match and hostname.
+// Rule is one ALB listener rule as LBC v3.4.3 and later builds it: one per route rule, match and
+// hostname (before, one per route rule and match with all the hostnames in its host condition,
+// which routes the same requests; WidestMatch counts its condition values that way).
 type Rule struct {
 	Port    int32
 	Host    string // "" matches every host

@@ -224,7 +224,7 @@ func (s *StandIn) Reconcile(ctx context.Context, req reconcile.Request) (reconci
 	if err := s.ensureHTTPS(ctx, lb, certs); err != nil {
 		return reconcile.Result{}, err
 	}
-	rules, targetGroups, err := s.routes(ctx, gw)
+	rules, limits, err := s.routes(ctx, gw)
 	if err != nil {
 		return reconcile.Result{}, err
 	}
@@ -236,10 +236,13 @@ func (s *StandIn) Reconcile(ctx context.Context, req reconcile.Request) (reconci
 	case width > MaxTargetGroupsPerAction:
 		verdict = fmt.Sprintf("%s %s/%s forwards a rule to %d target groups, more than the %d an ALB action takes",
 			widest.Kind, widest.Namespace, widest.Name, width, MaxTargetGroupsPerAction)
+	case limits.matchValues > MaxConditionValuesPerRule:
+		verdict = fmt.Sprintf("%s %s/%s has a match needing %d ALB condition values, more than the %d an ALB rule holds",
+			limits.widestMatch.Kind, limits.widestMatch.Namespace, limits.widestMatch.Name, limits.matchValues, MaxConditionValuesPerRule)
 	case len(rules) > MaxRulesPerALB:
 		verdict = fmt.Sprintf("the routes need %d ALB rules, more than the %d an ALB holds", len(rules), MaxRulesPerALB)
-	case targetGroups > MaxTargetGroupsPerALB:
-		verdict = fmt.Sprintf("the routes need %d target groups, more than the %d an ALB holds", targetGroups, MaxTargetGroupsPerALB)
+	case limits.targetGroups > MaxTargetGroupsPerALB:
+		verdict = fmt.Sprintf("the routes need %d target groups, more than the %d an ALB holds", limits.targetGroups, MaxTargetGroupsPerALB)
 	}
 	if verdict == "" {
 		return reconcile.Result{}, s.publish(ctx, gw, aws.ToString(lb.DNSName), verdict)
