@@ -20,8 +20,6 @@ const (
 	// ALBIngressController is the controller of IngressClasses the AWS Load Balancer Controller
 	// serves, whatever their name.
 	ALBIngressController = lbc.IngressController
-	// annotationIngressClass is the deprecated class annotation LBC still honours.
-	annotationIngressClass = lbc.IngressClassAnnotation
 	// annotationDefaultClass marks the cluster's default IngressClass.
 	annotationDefaultClass = lbc.DefaultClassAnnotation
 )

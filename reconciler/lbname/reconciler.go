@@ -269,7 +269,7 @@ func (r *Reconciler) namedSince(ctx context.Context, obj client.Object, field []
 			continue
 		}
 		var fields map[string]any
-		if json.Unmarshal(e.FieldsV1.Raw, &fields) != nil {
+		if json.Unmarshal(e.FieldsV1.GetRawBytes(), &fields) != nil {
 			continue
 		}
 		if owns(fields, field) {
