@@ -93,11 +93,12 @@ func TestTheReCheckDatesANameFromWhenItWasAdded(t *testing.T) {
 	delete(attacker.Annotations, lbc.LoadBalancerNameAnnotation)
 	require.NoError(t, k8s.Create(ctx, attacker))
 	t.Cleanup(func() { _ = k8s.Delete(context.Background(), attacker) })
-	// Creation timestamps have whole seconds: the victim is created in a later one.
-	time.Sleep(1100 * time.Millisecond)
+	// Creation timestamps have whole seconds: the victim is created in a later one, and the
+	// attacker names the ALB in a later one still.
+	pastTheSecondOf(attacker)
 	victim := namingConfig(teamB, name)
 	require.NoError(t, k8s.Create(ctx, victim), "nobody names the ALB yet")
-	time.Sleep(1100 * time.Millisecond)
+	pastTheSecondOf(victim)
 
 	require.NoError(t, k8s.Get(ctx, client.ObjectKeyFromObject(attacker), attacker))
 	attacker.Annotations[lbc.LoadBalancerNameAnnotation] = name
@@ -122,4 +123,10 @@ func eventNotes(t require.TestingT, namespace, kind, name, reason string) []stri
 		}
 	}
 	return out
+}
+
+// pastTheSecondOf waits until the clock (the API server's is this machine's) is past the whole
+// second o was created in, so that an object created or written next is stamped later.
+func pastTheSecondOf(o client.Object) {
+	time.Sleep(time.Until(o.GetCreationTimestamp().Add(time.Second + 50*time.Millisecond)))
 }
