@@ -146,7 +146,9 @@ func TestEveryBadHostnameIsListedInOneResponse(t *testing.T) {
 	z := newZone(t)
 	owner, other := tenant(t), tenant(t)
 	taken := "taken." + z.Spec.Domain
-	require.NoError(t, k8s.Create(ctx, route(owner, taken)))
+	// A route with hostnames that fail on their own claims nothing, so the taken name is decided
+	// from the webhook's cache only: wait until the cache holds its claim.
+	claimedInCache(t, owner, taken)
 
 	free := "free." + z.Spec.Domain
 	err := k8s.Create(ctx, route(other, free, taken, "x.nowhere.example.org", "10.9.8.7"))
@@ -165,7 +167,9 @@ func TestServerSideDryRun(t *testing.T) {
 	z := newZone(t)
 	owner, other := tenant(t), tenant(t)
 	taken := "taken." + z.Spec.Domain
-	require.NoError(t, k8s.Create(ctx, route(owner, taken)))
+	// A route with hostnames that fail on their own claims nothing, so the taken name is decided
+	// from the webhook's cache only: wait until the cache holds its claim.
+	claimedInCache(t, owner, taken)
 
 	t.Run("a conflicting route is denied", func(t *testing.T) {
 		err := k8s.Create(ctx, route(other, taken), client.DryRunAll)
