@@ -65,9 +65,10 @@ func (s *StandIn) routes(ctx context.Context, gw *gwv1.Gateway) ([]Rule, deployL
 		}
 	}
 	rules := BuildRules(attached, hosts)
+	unknown := ResolveTargetGroups(gw.Namespace, gw.Name, rules, attached)
 	s.tables.Store(gw.Namespace+"/"+gw.Name, rules)
 	widest, values := WidestMatch(attached, hosts)
-	return rules, deployLimits{targetGroups: TargetGroups(attached), widestMatch: widest, matchValues: values}, nil
+	return rules, deployLimits{targetGroups: TargetGroups(attached), widestMatch: widest, matchValues: values, unknownTargetGroup: unknown}, nil
 }
 
 // deployLimits is what the routes attached to a Gateway ask of the ELBv2 quotas that
@@ -77,6 +78,8 @@ type deployLimits struct {
 	// widestMatch is the route whose match needs the most condition values, matchValues how many.
 	widestMatch Route
 	matchValues int
+	// unknownTargetGroup is a target group name a rule forwards to that no target group has.
+	unknownTargetGroup string
 }
 
 func hasEntry(parents []gwv1.RouteParentStatus, gw *gwv1.Gateway, routeNS string) bool {
@@ -141,7 +144,7 @@ func fromHTTPRoute(r *gwv1.HTTPRoute) Route {
 	for _, rule := range r.Spec.Rules {
 		out := RouteRule{}
 		if len(rule.BackendRefs) > 0 {
-			out.Backend = backend(r.Namespace, rule.BackendRefs[0].BackendRef)
+			out.Backend, out.TargetGroup = firstBackend(r.Namespace, rule.BackendRefs[0].BackendRef)
 		}
 		for _, b := range rule.BackendRefs {
 			out.Services = appendService(out.Services, r.Namespace, b.BackendRef)
@@ -174,7 +177,7 @@ func fromGRPCRoute(r *gwv1.GRPCRoute) Route {
 	for _, rule := range r.Spec.Rules {
 		out := RouteRule{}
 		if len(rule.BackendRefs) > 0 {
-			out.Backend = backend(r.Namespace, rule.BackendRefs[0].BackendRef)
+			out.Backend, out.TargetGroup = firstBackend(r.Namespace, rule.BackendRefs[0].BackendRef)
 		}
 		for _, b := range rule.BackendRefs {
 			out.Services = appendService(out.Services, r.Namespace, b.BackendRef)
@@ -204,6 +207,20 @@ func appendService(out []ServicePort, routeNS string, b gwv1.BackendRef) []Servi
 		port = int32(*b.Port)
 	}
 	return append(out, ServicePort{Service: backend(routeNS, b), Port: port})
+}
+
+// TargetGroupNameKind is the backendRef kind by which LBC v3 forwards a route rule to an
+// existing target group named by the backendRef's name (pkg/gateway/routeutils: it reads the
+// kind only, whatever the group, and checks neither namespace nor owner of the target group).
+const TargetGroupNameKind = "TargetGroupName"
+
+// firstBackend is the Service a rule's first backendRef names, or the name of the target group
+// it names (kind TargetGroupName).
+func firstBackend(routeNS string, b gwv1.BackendRef) (types.NamespacedName, string) {
+	if b.Kind != nil && *b.Kind == TargetGroupNameKind {
+		return types.NamespacedName{}, string(b.Name)
+	}
+	return backend(routeNS, b), ""
 }
 
 func backend(routeNS string, b gwv1.BackendRef) types.NamespacedName {

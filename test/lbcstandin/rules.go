@@ -1,6 +1,9 @@
 package lbcstandin
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"sort"
 	"strings"
 
@@ -97,7 +100,10 @@ type Rule struct {
 	Host    string // "" matches every host
 	Match   Match
 	Backend types.NamespacedName
-	Route   Route
+	// TargetGroup is the target group name the rule forwards to when its route rule names one
+	// (RouteRule.TargetGroup); ResolveTargetGroups sets Backend from it.
+	TargetGroup string
+	Route       Route
 }
 
 // BuildRules makes the ALB rules of the routes attached to a Gateway, in LBC's order of
@@ -114,7 +120,7 @@ func BuildRules(attached []Route, hosts []map[int32][]string) []Rule {
 				}
 				for _, m := range matches {
 					for _, h := range hs {
-						out = append(out, Rule{Port: port, Host: h, Match: m, Backend: rule.Backend, Route: rt})
+						out = append(out, Rule{Port: port, Host: h, Match: m, Backend: rule.Backend, TargetGroup: rule.TargetGroup, Route: rt})
 					}
 				}
 			}
@@ -122,6 +128,42 @@ func BuildRules(attached []Route, hosts []map[int32][]string) []Rule {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return before(out[i], out[j]) })
 	return out
+}
+
+// TargetGroupName is the name the stand-in gives the target group LBC makes for a route's Service
+// backend and port on a Gateway, of the shape LBC v3 gives it
+// (pkg/gateway/model/model_build_target_group.go): "k8s-", the first 8 letters and digits of the
+// Service's namespace and of its name, and 10 hex digits of a SHA-256 of the Gateway, the route,
+// the Service and the port, 32 characters at most.
+func TargetGroupName(gatewayNS, gatewayName string, rt Route, sp ServicePort) string {
+	h := sha256.Sum256([]byte(fmt.Sprintf("%s/%s|%s/%s/%s|%s|%d", gatewayNS, gatewayName, rt.Kind, rt.Namespace, rt.Name, sp.Service, sp.Port)))
+	return fmt.Sprintf("k8s-%.8s-%.8s-%.10s", alnum(sp.Service.Namespace), alnum(sp.Service.Name), hex.EncodeToString(h[:]))
+}
+
+// ResolveTargetGroups points the rules that forward to a target group by name at the Service of
+// the target group of that name among those the attached routes make on the Gateway, as ELBv2
+// does for LBC (which looks the name up in the account, whoever made it). It returns the first
+// name no target group has: LBC's lookup fails, and its deploy of the whole Gateway with it.
+func ResolveTargetGroups(gatewayNS, gatewayName string, rules []Rule, attached []Route) string {
+	byName := map[string]types.NamespacedName{}
+	for _, rt := range attached {
+		for _, rule := range rt.Rules {
+			for _, sp := range rule.Services {
+				byName[TargetGroupName(gatewayNS, gatewayName, rt, sp)] = sp.Service
+			}
+		}
+	}
+	for i := range rules {
+		if rules[i].TargetGroup == "" {
+			continue
+		}
+		svc, ok := byName[rules[i].TargetGroup]
+		if !ok {
+			return rules[i].TargetGroup
+		}
+		rules[i].Backend = svc
+	}
+	return ""
 }
 
 func hostRank(h string) int {

@@ -1,0 +1,40 @@
+package lbcstandin
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+// A backendRef of kind TargetGroupName forwards to the target group of that name, whichever route
+// and namespace made it, as LBC v3 does; a name no target group has fails the deploy.
+func TestARuleForwardsToATargetGroupByNameWhoeverMadeIt(t *testing.T) {
+	web := ServicePort{Service: types.NamespacedName{Namespace: "team-a", Name: "web"}, Port: 80}
+	shop := Route{Kind: "HTTPRoute", Namespace: "team-a", Name: "shop", Hostnames: []string{"shop.example.com"},
+		Rules: []RouteRule{{Backend: web.Service, Services: []ServicePort{web}}}}
+	tg := TargetGroupName("gw", "public-1", shop, web)
+	assert.LessOrEqual(t, len(tg), 32, "ELBv2 target group names are at most 32 characters")
+
+	ref := gwv1.BackendRef{BackendObjectReference: gwv1.BackendObjectReference{
+		Group: ptr.To(gwv1.Group("anything.example")), Kind: ptr.To(gwv1.Kind(TargetGroupNameKind)), Name: gwv1.ObjectName(tg)}}
+	backend, name := firstBackend("team-c", ref)
+	assert.Equal(t, tg, name, "LBC reads the kind only, whatever the group")
+	assert.Empty(t, backend)
+	steal := Route{Kind: "HTTPRoute", Namespace: "team-c", Name: "steal", Hostnames: []string{"c.example.com"},
+		Rules: []RouteRule{{TargetGroup: name}}}
+
+	attached := []Route{shop, steal}
+	hosts := []map[int32][]string{{443: {"shop.example.com"}}, {443: {"c.example.com"}}}
+	rules := BuildRules(attached, hosts)
+	assert.Empty(t, ResolveTargetGroups("gw", "public-1", rules, attached))
+	got, ok := Resolve(rules, 443, "c.example.com", "/admin")
+	assert.True(t, ok)
+	assert.Equal(t, web.Service, got, "team-c's hostname reaches team-a's Service through its target group")
+
+	steal.Rules[0].TargetGroup = "k8s-nothere-nothere-0000000000"
+	attached[1] = steal
+	assert.Equal(t, "k8s-nothere-nothere-0000000000", ResolveTargetGroups("gw", "public-1", BuildRules(attached, hosts), attached))
+}
