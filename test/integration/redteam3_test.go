@@ -1,0 +1,108 @@
+package integration
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/opendi/gateway-orchestrator/test/lbcstandin"
+)
+
+// Attacks a third red team tried from outside against the running system (make run-local),
+// reproduced here with the webhooks registered in a real API server.
+
+// targetGroupRef is a backendRef naming an ALB target group by name (LBC v3's kind
+// TargetGroupName; LBC reads the kind whatever the group).
+func targetGroupRef(group, name string) gwv1.BackendRef {
+	return gwv1.BackendRef{BackendObjectReference: gwv1.BackendObjectReference{
+		Group: ptr.To(gwv1.Group(group)), Kind: ptr.To(gwv1.Kind(lbcstandin.TargetGroupNameKind)), Name: gwv1.ObjectName(name)}}
+}
+
+// assertTargetGroupDenied asserts that err is admission's denial of rule 0's backendRef 0,
+// saying why and what to do.
+func assertTargetGroupDenied(t *testing.T, err error) {
+	t.Helper()
+	require.Error(t, err)
+	assert.True(t, apierrors.IsInvalid(err), "a denial, not an internal error: %v", err)
+	assert.Contains(t, err.Error(), "spec.rules[0].backendRefs[0]: Forbidden: a backendRef of kind TargetGroupName forwards to an ALB target group by its name, which on a shared load balancer may be another team's")
+	assert.Contains(t, err.Error(), "name a Service of your namespace instead")
+}
+
+// LBC v3 forwards a route rule to an existing target group named by a backendRef of kind
+// TargetGroupName, looking the name up in the AWS account whoever made it. On a pool ALB every
+// team's target groups are on the same load balancer, so team-c's route for its own hostname
+// could forward to team-a's target group: every path of team-c's hostname reached team-a's
+// Service, past the rules team-a chose (team-a serves only /shop). A name no target group has
+// fails LBC's deploy of the whole shared Gateway. Now such a backendRef is denied on a pool
+// Gateway, on create and on update, for HTTPRoutes and GRPCRoutes; a team's own Gateway is not
+// checked.
+func TestRedteam3ANamedTargetGroupIsDeniedOnThePool(t *testing.T) {
+	ctx := context.Background()
+	z, _ := servedZone(t)
+	teamA, teamC := tenant(t), tenant(t)
+	shop, mine := "shop."+z.Spec.Domain, "mine."+z.Spec.Domain
+	shopRoute := servingRoute(teamA, "shop", "/shop", shop)
+	require.NoError(t, k8s.Create(ctx, shopRoute))
+	mineRoute := servingRoute(teamC, "web", "/", mine)
+	require.NoError(t, k8s.Create(ctx, mineRoute))
+	gw := *ready(t, shop, 60*time.Second).Status.Gateway
+	require.Equal(t, gw, *ready(t, mine, 60*time.Second).Status.Gateway, "first fit seats both on one Gateway")
+	shopSvc := types.NamespacedName{Namespace: teamA, Name: "shop"}
+	tg := lbcstandin.TargetGroupName(gw.Namespace, gw.Name, lbcstandin.Route{Kind: "HTTPRoute", Namespace: teamA, Name: shopRoute.Name},
+		lbcstandin.ServicePort{Service: shopSvc, Port: 80})
+
+	t.Run("an update of an admitted pool route", func(t *testing.T) {
+		err := updateLatest(ctx, mineRoute, func() {
+			mineRoute.Spec.Rules[0].BackendRefs = []gwv1.HTTPBackendRef{{BackendRef: targetGroupRef("", tg)}}
+		})
+		assert.Never(t, func() bool {
+			for _, path := range []string{"/", "/shop", "/admin"} {
+				if got, _ := env.StandIn.Resolve(gw.Namespace, gw.Name, mine, path); got == shopSvc {
+					return true
+				}
+			}
+			return false
+		}, 3*time.Second, 50*time.Millisecond, "https://%s never reaches team-a's Service", mine)
+		got, ok := env.StandIn.Resolve(gw.Namespace, gw.Name, mine, "/admin")
+		assert.True(t, ok)
+		assert.Equal(t, types.NamespacedName{Namespace: teamC, Name: "web"}, got, "team-c's own Service serves its hostname")
+		assertTargetGroupDenied(t, err)
+		assert.Contains(t, err.Error(), "attached to a shared pool Gateway, whose ALB every team shares")
+	})
+	t.Run("a new route naming the pool Gateway, with any group", func(t *testing.T) {
+		r := servingRoute(teamC, "web", "/", mine)
+		r.Spec.ParentRefs = []gwv1.ParentReference{gatewayParent(gw)}
+		r.Spec.Rules[0].BackendRefs = []gwv1.HTTPBackendRef{{BackendRef: targetGroupRef("gateway.k8s.aws", tg)}}
+		err := k8s.Create(ctx, r)
+		assertTargetGroupDenied(t, err)
+		assert.Contains(t, err.Error(), "the route is attached to the shared pool Gateway "+gw.Namespace+"/"+gw.Name)
+	})
+	t.Run("a GRPCRoute too", func(t *testing.T) {
+		g := backendGRPCRoute(teamC, "web", gatewayParent(gw), mine)
+		g.Spec.Rules[0].BackendRefs = []gwv1.GRPCBackendRef{{BackendRef: targetGroupRef("", tg)}}
+		assertTargetGroupDenied(t, k8s.Create(ctx, g))
+	})
+	t.Run("a name no target group has", func(t *testing.T) {
+		r := servingRoute(teamC, "web", "/", mine)
+		r.Spec.Rules[0].BackendRefs = []gwv1.HTTPBackendRef{{BackendRef: targetGroupRef("", "k8s-nothere-nothere-0123456789")}}
+		assertTargetGroupDenied(t, k8s.Create(ctx, r))
+	})
+	t.Run("on the team's own Gateway it is not checked", func(t *testing.T) {
+		own := "own-tg." + z.Spec.Domain
+		ownGW := createOwnGateway(t, teamC, own)
+		r := servingRoute(teamC, "web", "/", own)
+		r.Spec.ParentRefs = []gwv1.ParentReference{{Name: gwv1.ObjectName(ownGW.Name)}}
+		r.Spec.Rules[0].BackendRefs = []gwv1.HTTPBackendRef{{BackendRef: targetGroupRef("", "k8s-teamc-web-0123456789")}}
+		require.NoError(t, k8s.Create(ctx, r))
+	})
+	got, ok := env.StandIn.Resolve(gw.Namespace, gw.Name, shop, "/shop")
+	assert.True(t, ok)
+	assert.Equal(t, shopSvc, got, "team-a still serves its own hostname")
+}
