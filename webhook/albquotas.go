@@ -30,12 +30,11 @@ const MaxTargetGroupsPerAction = 5
 const MaxConditionValuesPerRule = 5
 
 // ruleShape is what one route rule asks of an ALB rule: its backendRefs, the condition values of
-// each of its matches, and the indexes of its backendRefs that name a target group (kind
-// TargetGroupName).
+// each of its matches, and the kind of each backendRef ("" for the default, Service).
 type ruleShape struct {
 	backends     int
 	matches      []int
-	targetGroups []int
+	backendKinds []string
 }
 
 // TargetGroupNameKind is the backendRef kind by which LBC v3 forwards a route rule to an existing
@@ -43,12 +42,17 @@ type ruleShape struct {
 // checks neither the namespace nor the owner of the target group.
 const TargetGroupNameKind = "TargetGroupName"
 
-// targetGroupRefs are the indexes of the backendRefs that name a target group.
-func targetGroupRefs[B any](refs []B, ref func(B) gwv1.BackendRef) []int {
-	var out []int
+// GatewayBackendKind is the backendRef kind by which LBC v3 forwards to another Gateway's ALB
+// through a target group of target type alb, which only an NLB forwards to: ELBv2 refuses such a
+// target group for an ALB rule (its protocol would be HTTP or HTTPS, not TCP).
+const GatewayBackendKind = "Gateway"
+
+// backendKinds are the kinds of backendRefs, "" where none is set.
+func backendKinds[B any](refs []B, ref func(B) gwv1.BackendRef) []string {
+	out := make([]string, len(refs))
 	for i, b := range refs {
-		if k := ref(b).Kind; k != nil && *k == TargetGroupNameKind {
-			out = append(out, i)
+		if k := ref(b).Kind; k != nil {
+			out[i] = string(*k)
 		}
 	}
 	return out
@@ -65,7 +69,7 @@ func httpShapes(r *gwv1.HTTPRoute) []ruleShape {
 	out := make([]ruleShape, len(r.Spec.Rules))
 	for i, rule := range r.Spec.Rules {
 		out[i].backends = len(rule.BackendRefs)
-		out[i].targetGroups = targetGroupRefs(rule.BackendRefs, func(b gwv1.HTTPBackendRef) gwv1.BackendRef { return b.BackendRef })
+		out[i].backendKinds = backendKinds(rule.BackendRefs, func(b gwv1.HTTPBackendRef) gwv1.BackendRef { return b.BackendRef })
 		if len(rule.Matches) == 0 {
 			out[i].matches = []int{hosts + 1} // the hosts and "/*"
 		}
@@ -91,7 +95,7 @@ func grpcShapes(r *gwv1.GRPCRoute) []ruleShape {
 	out := make([]ruleShape, len(r.Spec.Rules))
 	for i, rule := range r.Spec.Rules {
 		out[i].backends = len(rule.BackendRefs)
-		out[i].targetGroups = targetGroupRefs(rule.BackendRefs, func(b gwv1.GRPCBackendRef) gwv1.BackendRef { return b.BackendRef })
+		out[i].backendKinds = backendKinds(rule.BackendRefs, func(b gwv1.GRPCBackendRef) gwv1.BackendRef { return b.BackendRef })
 		if len(rule.Matches) == 0 {
 			out[i].matches = []int{hosts + 1} // the hosts and "/*"
 		}
@@ -112,18 +116,26 @@ func grpcShapes(r *gwv1.GRPCRoute) []ruleShape {
 // new seats, and the listener changes that move a transferred hostname away from its former
 // owner. On its own Gateway a team breaks only its own ALB, which LBC reports there; a route the
 // reconciler never attaches (an unmanaged hostname, no pool) is left alone. A backendRef of kind
-// TargetGroupName is denied there too: on an ALB every team shares it could forward a team's
+// Gateway is denied there for the same reason (ELBv2 refuses its target group for an ALB), and
+// one of kind TargetGroupName because on an ALB every team shares it could forward a team's
 // hostname to another team's target group (its Services, past the other team's own rules), and a
 // name no target group has fails LBC's deploy of the whole Gateway.
 func (door *Door) albQuotas(ctx context.Context, meta *metav1.ObjectMeta, refs []gwv1.ParentReference, hostnames []gwv1.Hostname, shapes []ruleShape) (field.ErrorList, error) {
 	var errs, named field.ErrorList
 	rules := field.NewPath("spec", "rules")
 	for i, s := range shapes {
-		for _, j := range s.targetGroups {
-			named = append(named, field.Forbidden(rules.Index(i).Child("backendRefs").Index(j), fmt.Sprintf(
-				"a backendRef of kind %s forwards to an ALB target group by its name, which on a shared load balancer may be another team's "+
-					"(LBC looks the name up in the AWS account, whoever made the target group), and a name no target group has stops LBC programming the load balancer; "+
-					"name a Service of your namespace instead", TargetGroupNameKind)))
+		for j, k := range s.backendKinds {
+			switch k {
+			case TargetGroupNameKind:
+				named = append(named, field.Forbidden(rules.Index(i).Child("backendRefs").Index(j), fmt.Sprintf(
+					"a backendRef of kind %s forwards to an ALB target group by its name, which on a shared load balancer may be another team's "+
+						"(LBC looks the name up in the AWS account, whoever made the target group), and a name no target group has stops LBC programming the load balancer; "+
+						"name a Service of your namespace instead", TargetGroupNameKind)))
+			case GatewayBackendKind:
+				errs = append(errs, field.Forbidden(rules.Index(i).Child("backendRefs").Index(j), fmt.Sprintf(
+					"a backendRef of kind %s makes a target group of target type alb, which only a Network Load Balancer forwards to (ELBv2 refuses it for an ALB rule); "+
+						"name a Service instead", GatewayBackendKind)))
+			}
 		}
 		if s.backends > MaxTargetGroupsPerAction {
 			errs = append(errs, field.Forbidden(rules.Index(i).Child("backendRefs"), fmt.Sprintf(

@@ -8,8 +8,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/test/lbcstandin"
@@ -40,7 +42,8 @@ func assertTargetGroupDenied(t *testing.T, err error) {
 // team's target groups are on the same load balancer, so team-c's route for its own hostname
 // could forward to team-a's target group: every path of team-c's hostname reached team-a's
 // Service, past the rules team-a chose (team-a serves only /shop). A name no target group has
-// fails LBC's deploy of the whole shared Gateway. Now such a backendRef is denied on a pool
+// fails LBC's deploy of the whole shared Gateway, and so does a backendRef of kind Gateway (a
+// target group of target type alb, which ELBv2 makes only for NLBs). Now both are denied on a pool
 // Gateway, on create and on update, for HTTPRoutes and GRPCRoutes; a team's own Gateway is not
 // checked.
 func TestRedteam3ANamedTargetGroupIsDeniedOnThePool(t *testing.T) {
@@ -94,6 +97,17 @@ func TestRedteam3ANamedTargetGroupIsDeniedOnThePool(t *testing.T) {
 		r.Spec.Rules[0].BackendRefs = []gwv1.HTTPBackendRef{{BackendRef: targetGroupRef("", "k8s-nothere-nothere-0123456789")}}
 		assertTargetGroupDenied(t, k8s.Create(ctx, r))
 	})
+	t.Run("a Gateway backend, whose target group ELBv2 refuses for an ALB", func(t *testing.T) {
+		own := createOwnGateway(t, teamC, "own-backend."+z.Spec.Domain)
+		r := servingRoute(teamC, "web", "/", mine)
+		r.Spec.Rules[0].BackendRefs = []gwv1.HTTPBackendRef{{BackendRef: gwv1.BackendRef{BackendObjectReference: gwv1.BackendObjectReference{
+			Group: ptr.To(gwv1.Group(gwv1.GroupName)), Kind: ptr.To(gwv1.Kind("Gateway")), Name: gwv1.ObjectName(own.Name), Port: ptr.To(gwv1.PortNumber(443))}}}}
+		err := k8s.Create(ctx, r)
+		require.Error(t, err)
+		assert.True(t, apierrors.IsInvalid(err), "a denial, not an internal error: %v", err)
+		assert.Contains(t, err.Error(), "spec.rules[0].backendRefs[0]: Forbidden: a backendRef of kind Gateway makes a target group of target type alb, which only a Network Load Balancer forwards to")
+		assert.Contains(t, err.Error(), "which LBC could not program any more")
+	})
 	t.Run("on the team's own Gateway it is not checked", func(t *testing.T) {
 		own := "own-tg." + z.Spec.Domain
 		ownGW := createOwnGateway(t, teamC, own)
@@ -102,6 +116,11 @@ func TestRedteam3ANamedTargetGroupIsDeniedOnThePool(t *testing.T) {
 		r.Spec.Rules[0].BackendRefs = []gwv1.HTTPBackendRef{{BackendRef: targetGroupRef("", "k8s-teamc-web-0123456789")}}
 		require.NoError(t, k8s.Create(ctx, r))
 	})
+	assert.Never(t, func() bool {
+		got := &gwv1.Gateway{}
+		require.NoError(t, k8s.Get(ctx, client.ObjectKey{Namespace: gw.Namespace, Name: gw.Name}, got))
+		return meta.IsStatusConditionFalse(got.Status.Conditions, string(gwv1.GatewayConditionAccepted))
+	}, 2*time.Second, 50*time.Millisecond, "LBC keeps programming the shared ALB")
 	got, ok := env.StandIn.Resolve(gw.Namespace, gw.Name, shop, "/shop")
 	assert.True(t, ok)
 	assert.Equal(t, shopSvc, got, "team-a still serves its own hostname")

@@ -31,6 +31,8 @@ type RouteRule struct {
 	Backend     types.NamespacedName
 	TargetGroup string
 	Services    []ServicePort
+	// Gateways counts the backends of kind Gateway (a target group of target type alb).
+	Gateways int
 }
 
 // ServicePort is a Service backend of a route rule.

@@ -66,9 +66,17 @@ func (s *StandIn) routes(ctx context.Context, gw *gwv1.Gateway) ([]Rule, deployL
 	}
 	rules := BuildRules(attached, hosts)
 	unknown := ResolveTargetGroups(gw.Namespace, gw.Name, rules, attached)
+	var toGateway *Route
+	for i, rt := range attached {
+		for _, rule := range rt.Rules {
+			if rule.Gateways > 0 && toGateway == nil {
+				toGateway = &attached[i]
+			}
+		}
+	}
 	s.tables.Store(gw.Namespace+"/"+gw.Name, rules)
 	widest, values := WidestMatch(attached, hosts)
-	return rules, deployLimits{targetGroups: TargetGroups(attached), widestMatch: widest, matchValues: values, unknownTargetGroup: unknown}, nil
+	return rules, deployLimits{targetGroups: TargetGroups(attached), widestMatch: widest, matchValues: values, unknownTargetGroup: unknown, toGateway: toGateway}, nil
 }
 
 // deployLimits is what the routes attached to a Gateway ask of the ELBv2 quotas that
@@ -80,6 +88,8 @@ type deployLimits struct {
 	matchValues int
 	// unknownTargetGroup is a target group name a rule forwards to that no target group has.
 	unknownTargetGroup string
+	// toGateway is a route with a Gateway backend, whose target group ELBv2 refuses for an ALB.
+	toGateway *Route
 }
 
 func hasEntry(parents []gwv1.RouteParentStatus, gw *gwv1.Gateway, routeNS string) bool {
@@ -147,7 +157,7 @@ func fromHTTPRoute(r *gwv1.HTTPRoute) Route {
 			out.Backend, out.TargetGroup = firstBackend(r.Namespace, rule.BackendRefs[0].BackendRef)
 		}
 		for _, b := range rule.BackendRefs {
-			out.Services = appendService(out.Services, r.Namespace, b.BackendRef)
+			out.addBackend(r.Namespace, b.BackendRef)
 		}
 		for _, m := range rule.Matches {
 			match := Match{Path: "/", Values: len(m.Headers) + len(m.QueryParams)}
@@ -180,7 +190,7 @@ func fromGRPCRoute(r *gwv1.GRPCRoute) Route {
 			out.Backend, out.TargetGroup = firstBackend(r.Namespace, rule.BackendRefs[0].BackendRef)
 		}
 		for _, b := range rule.BackendRefs {
-			out.Services = appendService(out.Services, r.Namespace, b.BackendRef)
+			out.addBackend(r.Namespace, b.BackendRef)
 		}
 		for _, m := range rule.Matches {
 			match := Match{Path: "/", Values: 1 + len(m.Headers)} // the method's path, one per header
@@ -197,16 +207,25 @@ func fromGRPCRoute(r *gwv1.GRPCRoute) Route {
 	return rt
 }
 
-// appendService adds a Service backend (other kinds make no target group).
-func appendService(out []ServicePort, routeNS string, b gwv1.BackendRef) []ServicePort {
+// GatewayBackendKind is the backendRef kind by which LBC v3 forwards to another Gateway's ALB
+// through a target group of target type alb, which ELBv2 makes only for NLBs (protocol TCP).
+const GatewayBackendKind = "Gateway"
+
+// addBackend adds a Service backend to the rule's Services, and counts a Gateway backend (other
+// kinds make no target group of the route's own).
+func (out *RouteRule) addBackend(routeNS string, b gwv1.BackendRef) {
+	if b.Kind != nil && *b.Kind == GatewayBackendKind {
+		out.Gateways++
+		return
+	}
 	if b.Group != nil && *b.Group != "" || b.Kind != nil && *b.Kind != "Service" {
-		return out
+		return
 	}
 	port := int32(0)
 	if b.Port != nil {
 		port = int32(*b.Port)
 	}
-	return append(out, ServicePort{Service: backend(routeNS, b), Port: port})
+	out.Services = append(out.Services, ServicePort{Service: backend(routeNS, b), Port: port})
 }
 
 // TargetGroupNameKind is the backendRef kind by which LBC v3 forwards a route rule to an

@@ -38,3 +38,14 @@ func TestARuleForwardsToATargetGroupByNameWhoeverMadeIt(t *testing.T) {
 	attached[1] = steal
 	assert.Equal(t, "k8s-nothere-nothere-0000000000", ResolveTargetGroups("gw", "public-1", BuildRules(attached, hosts), attached))
 }
+
+// A backendRef of kind Gateway makes a target group of target type alb, not a Service's.
+func TestAGatewayBackendIsCountedApart(t *testing.T) {
+	r := &gwv1.HTTPRoute{Spec: gwv1.HTTPRouteSpec{Rules: []gwv1.HTTPRouteRule{{BackendRefs: []gwv1.HTTPBackendRef{
+		{BackendRef: gwv1.BackendRef{BackendObjectReference: gwv1.BackendObjectReference{Kind: ptr.To(gwv1.Kind(GatewayBackendKind)), Name: "own"}}},
+		{BackendRef: gwv1.BackendRef{BackendObjectReference: gwv1.BackendObjectReference{Name: "web", Port: ptr.To(gwv1.PortNumber(80))}}},
+	}}}}}
+	rule := fromHTTPRoute(r).Rules[0]
+	assert.Equal(t, 1, rule.Gateways)
+	assert.Len(t, rule.Services, 1)
+}
