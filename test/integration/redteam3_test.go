@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,11 +10,13 @@ import (
 	"github.com/stretchr/testify/require"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/opendi/gateway-orchestrator/internal/lbc"
 	"github.com/opendi/gateway-orchestrator/test/lbcstandin"
 )
 
@@ -118,10 +121,86 @@ func TestRedteam3ANamedTargetGroupIsDeniedOnThePool(t *testing.T) {
 	})
 	assert.Never(t, func() bool {
 		got := &gwv1.Gateway{}
-		require.NoError(t, k8s.Get(ctx, client.ObjectKey{Namespace: gw.Namespace, Name: gw.Name}, got))
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: gw.Namespace, Name: gw.Name}, got); err != nil {
+			return false
+		}
 		return meta.IsStatusConditionFalse(got.Status.Conditions, string(gwv1.GatewayConditionAccepted))
 	}, 2*time.Second, 50*time.Millisecond, "LBC keeps programming the shared ALB")
 	got, ok := env.StandIn.Resolve(gw.Namespace, gw.Name, shop, "/shop")
 	assert.True(t, ok)
 	assert.Equal(t, shopSvc, got, "team-a still serves its own hostname")
+}
+
+// targetGroupConfiguration is an LBC TargetGroupConfiguration for Service svc of ns; set puts
+// target group names into its spec.
+func targetGroupConfiguration(ns, svc string, set func(spec map[string]any)) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(lbc.TargetGroupConfigurationGVK)
+	u.SetNamespace(ns)
+	u.SetGenerateName("tgc-")
+	spec := map[string]any{"targetReference": map[string]any{"name": svc}}
+	set(spec)
+	u.Object["spec"] = spec
+	return u
+}
+
+// LBC names a Service's target groups by its TargetGroupConfiguration's targetGroupName (by
+// default, or for one route), and ELBv2's CreateTargetGroup is idempotent: asking for a name a
+// target group already has returns that target group. On a pool ALB a team naming the
+// generated target group of another team's route had its own hostname forward to that team's
+// Services. Now a TargetGroupConfiguration naming a target group with the shape of LBC's
+// generated names is denied; a name of the team's own choosing passes.
+func TestRedteam3ATargetGroupConfigurationCannotAdoptAGeneratedTargetGroup(t *testing.T) {
+	ctx := context.Background()
+	z, _ := servedZone(t)
+	teamA, teamC := tenant(t), tenant(t)
+	shop, mine := "shop."+z.Spec.Domain, "mine."+z.Spec.Domain
+	shopRoute := servingRoute(teamA, "shop", "/", shop)
+	require.NoError(t, k8s.Create(ctx, shopRoute))
+	mineRoute := servingRoute(teamC, "web", "/", mine)
+	require.NoError(t, k8s.Create(ctx, mineRoute))
+	gw := *ready(t, shop, 60*time.Second).Status.Gateway
+	require.Equal(t, gw, *ready(t, mine, 60*time.Second).Status.Gateway, "first fit seats both on one Gateway")
+	shopSvc := types.NamespacedName{Namespace: teamA, Name: "shop"}
+	tg := lbcstandin.TargetGroupName(gw.Namespace, gw.Name, lbcstandin.Route{Kind: "HTTPRoute", Namespace: teamA, Name: shopRoute.Name},
+		lbcstandin.ServicePort{Service: shopSvc, Port: 80})
+
+	t.Run("by default", func(t *testing.T) {
+		cfg := targetGroupConfiguration(teamC, "web", func(spec map[string]any) {
+			spec["defaultConfiguration"] = map[string]any{"targetGroupName": tg}
+		})
+		err := k8s.Create(ctx, cfg)
+		if err == nil {
+			t.Cleanup(func() { _ = k8s.Delete(context.Background(), cfg) })
+			// LBC reads the configuration on its next deploy of the Gateway.
+			require.NoError(t, updateLatest(ctx, mineRoute, func() { mineRoute.Annotations = map[string]string{"touch": "1"} }))
+		}
+		assert.Never(t, func() bool {
+			got, _ := env.StandIn.Resolve(gw.Namespace, gw.Name, mine, "/")
+			return got == shopSvc
+		}, 3*time.Second, 50*time.Millisecond, "https://%s never reaches team-a's Service", mine)
+		require.Error(t, err)
+		assert.True(t, apierrors.IsInvalid(err), "a denial, not an internal error: %v", err)
+		assert.Contains(t, err.Error(), "spec.defaultConfiguration.targetGroupName: Forbidden: target group name \""+tg+"\" has the shape of the names the AWS Load Balancer Controller generates for the target groups of routes")
+		assert.Contains(t, err.Error(), "choose a name that does not end in a 10-digit hex hash, or remove it")
+	})
+	t.Run("for one route, in upper case", func(t *testing.T) {
+		cfg := targetGroupConfiguration(teamC, "web", func(spec map[string]any) {
+			spec["routeConfigurations"] = []any{map[string]any{
+				"routeIdentifier":  map[string]any{"kind": "HTTPRoute", "namespace": teamC, "name": mineRoute.Name},
+				"targetGroupProps": map[string]any{"targetGroupName": strings.ToUpper(tg)},
+			}}
+		})
+		err := k8s.Create(ctx, cfg)
+		require.Error(t, err)
+		assert.True(t, apierrors.IsInvalid(err), "a denial, not an internal error: %v", err)
+		assert.Contains(t, err.Error(), "spec.routeConfigurations[0].targetGroupProps.targetGroupName: Forbidden")
+	})
+	t.Run("a name of the team's own passes", func(t *testing.T) {
+		cfg := targetGroupConfiguration(teamC, "web", func(spec map[string]any) {
+			spec["defaultConfiguration"] = map[string]any{"targetGroupName": "team-c-web"}
+		})
+		require.NoError(t, k8s.Create(ctx, cfg))
+		t.Cleanup(func() { _ = k8s.Delete(context.Background(), cfg) })
+	})
 }

@@ -29,6 +29,7 @@ type Route struct {
 type RouteRule struct {
 	Matches     []Match
 	Backend     types.NamespacedName
+	BackendPort int32
 	TargetGroup string
 	Services    []ServicePort
 	// Gateways counts the backends of kind Gateway (a target group of target type alb).

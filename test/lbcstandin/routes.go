@@ -8,6 +8,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -65,7 +67,11 @@ func (s *StandIn) routes(ctx context.Context, gw *gwv1.Gateway) ([]Rule, deployL
 		}
 	}
 	rules := BuildRules(attached, hosts)
-	unknown := ResolveTargetGroups(gw.Namespace, gw.Name, rules, attached)
+	namer, err := s.targetGroupNamer(ctx, gw)
+	if err != nil {
+		return nil, deployLimits{}, err
+	}
+	unknown := ResolveTargetGroups(rules, attached, namer)
 	var toGateway *Route
 	for i, rt := range attached {
 		for _, rule := range rt.Rules {
@@ -154,7 +160,7 @@ func fromHTTPRoute(r *gwv1.HTTPRoute) Route {
 	for _, rule := range r.Spec.Rules {
 		out := RouteRule{}
 		if len(rule.BackendRefs) > 0 {
-			out.Backend, out.TargetGroup = firstBackend(r.Namespace, rule.BackendRefs[0].BackendRef)
+			out.Backend, out.BackendPort, out.TargetGroup = firstBackend(r.Namespace, rule.BackendRefs[0].BackendRef)
 		}
 		for _, b := range rule.BackendRefs {
 			out.addBackend(r.Namespace, b.BackendRef)
@@ -187,7 +193,7 @@ func fromGRPCRoute(r *gwv1.GRPCRoute) Route {
 	for _, rule := range r.Spec.Rules {
 		out := RouteRule{}
 		if len(rule.BackendRefs) > 0 {
-			out.Backend, out.TargetGroup = firstBackend(r.Namespace, rule.BackendRefs[0].BackendRef)
+			out.Backend, out.BackendPort, out.TargetGroup = firstBackend(r.Namespace, rule.BackendRefs[0].BackendRef)
 		}
 		for _, b := range rule.BackendRefs {
 			out.addBackend(r.Namespace, b.BackendRef)
@@ -233,13 +239,17 @@ func (out *RouteRule) addBackend(routeNS string, b gwv1.BackendRef) {
 // kind only, whatever the group, and checks neither namespace nor owner of the target group).
 const TargetGroupNameKind = "TargetGroupName"
 
-// firstBackend is the Service a rule's first backendRef names, or the name of the target group
-// it names (kind TargetGroupName).
-func firstBackend(routeNS string, b gwv1.BackendRef) (types.NamespacedName, string) {
+// firstBackend is the Service a rule's first backendRef names and its port, or the name of the
+// target group it names (kind TargetGroupName).
+func firstBackend(routeNS string, b gwv1.BackendRef) (types.NamespacedName, int32, string) {
 	if b.Kind != nil && *b.Kind == TargetGroupNameKind {
-		return types.NamespacedName{}, string(b.Name)
+		return types.NamespacedName{}, 0, string(b.Name)
 	}
-	return backend(routeNS, b), ""
+	port := int32(0)
+	if b.Port != nil {
+		port = int32(*b.Port)
+	}
+	return backend(routeNS, b), port, ""
 }
 
 func backend(routeNS string, b gwv1.BackendRef) types.NamespacedName {
@@ -248,4 +258,38 @@ func backend(routeNS string, b gwv1.BackendRef) types.NamespacedName {
 		ns = string(*b.Namespace)
 	}
 	return types.NamespacedName{Namespace: ns, Name: string(b.Name)}
+}
+
+// targetGroupNamer names target groups as LBC does: by the TargetGroupConfiguration of the
+// Service (spec.targetReference, in the Service's namespace), its routeConfigurations entry for
+// the route, else its defaultConfiguration, when that sets targetGroupName; else TargetGroupName.
+func (s *StandIn) targetGroupNamer(ctx context.Context, gw *gwv1.Gateway) (TargetGroupNamer, error) {
+	cfgs := &unstructured.UnstructuredList{}
+	cfgs.SetGroupVersionKind(schema.GroupVersionKind{Group: "gateway.k8s.aws", Version: "v1beta1", Kind: "TargetGroupConfigurationList"})
+	if err := s.Client.List(ctx, cfgs); err != nil && !meta.IsNoMatchError(err) {
+		return nil, err
+	}
+	return func(rt Route, sp ServicePort) string {
+		for _, c := range cfgs.Items {
+			target, _, _ := unstructured.NestedString(c.Object, "spec", "targetReference", "name")
+			kind, _, _ := unstructured.NestedString(c.Object, "spec", "targetReference", "kind")
+			if c.GetNamespace() != sp.Service.Namespace || target != sp.Service.Name || kind != "" && kind != "Service" {
+				continue
+			}
+			routes, _, _ := unstructured.NestedSlice(c.Object, "spec", "routeConfigurations")
+			for _, r := range routes {
+				rc, _ := r.(map[string]any)
+				id, _, _ := unstructured.NestedStringMap(rc, "routeIdentifier")
+				if (id["kind"] == "" || id["kind"] == rt.Kind) && (id["namespace"] == "" || id["namespace"] == rt.Namespace) && (id["name"] == "" || id["name"] == rt.Name) {
+					if n, _, _ := unstructured.NestedString(rc, "targetGroupProps", "targetGroupName"); n != "" {
+						return n
+					}
+				}
+			}
+			if n, _, _ := unstructured.NestedString(c.Object, "spec", "defaultConfiguration", "targetGroupName"); n != "" {
+				return n
+			}
+		}
+		return TargetGroupName(gw.Namespace, gw.Name, rt, sp)
+	}, nil
 }
