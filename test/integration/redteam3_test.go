@@ -196,6 +196,24 @@ func TestRedteam3ATargetGroupConfigurationCannotAdoptAGeneratedTargetGroup(t *te
 		assert.True(t, apierrors.IsInvalid(err), "a denial, not an internal error: %v", err)
 		assert.Contains(t, err.Error(), "spec.routeConfigurations[0].targetGroupProps.targetGroupName: Forbidden")
 	})
+	t.Run("a name another namespace's configuration sets", func(t *testing.T) {
+		theirs := targetGroupConfiguration(teamA, "shop", func(spec map[string]any) {
+			spec["defaultConfiguration"] = map[string]any{"targetGroupName": "shop-tg-" + teamA}
+		})
+		require.NoError(t, k8s.Create(ctx, theirs))
+		t.Cleanup(func() { _ = k8s.Delete(context.Background(), theirs) })
+		cfg := targetGroupConfiguration(teamC, "web", func(spec map[string]any) {
+			spec["defaultConfiguration"] = map[string]any{"targetGroupName": strings.ToUpper("shop-tg-" + teamA)}
+		})
+		err := k8s.Create(ctx, cfg)
+		require.Error(t, err)
+		assert.True(t, apierrors.IsInvalid(err), "a denial, not an internal error: %v", err)
+		assert.Contains(t, err.Error(), "is set by TargetGroupConfiguration "+teamA+"/"+theirs.GetName()+" of another namespace")
+		// The first keeps its name through its own updates.
+		require.NoError(t, unstructured.SetNestedField(theirs.Object, "yes", "metadata", "annotations", "changed"))
+		require.NoError(t, unstructured.SetNestedField(theirs.Object, map[string]any{"name": "shop", "kind": "Service"}, "spec", "targetReference"))
+		require.NoError(t, k8s.Update(ctx, theirs))
+	})
 	t.Run("a name of the team's own passes", func(t *testing.T) {
 		cfg := targetGroupConfiguration(teamC, "web", func(spec map[string]any) {
 			spec["defaultConfiguration"] = map[string]any{"targetGroupName": "team-c-web"}
