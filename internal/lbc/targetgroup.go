@@ -63,7 +63,7 @@ func (c *TargetGroupConfiguration) TargetGroupNames() []NamedTargetGroup {
 // DeepCopy copies c.
 func (c *TargetGroupConfiguration) DeepCopy() *TargetGroupConfiguration {
 	out := &TargetGroupConfiguration{TypeMeta: c.TypeMeta, Spec: c.Spec}
-	c.ObjectMeta.DeepCopyInto(&out.ObjectMeta)
+	c.DeepCopyInto(&out.ObjectMeta)
 	out.Spec.RouteConfigurations = append([]RouteConfiguration(nil), c.Spec.RouteConfigurations...)
 	return out
 }
