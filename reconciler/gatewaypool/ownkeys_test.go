@@ -15,22 +15,16 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/test/builders"
 )
 
 func TestALoadBalancerOfItsOwnWakesEveryPoolAndEveryZoneWithoutOne(t *testing.T) {
 	s := runtime.NewScheme()
 	require.NoError(t, v1alpha1.AddToScheme(s))
-	zone := func(name, pool string) *v1alpha1.ManagedZone {
-		z := &v1alpha1.ManagedZone{ObjectMeta: metav1.ObjectMeta{Name: name}}
-		if pool != "" {
-			z.Spec.GatewayPoolRef = &v1alpha1.LocalObjectReference{Name: pool}
-		}
-		return z
-	}
 	k := fake.NewClientBuilder().WithScheme(s).WithObjects(
-		&v1alpha1.GatewayPool{ObjectMeta: metav1.ObjectMeta{Name: "pool-a"}, Spec: v1alpha1.GatewayPoolSpec{Namespace: "pools"}},
-		&v1alpha1.GatewayPool{ObjectMeta: metav1.ObjectMeta{Name: "pool-b"}, Spec: v1alpha1.GatewayPoolSpec{Namespace: "pools"}},
-		zone("zone-a", "pool-a"), zone("zone-free", ""), zone("zone-missing", "pool-gone"),
+		builders.Pool("pool-a"), builders.Pool("pool-b"),
+		builders.Zone("zone-a", builders.Served("pool-a")), builders.Zone("zone-free"),
+		builders.Zone("zone-missing", builders.Served("pool-gone")),
 	).Build()
 	r := &Reconciler{Client: k}
 	ctx := context.Background()
@@ -44,6 +38,6 @@ func TestALoadBalancerOfItsOwnWakesEveryPoolAndEveryZoneWithoutOne(t *testing.T)
 	assert.ElementsMatch(t, every, r.ownLoadBalancerToPools(ctx, ing), "an Ingress")
 	gw := &gwv1.Gateway{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "own"}}
 	assert.ElementsMatch(t, every, r.ownLoadBalancerToPools(ctx, gw), "a tenant's Gateway")
-	poolGateway := &gwv1.Gateway{ObjectMeta: metav1.ObjectMeta{Namespace: "pools", Name: "pool-a-0"}}
+	poolGateway := &gwv1.Gateway{ObjectMeta: metav1.ObjectMeta{Namespace: "gateway-system", Name: "pool-a-0"}}
 	assert.Empty(t, r.ownLoadBalancerToPools(ctx, poolGateway), "a pool's own Gateway is watched with its pool")
 }
