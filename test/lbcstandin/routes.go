@@ -80,9 +80,14 @@ func (s *StandIn) routes(ctx context.Context, gw *gwv1.Gateway) ([]Rule, deployL
 			}
 		}
 	}
+	cfgs, services, err := s.targetGroupConfigs(ctx)
+	if err != nil {
+		return nil, deployLimits{}, err
+	}
 	s.tables.Store(gw.Namespace+"/"+gw.Name, rules)
 	widest, values := WidestMatch(attached, hosts)
-	return rules, deployLimits{targetGroups: TargetGroups(attached), widestMatch: widest, matchValues: values, unknownTargetGroup: unknown, toGateway: toGateway}, nil
+	return rules, deployLimits{targetGroups: TargetGroups(attached), widestMatch: widest, matchValues: values, unknownTargetGroup: unknown, toGateway: toGateway,
+		targetGroupConfig: TargetGroupConfigVerdict(attached, cfgs, services)}, nil
 }
 
 // deployLimits is what the routes attached to a Gateway ask of the ELBv2 quotas that
@@ -96,6 +101,9 @@ type deployLimits struct {
 	unknownTargetGroup string
 	// toGateway is a route with a Gateway backend, whose target group ELBv2 refuses for an ALB.
 	toGateway *Route
+	// targetGroupConfig is why a route's Service's TargetGroupConfiguration makes a target group
+	// LBC cannot build for an ALB (TargetGroupConfigVerdict), or "".
+	targetGroupConfig string
 }
 
 func hasEntry(parents []gwv1.RouteParentStatus, gw *gwv1.Gateway, routeNS string) bool {

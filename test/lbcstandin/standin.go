@@ -242,6 +242,8 @@ func (s *StandIn) Reconcile(ctx context.Context, req reconcile.Request) (reconci
 	case limits.toGateway != nil:
 		verdict = fmt.Sprintf("%s %s/%s forwards to a Gateway: ELBv2 makes a target group of target type alb only for a Network Load Balancer",
 			limits.toGateway.Kind, limits.toGateway.Namespace, limits.toGateway.Name)
+	case limits.targetGroupConfig != "":
+		verdict = limits.targetGroupConfig
 	case limits.unknownTargetGroup != "":
 		verdict = fmt.Sprintf("a route forwards to target group %q, which does not exist", limits.unknownTargetGroup)
 	case len(rules) > MaxRulesPerALB:
