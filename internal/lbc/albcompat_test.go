@@ -43,14 +43,23 @@ func TestALBIncompatibleSettings(t *testing.T) {
 		{"a target group name ending in a hyphen is refused", TargetGroupProps{TargetGroupName: ptr.To("web-")}, nil, []string{"spec.defaultConfiguration.targetGroupName"}},
 		{"a plain target group name is fine", TargetGroupProps{TargetGroupName: ptr.To("team-a-web")}, nil, nil},
 		{"a TCP health check is refused", hc(func(h *HealthCheckConfig) { h.HealthCheckProtocol = ptr.To("TCP") }), nil, []string{"spec.defaultConfiguration.healthCheckConfig.healthCheckProtocol"}},
-		{"an interval of 4 is refused", hc(func(h *HealthCheckConfig) { h.HealthCheckInterval = ptr.To(int32(4)); h.HealthCheckTimeout = ptr.To(int32(2)) }), nil, []string{"spec.defaultConfiguration.healthCheckConfig.healthCheckInterval"}},
+		{"an interval of 4 is refused", hc(func(h *HealthCheckConfig) {
+			h.HealthCheckInterval = ptr.To(int32(4))
+			h.HealthCheckTimeout = ptr.To(int32(2))
+		}), nil, []string{"spec.defaultConfiguration.healthCheckConfig.healthCheckInterval"}},
 		{"an interval of 300 is fine", hc(func(h *HealthCheckConfig) { h.HealthCheckInterval = ptr.To(int32(300)) }), nil, nil},
 		{"an interval of 301 is refused", hc(func(h *HealthCheckConfig) { h.HealthCheckInterval = ptr.To(int32(301)) }), nil, []string{"spec.defaultConfiguration.healthCheckConfig.healthCheckInterval"}},
 		{"a timeout of 1 is refused", hc(func(h *HealthCheckConfig) { h.HealthCheckTimeout = ptr.To(int32(1)) }), nil, []string{"spec.defaultConfiguration.healthCheckConfig.healthCheckTimeout"}},
-		{"a timeout equal to the interval is refused", hc(func(h *HealthCheckConfig) { h.HealthCheckInterval = ptr.To(int32(10)); h.HealthCheckTimeout = ptr.To(int32(10)) }), nil, []string{"spec.defaultConfiguration.healthCheckConfig.healthCheckTimeout"}},
+		{"a timeout equal to the interval is refused", hc(func(h *HealthCheckConfig) {
+			h.HealthCheckInterval = ptr.To(int32(10))
+			h.HealthCheckTimeout = ptr.To(int32(10))
+		}), nil, []string{"spec.defaultConfiguration.healthCheckConfig.healthCheckTimeout"}},
 		{"a timeout above LBC's default interval is refused", hc(func(h *HealthCheckConfig) { h.HealthCheckTimeout = ptr.To(int32(20)) }), nil, []string{"spec.defaultConfiguration.healthCheckConfig.healthCheckTimeout"}},
 		{"an interval at LBC's default timeout is refused", hc(func(h *HealthCheckConfig) { h.HealthCheckInterval = ptr.To(int32(5)) }), nil, []string{"spec.defaultConfiguration.healthCheckConfig.healthCheckInterval"}},
-		{"thresholds of 1 and 11 are refused", hc(func(h *HealthCheckConfig) { h.HealthyThresholdCount = ptr.To(int32(1)); h.UnhealthyThresholdCount = ptr.To(int32(11)) }), nil,
+		{"thresholds of 1 and 11 are refused", hc(func(h *HealthCheckConfig) {
+			h.HealthyThresholdCount = ptr.To(int32(1))
+			h.UnhealthyThresholdCount = ptr.To(int32(11))
+		}), nil,
 			[]string{"spec.defaultConfiguration.healthCheckConfig.healthyThresholdCount", "spec.defaultConfiguration.healthCheckConfig.unhealthyThresholdCount"}},
 		{"a path without a leading slash is refused", hc(func(h *HealthCheckConfig) { h.HealthCheckPath = ptr.To("healthz") }), nil, []string{"spec.defaultConfiguration.healthCheckConfig.healthCheckPath"}},
 		{"a port of 0 is refused", hc(func(h *HealthCheckConfig) { h.HealthCheckPort = ptr.To("0") }), nil, []string{"spec.defaultConfiguration.healthCheckConfig.healthCheckPort"}},
