@@ -35,6 +35,10 @@ type Door struct {
 	// enforces no caps.
 	Counter ownership.ClaimCounter
 	Metrics *Metrics
+	// TargetGroupConfigs says LBC's TargetGroupConfigurations are cached (indexed by Service,
+	// TargetGroupConfigService); Live reads the few Services their checks need.
+	TargetGroupConfigs bool
+	Live               client.Reader
 
 	gate capGate
 }

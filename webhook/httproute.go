@@ -114,7 +114,7 @@ var _ admission.Validator[*gwv1.HTTPRoute] = &RouteValidator{}
 
 // ValidateCreate implements admission.Validator.
 func (v *RouteValidator) ValidateCreate(ctx context.Context, r *gwv1.HTTPRoute) (admission.Warnings, error) {
-	return (*Door)(v).route(ctx, "HTTPRoute", &r.ObjectMeta, &r.Spec.CommonRouteSpec, r.Spec.Hostnames, httpShapes(r), nil)
+	return (*Door)(v).route(ctx, "HTTPRoute", &r.ObjectMeta, &r.Spec.CommonRouteSpec, r.Spec.Hostnames, httpShapes(r), httpBackends(r), nil)
 }
 
 // ValidateUpdate implements admission.Validator. Every hostname and parentRef is checked again:
@@ -124,7 +124,7 @@ func (v *RouteValidator) ValidateUpdate(ctx context.Context, old, r *gwv1.HTTPRo
 	if bookkeeping(old, r, &old.Spec, &r.Spec) || detaching(old, r, old.Spec, r.Spec, httpRouteRefs) {
 		return nil, nil
 	}
-	return (*Door)(v).route(ctx, "HTTPRoute", &r.ObjectMeta, &r.Spec.CommonRouteSpec, r.Spec.Hostnames, httpShapes(r), old.Spec.ParentRefs)
+	return (*Door)(v).route(ctx, "HTTPRoute", &r.ObjectMeta, &r.Spec.CommonRouteSpec, r.Spec.Hostnames, httpShapes(r), httpBackends(r), old.Spec.ParentRefs)
 }
 
 // ValidateDelete implements admission.Validator.
@@ -139,7 +139,7 @@ var _ admission.Validator[*gwv1.GRPCRoute] = &GRPCRouteValidator{}
 
 // ValidateCreate implements admission.Validator.
 func (v *GRPCRouteValidator) ValidateCreate(ctx context.Context, r *gwv1.GRPCRoute) (admission.Warnings, error) {
-	return (*Door)(v).route(ctx, "GRPCRoute", &r.ObjectMeta, &r.Spec.CommonRouteSpec, r.Spec.Hostnames, grpcShapes(r), nil)
+	return (*Door)(v).route(ctx, "GRPCRoute", &r.ObjectMeta, &r.Spec.CommonRouteSpec, r.Spec.Hostnames, grpcShapes(r), grpcBackends(r), nil)
 }
 
 // ValidateUpdate implements admission.Validator, checking everything again as for HTTPRoutes.
@@ -147,7 +147,7 @@ func (v *GRPCRouteValidator) ValidateUpdate(ctx context.Context, old, r *gwv1.GR
 	if bookkeeping(old, r, &old.Spec, &r.Spec) || detaching(old, r, old.Spec, r.Spec, grpcRouteRefs) {
 		return nil, nil
 	}
-	return (*Door)(v).route(ctx, "GRPCRoute", &r.ObjectMeta, &r.Spec.CommonRouteSpec, r.Spec.Hostnames, grpcShapes(r), old.Spec.ParentRefs)
+	return (*Door)(v).route(ctx, "GRPCRoute", &r.ObjectMeta, &r.Spec.CommonRouteSpec, r.Spec.Hostnames, grpcShapes(r), grpcBackends(r), old.Spec.ParentRefs)
 }
 
 // ValidateDelete implements admission.Validator.
@@ -160,8 +160,9 @@ func (v *GRPCRouteValidator) ValidateDelete(context.Context, *gwv1.GRPCRoute) (a
 // parentRef to a pool Gateway only where the route's hostnames are seated (seatedParents). On
 // UPDATE, oldRefs are the parentRefs before: only the parentRefs the update adds are checked
 // against the seats, so a route whose hostname moved to another Gateway is not wedged. shapes
-// are what its rules ask of the ALB (albQuotas).
-func (door *Door) route(ctx context.Context, kind string, meta *metav1.ObjectMeta, common *gwv1.CommonRouteSpec, hostnames []gwv1.Hostname, shapes []ruleShape, oldRefs []gwv1.ParentReference) (admission.Warnings, error) {
+// are what its rules ask of the ALB (albQuotas), backends its Service backendRefs, whose
+// TargetGroupConfigurations must suit the ALB (routeTargetGroupConfigs).
+func (door *Door) route(ctx context.Context, kind string, meta *metav1.ObjectMeta, common *gwv1.CommonRouteSpec, hostnames []gwv1.Hostname, shapes []ruleShape, backends []serviceBackend, oldRefs []gwv1.ParentReference) (admission.Warnings, error) {
 	path := field.NewPath("spec", "hostnames")
 	e := Entrance{
 		Kind:      schema.GroupKind{Group: gwv1.GroupName, Kind: kind},
@@ -188,6 +189,10 @@ func (door *Door) route(ctx context.Context, kind string, meta *metav1.ObjectMet
 	e.Errs = append(e.Errs, errs...)
 	if errs, err = door.albQuotas(ctx, meta, common.ParentRefs, hostnames, shapes); err != nil {
 		return nil, apierrors.NewInternalError(fmt.Errorf("looking up the route's parent Gateways: %w", err))
+	}
+	e.Errs = append(e.Errs, errs...)
+	if errs, err = door.routeTargetGroupConfigs(ctx, kind, meta, common.ParentRefs, hostnames, backends); err != nil {
+		return nil, apierrors.NewInternalError(fmt.Errorf("looking up the TargetGroupConfigurations of the route's Services: %w", err))
 	}
 	e.Errs = append(e.Errs, errs...)
 	return door.Admit(ctx, e)

@@ -32,6 +32,10 @@ func Register(mgr manager.Manager, reg prometheus.Registerer, opts ownership.Opt
 	if err := watchClassParams(mgr, &door); err != nil {
 		return err
 	}
+	door.Live = mgr.GetAPIReader()
+	if err := watchTargetGroupConfigs(mgr, &door); err != nil {
+		return err
+	}
 	if err := managedBy(mgr, &gwv1.HTTPRoute{}).
 		WithDefaulter(&RouteDefaulter{Reader: mgr.GetCache()}).
 		WithValidator((*RouteValidator)(&door)).
@@ -65,7 +69,7 @@ func Register(mgr manager.Manager, reg prometheus.Registerer, opts ownership.Opt
 		return err
 	}
 	registerLoadBalancerConfig(mgr, &door)
-	registerTargetGroupConfig(mgr)
+	registerTargetGroupConfig(mgr, &door)
 	if err := managedBy(mgr, &v1alpha1.ManagedZone{}).
 		WithValidator(&ZoneValidator{View: view, Reader: mgr.GetCache()}).Complete(); err != nil {
 		return err

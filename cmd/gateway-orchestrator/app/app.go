@@ -190,6 +190,10 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 		if _, err := watchServed(mgr, lbc.IngressClassParamsGVK.GroupKind(), "ingressclassparams", stagger); err != nil {
 			return err
 		}
+		// Route admission reads TargetGroupConfigurations from the cache only when served at start.
+		if _, err := watchServed(mgr, lbc.TargetGroupConfigurationGVK.GroupKind(), "targetgroupconfigurations", stagger); err != nil {
+			return err
+		}
 		var finalizers []string
 		if cfg.AWS != nil {
 			finalizers = append(finalizers, v1alpha1.FinalizerAWSCleanup)
