@@ -25,6 +25,7 @@ import (
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -105,9 +106,19 @@ func (s *StandIn) Resolve(gatewayNS, gatewayName, host, path string) (types.Name
 	return Resolve(s.Rules(gatewayNS, gatewayName), 443, host, path)
 }
 
-// SetupWithManager registers the stand-in.
+// SetupWithManager registers the stand-in. Where LBC's TargetGroupConfiguration kind is served,
+// a change of one deploys every Gateway again, as LBC reads them on each deploy.
 func (s *StandIn) SetupWithManager(mgr ctrl.Manager) error {
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr)
+	gvk := lbc.TargetGroupConfigurationGVK
+	if _, err := mgr.GetRESTMapper().RESTMapping(gvk.GroupKind(), gvk.Version); err == nil {
+		u := &unstructured.Unstructured{}
+		u.SetGroupVersionKind(gvk)
+		b = b.Watches(u, handler.EnqueueRequestsFromMapFunc(s.allGateways))
+	} else if !meta.IsNoMatchError(err) {
+		return err
+	}
+	return b.
 		Named("lbc-standin").
 		For(&gwv1.Gateway{}).
 		Watches(lbc.NewUnstructured(), handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
@@ -116,6 +127,19 @@ func (s *StandIn) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&gwv1.HTTPRoute{}, handler.EnqueueRequestsFromMapFunc(routeToGateways)).
 		Watches(&gwv1.GRPCRoute{}, handler.EnqueueRequestsFromMapFunc(routeToGateways)).
 		Complete(s)
+}
+
+// allGateways maps any object to every Gateway.
+func (s *StandIn) allGateways(ctx context.Context, _ client.Object) []reconcile.Request {
+	var gws gwv1.GatewayList
+	if err := s.Client.List(ctx, &gws); err != nil {
+		return nil
+	}
+	reqs := make([]reconcile.Request, len(gws.Items))
+	for i, gw := range gws.Items {
+		reqs[i] = reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&gw)}
+	}
+	return reqs
 }
 
 // routeToGateways maps a route to the Gateways it names and those whose status entry it carries.
