@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -50,6 +52,37 @@ type TargetGroupConfigValidator struct {
 	Reader client.Reader
 	// Door finds the pool routes whose backend the configured Service is (nil: none).
 	Door *Door
+
+	// mu serializes the admissions that check names against other namespaces, and recent holds
+	// the names this process admitted lately (lower case), which the list may not show yet: two
+	// simultaneous creates of one name in two namespaces cannot both pass through one replica.
+	mu     sync.Mutex
+	recent map[string]heldName
+}
+
+// heldName is a target group name admitted lately, by which configuration and when.
+type heldName struct {
+	namespace, holder string
+	at                time.Time
+}
+
+// NameHoldTTL is how long a name this replica admitted counts as held without the list showing
+// it: the API server stores an admitted create within moments, or another webhook denied it.
+const NameHoldTTL = 10 * time.Second
+
+// hold records names (lower case) as held by cfg, and forgets expired holds.
+func (v *TargetGroupConfigValidator) hold(names []string, cfg *lbc.TargetGroupConfiguration, now time.Time) {
+	if v.recent == nil {
+		v.recent = map[string]heldName{}
+	}
+	for n, h := range v.recent {
+		if now.Sub(h.at) > NameHoldTTL {
+			delete(v.recent, n)
+		}
+	}
+	for _, n := range names {
+		v.recent[n] = heldName{namespace: cfg.Namespace, holder: cfg.Namespace + "/" + ObjectName(cfg.Name, cfg.GenerateName), at: now}
+	}
 }
 
 var _ admission.Validator[*lbc.TargetGroupConfiguration] = &TargetGroupConfigValidator{}
@@ -68,6 +101,7 @@ func registerTargetGroupConfig(mgr manager.Manager, door *Door) {
 func (v *TargetGroupConfigValidator) validate(ctx context.Context, old, cfg *lbc.TargetGroupConfiguration) error {
 	var errs field.ErrorList
 	var holders map[string]string
+	var checked []string
 	for _, n := range cfg.TargetGroupNames() {
 		if n.Name == "" {
 			errs = append(errs, field.Invalid(n.Path, n.Name,
@@ -85,11 +119,19 @@ func (v *TargetGroupConfigValidator) validate(ctx context.Context, old, cfg *lbc
 			continue
 		}
 		if holders == nil {
+			v.mu.Lock() // held until validate returns: see recent
+			defer v.mu.Unlock()
 			var err error
 			if holders, err = v.otherNamespacesNames(ctx, cfg.Namespace); err != nil {
 				return apierrors.NewInternalError(fmt.Errorf("listing TargetGroupConfigurations: %w", err))
 			}
+			for n, h := range v.recent {
+				if _, listed := holders[n]; !listed && h.namespace != cfg.Namespace && time.Since(h.at) <= NameHoldTTL {
+					holders[n] = h.holder
+				}
+			}
 		}
+		checked = append(checked, strings.ToLower(n.Name))
 		if h, ok := holders[strings.ToLower(n.Name)]; ok {
 			errs = append(errs, field.Forbidden(n.Path, fmt.Sprintf(
 				"target group name %q is set by TargetGroupConfiguration %s of another namespace; ELBv2 would give LBC that target group for your Service too; "+
@@ -101,10 +143,19 @@ func (v *TargetGroupConfigValidator) validate(ctx context.Context, old, cfg *lbc
 		return apierrors.NewInternalError(fmt.Errorf("looking up the pool routes of the configured Service: %w", err))
 	}
 	errs = append(errs, pool...)
+	if len(errs) == 0 && len(checked) > 0 && !isDryRun(ctx) {
+		v.hold(checked, cfg, time.Now())
+	}
 	if len(errs) > 0 {
 		return apierrors.NewInvalid(lbc.TargetGroupConfigurationGVK.GroupKind(), ObjectName(cfg.Name, cfg.GenerateName), errs)
 	}
 	return nil
+}
+
+// isDryRun reports whether the admission request in ctx is a dry run.
+func isDryRun(ctx context.Context) bool {
+	req, err := admission.RequestFromContext(ctx)
+	return err == nil && req.DryRun != nil && *req.DryRun
 }
 
 // otherNamespacesNames maps the target group names (lower case) that configurations of namespaces
