@@ -89,7 +89,7 @@ func ALBIncompatible(layers []PropsLayer, svc *corev1.Service) []Incompatibility
 		add(ttPath, *targetType, fmt.Sprintf("LBC registers the nodes on the Service's NodePort, and Service %s is of type %s, without NodePorts (LBC: TargetGroup port is empty)", svc.Name, serviceType(svc)),
 			"use targetType ip, or make the Service of type NodePort")
 	}
-	if v, p := firstInt(layers, func(t *TargetGroupProps) *int32 { return t.TargetControlPort }, "targetControlPort"); v != nil && instance {
+	if v, p := first(layers, func(t *TargetGroupProps) *int32 { return t.TargetControlPort }, "targetControlPort"); v != nil && instance {
 		add(p, strconv.Itoa(int(*v)), "LBC refuses a target control port for a target group of targetType instance",
 			"remove it, or use targetType ip")
 	}
@@ -112,16 +112,8 @@ func ALBIncompatible(layers []PropsLayer, svc *corev1.Service) []Incompatibility
 	return out
 }
 
-func first(layers []PropsLayer, get func(*TargetGroupProps) *string, name string) (*string, *field.Path) {
-	for _, l := range layers {
-		if v := get(l.Props); v != nil {
-			return v, l.Path.Child(name)
-		}
-	}
-	return nil, nil
-}
-
-func firstInt(layers []PropsLayer, get func(*TargetGroupProps) *int32, name string) (*int32, *field.Path) {
+// first is the value of the first layer that sets the field get reads, and that field's path.
+func first[T any](layers []PropsLayer, get func(*TargetGroupProps) *T, name string) (*T, *field.Path) {
 	for _, l := range layers {
 		if v := get(l.Props); v != nil {
 			return v, l.Path.Child(name)
