@@ -20,7 +20,7 @@ func TestStartupCheckOfLBCKindsAgainstTheAPIServersDiscovery(t *testing.T) {
 
 	require.NoError(t, preflight.LBC(ctx, reader, mapper), "LBC's LoadBalancerConfiguration CRD is installed in the test API server")
 
-	err := preflight.KindsForPools(ctx, reader, mapper, schema.GroupVersionKind{Group: "gateway.k8s.aws", Version: "v1beta1", Kind: "TargetGroupConfiguration"})
+	err := preflight.KindsForPools(ctx, reader, mapper, schema.GroupVersionKind{Group: "gateway.k8s.aws", Version: "v1beta1", Kind: "ListenerRuleConfiguration"})
 	require.Error(t, err, "a kind whose CRD is not installed is reported")
-	assert.Contains(t, err.Error(), "does not serve TargetGroupConfiguration (gateway.k8s.aws/v1beta1)")
+	assert.Contains(t, err.Error(), "does not serve ListenerRuleConfiguration (gateway.k8s.aws/v1beta1)")
 }

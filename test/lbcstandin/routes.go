@@ -26,6 +26,12 @@ func (s *StandIn) routes(ctx context.Context, gw *gwv1.Gateway) ([]Rule, deployL
 	for _, ns := range nss.Items {
 		nsLabels[ns.Name] = ns.Labels
 	}
+	// Read before any route status is written, so that a route's status never shows a rule
+	// table that is not stored yet.
+	cfgs, services, err := s.targetGroupConfigs(ctx)
+	if err != nil {
+		return nil, deployLimits{}, err
+	}
 	var https gwv1.HTTPRouteList
 	if err := s.Client.List(ctx, &https); err != nil {
 		return nil, deployLimits{}, err
@@ -79,10 +85,6 @@ func (s *StandIn) routes(ctx context.Context, gw *gwv1.Gateway) ([]Rule, deployL
 				toGateway = &attached[i]
 			}
 		}
-	}
-	cfgs, services, err := s.targetGroupConfigs(ctx)
-	if err != nil {
-		return nil, deployLimits{}, err
 	}
 	s.tables.Store(gw.Namespace+"/"+gw.Name, rules)
 	widest, values := WidestMatch(attached, hosts)

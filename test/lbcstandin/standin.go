@@ -107,14 +107,15 @@ func (s *StandIn) Resolve(gatewayNS, gatewayName, host, path string) (types.Name
 }
 
 // SetupWithManager registers the stand-in. Where LBC's TargetGroupConfiguration kind is served,
-// a change of one deploys every Gateway again, as LBC reads them on each deploy.
+// a change of one deploys the Gateways of its namespace's routes again, as LBC reads them on each
+// deploy.
 func (s *StandIn) SetupWithManager(mgr ctrl.Manager) error {
 	b := ctrl.NewControllerManagedBy(mgr)
 	gvk := lbc.TargetGroupConfigurationGVK
 	if _, err := mgr.GetRESTMapper().RESTMapping(gvk.GroupKind(), gvk.Version); err == nil {
 		u := &unstructured.Unstructured{}
 		u.SetGroupVersionKind(gvk)
-		b = b.Watches(u, handler.EnqueueRequestsFromMapFunc(s.allGateways))
+		b = b.Watches(u, handler.EnqueueRequestsFromMapFunc(s.configGateways))
 	} else if !meta.IsNoMatchError(err) {
 		return err
 	}
@@ -129,15 +130,21 @@ func (s *StandIn) SetupWithManager(mgr ctrl.Manager) error {
 		Complete(s)
 }
 
-// allGateways maps any object to every Gateway.
-func (s *StandIn) allGateways(ctx context.Context, _ client.Object) []reconcile.Request {
-	var gws gwv1.GatewayList
-	if err := s.Client.List(ctx, &gws); err != nil {
-		return nil
+// configGateways maps a TargetGroupConfiguration to the Gateways of the routes of its namespace
+// (those whose Services it may configure).
+func (s *StandIn) configGateways(ctx context.Context, o client.Object) []reconcile.Request {
+	var reqs []reconcile.Request
+	var https gwv1.HTTPRouteList
+	if err := s.Client.List(ctx, &https, client.InNamespace(o.GetNamespace())); err == nil {
+		for i := range https.Items {
+			reqs = append(reqs, routeToGateways(ctx, &https.Items[i])...)
+		}
 	}
-	reqs := make([]reconcile.Request, len(gws.Items))
-	for i, gw := range gws.Items {
-		reqs[i] = reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&gw)}
+	var grpcs gwv1.GRPCRouteList
+	if err := s.Client.List(ctx, &grpcs, client.InNamespace(o.GetNamespace())); err == nil {
+		for i := range grpcs.Items {
+			reqs = append(reqs, routeToGateways(ctx, &grpcs.Items[i])...)
+		}
 	}
 	return reqs
 }
