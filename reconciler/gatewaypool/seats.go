@@ -59,7 +59,7 @@ func (r *Reconciler) claimsOf(ctx context.Context, pool *v1alpha1.GatewayPool) (
 
 // seat is what a claim needs on a Gateway: its certificate, the ALB rules LBC makes for the
 // owner's HTTPRoutes and GRPCRoutes on its hostname (one per route rule, match and hostname the
-// claim answers for: LBC 3.5+), and LBC's target groups for them (one per Gateway, route,
+// claim answers for: LBC 3.4.3+), and LBC's target groups for them (one per Gateway, route,
 // Service backend and port). A route whose hostnames sit on several Gateways is counted on each
 // for the hostnames seated there. The routes are those listing the hostname in any namespace
 // (the RouteHostname index); only the owner's count.
