@@ -371,7 +371,7 @@ func zoneWildcard(ctx context.Context, view View, d *Decision, ns string) (bool,
 			return false, err
 		}
 		if !ok {
-			*d = d.Deny(ReasonZoneWildcard, "wildcard %q would cover every name of ManagedZone %q (domain %s), in which namespace %q may not claim hostnames",
+			*d = d.Deny(ReasonZoneWildcard, "wildcard %q would cover every name of ManagedZone %q (domain %s), in which namespace %q may not claim hostnames; claim a wildcard below that zone, or ask a cluster admin to allow the namespace in its spec.allowedNamespaces",
 				h, z.Name, z.Spec.Domain, ns)
 			return true, nil
 		}
@@ -452,10 +452,11 @@ func (d Decision) Owner(c *v1alpha1.DomainClaim, ns string) Decision {
 	if isConflicted(c) {
 		cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionClaimed)
 		if c.Spec.Namespace == ns {
-			return d.Deny(ReasonConflicted, "hostname %q cannot be used: its DomainClaim %s lost to an older claim (%s)", d.Hostname, c.Name, cond.Message)
+			return d.Deny(ReasonConflicted, "hostname %q cannot be used: its DomainClaim %s lost to an older claim (%s); use another hostname, or ask a cluster admin to delete or transfer one of the two claims",
+				d.Hostname, c.Name, cond.Message)
 		}
-		return d.Deny(ReasonConflicted, "hostname %q is claimed by namespace %q%s and cannot be taken until that conflicted claim is gone (%s)",
-			d.Hostname, c.Spec.Namespace, describe(c), cond.Message)
+		return d.Deny(ReasonConflicted, "hostname %q is claimed by namespace %q%s and cannot be taken until that conflicted claim is gone (%s); use another hostname, or ask a cluster admin to delete DomainClaim %s",
+			d.Hostname, c.Spec.Namespace, describe(c), cond.Message, c.Name)
 	}
 	if c.Spec.Namespace == ns {
 		return d.allow(ReasonOwned)
@@ -477,14 +478,14 @@ func (d Decision) Deny(reason, format string, args ...any) Decision {
 
 // CoveredBy denies d.Hostname because wildcard w's claim c, of another namespace, covers it.
 func (d Decision) CoveredBy(w string, c *v1alpha1.DomainClaim) Decision {
-	return d.Deny(ReasonUnderWildcard, "hostname %q is covered by wildcard %q, claimed by namespace %q%s",
-		d.Hostname, w, c.Spec.Namespace, describe(c))
+	return d.Deny(ReasonUnderWildcard, "hostname %q is covered by wildcard %q, claimed by namespace %q%s; use a name outside it, or ask a cluster admin to transfer or delete DomainClaim %s",
+		d.Hostname, w, c.Spec.Namespace, describe(c), c.Name)
 }
 
 // WouldCover denies wildcard d.Hostname because it would cover claim c of another namespace.
 func (d Decision) WouldCover(c *v1alpha1.DomainClaim) Decision {
-	return d.Deny(ReasonWildcardOverlap, "wildcard %q would cover %q, claimed by namespace %q%s",
-		d.Hostname, c.Spec.Hostname, c.Spec.Namespace, describe(c))
+	return d.Deny(ReasonWildcardOverlap, "wildcard %q would cover %q, claimed by namespace %q%s; claim the exact names you need, or ask a cluster admin to transfer or delete DomainClaim %s",
+		d.Hostname, c.Spec.Hostname, c.Spec.Namespace, describe(c), c.Name)
 }
 
 // describe names a claim for deny messages, and since when its namespace owns it: its creation,

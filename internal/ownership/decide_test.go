@@ -352,3 +352,36 @@ func TestDecideLookAlikes(t *testing.T) {
 		})
 	}
 }
+
+// TestDenialsNamingAnOwnerSayWhatToDo: a denial that names another claim ends with what the
+// tenant can do about it (after the diagnosis, past the first ";").
+func TestDenialsNamingAnOwnerSayWhatToDo(t *testing.T) {
+	cases := []struct {
+		name    string
+		claims  []*v1alpha1.DomainClaim
+		host    string
+		ns      string
+		wantMsg string
+	}{
+		{name: "a name under another namespace's wildcard names the wildcard's claim", claims: []*v1alpha1.DomainClaim{claim("*.shop.example.com", "a", 0)},
+			host: "x.shop.example.com", ns: "b",
+			wantMsg: "; use a name outside it, or ask a cluster admin to transfer or delete DomainClaim " + hostname.ClaimName("*.shop.example.com")},
+		{name: "a wildcard over another namespace's name names that name's claim", claims: []*v1alpha1.DomainClaim{claim("x.shop.example.com", "b", 0)},
+			host: "*.shop.example.com", ns: "a",
+			wantMsg: "; claim the exact names you need, or ask a cluster admin to transfer or delete DomainClaim " + hostname.ClaimName("x.shop.example.com")},
+		{name: "a wildcard above a child zone the namespace may not use says how to get in", host: "*.corp.example.com", ns: "a",
+			wantMsg: "may not claim hostnames; claim a wildcard below that zone, or ask a cluster admin to allow the namespace in its spec.allowedNamespaces"},
+		{name: "the owner of a conflicted claim is told to settle it", claims: []*v1alpha1.DomainClaim{conflicted(claim("lost.example.com", "a", 0))},
+			host: "lost.example.com", ns: "a", wantMsg: "); use another hostname, or ask a cluster admin to delete or transfer one of the two claims"},
+		{name: "another namespace is told whose conflicted claim must go", claims: []*v1alpha1.DomainClaim{conflicted(claim("lost.example.com", "a", 0))},
+			host: "lost.example.com", ns: "b", wantMsg: "); use another hostname, or ask a cluster admin to delete DomainClaim " + hostname.ClaimName("lost.example.com")},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := Decide(context.Background(), view(tc.claims...), tc.host, tc.ns, Options{})
+			require.NoError(t, err)
+			require.Equal(t, Deny, d.Verdict, d.Message)
+			assert.True(t, strings.HasSuffix(d.Message, tc.wantMsg), "message %q should end with %q", d.Message, tc.wantMsg)
+		})
+	}
+}
