@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/hostname"
@@ -127,7 +128,7 @@ func Decide(ctx context.Context, view View, h, ns string, opts Options) (Decisio
 	if c, err := view.Claim(ctx, hostname.ClaimName(h)); err != nil {
 		return d, err
 	} else if c != nil {
-		if c.Spec.Namespace == ns && c.Status.OwnerNamespace != nil {
+		if c.Spec.Namespace == ns && RecordedNamespace(c) != nil {
 			obj, err := view.Namespace(ctx, ns)
 			if err != nil {
 				return d, err
@@ -429,12 +430,41 @@ func Overlaps(ctx context.Context, view View, d Decision, ns string) (Decision, 
 }
 
 // Stale reports whether route-made claim c belongs to an earlier namespace of the same name as
-// obj, the owning namespace as it exists now: its recorded UID differs. Admin claims follow the
-// namespace's name and are never stale.
+// obj, the owning namespace as it exists now: its recorded UID (RecordedNamespace) differs. Admin
+// claims follow the namespace's name and are never stale.
 func Stale(c *v1alpha1.DomainClaim, obj *corev1.Namespace) bool {
-	rec := c.Status.OwnerNamespace
+	rec := RecordedNamespace(c)
 	return obj != nil && rec != nil && c.Spec.ClaimedBy == v1alpha1.ClaimedByRoute &&
 		rec.Name == c.Spec.Namespace && obj.Name == c.Spec.Namespace && obj.UID != rec.UID
+}
+
+// RecordedNamespace is the owning namespace as claim c records it: status.ownerNamespace, else
+// the namespace admission stamped on it at creation (StampedNamespace); nil when neither is there
+// yet.
+func RecordedNamespace(c *v1alpha1.DomainClaim) *v1alpha1.NamespaceRecord {
+	if c.Status.OwnerNamespace != nil {
+		return c.Status.OwnerNamespace
+	}
+	return StampedNamespace(c)
+}
+
+// StampedNamespace is the namespace admission recorded on claim c when it made it
+// (v1alpha1.AnnotationOwnerNamespace), when that is still the claim's namespace; else nil.
+func StampedNamespace(c *v1alpha1.DomainClaim) *v1alpha1.NamespaceRecord {
+	name, uid, ok := strings.Cut(c.Annotations[v1alpha1.AnnotationOwnerNamespace], "/")
+	if !ok || name != c.Spec.Namespace || uid == "" {
+		return nil
+	}
+	return &v1alpha1.NamespaceRecord{Name: name, UID: types.UID(uid)}
+}
+
+// StampNamespace records namespace ns, as admission sees it, on claim c (which admission makes
+// for it): see v1alpha1.AnnotationOwnerNamespace.
+func StampNamespace(c *v1alpha1.DomainClaim, ns *corev1.Namespace) {
+	if c.Annotations == nil {
+		c.Annotations = map[string]string{}
+	}
+	c.Annotations[v1alpha1.AnnotationOwnerNamespace] = ns.Name + "/" + string(ns.UID)
 }
 
 // Owner decides from an existing claim for h: allowed for its owner, denied for anyone else.
