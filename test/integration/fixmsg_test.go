@@ -9,11 +9,15 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/lbc"
 	"github.com/opendi/gateway-orchestrator/test/builders"
 	"github.com/opendi/gateway-orchestrator/test/testenv"
 )
@@ -98,4 +102,52 @@ func TestANamespaceCreatedAgainBeforeTheClaimsFirstReconcileDoesNotInheritIt(t *
 		assert.Contains(ct, inUse.Message, "namespace "+ns+" was deleted and created again; the new namespace does not inherit the claim")
 	}, 20*time.Second, 100*time.Millisecond)
 	deniedAgain("the reconciled claim still owns nothing for the namespace created again")
+}
+
+// After a transfer, the claim names the former owner's own load balancers that still list the
+// hostname, because LBC finds the new owner's certificate for them by hostname; but only those LBC
+// serves. An nginx Ingress and a Gateway of another controller's class get no certificate from
+// LBC, and naming them would tell the owner something false.
+func TestStraysAreOnlyTheLoadBalancersLBCServes(t *testing.T) {
+	ctx := context.Background()
+	z, _ := servedZone(t)
+	former, owner := tenant(t), tenant(t)
+	h := "strays-lbc." + z.Spec.Domain
+
+	nginx := &networkingv1.IngressClass{ObjectMeta: metav1.ObjectMeta{Name: unique("nginx")}, Spec: networkingv1.IngressClassSpec{Controller: "k8s.io/ingress-nginx"}}
+	require.NoError(t, k8s.Create(ctx, nginx))
+	t.Cleanup(func() { _ = k8s.Delete(context.Background(), nginx) })
+	envoy := &gwv1.GatewayClass{ObjectMeta: metav1.ObjectMeta{Name: unique("envoy")}, Spec: gwv1.GatewayClassSpec{ControllerName: "gateway.envoyproxy.io/gatewayclass-controller"}}
+	require.NoError(t, k8s.Create(ctx, envoy))
+	t.Cleanup(func() { _ = k8s.Delete(context.Background(), envoy) })
+
+	albGateway := createOwnGateway(t, former, h)
+	albIngress := ingress(former, lbc.IngressClass, h)
+	nginxIngress := ingress(former, nginx.Name, h)
+	envoyGateway := tenantGateway(former, h)
+	envoyGateway.Spec.GatewayClassName = gwv1.ObjectName(envoy.Name)
+	for _, o := range []client.Object{albIngress, nginxIngress, envoyGateway} {
+		require.NoError(t, k8s.Create(ctx, o))
+		t.Cleanup(func() { _ = k8s.Delete(context.Background(), o) })
+	}
+	require.Eventually(t, func() bool {
+		c, err := getClaim(h)
+		return err == nil && condition(c, v1alpha1.ConditionClaimed).Status == metav1.ConditionTrue
+	}, 30*time.Second, 100*time.Millisecond, "the former owner claims %s", h)
+
+	transferClaim(t, h, owner)
+
+	var stray metav1.Condition
+	require.Eventually(t, func() bool {
+		c, err := getClaim(h)
+		if err != nil {
+			return false
+		}
+		stray = condition(c, v1alpha1.ConditionStrayRoutes)
+		return c.Status.Gateway != nil && stray.Status == metav1.ConditionTrue
+	}, 30*time.Second, 100*time.Millisecond, "the claim, seated for its new owner, names the former owner's load balancers")
+	assert.Contains(t, stray.Message, "load balancers of other namespaces list "+h+": Gateway "+former+"/"+albGateway.Name+", Ingress "+former+"/"+albIngress.Name+";",
+		"LBC's Gateway and Ingress are named, and nothing else")
+	assert.NotContains(t, stray.Message, nginxIngress.Name, "the nginx Ingress gets no certificate from LBC")
+	assert.NotContains(t, stray.Message, envoyGateway.Name, "the envoy Gateway gets no certificate from LBC")
 }
