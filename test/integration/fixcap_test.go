@@ -1,0 +1,93 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/test/lbcstandin"
+)
+
+// TestFortyHostnamesWithTheHTTPListenerNeverOverfillAnALB is the forty-hostnames scenario with
+// the pool's HTTP listener on: each hostname's route of 3 rules x 2 matches attaches to its
+// HTTPS:443 and its HTTP:80 listener, so LBC builds 12 ALB rules per hostname, and the ALB's
+// quota of 100 counts both listeners' rules together: 8 hostnames fill a Gateway. No Gateway's
+// rule table may pass 100 and LBC may never refuse one; the pool reports the rules LBC built.
+func TestFortyHostnamesWithTheHTTPListenerNeverOverfillAnALB(t *testing.T) {
+	ctx := context.Background()
+	z, p := servedZone(t, func(p *v1alpha1.GatewayPool) { p.Spec.Template.HTTPListener = true })
+	ns := tenant(t)
+	names := make([]string, 40)
+	for i := range names {
+		names[i] = fmt.Sprintf("h%02d.%s", i, z.Spec.Domain)
+		r := route(ns, names[i])
+		for j := range 3 {
+			r.Spec.Rules = append(r.Spec.Rules, gwv1.HTTPRouteRule{Matches: []gwv1.HTTPRouteMatch{
+				{Path: &gwv1.HTTPPathMatch{Type: ptr.To(gwv1.PathMatchPathPrefix), Value: ptr.To(fmt.Sprintf("/p%d", j))}},
+				{Path: &gwv1.HTTPPathMatch{Type: ptr.To(gwv1.PathMatchExact), Value: ptr.To(fmt.Sprintf("/e%d", j))}},
+			}})
+		}
+		require.NoError(t, k8s.Create(ctx, r))
+	}
+	// Every claim becomes Ready, and LBC refuses no Gateway of the pool meanwhile (checked while
+	// waiting, so that an overfilled Gateway fails the test as soon as LBC refuses it).
+	var seated map[string]int
+	for deadline := time.Now().Add(180 * time.Second); seated == nil; time.Sleep(200 * time.Millisecond) {
+		require.True(t, time.Now().Before(deadline), "the forty claims never all became Ready")
+		for n := 1; n <= 10; n++ {
+			g := fmt.Sprintf("%s-%d", p.Name, n)
+			require.Empty(t, env.StandIn.Refusals(p.Spec.Namespace, g), "LBC refused pool Gateway %s", g)
+		}
+		seated = map[string]int{}
+		for _, h := range names {
+			c, err := getClaim(h)
+			if err != nil || !meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionReady) {
+				seated = nil
+				break
+			}
+			seated[c.Status.Gateway.Name]++
+		}
+	}
+	want := map[string]int{}
+	for n := 1; n <= 5; n++ {
+		want[fmt.Sprintf("%s-%d", p.Name, n)] = 8
+	}
+	assert.Equal(t, want, seated, "8 hostnames of 12 ALB rules (6 on each listener) fit in 100")
+
+	builtAll := func() bool {
+		n := 0
+		for g := range seated {
+			n += len(env.StandIn.Rules(p.Spec.Namespace, g))
+		}
+		return n == 40*12
+	}
+	require.Eventually(t, builtAll, 30*time.Second, 100*time.Millisecond, "the stand-in builds every route's rules on both ports")
+	require.NoError(t, k8s.Get(ctx, client.ObjectKeyFromObject(p), p))
+	reported := map[string]int32{}
+	for _, s := range p.Status.Gateways {
+		reported[s.Name] = s.Rules
+	}
+	for g, hostnames := range seated {
+		rules := env.StandIn.Rules(p.Spec.Namespace, g)
+		perPort := map[int32]int{}
+		for _, r := range rules {
+			perPort[r.Port]++
+		}
+		assert.Equal(t, map[int32]int{443: 6 * hostnames, 80: 6 * hostnames}, perPort, "Gateway %s", g)
+		assert.LessOrEqual(t, len(rules), lbcstandin.MaxRulesPerALB, "Gateway %s", g)
+		assert.Equal(t, int32(len(rules)), reported[g], "the pool reports the rules LBC builds on %s", g)
+		gw := &gwv1.Gateway{}
+		require.NoError(t, k8s.Get(ctx, client.ObjectKey{Namespace: p.Spec.Namespace, Name: g}, gw))
+		assert.True(t, meta.IsStatusConditionTrue(gw.Status.Conditions, string(gwv1.GatewayConditionAccepted)), "LBC accepts %s: %+v", g, gw.Status.Conditions)
+		assert.Empty(t, env.StandIn.Refusals(p.Spec.Namespace, g), "LBC never refused %s while it filled", g)
+	}
+}
