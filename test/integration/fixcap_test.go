@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -90,4 +91,59 @@ func TestFortyHostnamesWithTheHTTPListenerNeverOverfillAnALB(t *testing.T) {
 		assert.True(t, meta.IsStatusConditionTrue(gw.Status.Conditions, string(gwv1.GatewayConditionAccepted)), "LBC accepts %s: %+v", g, gw.Status.Conditions)
 		assert.Empty(t, env.StandIn.Refusals(p.Spec.Namespace, g), "LBC never refused %s while it filled", g)
 	}
+}
+
+// pathRules are n HTTPRoute rules of one PathPrefix match each.
+func pathRules(n int) []gwv1.HTTPRouteRule {
+	out := make([]gwv1.HTTPRouteRule, n)
+	for j := range out {
+		out[j].Matches = []gwv1.HTTPRouteMatch{{Path: &gwv1.HTTPPathMatch{Type: ptr.To(gwv1.PathMatchPathPrefix), Value: ptr.To(fmt.Sprintf("/p%d", j))}}}
+	}
+	return out
+}
+
+// TestARouteTooBigForAnyGatewayIsDeniedAndItsHostnameStaysOnline: on a pool with the HTTP
+// listener and 10 rules per Gateway, an owner's edit that would give its hostname 12 ALB rules
+// (6 HTTPRoute rules on HTTPS and on HTTP) is denied, naming the count, the limit and what to do,
+// and the hostname keeps its seat and its routes. A GRPCRoute's rules count on HTTPS only, so the
+// hostname's routes may fill the Gateway to exactly its limit, and LBC never refuses it.
+func TestARouteTooBigForAnyGatewayIsDeniedAndItsHostnameStaysOnline(t *testing.T) {
+	ctx := context.Background()
+	z, p := servedZone(t, func(p *v1alpha1.GatewayPool) {
+		p.Spec.MaxCertificatesPerGateway, p.Spec.MaxRulesPerGateway, p.Spec.MaxGateways, p.Spec.Template.HTTPListener = 5, 10, 1, true
+	})
+	ns := tenant(t)
+	h := "shop." + z.Spec.Domain
+	web := route(ns, h)
+	web.Spec.Rules = pathRules(2)
+	require.NoError(t, k8s.Create(ctx, web))
+	ready(t, h, 60*time.Second)
+	gw := p.Name + "-1"
+
+	require.NoError(t, k8s.Get(ctx, client.ObjectKeyFromObject(web), web))
+	web.Spec.Rules = pathRules(6)
+	err := k8s.Update(ctx, web)
+	require.True(t, apierrors.IsInvalid(err), "got %v", err)
+	assert.Contains(t, err.Error(), h+" would need 12 ALB rules on one Gateway: 12 for this route, one per rule, match and hostname on HTTPS and HTTP")
+	assert.Contains(t, err.Error(), "a Gateway of pool "+p.Name+" holds at most 10 (maxRulesPerGateway)")
+	assert.Contains(t, err.Error(), "use fewer rules or matches")
+
+	rpc := grpcRoute(ns, h)
+	for j := range 7 {
+		rpc.Spec.Rules = append(rpc.Spec.Rules, gwv1.GRPCRouteRule{Matches: []gwv1.GRPCRouteMatch{
+			{Method: &gwv1.GRPCMethodMatch{Service: ptr.To("shop.Cart"), Method: ptr.To(fmt.Sprintf("M%d", j))}}}})
+	}
+	err = k8s.Create(ctx, rpc)
+	require.True(t, apierrors.IsInvalid(err), "4 HTTPRoute rules and 7 GRPCRoute rules are 11: got %v", err)
+	assert.Contains(t, err.Error(), h+" would need 11 ALB rules on one Gateway: 7 for this route, and 4 for the namespace's other routes of the hostname (HTTPRoute "+web.Name+")")
+	rpc.Spec.Rules = rpc.Spec.Rules[:6]
+	require.NoError(t, k8s.Create(ctx, rpc), "4 and 6 are the Gateway's 10")
+
+	require.Eventually(t, func() bool { return len(env.StandIn.Rules(p.Spec.Namespace, gw)) == 10 }, 20*time.Second, 100*time.Millisecond,
+		"the stand-in builds the HTTPRoute's 2 rules on both ports and the GRPCRoute's 6 on HTTPS")
+	c, err := getClaim(h)
+	require.NoError(t, err)
+	assert.True(t, meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionReady), "the hostname keeps its seat: %+v", c.Status.Conditions)
+	assert.Equal(t, gw, c.Status.Gateway.Name)
+	assert.Empty(t, env.StandIn.Refusals(p.Spec.Namespace, gw), "LBC never refused the Gateway")
 }
