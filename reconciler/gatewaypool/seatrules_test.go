@@ -35,7 +35,7 @@ func TestASeatCountsAnHTTPRoutesRulesOnEveryListenerItAttachesTo(t *testing.T) {
 		{"without the HTTP listener an HTTPRoute counts once", false, []gwv1.HTTPRoute{six("web")}, 6 + 4},
 		{"with the HTTP listener an HTTPRoute counts on HTTPS and HTTP, the GRPCRoute on HTTPS only", true, []gwv1.HTTPRoute{six("web")}, 12 + 4},
 		{"a route naming the claim's HTTPS listener counts once", true, []gwv1.HTTPRoute{six("web", section(c.Name))}, 6 + 4},
-		{"a route naming the claim's HTTP listener counts once", true, []gwv1.HTTPRoute{six("web", section("80--" + c.Name))}, 6 + 4},
+		{"a route naming the claim's HTTP listener counts once", true, []gwv1.HTTPRoute{six("web", section("80--"+c.Name))}, 6 + 4},
 		{"another namespace's route counts nothing", true, []gwv1.HTTPRoute{func() gwv1.HTTPRoute { r := six("web"); r.Namespace = "team-b"; return r }()}, 4},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
