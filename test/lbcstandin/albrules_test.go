@@ -58,7 +58,7 @@ func TestThePoolCountsTheRulesTheStandInBuilds(t *testing.T) {
 			if http {
 				want = 16 * (6 + 6 + 2) // the HTTPRoute's on HTTP:80 too; the GRPCRoute on HTTPS only
 			}
-			assert.Equal(t, want, len(built))
+			assert.Len(t, built, want)
 		})
 	}
 }
