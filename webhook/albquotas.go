@@ -34,11 +34,33 @@ const MaxTargetGroupsPerAction = 5
 // match of the path "/*".
 const MaxConditionValuesPerRule = 5
 
-// ruleShape is what one route rule asks of an ALB rule: its backendRefs, and the condition values
-// of each of its matches.
+// ruleShape is what one route rule asks of an ALB rule: its backendRefs, the condition values of
+// each of its matches, and the kind of each backendRef ("" for the default, Service).
 type ruleShape struct {
-	backends int
-	matches  []int
+	backends     int
+	matches      []int
+	backendKinds []string
+}
+
+// TargetGroupNameKind is the backendRef kind by which LBC v3 forwards a route rule to an existing
+// target group named by the backendRef's name. LBC reads the kind only, whatever the group, and
+// checks neither the namespace nor the owner of the target group.
+const TargetGroupNameKind = "TargetGroupName"
+
+// GatewayBackendKind is the backendRef kind by which LBC v3 forwards to another Gateway's ALB
+// through a target group of target type alb, which only an NLB forwards to: ELBv2 refuses such a
+// target group for an ALB rule (its protocol would be HTTP or HTTPS, not TCP).
+const GatewayBackendKind = "Gateway"
+
+// backendKinds are the kinds of backendRefs, "" where none is set.
+func backendKinds[B any](refs []B, ref func(B) gwv1.BackendRef) []string {
+	out := make([]string, len(refs))
+	for i, b := range refs {
+		if k := ref(b).Kind; k != nil {
+			out[i] = string(*k)
+		}
+	}
+	return out
 }
 
 // hostValues is the number of values of a rule's host-header condition: all the route's
@@ -52,6 +74,7 @@ func httpShapes(r *gwv1.HTTPRoute) []ruleShape {
 	out := make([]ruleShape, len(r.Spec.Rules))
 	for i, rule := range r.Spec.Rules {
 		out[i].backends = len(rule.BackendRefs)
+		out[i].backendKinds = backendKinds(rule.BackendRefs, func(b gwv1.HTTPBackendRef) gwv1.BackendRef { return b.BackendRef })
 		if len(rule.Matches) == 0 {
 			out[i].matches = []int{hosts + 1} // the hosts and "/*"
 		}
@@ -77,6 +100,7 @@ func grpcShapes(r *gwv1.GRPCRoute) []ruleShape {
 	out := make([]ruleShape, len(r.Spec.Rules))
 	for i, rule := range r.Spec.Rules {
 		out[i].backends = len(rule.BackendRefs)
+		out[i].backendKinds = backendKinds(rule.BackendRefs, func(b gwv1.GRPCBackendRef) gwv1.BackendRef { return b.BackendRef })
 		if len(rule.Matches) == 0 {
 			out[i].matches = []int{hosts + 1} // the hosts and "/*"
 		}
@@ -96,11 +120,28 @@ func grpcShapes(r *gwv1.GRPCRoute) []ruleShape {
 // whole Gateway fails with it, so one team would stop LBC programming the ALB every team shares:
 // new seats, and the listener changes that move a transferred hostname away from its former
 // owner. On its own Gateway a team breaks only its own ALB, which LBC reports there; a route the
-// reconciler never attaches (an unmanaged hostname, no pool) is left alone.
+// reconciler never attaches (an unmanaged hostname, no pool) is left alone. A backendRef of kind
+// Gateway is denied there for the same reason (ELBv2 refuses its target group for an ALB), and
+// one of kind TargetGroupName because on an ALB every team shares it could forward a team's
+// hostname to another team's target group (its Services, past the other team's own rules), and a
+// name no target group has fails LBC's deploy of the whole Gateway.
 func (door *Door) albQuotas(ctx context.Context, meta *metav1.ObjectMeta, refs []gwv1.ParentReference, hostnames []gwv1.Hostname, shapes []ruleShape) (field.ErrorList, error) {
-	var errs field.ErrorList
+	var errs, named field.ErrorList
 	rules := field.NewPath("spec", "rules")
 	for i, s := range shapes {
+		for j, k := range s.backendKinds {
+			switch k {
+			case TargetGroupNameKind:
+				named = append(named, field.Forbidden(rules.Index(i).Child("backendRefs").Index(j), fmt.Sprintf(
+					"a backendRef of kind %s forwards to an ALB target group by its name, which on a shared load balancer may be another team's "+
+						"(LBC looks the name up in the AWS account, whoever made the target group), and a name no target group has stops LBC programming the load balancer; "+
+						"name a Service of your namespace instead", TargetGroupNameKind)))
+			case GatewayBackendKind:
+				errs = append(errs, field.Forbidden(rules.Index(i).Child("backendRefs").Index(j), fmt.Sprintf(
+					"a backendRef of kind %s makes a target group of target type alb, which only a Network Load Balancer forwards to (ELBv2 refuses it for an ALB rule); "+
+						"name a Service instead", GatewayBackendKind)))
+			}
+		}
 		if s.backends > MaxTargetGroupsPerAction {
 			errs = append(errs, field.Forbidden(rules.Index(i).Child("backendRefs"), fmt.Sprintf(
 				"%d backendRefs in one rule, but an ALB rule forwards to at most %d target groups (an AWS quota that cannot be raised); "+
@@ -114,7 +155,7 @@ func (door *Door) albQuotas(ctx context.Context, meta *metav1.ObjectMeta, refs [
 			}
 		}
 	}
-	if len(errs) == 0 {
+	if len(errs) == 0 && len(named) == 0 {
 		return nil, nil
 	}
 	where, err := door.poolPlace(ctx, meta, refs, hostnames)
@@ -124,7 +165,10 @@ func (door *Door) albQuotas(ctx context.Context, meta *metav1.ObjectMeta, refs [
 	for _, e := range errs {
 		e.Detail += "; " + where + ", whose ALB every team shares and which LBC could not program any more"
 	}
-	return errs, nil
+	for _, e := range named {
+		e.Detail += "; " + where + ", whose ALB every team shares"
+	}
+	return append(errs, named...), nil
 }
 
 // poolPlace says why a route is on a shared pool Gateway, or "" when it is not: the routes

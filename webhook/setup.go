@@ -65,6 +65,7 @@ func Register(mgr manager.Manager, reg prometheus.Registerer, opts ownership.Opt
 		return err
 	}
 	registerLoadBalancerConfig(mgr, &door)
+	registerTargetGroupConfig(mgr)
 	if err := managedBy(mgr, &v1alpha1.ManagedZone{}).
 		WithValidator(&ZoneValidator{View: view, Reader: mgr.GetCache()}).Complete(); err != nil {
 		return err

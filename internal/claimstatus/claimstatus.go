@@ -114,14 +114,15 @@ func (o Owner) Owns(typ string) bool {
 // of the status subresource under the owner's field manager. A field or condition the owner
 // wrote before and st lacks is removed; what other owners wrote is left alone. The apply carries
 // the claim's UID, so a claim deleted and created again under the same name is never written
-// with its predecessor's status. It reports whether it wrote.
-func Apply(ctx context.Context, w client.StatusClient, o Owner, c *v1alpha1.DomainClaim, st *v1alpha1.DomainClaimStatus) (bool, error) {
+// with its predecessor's status. Writes remembers the write until the cache shows it. It reports
+// whether it wrote.
+func (l *Writes) Apply(ctx context.Context, w client.StatusClient, o Owner, c *v1alpha1.DomainClaim, st *v1alpha1.DomainClaimStatus) (bool, error) {
 	want, have := o.Slice(st), o.Slice(&c.Status)
 	if equality.Semantic.DeepEqual(want, have) {
-		written.settle(o, c)
+		l.settle(o, c)
 		return false, nil
 	}
-	if written.stale(o, c, want, have) {
+	if l.stale(o, c, want, have) {
 		// c is the cache's copy from before this owner's last write, which said the same:
 		// writing it again would change nothing but the transition times.
 		return false, nil
@@ -137,7 +138,7 @@ func Apply(ctx context.Context, w client.StatusClient, o Owner, c *v1alpha1.Doma
 	case err != nil:
 		return false, fmt.Errorf("applying %s status of DomainClaim %s: %w", o.Manager, c.Name, err)
 	}
-	written.remember(o, c, have, want)
+	l.remember(o, c, have, want)
 	for _, typ := range o.Conditions {
 		meta.RemoveStatusCondition(&c.Status.Conditions, typ)
 	}
@@ -194,16 +195,21 @@ func (a *statusApply) GetAPIVersion() *string { return &a.APIVersion }
 // UnmarshalJSON drops the server's answer (see statusApply).
 func (*statusApply) UnmarshalJSON([]byte) error { return nil }
 
-// lastWrites remembers each owner's last write to each claim, until the cache shows it: the
+// Writes remembers each owner's last write to each claim, until the cache shows it: the
 // informer cache lags the API server, and a reconcile that reads a claim from before its own
 // last write would otherwise send the same slice again (a write that changes nothing but
 // transition times, and counts against the API server all the same). A memo the cache never
 // settles (its claim was deleted first) is dropped once it is memoTTL old: the cache's lag is
 // seconds, and a memo dropped early costs one write at most.
-type lastWrites struct {
+//
+// A reconciler keeps one Writes for its lifetime, beside the cache whose lag it covers; the zero
+// value is ready to use.
+type Writes struct {
 	mu    sync.Mutex
 	m     map[string]lastWrite
 	swept time.Time
+	// now is the memos' clock; nil means time.Now.
+	now func() time.Time
 }
 
 // lastWrite is an owner's slice of a claim's status before and after its last write, and when.
@@ -215,20 +221,18 @@ type lastWrite struct {
 // memoTTL is how long a memo of a write waits for the cache to show it.
 const memoTTL = 5 * time.Minute
 
-// now is the memos' clock (a variable for tests).
-var now = time.Now
-
-var written lastWrites
-
 func writeKey(o Owner, c *v1alpha1.DomainClaim) string { return o.Manager + "/" + string(c.UID) }
 
-func (l *lastWrites) remember(o Owner, c *v1alpha1.DomainClaim, before, after *v1alpha1.DomainClaimStatus) {
+func (l *Writes) remember(o Owner, c *v1alpha1.DomainClaim, before, after *v1alpha1.DomainClaimStatus) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.m == nil {
 		l.m = map[string]lastWrite{}
 	}
-	t := now()
+	t := time.Now()
+	if l.now != nil {
+		t = l.now()
+	}
 	if t.Sub(l.swept) >= memoTTL {
 		for k, w := range l.m {
 			if t.Sub(w.at) >= memoTTL {
@@ -241,7 +245,7 @@ func (l *lastWrites) remember(o Owner, c *v1alpha1.DomainClaim, before, after *v
 }
 
 // settle forgets the owner's last write to c: the cache shows what the owner wants.
-func (l *lastWrites) settle(o Owner, c *v1alpha1.DomainClaim) {
+func (l *Writes) settle(o Owner, c *v1alpha1.DomainClaim) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	delete(l.m, writeKey(o, c))
@@ -250,7 +254,7 @@ func (l *lastWrites) settle(o Owner, c *v1alpha1.DomainClaim) {
 // stale reports whether have (the owner's slice of the claim as the cache shows it) is still
 // what it was before the owner's last write, and want says what that write said, transition
 // times aside. A slice changed since by anyone else is not stale: it is written again.
-func (l *lastWrites) stale(o Owner, c *v1alpha1.DomainClaim, want, have *v1alpha1.DomainClaimStatus) bool {
+func (l *Writes) stale(o Owner, c *v1alpha1.DomainClaim, want, have *v1alpha1.DomainClaimStatus) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	w, ok := l.m[writeKey(o, c)]

@@ -153,10 +153,11 @@ func TestApplySendsOnlyTheOwnersSliceUnderItsManager(t *testing.T) {
 			return cl.Status().Apply(ctx, obj, opts...)
 		}}).Build()
 
+	var w Writes
 	st := c.Status.DeepCopy()
 	st.CertificateARN = "arn:1"
 	meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: v1alpha1.ConditionCertificateRequested, Status: metav1.ConditionTrue, Reason: "Requested", Message: "m"})
-	wrote, err := Apply(context.Background(), k, Certificate, c, st)
+	wrote, err := w.Apply(context.Background(), k, Certificate, c, st)
 	require.NoError(t, err)
 	assert.True(t, wrote)
 	status := body["status"].(map[string]any)
@@ -171,14 +172,14 @@ func TestApplySendsOnlyTheOwnersSliceUnderItsManager(t *testing.T) {
 	assert.Equal(t, "arn:1", c.Status.CertificateARN, "the caller's claim shows what was written")
 
 	body = nil
-	wrote, err = Apply(context.Background(), k, Certificate, c, c.Status.DeepCopy())
+	wrote, err = w.Apply(context.Background(), k, Certificate, c, c.Status.DeepCopy())
 	require.NoError(t, err)
 	assert.False(t, wrote, "an unchanged slice is not written")
 	assert.Nil(t, body)
 
 	other := c.Status.DeepCopy()
 	other.ManagedZone = "changed by someone else"
-	wrote, err = Apply(context.Background(), k, Certificate, c, other)
+	wrote, err = w.Apply(context.Background(), k, Certificate, c, other)
 	require.NoError(t, err)
 	assert.False(t, wrote, "a change outside the owner's slice is not the owner's to write")
 }
@@ -194,7 +195,8 @@ func TestApplyToAClaimThatIsGoneIsNotAnError(t *testing.T) {
 					return fail
 				}}).Build()
 			c := &v1alpha1.DomainClaim{ObjectMeta: metav1.ObjectMeta{Name: "a", UID: "u"}}
-			wrote, err := Apply(context.Background(), k, DNS, c, &v1alpha1.DomainClaimStatus{Conditions: []metav1.Condition{{Type: v1alpha1.ConditionDNSRecord}}})
+			var w Writes
+			wrote, err := w.Apply(context.Background(), k, DNS, c, &v1alpha1.DomainClaimStatus{Conditions: []metav1.Condition{{Type: v1alpha1.ConditionDNSRecord}}})
 			require.NoError(t, err)
 			assert.False(t, wrote)
 		})
@@ -208,13 +210,14 @@ func TestOwnersOfDifferentConditionsKeepEachOthersEntries(t *testing.T) {
 	k := fake.NewClientBuilder().WithScheme(newScheme(t)).WithTypeConverters(tc).WithObjects(c.DeepCopy()).
 		WithStatusSubresource(&v1alpha1.DomainClaim{}).Build()
 	ctx := context.Background()
+	var w Writes
 	set := func(o Owner, seen *v1alpha1.DomainClaim, typ, reason string, mutate func(*v1alpha1.DomainClaimStatus)) {
 		st := seen.Status.DeepCopy()
 		meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: typ, Status: metav1.ConditionTrue, Reason: reason, Message: reason})
 		if mutate != nil {
 			mutate(st)
 		}
-		_, err := Apply(ctx, k, o, seen, st)
+		_, err := w.Apply(ctx, k, o, seen, st)
 		require.NoError(t, err)
 	}
 	// Both owners act on the same stale view of the claim, as two reconcilers with one cache do.
@@ -234,7 +237,7 @@ func TestOwnersOfDifferentConditionsKeepEachOthersEntries(t *testing.T) {
 	// An owner that drops a condition it wrote removes it, and nothing of the others'.
 	st := got.Status.DeepCopy()
 	meta.RemoveStatusCondition(&st.Conditions, v1alpha1.ConditionDNSRecord)
-	_, err = Apply(ctx, k, DNS, got, st)
+	_, err = w.Apply(ctx, k, DNS, got, st)
 	require.NoError(t, err)
 	require.NoError(t, k.Get(ctx, client.ObjectKey{Name: c.Name}, got))
 	assert.Nil(t, meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionDNSRecord))
@@ -259,17 +262,18 @@ func TestApplyDoesNotRepeatAWriteTheCacheHasNotShownYet(t *testing.T) {
 		return st
 	}
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	wrote, err := Apply(ctx, k, Pool, c.DeepCopy(), pending(c, t0, "waiting"))
+	var w Writes
+	wrote, err := w.Apply(ctx, k, Pool, c.DeepCopy(), pending(c, t0, "waiting"))
 	require.NoError(t, err)
 	require.True(t, wrote)
 
 	// The cache still shows the claim from before that write: the same again, a second later.
-	wrote, err = Apply(ctx, k, Pool, c.DeepCopy(), pending(c, t0.Add(time.Second), "waiting"))
+	wrote, err = w.Apply(ctx, k, Pool, c.DeepCopy(), pending(c, t0.Add(time.Second), "waiting"))
 	require.NoError(t, err)
 	assert.False(t, wrote, "what the owner wrote last is not written again from a stale view")
 	assert.Equal(t, 1, applies)
 
-	wrote, err = Apply(ctx, k, Pool, c.DeepCopy(), pending(c, t0.Add(time.Second), "waiting for something else"))
+	wrote, err = w.Apply(ctx, k, Pool, c.DeepCopy(), pending(c, t0.Add(time.Second), "waiting for something else"))
 	require.NoError(t, err)
 	assert.True(t, wrote, "news is written, stale view or not")
 
@@ -277,7 +281,7 @@ func TestApplyDoesNotRepeatAWriteTheCacheHasNotShownYet(t *testing.T) {
 	edited := c.DeepCopy()
 	meta.SetStatusCondition(&edited.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionGatewayAssigned, Status: metav1.ConditionTrue,
 		Reason: "EditedByHand", LastTransitionTime: metav1.NewTime(t0)})
-	wrote, err = Apply(ctx, k, Pool, edited, pending(c, t0, "waiting for something else"))
+	wrote, err = w.Apply(ctx, k, Pool, edited, pending(c, t0, "waiting for something else"))
 	require.NoError(t, err)
 	assert.True(t, wrote)
 	assert.Equal(t, 3, applies)

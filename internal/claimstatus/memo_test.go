@@ -17,14 +17,12 @@ import (
 func TestMemosOfDeletedClaimsAreDropped(t *testing.T) {
 	t0 := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 	at := t0
-	now = func() time.Time { return at }
-	t.Cleanup(func() { now = time.Now })
 	claim := func(uid string) *v1alpha1.DomainClaim {
 		return &v1alpha1.DomainClaim{ObjectMeta: metav1.ObjectMeta{Name: uid, UID: types.UID(uid)}}
 	}
 	before := &v1alpha1.DomainClaimStatus{}
 	after := &v1alpha1.DomainClaimStatus{Conditions: []metav1.Condition{{Type: v1alpha1.ConditionDNSRecord, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonCreated}}}
-	var l lastWrites
+	l := &Writes{now: func() time.Time { return at }}
 
 	l.remember(DNS, claim("gone"), before, after)
 	at = t0.Add(4 * time.Minute)

@@ -119,6 +119,8 @@ type Reconciler struct {
 	backoff backoff.Claims
 	// checked holds when issued certificates' renewal was last read (by ARN).
 	checked sync.Map
+	// written remembers the reconciler's status writes the cache has not shown yet.
+	written claimstatus.Writes
 }
 
 // +kubebuilder:rbac:groups=gateway.opendi.com,resources=domainclaims/finalizers,verbs=update
@@ -681,7 +683,7 @@ func (r *Reconciler) recordStillNeeded(ctx context.Context, c *v1alpha1.DomainCl
 
 // writeStatus writes the reconciler's slice of st (claimstatus.Certificate), if it changed.
 func (r *Reconciler) writeStatus(ctx context.Context, c *v1alpha1.DomainClaim, st *v1alpha1.DomainClaimStatus) error {
-	_, err := claimstatus.Apply(ctx, r.Client, claimstatus.Certificate, c, st)
+	_, err := r.written.Apply(ctx, r.Client, claimstatus.Certificate, c, st)
 	return err
 }
 

@@ -70,6 +70,9 @@ type Reconciler struct {
 	// TLSRoutes counts TLSRoutes among the objects that keep a claim in use (Usage.TLSRoutes); set
 	// it only where their CRD is served (and index.SetupTLSRoutes was called).
 	TLSRoutes bool
+
+	// written remembers the reconciler's status writes the cache has not shown yet.
+	written claimstatus.Writes
 }
 
 // ControllerName names the reconciler in logs and metrics.
@@ -257,7 +260,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	// An unbound claim's waiting steps say so themselves: the certificate reconciler's
 	// CertificateRequested, the pool's GatewayAssigned, and Ready (Bound is one of its steps).
 
-	if _, err := claimstatus.Apply(ctx, r.Client, claimstatus.Claim, c, st); err != nil {
+	if _, err := r.written.Apply(ctx, r.Client, claimstatus.Claim, c, st); err != nil {
 		return reconcile.Result{}, err
 	}
 	if plan.ReleaseAt != nil {

@@ -104,6 +104,8 @@ type Reconciler struct {
 	// (ServedByNothing), the start of its NotServedGrace. It is kept in memory: a restart
 	// restarts the grace, which keeps records longer, never shorter.
 	unserved sync.Map
+	// written remembers the reconciler's status writes the cache has not shown yet.
+	written claimstatus.Writes
 }
 
 // unservedSince is when the claim with uid was first seen served by nothing.
@@ -191,7 +193,7 @@ func (r *Reconciler) ensure(ctx context.Context, c *v1alpha1.DomainClaim, zone *
 			msg = w.Message
 		}
 		set(st, c, false, v1alpha1.ReasonPending, msg)
-		_, err := claimstatus.Apply(ctx, r.Client, claimstatus.DNS, c, st)
+		_, err := r.written.Apply(ctx, r.Client, claimstatus.DNS, c, st)
 		return reconcile.Result{RequeueAfter: w.Wait}, err
 	}
 	if wait, _ := r.backoff.Wait(string(c.UID), c.Generation, r.Clock.Now()); wait > 0 {
@@ -202,7 +204,7 @@ func (r *Reconciler) ensure(ctx context.Context, c *v1alpha1.DomainClaim, zone *
 		// whose load balancer goes again before the batcher writes them keeps its certificate
 		// until they are removed. The write wakes the claim, and the records are queued then.
 		set(st, c, false, v1alpha1.ReasonPending, "writing the ALIAS records to "+st.LoadBalancerHostname)
-		_, err := claimstatus.Apply(ctx, r.Client, claimstatus.DNS, c, st)
+		_, err := r.written.Apply(ctx, r.Client, claimstatus.DNS, c, st)
 		return reconcile.Result{}, err
 	}
 	// Our records were in place for this load balancer: a change now means someone else's.
@@ -229,7 +231,7 @@ func (r *Reconciler) ensure(ctx context.Context, c *v1alpha1.DomainClaim, zone *
 				st.AliasTarget = nil // the record at the name is not ours: it points at no load balancer of ours
 			}
 			set(st, c, false, step.Reason, step.Message)
-			_, werr := claimstatus.Apply(ctx, r.Client, claimstatus.DNS, c, st)
+			_, werr := r.written.Apply(ctx, r.Client, claimstatus.DNS, c, st)
 			if werr != nil {
 				return reconcile.Result{}, werr
 			}
@@ -242,7 +244,7 @@ func (r *Reconciler) ensure(ctx context.Context, c *v1alpha1.DomainClaim, zone *
 	r.backoff.Succeeded(ctx, string(c.UID), "route53:ChangeResourceRecordSets")
 	st.AliasTarget = r.aliasTarget(c, wants)
 	set(st, c, true, v1alpha1.ReasonCreated, msg)
-	if _, err := claimstatus.Apply(ctx, r.Client, claimstatus.DNS, c, st); err != nil {
+	if _, err := r.written.Apply(ctx, r.Client, claimstatus.DNS, c, st); err != nil {
 		return reconcile.Result{}, err
 	}
 	r.said(c)
@@ -262,7 +264,7 @@ func (r *Reconciler) backOff(ctx context.Context, c *v1alpha1.DomainClaim, st *v
 		return reconcile.Result{}, false, nil
 	}
 	set(st, c, false, s.Reason, s.Describe())
-	_, err := claimstatus.Apply(ctx, r.Client, claimstatus.DNS, c, st)
+	_, err := r.written.Apply(ctx, r.Client, claimstatus.DNS, c, st)
 	return reconcile.Result{RequeueAfter: wait}, true, err
 }
 
@@ -302,7 +304,7 @@ func (r *Reconciler) remove(ctx context.Context, c *v1alpha1.DomainClaim, reason
 	st := c.Status.DeepCopy()
 	st.AliasTarget = nil
 	set(st, c, false, reason, msg)
-	if _, err := claimstatus.Apply(ctx, r.Client, claimstatus.DNS, c, st); err != nil {
+	if _, err := r.written.Apply(ctx, r.Client, claimstatus.DNS, c, st); err != nil {
 		return reconcile.Result{}, err
 	}
 	r.said(c)

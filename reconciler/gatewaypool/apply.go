@@ -221,7 +221,7 @@ func withoutController(refs []metav1.OwnerReference) []metav1.OwnerReference {
 // StrayRoutes), a server-side apply under the pool's field manager, so it never conflicts with the
 // other owners' writes.
 func (r *Reconciler) writeClaimStatus(ctx context.Context, c *v1alpha1.DomainClaim, st v1alpha1.DomainClaimStatus) error {
-	_, err := claimstatus.Apply(ctx, r.Client, claimstatus.Pool, c, &st)
+	_, err := r.written.Apply(ctx, r.Client, claimstatus.Pool, c, &st)
 	return err
 }
 

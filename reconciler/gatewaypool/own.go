@@ -318,13 +318,8 @@ func (r *Reconciler) ownLoadBalancerToPools(ctx context.Context, o client.Object
 		}
 	}
 	r.memos.routesChanged(index.RouteKeys(o))
-	return r.everyKey(ctx, pools.Items)
-}
-
-// everyKey is the work-queue key of every pool and of every zone without one.
-func (r *Reconciler) everyKey(ctx context.Context, pools []v1alpha1.GatewayPool) []reconcile.Request {
-	reqs := r.zonesWithoutPool(ctx, pools)
-	for _, p := range pools {
+	reqs := r.zonesWithoutPool(ctx, pools.Items)
+	for _, p := range pools.Items {
 		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKey{Name: p.Name}})
 	}
 	return reqs

@@ -94,6 +94,8 @@ type Reconciler struct {
 	pace pacer
 	// memos keep each pool's answers that have not changed since its last reconcile.
 	memos memos
+	// written remembers the pool's claim status writes the cache has not shown yet.
+	written claimstatus.Writes
 }
 
 // SetupWithManager registers the reconciler.

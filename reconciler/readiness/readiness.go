@@ -85,6 +85,8 @@ type Reconciler struct {
 
 	// waiting holds, by claim name, the progress Ready would say and since when (a waitingFor).
 	waiting sync.Map
+	// written remembers the reconciler's status writes the cache has not shown yet.
+	written claimstatus.Writes
 }
 
 var _ reconcile.Reconciler = &Reconciler{}
@@ -118,7 +120,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		return reconcile.Result{RequeueAfter: wait}, nil
 	}
 	r.waiting.Delete(c.Name)
-	wrote, err := claimstatus.Apply(ctx, r.Client, claimstatus.Readiness, c, st)
+	wrote, err := r.written.Apply(ctx, r.Client, claimstatus.Readiness, c, st)
 	if err != nil || !wrote || !became {
 		return reconcile.Result{}, err
 	}

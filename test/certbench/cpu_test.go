@@ -99,7 +99,7 @@ func (m *cpuMeter) report(b *testing.B, claims int) {
 
 // claimStatusWrite is the function that writes a claim's status for every owner: the pool's CPU
 // in it grows with how often the pool writes each claim, not with the pool's size.
-const claimStatusWrite = "github.com/opendi/gateway-orchestrator/internal/claimstatus.Apply"
+const claimStatusWrite = "github.com/opendi/gateway-orchestrator/internal/claimstatus.(*Writes).Apply"
 
 // calls reports whether function fn is on the sample's stack.
 func calls(s *profile.Sample, fn string) bool {

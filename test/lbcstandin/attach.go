@@ -23,11 +23,17 @@ type Route struct {
 }
 
 // RouteRule is one rule of a route: its matches (none means everything), its first backend, and
-// every Service backend with its port (each is a target group).
+// every Service backend with its port (each is a target group). TargetGroup is set when the
+// first backend names a target group (a backendRef of kind TargetGroupName): the rule forwards to
+// whatever target group has that name, and Backend is left empty.
 type RouteRule struct {
-	Matches  []Match
-	Backend  types.NamespacedName
-	Services []ServicePort
+	Matches     []Match
+	Backend     types.NamespacedName
+	BackendPort int32
+	TargetGroup string
+	Services    []ServicePort
+	// Gateways counts the backends of kind Gateway (a target group of target type alb).
+	Gateways int
 }
 
 // ServicePort is a Service backend of a route rule.

@@ -8,6 +8,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -65,9 +67,22 @@ func (s *StandIn) routes(ctx context.Context, gw *gwv1.Gateway) ([]Rule, deployL
 		}
 	}
 	rules := BuildRules(attached, hosts)
+	namer, err := s.targetGroupNamer(ctx, gw)
+	if err != nil {
+		return nil, deployLimits{}, err
+	}
+	unknown := ResolveTargetGroups(rules, attached, namer)
+	var toGateway *Route
+	for i, rt := range attached {
+		for _, rule := range rt.Rules {
+			if rule.Gateways > 0 && toGateway == nil {
+				toGateway = &attached[i]
+			}
+		}
+	}
 	s.tables.Store(gw.Namespace+"/"+gw.Name, rules)
 	widest, values := WidestMatch(attached, hosts)
-	return rules, deployLimits{targetGroups: TargetGroups(attached), widestMatch: widest, matchValues: values}, nil
+	return rules, deployLimits{targetGroups: TargetGroups(attached), widestMatch: widest, matchValues: values, unknownTargetGroup: unknown, toGateway: toGateway}, nil
 }
 
 // deployLimits is what the routes attached to a Gateway ask of the ELBv2 quotas that
@@ -77,6 +92,10 @@ type deployLimits struct {
 	// widestMatch is the route whose match needs the most condition values, matchValues how many.
 	widestMatch Route
 	matchValues int
+	// unknownTargetGroup is a target group name a rule forwards to that no target group has.
+	unknownTargetGroup string
+	// toGateway is a route with a Gateway backend, whose target group ELBv2 refuses for an ALB.
+	toGateway *Route
 }
 
 func hasEntry(parents []gwv1.RouteParentStatus, gw *gwv1.Gateway, routeNS string) bool {
@@ -141,10 +160,10 @@ func fromHTTPRoute(r *gwv1.HTTPRoute) Route {
 	for _, rule := range r.Spec.Rules {
 		out := RouteRule{}
 		if len(rule.BackendRefs) > 0 {
-			out.Backend = backend(r.Namespace, rule.BackendRefs[0].BackendRef)
+			out.Backend, out.BackendPort, out.TargetGroup = firstBackend(r.Namespace, rule.BackendRefs[0].BackendRef)
 		}
 		for _, b := range rule.BackendRefs {
-			out.Services = appendService(out.Services, r.Namespace, b.BackendRef)
+			out.addBackend(r.Namespace, b.BackendRef)
 		}
 		for _, m := range rule.Matches {
 			match := Match{Path: "/", Values: len(m.Headers) + len(m.QueryParams)}
@@ -174,10 +193,10 @@ func fromGRPCRoute(r *gwv1.GRPCRoute) Route {
 	for _, rule := range r.Spec.Rules {
 		out := RouteRule{}
 		if len(rule.BackendRefs) > 0 {
-			out.Backend = backend(r.Namespace, rule.BackendRefs[0].BackendRef)
+			out.Backend, out.BackendPort, out.TargetGroup = firstBackend(r.Namespace, rule.BackendRefs[0].BackendRef)
 		}
 		for _, b := range rule.BackendRefs {
-			out.Services = appendService(out.Services, r.Namespace, b.BackendRef)
+			out.addBackend(r.Namespace, b.BackendRef)
 		}
 		for _, m := range rule.Matches {
 			match := Match{Path: "/", Values: 1 + len(m.Headers)} // the method's path, one per header
@@ -194,16 +213,43 @@ func fromGRPCRoute(r *gwv1.GRPCRoute) Route {
 	return rt
 }
 
-// appendService adds a Service backend (other kinds make no target group).
-func appendService(out []ServicePort, routeNS string, b gwv1.BackendRef) []ServicePort {
+// GatewayBackendKind is the backendRef kind by which LBC v3 forwards to another Gateway's ALB
+// through a target group of target type alb, which ELBv2 makes only for NLBs (protocol TCP).
+const GatewayBackendKind = "Gateway"
+
+// addBackend adds a Service backend to the rule's Services, and counts a Gateway backend (other
+// kinds make no target group of the route's own).
+func (out *RouteRule) addBackend(routeNS string, b gwv1.BackendRef) {
+	if b.Kind != nil && *b.Kind == GatewayBackendKind {
+		out.Gateways++
+		return
+	}
 	if b.Group != nil && *b.Group != "" || b.Kind != nil && *b.Kind != "Service" {
-		return out
+		return
 	}
 	port := int32(0)
 	if b.Port != nil {
 		port = int32(*b.Port)
 	}
-	return append(out, ServicePort{Service: backend(routeNS, b), Port: port})
+	out.Services = append(out.Services, ServicePort{Service: backend(routeNS, b), Port: port})
+}
+
+// TargetGroupNameKind is the backendRef kind by which LBC v3 forwards a route rule to an
+// existing target group named by the backendRef's name (pkg/gateway/routeutils: it reads the
+// kind only, whatever the group, and checks neither namespace nor owner of the target group).
+const TargetGroupNameKind = "TargetGroupName"
+
+// firstBackend is the Service a rule's first backendRef names and its port, or the name of the
+// target group it names (kind TargetGroupName).
+func firstBackend(routeNS string, b gwv1.BackendRef) (types.NamespacedName, int32, string) {
+	if b.Kind != nil && *b.Kind == TargetGroupNameKind {
+		return types.NamespacedName{}, 0, string(b.Name)
+	}
+	port := int32(0)
+	if b.Port != nil {
+		port = int32(*b.Port)
+	}
+	return backend(routeNS, b), port, ""
 }
 
 func backend(routeNS string, b gwv1.BackendRef) types.NamespacedName {
@@ -212,4 +258,38 @@ func backend(routeNS string, b gwv1.BackendRef) types.NamespacedName {
 		ns = string(*b.Namespace)
 	}
 	return types.NamespacedName{Namespace: ns, Name: string(b.Name)}
+}
+
+// targetGroupNamer names target groups as LBC does: by the TargetGroupConfiguration of the
+// Service (spec.targetReference, in the Service's namespace), its routeConfigurations entry for
+// the route, else its defaultConfiguration, when that sets targetGroupName; else TargetGroupName.
+func (s *StandIn) targetGroupNamer(ctx context.Context, gw *gwv1.Gateway) (TargetGroupNamer, error) {
+	cfgs := &unstructured.UnstructuredList{}
+	cfgs.SetGroupVersionKind(schema.GroupVersionKind{Group: "gateway.k8s.aws", Version: "v1beta1", Kind: "TargetGroupConfigurationList"})
+	if err := s.Client.List(ctx, cfgs); err != nil && !meta.IsNoMatchError(err) {
+		return nil, err
+	}
+	return func(rt Route, sp ServicePort) string {
+		for _, c := range cfgs.Items {
+			target, _, _ := unstructured.NestedString(c.Object, "spec", "targetReference", "name")
+			kind, _, _ := unstructured.NestedString(c.Object, "spec", "targetReference", "kind")
+			if c.GetNamespace() != sp.Service.Namespace || target != sp.Service.Name || kind != "" && kind != "Service" {
+				continue
+			}
+			routes, _, _ := unstructured.NestedSlice(c.Object, "spec", "routeConfigurations")
+			for _, r := range routes {
+				rc, _ := r.(map[string]any)
+				id, _, _ := unstructured.NestedStringMap(rc, "routeIdentifier")
+				if (id["kind"] == "" || id["kind"] == rt.Kind) && (id["namespace"] == "" || id["namespace"] == rt.Namespace) && (id["name"] == "" || id["name"] == rt.Name) {
+					if n, _, _ := unstructured.NestedString(rc, "targetGroupProps", "targetGroupName"); n != "" {
+						return n
+					}
+				}
+			}
+			if n, _, _ := unstructured.NestedString(c.Object, "spec", "defaultConfiguration", "targetGroupName"); n != "" {
+				return n
+			}
+		}
+		return TargetGroupName(gw.Namespace, gw.Name, rt, sp)
+	}, nil
 }

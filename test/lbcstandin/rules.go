@@ -1,6 +1,9 @@
 package lbcstandin
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"sort"
 	"strings"
 
@@ -97,7 +100,12 @@ type Rule struct {
 	Host    string // "" matches every host
 	Match   Match
 	Backend types.NamespacedName
-	Route   Route
+	// TargetGroup is the target group name the rule forwards to when its route rule names one
+	// (RouteRule.TargetGroup); ResolveTargetGroups sets Backend from it.
+	TargetGroup string
+	// BackendPort is the port of Backend.
+	BackendPort int32
+	Route       Route
 }
 
 // BuildRules makes the ALB rules of the routes attached to a Gateway, in LBC's order of
@@ -114,7 +122,7 @@ func BuildRules(attached []Route, hosts []map[int32][]string) []Rule {
 				}
 				for _, m := range matches {
 					for _, h := range hs {
-						out = append(out, Rule{Port: port, Host: h, Match: m, Backend: rule.Backend, Route: rt})
+						out = append(out, Rule{Port: port, Host: h, Match: m, Backend: rule.Backend, BackendPort: rule.BackendPort, TargetGroup: rule.TargetGroup, Route: rt})
 					}
 				}
 			}
@@ -122,6 +130,64 @@ func BuildRules(attached []Route, hosts []map[int32][]string) []Rule {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return before(out[i], out[j]) })
 	return out
+}
+
+// TargetGroupName is the name the stand-in gives the target group LBC makes for a route's Service
+// backend and port on a Gateway when no TargetGroupConfiguration names it, of the shape LBC v3
+// gives it (pkg/gateway/model/model_build_target_group.go buildTargetGroupName): "k8s-", the
+// first 8 letters and digits of the route's namespace and of its name, and 10 hex digits of a
+// SHA-256 of the Gateway, the route, the Service and the port (LBC also hashes the cluster's name
+// and the target type and protocol), 32 characters at most.
+func TargetGroupName(gatewayNS, gatewayName string, rt Route, sp ServicePort) string {
+	h := sha256.Sum256([]byte(fmt.Sprintf("%s/%s|%s/%s/%s|%s|%d", gatewayNS, gatewayName, rt.Kind, rt.Namespace, rt.Name, sp.Service, sp.Port)))
+	return fmt.Sprintf("k8s-%.8s-%.8s-%.10s", alnum(rt.Namespace), alnum(rt.Name), hex.EncodeToString(h[:]))
+}
+
+// TargetGroupNamer names the target group of a route's Service backend and port.
+type TargetGroupNamer func(Route, ServicePort) string
+
+// ResolveTargetGroups points each rule at the Service whose target group it forwards to, as
+// ELBv2 does for LBC. LBC creates a target group per route, Service backend and port, by name
+// (name); ELBv2's create is idempotent, so a name some target group already has returns that
+// one, and the Service of the route made first keeps it. A rule naming a target group
+// (RouteRule.TargetGroup) gets that target group, whoever made it (LBC looks the name up in the
+// account). It returns the first such name no target group has: LBC's lookup fails, and its
+// deploy of the whole Gateway with it.
+func ResolveTargetGroups(rules []Rule, attached []Route, name TargetGroupNamer) string {
+	made := append([]Route(nil), attached...)
+	sort.SliceStable(made, func(i, j int) bool {
+		if !made[i].Created.Equal(made[j].Created) {
+			return made[i].Created.Before(made[j].Created)
+		}
+		return made[i].Namespace+"/"+made[i].Name < made[j].Namespace+"/"+made[j].Name
+	})
+	byName := map[string]types.NamespacedName{}
+	for _, rt := range made {
+		for _, rule := range rt.Rules {
+			for _, sp := range rule.Services {
+				if n := strings.ToLower(name(rt, sp)); byName[n] == (types.NamespacedName{}) {
+					byName[n] = sp.Service
+				}
+			}
+		}
+	}
+	for i := range rules {
+		n := rules[i].TargetGroup
+		if n == "" {
+			if rules[i].Backend == (types.NamespacedName{}) {
+				continue
+			}
+			n = name(rules[i].Route, ServicePort{Service: rules[i].Backend, Port: rules[i].BackendPort})
+		}
+		svc, ok := byName[strings.ToLower(n)]
+		switch {
+		case ok:
+			rules[i].Backend = svc
+		case rules[i].TargetGroup != "":
+			return rules[i].TargetGroup
+		}
+	}
+	return ""
 }
 
 func hostRank(h string) int {

@@ -239,6 +239,11 @@ func (s *StandIn) Reconcile(ctx context.Context, req reconcile.Request) (reconci
 	case limits.matchValues > MaxConditionValuesPerRule:
 		verdict = fmt.Sprintf("%s %s/%s has a match needing %d ALB condition values, more than the %d an ALB rule holds",
 			limits.widestMatch.Kind, limits.widestMatch.Namespace, limits.widestMatch.Name, limits.matchValues, MaxConditionValuesPerRule)
+	case limits.toGateway != nil:
+		verdict = fmt.Sprintf("%s %s/%s forwards to a Gateway: ELBv2 makes a target group of target type alb only for a Network Load Balancer",
+			limits.toGateway.Kind, limits.toGateway.Namespace, limits.toGateway.Name)
+	case limits.unknownTargetGroup != "":
+		verdict = fmt.Sprintf("a route forwards to target group %q, which does not exist", limits.unknownTargetGroup)
 	case len(rules) > MaxRulesPerALB:
 		verdict = fmt.Sprintf("the routes need %d ALB rules, more than the %d an ALB holds", len(rules), MaxRulesPerALB)
 	case limits.targetGroups > MaxTargetGroupsPerALB:

@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -146,6 +147,13 @@ func CacheOptions() cache.Options {
 func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 	if err := index.Setup(ctx, mgr.GetFieldIndexer()); err != nil {
 		return fmt.Errorf("registering cache indexes: %w", err)
+	}
+	// Admission (whether LBC serves an Ingress, the group its class imposes) and the ALB name
+	// re-check read IngressClasses from the cache. Registered now, their informer syncs with the
+	// others before the manager is ready; read first by an admission, it would start then, and
+	// the admission would wait for its first list within the webhook's timeout.
+	if _, err := mgr.GetCache().GetInformer(ctx, &networkingv1.IngressClass{}); err != nil {
+		return fmt.Errorf("watching IngressClasses: %w", err)
 	}
 	// ListenerSets are watched only when served at start; a CRD installed (or removed) later stops
 	// the manager with ErrServedKindsChanged, so that the next start watches what is served.
