@@ -212,7 +212,9 @@ func (door *Door) poolPlace(ctx context.Context, meta *metav1.ObjectMeta, refs [
 // A hostname is served by one Gateway, so admitted, such a route would leave its hostname no seat
 // at all: the pool would unseat the whole claim and its ALIAS would go, taking every route of the
 // hostname offline for one edit. The pool's own check stays the safety net for what admission
-// does not see (a pool's limit lowered later, routes admitted by other replicas at once).
+// does not see (a pool's limit lowered later, routes admitted by other replicas at once); an
+// update that adds no rules to its route passes even over the limit, so that the owner of a
+// hostname left without a seat that way can shrink its routes step by step.
 func (door *Door) gatewayRules(ctx context.Context, kind string, meta *metav1.ObjectMeta, refs []gwv1.ParentReference, hostnames []gwv1.Hostname, shapes []ruleShape) (field.ErrorList, error) {
 	if door.Reader == nil || len(hostnames) == 0 {
 		return nil, nil
@@ -257,12 +259,12 @@ func (door *Door) gatewayRules(ctx context.Context, kind string, meta *metav1.Ob
 		if kind == "HTTPRoute" {
 			mine *= albrules.HTTPListeners(refs, claim, http)
 		}
-		others, names, err := door.otherRoutesRules(ctx, kind, meta, claimHost, claim, http, ownClaim)
+		others, before, names, err := door.otherRoutesRules(ctx, kind, meta, claimHost, claim, http, ownClaim)
 		if err = errors.Join(err, lookupErr); err != nil {
 			return nil, err
 		}
-		if mine+others <= pool.Spec.MaxRulesPerGateway {
-			continue
+		if mine+others <= pool.Spec.MaxRulesPerGateway || mine <= before {
+			continue // fits, or an update that adds no rules (the pool's limit was lowered under it)
 		}
 		if where == "" {
 			if where, err = door.poolPlace(ctx, meta, refs, hostnames); err != nil || where == "" {
@@ -324,38 +326,38 @@ func (door *Door) poolOf(ctx context.Context, h string) (*v1alpha1.GatewayPool, 
 
 // otherRoutesRules counts the ALB rules of the other HTTPRoutes and GRPCRoutes of the route's
 // namespace on the seat of the claim of claimHost, read from the cache through the RouteHostname
-// index, as the pool counts them; the route being admitted is left out (an update replaces it).
-func (door *Door) otherRoutesRules(ctx context.Context, kind string, meta *metav1.ObjectMeta, claimHost, claim string, http bool, ownClaim func(string) bool) (int32, []string, error) {
+// index, as the pool counts them, and names them. The route being admitted is left out (an update
+// replaces it); before is what its version in the cache counts (0 for a new route).
+func (door *Door) otherRoutesRules(ctx context.Context, kind string, meta *metav1.ObjectMeta, claimHost, claim string, http bool,
+	ownClaim func(string) bool) (others, before int32, names []string, err error) {
 	in := []client.ListOption{client.InNamespace(meta.Namespace), client.MatchingFields{index.RouteHostname: claimHost}, client.UnsafeDisableDeepCopy}
 	var https gwv1.HTTPRouteList
 	if err := door.Reader.List(ctx, &https, in...); err != nil {
-		return 0, nil, err
+		return 0, 0, nil, err
 	}
 	var grpcs gwv1.GRPCRouteList
 	if err := door.Reader.List(ctx, &grpcs, in...); err != nil {
-		return 0, nil, err
+		return 0, 0, nil, err
 	}
-	n := int32(0)
-	var names []string
+	count := func(routeKind, name string, rules int32) {
+		if routeKind == kind && name == meta.Name {
+			before = rules
+			return
+		}
+		others += rules
+		names = append(names, routeKind+" "+name)
+	}
 	for i := range https.Items {
 		rt := &https.Items[i]
-		if kind == "HTTPRoute" && rt.Name == meta.Name {
-			continue
-		}
 		if k := albrules.Hostnames(claimHost, rt.Spec.Hostnames, ownClaim); k > 0 {
-			n += albrules.HTTPRoute(rt, claim, http) * k
-			names = append(names, "HTTPRoute "+rt.Name)
+			count("HTTPRoute", rt.Name, albrules.HTTPRoute(rt, claim, http)*k)
 		}
 	}
 	for i := range grpcs.Items {
 		rt := &grpcs.Items[i]
-		if kind == "GRPCRoute" && rt.Name == meta.Name {
-			continue
-		}
 		if k := albrules.Hostnames(claimHost, rt.Spec.Hostnames, ownClaim); k > 0 {
-			n += albrules.GRPCRoute(rt) * k
-			names = append(names, "GRPCRoute "+rt.Name)
+			count("GRPCRoute", rt.Name, albrules.GRPCRoute(rt)*k)
 		}
 	}
-	return n, names, nil
+	return others, before, names, nil
 }

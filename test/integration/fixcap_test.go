@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -146,4 +148,57 @@ func TestARouteTooBigForAnyGatewayIsDeniedAndItsHostnameStaysOnline(t *testing.T
 	assert.True(t, meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionReady), "the hostname keeps its seat: %+v", c.Status.Conditions)
 	assert.Equal(t, gw, c.Status.Gateway.Name)
 	assert.Empty(t, env.StandIn.Refusals(p.Spec.Namespace, gw), "LBC never refused the Gateway")
+}
+
+// TestAnOwnerCanShrinkTheRoutesOfAHostnameThatOutgrewALoweredLimit: the pool's limit lowered
+// under what a hostname's routes use takes the hostname's seat (the safety net); its owner may
+// then shrink a route step by step, even while the routes are still over the limit, but not grow
+// one, and the hostname is seated again once they fit.
+func TestAnOwnerCanShrinkTheRoutesOfAHostnameThatOutgrewALoweredLimit(t *testing.T) {
+	ctx := context.Background()
+	z, p := servedZone(t, func(p *v1alpha1.GatewayPool) {
+		p.Spec.MaxCertificatesPerGateway, p.Spec.MaxRulesPerGateway, p.Spec.MaxGateways = 5, 10, 1
+	})
+	ns := tenant(t)
+	h := "shop." + z.Spec.Domain
+	web, api := route(ns, h), route(ns, h)
+	web.Spec.Rules, api.Spec.Rules = pathRules(6), pathRules(3)
+	require.NoError(t, k8s.Create(ctx, web))
+	require.NoError(t, k8s.Create(ctx, api))
+	ready(t, h, 60*time.Second)
+	require.Eventually(t, func() bool { return len(env.StandIn.Rules(p.Spec.Namespace, p.Name+"-1")) == 9 }, 20*time.Second, 100*time.Millisecond)
+
+	require.NoError(t, retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(p), p); err != nil {
+			return err
+		}
+		p.Spec.MaxRulesPerGateway = 5
+		return k8s.Update(ctx, p)
+	}))
+	assigned := func() *metav1.Condition {
+		c, err := getClaim(h)
+		if err != nil {
+			return nil
+		}
+		return meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionGatewayAssigned)
+	}
+	require.Eventually(t, func() bool { c := assigned(); return c != nil && c.Status == metav1.ConditionFalse }, 20*time.Second, 100*time.Millisecond)
+	assert.Contains(t, assigned().Message, "needs 9 ALB rules, more than one Gateway of pool "+p.Name+" holds (5)")
+
+	resize := func(rt *gwv1.HTTPRoute, n int) error {
+		return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			if err := k8s.Get(ctx, client.ObjectKeyFromObject(rt), rt); err != nil {
+				return err
+			}
+			rt.Spec.Rules = pathRules(n)
+			return k8s.Update(ctx, rt)
+		})
+	}
+	require.NoError(t, resize(web, 4), "shrinking passes while the hostname's 7 rules are still over 5")
+	err := resize(api, 4)
+	require.True(t, apierrors.IsInvalid(err), "growing is denied: got %v", err)
+	assert.Contains(t, err.Error(), h+" would need 8 ALB rules on one Gateway: 4 for this route, and 4 for the namespace's other routes of the hostname (HTTPRoute "+web.Name+")")
+	require.NoError(t, resize(web, 2))
+	ready(t, h, 60*time.Second)
+	assert.Equal(t, metav1.ConditionTrue, assigned().Status, "2 and 3 rules fit in 5: seated again")
 }
