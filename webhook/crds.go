@@ -145,16 +145,19 @@ func validatePool(p *v1alpha1.GatewayPool) (admission.Warnings, error) {
 			p.Spec.MaxCertificatesPerGateway, albCertificateQuota))
 	}
 	// Each seated hostname has its own listener (two with HTTP), and Gateway API allows 64.
-	if per := map[bool]int32{false: 1, true: 2}[p.Spec.Template.HTTPListener]; p.Spec.MaxCertificatesPerGateway*per > gatewayListenerLimit {
+	per := map[bool]int32{false: 1, true: 2}[p.Spec.Template.HTTPListener]
+	if p.Spec.MaxCertificatesPerGateway*per > gatewayListenerLimit {
 		errs = append(errs, field.Invalid(spec.Child("maxCertificatesPerGateway"), p.Spec.MaxCertificatesPerGateway,
 			fmt.Sprintf("each hostname on a Gateway has its own listener (%d with the HTTP listener), and a Gateway has at most %d listeners: at most %d",
 				per, gatewayListenerLimit, gatewayListenerLimit/per)))
 	}
-	// Each hostname of each route rule is one ALB rule, so a Gateway must have room for at least
-	// as many rules as the certificates it carries.
-	if p.Spec.MaxRulesPerGateway > 0 && p.Spec.MaxRulesPerGateway < p.Spec.MaxCertificatesPerGateway {
+	// Each hostname of each route rule is one ALB rule on each listener an HTTPRoute attaches to
+	// (HTTPS, and HTTP when the template has it: the ALB's rule quota counts both), so a Gateway
+	// must have room for at least that many rules per certificate it carries.
+	if p.Spec.MaxRulesPerGateway > 0 && p.Spec.MaxRulesPerGateway < p.Spec.MaxCertificatesPerGateway*per {
 		errs = append(errs, field.Invalid(spec.Child("maxRulesPerGateway"), p.Spec.MaxRulesPerGateway,
-			fmt.Sprintf("must be at least maxCertificatesPerGateway (%d): every hostname needs at least one ALB rule", p.Spec.MaxCertificatesPerGateway)))
+			fmt.Sprintf("must be at least %d, maxCertificatesPerGateway (%d) times the listeners each hostname's HTTPRoutes get ALB rules on (%d with the HTTP listener): "+
+				"every hostname needs at least one ALB rule on each; lower maxCertificatesPerGateway or raise maxRulesPerGateway", p.Spec.MaxCertificatesPerGateway*per, p.Spec.MaxCertificatesPerGateway, per)))
 	}
 	if len(errs) > 0 {
 		return warnings, apierrors.NewInvalid(v1alpha1.GroupVersion.WithKind("GatewayPool").GroupKind(), p.Name, errs)
