@@ -18,6 +18,7 @@ import (
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/index"
 	"github.com/opendi/gateway-orchestrator/internal/lbc"
+	"github.com/opendi/gateway-orchestrator/internal/ownlb"
 )
 
 // TestStrayLoadBalancersAreOnlyThoseLBCServes: another namespace's objects that list the owner's
@@ -74,4 +75,47 @@ func TestStrayLoadBalancersAreOnlyThoseLBCServes(t *testing.T) {
 		"Ingress team-b/alb",
 		"ListenerSet team-b/on-alb",
 	}, got, "the envoy Gateway, the nginx Ingress and the ListenerSet on the envoy Gateway are other controllers'; team-a's own Gateway is the owner's")
+}
+
+// TestAnotherControllersLoadBalancerOfTheOwnerIsNotItsOwn: the owner's Gateway of another
+// controller's class and its nginx Ingress, both listing the hostname and both with an address,
+// are neither claimed for at admission nor given a certificate by LBC: they do not make the claim
+// leave the pool for their address. An LBC Ingress of the owner still does.
+func TestAnotherControllersLoadBalancerOfTheOwnerIsNotItsOwn(t *testing.T) {
+	c := testClaim(2) // h0002.example.com of team-a
+	h := c.Spec.Hostname
+	s := runtime.NewScheme()
+	require.NoError(t, clientgoscheme.AddToScheme(s))
+	require.NoError(t, v1alpha1.AddToScheme(s))
+	require.NoError(t, gwv1.Install(s))
+	envoy := &gwv1.GatewayClass{ObjectMeta: metav1.ObjectMeta{Name: "envoy"}, Spec: gwv1.GatewayClassSpec{ControllerName: "gateway.envoyproxy.io/gatewayclass-controller"}}
+	nginx := &networkingv1.IngressClass{ObjectMeta: metav1.ObjectMeta{Name: "nginx"}, Spec: networkingv1.IngressClassSpec{Controller: "k8s.io/ingress-nginx"}}
+	address := networkingv1.IngressLoadBalancerStatus{Ingress: []networkingv1.IngressLoadBalancerIngress{{Hostname: "nginx-123.elb.us-east-1.amazonaws.com"}}}
+	gw := &gwv1.Gateway{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "envoy"}, Spec: gwv1.GatewaySpec{
+		GatewayClassName: "envoy",
+		Listeners:        []gwv1.Listener{{Name: "https", Port: 443, Protocol: gwv1.HTTPSProtocolType, Hostname: ptr.To(gwv1.Hostname(h))}},
+	}, Status: gwv1.GatewayStatus{Addresses: []gwv1.GatewayStatusAddress{{Type: ptr.To(gwv1.HostnameAddressType), Value: "envoy-456.elb.us-east-1.amazonaws.com"}}}}
+	ing := func(name, class string) *networkingv1.Ingress {
+		return &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: name},
+			Spec:   networkingv1.IngressSpec{IngressClassName: ptr.To(class), Rules: []networkingv1.IngressRule{{Host: h}}},
+			Status: networkingv1.IngressStatus{LoadBalancer: address}}
+	}
+	build := func(objs ...client.Object) *Reconciler {
+		b := fake.NewClientBuilder().WithScheme(s).WithObjects(append([]client.Object{c, envoy, nginx, gw}, objs...)...)
+		for _, o := range []client.Object{&gwv1.Gateway{}, &gwv1.ListenerSet{}, &networkingv1.Ingress{}} {
+			b = b.WithIndex(o, index.RouteHostname, index.RouteKeys)
+		}
+		return &Reconciler{Client: b.Build()}
+	}
+	claimNames := map[string]bool{c.Name: true}
+	poolNS := map[string]bool{"gateway-system": true}
+
+	got, err := build(ing("web", "nginx")).ownLoadBalancer(context.Background(), c, nil, nil, claimNames, poolNS)
+	require.NoError(t, err)
+	assert.Equal(t, ownlb.Pool, got.Decision.Kind, "the envoy Gateway and the nginx Ingress are other controllers': %+v", got.Decision)
+
+	got, err = build(ing("web", "nginx"), ing("alb", "alb")).ownLoadBalancer(context.Background(), c, nil, nil, claimNames, poolNS)
+	require.NoError(t, err)
+	assert.NotEqual(t, ownlb.Pool, got.Decision.Kind, "the owner's LBC Ingress is its own load balancer")
+	assert.Equal(t, []string{"Ingress team-a/alb"}, got.Decision.Objects)
 }
