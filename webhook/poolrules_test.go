@@ -29,7 +29,7 @@ func TestAPoolMustHoldAnALBRuleOnEveryListenerOfEachCertificate(t *testing.T) {
 			p.Name = "public"
 			p.Spec.MinGateways, p.Spec.MaxGateways = 1, 3
 			p.Spec.MaxCertificatesPerGateway, p.Spec.MaxRulesPerGateway, p.Spec.Template.HTTPListener = tc.certs, tc.rules, tc.http
-			_, err := validatePool(p)
+			_, err := validatePool(p, nil)
 			if tc.deny == "" {
 				require.NoError(t, err)
 				return
@@ -38,4 +38,30 @@ func TestAPoolMustHoldAnALBRuleOnEveryListenerOfEachCertificate(t *testing.T) {
 			assert.Contains(t, err.Error(), tc.deny)
 		})
 	}
+}
+
+// TestAPoolThatHadTooFewRulesBeforeTheRuleCanStillBeEdited: a pool made before the rule (30
+// certificates, 30 rules, the HTTP listener) may still have its labels edited, and be fixed; an
+// update that changes a setting the rule reads must meet it.
+func TestAPoolThatHadTooFewRulesBeforeTheRuleCanStillBeEdited(t *testing.T) {
+	pool := func(certs, rules int32, http bool) *v1alpha1.GatewayPool {
+		p := &v1alpha1.GatewayPool{}
+		p.Name = "public"
+		p.Spec.MinGateways, p.Spec.MaxGateways = 1, 3
+		p.Spec.MaxCertificatesPerGateway, p.Spec.MaxRulesPerGateway, p.Spec.Template.HTTPListener = certs, rules, http
+		return p
+	}
+	old := pool(30, 30, true)
+	labelled := pool(30, 30, true)
+	labelled.Labels = map[string]string{"team": "platform"}
+	_, err := validatePool(labelled, old)
+	require.NoError(t, err, "a label edit of a pool that broke the rule before it existed")
+	_, err = validatePool(pool(30, 60, true), old)
+	require.NoError(t, err, "the fix")
+	_, err = validatePool(pool(30, 40, true), old)
+	require.Error(t, err, "raising the rules, but not enough: the update changes what the rule reads")
+	_, err = validatePool(pool(30, 30, true), pool(30, 60, true))
+	require.Error(t, err, "a pool that met the rule cannot be updated into breaking it")
+	_, err = validatePool(pool(30, 30, true), nil)
+	require.Error(t, err, "a new pool must meet it")
 }

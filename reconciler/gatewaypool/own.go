@@ -80,9 +80,9 @@ func isPoolGateway(gw *gwv1.Gateway, poolNS map[string]bool) bool {
 
 // ownLoadBalancer decides whether claim c's users need a pool seat (see ownlb): its owner's
 // routes (https, grpcs: those listing its hostname), and the Gateways that are not a pool's,
-// ListenerSets (where served) and Ingresses of its namespace listing it that LBC serves (another
-// controller's are never claimed for at admission, and get neither a certificate nor a load
-// balancer from LBC). A claim being deleted
+// ListenerSets (where served) of its namespace listing it (admission claims for a Gateway of any
+// class), and its Ingresses listing it that LBC serves (admission never claims for another
+// class's Ingress, and LBC gives it no load balancer). A claim being deleted
 // keeps what it has.
 func (r *Reconciler) ownLoadBalancer(ctx context.Context, c *v1alpha1.DomainClaim, https []gwv1.HTTPRoute, grpcs []gwv1.GRPCRoute,
 	claimNames, poolNS map[string]bool) (OwnTarget, error) {
@@ -144,16 +144,9 @@ func (r *Reconciler) ownLoadBalancer(ctx context.Context, c *v1alpha1.DomainClai
 	}
 	for i := range gws.Items {
 		gw := &gws.Items[i]
-		if !gw.DeletionTimestamp.IsZero() || isPoolGateway(gw, poolNS) || hostnamesOf(c, asHostnames(index.Hostnames(gw)), claimNames) == 0 {
-			continue
+		if gw.DeletionTimestamp.IsZero() && !isPoolGateway(gw, poolNS) && hostnamesOf(c, asHostnames(index.Hostnames(gw)), claimNames) > 0 {
+			users = append(users, ownlb.GatewayUser(gw))
 		}
-		if lbcs, err := lbc.ServesGateway(ctx, r.Client, gw); err != nil || !lbcs {
-			if err != nil {
-				return OwnTarget{}, err
-			}
-			continue // another controller's: admission never claimed for it, and LBC gives it nothing
-		}
-		users = append(users, ownlb.GatewayUser(gw))
 	}
 	if r.ListenerSets {
 		var lss gwv1.ListenerSetList
@@ -163,12 +156,6 @@ func (r *Reconciler) ownLoadBalancer(ctx context.Context, c *v1alpha1.DomainClai
 		for i := range lss.Items {
 			ls := &lss.Items[i]
 			if !ls.DeletionTimestamp.IsZero() || hostnamesOf(c, asHostnames(index.Hostnames(ls)), claimNames) == 0 {
-				continue
-			}
-			if lbcs, err := lbc.ServesListenerSet(ctx, r.Client, ls); err != nil || !lbcs {
-				if err != nil {
-					return OwnTarget{}, err
-				}
 				continue
 			}
 			if u, ok := ownlb.ListenerSetUser(ls, lookup); ok {

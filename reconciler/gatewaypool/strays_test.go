@@ -77,11 +77,12 @@ func TestStrayLoadBalancersAreOnlyThoseLBCServes(t *testing.T) {
 	}, got, "the envoy Gateway, the nginx Ingress and the ListenerSet on the envoy Gateway are other controllers'; team-a's own Gateway is the owner's")
 }
 
-// TestAnotherControllersLoadBalancerOfTheOwnerIsNotItsOwn: the owner's Gateway of another
-// controller's class and its nginx Ingress, both listing the hostname and both with an address,
-// are neither claimed for at admission nor given a certificate by LBC: they do not make the claim
-// leave the pool for their address. An LBC Ingress of the owner still does.
-func TestAnotherControllersLoadBalancerOfTheOwnerIsNotItsOwn(t *testing.T) {
+// TestAnotherControllersIngressOfTheOwnerIsNotItsOwnLoadBalancer: the owner's nginx Ingress
+// listing the hostname, with an address, is never claimed for at admission (its class is not
+// LBC's) and gets nothing from LBC: it does not make the claim leave the pool for its address. An
+// LBC Ingress of the owner still does, and so does a Gateway of any class (admission claims for
+// every Gateway that is not a pool's).
+func TestAnotherControllersIngressOfTheOwnerIsNotItsOwnLoadBalancer(t *testing.T) {
 	c := testClaim(2) // h0002.example.com of team-a
 	h := c.Spec.Hostname
 	s := runtime.NewScheme()
@@ -94,14 +95,14 @@ func TestAnotherControllersLoadBalancerOfTheOwnerIsNotItsOwn(t *testing.T) {
 	gw := &gwv1.Gateway{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "envoy"}, Spec: gwv1.GatewaySpec{
 		GatewayClassName: "envoy",
 		Listeners:        []gwv1.Listener{{Name: "https", Port: 443, Protocol: gwv1.HTTPSProtocolType, Hostname: ptr.To(gwv1.Hostname(h))}},
-	}, Status: gwv1.GatewayStatus{Addresses: []gwv1.GatewayStatusAddress{{Type: ptr.To(gwv1.HostnameAddressType), Value: "envoy-456.elb.us-east-1.amazonaws.com"}}}}
+	}}
 	ing := func(name, class string) *networkingv1.Ingress {
 		return &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: name},
 			Spec:   networkingv1.IngressSpec{IngressClassName: ptr.To(class), Rules: []networkingv1.IngressRule{{Host: h}}},
 			Status: networkingv1.IngressStatus{LoadBalancer: address}}
 	}
 	build := func(objs ...client.Object) *Reconciler {
-		b := fake.NewClientBuilder().WithScheme(s).WithObjects(append([]client.Object{c, envoy, nginx, gw}, objs...)...)
+		b := fake.NewClientBuilder().WithScheme(s).WithObjects(append([]client.Object{c, envoy, nginx}, objs...)...)
 		for _, o := range []client.Object{&gwv1.Gateway{}, &gwv1.ListenerSet{}, &networkingv1.Ingress{}} {
 			b = b.WithIndex(o, index.RouteHostname, index.RouteKeys)
 		}
@@ -112,10 +113,14 @@ func TestAnotherControllersLoadBalancerOfTheOwnerIsNotItsOwn(t *testing.T) {
 
 	got, err := build(ing("web", "nginx")).ownLoadBalancer(context.Background(), c, nil, nil, claimNames, poolNS)
 	require.NoError(t, err)
-	assert.Equal(t, ownlb.Pool, got.Decision.Kind, "the envoy Gateway and the nginx Ingress are other controllers': %+v", got.Decision)
+	assert.Equal(t, ownlb.Pool, got.Decision.Kind, "the nginx Ingress is another controller's: %+v", got.Decision)
 
 	got, err = build(ing("web", "nginx"), ing("alb", "alb")).ownLoadBalancer(context.Background(), c, nil, nil, claimNames, poolNS)
 	require.NoError(t, err)
 	assert.NotEqual(t, ownlb.Pool, got.Decision.Kind, "the owner's LBC Ingress is its own load balancer")
 	assert.Equal(t, []string{"Ingress team-a/alb"}, got.Decision.Objects)
+
+	got, err = build(ing("web", "nginx"), gw).ownLoadBalancer(context.Background(), c, nil, nil, claimNames, poolNS)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"Gateway team-a/envoy"}, got.Decision.Objects, "a Gateway of any class is the owner's own (admission claimed for it)")
 }
