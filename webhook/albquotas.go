@@ -2,14 +2,19 @@ package webhook
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/albrules"
 	"github.com/opendi/gateway-orchestrator/internal/hostname"
+	"github.com/opendi/gateway-orchestrator/internal/index"
 	"github.com/opendi/gateway-orchestrator/internal/ownership"
 	"github.com/opendi/gateway-orchestrator/reconciler/routes"
 )
@@ -198,4 +203,161 @@ func (door *Door) poolPlace(ctx context.Context, meta *metav1.ObjectMeta, refs [
 		return "", err
 	}
 	return "the route is attached to the shared pool Gateway " + gw, nil
+}
+
+// gatewayRules denies a route on a shared pool Gateway (poolPlace) whose ALB rules, together with
+// those of its namespace's other routes for the same hostname, are more than one Gateway of the
+// hostname's pool holds (maxRulesPerGateway), counted as the pool counts them (albrules: one per
+// route rule, match and hostname, an HTTPRoute's on the HTTP listener too when the pool has it).
+// A hostname is served by one Gateway, so admitted, such a route would leave its hostname no seat
+// at all: the pool would unseat the whole claim and its ALIAS would go, taking every route of the
+// hostname offline for one edit. The pool's own check stays the safety net for what admission
+// does not see (a pool's limit lowered later, routes admitted by other replicas at once); an
+// update that adds no rules to its route passes even over the limit, so that the owner of a
+// hostname left without a seat that way can shrink its routes step by step.
+func (door *Door) gatewayRules(ctx context.Context, kind string, meta *metav1.ObjectMeta, refs []gwv1.ParentReference, hostnames []gwv1.Hostname, shapes []ruleShape) (field.ErrorList, error) {
+	if door.Reader == nil || len(hostnames) == 0 {
+		return nil, nil
+	}
+	matches := make([]int, len(shapes))
+	for i, s := range shapes {
+		matches[i] = len(s.matches)
+	}
+	perHostname := albrules.PerHostname(matches)
+	var errs field.ErrorList
+	seen := map[string]bool{}
+	where := ""
+	for _, raw := range hostnames {
+		h, err := hostname.Normalize(string(raw))
+		if err != nil {
+			return nil, nil // denied as invalid anyway
+		}
+		claimHost, err := door.servingClaim(ctx, h, meta.Namespace)
+		if err != nil {
+			return nil, err
+		}
+		if claimHost == "" || seen[claimHost] {
+			continue
+		}
+		seen[claimHost] = true
+		pool, err := door.poolOf(ctx, claimHost)
+		if err != nil {
+			return nil, err
+		}
+		if pool == nil {
+			continue
+		}
+		http := pool.Spec.Template.HTTPListener
+		claim := hostname.ClaimName(claimHost)
+		var lookupErr error
+		ownClaim := func(name string) bool {
+			c, err := door.View.Claim(ctx, name)
+			lookupErr = errors.Join(lookupErr, err)
+			return c != nil
+		}
+		mine := perHostname * albrules.Hostnames(claimHost, hostnames, ownClaim)
+		if kind == "HTTPRoute" {
+			mine *= albrules.HTTPListeners(refs, claim, http)
+		}
+		others, before, names, err := door.otherRoutesRules(ctx, kind, meta, claimHost, claim, http, ownClaim)
+		if err = errors.Join(err, lookupErr); err != nil {
+			return nil, err
+		}
+		if mine+others <= pool.Spec.MaxRulesPerGateway || mine <= before {
+			continue // fits, or an update that adds no rules (the pool's limit was lowered under it)
+		}
+		if where == "" {
+			if where, err = door.poolPlace(ctx, meta, refs, hostnames); err != nil || where == "" {
+				return nil, err
+			}
+		}
+		listeners := "HTTPS"
+		if http {
+			listeners = "HTTPS and HTTP (the pool has the HTTP listener, and the ALB's rule quota counts both)"
+		}
+		also := ""
+		if len(names) > 0 {
+			also = fmt.Sprintf(", and %d for the namespace's other routes of the hostname (%s)", others, strings.Join(names, ", "))
+		}
+		errs = append(errs, field.Forbidden(field.NewPath("spec", "rules"), fmt.Sprintf(
+			"%s would need %d ALB rules on one Gateway: %d for this route%s, one per rule, match and hostname on %s; "+
+				"a Gateway of pool %s holds at most %d (maxRulesPerGateway) and a hostname is served by one Gateway, so admitting the route would leave %s no seat and take it offline; "+
+				"use fewer rules or matches (a PathPrefix match covers the paths below it), or serve some paths on another hostname; %s",
+			claimHost, mine+others, mine, also, listeners, pool.Name, pool.Spec.MaxRulesPerGateway, claimHost, where)))
+	}
+	return errs, nil
+}
+
+// servingClaim is the hostname of the claim that serves h to namespace ns: h's own claim, or the
+// wildcard claim of ns above it when h has none; h itself for a hostname not claimed yet (its
+// claim is about to be made); "" when the claim is another namespace's (denied anyway).
+func (door *Door) servingClaim(ctx context.Context, h, ns string) (string, error) {
+	c, err := door.View.Claim(ctx, hostname.ClaimName(h))
+	if err != nil || c != nil {
+		if c != nil && c.Spec.Namespace != ns {
+			return "", err
+		}
+		return h, err
+	}
+	if p := hostname.Parent(h); !hostname.IsWildcard(h) && p != "" {
+		w, err := door.View.Claim(ctx, hostname.ClaimName("*."+p))
+		if err != nil {
+			return "", err
+		}
+		if w != nil && w.Spec.Namespace == ns {
+			return w.Spec.Hostname, nil
+		}
+	}
+	return h, nil
+}
+
+// poolOf is the GatewayPool that serves hostname h (through its ManagedZone), or nil.
+func (door *Door) poolOf(ctx context.Context, h string) (*v1alpha1.GatewayPool, error) {
+	z, err := ownership.FindZone(ctx, door.View, h)
+	if err != nil || z == nil || z.Spec.GatewayPoolRef == nil {
+		return nil, err
+	}
+	pool := &v1alpha1.GatewayPool{}
+	if err := door.Reader.Get(ctx, client.ObjectKey{Name: z.Spec.GatewayPoolRef.Name}, pool); err != nil {
+		return nil, client.IgnoreNotFound(err)
+	}
+	return pool, nil
+}
+
+// otherRoutesRules counts the ALB rules of the other HTTPRoutes and GRPCRoutes of the route's
+// namespace on the seat of the claim of claimHost, read from the cache through the RouteHostname
+// index, as the pool counts them, and names them. The route being admitted is left out (an update
+// replaces it); before is what its version in the cache counts (0 for a new route).
+func (door *Door) otherRoutesRules(ctx context.Context, kind string, meta *metav1.ObjectMeta, claimHost, claim string, http bool,
+	ownClaim func(string) bool) (others, before int32, names []string, err error) {
+	in := []client.ListOption{client.InNamespace(meta.Namespace), client.MatchingFields{index.RouteHostname: claimHost}, client.UnsafeDisableDeepCopy}
+	var https gwv1.HTTPRouteList
+	if err := door.Reader.List(ctx, &https, in...); err != nil {
+		return 0, 0, nil, err
+	}
+	var grpcs gwv1.GRPCRouteList
+	if err := door.Reader.List(ctx, &grpcs, in...); err != nil {
+		return 0, 0, nil, err
+	}
+	count := func(routeKind, name string, rules int32) {
+		if routeKind == kind && name == meta.Name {
+			before = rules
+			return
+		}
+		others += rules
+		names = append(names, routeKind+" "+name)
+	}
+	for i := range https.Items {
+		rt := &https.Items[i]
+		if k := albrules.Hostnames(claimHost, rt.Spec.Hostnames, ownClaim); k > 0 {
+			count("HTTPRoute", rt.Name, albrules.HTTPRoute(rt, claim, http)*k)
+		}
+	}
+	for i := range grpcs.Items {
+		rt := &grpcs.Items[i]
+		if k := albrules.Hostnames(claimHost, rt.Spec.Hostnames, ownClaim); k > 0 {
+			count("GRPCRoute", rt.Name, albrules.GRPCRoute(rt)*k)
+		}
+	}
+	return others, before, names, nil
 }

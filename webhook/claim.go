@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -60,6 +61,9 @@ func (c *Claimer) Claim(ctx context.Context, d ownership.Decision, ns, usedBy st
 	ctx = c.withWaitDeadline(ctx)
 	want := NewClaim(d.Hostname, ns, usedBy, c.Finalizers...)
 	recordObjectUID(ctx, want)
+	if err := c.stampNamespace(ctx, want, ns); err != nil {
+		return d, nil, err
+	}
 	var created *v1alpha1.DomainClaim
 	for attempt := 0; created == nil; attempt++ {
 		if attempt == 3 {
@@ -382,6 +386,36 @@ func (c *Claimer) poll() time.Duration {
 		return c.PendingPoll
 	}
 	return 20 * time.Millisecond
+}
+
+// stampNamespace records on want the UID of its namespace ns as admission sees it
+// (v1alpha1.AnnotationOwnerNamespace), read through View: from the cache, and from the API server
+// only for a namespace the cache does not hold yet, or holds as being deleted (a namespace is
+// deleted only after seconds of cleanup, so a cache that has not yet seen it deleted and created
+// again still holds it terminating). Without a View, or when the namespace is not found, the
+// claim carries no stamp and reconciler/claim records the UID it first sees.
+func (c *Claimer) stampNamespace(ctx context.Context, want *v1alpha1.DomainClaim, ns string) error {
+	if c.View == nil {
+		return nil
+	}
+	obj, err := c.View.Namespace(ctx, ns)
+	if err != nil {
+		return apiError("reading Namespace "+ns, err)
+	}
+	if obj != nil && !obj.DeletionTimestamp.IsZero() && c.APIReader != nil {
+		live := &corev1.Namespace{}
+		if err := c.APIReader.Get(ctx, client.ObjectKey{Name: ns}, live); err != nil {
+			if !apierrors.IsNotFound(err) {
+				return apiError("reading Namespace "+ns, err)
+			}
+			live = nil
+		}
+		obj = live
+	}
+	if obj != nil {
+		ownership.StampNamespace(want, obj)
+	}
+	return nil
 }
 
 // NewClaim is the DomainClaim that admission creates for a free hostname h, owned by namespace

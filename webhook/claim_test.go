@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -255,6 +256,44 @@ func TestWildcardReadsTheClaimsBelowOnceTheCacheHoldsItsOwnClaim(t *testing.T) {
 			}
 			assert.True(t, apierrors.IsNotFound(err), "a denied wildcard withdraws its claim")
 			assert.Nil(t, own)
+		})
+	}
+}
+
+func TestClaimStampsTheNamespaceItIsMadeFor(t *testing.T) {
+	scheme := runtime.NewScheme()
+	require.NoError(t, v1alpha1.AddToScheme(scheme))
+	require.NoError(t, corev1.AddToScheme(scheme))
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "team-a", UID: "uid-team-a"}}
+	again := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "team-c", UID: "uid-team-c-again"}}
+	k := fake.NewClientBuilder().WithScheme(scheme).WithObjects(ns, again).WithIndex(&v1alpha1.DomainClaim{}, index.ClaimAncestor, index.ClaimAncestorKeys).Build()
+	// The informer cache, which has not yet seen team-c deleted and created again.
+	terminating := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "team-c", UID: "uid-team-c-before",
+		DeletionTimestamp: &metav1.Time{Time: time.Unix(1e9, 0)}, Finalizers: []string{"example.com/cleanup"}}}
+	cache := fake.NewClientBuilder().WithScheme(scheme).WithObjects(ns, terminating).
+		WithIndex(&v1alpha1.ManagedZone{}, index.ZoneDomain, func(o client.Object) []string { return []string{o.(*v1alpha1.ManagedZone).Spec.Domain} }).Build()
+	for _, tc := range []struct {
+		name      string
+		ns        string
+		wantStamp string
+	}{
+		{name: "a namespace the cache holds as being deleted is read from the API server, which has the one created again",
+			ns: "team-c", wantStamp: "team-c/uid-team-c-again"},
+		{name: "a claim for a namespace the view knows carries its name and UID", ns: "team-a", wantStamp: "team-a/uid-team-a"},
+		{name: "a claim for a namespace the view does not know carries no stamp", ns: "team-b"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &Claimer{Client: k, APIReader: k, Cache: k, View: ownership.CacheView{Reader: cache}}
+			h := tc.ns + ".example.com"
+			d, own, err := c.Claim(context.Background(), ownership.Decision{Verdict: ownership.Claim, Hostname: h}, tc.ns, "HTTPRoute "+tc.ns+"/r")
+			require.NoError(t, err)
+			require.Equal(t, ownership.Allow, d.Verdict, d.Message)
+			require.NotNil(t, own)
+			got := &v1alpha1.DomainClaim{}
+			require.NoError(t, k.Get(context.Background(), client.ObjectKey{Name: own.Name}, got))
+			stamp, ok := got.Annotations[v1alpha1.AnnotationOwnerNamespace]
+			assert.Equal(t, tc.wantStamp != "", ok)
+			assert.Equal(t, tc.wantStamp, stamp)
 		})
 	}
 }

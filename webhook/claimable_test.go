@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -28,6 +29,10 @@ func (v zonesOnly) Zone(_ context.Context, domain string) (*v1alpha1.ManagedZone
 			return &v.zones[i], nil
 		}
 	}
+	return nil, nil
+}
+
+func (v zonesOnly) Namespace(context.Context, string) (*corev1.Namespace, error) {
 	return nil, nil
 }
 

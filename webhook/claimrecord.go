@@ -52,8 +52,8 @@ func (r *ClaimRecorder) Default(ctx context.Context, c *v1alpha1.DomainClaim) er
 
 // Record writes into c who made it (old nil: a create) or, when the update from old changes
 // spec.namespace, who transferred it (and moves the owner label, where admission set one, to the
-// new namespace). Route claims made by admission (claimed-for) are not
-// reservations and are left alone; so is any other update.
+// new namespace, and drops the former owner's UID that admission stamped on it). Route claims
+// made by admission (claimed-for) are not reservations and are left alone; so is any other update.
 func Record(c, old *v1alpha1.DomainClaim, user string, now time.Time) {
 	by, at := AnnotationReservedBy, AnnotationReservedAt
 	switch {
@@ -66,6 +66,7 @@ func Record(c, old *v1alpha1.DomainClaim, user string, now time.Time) {
 		if _, ok := c.Labels[LabelOwner]; ok {
 			c.Labels[LabelOwner] = c.Spec.Namespace // selections by owner follow the transfer
 		}
+		delete(c.Annotations, v1alpha1.AnnotationOwnerNamespace) // the former owner's UID
 	}
 	if c.Annotations == nil {
 		c.Annotations = map[string]string{}

@@ -33,6 +33,10 @@ func TestRecordWritesWhoReservedOrTransferred(t *testing.T) {
 			c:    claim("b", v1alpha1.ClaimedByAdmin, map[string]string{AnnotationReservedBy: "bob"}),
 			old:  claim("a", v1alpha1.ClaimedByAdmin, map[string]string{AnnotationReservedBy: "bob"}),
 			want: map[string]string{AnnotationReservedBy: "bob", AnnotationTransferredBy: "alice", AnnotationTransferredAt: "2026-11-27T03:00:00Z"}},
+		{name: "a transfer drops the UID of the namespace admission made the claim for",
+			c:    claim("b", v1alpha1.ClaimedByRoute, map[string]string{AnnotationClaimedFor: "HTTPRoute a/shop", v1alpha1.AnnotationOwnerNamespace: "a/uid-a"}),
+			old:  claim("a", v1alpha1.ClaimedByRoute, map[string]string{AnnotationClaimedFor: "HTTPRoute a/shop", v1alpha1.AnnotationOwnerNamespace: "a/uid-a"}),
+			want: map[string]string{AnnotationClaimedFor: "HTTPRoute a/shop", AnnotationTransferredBy: "alice", AnnotationTransferredAt: "2026-11-27T03:00:00Z"}},
 		{name: "an update that keeps the namespace records nothing",
 			c: claim("a", v1alpha1.ClaimedByRoute, nil), old: claim("a", v1alpha1.ClaimedByRoute, nil)},
 	} {

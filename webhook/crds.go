@@ -106,12 +106,12 @@ var _ admission.Validator[*v1alpha1.GatewayPool] = &PoolValidator{}
 
 // ValidateCreate implements admission.Validator.
 func (v *PoolValidator) ValidateCreate(_ context.Context, p *v1alpha1.GatewayPool) (admission.Warnings, error) {
-	return validatePool(p)
+	return validatePool(p, nil)
 }
 
 // ValidateUpdate implements admission.Validator.
-func (v *PoolValidator) ValidateUpdate(_ context.Context, _, p *v1alpha1.GatewayPool) (admission.Warnings, error) {
-	return validatePool(p)
+func (v *PoolValidator) ValidateUpdate(_ context.Context, old, p *v1alpha1.GatewayPool) (admission.Warnings, error) {
+	return validatePool(p, old)
 }
 
 // ValidateDelete implements admission.Validator.
@@ -132,7 +132,10 @@ func (v *PoolValidator) ValidateDelete(ctx context.Context, p *v1alpha1.GatewayP
 // gatewayListenerLimit is Gateway API's maximum of listeners per Gateway (spec.listeners maxItems).
 const gatewayListenerLimit = 64
 
-func validatePool(p *v1alpha1.GatewayPool) (admission.Warnings, error) {
+// old is the pool before an update (nil on create): a rule that old broke too, with the
+// settings it reads unchanged, is not held against an update (a pool made before the rule can
+// still have its labels edited, or be fixed one field at a time).
+func validatePool(p, old *v1alpha1.GatewayPool) (admission.Warnings, error) {
 	var errs field.ErrorList
 	var warnings admission.Warnings
 	spec := field.NewPath("spec")
@@ -145,16 +148,24 @@ func validatePool(p *v1alpha1.GatewayPool) (admission.Warnings, error) {
 			p.Spec.MaxCertificatesPerGateway, albCertificateQuota))
 	}
 	// Each seated hostname has its own listener (two with HTTP), and Gateway API allows 64.
-	if per := map[bool]int32{false: 1, true: 2}[p.Spec.Template.HTTPListener]; p.Spec.MaxCertificatesPerGateway*per > gatewayListenerLimit {
+	per := map[bool]int32{false: 1, true: 2}[p.Spec.Template.HTTPListener]
+	if p.Spec.MaxCertificatesPerGateway*per > gatewayListenerLimit {
 		errs = append(errs, field.Invalid(spec.Child("maxCertificatesPerGateway"), p.Spec.MaxCertificatesPerGateway,
 			fmt.Sprintf("each hostname on a Gateway has its own listener (%d with the HTTP listener), and a Gateway has at most %d listeners: at most %d",
 				per, gatewayListenerLimit, gatewayListenerLimit/per)))
 	}
-	// Each hostname of each route rule is one ALB rule, so a Gateway must have room for at least
-	// as many rules as the certificates it carries.
-	if p.Spec.MaxRulesPerGateway > 0 && p.Spec.MaxRulesPerGateway < p.Spec.MaxCertificatesPerGateway {
+	// Each hostname of each route rule is one ALB rule on each listener an HTTPRoute attaches to
+	// (HTTPS, and HTTP when the template has it: the ALB's rule quota counts both), so a Gateway
+	// must have room for at least that many rules per certificate it carries.
+	tooFewRules := func(p *v1alpha1.GatewayPool) bool {
+		per := map[bool]int32{false: 1, true: 2}[p.Spec.Template.HTTPListener]
+		return p.Spec.MaxRulesPerGateway > 0 && p.Spec.MaxRulesPerGateway < p.Spec.MaxCertificatesPerGateway*per
+	}
+	if tooFewRules(p) && (old == nil || !tooFewRules(old) || old.Spec.MaxRulesPerGateway != p.Spec.MaxRulesPerGateway ||
+		old.Spec.MaxCertificatesPerGateway != p.Spec.MaxCertificatesPerGateway || old.Spec.Template.HTTPListener != p.Spec.Template.HTTPListener) {
 		errs = append(errs, field.Invalid(spec.Child("maxRulesPerGateway"), p.Spec.MaxRulesPerGateway,
-			fmt.Sprintf("must be at least maxCertificatesPerGateway (%d): every hostname needs at least one ALB rule", p.Spec.MaxCertificatesPerGateway)))
+			fmt.Sprintf("must be at least %d, maxCertificatesPerGateway (%d) times the listeners each hostname's HTTPRoutes get ALB rules on (%d with the HTTP listener): "+
+				"every hostname needs at least one ALB rule on each; lower maxCertificatesPerGateway or raise maxRulesPerGateway", p.Spec.MaxCertificatesPerGateway*per, p.Spec.MaxCertificatesPerGateway, per)))
 	}
 	if len(errs) > 0 {
 		return warnings, apierrors.NewInvalid(v1alpha1.GroupVersion.WithKind("GatewayPool").GroupKind(), p.Name, errs)

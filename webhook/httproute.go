@@ -195,6 +195,10 @@ func (door *Door) route(ctx context.Context, kind string, meta *metav1.ObjectMet
 		return nil, apierrors.NewInternalError(fmt.Errorf("looking up the TargetGroupConfigurations of the route's Services: %w", err))
 	}
 	e.Errs = append(e.Errs, errs...)
+	if errs, err = door.gatewayRules(ctx, kind, meta, common.ParentRefs, hostnames, shapes); err != nil {
+		return nil, apierrors.NewInternalError(fmt.Errorf("counting the ALB rules of the route's hostnames: %w", err))
+	}
+	e.Errs = append(e.Errs, errs...)
 	return door.Admit(ctx, e)
 }
 

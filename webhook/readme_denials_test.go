@@ -85,6 +85,17 @@ func literalFormat(e ast.Expr) (string, bool) {
 		}
 		e = call.Args[0]
 	}
+	return stringConstant(e)
+}
+
+// stringConstant is the value of a string literal, or of literals joined with "+" (a long
+// message written over several lines).
+func stringConstant(e ast.Expr) (string, bool) {
+	if b, ok := e.(*ast.BinaryExpr); ok && b.Op == token.ADD {
+		x, okX := stringConstant(b.X)
+		y, okY := stringConstant(b.Y)
+		return x + y, okX && okY
+	}
 	lit, ok := e.(*ast.BasicLit)
 	if !ok || lit.Kind != token.STRING {
 		return "", false

@@ -160,9 +160,11 @@ type DomainClaimStatus struct {
 	// +optional
 	ReleaseTime *metav1.Time `json:"releaseTime,omitempty"`
 
-	// OwnerNamespace records the owning namespace's UID as first seen. A namespace deleted and
-	// re-created with the same name has another UID and does not inherit a route-made claim: the
-	// claim is released after its retention and the new namespace must claim the hostname again.
+	// OwnerNamespace records the owning namespace's UID: the one admission saw when it made the
+	// claim (annotation gateway.opendi.com/owner-namespace), else the one first seen. A namespace
+	// deleted and re-created with the same name has another UID and does not inherit a route-made
+	// claim: the claim is released after its retention and the new namespace must claim the
+	// hostname again.
 	// +optional
 	OwnerNamespace *NamespaceRecord `json:"ownerNamespace,omitempty"`
 }

@@ -30,6 +30,9 @@ type GatewayPoolSpec struct {
 	MaxCertificatesPerGateway int32 `json:"maxCertificatesPerGateway,omitempty"`
 
 	// MaxRulesPerGateway is how many ALB rules one Gateway may use. 100 is the ALB default quota.
+	// LBC makes one rule per route rule, match and hostname on each listener a route attaches
+	// to: with httpListener an HTTPRoute's rules count twice (HTTPS and HTTP). A route that would
+	// give its hostname more rules than this is denied at admission.
 	// +optional
 	// +kubebuilder:default=100
 	// +kubebuilder:validation:Minimum=1
@@ -84,7 +87,8 @@ type GatewayTemplate struct {
 	// +kubebuilder:validation:MaxLength=128
 	SSLPolicy string `json:"sslPolicy,omitempty"`
 
-	// HTTPListener adds a plain HTTP:80 listener beside HTTPS:443.
+	// HTTPListener adds a plain HTTP:80 listener beside HTTPS:443 for each hostname. HTTPRoutes
+	// attach to both, so their ALB rules count twice against maxRulesPerGateway.
 	// +optional
 	HTTPListener bool `json:"httpListener,omitempty"`
 }

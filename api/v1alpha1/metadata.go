@@ -30,6 +30,14 @@ const AnnotationClaimedFor = "gateway.opendi.com/claimed-for"
 // after admission leaves no object with that UID, and the claim stays unbound.
 const AnnotationClaimedForUID = "gateway.opendi.com/claimed-for-uid"
 
+// AnnotationOwnerNamespace records on a DomainClaim that admission made the namespace it was made
+// for as admission saw it, "<name>/<uid>", so that the namespace's UID is known from the claim's
+// creation on, not only from reconciler/claim's first reconcile: a namespace deleted and created
+// again before that reconcile has another UID and does not inherit the claim. reconciler/claim
+// copies it into status.ownerNamespace; a transfer removes it (the new namespace's UID is recorded
+// as first seen, as for claims without it: admin claims and older ones).
+const AnnotationOwnerNamespace = "gateway.opendi.com/owner-namespace"
+
 // AnnotationTransferredAt records on a DomainClaim when an admin last transferred it to another
 // namespace (RFC 3339): from then on the new namespace owns the hostname, and denial messages
 // say so.

@@ -6,6 +6,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
 const (
@@ -58,4 +59,34 @@ func ServesIngress(ctx context.Context, r client.Reader, ing *networkingv1.Ingre
 		}
 	}
 	return !otherDefault, nil
+}
+
+// ServesGateway reports whether the AWS Load Balancer Controller's ALB controller serves gw, or
+// may come to serve it without the Gateway being written again, reading its GatewayClass from r:
+// the class's controllerName is ControllerName, or no GatewayClass of that name exists yet (an
+// admin may create it as LBC's), as for an Ingress's class (ServesIngress).
+func ServesGateway(ctx context.Context, r client.Reader, gw *gwv1.Gateway) (bool, error) {
+	gc := &gwv1.GatewayClass{}
+	if err := r.Get(ctx, client.ObjectKey{Name: string(gw.Spec.GatewayClassName)}, gc); err != nil {
+		return apierrors.IsNotFound(err), client.IgnoreNotFound(err)
+	}
+	return string(gc.Spec.ControllerName) == ControllerName, nil
+}
+
+// ServesListenerSet reports whether ls's listeners reach an ALB of the AWS Load Balancer
+// Controller: its parent Gateway is one LBC serves (ServesGateway), or does not exist yet.
+func ServesListenerSet(ctx context.Context, r client.Reader, ls *gwv1.ListenerSet) (bool, error) {
+	ref := ls.Spec.ParentRef
+	if (ref.Group != nil && *ref.Group != gwv1.GroupName) || (ref.Kind != nil && *ref.Kind != "Gateway") {
+		return false, nil
+	}
+	ns := ls.Namespace
+	if ref.Namespace != nil {
+		ns = string(*ref.Namespace)
+	}
+	gw := &gwv1.Gateway{}
+	if err := r.Get(ctx, client.ObjectKey{Namespace: ns, Name: string(ref.Name)}, gw); err != nil {
+		return apierrors.IsNotFound(err), client.IgnoreNotFound(err)
+	}
+	return ServesGateway(ctx, r, gw)
 }

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/hostname"
@@ -127,7 +128,7 @@ func Decide(ctx context.Context, view View, h, ns string, opts Options) (Decisio
 	if c, err := view.Claim(ctx, hostname.ClaimName(h)); err != nil {
 		return d, err
 	} else if c != nil {
-		if c.Spec.Namespace == ns && c.Status.OwnerNamespace != nil {
+		if c.Spec.Namespace == ns && RecordedNamespace(c) != nil {
 			obj, err := view.Namespace(ctx, ns)
 			if err != nil {
 				return d, err
@@ -371,7 +372,7 @@ func zoneWildcard(ctx context.Context, view View, d *Decision, ns string) (bool,
 			return false, err
 		}
 		if !ok {
-			*d = d.Deny(ReasonZoneWildcard, "wildcard %q would cover every name of ManagedZone %q (domain %s), in which namespace %q may not claim hostnames",
+			*d = d.Deny(ReasonZoneWildcard, "wildcard %q would cover every name of ManagedZone %q (domain %s), in which namespace %q may not claim hostnames; claim a wildcard below that zone, or ask a cluster admin to allow the namespace in its spec.allowedNamespaces",
 				h, z.Name, z.Spec.Domain, ns)
 			return true, nil
 		}
@@ -429,12 +430,41 @@ func Overlaps(ctx context.Context, view View, d Decision, ns string) (Decision, 
 }
 
 // Stale reports whether route-made claim c belongs to an earlier namespace of the same name as
-// obj, the owning namespace as it exists now: its recorded UID differs. Admin claims follow the
-// namespace's name and are never stale.
+// obj, the owning namespace as it exists now: its recorded UID (RecordedNamespace) differs. Admin
+// claims follow the namespace's name and are never stale.
 func Stale(c *v1alpha1.DomainClaim, obj *corev1.Namespace) bool {
-	rec := c.Status.OwnerNamespace
+	rec := RecordedNamespace(c)
 	return obj != nil && rec != nil && c.Spec.ClaimedBy == v1alpha1.ClaimedByRoute &&
 		rec.Name == c.Spec.Namespace && obj.Name == c.Spec.Namespace && obj.UID != rec.UID
+}
+
+// RecordedNamespace is the owning namespace as claim c records it: status.ownerNamespace, else
+// the namespace admission stamped on it at creation (StampedNamespace); nil when neither is there
+// yet.
+func RecordedNamespace(c *v1alpha1.DomainClaim) *v1alpha1.NamespaceRecord {
+	if c.Status.OwnerNamespace != nil {
+		return c.Status.OwnerNamespace
+	}
+	return StampedNamespace(c)
+}
+
+// StampedNamespace is the namespace admission recorded on claim c when it made it
+// (v1alpha1.AnnotationOwnerNamespace), when that is still the claim's namespace; else nil.
+func StampedNamespace(c *v1alpha1.DomainClaim) *v1alpha1.NamespaceRecord {
+	name, uid, ok := strings.Cut(c.Annotations[v1alpha1.AnnotationOwnerNamespace], "/")
+	if !ok || name != c.Spec.Namespace || uid == "" {
+		return nil
+	}
+	return &v1alpha1.NamespaceRecord{Name: name, UID: types.UID(uid)}
+}
+
+// StampNamespace records namespace ns, as admission sees it, on claim c (which admission makes
+// for it): see v1alpha1.AnnotationOwnerNamespace.
+func StampNamespace(c *v1alpha1.DomainClaim, ns *corev1.Namespace) {
+	if c.Annotations == nil {
+		c.Annotations = map[string]string{}
+	}
+	c.Annotations[v1alpha1.AnnotationOwnerNamespace] = ns.Name + "/" + string(ns.UID)
 }
 
 // Owner decides from an existing claim for h: allowed for its owner, denied for anyone else.
@@ -452,10 +482,11 @@ func (d Decision) Owner(c *v1alpha1.DomainClaim, ns string) Decision {
 	if isConflicted(c) {
 		cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionClaimed)
 		if c.Spec.Namespace == ns {
-			return d.Deny(ReasonConflicted, "hostname %q cannot be used: its DomainClaim %s lost to an older claim (%s)", d.Hostname, c.Name, cond.Message)
+			return d.Deny(ReasonConflicted, "hostname %q cannot be used: its DomainClaim %s lost to an older claim (%s); use another hostname, or ask a cluster admin to delete or transfer one of the two claims",
+				d.Hostname, c.Name, cond.Message)
 		}
-		return d.Deny(ReasonConflicted, "hostname %q is claimed by namespace %q%s and cannot be taken until that conflicted claim is gone (%s)",
-			d.Hostname, c.Spec.Namespace, describe(c), cond.Message)
+		return d.Deny(ReasonConflicted, "hostname %q is claimed by namespace %q%s and cannot be taken until that conflicted claim is gone (%s); use another hostname, or ask a cluster admin to delete DomainClaim %s",
+			d.Hostname, c.Spec.Namespace, describe(c), cond.Message, c.Name)
 	}
 	if c.Spec.Namespace == ns {
 		return d.allow(ReasonOwned)
@@ -477,14 +508,14 @@ func (d Decision) Deny(reason, format string, args ...any) Decision {
 
 // CoveredBy denies d.Hostname because wildcard w's claim c, of another namespace, covers it.
 func (d Decision) CoveredBy(w string, c *v1alpha1.DomainClaim) Decision {
-	return d.Deny(ReasonUnderWildcard, "hostname %q is covered by wildcard %q, claimed by namespace %q%s",
-		d.Hostname, w, c.Spec.Namespace, describe(c))
+	return d.Deny(ReasonUnderWildcard, "hostname %q is covered by wildcard %q, claimed by namespace %q%s; use a name outside it, or ask a cluster admin to transfer or delete DomainClaim %s",
+		d.Hostname, w, c.Spec.Namespace, describe(c), c.Name)
 }
 
 // WouldCover denies wildcard d.Hostname because it would cover claim c of another namespace.
 func (d Decision) WouldCover(c *v1alpha1.DomainClaim) Decision {
-	return d.Deny(ReasonWildcardOverlap, "wildcard %q would cover %q, claimed by namespace %q%s",
-		d.Hostname, c.Spec.Hostname, c.Spec.Namespace, describe(c))
+	return d.Deny(ReasonWildcardOverlap, "wildcard %q would cover %q, claimed by namespace %q%s; claim the exact names you need, or ask a cluster admin to transfer or delete DomainClaim %s",
+		d.Hostname, c.Spec.Hostname, c.Spec.Namespace, describe(c), c.Name)
 }
 
 // describe names a claim for deny messages, and since when its namespace owns it: its creation,

@@ -81,6 +81,14 @@ func transferred(c *v1alpha1.DomainClaim, at string) *v1alpha1.DomainClaim {
 	return c
 }
 
+// stamped is c as admission made it for its namespace with UID uid, before reconciler/claim
+// recorded anything in its status.
+func stamped(c *v1alpha1.DomainClaim, uid types.UID) *v1alpha1.DomainClaim {
+	c.Spec.ClaimedBy = v1alpha1.ClaimedByRoute
+	StampNamespace(c, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: c.Spec.Namespace, UID: uid}})
+	return c
+}
+
 func ofNamespace(c *v1alpha1.DomainClaim, uid types.UID) *v1alpha1.DomainClaim {
 	c.Spec.ClaimedBy = v1alpha1.ClaimedByRoute
 	c.Status.OwnerNamespace = &v1alpha1.NamespaceRecord{Name: c.Spec.Namespace, UID: uid}
@@ -225,6 +233,12 @@ func TestDecide(t *testing.T) {
 			host: "old.example.com", ns: "a", want: Deny, wantReason: ReasonStaleOwner, wantMsg: `was claimed by an earlier namespace named "a", deleted since`},
 		{name: "a route-made claim recorded for the namespace as it is owns the name", claims: []*v1alpha1.DomainClaim{ofNamespace(claim("old.example.com", "a", 0), "uid-a")},
 			host: "old.example.com", ns: "a", want: Allow, wantReason: ReasonOwned},
+		{name: "a claim admission made for an earlier namespace of the same name owns nothing before its first reconcile",
+			claims: []*v1alpha1.DomainClaim{stamped(claim("old.example.com", "a", 0), "uid-before")},
+			host:   "old.example.com", ns: "a", want: Deny, wantReason: ReasonStaleOwner, wantMsg: `was claimed by an earlier namespace named "a", deleted since`},
+		{name: "a claim admission made for the namespace as it is owns the name before its first reconcile",
+			claims: []*v1alpha1.DomainClaim{stamped(claim("old.example.com", "a", 0), "uid-a")},
+			host:   "old.example.com", ns: "a", want: Allow, wantReason: ReasonOwned},
 		{name: "an admin claim follows the namespace's name", claims: []*v1alpha1.DomainClaim{admin(ofNamespace(claim("old.example.com", "a", 0), "uid-before"))},
 			host: "old.example.com", ns: "a", want: Allow, wantReason: ReasonOwned},
 		{name: "a claim being deleted owns nothing for its owner", claims: []*v1alpha1.DomainClaim{deleting(claim("gone.example.com", "a", 0))},
@@ -349,6 +363,75 @@ func TestDecideLookAlikes(t *testing.T) {
 				assert.Equal(t, tc.wantReason, d.Reason)
 			}
 			assert.Contains(t, d.Message, tc.wantMsg)
+		})
+	}
+}
+
+// TestDenialsNamingAnOwnerSayWhatToDo: a denial that names another claim ends with what the
+// tenant can do about it (after the diagnosis, past the first ";").
+func TestDenialsNamingAnOwnerSayWhatToDo(t *testing.T) {
+	cases := []struct {
+		name    string
+		claims  []*v1alpha1.DomainClaim
+		host    string
+		ns      string
+		wantMsg string
+	}{
+		{name: "a name under another namespace's wildcard names the wildcard's claim", claims: []*v1alpha1.DomainClaim{claim("*.shop.example.com", "a", 0)},
+			host: "x.shop.example.com", ns: "b",
+			wantMsg: "; use a name outside it, or ask a cluster admin to transfer or delete DomainClaim " + hostname.ClaimName("*.shop.example.com")},
+		{name: "a wildcard over another namespace's name names that name's claim", claims: []*v1alpha1.DomainClaim{claim("x.shop.example.com", "b", 0)},
+			host: "*.shop.example.com", ns: "a",
+			wantMsg: "; claim the exact names you need, or ask a cluster admin to transfer or delete DomainClaim " + hostname.ClaimName("x.shop.example.com")},
+		{name: "a wildcard above a child zone the namespace may not use says how to get in", host: "*.corp.example.com", ns: "a",
+			wantMsg: "may not claim hostnames; claim a wildcard below that zone, or ask a cluster admin to allow the namespace in its spec.allowedNamespaces"},
+		{name: "the owner of a conflicted claim is told to settle it", claims: []*v1alpha1.DomainClaim{conflicted(claim("lost.example.com", "a", 0))},
+			host: "lost.example.com", ns: "a", wantMsg: "); use another hostname, or ask a cluster admin to delete or transfer one of the two claims"},
+		{name: "another namespace is told whose conflicted claim must go", claims: []*v1alpha1.DomainClaim{conflicted(claim("lost.example.com", "a", 0))},
+			host: "lost.example.com", ns: "b", wantMsg: "); use another hostname, or ask a cluster admin to delete DomainClaim " + hostname.ClaimName("lost.example.com")},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := Decide(context.Background(), view(tc.claims...), tc.host, tc.ns, Options{})
+			require.NoError(t, err)
+			require.Equal(t, Deny, d.Verdict, d.Message)
+			assert.True(t, strings.HasSuffix(d.Message, tc.wantMsg), "message %q should end with %q", d.Message, tc.wantMsg)
+		})
+	}
+}
+
+func TestRecordedNamespace(t *testing.T) {
+	live := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "a", UID: "uid-a"}}
+	transferredTo := func(c *v1alpha1.DomainClaim, ns string) *v1alpha1.DomainClaim {
+		c.Spec.Namespace = ns
+		return c
+	}
+	cases := []struct {
+		name      string
+		c         *v1alpha1.DomainClaim
+		want      *v1alpha1.NamespaceRecord
+		wantStale bool
+	}{
+		{name: "a claim without a record has none", c: claim("x.example.com", "a", 0)},
+		{name: "admission's stamp is the record until the status has one",
+			c: stamped(claim("x.example.com", "a", 0), "uid-before"), want: &v1alpha1.NamespaceRecord{Name: "a", UID: "uid-before"}, wantStale: true},
+		{name: "the status's record wins over the stamp",
+			c:    ofNamespace(stamped(claim("x.example.com", "a", 0), "uid-before"), "uid-a"),
+			want: &v1alpha1.NamespaceRecord{Name: "a", UID: "uid-a"}},
+		{name: "a stamp of another namespace (the claim was transferred since) is no record",
+			c: transferredTo(stamped(claim("x.example.com", "b", 0), "uid-b"), "a")},
+		{name: "a malformed stamp is no record",
+			c: func() *v1alpha1.DomainClaim {
+				c := claim("x.example.com", "a", 0)
+				c.Annotations = map[string]string{v1alpha1.AnnotationOwnerNamespace: "a"}
+				return c
+			}()},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.c.Spec.ClaimedBy = v1alpha1.ClaimedByRoute
+			assert.Equal(t, tc.want, RecordedNamespace(tc.c))
+			assert.Equal(t, tc.wantStale, Stale(tc.c, live))
 		})
 	}
 }

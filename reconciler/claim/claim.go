@@ -229,8 +229,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	if zone != nil {
 		st.ManagedZone, st.HostedZoneID = zone.Name, zone.Spec.HostedZoneID
 	}
-	if owner != nil && !stale && (st.OwnerNamespace == nil || st.OwnerNamespace.Name != c.Spec.Namespace) {
-		st.OwnerNamespace = &v1alpha1.NamespaceRecord{Name: owner.Name, UID: owner.UID}
+	if st.OwnerNamespace == nil || st.OwnerNamespace.Name != c.Spec.Namespace {
+		// The namespace admission made the claim for, if it said; else the one that exists now.
+		if rec := ownership.StampedNamespace(c); rec != nil {
+			st.OwnerNamespace = rec
+		} else if owner != nil && !stale {
+			st.OwnerNamespace = &v1alpha1.NamespaceRecord{Name: owner.Name, UID: owner.UID}
+		}
 	}
 	st.LastReferencedTime = metaTime(plan.LastReferenced)
 	st.ReleaseTime = metaTime(plan.ReleaseAt)

@@ -76,7 +76,8 @@ func (r *Reconciler) gather(ctx context.Context, pool *v1alpha1.GatewayPool) (*S
 // all (see ownlb). A claim whose need is remembered (see needMemo) is not looked up again: only
 // a claim whose users all need the pool is remembered.
 func (r *Reconciler) claimState(ctx context.Context, pool *v1alpha1.GatewayPool, c *v1alpha1.DomainClaim, claimNames, poolNS map[string]bool) (ClaimState, error) {
-	need, ok, epoch := r.memos.need(pool.Name, c)
+	http := pool.Spec.Template.HTTPListener
+	need, ok, epoch := r.memos.need(pool.Name, c, http)
 	if ok {
 		return ClaimState{Claim: c, Need: need}, nil
 	}
@@ -84,9 +85,9 @@ func (r *Reconciler) claimState(ctx context.Context, pool *v1alpha1.GatewayPool,
 	if err != nil {
 		return ClaimState{}, err
 	}
-	cs.Need = seat(c, https, grpcs, claimNames)
+	cs.Need = seat(c, https, grpcs, claimNames, http)
 	if !hostname.IsWildcard(c.Spec.Hostname) && ownersOnly(c, https, grpcs) && len(cs.Strays) == 0 && cs.Own.Decision.Kind == ownlb.Pool && len(cs.Own.Decision.Objects) == 0 {
-		r.memos.rememberNeed(pool.Name, c, cs.Need, epoch)
+		r.memos.rememberNeed(pool.Name, c, cs.Need, http, epoch)
 	}
 	return cs, nil
 }

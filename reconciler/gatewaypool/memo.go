@@ -239,14 +239,17 @@ func (m *memos) rememberConfigurations(pool string, configs map[string]*lbc.Load
 type needMemo struct {
 	uid        types.UID
 	generation int64
-	need       Seat
+	// http is the pool's httpListener the need was counted with: an HTTPRoute's rules count on
+	// both listeners with it.
+	http bool
+	need Seat
 }
 
 // need returns the remembered need of claim c in pool, and the epoch to remember a new one with.
-func (m *memos) need(pool string, c *v1alpha1.DomainClaim) (Seat, bool, uint64) {
+func (m *memos) need(pool string, c *v1alpha1.DomainClaim, http bool) (Seat, bool, uint64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if n := m.needs[pool][c.Spec.Hostname]; n != nil && n.uid == c.UID && n.generation == c.Generation {
+	if n := m.needs[pool][c.Spec.Hostname]; n != nil && n.uid == c.UID && n.generation == c.Generation && n.http == http {
 		return n.need, true, m.epoch
 	}
 	return Seat{}, false, m.epoch
@@ -254,7 +257,7 @@ func (m *memos) need(pool string, c *v1alpha1.DomainClaim) (Seat, bool, uint64) 
 
 // rememberNeed remembers claim c's need in pool, unless a route event came after epoch: the cache
 // may have changed while the need was computed, and the event's invalidation may have run first.
-func (m *memos) rememberNeed(pool string, c *v1alpha1.DomainClaim, need Seat, epoch uint64) {
+func (m *memos) rememberNeed(pool string, c *v1alpha1.DomainClaim, need Seat, http bool, epoch uint64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.epoch != epoch {
@@ -266,7 +269,7 @@ func (m *memos) rememberNeed(pool string, c *v1alpha1.DomainClaim, need Seat, ep
 	if m.needs[pool] == nil {
 		m.needs[pool] = map[string]*needMemo{}
 	}
-	m.needs[pool][c.Spec.Hostname] = &needMemo{uid: c.UID, generation: c.Generation, need: need}
+	m.needs[pool][c.Spec.Hostname] = &needMemo{uid: c.UID, generation: c.Generation, http: http, need: need}
 }
 
 // routesChanged drops the needs of the hostnames a route lists (its RouteHostname index keys). It

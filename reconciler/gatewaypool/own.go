@@ -17,6 +17,7 @@ import (
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/conditions"
 	"github.com/opendi/gateway-orchestrator/internal/index"
+	"github.com/opendi/gateway-orchestrator/internal/lbc"
 	"github.com/opendi/gateway-orchestrator/internal/ownlb"
 )
 
@@ -79,7 +80,9 @@ func isPoolGateway(gw *gwv1.Gateway, poolNS map[string]bool) bool {
 
 // ownLoadBalancer decides whether claim c's users need a pool seat (see ownlb): its owner's
 // routes (https, grpcs: those listing its hostname), and the Gateways that are not a pool's,
-// ListenerSets (where served) and Ingresses of its namespace listing it. A claim being deleted
+// ListenerSets (where served) of its namespace listing it (admission claims for a Gateway of any
+// class), and its Ingresses listing it that LBC serves (admission never claims for another
+// class's Ingress, and LBC gives it no load balancer). A claim being deleted
 // keeps what it has.
 func (r *Reconciler) ownLoadBalancer(ctx context.Context, c *v1alpha1.DomainClaim, https []gwv1.HTTPRoute, grpcs []gwv1.GRPCRoute,
 	claimNames, poolNS map[string]bool) (OwnTarget, error) {
@@ -169,9 +172,16 @@ func (r *Reconciler) ownLoadBalancer(ctx context.Context, c *v1alpha1.DomainClai
 	}
 	for i := range ings.Items {
 		ing := &ings.Items[i]
-		if ing.DeletionTimestamp.IsZero() && hostnamesOf(c, asHostnames(index.Hostnames(ing)), claimNames) > 0 {
-			users = append(users, ownlb.IngressUser(ing))
+		if !ing.DeletionTimestamp.IsZero() || hostnamesOf(c, asHostnames(index.Hostnames(ing)), claimNames) == 0 {
+			continue
 		}
+		if lbcs, err := lbc.ServesIngress(ctx, r.Client, ing); err != nil || !lbcs {
+			if err != nil {
+				return OwnTarget{}, err
+			}
+			continue
+		}
+		users = append(users, ownlb.IngressUser(ing))
 	}
 	t := OwnTarget{Decision: ownlb.Decide(users)}
 	if t.Decision.Kind == ownlb.Own {

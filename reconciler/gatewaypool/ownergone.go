@@ -16,12 +16,12 @@ import (
 )
 
 // ownerGone reports whether claim c was made by a route of a namespace that is gone: deleted, or
-// created again under its name (a different UID than the one reconciler/claim recorded). Such a
+// created again under its name (a different UID than the one admission or reconciler/claim recorded). Such a
 // claim is kept until its release, but a namespace created again under that name inherits nothing
 // (admission denies it the hostname): its seat's listener, which admits routes by namespace name,
 // must not admit that namespace's routes either.
 func (r *Reconciler) ownerGone(ctx context.Context, c *v1alpha1.DomainClaim) (bool, error) {
-	rec := c.Status.OwnerNamespace
+	rec := ownership.RecordedNamespace(c)
 	if c.Spec.ClaimedBy != v1alpha1.ClaimedByRoute || rec == nil || rec.Name != c.Spec.Namespace {
 		return false, nil
 	}

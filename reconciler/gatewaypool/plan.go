@@ -11,7 +11,8 @@ import (
 type Capacity struct {
 	// Certificates besides the default certificate (ALB default quota: 25).
 	Certificates int32
-	// Rules is the ALB rule quota (default 100); every hostname of every route rule is one rule.
+	// Rules is the ALB rule quota (default 100), over all the ALB's listeners: every hostname of
+	// every route rule and match is one rule on each listener the route attaches to (albrules).
 	Rules int32
 	// TargetGroups is how many target groups one ALB may use (MaxTargetGroupsPerALB).
 	TargetGroups int32

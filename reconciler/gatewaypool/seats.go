@@ -17,6 +17,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/albrules"
 	"github.com/opendi/gateway-orchestrator/internal/awsclient"
 	"github.com/opendi/gateway-orchestrator/internal/backoff"
 	"github.com/opendi/gateway-orchestrator/internal/conditions"
@@ -59,11 +60,12 @@ func (r *Reconciler) claimsOf(ctx context.Context, pool *v1alpha1.GatewayPool) (
 
 // seat is what a claim needs on a Gateway: its certificate, the ALB rules LBC makes for the
 // owner's HTTPRoutes and GRPCRoutes on its hostname (one per route rule, match and hostname the
-// claim answers for: LBC 3.5+), and LBC's target groups for them (one per Gateway, route,
+// claim answers for: LBC 3.4.3+; an HTTPRoute's on the HTTP listener too when the pool has one,
+// since the ALB's rule quota counts every listener's rules: see albrules), and LBC's target groups for them (one per Gateway, route,
 // Service backend and port). A route whose hostnames sit on several Gateways is counted on each
 // for the hostnames seated there. The routes are those listing the hostname in any namespace
 // (the RouteHostname index); only the owner's count.
-func seat(c *v1alpha1.DomainClaim, https []gwv1.HTTPRoute, grpcs []gwv1.GRPCRoute, claimNames map[string]bool) Seat {
+func seat(c *v1alpha1.DomainClaim, https []gwv1.HTTPRoute, grpcs []gwv1.GRPCRoute, claimNames map[string]bool, httpListener bool) Seat {
 	need := Seat{Certificates: 1}
 	for i := range https {
 		rt := &https[i]
@@ -71,7 +73,7 @@ func seat(c *v1alpha1.DomainClaim, https []gwv1.HTTPRoute, grpcs []gwv1.GRPCRout
 		if rt.Namespace != c.Spec.Namespace || n == 0 {
 			continue
 		}
-		need.Rules += ALBRules(httpMatches(rt)) * n
+		need.Rules += albrules.HTTPRoute(rt, c.Name, httpListener) * n
 		need.Routes = append(need.Routes, "HTTPRoute "+rt.Namespace+"/"+rt.Name)
 		for _, rule := range rt.Spec.Rules {
 			for _, b := range rule.BackendRefs {
@@ -85,7 +87,7 @@ func seat(c *v1alpha1.DomainClaim, https []gwv1.HTTPRoute, grpcs []gwv1.GRPCRout
 		if rt.Namespace != c.Spec.Namespace || n == 0 {
 			continue
 		}
-		need.Rules += ALBRules(grpcMatches(rt)) * n
+		need.Rules += albrules.GRPCRoute(rt) * n
 		need.Routes = append(need.Routes, "GRPCRoute "+rt.Namespace+"/"+rt.Name)
 		for _, rule := range rt.Spec.Rules {
 			for _, b := range rule.BackendRefs {

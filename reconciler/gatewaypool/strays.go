@@ -11,16 +11,18 @@ import (
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/index"
+	"github.com/opendi/gateway-orchestrator/internal/lbc"
 	"github.com/opendi/gateway-orchestrator/internal/routeuse"
 )
 
 // strayLoadBalancers lists the objects of other namespaces that bring a load balancer of their
-// own (Gateways that are not a pool's, ListenerSets where served, Ingresses) and list claim c's
-// hostname ("Kind namespace/name"), when c is the owner's (Claimed and not being deleted): a
-// former owner's after a transfer, or one made where admission does not look. No listener of the
-// pool keeps them off their own ALB, and LBC finds their certificate by hostname, so they may
-// carry the owner's certificate although the ALIAS does not point at them: the claim's
-// StrayRoutes condition names them, as it names routes.
+// own from LBC (Gateways that are not a pool's, ListenerSets where served, Ingresses: those LBC
+// serves, servedByLBC) and list claim c's hostname ("Kind namespace/name"), when c is the owner's
+// (Claimed and not being deleted): a former owner's after a transfer, or one made where admission
+// does not look. No listener of the pool keeps them off their own ALB, and LBC finds their
+// certificate by hostname, so they may carry the owner's certificate although the ALIAS does not
+// point at them: the claim's StrayRoutes condition names them, as it names routes. Other
+// controllers' objects (an nginx Ingress, say) get no certificate from LBC and are not named.
 func (r *Reconciler) strayLoadBalancers(ctx context.Context, c *v1alpha1.DomainClaim, poolNS map[string]bool) ([]string, error) {
 	if !c.DeletionTimestamp.IsZero() || !meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionClaimed) {
 		return nil, nil
@@ -55,6 +57,9 @@ func (r *Reconciler) strayLoadBalancers(ctx context.Context, c *v1alpha1.DomainC
 	var strays []string
 	for _, o := range objs {
 		yes, err := routeuse.Foreign(ctx, r.Client, c, o, index.Hostnames(o))
+		if err == nil && yes {
+			yes, err = r.servedByLBC(ctx, o)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -64,6 +69,21 @@ func (r *Reconciler) strayLoadBalancers(ctx context.Context, c *v1alpha1.DomainC
 	}
 	sort.Strings(strays)
 	return strays, nil
+}
+
+// servedByLBC reports whether the AWS Load Balancer Controller serves o, a Gateway, ListenerSet
+// or Ingress, or may come to serve it without o being written again (package lbc decides; a class
+// not created yet counts as LBC's).
+func (r *Reconciler) servedByLBC(ctx context.Context, o client.Object) (bool, error) {
+	switch o := o.(type) {
+	case *gwv1.Gateway:
+		return lbc.ServesGateway(ctx, r.Client, o)
+	case *gwv1.ListenerSet:
+		return lbc.ServesListenerSet(ctx, r.Client, o)
+	case *networkingv1.Ingress:
+		return lbc.ServesIngress(ctx, r.Client, o)
+	}
+	return false, nil
 }
 
 func kindOf(o client.Object) string {

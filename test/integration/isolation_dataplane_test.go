@@ -427,8 +427,10 @@ func TestFortyHostnamesOfSixRulesEachNeverOverfillAnALB(t *testing.T) {
 }
 
 // TestARouteThatWouldOverflowItsGatewayIsReportedOnTheClaim lets a seated hostname's owner add a
-// route with more rules than a Gateway holds: the claim leaves the Gateway (LBC would refuse the
-// whole ALB) and says why, and the neighbour on that Gateway keeps its seat.
+// route with more rules than a Gateway holds: admission denies it, naming the count and the limit.
+// What admission cannot see, the pool's limit lowered below what the hostname's routes use, makes
+// the claim leave the Gateway (LBC would refuse the whole ALB) and say why, and the neighbour on
+// that Gateway keeps its seat.
 func TestARouteThatWouldOverflowItsGatewayIsReportedOnTheClaim(t *testing.T) {
 	ctx := context.Background()
 	z, p := servedZone(t, func(p *v1alpha1.GatewayPool) {
@@ -438,7 +440,8 @@ func TestARouteThatWouldOverflowItsGatewayIsReportedOnTheClaim(t *testing.T) {
 	small, grows := "small."+z.Spec.Domain, "grows."+z.Spec.Domain
 	require.NoError(t, k8s.Create(ctx, route(ns, small)))
 	ready(t, small, 60*time.Second)
-	require.NoError(t, k8s.Create(ctx, route(ns, grows)))
+	first := route(ns, grows)
+	require.NoError(t, k8s.Create(ctx, first))
 	ready(t, grows, 60*time.Second)
 
 	big := route(ns, grows)
@@ -446,7 +449,21 @@ func TestARouteThatWouldOverflowItsGatewayIsReportedOnTheClaim(t *testing.T) {
 		big.Spec.Rules = append(big.Spec.Rules, gwv1.HTTPRouteRule{Matches: []gwv1.HTTPRouteMatch{
 			{Path: &gwv1.HTTPPathMatch{Type: ptr.To(gwv1.PathMatchPathPrefix), Value: ptr.To(fmt.Sprintf("/p%d", j))}}}})
 	}
-	require.NoError(t, k8s.Create(ctx, big))
+	err := k8s.Create(ctx, big)
+	require.True(t, apierrors.IsInvalid(err), "got %v", err)
+	assert.Contains(t, err.Error(), grows+" would need 13 ALB rules on one Gateway: 12 for this route, and 1 for the namespace's other routes of the hostname (HTTPRoute "+first.Name+")")
+	assert.Contains(t, err.Error(), "a Gateway of pool "+p.Name+" holds at most 10 (maxRulesPerGateway)")
+
+	big.Spec.Rules = big.Spec.Rules[:6]
+	require.NoError(t, k8s.Create(ctx, big), "7 rules fit in 10")
+	require.Eventually(t, func() bool { return len(env.StandIn.Rules(p.Spec.Namespace, p.Name+"-1")) == 8 }, 20*time.Second, 100*time.Millisecond)
+	require.NoError(t, retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(p), p); err != nil {
+			return err
+		}
+		p.Spec.MaxRulesPerGateway = 5
+		return k8s.Update(ctx, p)
+	}))
 	var cond *metav1.Condition
 	require.Eventually(t, func() bool {
 		c, err := getClaim(grows)
@@ -457,12 +474,12 @@ func TestARouteThatWouldOverflowItsGatewayIsReportedOnTheClaim(t *testing.T) {
 		return cond != nil && cond.Status == metav1.ConditionFalse
 	}, 20*time.Second, 100*time.Millisecond, "the claim whose routes outgrew the Gateway leaves it")
 	assert.Equal(t, v1alpha1.ReasonPoolExhausted, cond.Reason)
-	assert.Contains(t, cond.Message, "needs 13 ALB rules, more than one Gateway of pool "+p.Name+" holds (10)")
+	assert.Contains(t, cond.Message, "needs 7 ALB rules, more than one Gateway of pool "+p.Name+" holds (5)")
 	c, err := getClaim(small)
 	require.NoError(t, err)
 	assert.True(t, meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionReady), "the neighbour keeps its seat")
 	// The stand-in rebuilds the ALB's rules when it sees the Gateway's listener go, asynchronously.
-	assert.Eventually(t, func() bool { return len(env.StandIn.Rules(p.Spec.Namespace, p.Name+"-1")) <= 10 }, 10*time.Second, 100*time.Millisecond)
+	assert.Eventually(t, func() bool { return len(env.StandIn.Rules(p.Spec.Namespace, p.Name+"-1")) <= 5 }, 10*time.Second, 100*time.Millisecond)
 }
 
 // TestTheStandInRefusesAGatewayOverOneHundredRules checks the stand-in as strictly as LBC: a

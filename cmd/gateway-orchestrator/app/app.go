@@ -155,6 +155,13 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 	if _, err := mgr.GetCache().GetInformer(ctx, &networkingv1.IngressClass{}); err != nil {
 		return fmt.Errorf("watching IngressClasses: %w", err)
 	}
+	// Admission reads the Namespace of every new claim (its UID is stamped on the claim) and of
+	// claims it decides on; only the controllers' watches would start that informer, and those
+	// start on the leader alone, so a webhook-only replica would list every Namespace inside its
+	// first admission.
+	if _, err := mgr.GetCache().GetInformer(ctx, &corev1.Namespace{}); err != nil {
+		return fmt.Errorf("watching Namespaces: %w", err)
+	}
 	// ListenerSets are watched only when served at start; a CRD installed (or removed) later stops
 	// the manager with ErrServedKindsChanged, so that the next start watches what is served.
 	stagger := cfg.KindChangeStagger
