@@ -26,8 +26,6 @@ func (s *StandIn) routes(ctx context.Context, gw *gwv1.Gateway) ([]Rule, deployL
 	for _, ns := range nss.Items {
 		nsLabels[ns.Name] = ns.Labels
 	}
-	// Read before any route status is written, so that a route's status never shows a rule
-	// table that is not stored yet.
 	cfgs, services, err := s.targetGroupConfigs(ctx)
 	if err != nil {
 		return nil, deployLimits{}, err
@@ -42,13 +40,22 @@ func (s *StandIn) routes(ctx context.Context, gw *gwv1.Gateway) ([]Rule, deployL
 	}
 	var attached []Route
 	var hosts []map[int32][]string
-	consider := func(obj client.Object, rt Route, parents *[]gwv1.RouteParentStatus) error {
+	// The routes' status entries are written once the rule table is stored, so that a route whose
+	// status says it is attached is in the table that Resolve reads.
+	type entry struct {
+		obj     client.Object
+		parents *[]gwv1.RouteParentStatus
+		rt      Route
+		a       Attachment
+	}
+	var entries []entry
+	consider := func(obj client.Object, rt Route, parents *[]gwv1.RouteParentStatus) {
 		named := false
 		for _, p := range rt.ParentRefs {
 			named = named || refersTo(p, rt.Namespace, gw)
 		}
 		if !named && !hasEntry(*parents, gw, rt.Namespace) {
-			return nil
+			return
 		}
 		var a Attachment
 		if named {
@@ -58,19 +65,15 @@ func (s *StandIn) routes(ctx context.Context, gw *gwv1.Gateway) ([]Rule, deployL
 			attached = append(attached, rt)
 			hosts = append(hosts, a.Hosts)
 		}
-		return s.writeParents(ctx, obj, parents, gw, rt, a)
+		entries = append(entries, entry{obj: obj, parents: parents, rt: rt, a: a})
 	}
 	for i := range https.Items {
 		r := &https.Items[i]
-		if err := consider(r, fromHTTPRoute(r), &r.Status.Parents); err != nil {
-			return nil, deployLimits{}, err
-		}
+		consider(r, fromHTTPRoute(r), &r.Status.Parents)
 	}
 	for i := range grpcs.Items {
 		r := &grpcs.Items[i]
-		if err := consider(r, fromGRPCRoute(r), &r.Status.Parents); err != nil {
-			return nil, deployLimits{}, err
-		}
+		consider(r, fromGRPCRoute(r), &r.Status.Parents)
 	}
 	rules := BuildRules(attached, hosts)
 	namer, err := s.targetGroupNamer(ctx, gw)
@@ -87,6 +90,11 @@ func (s *StandIn) routes(ctx context.Context, gw *gwv1.Gateway) ([]Rule, deployL
 		}
 	}
 	s.tables.Store(gw.Namespace+"/"+gw.Name, rules)
+	for _, e := range entries {
+		if err := s.writeParents(ctx, e.obj, e.parents, gw, e.rt, e.a); err != nil {
+			return nil, deployLimits{}, err
+		}
+	}
 	widest, values := WidestMatch(attached, hosts)
 	return rules, deployLimits{targetGroups: TargetGroups(attached), widestMatch: widest, matchValues: values, unknownTargetGroup: unknown, toGateway: toGateway,
 		targetGroupConfig: TargetGroupConfigVerdict(attached, cfgs, services)}, nil
