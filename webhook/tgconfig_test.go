@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -62,11 +63,11 @@ func TestAHeldTargetGroupNameBindsOnlyOtherNamespacesAndNotDryRuns(t *testing.T)
 	v := &TargetGroupConfigValidator{Reader: slowEmptyLister{}}
 	dry := admission.NewContextWithRequest(context.Background(), admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{DryRun: ptr.To(true)}})
 	_, err := v.ValidateCreate(dry, named("team-a", "tg-1"))
-	assert.NoError(t, err)
+	require.NoError(t, err)
 	_, err = v.ValidateCreate(context.Background(), named("team-b", "tg-1"))
-	assert.NoError(t, err, "a dry run holds nothing")
+	require.NoError(t, err, "a dry run holds nothing")
 	_, err = v.ValidateCreate(context.Background(), named("team-b", "tg-1"))
-	assert.NoError(t, err, "the namespace holding the name may use it again")
+	require.NoError(t, err, "the namespace holding the name may use it again")
 	v.hold(nil, named("x", "y"), time.Now().Add(2*NameHoldTTL))
 	_, err = v.ValidateCreate(context.Background(), named("team-a", "tg-1"))
 	assert.NoError(t, err, "an expired hold binds nothing")
