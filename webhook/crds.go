@@ -132,9 +132,18 @@ func (v *PoolValidator) ValidateDelete(ctx context.Context, p *v1alpha1.GatewayP
 // gatewayListenerLimit is Gateway API's maximum of listeners per Gateway (spec.listeners maxItems).
 const gatewayListenerLimit = 64
 
-// old is the pool before an update (nil on create): a rule that old broke too, with the
-// settings it reads unchanged, is not held against an update (a pool made before the rule can
-// still have its labels edited, or be fixed one field at a time).
+// listenersPerHostname is how many listeners each hostname seated on a Gateway of pool p has:
+// HTTPS, and HTTP too when the template has the HTTP listener.
+func listenersPerHostname(p *v1alpha1.GatewayPool) int32 {
+	if p.Spec.Template.HTTPListener {
+		return 2
+	}
+	return 1
+}
+
+// validatePool checks pool p. old is the pool before an update (nil on create): a rule that old
+// broke too, with the settings it reads unchanged, is not held against an update (a pool made
+// before the rule can still have its labels edited, or be fixed one field at a time).
 func validatePool(p, old *v1alpha1.GatewayPool) (admission.Warnings, error) {
 	var errs field.ErrorList
 	var warnings admission.Warnings
@@ -148,7 +157,7 @@ func validatePool(p, old *v1alpha1.GatewayPool) (admission.Warnings, error) {
 			p.Spec.MaxCertificatesPerGateway, albCertificateQuota))
 	}
 	// Each seated hostname has its own listener (two with HTTP), and Gateway API allows 64.
-	per := map[bool]int32{false: 1, true: 2}[p.Spec.Template.HTTPListener]
+	per := listenersPerHostname(p)
 	if p.Spec.MaxCertificatesPerGateway*per > gatewayListenerLimit {
 		errs = append(errs, field.Invalid(spec.Child("maxCertificatesPerGateway"), p.Spec.MaxCertificatesPerGateway,
 			fmt.Sprintf("each hostname on a Gateway has its own listener (%d with the HTTP listener), and a Gateway has at most %d listeners: at most %d",
@@ -158,8 +167,7 @@ func validatePool(p, old *v1alpha1.GatewayPool) (admission.Warnings, error) {
 	// (HTTPS, and HTTP when the template has it: the ALB's rule quota counts both), so a Gateway
 	// must have room for at least that many rules per certificate it carries.
 	tooFewRules := func(p *v1alpha1.GatewayPool) bool {
-		per := map[bool]int32{false: 1, true: 2}[p.Spec.Template.HTTPListener]
-		return p.Spec.MaxRulesPerGateway > 0 && p.Spec.MaxRulesPerGateway < p.Spec.MaxCertificatesPerGateway*per
+		return p.Spec.MaxRulesPerGateway > 0 && p.Spec.MaxRulesPerGateway < p.Spec.MaxCertificatesPerGateway*listenersPerHostname(p)
 	}
 	if tooFewRules(p) && (old == nil || !tooFewRules(old) || old.Spec.MaxRulesPerGateway != p.Spec.MaxRulesPerGateway ||
 		old.Spec.MaxCertificatesPerGateway != p.Spec.MaxCertificatesPerGateway || old.Spec.Template.HTTPListener != p.Spec.Template.HTTPListener) {
