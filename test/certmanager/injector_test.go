@@ -100,10 +100,14 @@ func TestCertManagerInjectorServesTheChartsWebhooksThroughARotation(t *testing.T
 	}
 	require.Len(t, names, 2, "a mutating and a validating configuration")
 
+	// The API server loads webhook configurations through an informer, so a create made at
+	// once can pass before they take effect: wait for the first create that reaches the webhook.
+	// Every create that does reach it before injection fails: the API server cannot trust it.
 	route := routes(tenant.Name)
-	err := k8s.Create(ctx, route())
-	require.Error(t, err, "before injection the API server cannot trust the webhook")
-	assert.Contains(t, err.Error(), "x509")
+	var err error
+	require.Eventually(t, func() bool { err = k8s.Create(ctx, route()); return err != nil }, 10*time.Second, 50*time.Millisecond,
+		"the API server applies the chart's webhook configurations")
+	assert.Contains(t, err.Error(), "x509", "before injection the API server cannot trust the webhook")
 
 	stopInjector := startInjector(ctx, t)
 	defer stopInjector()
