@@ -9,7 +9,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/utils/ptr"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -39,8 +38,7 @@ func TestFixBEveryHostnameOfARouteCountsAsAConditionValueOfEachMatch(t *testing.
 	r := route(ns, hosts("four-api", 4)...)
 	r.Spec.Rules = []gwv1.HTTPRouteRule{{Matches: prefix("/api")}}
 	err := k8s.Create(ctx, r)
-	require.Error(t, err)
-	assert.True(t, apierrors.IsInvalid(err), "a denial, not an internal error: %v", err)
+	requireDenial(t, err)
 	assert.Contains(t, err.Error(), "spec.rules[0].matches[0]: Forbidden: the match needs 6 ALB condition values (one per hostname of the route")
 
 	r = route(ns, hosts("five-all", 5)...)
@@ -98,8 +96,7 @@ func TestFixBALBQuotasApplyToTheRoutesTheReconcilerAttachesToThePool(t *testing.
 	r.Spec.ParentRefs = []gwv1.ParentReference{{Name: gwv1.ObjectName(gw.Name)}}
 	r.Spec.Rules = []gwv1.HTTPRouteRule{{BackendRefs: backendRefs(6)}}
 	err := k8s.Create(ctx, r)
-	require.Error(t, err)
-	assert.True(t, apierrors.IsInvalid(err), "a denial, not an internal error: %v", err)
+	requireDenial(t, err)
 	assert.Contains(t, err.Error(), "6 backendRefs in one rule")
 	assert.Contains(t, err.Error(), "the route is marked "+v1alpha1.AnnotationAutoAttach+"=true: it is attached to a shared pool Gateway")
 }

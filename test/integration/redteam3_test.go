@@ -8,14 +8,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/lbc"
 	"github.com/opendi/gateway-orchestrator/test/lbcstandin"
 )
@@ -34,10 +32,40 @@ func targetGroupRef(group, name string) gwv1.BackendRef {
 // saying why and what to do.
 func assertTargetGroupDenied(t *testing.T, err error) {
 	t.Helper()
-	require.Error(t, err)
-	assert.True(t, apierrors.IsInvalid(err), "a denial, not an internal error: %v", err)
+	requireDenial(t, err)
 	assert.Contains(t, err.Error(), "spec.rules[0].backendRefs[0]: Forbidden: a backendRef of kind TargetGroupName forwards to an ALB target group by its name, which on a shared load balancer may be another team's")
 	assert.Contains(t, err.Error(), "name a Service of your namespace instead")
+}
+
+// sharedSeat is two teams' hostnames seated on one pool Gateway: team-a's shop (served by its
+// Service shop) and team-c's mine, with the name LBC gives team-a's target group there.
+type sharedSeat struct {
+	z                    *v1alpha1.ManagedZone
+	teamA, teamC         string
+	shop, mine           string
+	shopRoute, mineRoute *gwv1.HTTPRoute
+	gw                   v1alpha1.ObjectRef
+	shopSvc              types.NamespacedName
+	tg                   string
+}
+
+// seatTwoTeams creates sharedSeat, team-a's route serving shopPath, and waits until both
+// hostnames are Ready on one Gateway.
+func seatTwoTeams(t *testing.T, shopPath string) sharedSeat {
+	t.Helper()
+	ctx := context.Background()
+	z, _ := servedZone(t)
+	s := sharedSeat{z: z, teamA: tenant(t), teamC: tenant(t), shop: "shop." + z.Spec.Domain, mine: "mine." + z.Spec.Domain}
+	s.shopRoute = servingRoute(s.teamA, "shop", shopPath, s.shop)
+	require.NoError(t, k8s.Create(ctx, s.shopRoute))
+	s.mineRoute = servingRoute(s.teamC, "web", "/", s.mine)
+	require.NoError(t, k8s.Create(ctx, s.mineRoute))
+	s.gw = *ready(t, s.shop, 60*time.Second).Status.Gateway
+	require.Equal(t, s.gw, *ready(t, s.mine, 60*time.Second).Status.Gateway, "first fit seats both on one Gateway")
+	s.shopSvc = types.NamespacedName{Namespace: s.teamA, Name: "shop"}
+	s.tg = lbcstandin.TargetGroupName(s.gw.Namespace, s.gw.Name, lbcstandin.Route{Kind: "HTTPRoute", Namespace: s.teamA, Name: s.shopRoute.Name},
+		lbcstandin.ServicePort{Service: s.shopSvc, Port: 80})
+	return s
 }
 
 // LBC v3 forwards a route rule to an existing target group named by a backendRef of kind
@@ -51,84 +79,66 @@ func assertTargetGroupDenied(t *testing.T, err error) {
 // checked.
 func TestRedteam3ANamedTargetGroupIsDeniedOnThePool(t *testing.T) {
 	ctx := context.Background()
-	z, _ := servedZone(t)
-	teamA, teamC := tenant(t), tenant(t)
-	shop, mine := "shop."+z.Spec.Domain, "mine."+z.Spec.Domain
-	shopRoute := servingRoute(teamA, "shop", "/shop", shop)
-	require.NoError(t, k8s.Create(ctx, shopRoute))
-	mineRoute := servingRoute(teamC, "web", "/", mine)
-	require.NoError(t, k8s.Create(ctx, mineRoute))
-	gw := *ready(t, shop, 60*time.Second).Status.Gateway
-	require.Equal(t, gw, *ready(t, mine, 60*time.Second).Status.Gateway, "first fit seats both on one Gateway")
-	shopSvc := types.NamespacedName{Namespace: teamA, Name: "shop"}
-	tg := lbcstandin.TargetGroupName(gw.Namespace, gw.Name, lbcstandin.Route{Kind: "HTTPRoute", Namespace: teamA, Name: shopRoute.Name},
-		lbcstandin.ServicePort{Service: shopSvc, Port: 80})
+	s := seatTwoTeams(t, "/shop")
 
 	t.Run("an update of an admitted pool route", func(t *testing.T) {
-		err := updateLatest(ctx, mineRoute, func() {
-			mineRoute.Spec.Rules[0].BackendRefs = []gwv1.HTTPBackendRef{{BackendRef: targetGroupRef("", tg)}}
+		err := updateLatest(ctx, s.mineRoute, func() {
+			s.mineRoute.Spec.Rules[0].BackendRefs = []gwv1.HTTPBackendRef{{BackendRef: targetGroupRef("", s.tg)}}
 		})
 		assert.Never(t, func() bool {
 			for _, path := range []string{"/", "/shop", "/admin"} {
-				if got, _ := env.StandIn.Resolve(gw.Namespace, gw.Name, mine, path); got == shopSvc {
+				if got, _ := env.StandIn.Resolve(s.gw.Namespace, s.gw.Name, s.mine, path); got == s.shopSvc {
 					return true
 				}
 			}
 			return false
-		}, 3*time.Second, 50*time.Millisecond, "https://%s never reaches team-a's Service", mine)
-		got, ok := env.StandIn.Resolve(gw.Namespace, gw.Name, mine, "/admin")
+		}, 3*time.Second, 50*time.Millisecond, "https://%s never reaches team-a's Service", s.mine)
+		got, ok := env.StandIn.Resolve(s.gw.Namespace, s.gw.Name, s.mine, "/admin")
 		assert.True(t, ok)
-		assert.Equal(t, types.NamespacedName{Namespace: teamC, Name: "web"}, got, "team-c's own Service serves its hostname")
+		assert.Equal(t, types.NamespacedName{Namespace: s.teamC, Name: "web"}, got, "team-c's own Service serves its hostname")
 		assertTargetGroupDenied(t, err)
 		assert.Contains(t, err.Error(), "attached to a shared pool Gateway, whose ALB every team shares")
 	})
 	t.Run("a new route naming the pool Gateway, with any group", func(t *testing.T) {
-		r := servingRoute(teamC, "web", "/", mine)
-		r.Spec.ParentRefs = []gwv1.ParentReference{gatewayParent(gw)}
-		r.Spec.Rules[0].BackendRefs = []gwv1.HTTPBackendRef{{BackendRef: targetGroupRef("gateway.k8s.aws", tg)}}
+		r := servingRoute(s.teamC, "web", "/", s.mine)
+		r.Spec.ParentRefs = []gwv1.ParentReference{gatewayParent(s.gw)}
+		r.Spec.Rules[0].BackendRefs = []gwv1.HTTPBackendRef{{BackendRef: targetGroupRef("gateway.k8s.aws", s.tg)}}
 		err := k8s.Create(ctx, r)
 		assertTargetGroupDenied(t, err)
-		assert.Contains(t, err.Error(), "the route is attached to the shared pool Gateway "+gw.Namespace+"/"+gw.Name)
+		assert.Contains(t, err.Error(), "the route is attached to the shared pool Gateway "+s.gw.Namespace+"/"+s.gw.Name)
 	})
 	t.Run("a GRPCRoute too", func(t *testing.T) {
-		g := backendGRPCRoute(teamC, "web", gatewayParent(gw), mine)
-		g.Spec.Rules[0].BackendRefs = []gwv1.GRPCBackendRef{{BackendRef: targetGroupRef("", tg)}}
+		g := backendGRPCRoute(s.teamC, "web", gatewayParent(s.gw), s.mine)
+		g.Spec.Rules[0].BackendRefs = []gwv1.GRPCBackendRef{{BackendRef: targetGroupRef("", s.tg)}}
 		assertTargetGroupDenied(t, k8s.Create(ctx, g))
 	})
 	t.Run("a name no target group has", func(t *testing.T) {
-		r := servingRoute(teamC, "web", "/", mine)
+		r := servingRoute(s.teamC, "web", "/", s.mine)
 		r.Spec.Rules[0].BackendRefs = []gwv1.HTTPBackendRef{{BackendRef: targetGroupRef("", "k8s-nothere-nothere-0123456789")}}
 		assertTargetGroupDenied(t, k8s.Create(ctx, r))
 	})
 	t.Run("a Gateway backend, whose target group ELBv2 refuses for an ALB", func(t *testing.T) {
-		own := createOwnGateway(t, teamC, "own-backend."+z.Spec.Domain)
-		r := servingRoute(teamC, "web", "/", mine)
+		own := createOwnGateway(t, s.teamC, "own-backend."+s.z.Spec.Domain)
+		r := servingRoute(s.teamC, "web", "/", s.mine)
 		r.Spec.Rules[0].BackendRefs = []gwv1.HTTPBackendRef{{BackendRef: gwv1.BackendRef{BackendObjectReference: gwv1.BackendObjectReference{
 			Group: ptr.To(gwv1.Group(gwv1.GroupName)), Kind: ptr.To(gwv1.Kind("Gateway")), Name: gwv1.ObjectName(own.Name), Port: ptr.To(gwv1.PortNumber(443))}}}}
 		err := k8s.Create(ctx, r)
-		require.Error(t, err)
-		assert.True(t, apierrors.IsInvalid(err), "a denial, not an internal error: %v", err)
+		requireDenial(t, err)
 		assert.Contains(t, err.Error(), "spec.rules[0].backendRefs[0]: Forbidden: a backendRef of kind Gateway makes a target group of target type alb, which only a Network Load Balancer forwards to")
 		assert.Contains(t, err.Error(), "which LBC could not program any more")
 	})
 	t.Run("on the team's own Gateway it is not checked", func(t *testing.T) {
-		own := "own-tg." + z.Spec.Domain
-		ownGW := createOwnGateway(t, teamC, own)
-		r := servingRoute(teamC, "web", "/", own)
+		own := "own-tg." + s.z.Spec.Domain
+		ownGW := createOwnGateway(t, s.teamC, own)
+		r := servingRoute(s.teamC, "web", "/", own)
 		r.Spec.ParentRefs = []gwv1.ParentReference{{Name: gwv1.ObjectName(ownGW.Name)}}
 		r.Spec.Rules[0].BackendRefs = []gwv1.HTTPBackendRef{{BackendRef: targetGroupRef("", "k8s-teamc-web-0123456789")}}
 		require.NoError(t, k8s.Create(ctx, r))
 	})
-	assert.Never(t, func() bool {
-		got := &gwv1.Gateway{}
-		if err := k8s.Get(ctx, client.ObjectKey{Namespace: gw.Namespace, Name: gw.Name}, got); err != nil {
-			return false
-		}
-		return meta.IsStatusConditionFalse(got.Status.Conditions, string(gwv1.GatewayConditionAccepted))
-	}, 2*time.Second, 50*time.Millisecond, "LBC keeps programming the shared ALB")
-	got, ok := env.StandIn.Resolve(gw.Namespace, gw.Name, shop, "/shop")
+	assertGatewayStaysAccepted(t, s.gw)
+	got, ok := env.StandIn.Resolve(s.gw.Namespace, s.gw.Name, s.shop, "/shop")
 	assert.True(t, ok)
-	assert.Equal(t, shopSvc, got, "team-a still serves its own hostname")
+	assert.Equal(t, s.shopSvc, got, "team-a still serves its own hostname")
 }
 
 // targetGroupConfiguration is an LBC TargetGroupConfiguration for Service svc of ns; set puts
@@ -152,70 +162,56 @@ func targetGroupConfiguration(ns, svc string, set func(spec map[string]any)) *un
 // generated names is denied; a name of the team's own choosing passes.
 func TestRedteam3ATargetGroupConfigurationCannotAdoptAGeneratedTargetGroup(t *testing.T) {
 	ctx := context.Background()
-	z, _ := servedZone(t)
-	teamA, teamC := tenant(t), tenant(t)
-	shop, mine := "shop."+z.Spec.Domain, "mine."+z.Spec.Domain
-	shopRoute := servingRoute(teamA, "shop", "/", shop)
-	require.NoError(t, k8s.Create(ctx, shopRoute))
-	mineRoute := servingRoute(teamC, "web", "/", mine)
-	require.NoError(t, k8s.Create(ctx, mineRoute))
-	gw := *ready(t, shop, 60*time.Second).Status.Gateway
-	require.Equal(t, gw, *ready(t, mine, 60*time.Second).Status.Gateway, "first fit seats both on one Gateway")
-	shopSvc := types.NamespacedName{Namespace: teamA, Name: "shop"}
-	tg := lbcstandin.TargetGroupName(gw.Namespace, gw.Name, lbcstandin.Route{Kind: "HTTPRoute", Namespace: teamA, Name: shopRoute.Name},
-		lbcstandin.ServicePort{Service: shopSvc, Port: 80})
+	s := seatTwoTeams(t, "/")
 
 	t.Run("by default", func(t *testing.T) {
-		cfg := targetGroupConfiguration(teamC, "web", func(spec map[string]any) {
-			spec["defaultConfiguration"] = map[string]any{"targetGroupName": tg}
+		cfg := targetGroupConfiguration(s.teamC, "web", func(spec map[string]any) {
+			spec["defaultConfiguration"] = map[string]any{"targetGroupName": s.tg}
 		})
 		err := k8s.Create(ctx, cfg)
 		if err == nil {
 			t.Cleanup(func() { _ = k8s.Delete(context.Background(), cfg) })
 			// LBC reads the configuration on its next deploy of the Gateway.
-			require.NoError(t, updateLatest(ctx, mineRoute, func() { mineRoute.Annotations = map[string]string{"touch": "1"} }))
+			require.NoError(t, updateLatest(ctx, s.mineRoute, func() { s.mineRoute.Annotations = map[string]string{"touch": "1"} }))
 		}
 		assert.Never(t, func() bool {
-			got, _ := env.StandIn.Resolve(gw.Namespace, gw.Name, mine, "/")
-			return got == shopSvc
-		}, 3*time.Second, 50*time.Millisecond, "https://%s never reaches team-a's Service", mine)
-		require.Error(t, err)
-		assert.True(t, apierrors.IsInvalid(err), "a denial, not an internal error: %v", err)
-		assert.Contains(t, err.Error(), "spec.defaultConfiguration.targetGroupName: Forbidden: target group name \""+tg+"\" has the shape of the names the AWS Load Balancer Controller generates for the target groups of routes")
+			got, _ := env.StandIn.Resolve(s.gw.Namespace, s.gw.Name, s.mine, "/")
+			return got == s.shopSvc
+		}, 3*time.Second, 50*time.Millisecond, "https://%s never reaches team-a's Service", s.mine)
+		requireDenial(t, err)
+		assert.Contains(t, err.Error(), "spec.defaultConfiguration.targetGroupName: Forbidden: target group name \""+s.tg+"\" has the shape of the names the AWS Load Balancer Controller generates for the target groups of routes")
 		assert.Contains(t, err.Error(), "choose a name that does not end in a 10-digit hex hash, or remove it")
 	})
 	t.Run("for one route, in upper case", func(t *testing.T) {
-		cfg := targetGroupConfiguration(teamC, "web", func(spec map[string]any) {
+		cfg := targetGroupConfiguration(s.teamC, "web", func(spec map[string]any) {
 			spec["routeConfigurations"] = []any{map[string]any{
-				"routeIdentifier":  map[string]any{"kind": "HTTPRoute", "namespace": teamC, "name": mineRoute.Name},
-				"targetGroupProps": map[string]any{"targetGroupName": strings.ToUpper(tg)},
+				"routeIdentifier":  map[string]any{"kind": "HTTPRoute", "namespace": s.teamC, "name": s.mineRoute.Name},
+				"targetGroupProps": map[string]any{"targetGroupName": strings.ToUpper(s.tg)},
 			}}
 		})
 		err := k8s.Create(ctx, cfg)
-		require.Error(t, err)
-		assert.True(t, apierrors.IsInvalid(err), "a denial, not an internal error: %v", err)
+		requireDenial(t, err)
 		assert.Contains(t, err.Error(), "spec.routeConfigurations[0].targetGroupProps.targetGroupName: Forbidden")
 	})
 	t.Run("a name another namespace's configuration sets", func(t *testing.T) {
-		theirs := targetGroupConfiguration(teamA, "shop", func(spec map[string]any) {
-			spec["defaultConfiguration"] = map[string]any{"targetGroupName": "shop-tg-" + teamA}
+		theirs := targetGroupConfiguration(s.teamA, "shop", func(spec map[string]any) {
+			spec["defaultConfiguration"] = map[string]any{"targetGroupName": "shop-tg-" + s.teamA}
 		})
 		require.NoError(t, k8s.Create(ctx, theirs))
 		t.Cleanup(func() { _ = k8s.Delete(context.Background(), theirs) })
-		cfg := targetGroupConfiguration(teamC, "web", func(spec map[string]any) {
-			spec["defaultConfiguration"] = map[string]any{"targetGroupName": strings.ToUpper("shop-tg-" + teamA)}
+		cfg := targetGroupConfiguration(s.teamC, "web", func(spec map[string]any) {
+			spec["defaultConfiguration"] = map[string]any{"targetGroupName": strings.ToUpper("shop-tg-" + s.teamA)}
 		})
 		err := k8s.Create(ctx, cfg)
-		require.Error(t, err)
-		assert.True(t, apierrors.IsInvalid(err), "a denial, not an internal error: %v", err)
-		assert.Contains(t, err.Error(), "is set by TargetGroupConfiguration "+teamA+"/"+theirs.GetName()+" of another namespace")
+		requireDenial(t, err)
+		assert.Contains(t, err.Error(), "is set by TargetGroupConfiguration "+s.teamA+"/"+theirs.GetName()+" of another namespace")
 		// The first keeps its name through its own updates.
 		require.NoError(t, unstructured.SetNestedField(theirs.Object, "yes", "metadata", "annotations", "changed"))
 		require.NoError(t, unstructured.SetNestedField(theirs.Object, map[string]any{"name": "shop", "kind": "Service"}, "spec", "targetReference"))
 		require.NoError(t, k8s.Update(ctx, theirs))
 	})
 	t.Run("a name of the team's own passes", func(t *testing.T) {
-		cfg := targetGroupConfiguration(teamC, "web", func(spec map[string]any) {
+		cfg := targetGroupConfiguration(s.teamC, "web", func(spec map[string]any) {
 			spec["defaultConfiguration"] = map[string]any{"targetGroupName": "team-c-web"}
 		})
 		require.NoError(t, k8s.Create(ctx, cfg))

@@ -21,6 +21,14 @@ import (
 	"github.com/opendi/gateway-orchestrator/internal/lbc"
 )
 
+// requireDenial requires err to be a webhook's denial: an Invalid status with field causes, not an
+// internal error, a timeout or a success.
+func requireDenial(t *testing.T, err error) {
+	t.Helper()
+	require.Error(t, err)
+	require.True(t, apierrors.IsInvalid(err), "a denial, not an internal error: %v", err)
+}
+
 // Attacks a hostile tenant tried from outside against the running system (make run-local),
 // reproduced here with the webhooks registered in a real API server.
 
@@ -44,8 +52,7 @@ func deleteHeld(t *testing.T, obj client.Object) {
 // what the user can do about it.
 func assertOwnedBy(t *testing.T, err error, h, owner string) {
 	t.Helper()
-	require.Error(t, err)
-	assert.True(t, apierrors.IsInvalid(err), "a denial, not an internal error: %v", err)
+	requireDenial(t, err)
 	assert.Contains(t, err.Error(), `hostname "`+h+`" is claimed by namespace "`+owner+`"`)
 	assert.Contains(t, err.Error(), "; use another hostname, or ask a cluster admin to transfer it to namespace")
 }

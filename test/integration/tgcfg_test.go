@@ -8,21 +8,34 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 )
 
 // assertSettingDenied asserts that err denies the configuration's field as a setting LBC cannot
 // deploy on the shared ALB.
 func assertSettingDenied(t *testing.T, err error, path, value string) {
 	t.Helper()
-	require.Error(t, err)
-	assert.True(t, apierrors.IsInvalid(err), "a denial, not an internal error: %v", err)
+	requireDenial(t, err)
 	assert.Contains(t, err.Error(), path+": Forbidden: \""+value+"\" is a setting LBC cannot deploy on an ALB")
 	assert.Contains(t, err.Error(), "whose ALB every team shares")
+}
+
+// assertGatewayStaysAccepted asserts that LBC (the stand-in) keeps programming the shared Gateway
+// gw for a while: it is never Accepted=False.
+func assertGatewayStaysAccepted(t *testing.T, gw v1alpha1.ObjectRef) {
+	t.Helper()
+	assert.Never(t, func() bool {
+		got := &gwv1.Gateway{}
+		if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: gw.Namespace, Name: gw.Name}, got); err != nil {
+			return false
+		}
+		return meta.IsStatusConditionFalse(got.Status.Conditions, string(gwv1.GatewayConditionAccepted))
+	}, 2*time.Second, 50*time.Millisecond, "LBC keeps programming the shared ALB")
 }
 
 // A tenant's LBC TargetGroupConfiguration for the Service of its pool route could ask for a target
@@ -67,8 +80,7 @@ func TestTargetGroupConfigurationCannotStopLBCOnThePool(t *testing.T) {
 			return err != nil
 		}, 5*time.Second, 50*time.Millisecond, "a dry run of the route is denied once the cache has the configuration")
 		err = k8s.Create(ctx, r)
-		require.Error(t, err)
-		assert.True(t, apierrors.IsInvalid(err), "a denial, not an internal error: %v", err)
+		requireDenial(t, err)
 		assert.Contains(t, err.Error(), "spec.rules[0].backendRefs[0]: Forbidden: the Service's TargetGroupConfiguration "+teamB+"/"+cfg.GetName()+
 			" sets spec.defaultConfiguration.protocol to \"TCP\", a setting LBC cannot deploy on an ALB")
 		assert.Contains(t, err.Error(), "without parentRefs the route is attached to a shared pool Gateway")
@@ -117,12 +129,6 @@ func TestTargetGroupConfigurationCannotStopLBCOnThePool(t *testing.T) {
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "spec.defaultConfiguration.targetGroupName: Invalid value: \"\": an empty target group name makes LBC ask ELBv2 for a target group without a name")
 	})
-	assert.Never(t, func() bool {
-		got := &gwv1.Gateway{}
-		if err := k8s.Get(ctx, client.ObjectKey{Namespace: gw.Namespace, Name: gw.Name}, got); err != nil {
-			return false
-		}
-		return meta.IsStatusConditionFalse(got.Status.Conditions, string(gwv1.GatewayConditionAccepted))
-	}, 2*time.Second, 50*time.Millisecond, "LBC keeps programming the shared ALB")
+	assertGatewayStaysAccepted(t, gw)
 	assert.Empty(t, env.StandIn.Refusals(gw.Namespace, gw.Name), "the stand-in never refused the shared Gateway")
 }
