@@ -578,6 +578,10 @@ func (r *Reconciler) unprovision(ctx context.Context, c *v1alpha1.DomainClaim, s
 		if rec, err = r.recordOf(ctx, arn); err != nil {
 			return false, reconcile.Result{}, err
 		}
+		// Saved with the status written while the CNAME's deletion waits: once the certificate
+		// is deleted, ACM can no longer tell the record, and a rejected batch or a restart would
+		// otherwise leave the CNAME behind.
+		st.ValidationRecord = rec
 	}
 	if arn != "" {
 		_, err := r.ACM.DeleteCertificate(ctx, &acm.DeleteCertificateInput{CertificateArn: aws.String(arn)})
