@@ -56,7 +56,7 @@ func TestAKeptBackValidationRecordOutlivesARejectedBatch(t *testing.T) {
 	runCtx, cancel := context.WithCancel(ctx)
 	stopped := make(chan error, 1)
 	go func() { stopped <- b.Start(runCtx) }()
-	t.Cleanup(func() { cancel(); <-stopped })
+	t.Cleanup(func() { cancel(); assert.NoError(t, <-stopped) })
 	cname := dnsbatch.Want{Zone: "Z1", Kind: dnsbatch.Shared, Record: r53types.ResourceRecordSet{Name: aws.String(dnsbatch.Canonical(name)),
 		Type: r53types.RRTypeCname, TTL: aws.Int64(300), ResourceRecords: []r53types.ResourceRecord{{Value: aws.String(value)}}}}
 	require.Eventually(t, func() bool {
