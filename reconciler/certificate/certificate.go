@@ -332,6 +332,11 @@ func (r *Reconciler) provision(ctx context.Context, c *v1alpha1.DomainClaim, zon
 	status := r.Poller.Wait(arn, c.Name)
 	switch status {
 	case acmtypes.CertificateStatusPendingValidation:
+		if err := r.Poller.Denied(); err != nil {
+			set(st, c, v1alpha1.ConditionCertificateIssued, false, v1alpha1.ReasonAccessDenied,
+				"whether ACM validated the certificate cannot be read: "+awsclient.Describe("acm:ListCertificates", err))
+			return reconcile.Result{}, nil // the poller wakes the claim when it can list again
+		}
 		set(st, c, v1alpha1.ConditionCertificateIssued, false, v1alpha1.ReasonPending, "waiting for ACM to validate the certificate through DNS")
 		return reconcile.Result{}, nil // the poller wakes the claim
 	case acmtypes.CertificateStatusIssued:

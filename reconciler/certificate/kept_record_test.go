@@ -6,11 +6,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/acm"
 	acmtypes "github.com/aws/aws-sdk-go-v2/service/acm/types"
-	"github.com/aws/aws-sdk-go-v2/service/route53"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -19,7 +16,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
-	"github.com/opendi/gateway-orchestrator/internal/awsclient"
 	"github.com/opendi/gateway-orchestrator/internal/dnsbatch"
 	"github.com/opendi/gateway-orchestrator/test/awsfake"
 )
@@ -32,14 +28,7 @@ import (
 // Real ACM and Route53 clients against the AWS test server.
 func TestAKeptBackValidationRecordOutlivesARejectedBatch(t *testing.T) {
 	ctx := context.Background()
-	s := awsfake.New(awsfake.Options{})
-	t.Cleanup(s.Close)
-	s.Route53.AddZoneWithID("Z1", "example.com")
-	cfg, err := awsclient.Load(ctx, awsclient.Config{
-		Endpoint: s.URL, Region: "us-east-1", MaxBackoff: 10 * time.Millisecond, Rates: map[string]float64{"acm:*": 1000, "route53:*": 1000},
-	}, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("AKID", "secret", "")))
-	require.NoError(t, err)
-	acmClient, r53 := acm.NewFromConfig(cfg), route53.NewFromConfig(cfg)
+	s, acmClient, b := realAWS(t)
 
 	c := deletingClaim(v1alpha1.ReasonRecordsRemoved)
 	c.Status.CertificateARN = "" // kept back: the quiet period writes nothing while steps are on their way
@@ -52,11 +41,6 @@ func TestAKeptBackValidationRecordOutlivesARejectedBatch(t *testing.T) {
 	name, value := awsfake.ValidationRecord(c.Spec.Hostname)
 	rec := &v1alpha1.ValidationRecord{Name: name, Type: "CNAME", Value: value}
 
-	b := &dnsbatch.Batcher{API: r53, Cluster: "test", Window: 10 * time.Millisecond}
-	runCtx, cancel := context.WithCancel(ctx)
-	stopped := make(chan error, 1)
-	go func() { stopped <- b.Start(runCtx) }()
-	t.Cleanup(func() { cancel(); assert.NoError(t, <-stopped) })
 	cname := dnsbatch.Want{Zone: "Z1", Kind: dnsbatch.Shared, Record: r53types.ResourceRecordSet{Name: aws.String(dnsbatch.Canonical(name)),
 		Type: r53types.RRTypeCname, TTL: aws.Int64(300), ResourceRecords: []r53types.ResourceRecord{{Value: aws.String(value)}}}}
 	require.Eventually(t, func() bool {
