@@ -332,6 +332,11 @@ func (r *Reconciler) provision(ctx context.Context, c *v1alpha1.DomainClaim, zon
 	status := r.Poller.Wait(arn, c.Name)
 	switch status {
 	case acmtypes.CertificateStatusPendingValidation:
+		if err := r.Poller.Denied(); err != nil {
+			set(st, c, v1alpha1.ConditionCertificateIssued, false, v1alpha1.ReasonAccessDenied,
+				"whether ACM validated the certificate cannot be read: "+awsclient.Describe("acm:ListCertificates", err))
+			return reconcile.Result{}, nil // the poller wakes the claim when it can list again
+		}
 		set(st, c, v1alpha1.ConditionCertificateIssued, false, v1alpha1.ReasonPending, "waiting for ACM to validate the certificate through DNS")
 		return reconcile.Result{}, nil // the poller wakes the claim
 	case acmtypes.CertificateStatusIssued:
@@ -578,6 +583,10 @@ func (r *Reconciler) unprovision(ctx context.Context, c *v1alpha1.DomainClaim, s
 		if rec, err = r.recordOf(ctx, arn); err != nil {
 			return false, reconcile.Result{}, err
 		}
+		// Saved with the status written while the CNAME's deletion waits: once the certificate
+		// is deleted, ACM can no longer tell the record, and a rejected batch or a restart would
+		// otherwise leave the CNAME behind.
+		st.ValidationRecord = rec
 	}
 	if arn != "" {
 		_, err := r.ACM.DeleteCertificate(ctx, &acm.DeleteCertificateInput{CertificateArn: aws.String(arn)})

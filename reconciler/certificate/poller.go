@@ -8,6 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/acm/types"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/opendi/gateway-orchestrator/internal/awsclient"
 )
 
 // settledStatuses are the ACM statuses a pending certificate can move to.
@@ -28,6 +30,17 @@ type Poller struct {
 	mu      sync.Mutex
 	waiting map[string]string // ARN → owner
 	settled map[string]types.CertificateStatus
+	// denied is the error of the last poll while IAM denies it, nil once a poll went through.
+	denied error
+}
+
+// Denied is IAM's denial of the poller's ListCertificates, while it lasts: no pending
+// certificate's status can be read then, and the claims waiting say so rather than that ACM is
+// still validating. The poller wakes the waiting claims when a denial begins and when it ends.
+func (p *Poller) Denied() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.denied
 }
 
 // Wait registers a pending certificate and returns its settled status if it is known.
@@ -80,6 +93,9 @@ func (p *Poller) poll(ctx context.Context) {
 		if err != nil {
 			if ctx.Err() == nil { // a shutdown is no error: the next start polls again
 				logf.FromContext(ctx).Error(err, "listing settled ACM certificates")
+				if awsclient.IsAccessDenied(err) {
+					p.notify(p.deny(err))
+				}
 			}
 			return
 		}
@@ -95,6 +111,13 @@ func (p *Poller) poll(ctx context.Context) {
 	}
 	var owners []string
 	p.mu.Lock()
+	if p.denied != nil {
+		// Allowed again: every waiting claim said it was denied, and says otherwise now.
+		p.denied = nil
+		for _, owner := range p.waiting {
+			owners = append(owners, owner)
+		}
+	}
 	if p.settled == nil {
 		p.settled = map[string]types.CertificateStatus{}
 	}
@@ -106,6 +129,27 @@ func (p *Poller) poll(ctx context.Context) {
 		}
 	}
 	p.mu.Unlock()
+	p.notify(owners)
+}
+
+// deny records IAM's denial err and returns the owners to wake: every waiting one when the
+// denial begins, none while it lasts.
+func (p *Poller) deny(err error) []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	began := p.denied == nil
+	p.denied = err
+	if !began {
+		return nil
+	}
+	owners := make([]string, 0, len(p.waiting))
+	for _, owner := range p.waiting {
+		owners = append(owners, owner)
+	}
+	return owners
+}
+
+func (p *Poller) notify(owners []string) {
 	for _, o := range owners {
 		p.Notify(o)
 	}

@@ -2,6 +2,7 @@ package gatewaypool
 
 import (
 	"context"
+	"errors"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -36,7 +37,12 @@ func (r *Reconciler) gather(ctx context.Context, pool *v1alpha1.GatewayPool) (*S
 	for i := range gws.Items {
 		gw := &gws.Items[i]
 		st := GatewayState{Gateway: gw, Refusal: ownlb.Refusal(gw), Config: configs[gw.Name]}
-		if st.LoadBalancerHost, st.LoadBalancerZone, err = r.loadBalancer(ctx, gw); err != nil {
+		st.LoadBalancerHost, st.LoadBalancerZone, err = r.loadBalancer(ctx, gw)
+		var unknown *unknownLoadBalancer
+		switch {
+		case errors.As(err, &unknown):
+			st.UnknownLoadBalancer = unknown.host // its seats say so; the rest of the pool goes on
+		case err != nil:
 			return nil, err
 		}
 		s.Gateways = append(s.Gateways, st)

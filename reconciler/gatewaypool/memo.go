@@ -64,6 +64,7 @@ type claimKey struct {
 	gateway                 string
 	moved                   bool
 	host, zone, refusal     string
+	unknown                 string
 	exhausted, strays       string
 	attached, admitted, set bool
 	// own is the claim's OwnTarget (its key).
@@ -137,7 +138,7 @@ func claimKeyOf(pool *v1alpha1.GatewayPool, c *v1alpha1.DomainClaim, gateway str
 	k := claimKey{uid: c.UID, pool: pool.UID, resourceVersion: c.ResourceVersion, poolGeneration: pool.Generation, gateway: gateway,
 		moved: moved, exhausted: exhausted, strays: strings.Join(strays, "\n"), attached: attached, admitted: admitted, set: true, own: own.key(), gone: gone}
 	if gw != nil {
-		k.host, k.zone, k.refusal = gw.LoadBalancerHost, gw.LoadBalancerZone, gw.Refusal
+		k.host, k.zone, k.refusal, k.unknown = gw.LoadBalancerHost, gw.LoadBalancerZone, gw.Refusal, gw.UnknownLoadBalancer
 	}
 	return k, true
 }

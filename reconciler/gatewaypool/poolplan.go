@@ -39,6 +39,10 @@ type GatewayState struct {
 	LoadBalancerHost, LoadBalancerZone string
 	// Refusal is LBC's Accepted=False verdict on the Gateway ("" when it accepts it).
 	Refusal string
+	// UnknownLoadBalancer is the address the programmed Gateway reports when ELBv2 knows no load
+	// balancer of that name (deleted outside LBC, or not visible yet); LoadBalancerHost is ""
+	// then. One such Gateway does not stop the pool: its seats wait, the others go on.
+	UnknownLoadBalancer string
 }
 
 // ClaimState is one claim as gathered: the claim, what it needs on a Gateway, and the routes of
@@ -315,11 +319,11 @@ func planClaim(pool *v1alpha1.GatewayPool, cs ClaimState, g string, moved bool, 
 		// than left on an ALB that goes away.
 		st.LoadBalancerHostname, st.LoadBalancerZoneID = "", ""
 	}
-	var host, zone, refusal string
+	var host, zone, refusal, unknown string
 	if gw != nil {
-		host, zone, refusal = gw.LoadBalancerHost, gw.LoadBalancerZone, gw.Refusal
+		host, zone, refusal, unknown = gw.LoadBalancerHost, gw.LoadBalancerZone, gw.Refusal, gw.UnknownLoadBalancer
 	}
-	st = claimStatus(pool, c, st, exhausted, attached, admitted, host, zone, refusal)
+	st = claimStatus(pool, c, st, exhausted, attached, admitted, host, zone, refusal, unknown)
 	if cs.OwnerGone && st.Gateway != nil {
 		conditions.Set(&st.Conditions, c.Generation, v1alpha1.ConditionRoutesAllowed, false, v1alpha1.ReasonOwnerNamespaceGone,
 			"listener "+c.Name+" of the Gateway admits no namespace: namespace "+c.Spec.Namespace+

@@ -175,7 +175,13 @@ func (r *Reconciler) reconcile(ctx context.Context, req reconcile.Request) (reco
 		// they do not wait for the pace.
 		return reconcile.Result{RequeueAfter: coalesceWindow}, nil
 	}
-	return reconcile.Result{RequeueAfter: kept.Wait()}, nil
+	wait := kept.Wait()
+	for _, g := range snap.Gateways {
+		if g.UnknownLoadBalancer != "" && (wait == 0 || wait > unknownRecheck) {
+			wait = unknownRecheck // ELBv2 is asked again then
+		}
+	}
+	return reconcile.Result{RequeueAfter: wait}, nil
 }
 
 // claimToPool maps a claim to the pool that serves its zone, or to its zone's own key when the

@@ -149,15 +149,22 @@ func (r *Reconciler) loadBalancer(ctx context.Context, gw *gwv1.Gateway) (host, 
 	if host == "" || r.ELB == nil {
 		return "", "", nil
 	}
-	lb, err := r.hostedZone(ctx, host, 0)
+	lb, err := r.hostedZone(ctx, host, unknownRecheck)
 	zone = lb.zone
 	switch {
 	case err != nil:
 		return "", "", err
 	case zone == "":
-		return "", "", fmt.Errorf("no load balancer with DNS name %s in ELBv2", host)
+		return "", "", &unknownLoadBalancer{host: host}
 	}
 	return host, zone, nil
+}
+
+// unknownLoadBalancer is loadBalancer's error for a Gateway whose address ELBv2 does not know.
+type unknownLoadBalancer struct{ host string }
+
+func (e *unknownLoadBalancer) Error() string {
+	return "no load balancer with DNS name " + e.host + " in ELBv2"
 }
 
 // elbInfo is what ELBv2 says of a load balancer that an ALIAS record needs.
@@ -310,7 +317,7 @@ func setStrays(st *v1alpha1.DomainClaimStatus, c *v1alpha1.DomainClaim, strays [
 // LoadBalancerReady report instead of their own (set once, so that their transition times do not
 // move on every plan).
 func claimStatus(pool *v1alpha1.GatewayPool, c *v1alpha1.DomainClaim, st *v1alpha1.DomainClaimStatus, exhausted string, attached, admitted bool,
-	lbHost, lbZone, refusal string) *v1alpha1.DomainClaimStatus {
+	lbHost, lbZone, refusal, unknownLB string) *v1alpha1.DomainClaimStatus {
 	set := func(typ string, ok bool, reason, msg string) {
 		conditions.Set(&st.Conditions, c.Generation, typ, ok, reason, msg)
 	}
@@ -339,9 +346,13 @@ func claimStatus(pool *v1alpha1.GatewayPool, c *v1alpha1.DomainClaim, st *v1alph
 		} else {
 			set(v1alpha1.ConditionCertificateAttached, false, v1alpha1.ReasonPending, "waiting to be written into the Gateway's LoadBalancerConfiguration")
 		}
-		if lbHost != "" {
+		switch {
+		case lbHost != "":
 			set(v1alpha1.ConditionLoadBalancerReady, true, v1alpha1.ReasonProgrammed, "load balancer "+lbHost)
-		} else {
+		case unknownLB != "":
+			set(v1alpha1.ConditionLoadBalancerReady, false, v1alpha1.ReasonUnknownLoadBalancer, "Gateway "+st.Gateway.Name+" reports load balancer "+unknownLB+
+				", which ELBv2 does not know (deleted outside the AWS Load Balancer Controller, or not visible yet); the hostname's ALIAS records stay where they point until the Gateway reports one ELBv2 knows")
+		default:
 			set(v1alpha1.ConditionLoadBalancerReady, false, v1alpha1.ReasonPending, "waiting for the AWS Load Balancer Controller to program Gateway "+st.Gateway.Name+" (status.addresses and Programmed=True)")
 		}
 	}
