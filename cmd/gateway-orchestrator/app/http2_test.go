@@ -22,16 +22,7 @@ import (
 // as the API server's admission client does: by default the server answers in HTTP/1.1 (HTTP/2's
 // stream-reset attacks cannot reach it), and with EnableHTTP2 in HTTP/2.
 func TestTheWebhookServerSpeaksHTTP2OnlyWhenEnabled(t *testing.T) {
-	ca, err := devcert.NewCA("test", time.Hour)
-	require.NoError(t, err)
-	pair, err := ca.Issue([]string{"127.0.0.1"}, time.Hour)
-	require.NoError(t, err)
-	dir := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "tls.crt"), pair.CertPEM, 0o600))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "tls.key"), pair.KeyPEM, 0o600))
-	roots := x509.NewCertPool()
-	require.True(t, roots.AppendCertsFromPEM(ca.CertPEM))
-
+	dir, roots := servingCert(t)
 	for _, tc := range []struct {
 		enable bool
 		want   string
@@ -66,6 +57,22 @@ func TestTheWebhookServerSpeaksHTTP2OnlyWhenEnabled(t *testing.T) {
 			assert.Equal(t, tc.want, resp.Proto)
 		})
 	}
+}
+
+// servingCert writes a serving certificate for 127.0.0.1 into a new directory (as tls.crt and
+// tls.key, where the webhook server reads them) and returns it with the pool that trusts it.
+func servingCert(t *testing.T) (string, *x509.CertPool) {
+	t.Helper()
+	ca, err := devcert.NewCA("test", time.Hour)
+	require.NoError(t, err)
+	pair, err := ca.Issue([]string{"127.0.0.1"}, time.Hour)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "tls.crt"), pair.CertPEM, 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "tls.key"), pair.KeyPEM, 0o600))
+	roots := x509.NewCertPool()
+	require.True(t, roots.AppendCertsFromPEM(ca.CertPEM))
+	return dir, roots
 }
 
 func freePort(t *testing.T) int {

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -78,6 +79,14 @@ func (o ServerOptions) tlsOptions() []func(*tls.Config) {
 // WebhookServer is the admission webhook server for o: TLS 1.2 or newer, HTTP/1.1 unless
 // o.EnableHTTP2 and, with WebhookClientCA, only clients presenting a certificate that CA signed.
 func WebhookServer(o ServerOptions) (webhook.Server, error) {
+	srv, err := webhookServer(o)
+	if err != nil {
+		return nil, err
+	}
+	return finishingServer{srv}, nil
+}
+
+func webhookServer(o ServerOptions) (webhook.Server, error) {
 	opts := webhook.Options{Host: o.WebhookHost, Port: o.WebhookPort, CertDir: o.WebhookCertDir, TLSOpts: o.tlsOptions()}
 	if o.WebhookClientCA == "" {
 		return webhook.NewServer(opts), nil
@@ -107,6 +116,38 @@ func WebhookServer(o ServerOptions) (webhook.Server, error) {
 		port = webhook.DefaultPort
 	}
 	return &clientVerifyingServer{Server: webhook.NewServer(opts), addr: net.JoinHostPort(o.WebhookHost, strconv.Itoa(port)), probe: probe}, nil
+}
+
+// finishingServer is a webhook server whose admission requests run to their verdict when the
+// orchestrator stops. controller-runtime's server gives every request a context that ends the
+// moment the server starts shutting down (its BaseContext), although Shutdown then waits for the
+// requests in flight: a request half-way through claiming would fail with "context canceled",
+// reported to the user as an internal error, and could leave its claim behind (its withdrawal
+// needs the same context). Each request instead ends by the deadline the API server sent with
+// it, when it stops waiting for the answer.
+type finishingServer struct {
+	webhook.Server
+}
+
+func (s finishingServer) Register(path string, hook http.Handler) {
+	s.Server.Register(path, finishOnStop(hook))
+}
+
+// maxAdmissionTimeout is the longest timeoutSeconds a webhook configuration may set
+// (admissionregistration/v1), used when a request names no deadline.
+const maxAdmissionTimeout = 30 * time.Second
+
+func finishOnStop(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The API server appends ?timeout=<timeoutSeconds>s to every admission call.
+		budget, err := time.ParseDuration(r.URL.Query().Get("timeout"))
+		if err != nil || budget <= 0 || budget > maxAdmissionTimeout {
+			budget = maxAdmissionTimeout
+		}
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), budget)
+		defer cancel()
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
 // clientVerifyingServer is a webhook server that requires client certificates, with a readiness
