@@ -83,10 +83,8 @@ func (c *Claimer) Claim(ctx context.Context, d ownership.Decision, ns, usedBy st
 			if err != nil {
 				return d, nil, apiError("reading DomainClaim "+want.Name, err)
 			}
-			if !won.DeletionTimestamp.IsZero() {
-				return d.Deny(ReasonBeingReleased, "hostname %q is being released by namespace %q (DomainClaim %s is being deleted); try again once it is gone",
-					d.Hostname, won.Spec.Namespace, won.Name), nil, nil
-			}
+			// A winner being deleted owns nothing (released, or withdrawn by a request that lost
+			// a race): Owner says so, in the words every other door uses.
 			return d.Owner(won, ns), nil, nil
 		case apierrors.IsInvalid(err) || apierrors.IsForbidden(err) || apierrors.IsBadRequest(err):
 			// An admission check refused the claim (usually the DomainClaim webhook, which saw an

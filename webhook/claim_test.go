@@ -83,7 +83,7 @@ func TestClaimer(t *testing.T) {
 			wantVerdict: ownership.Deny, wantReason: ownership.ReasonTaken, wantInMsg: `claimed by namespace "team-b"`},
 		{name: "a name whose claim is being deleted is denied as being released", hostname: "shop.example.com",
 			objects:     []client.Object{existing("shop.example.com", other, deleting)},
-			wantVerdict: ownership.Deny, wantReason: ReasonBeingReleased, wantInMsg: "being released"},
+			wantVerdict: ownership.Deny, wantReason: ownership.ReasonReleasing, wantInMsg: "being released"},
 		{name: "a create refused by another admission check is a denial with its message", hostname: "shop.example.com",
 			createErr:   refusal,
 			wantVerdict: ownership.Deny, wantReason: ReasonClaimRefused, wantInMsg: "overlaps something"},

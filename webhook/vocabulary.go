@@ -21,8 +21,6 @@ const (
 
 // Reasons of denials that only the claim protocol can reach, and of the namespace caps.
 const (
-	// ReasonBeingReleased: the hostname's claim is being deleted and owns nothing until it is gone.
-	ReasonBeingReleased = v1alpha1.ReasonBeingReleased
 	// ReasonConcurrent: an overlapping claim of another namespace was being made at the same
 	// moment and did not settle in time.
 	ReasonConcurrent = v1alpha1.ReasonConcurrentClaim

@@ -112,9 +112,6 @@ const (
 	ReasonClaimOfEarlierNamespace = "ClaimOfEarlierNamespace"
 	// ReasonTooLongForCertificate: the hostname is too long for an ACM certificate.
 	ReasonTooLongForCertificate = "TooLongForCertificate"
-	// ReasonBeingReleased: the hostname's claim is being deleted and owns nothing until it is
-	// gone (found by the claim protocol, not in the cache).
-	ReasonBeingReleased = "BeingReleased"
 	// ReasonConcurrentClaim: an overlapping claim of another namespace was being made at the same
 	// moment and did not settle in time.
 	ReasonConcurrentClaim = "ConcurrentClaim"
