@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,6 +46,16 @@ func isolateAWS(t *testing.T) {
 	t.Setenv("KUBECONFIG", filepath.Join(dir, "no-kubeconfig"))
 }
 
+// closedEndpoint is a loopback URL where nothing listens: the connection is refused, as it is
+// for a mistyped region's STS host or a pod without egress.
+func closedEndpoint(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	url := "http://" + l.Addr().String()
+	require.NoError(t, l.Close())
+	return url
+}
+
 func withCredentials(t *testing.T) {
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDPREFLIGHTTEST")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
@@ -75,6 +86,8 @@ func TestStartupChecksExitWithAClearMessage(t *testing.T) {
 		{name: "without AWS credentials", want: "no usable AWS credentials"},
 		{name: "with credentials AWS rejects", env: withCredentials, fault: &awsfake.Fault{Code: "InvalidClientTokenId", Status: 403},
 			want: "AWS rejects the credentials (sts:GetCallerIdentity: InvalidClientTokenId)"},
+		{name: "with an AWS endpoint nothing answers at", env: withCredentials, mutate: func(c *config) { c.awsEndpoint = closedEndpoint(t) },
+			want: `cannot reach AWS STS in region "eu-west-1"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			isolateAWS(t)
