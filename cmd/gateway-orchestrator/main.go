@@ -140,6 +140,9 @@ func run(ctx context.Context, cfg config) error {
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
+	if err := preflight.Kinds(mgr.GetRESTMapper()); err != nil {
+		return err
+	}
 	if cfg.reconcilers {
 		if err := preflight.LBC(ctx, mgr.GetAPIReader(), mgr.GetRESTMapper()); err != nil {
 			return err
