@@ -110,3 +110,33 @@ func TestPoolReportsAClassConfigurationThatWouldOverrideItsCertificates(t *testi
 	assert.Contains(t, msg, "prefer-gateway")
 	assert.Contains(t, msg, cfgNS+"/class-wide")
 }
+
+func TestPoolSaysWhenItsGatewayClassIsMissingOrNotLBCs(t *testing.T) {
+	ctx := context.Background()
+	ns := unique("gateway-system")
+	require.NoError(t, k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
+	className := unique("alb-later")
+	p := pool(unique("classless"), func(p *v1alpha1.GatewayPool) { p.Spec.Namespace, p.Spec.GatewayClassName = ns, className })
+	require.NoError(t, k8s.Create(ctx, p))
+	readyReason := func(status metav1.ConditionStatus, reason string) func() bool {
+		return func() bool {
+			_ = k8s.Get(ctx, client.ObjectKeyFromObject(p), p)
+			c := meta.FindStatusCondition(p.Status.Conditions, v1alpha1.ConditionReady)
+			return c != nil && c.Status == status && c.Reason == reason
+		}
+	}
+	require.Eventually(t, readyReason(metav1.ConditionFalse, v1alpha1.ReasonGatewayClassNotFound), 15*time.Second, 100*time.Millisecond,
+		"a pool whose GatewayClass does not exist is not Ready")
+	assert.Contains(t, meta.FindStatusCondition(p.Status.Conditions, v1alpha1.ConditionReady).Message, "GatewayClass "+className+" does not exist")
+
+	class := &gwv1.GatewayClass{ObjectMeta: metav1.ObjectMeta{Name: className}, Spec: gwv1.GatewayClassSpec{ControllerName: "gateway.envoyproxy.io/gatewayclass-controller"}}
+	require.NoError(t, k8s.Create(ctx, class))
+	require.Eventually(t, readyReason(metav1.ConditionFalse, v1alpha1.ReasonGatewayClassNotLBC), 15*time.Second, 100*time.Millisecond,
+		"a class created later wakes the pool, which names the class's controller")
+	assert.Contains(t, meta.FindStatusCondition(p.Status.Conditions, v1alpha1.ConditionReady).Message, "gateway.envoyproxy.io/gatewayclass-controller")
+
+	require.NoError(t, k8s.Delete(ctx, class))
+	require.NoError(t, k8s.Create(ctx, &gwv1.GatewayClass{ObjectMeta: metav1.ObjectMeta{Name: className}, Spec: gwv1.GatewayClassSpec{ControllerName: "gateway.k8s.aws/alb"}}))
+	require.Eventually(t, readyReason(metav1.ConditionTrue, v1alpha1.ReasonGatewaysProvisioned), 15*time.Second, 100*time.Millisecond,
+		"the AWS Load Balancer Controller's class makes the pool Ready")
+}
