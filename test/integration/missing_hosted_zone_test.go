@@ -21,7 +21,9 @@ import (
 func TestAClaimOfAZoneWithoutItsHostedZoneCanBeDeleted(t *testing.T) {
 	ctx := context.Background()
 	ns := tenant(t)
-	z := newZone(t, func(z *v1alpha1.ManagedZone) { z.Spec.HostedZoneID = "ZNOSUCHZONE" + strings.TrimPrefix(unique("z"), "z-") })
+	z := newZone(t, func(z *v1alpha1.ManagedZone) {
+		z.Spec.HostedZoneID = "ZNOSUCHZONE" + strings.TrimPrefix(unique("z"), "z-")
+	})
 	c := adminClaim("app."+z.Spec.Domain, ns)
 	require.NoError(t, k8s.Create(ctx, c))
 
