@@ -123,7 +123,7 @@ func (v *PoolValidator) ValidateDelete(ctx context.Context, p *v1alpha1.GatewayP
 	for _, z := range zones.Items {
 		if z.Spec.GatewayPoolRef != nil && z.Spec.GatewayPoolRef.Name == p.Name {
 			return nil, apierrors.NewForbidden(v1alpha1.GroupVersion.WithResource("gatewaypools").GroupResource(), p.Name,
-				fmt.Errorf("ManagedZone %q (domain %s) still uses this pool; point it at another pool first", z.Name, z.Spec.Domain))
+				fmt.Errorf("ManagedZone %q (domain %s) still uses this pool; point it at another pool first, or remove its spec.gatewayPoolRef, or delete the zone first (uninstalling: zones go before pools)", z.Name, z.Spec.Domain))
 		}
 	}
 	return nil, nil
