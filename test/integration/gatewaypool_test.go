@@ -128,6 +128,10 @@ func TestPoolSaysWhenItsGatewayClassIsMissingOrNotLBCs(t *testing.T) {
 	require.Eventually(t, readyReason(metav1.ConditionFalse, v1alpha1.ReasonGatewayClassNotFound), 15*time.Second, 100*time.Millisecond,
 		"a pool whose GatewayClass does not exist is not Ready")
 	assert.Contains(t, meta.FindStatusCondition(p.Status.Conditions, v1alpha1.ConditionReady).Message, "GatewayClass "+className+" does not exist")
+	row, err := table("gatewaypools", p.Name)
+	require.NoError(t, err)
+	assert.Equal(t, "False", row["Ready"], "kubectl get gatewaypools shows the pool's Ready")
+	assert.Equal(t, v1alpha1.ReasonGatewayClassNotFound, row["Reason"], "and its reason")
 
 	class := &gwv1.GatewayClass{ObjectMeta: metav1.ObjectMeta{Name: className}, Spec: gwv1.GatewayClassSpec{ControllerName: "gateway.envoyproxy.io/gatewayclass-controller"}}
 	require.NoError(t, k8s.Create(ctx, class))
