@@ -65,6 +65,34 @@ func baseConfig(endpoint string) config {
 	return config{aws: true, reconcilers: true, webhooks: true, cluster: "prod-eu-1", awsRegion: "eu-west-1", awsEndpoint: endpoint, rates: rateFlags{}}
 }
 
+// servingCertDir is a directory with the files --webhook-cert-dir must hold (the start-up
+// check only looks for them; nothing here serves).
+func servingCertDir(t *testing.T) string {
+	dir := t.TempDir()
+	for _, f := range []string{"tls.crt", "tls.key"} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, f), []byte("test"), 0o600))
+	}
+	return dir
+}
+
+func TestLocalChecksNameTheFlagToSet(t *testing.T) {
+	isolateAWS(t)
+	cfg := baseConfig("")
+	cfg.aws = false
+	cfg.certDir = t.TempDir()
+	require.ErrorContains(t, runWithin(t, cfg), "set --webhook-cert-dir to a directory with tls.crt and tls.key", "no serving certificate")
+
+	cfg.certDir = servingCertDir(t)
+	cfg.leaderElection = true
+	if _, err := os.Stat(inClusterNamespace); err == nil {
+		t.Skip("running in a pod: the lease's namespace defaults to the pod's")
+	}
+	require.ErrorContains(t, runWithin(t, cfg), "set --leader-election-namespace", "out of cluster with leader election and no namespace")
+
+	cfg.leaderElectNS = "default"
+	require.ErrorContains(t, runWithin(t, cfg), "loading kubeconfig", "past the local checks")
+}
+
 func runWithin(t *testing.T, cfg config) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -113,7 +141,9 @@ func TestStartupChecksPassAndLogTheIdentity(t *testing.T) {
 	fake := awsfake.New(awsfake.Options{})
 	defer fake.Close()
 
-	err := runWithin(t, baseConfig(fake.URL))
+	cfg := baseConfig(fake.URL)
+	cfg.certDir = servingCertDir(t)
+	err := runWithin(t, cfg)
 	// Past the checks, the next step needs a cluster, and there is none here.
 	require.ErrorContains(t, err, "loading kubeconfig")
 	assert.Equal(t, 1, fake.Calls("sts:GetCallerIdentity"), "one GetCallerIdentity")
@@ -127,6 +157,7 @@ func TestStartupChecksSkipAWSWithoutTheAWSReconcilers(t *testing.T) {
 	isolateAWS(t)
 	cfg := baseConfig("")
 	cfg.aws, cfg.cluster, cfg.awsRegion = false, "", ""
+	cfg.certDir = servingCertDir(t)
 	require.ErrorContains(t, runWithin(t, cfg), "loading kubeconfig", "webhooks alone need no AWS and no cluster name")
 }
 
