@@ -13,6 +13,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -245,7 +246,10 @@ func desiredGateway(pool *v1alpha1.GatewayPool, gw *gwv1.Gateway) {
 		gw.Annotations[k] = v
 	}
 	if !metav1.IsControlledBy(gw, pool) {
-		gw.OwnerReferences = append(gw.OwnerReferences, *metav1.NewControllerRef(pool, v1alpha1.GroupVersion.WithKind("GatewayPool")))
+		// A Gateway of an earlier pool of this name (deleted and made again before the garbage
+		// collector, or LBC's finalizer, let the Gateway go) is adopted: the API server refuses a
+		// second controller, and the pool would fail every reconcile without a word in its status.
+		gw.OwnerReferences = append(withoutEarlierPool(gw.OwnerReferences, pool.Name), *metav1.NewControllerRef(pool, v1alpha1.GroupVersion.WithKind("GatewayPool")))
 	}
 	gw.Spec.GatewayClassName = gwv1.ObjectName(pool.Spec.GatewayClassName)
 	gw.Spec.AllowedListeners = NoListenerSets()
@@ -256,6 +260,20 @@ func desiredGateway(pool *v1alpha1.GatewayPool, gw *gwv1.Gateway) {
 		// A new Gateway; the seats' listeners are written by admit.
 		gw.Spec.Listeners = Listeners(nil, t.HTTPListener)
 	}
+}
+
+// withoutEarlierPool is refs without those to a GatewayPool named name: an earlier pool of that
+// name, since the current one does not control the object.
+func withoutEarlierPool(refs []metav1.OwnerReference, name string) []metav1.OwnerReference {
+	out := make([]metav1.OwnerReference, 0, len(refs)+1)
+	for _, ref := range refs {
+		gv, err := schema.ParseGroupVersion(ref.APIVersion)
+		if err == nil && gv.Group == v1alpha1.GroupVersion.Group && ref.Kind == "GatewayPool" && ref.Name == name {
+			continue
+		}
+		out = append(out, ref)
+	}
+	return out
 }
 
 // desiredConfiguration writes the template's ALB settings into LBC's configuration, and keeps the
