@@ -304,5 +304,10 @@ func (v *ClaimValidator) validate(ctx context.Context, c *v1alpha1.DomainClaim, 
 	if len(errs) > 0 {
 		return warnings, apierrors.NewInvalid(v1alpha1.GroupVersion.WithKind("DomainClaim").GroupKind(), c.Name, errs)
 	}
+	// A reservation for a namespace yet to be made is allowed; a mistyped one (a transfer's
+	// especially, which takes the name from its owner's routes) should not pass unremarked.
+	if ns, err := v.Cache.Namespace(ctx, c.Spec.Namespace); err == nil && ns == nil {
+		warnings = append(warnings, fmt.Sprintf("namespace %q does not exist: the hostname now belongs to no existing namespace; check the name if it is not one still to be created", c.Spec.Namespace))
+	}
 	return warnings, nil
 }
