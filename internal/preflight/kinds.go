@@ -11,6 +11,9 @@ import (
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 )
 
+// gatewayAPI is Gateway API's v1 (the module's SchemeGroupVersion is deprecated).
+var gatewayAPI = schema.GroupVersion{Group: gwv1.GroupName, Version: "v1"}
+
 // requiredKinds are the kinds the orchestrator watches and indexes whatever it is configured to
 // do, each group with what installs it. Kinds it watches only when served (ListenerSet, TLSRoute,
 // LBC's) are not among them.
@@ -28,10 +31,10 @@ var requiredKinds = []struct {
 	},
 	{
 		kinds: []schema.GroupVersionKind{
-			gwv1.SchemeGroupVersion.WithKind("GatewayClass"),
-			gwv1.SchemeGroupVersion.WithKind("Gateway"),
-			gwv1.SchemeGroupVersion.WithKind("HTTPRoute"),
-			gwv1.SchemeGroupVersion.WithKind("GRPCRoute"),
+			gatewayAPI.WithKind("GatewayClass"),
+			gatewayAPI.WithKind("Gateway"),
+			gatewayAPI.WithKind("HTTPRoute"),
+			gatewayAPI.WithKind("GRPCRoute"),
 		},
 		install: "install the Gateway API CRDs, standard channel v1.1 or later (GRPCRoute is v1 from v1.1), before the orchestrator (docs/install-eks.md, step 3)",
 	},

@@ -14,15 +14,16 @@ import (
 )
 
 func TestKindsNamesWhatToInstallForEveryMissingCRD(t *testing.T) {
+	gwGV := schema.GroupVersion{Group: gwv1.GroupName, Version: "v1"}
 	ours := []string{"DomainClaim", "ManagedZone", "GatewayPool"}
 	gatewayAPI := []string{"GatewayClass", "Gateway", "HTTPRoute", "GRPCRoute"}
 	mapper := func(ourKinds, gatewayKinds []string) meta.RESTMapper {
-		m := meta.NewDefaultRESTMapper([]schema.GroupVersion{v1alpha1.GroupVersion, gwv1.SchemeGroupVersion})
+		m := meta.NewDefaultRESTMapper([]schema.GroupVersion{v1alpha1.GroupVersion, gwGV})
 		for _, k := range ourKinds {
 			m.Add(v1alpha1.GroupVersion.WithKind(k), meta.RESTScopeRoot)
 		}
 		for _, k := range gatewayKinds {
-			m.Add(gwv1.SchemeGroupVersion.WithKind(k), meta.RESTScopeNamespace)
+			m.Add(gwGV.WithKind(k), meta.RESTScopeNamespace)
 		}
 		return m
 	}
