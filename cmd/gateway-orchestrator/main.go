@@ -206,16 +206,31 @@ const inClusterNamespace = "/var/run/secrets/kubernetes.io/serviceaccount/namesp
 // the manager's start (or controller-runtime's wording of its option).
 func checkLocal(cfg config) error {
 	if cfg.webhooks {
-		for _, f := range []string{"tls.crt", "tls.key"} {
-			if _, err := os.Stat(filepath.Join(cfg.certDir, f)); err != nil {
-				return fmt.Errorf("the webhooks' serving certificate: %w: set --webhook-cert-dir to a directory with tls.crt and tls.key "+
-					"(the chart mounts them from its webhook Secret; `make certs` makes them for `make run`), or --webhooks=false", err)
-			}
+		if err := certFiles(cfg.certDir); err != nil {
+			return fmt.Errorf("the webhooks' serving certificate: %w: set --webhook-cert-dir to a directory with tls.crt and tls.key "+
+				"(the chart mounts them from its webhook Secret; `make certs` makes them for `make run`), or --webhooks=false", err)
+		}
+	}
+	// Without its files the metrics server would quietly serve a self-signed certificate
+	// instead, which a scraper that verifies the named one refuses.
+	if cfg.metricsCertDir != "" && cfg.metricsSecure && cfg.metricsAddr != "0" {
+		if err := certFiles(cfg.metricsCertDir); err != nil {
+			return fmt.Errorf("the metrics endpoint's certificate: %w: set --metrics-cert-dir to a directory with tls.crt and tls.key, or leave it empty for a self-signed one", err)
 		}
 	}
 	if cfg.leaderElection && cfg.leaderElectNS == "" {
 		if _, err := os.Stat(inClusterNamespace); err != nil {
 			return errors.New("leader election needs a namespace for its lease, and outside a pod there is none to default to: set --leader-election-namespace, or --leader-elect=false for a single replica")
+		}
+	}
+	return nil
+}
+
+// certFiles checks that dir holds a serving certificate: tls.crt and tls.key.
+func certFiles(dir string) error {
+	for _, f := range []string{"tls.crt", "tls.key"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			return err
 		}
 	}
 	return nil

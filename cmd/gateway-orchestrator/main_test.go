@@ -83,6 +83,10 @@ func TestLocalChecksNameTheFlagToSet(t *testing.T) {
 	require.ErrorContains(t, runWithin(t, cfg), "set --webhook-cert-dir to a directory with tls.crt and tls.key", "no serving certificate")
 
 	cfg.certDir = servingCertDir(t)
+	cfg.metricsSecure, cfg.metricsAddr, cfg.metricsCertDir = true, "127.0.0.1:0", t.TempDir()
+	require.ErrorContains(t, runWithin(t, cfg), "set --metrics-cert-dir to a directory with tls.crt and tls.key", "a metrics certificate directory without one")
+
+	cfg.metricsCertDir = servingCertDir(t)
 	cfg.leaderElection = true
 	if _, err := os.Stat(inClusterNamespace); err == nil {
 		t.Skip("running in a pod: the lease's namespace defaults to the pod's")
