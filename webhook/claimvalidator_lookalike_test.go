@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -93,4 +94,31 @@ func TestClaimTransferIsDeniedOnlyByAnOlderLookAlike(t *testing.T) {
 			assert.Contains(t, err.Error(), `looks like "xn--80a5ak.example.com" (рау.example.com), claimed earlier by namespace "team-b"`)
 		})
 	}
+}
+
+func TestAClaimForANamespaceThatDoesNotExistIsAdmittedWithAWarning(t *testing.T) {
+	scheme := runtime.NewScheme()
+	require.NoError(t, v1alpha1.AddToScheme(scheme))
+	require.NoError(t, corev1.AddToScheme(scheme))
+	cache := fake.NewClientBuilder().WithScheme(scheme).
+		WithObjects(zoneObject("example.com"), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "team-a"}}).
+		WithIndex(&v1alpha1.DomainClaim{}, index.ClaimAncestor, index.ClaimAncestorKeys).
+		WithIndex(&v1alpha1.DomainClaim{}, index.ClaimSkeleton, index.ClaimSkeletonKeys).
+		WithIndex(&v1alpha1.ManagedZone{}, index.ZoneDomain, func(o client.Object) []string {
+			return []string{o.(*v1alpha1.ManagedZone).Spec.Domain}
+		}).Build()
+	view := ownership.CacheView{Reader: cache}
+	v := &ClaimValidator{View: ownership.LiveClaims{View: view, Live: cache}, Cache: view}
+	ctx := context.Background()
+
+	warnings, err := v.ValidateCreate(ctx, claimObject(t, "shop.example.com", "team-a", 0))
+	require.NoError(t, err)
+	assert.Empty(t, warnings, "the namespace exists")
+
+	old := claimObject(t, "shop.example.com", "team-a", time.Hour)
+	moved := old.DeepCopy()
+	moved.Spec.Namespace = "taem-c"
+	warnings, err = v.ValidateUpdate(ctx, old, moved)
+	require.NoError(t, err, "a reservation for a namespace still to be made is allowed")
+	assert.Contains(t, warnings, `namespace "taem-c" does not exist: the hostname now belongs to no existing namespace; check the name if it is not one still to be created`)
 }

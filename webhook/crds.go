@@ -123,7 +123,7 @@ func (v *PoolValidator) ValidateDelete(ctx context.Context, p *v1alpha1.GatewayP
 	for _, z := range zones.Items {
 		if z.Spec.GatewayPoolRef != nil && z.Spec.GatewayPoolRef.Name == p.Name {
 			return nil, apierrors.NewForbidden(v1alpha1.GroupVersion.WithResource("gatewaypools").GroupResource(), p.Name,
-				fmt.Errorf("ManagedZone %q (domain %s) still uses this pool; point it at another pool first", z.Name, z.Spec.Domain))
+				fmt.Errorf("ManagedZone %q (domain %s) still uses this pool; point it at another pool first, or remove its spec.gatewayPoolRef, or delete the zone first (uninstalling: zones go before pools)", z.Name, z.Spec.Domain))
 		}
 	}
 	return nil, nil
@@ -303,6 +303,11 @@ func (v *ClaimValidator) validate(ctx context.Context, c *v1alpha1.DomainClaim, 
 	}
 	if len(errs) > 0 {
 		return warnings, apierrors.NewInvalid(v1alpha1.GroupVersion.WithKind("DomainClaim").GroupKind(), c.Name, errs)
+	}
+	// A reservation for a namespace yet to be made is allowed; a mistyped one (a transfer's
+	// especially, which takes the name from its owner's routes) should not pass unremarked.
+	if ns, err := v.Cache.Namespace(ctx, c.Spec.Namespace); err == nil && ns == nil {
+		warnings = append(warnings, fmt.Sprintf("namespace %q does not exist: the hostname now belongs to no existing namespace; check the name if it is not one still to be created", c.Spec.Namespace))
 	}
 	return warnings, nil
 }

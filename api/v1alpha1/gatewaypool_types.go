@@ -183,6 +183,8 @@ type PoolGatewayStatus struct {
 // +kubebuilder:printcolumn:name="Claims",type=integer,JSONPath=`.status.claims`
 // +kubebuilder:printcolumn:name="Seated",type=integer,JSONPath=`.status.claimConditions[?(@.type=="GatewayAssigned")].true`
 // +kubebuilder:printcolumn:name="Claims Ready",type=integer,JSONPath=`.status.claimConditions[?(@.type=="Ready")].true`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
 // +kubebuilder:printcolumn:name="Deleting",type=integer,JSONPath=`.status.deletingClaims`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type GatewayPool struct {

@@ -160,6 +160,7 @@ type ZoneClaimCounts struct {
 // +kubebuilder:printcolumn:name="Not Ready",type=integer,JSONPath=`.status.claims.notReady`
 // +kubebuilder:printcolumn:name="Conflicted",type=integer,JSONPath=`.status.claims.conflicted`
 // +kubebuilder:printcolumn:name="Unbound",type=integer,JSONPath=`.status.claims.unbound`,priority=1
+// +kubebuilder:printcolumn:name="Pool Found",type=string,JSONPath=`.status.conditions[?(@.type=="GatewayPoolFound")].status`,priority=1
 // +kubebuilder:printcolumn:name="Deleting",type=integer,JSONPath=`.status.claims.deleting`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type ManagedZone struct {

@@ -169,4 +169,10 @@ const (
 	// ReasonClassOverridesCertificates: the GatewayClass's LoadBalancerConfiguration would
 	// override the certificates the pool writes (the pool's Ready is False).
 	ReasonClassOverridesCertificates = "ClassOverridesCertificates"
+	// ReasonGatewayClassNotFound: the pool's spec.gatewayClassName names no GatewayClass, so no
+	// controller programs its Gateways (the pool's Ready is False).
+	ReasonGatewayClassNotFound = "GatewayClassNotFound"
+	// ReasonGatewayClassNotLBC: the pool's GatewayClass is another controller's than the AWS Load
+	// Balancer Controller's, which alone takes the pool's certificates (the pool's Ready is False).
+	ReasonGatewayClassNotLBC = "GatewayClassNotLBC"
 )

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -127,6 +128,9 @@ func run(ctx context.Context, cfg config) error {
 	if err != nil {
 		return err
 	}
+	if err := checkLocal(cfg); err != nil {
+		return err
+	}
 	restCfg, err := ctrl.GetConfig()
 	if err != nil {
 		return fmt.Errorf("loading kubeconfig: %w", err)
@@ -139,6 +143,9 @@ func run(ctx context.Context, cfg config) error {
 	mgr, err := ctrl.NewManager(restCfg, opts)
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
+	}
+	if err := preflight.Kinds(mgr.GetRESTMapper()); err != nil {
+		return err
 	}
 	if cfg.reconcilers {
 		if err := preflight.LBC(ctx, mgr.GetAPIReader(), mgr.GetRESTMapper()); err != nil {
@@ -189,4 +196,42 @@ func checkedAWS(ctx context.Context, cfg config) (*aws.Config, error) {
 	}
 	ctrl.Log.WithName("setup").Info("AWS credentials", "account", id.Account, "arn", id.ARN, "region", awsCfg.Region, "cluster", cfg.cluster)
 	return &awsCfg, nil
+}
+
+// inClusterNamespace is where a pod finds its namespace, the leader election lease's default.
+const inClusterNamespace = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+
+// checkLocal checks what the process needs from its own files before it starts, so that a
+// missing one is reported with the flag that names it, not as a bare file error from deep in
+// the manager's start (or controller-runtime's wording of its option).
+func checkLocal(cfg config) error {
+	if cfg.webhooks {
+		if err := certFiles(cfg.certDir); err != nil {
+			return fmt.Errorf("the webhooks' serving certificate: %w: set --webhook-cert-dir to a directory with tls.crt and tls.key "+
+				"(the chart mounts them from its webhook Secret; `make certs` makes them for `make run`), or --webhooks=false", err)
+		}
+	}
+	// Without its files the metrics server would quietly serve a self-signed certificate
+	// instead, which a scraper that verifies the named one refuses.
+	if cfg.metricsCertDir != "" && cfg.metricsSecure && cfg.metricsAddr != "0" {
+		if err := certFiles(cfg.metricsCertDir); err != nil {
+			return fmt.Errorf("the metrics endpoint's certificate: %w: set --metrics-cert-dir to a directory with tls.crt and tls.key, or leave it empty for a self-signed one", err)
+		}
+	}
+	if cfg.leaderElection && cfg.leaderElectNS == "" {
+		if _, err := os.Stat(inClusterNamespace); err != nil {
+			return errors.New("leader election needs a namespace for its lease, and outside a pod there is none to default to: set --leader-election-namespace, or --leader-elect=false for a single replica")
+		}
+	}
+	return nil
+}
+
+// certFiles checks that dir holds a serving certificate: tls.crt and tls.key.
+func certFiles(dir string) error {
+	for _, f := range []string{"tls.crt", "tls.key"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			return err
+		}
+	}
+	return nil
 }

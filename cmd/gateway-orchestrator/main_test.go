@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,6 +46,16 @@ func isolateAWS(t *testing.T) {
 	t.Setenv("KUBECONFIG", filepath.Join(dir, "no-kubeconfig"))
 }
 
+// closedEndpoint is a loopback URL where nothing listens: the connection is refused, as it is
+// for a mistyped region's STS host or a pod without egress.
+func closedEndpoint(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	url := "http://" + l.Addr().String()
+	require.NoError(t, l.Close())
+	return url
+}
+
 func withCredentials(t *testing.T) {
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDPREFLIGHTTEST")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
@@ -52,6 +63,38 @@ func withCredentials(t *testing.T) {
 
 func baseConfig(endpoint string) config {
 	return config{aws: true, reconcilers: true, webhooks: true, cluster: "prod-eu-1", awsRegion: "eu-west-1", awsEndpoint: endpoint, rates: rateFlags{}}
+}
+
+// servingCertDir is a directory with the files --webhook-cert-dir must hold (the start-up
+// check only looks for them; nothing here serves).
+func servingCertDir(t *testing.T) string {
+	dir := t.TempDir()
+	for _, f := range []string{"tls.crt", "tls.key"} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, f), []byte("test"), 0o600))
+	}
+	return dir
+}
+
+func TestLocalChecksNameTheFlagToSet(t *testing.T) {
+	isolateAWS(t)
+	cfg := baseConfig("")
+	cfg.aws = false
+	cfg.certDir = t.TempDir()
+	require.ErrorContains(t, runWithin(t, cfg), "set --webhook-cert-dir to a directory with tls.crt and tls.key", "no serving certificate")
+
+	cfg.certDir = servingCertDir(t)
+	cfg.metricsSecure, cfg.metricsAddr, cfg.metricsCertDir = true, "127.0.0.1:0", t.TempDir()
+	require.ErrorContains(t, runWithin(t, cfg), "set --metrics-cert-dir to a directory with tls.crt and tls.key", "a metrics certificate directory without one")
+
+	cfg.metricsCertDir = servingCertDir(t)
+	cfg.leaderElection = true
+	if _, err := os.Stat(inClusterNamespace); err == nil {
+		t.Skip("running in a pod: the lease's namespace defaults to the pod's")
+	}
+	require.ErrorContains(t, runWithin(t, cfg), "set --leader-election-namespace", "out of cluster with leader election and no namespace")
+
+	cfg.leaderElectNS = "default"
+	require.ErrorContains(t, runWithin(t, cfg), "loading kubeconfig", "past the local checks")
 }
 
 func runWithin(t *testing.T, cfg config) error {
@@ -75,6 +118,8 @@ func TestStartupChecksExitWithAClearMessage(t *testing.T) {
 		{name: "without AWS credentials", want: "no usable AWS credentials"},
 		{name: "with credentials AWS rejects", env: withCredentials, fault: &awsfake.Fault{Code: "InvalidClientTokenId", Status: 403},
 			want: "AWS rejects the credentials (sts:GetCallerIdentity: InvalidClientTokenId)"},
+		{name: "with an AWS endpoint nothing answers at", env: withCredentials, mutate: func(c *config) { c.awsEndpoint = closedEndpoint(t) },
+			want: `cannot reach AWS STS in region "eu-west-1"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			isolateAWS(t)
@@ -100,7 +145,9 @@ func TestStartupChecksPassAndLogTheIdentity(t *testing.T) {
 	fake := awsfake.New(awsfake.Options{})
 	defer fake.Close()
 
-	err := runWithin(t, baseConfig(fake.URL))
+	cfg := baseConfig(fake.URL)
+	cfg.certDir = servingCertDir(t)
+	err := runWithin(t, cfg)
 	// Past the checks, the next step needs a cluster, and there is none here.
 	require.ErrorContains(t, err, "loading kubeconfig")
 	assert.Equal(t, 1, fake.Calls("sts:GetCallerIdentity"), "one GetCallerIdentity")
@@ -114,6 +161,7 @@ func TestStartupChecksSkipAWSWithoutTheAWSReconcilers(t *testing.T) {
 	isolateAWS(t)
 	cfg := baseConfig("")
 	cfg.aws, cfg.cluster, cfg.awsRegion = false, "", ""
+	cfg.certDir = servingCertDir(t)
 	require.ErrorContains(t, runWithin(t, cfg), "loading kubeconfig", "webhooks alone need no AWS and no cluster name")
 }
 

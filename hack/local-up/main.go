@@ -34,6 +34,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/backoff"
 	"github.com/opendi/gateway-orchestrator/internal/claimstatus"
 	"github.com/opendi/gateway-orchestrator/test/awsfake"
 	"github.com/opendi/gateway-orchestrator/test/testenv"
@@ -71,6 +72,9 @@ func run(ctx context.Context, examples, kubeconfig, metrics string, exit bool) e
 		AWS: &awsfake.Options{ValidationRecordDelay: time.Second, IssueDelay: 3 * time.Second},
 		// Claims' status is written as in a cluster (testenv shortens this for tests).
 		QuietPeriod: claimstatus.DefaultQuietPeriod,
+		// AWS errors back off as in a cluster (docs/operations.md, Back-off): testenv's short
+		// test policy showed dozens of failures a minute where the docs promise five in five.
+		Backoff: backoff.Default,
 	}
 	env, err := testenv.Start(ctx, opts)
 	if err != nil {

@@ -5,7 +5,9 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -170,4 +172,58 @@ func TestEveryReasonIsNamedInAPIv1alpha1(t *testing.T) {
 	for key := range notYetNamed {
 		assert.True(t, found[key], "%s is named now: delete its entry from notYetNamed", key)
 	}
+}
+
+// statusWriters are the folders whose code writes the conditions and records the Events an admin
+// reads with kubectl (admission's reasons are the README's, see TestTheREADMEListsEveryDenial).
+var statusWriters = []string{"../../reconciler", "../../internal/backoff", "../../internal/routeuse", "../../internal/claimstatus"}
+
+// TestOperationsNamesEveryReasonTheReconcilersWrite reads the reconcilers: every condition
+// reason, Event reason and zone condition of api/v1alpha1 they use is named, in backquotes, in
+// docs/operations.md, the page an admin looks a reason up in.
+func TestOperationsNamesEveryReasonTheReconcilersWrite(t *testing.T) {
+	consts := v1alpha1Strings(t)
+	used := map[string]bool{}
+	for _, root := range statusWriters {
+		require.NoError(t, filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+				return err
+			}
+			f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+			if err != nil {
+				return err
+			}
+			ast.Inspect(f, func(n ast.Node) bool {
+				sel, ok := n.(*ast.SelectorExpr)
+				if !ok {
+					return true
+				}
+				if pkg, ok := sel.X.(*ast.Ident); ok && pkg.Name == "v1alpha1" {
+					for _, prefix := range []string{"Reason", "Event", "ZoneCondition"} {
+						if strings.HasPrefix(sel.Sel.Name, prefix) {
+							used[sel.Sel.Name] = true
+						}
+					}
+				}
+				return true
+			})
+			return nil
+		}))
+	}
+	doc, err := os.ReadFile("../../docs/operations.md")
+	require.NoError(t, err)
+	var missing []string
+	for name := range used {
+		v, ok := consts[name]
+		require.True(t, ok, "%s is not a string constant of api/v1alpha1", name)
+		if name == "ReasonWaitingPrefix" {
+			v += "<Step>" // Ready's reason while a step has not started, documented as a pattern
+		}
+		if !strings.Contains(string(doc), "`"+v+"`") {
+			missing = append(missing, name+" ("+v+")")
+		}
+	}
+	require.NotEmpty(t, used)
+	sort.Strings(missing)
+	assert.Empty(t, missing, "docs/operations.md does not name these reasons the reconcilers write")
 }

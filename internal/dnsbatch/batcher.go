@@ -109,6 +109,9 @@ func (b *Batcher) zone(id string) *zoneState {
 func (b *Batcher) Ensure(ctx context.Context, owner string, w Want) (Result, error) {
 	z := b.zone(w.Zone)
 	if err := b.loadIfNeeded(ctx, w.Zone, z); err != nil {
+		if w.Absent && zoneMissing(err) {
+			return Result{State: Done}, nil
+		}
 		return Result{State: Failed, Message: awsclient.Describe("route53:ListResourceRecordSets", err), Err: err}, err
 	}
 	id := owner + "|" + keyOf(w.Record).name + "|" + string(w.Record.Type)
@@ -138,6 +141,15 @@ func (b *Batcher) Ensure(ctx context.Context, owner string, w Want) (Result, err
 	z.queue[id] = queued{owner: owner, want: w}
 	b.scheduleLocked(w.Zone, z)
 	return Result{State: Pending}, nil
+}
+
+// zoneMissing reports whether Route53 says the hosted zone does not exist. Such a zone holds no
+// record of ours, so a want for a record to be gone is met: otherwise a claim whose ManagedZone
+// names a hosted zone that does not exist (a mistyped hostedZoneID, or a zone deleted in Route53)
+// could never be deleted, and its ManagedZone neither while the claim exists.
+func zoneMissing(err error) bool {
+	var missing *types.NoSuchHostedZone
+	return errors.As(err, &missing)
 }
 
 // scheduleLocked makes the zone's next batch due when the window after its last batch ends
@@ -245,8 +257,11 @@ func (b *Batcher) flush(running context.Context, zoneID string, z *zoneState) {
 	if err := b.loadIfNeeded(ctx, zoneID, z); err != nil {
 		b.mu.Lock()
 		var sent []string
-		for id := range z.queue {
+		for id, q := range z.queue {
 			z.results[id] = Result{State: Failed, Message: awsclient.Describe("route53:ListResourceRecordSets", err), Err: err}
+			if q.want.Absent && zoneMissing(err) {
+				z.results[id] = Result{State: Done}
+			}
 			delete(z.queue, id)
 			sent = append(sent, id)
 		}

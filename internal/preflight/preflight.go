@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/opendi/gateway-orchestrator/internal/awsclient"
 )
@@ -46,6 +47,13 @@ func AWS(ctx context.Context, cfg aws.Config) (Identity, error) {
 	if err != nil {
 		if code := awsclient.Code(err); code != "" {
 			return Identity{}, fmt.Errorf("AWS rejects the credentials (sts:GetCallerIdentity: %s): check the IRSA annotation or Pod Identity association of the ServiceAccount: %w", code, err)
+		}
+		// A request that never got an answer (no such host, connection refused, a timeout) says
+		// nothing about the credentials: a region's name mistyped, a wrong endpoint override or
+		// a pod without egress to AWS look like this, and must not send the admin to IAM.
+		var send *smithyhttp.RequestSendError
+		if errors.As(err, &send) || errors.Is(err, context.DeadlineExceeded) {
+			return Identity{}, fmt.Errorf("cannot reach AWS STS in region %q (sts:GetCallerIdentity got no answer): check the region (--aws-region, the chart's region value: a region's name such as eu-west-1), the endpoint override if one is set (--aws-endpoint or AWS_ENDPOINT_URL), and that the pod may reach AWS (egress, proxy, VPC endpoints): %w", cfg.Region, err)
 		}
 		return Identity{}, fmt.Errorf("no usable AWS credentials (sts:GetCallerIdentity): give the ServiceAccount an IAM role through IRSA or EKS Pod Identity: %w", err)
 	}

@@ -2,7 +2,8 @@
 // LoadBalancerConfigurations, and each claimed hostname's seat on one of them.
 //
 // Watches: GatewayPools, their Gateways, ManagedZones (spec changes), DomainClaims (only changes
-// the plan reads, see claimInputs), HTTPRoutes and GRPCRoutes (generation changes); claim, route and Gateway events
+// the plan reads, see claimInputs), HTTPRoutes and GRPCRoutes (generation changes), GatewayClasses (their
+// existence and controller decide the pool's Ready); claim, route and Gateway events
 // wake the pool after a short window so that a burst costs one reconcile, and no sooner than its
 // pace allows (a wait that grows with the pool's claims, see pacePerClaim), so a reconcile's O(N)
 // cost does not make N claims coming up together cost O(N²). LBC's verdict on a Gateway (its

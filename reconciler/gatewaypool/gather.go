@@ -71,7 +71,7 @@ func (r *Reconciler) gather(ctx context.Context, pool *v1alpha1.GatewayPool) (*S
 		s.Claims = append(s.Claims, cs)
 	}
 	r.memos.pruneNeeds(pool.Name, claims)
-	if s.ClassConflict, err = r.classConflict(ctx, pool); err != nil {
+	if s.ClassProblem, err = r.classProblem(ctx, pool); err != nil {
 		return nil, err
 	}
 	return s, nil

@@ -24,9 +24,19 @@ type Snapshot struct {
 	Gateways []GatewayState
 	// Claims are the claims of the zones the pool serves, oldest first (first fit is in this order).
 	Claims []ClaimState
-	// ClassConflict explains why the GatewayClass's configuration would override the pool's
-	// certificates; "" when it would not.
-	ClassConflict string
+	// ClassProblem says why the pool's GatewayClass keeps its Gateways from serving the pool's
+	// certificates (none exists, another controller's, or its configuration would override
+	// them); the zero value when nothing does.
+	ClassProblem ClassProblem
+}
+
+// ClassProblem is the pool's Ready reason and message when its GatewayClass is in the way.
+type ClassProblem struct {
+	// Reason is v1alpha1.ReasonGatewayClassNotFound, ReasonGatewayClassNotLBC or
+	// ReasonClassOverridesCertificates; "" when the class is fine.
+	Reason string
+	// Message says what is wrong and what to do.
+	Message string
 }
 
 // GatewayState is one pool Gateway as gathered.
@@ -550,8 +560,8 @@ func poolStatus(s *Snapshot, kept []string, loads map[string]*Load, seated map[s
 			}
 		}
 	}
-	if s.ClassConflict != "" {
-		conditions.Set(&st.Conditions, pool.Generation, v1alpha1.ConditionReady, false, v1alpha1.ReasonClassOverridesCertificates, s.ClassConflict)
+	if s.ClassProblem.Reason != "" {
+		conditions.Set(&st.Conditions, pool.Generation, v1alpha1.ConditionReady, false, s.ClassProblem.Reason, s.ClassProblem.Message)
 	} else {
 		conditions.Set(&st.Conditions, pool.Generation, v1alpha1.ConditionReady, true, v1alpha1.ReasonGatewaysProvisioned,
 			fmt.Sprintf("%d Gateways in %s", len(st.Gateways), pool.Spec.Namespace))

@@ -115,7 +115,7 @@ func nextResourceVersion() string { return strconv.FormatInt(resourceVersions.Ad
 // converge is the snapshot after p is applied (and the cache has seen it): every object written has
 // a new resourceVersion.
 func converge(s *Snapshot, p *PoolPlan) *Snapshot {
-	out := &Snapshot{Pool: s.Pool.DeepCopy(), ClassConflict: s.ClassConflict}
+	out := &Snapshot{Pool: s.Pool.DeepCopy(), ClassProblem: s.ClassProblem}
 	if p.Status != nil {
 		out.Pool.Status = *p.Status.DeepCopy()
 	}

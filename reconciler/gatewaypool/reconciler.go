@@ -13,6 +13,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -121,7 +122,8 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// A zone that gains or loses its pool moves its claims between the pool and its own key.
 		Watches(&v1alpha1.ManagedZone{}, r.coalesced(zoneToKey, nil), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&gwv1.HTTPRoute{}, r.coalesced(r.routeChanged, nil), builder.WithPredicates(routeInputsChanged)).
-		Watches(&gwv1.GRPCRoute{}, r.coalesced(r.routeChanged, nil), builder.WithPredicates(routeInputsChanged))
+		Watches(&gwv1.GRPCRoute{}, r.coalesced(r.routeChanged, nil), builder.WithPredicates(routeInputsChanged)).
+		Watches(&gwv1.GatewayClass{}, r.coalesced(r.classToPools, nil), builder.WithPredicates(predicate.GenerationChangedPredicate{}))
 	if r.ListenerSets {
 		b = b.Watches(&gwv1.ListenerSet{}, r.coalesced(r.ownLoadBalancerToPools, nil), builder.WithPredicates(ownLoadBalancerChanged))
 	}
@@ -250,7 +252,10 @@ func desiredGateway(pool *v1alpha1.GatewayPool, gw *gwv1.Gateway) {
 		gw.Annotations[k] = v
 	}
 	if !metav1.IsControlledBy(gw, pool) {
-		gw.OwnerReferences = append(gw.OwnerReferences, *metav1.NewControllerRef(pool, v1alpha1.GroupVersion.WithKind("GatewayPool")))
+		// A Gateway of an earlier pool of this name (deleted and made again before the garbage
+		// collector, or LBC's finalizer, let the Gateway go) is adopted: the API server refuses a
+		// second controller, and the pool would fail every reconcile without a word in its status.
+		gw.OwnerReferences = append(withoutEarlierPool(gw.OwnerReferences, pool.Name), *metav1.NewControllerRef(pool, v1alpha1.GroupVersion.WithKind("GatewayPool")))
 	}
 	gw.Spec.GatewayClassName = gwv1.ObjectName(pool.Spec.GatewayClassName)
 	gw.Spec.AllowedListeners = NoListenerSets()
@@ -261,6 +266,20 @@ func desiredGateway(pool *v1alpha1.GatewayPool, gw *gwv1.Gateway) {
 		// A new Gateway; the seats' listeners are written by admit.
 		gw.Spec.Listeners = Listeners(nil, t.HTTPListener)
 	}
+}
+
+// withoutEarlierPool is refs without those to a GatewayPool named name: an earlier pool of that
+// name, since the current one does not control the object.
+func withoutEarlierPool(refs []metav1.OwnerReference, name string) []metav1.OwnerReference {
+	out := make([]metav1.OwnerReference, 0, len(refs)+1)
+	for _, ref := range refs {
+		gv, err := schema.ParseGroupVersion(ref.APIVersion)
+		if err == nil && gv.Group == v1alpha1.GroupVersion.Group && ref.Kind == "GatewayPool" && ref.Name == name {
+			continue
+		}
+		out = append(out, ref)
+	}
+	return out
 }
 
 // desiredConfiguration writes the template's ALB settings into LBC's configuration, and keeps the
@@ -281,40 +300,68 @@ func desiredConfiguration(pool *v1alpha1.GatewayPool, cfg *lbc.LoadBalancerConfi
 	}
 }
 
-// classConflict explains why the pool's certificates would not reach the ALBs when its
-// GatewayClass references a LoadBalancerConfiguration with an HTTPS:443 entry of its own: LBC
-// merges class and Gateway configurations per protocolPort, the whole entry wins, and unless
+// classProblem says why the pool's Gateways cannot serve its certificates because of their
+// GatewayClass: it does not exist, or it is another controller's (the AWS Load Balancer
+// Controller then never programs them, and every claim would wait at LoadBalancerReady with no
+// word of why), or it references a LoadBalancerConfiguration with an HTTPS:443 entry of its own:
+// LBC merges class and Gateway configurations per protocolPort, the whole entry wins, and unless
 // the class's mergingMode is prefer-gateway the class's entry wins, silently discarding ours.
-func (r *Reconciler) classConflict(ctx context.Context, pool *v1alpha1.GatewayPool) (string, error) {
+func (r *Reconciler) classProblem(ctx context.Context, pool *v1alpha1.GatewayPool) (ClassProblem, error) {
 	gc := &gwv1.GatewayClass{}
 	if err := r.Client.Get(ctx, client.ObjectKey{Name: pool.Spec.GatewayClassName}, gc); err != nil {
-		return "", client.IgnoreNotFound(err)
+		if apierrors.IsNotFound(err) {
+			return ClassProblem{Reason: v1alpha1.ReasonGatewayClassNotFound, Message: fmt.Sprintf(
+				"GatewayClass %s does not exist, so no controller programs the pool's Gateways: create it with controllerName %s (docs/install-eks.md, step 3), or set the pool's spec.gatewayClassName to the AWS Load Balancer Controller's class",
+				pool.Spec.GatewayClassName, lbc.ControllerName)}, nil
+		}
+		return ClassProblem{}, err
+	}
+	if string(gc.Spec.ControllerName) != lbc.ControllerName {
+		return ClassProblem{Reason: v1alpha1.ReasonGatewayClassNotLBC, Message: fmt.Sprintf(
+			"GatewayClass %s belongs to controller %s, not to the AWS Load Balancer Controller (%s), which alone takes the certificates the pool writes: set the pool's spec.gatewayClassName to a class of %s",
+			gc.Name, gc.Spec.ControllerName, lbc.ControllerName, lbc.ControllerName)}, nil
 	}
 	ref := gc.Spec.ParametersRef
 	if ref == nil || string(ref.Group) != LoadBalancerConfigurationGVK.Group || string(ref.Kind) != LoadBalancerConfigurationGVK.Kind || ref.Namespace == nil {
-		return "", nil
+		return ClassProblem{}, nil
 	}
 	u := lbc.NewUnstructured()
 	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: string(*ref.Namespace), Name: ref.Name}, u); err != nil {
-		return "", client.IgnoreNotFound(err)
+		return ClassProblem{}, client.IgnoreNotFound(err)
 	}
 	cfg, err := lbc.FromUnstructured(u)
 	if err != nil {
-		return "", err
+		return ClassProblem{}, err
 	}
 	mode := cfg.Spec.MergingMode
 	if mode == lbc.PreferGateway {
-		return "", nil
+		return ClassProblem{}, nil
 	}
 	if mode == "" {
 		mode = lbc.PreferGatewayClass + " (the default)"
 	}
 	if cfg.Spec.Listener(HTTPSProtocolPort) != nil {
-		return fmt.Sprintf("GatewayClass %s references LoadBalancerConfiguration %s/%s, which has its own %s entry and mergingMode %s: "+
+		return ClassProblem{Reason: v1alpha1.ReasonClassOverridesCertificates, Message: fmt.Sprintf("GatewayClass %s references LoadBalancerConfiguration %s/%s, which has its own %s entry and mergingMode %s: "+
 			"the AWS Load Balancer Controller would use it instead of the certificates written for each Gateway. "+
-			"Remove that entry or set its mergingMode to prefer-gateway", gc.Name, *ref.Namespace, ref.Name, HTTPSProtocolPort, mode), nil
+			"Remove that entry or set its mergingMode to prefer-gateway", gc.Name, *ref.Namespace, ref.Name, HTTPSProtocolPort, mode)}, nil
 	}
-	return "", nil
+	return ClassProblem{}, nil
+}
+
+// classToPools wakes the pools of a GatewayClass that was created, changed or deleted: whether
+// it exists and whose it is decide the pool's Ready.
+func (r *Reconciler) classToPools(ctx context.Context, o client.Object) []reconcile.Request {
+	var pools v1alpha1.GatewayPoolList
+	if err := r.Client.List(ctx, &pools); err != nil {
+		return nil
+	}
+	var out []reconcile.Request
+	for i := range pools.Items {
+		if pools.Items[i].Spec.GatewayClassName == o.GetName() {
+			out = append(out, reconcile.Request{NamespacedName: client.ObjectKey{Name: pools.Items[i].Name}})
+		}
+	}
+	return out
 }
 
 // ListenerCertificatesOf reads the HTTPS:443 certificates of a LoadBalancerConfiguration as the

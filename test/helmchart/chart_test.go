@@ -142,6 +142,9 @@ func TestChartRBACIsTheGeneratedRole(t *testing.T) {
 				assert.Equal(t, []rbacv1.PolicyRule{{
 					APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"},
 					Verbs: []string{"get", "list", "watch", "create", "update", "patch", "delete"},
+				}, {
+					// The leader election's Event, recorded through core/v1 in the lease's namespace.
+					APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"create", "patch"},
 				}}, role.Rules, "the namespaced Role is for leader election only")
 			}
 		})

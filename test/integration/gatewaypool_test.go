@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
@@ -109,4 +110,67 @@ func TestPoolReportsAClassConfigurationThatWouldOverrideItsCertificates(t *testi
 	msg := meta.FindStatusCondition(p.Status.Conditions, v1alpha1.ConditionReady).Message
 	assert.Contains(t, msg, "prefer-gateway")
 	assert.Contains(t, msg, cfgNS+"/class-wide")
+}
+
+func TestPoolSaysWhenItsGatewayClassIsMissingOrNotLBCs(t *testing.T) {
+	ctx := context.Background()
+	ns := unique("gateway-system")
+	require.NoError(t, k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
+	className := unique("alb-later")
+	p := pool(unique("classless"), func(p *v1alpha1.GatewayPool) { p.Spec.Namespace, p.Spec.GatewayClassName = ns, className })
+	require.NoError(t, k8s.Create(ctx, p))
+	readyReason := func(status metav1.ConditionStatus, reason string) func() bool {
+		return func() bool {
+			_ = k8s.Get(ctx, client.ObjectKeyFromObject(p), p)
+			c := meta.FindStatusCondition(p.Status.Conditions, v1alpha1.ConditionReady)
+			return c != nil && c.Status == status && c.Reason == reason
+		}
+	}
+	require.Eventually(t, readyReason(metav1.ConditionFalse, v1alpha1.ReasonGatewayClassNotFound), 15*time.Second, 100*time.Millisecond,
+		"a pool whose GatewayClass does not exist is not Ready")
+	assert.Contains(t, meta.FindStatusCondition(p.Status.Conditions, v1alpha1.ConditionReady).Message, "GatewayClass "+className+" does not exist")
+	row, err := table("gatewaypools", p.Name)
+	require.NoError(t, err)
+	assert.Equal(t, "False", row["Ready"], "kubectl get gatewaypools shows the pool's Ready")
+	assert.Equal(t, v1alpha1.ReasonGatewayClassNotFound, row["Reason"], "and its reason")
+
+	class := &gwv1.GatewayClass{ObjectMeta: metav1.ObjectMeta{Name: className}, Spec: gwv1.GatewayClassSpec{ControllerName: "gateway.envoyproxy.io/gatewayclass-controller"}}
+	require.NoError(t, k8s.Create(ctx, class))
+	require.Eventually(t, readyReason(metav1.ConditionFalse, v1alpha1.ReasonGatewayClassNotLBC), 15*time.Second, 100*time.Millisecond,
+		"a class created later wakes the pool, which names the class's controller")
+	assert.Contains(t, meta.FindStatusCondition(p.Status.Conditions, v1alpha1.ConditionReady).Message, "gateway.envoyproxy.io/gatewayclass-controller")
+
+	require.NoError(t, k8s.Delete(ctx, class))
+	require.NoError(t, k8s.Create(ctx, &gwv1.GatewayClass{ObjectMeta: metav1.ObjectMeta{Name: className}, Spec: gwv1.GatewayClassSpec{ControllerName: "gateway.k8s.aws/alb"}}))
+	require.Eventually(t, readyReason(metav1.ConditionTrue, v1alpha1.ReasonGatewaysProvisioned), 15*time.Second, 100*time.Millisecond,
+		"the AWS Load Balancer Controller's class makes the pool Ready")
+}
+
+// TestAPoolMadeAgainAdoptsItsPredecessorsGateway: a pool deleted and made again before its
+// Gateways went (the garbage collector is asynchronous and LBC's finalizer holds a Gateway while
+// its ALB is deleted; the test API server has no garbage collector at all) takes the Gateways of
+// its name over instead of failing every reconcile on a second controller reference.
+func TestAPoolMadeAgainAdoptsItsPredecessorsGateway(t *testing.T) {
+	ctx := context.Background()
+	ns := unique("gateway-system")
+	require.NoError(t, k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
+	name := unique("again")
+	first := pool(name, func(p *v1alpha1.GatewayPool) { p.Spec.Namespace = ns })
+	require.NoError(t, k8s.Create(ctx, first))
+	require.EventuallyWithT(t, func(c *assert.CollectT) { assert.Len(c, poolGateways(c, ns, name), 1) }, 15*time.Second, 100*time.Millisecond)
+	require.NoError(t, k8s.Delete(ctx, first))
+	require.Eventually(t, func() bool { return apierrors.IsNotFound(k8s.Get(ctx, client.ObjectKeyFromObject(first), first)) },
+		10*time.Second, 100*time.Millisecond)
+
+	again := pool(name, func(p *v1alpha1.GatewayPool) { p.Spec.Namespace = ns })
+	require.NoError(t, k8s.Create(ctx, again))
+	require.Eventually(t, func() bool {
+		_ = k8s.Get(ctx, client.ObjectKeyFromObject(again), again)
+		c := meta.FindStatusCondition(again.Status.Conditions, v1alpha1.ConditionReady)
+		return c != nil && c.Status == metav1.ConditionTrue && len(again.Status.Gateways) == 1
+	}, 15*time.Second, 100*time.Millisecond, "the pool made again is Ready with its Gateway")
+	gws := poolGateways(t, ns, name)
+	require.Len(t, gws, 1)
+	assert.True(t, metav1.IsControlledBy(&gws[0], again), "the Gateway is the new pool's: %v", gws[0].OwnerReferences)
+	assert.Len(t, gws[0].OwnerReferences, 1, "and no longer names the pool that went")
 }

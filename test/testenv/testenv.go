@@ -21,6 +21,8 @@ import (
 
 	"github.com/go-logr/logr"
 	admissionv1 "k8s.io/api/admissionregistration/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
@@ -36,10 +38,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/acm"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/cmd/gateway-orchestrator/app"
 	"github.com/opendi/gateway-orchestrator/internal/awsclient"
 	"github.com/opendi/gateway-orchestrator/internal/backoff"
+	"github.com/opendi/gateway-orchestrator/internal/lbc"
 	"github.com/opendi/gateway-orchestrator/test/awsfake"
 	"github.com/opendi/gateway-orchestrator/test/lbcstandin"
 	"github.com/opendi/gateway-orchestrator/webhook"
@@ -132,6 +136,13 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 	if e.Client, err = client.New(cfg, client.Options{Scheme: app.NewScheme()}); err != nil {
 		_ = te.Stop()
 		return nil, err
+	}
+	// The GatewayClass the stand-in serves, as docs/install-eks.md (step 3) has the admin create
+	// it: a GatewayPool of a class that does not exist says so in its Ready.
+	class := &gwv1.GatewayClass{ObjectMeta: metav1.ObjectMeta{Name: "alb"}, Spec: gwv1.GatewayClassSpec{ControllerName: lbc.ControllerName}}
+	if err := e.Client.Create(ctx, class); err != nil && !apierrors.IsAlreadyExists(err) {
+		_ = te.Stop()
+		return nil, fmt.Errorf("creating GatewayClass alb: %w", err)
 	}
 	if opts.NoManager {
 		return e, nil
