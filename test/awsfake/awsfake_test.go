@@ -181,6 +181,24 @@ func TestRoute53Rules(t *testing.T) {
 	invalid(t, err, "already exists")
 	assert.Len(t, s.Route53.Records(zone), 1, "a failing batch applies nothing")
 
+	// Every invalid change of a batch gets its own message, in Route53's words, and the valid
+	// changes beside them are not applied either.
+	err = send(change(r53types.ChangeActionCreate, "c.example.com", "A", "192.0.2.3"),
+		change(r53types.ChangeActionCreate, "A.example.com", "A", "192.0.2.1"),
+		change(r53types.ChangeActionDelete, "d.example.com", "TXT", `"x"`),
+		change(r53types.ChangeActionCreate, "a.example.com", "CNAME", "x.example.net"))
+	var icb *r53types.InvalidChangeBatch
+	require.ErrorAs(t, err, &icb)
+	assert.Equal(t, []string{
+		"Tried to create resource record set [name='a.example.com.', type='A'] but it already exists",
+		"Tried to delete resource record set [name='d.example.com.', type='TXT'] but it was not found",
+		"RRSet of type CNAME with DNS name a.example.com. is not permitted as it conflicts with other records with the same DNS name in zone example.com.",
+	}, icb.Messages)
+	assert.Len(t, s.Route53.Records(zone), 1, "nothing of a rejected batch is applied, its valid changes included")
+	invalid(t, send(change(r53types.ChangeActionCreate, "A.example.com", "TXT", `"x"`),
+		change(r53types.ChangeActionCreate, "a.example.com", "CNAME", "x.example.net")),
+		"RRSet of type CNAME with DNS name a.example.com. is not permitted")
+
 	require.NoError(t, send(change(r53types.ChangeActionDelete, "a.example.com", "A", "192.0.2.1")), "an exact DELETE works")
 
 	many := make([]string, 501)
