@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/route53/types"
 	"github.com/stretchr/testify/assert"
@@ -121,15 +122,22 @@ type isolation struct {
 	client *route53.Client
 }
 
-func newIsolation(t *testing.T, n int, foreign ...int) *isolation {
+// fakeAWS starts the AWS test server with a hosted zone for example.com, and configures the
+// real clients for it: no retries, so that a throttled call reaches the batcher.
+func fakeAWS(t *testing.T, opts awsfake.Options) (*awsfake.Server, string, aws.Config) {
 	t.Helper()
-	s := awsfake.New(awsfake.Options{})
+	s := awsfake.New(opts)
 	t.Cleanup(s.Close)
-	zone := s.Route53.AddZone("example.com")
 	cfg, err := awsclient.Load(context.Background(), awsclient.Config{
 		Endpoint: s.URL, Region: "us-east-1", MaxAttempts: 1, Rates: map[string]float64{"route53:*": 1000},
 	}, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("AKID", "secret", "")))
 	require.NoError(t, err)
+	return s, s.Route53.AddZone("example.com"), cfg
+}
+
+func newIsolation(t *testing.T, n int, foreign ...int) *isolation {
+	t.Helper()
+	s, zone, cfg := fakeAWS(t, awsfake.Options{})
 	iso := &isolation{s: s, zone: zone, client: route53.NewFromConfig(cfg), told: map[string]int{}}
 	iso.b = &Batcher{API: iso.client, Cluster: "test", Window: 10 * time.Millisecond, Notify: func(owner string) {
 		iso.mu.Lock()
@@ -264,4 +272,51 @@ func TestThrottlingDuringIsolationIsNotARejection(t *testing.T) {
 		assert.NotContains(t, res.Message, "_v1.example.com", "no claim is told about claim-1's record")
 	}
 	assert.Len(t, iso.s.Route53.Records(iso.zone), 1, "only the foreign record is in the zone")
+}
+
+func TestAnAliasToAGoneLoadBalancerFailsOnlyItsOwnClaim(t *testing.T) {
+	s, zone, cfg := fakeAWS(t, awsfake.Options{AliasTargetsMustExist: true})
+	lb, err := elasticloadbalancingv2.NewFromConfig(cfg).CreateLoadBalancer(context.Background(), &elasticloadbalancingv2.CreateLoadBalancerInput{Name: aws.String("k8s-pool-1")})
+	require.NoError(t, err)
+	live := "dualstack." + aws.ToString(lb.LoadBalancers[0].DNSName)
+	const gone = "dualstack.k8s-gone-0123456789.us-east-1.elb.amazonaws.com."
+
+	var mu sync.Mutex
+	told := map[string]bool{}
+	b := &Batcher{API: route53.NewFromConfig(cfg), Cluster: "test", Window: 10 * time.Millisecond, Notify: func(o string) {
+		mu.Lock()
+		defer mu.Unlock()
+		told[o] = true
+	}}
+	wants := map[string]Want{}
+	for i, target := range []string{live, live, gone, live} {
+		rs := alias(fmt.Sprintf("app%d.example.com.", i), target)
+		rs.AliasTarget.HostedZoneId = aws.String(awsfake.ALBZoneID)
+		wants[fmt.Sprintf("claim-%d", i)] = Want{Zone: zone, Record: rs, Kind: Exclusive}
+	}
+	for owner, w := range wants { // one batch window: queued before the batcher starts
+		res, err := b.Ensure(context.Background(), owner, w)
+		require.NoError(t, err)
+		require.Equal(t, Pending, res.State)
+	}
+	ctx := run(t, b)
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(told) == len(wants)
+	}, 5*time.Second, 5*time.Millisecond, "every owner is told how its change went")
+
+	for owner, w := range wants {
+		res, err := b.Ensure(ctx, owner, w)
+		if owner != "claim-2" {
+			require.NoError(t, err, owner)
+			assert.Equal(t, Done, res.State, "%s's ALIAS points at a load balancer that exists: it is made", owner)
+			continue
+		}
+		require.Error(t, err)
+		assert.Equal(t, Failed, res.State)
+		assert.Equal(t, "Route53 rejected the change: Tried to create an alias that targets "+gone+", type A in zone Z35SXDOTRQ7X7K, but that target was not found", res.Message)
+	}
+	assert.Len(t, s.Route53.Records(zone), 2*3, "three ALIAS records, each with its marker")
+	assert.Equal(t, 3, s.Calls("route53:ChangeResourceRecordSets"), "the batch, the good wants together, the stale one alone")
 }

@@ -351,3 +351,30 @@ func TestELBCreateIsIdempotent(t *testing.T) {
 	}
 	assert.Len(t, s.ELB.LoadBalancers(), 1)
 }
+
+func TestRoute53RefusesAnAliasToALoadBalancerThatDoesNotExist(t *testing.T) {
+	s, _, r := clients(t, awsfake.Options{AliasTargetsMustExist: true})
+	ctx := context.Background()
+	zone := s.Route53.AddZone("example.com")
+	e := elbv2.NewFromConfig(aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(s.URL), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider("AKID", "secret", "")})
+	lb, err := e.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("k8s-public-1")})
+	require.NoError(t, err)
+	alias := func(name, target string) r53types.Change {
+		return r53types.Change{Action: r53types.ChangeActionCreate, ResourceRecordSet: &r53types.ResourceRecordSet{
+			Name: aws.String(name), Type: r53types.RRTypeA,
+			AliasTarget: &r53types.AliasTarget{DNSName: aws.String(target), HostedZoneId: aws.String(awsfake.ALBZoneID), EvaluateTargetHealth: true}}}
+	}
+	send := func(cs ...r53types.Change) error {
+		_, err := r.ChangeResourceRecordSets(ctx, &route53.ChangeResourceRecordSetsInput{HostedZoneId: aws.String(zone), ChangeBatch: &r53types.ChangeBatch{Changes: cs}})
+		return err
+	}
+	err = send(alias("a.example.com", "dualstack."+aws.ToString(lb.LoadBalancers[0].DNSName)),
+		alias("b.example.com", "k8s-gone-0123456789.us-east-1.elb.amazonaws.com"))
+	var icb *r53types.InvalidChangeBatch
+	require.ErrorAs(t, err, &icb)
+	assert.Equal(t, []string{"Tried to create an alias that targets k8s-gone-0123456789.us-east-1.elb.amazonaws.com., type A in zone Z35SXDOTRQ7X7K, but that target was not found"},
+		icb.Messages, "Route53's words")
+	assert.Empty(t, s.Route53.Records(zone), "and nothing of the batch is applied")
+	require.NoError(t, send(alias("a.example.com", "dualstack."+aws.ToString(lb.LoadBalancers[0].DNSName))), "an ALIAS to a load balancer that exists is made")
+}

@@ -272,6 +272,11 @@ func (r *Route53) change(w http.ResponseWriter, req *http.Request, zoneID string
 			msgs = append(msgs, fmt.Sprintf("Invalid request: Expected exactly one of [AliasTarget, all of [TTL, and ResourceRecords]], in RRSet %s", desc))
 			continue
 		}
+		if a := rs.Alias; a != nil && c.Action != "DELETE" && r.opts.AliasTargetsMustExist && a.HostedZoneID == ALBZoneID && !r.s.ELB.hasDNSName(a.DNSName) {
+			msgs = append(msgs, fmt.Sprintf("Tried to create an alias that targets %s, type %s in zone %s, but that target was not found",
+				canonical(a.DNSName), rs.Type, a.HostedZoneID))
+			continue
+		}
 		switch c.Action {
 		case "CREATE":
 			if next[key] != nil {
