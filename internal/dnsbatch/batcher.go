@@ -3,7 +3,7 @@ package dnsbatch
 import (
 	"context"
 	"errors"
-	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,7 +28,9 @@ type API interface {
 
 // Batcher coalesces record changes per hosted zone. Callers ask with Ensure, which never waits for
 // Route53: it answers from the zone's snapshot, or queues the change and answers Pending; Notify
-// is called for the owner once the batch holding its change has been applied or has failed.
+// is called for the owner once its change has been applied or has failed. Route53 rejects a
+// batch as a whole when one change in it is invalid; the batcher then resends the batch in
+// parts, so that only the wants whose own changes Route53 rejects fail (see send).
 //
 // The batches go out from Start, a manager Runnable: it owns the one timer that wakes it when a
 // zone's window ends and the context of every Route53 call, and it returns only once the
@@ -276,7 +278,7 @@ func (b *Batcher) flush(running context.Context, zoneID string, z *zoneState) {
 	for k, v := range z.snapshot {
 		work[k] = v
 	}
-	var changes []types.Change
+	var groups []group
 	var sent []string
 	records, chars := 0, 0
 	for id, q := range z.queue {
@@ -295,39 +297,20 @@ func (b *Batcher) flush(running context.Context, zoneID string, z *zoneState) {
 			continue
 		}
 		Apply(work, cs)
-		changes = append(changes, cs...)
+		groups = append(groups, group{id: id, queued: q, changes: cs})
 		records, chars = records+r, chars+c
 	}
-	owners := b.ownersLocked(z, sent)
+	var settled []string // wants that needed no change, or met a conflict
+	for _, id := range sent {
+		if z.results[id].State != Pending {
+			settled = append(settled, id)
+		}
+	}
+	owners := b.ownersLocked(z, settled)
 	b.mu.Unlock()
 
-	var res Result
-	if len(changes) > 0 {
-		_, err := b.API.ChangeResourceRecordSets(ctx, &route53.ChangeResourceRecordSetsInput{
-			HostedZoneId: aws.String(zoneID),
-			ChangeBatch:  &types.ChangeBatch{Changes: changes, Comment: aws.String("gateway-orchestrator")},
-		})
-		res = Result{State: Done}
-		if err != nil {
-			res = Result{State: Failed, Message: awsclient.Describe("route53:ChangeResourceRecordSets", err), Err: err}
-			var invalid *types.InvalidChangeBatch
-			if errors.As(err, &invalid) {
-				res.Message = fmt.Sprintf("Route53 rejected the change batch: %v", invalid.Messages)
-			}
-		}
-		b.mu.Lock()
-		z.lastSent = time.Now()
-		if err == nil && z.snapshot != nil {
-			Apply(z.snapshot, changes)
-		} else if err != nil {
-			z.snapshot = nil // someone else changed the zone, or we do not know: read it again
-		}
-		for _, id := range sent {
-			if z.results[id].State == Pending {
-				z.results[id] = res
-			}
-		}
-		b.mu.Unlock()
+	if len(groups) > 0 {
+		b.send(ctx, running, zoneID, z, groups)
 	}
 
 	b.mu.Lock()
@@ -336,7 +319,102 @@ func (b *Batcher) flush(running context.Context, zoneID string, z *zoneState) {
 		b.dueLocked(zoneID, time.Now().Add(b.Window))
 	}
 	b.mu.Unlock()
+	// Told last: a want that needed no change may rely on a change of this batch (two claims
+	// wanting one shared record), which the snapshot shows only now.
 	b.notify(running, owners)
+}
+
+// send applies the groups' changes as one batch. Route53 applies a batch atomically and rejects
+// all of it (InvalidChangeBatch) when one change is invalid, so a rejected batch of several wants
+// is resent in parts (see split) until each want is applied or is rejected alone: a want is
+// reported Failed only with Route53's message about its own changes, and the others are applied
+// in the same flush. Any other error (throttling that outlasted the SDK's retries, a denial, the
+// end of ctx) ends the flush: every want not settled yet is Failed with that error, so that its
+// owner backs off as before. Each part's owners are told as soon as it is settled.
+func (b *Batcher) send(ctx, running context.Context, zoneID string, z *zoneState, groups []group) {
+	parts := [][]group{groups}
+	requests, rejected := 0, false
+	for len(parts) > 0 {
+		part := parts[0]
+		parts = parts[1:]
+		if requests > maxIsolationRequests {
+			// Enough requests for this flush: the rest waits for the zone's next batch,
+			// planned anew against the zone as it is read again then.
+			b.mu.Lock()
+			for _, p := range append([][]group{part}, parts...) {
+				for _, g := range p {
+					b.requeueLocked(z, g)
+				}
+			}
+			b.mu.Unlock()
+			break
+		}
+		requests++
+		_, err := b.API.ChangeResourceRecordSets(ctx, &route53.ChangeResourceRecordSetsInput{
+			HostedZoneId: aws.String(zoneID),
+			ChangeBatch:  &types.ChangeBatch{Changes: changesOf(part), Comment: aws.String("gateway-orchestrator")},
+		})
+		var invalid *types.InvalidChangeBatch
+		isInvalid := errors.As(err, &invalid)
+		if isInvalid {
+			rejected = true
+			if more := split(invalid.Messages, part); more != nil {
+				parts = append(more, parts...)
+				continue
+			}
+		}
+		res := Result{State: Done}
+		settled := part
+		switch {
+		case isInvalid:
+			res = Result{State: Failed, Message: rejection(invalid), Err: err}
+		case err != nil:
+			res = Result{State: Failed, Message: awsclient.Describe("route53:ChangeResourceRecordSets", err), Err: err}
+			for _, p := range parts {
+				settled = append(settled, p...)
+			}
+			parts = nil
+		}
+		ids := make([]string, 0, len(settled))
+		b.mu.Lock()
+		z.lastSent = time.Now()
+		for _, g := range settled {
+			ids = append(ids, g.id)
+			if err == nil && z.snapshot != nil {
+				Apply(z.snapshot, g.changes)
+			}
+			if z.results[g.id].State == Pending {
+				z.results[g.id] = res
+			}
+		}
+		if err != nil && !isInvalid {
+			rejected = true // we do not know what Route53 did: read the zone again
+		}
+		owners := b.ownersLocked(z, ids)
+		b.mu.Unlock()
+		b.notify(running, owners)
+	}
+	if rejected {
+		b.mu.Lock()
+		z.snapshot = nil // someone else changed the zone, or we do not know: read it again
+		b.mu.Unlock()
+	}
+}
+
+// requeueLocked puts a want whose change was not sent back into the zone's queue, to be planned
+// anew. Caller holds b.mu.
+func (b *Batcher) requeueLocked(z *zoneState, g group) {
+	delete(z.results, g.id)
+	z.queue[g.id] = g.queued
+}
+
+// rejection is the message of a want that Route53 rejected in a batch of its own changes.
+func rejection(invalid *types.InvalidChangeBatch) string {
+	msgs := invalid.Messages
+	if len(msgs) == 0 {
+		msgs = []string{invalid.ErrorMessage()}
+	}
+	return "Route53 rejected the change: " + strings.Join(msgs, "; ")
 }
 
 // notify tells the owners, unless the batcher is stopping: the calls of a stopping batcher fail

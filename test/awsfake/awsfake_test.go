@@ -181,6 +181,24 @@ func TestRoute53Rules(t *testing.T) {
 	invalid(t, err, "already exists")
 	assert.Len(t, s.Route53.Records(zone), 1, "a failing batch applies nothing")
 
+	// Every invalid change of a batch gets its own message, in Route53's words, and the valid
+	// changes beside them are not applied either.
+	err = send(change(r53types.ChangeActionCreate, "c.example.com", "A", "192.0.2.3"),
+		change(r53types.ChangeActionCreate, "A.example.com", "A", "192.0.2.1"),
+		change(r53types.ChangeActionDelete, "d.example.com", "TXT", `"x"`),
+		change(r53types.ChangeActionCreate, "a.example.com", "CNAME", "x.example.net"))
+	var icb *r53types.InvalidChangeBatch
+	require.ErrorAs(t, err, &icb)
+	assert.Equal(t, []string{
+		"Tried to create resource record set [name='a.example.com.', type='A'] but it already exists",
+		"Tried to delete resource record set [name='d.example.com.', type='TXT'] but it was not found",
+		"RRSet of type CNAME with DNS name a.example.com. is not permitted as it conflicts with other records with the same DNS name in zone example.com.",
+	}, icb.Messages)
+	assert.Len(t, s.Route53.Records(zone), 1, "nothing of a rejected batch is applied, its valid changes included")
+	invalid(t, send(change(r53types.ChangeActionCreate, "A.example.com", "TXT", `"x"`),
+		change(r53types.ChangeActionCreate, "a.example.com", "CNAME", "x.example.net")),
+		"RRSet of type CNAME with DNS name a.example.com. is not permitted")
+
 	require.NoError(t, send(change(r53types.ChangeActionDelete, "a.example.com", "A", "192.0.2.1")), "an exact DELETE works")
 
 	many := make([]string, 501)
@@ -332,4 +350,31 @@ func TestELBCreateIsIdempotent(t *testing.T) {
 		assert.Contains(t, fmt.Sprint(err), "A load balancer with the same name 'k8s-pool-a' exists, but with different settings")
 	}
 	assert.Len(t, s.ELB.LoadBalancers(), 1)
+}
+
+func TestRoute53RefusesAnAliasToALoadBalancerThatDoesNotExist(t *testing.T) {
+	s, _, r := clients(t, awsfake.Options{AliasTargetsMustExist: true})
+	ctx := context.Background()
+	zone := s.Route53.AddZone("example.com")
+	e := elbv2.NewFromConfig(aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(s.URL), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider("AKID", "secret", "")})
+	lb, err := e.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("k8s-public-1")})
+	require.NoError(t, err)
+	alias := func(name, target string) r53types.Change {
+		return r53types.Change{Action: r53types.ChangeActionCreate, ResourceRecordSet: &r53types.ResourceRecordSet{
+			Name: aws.String(name), Type: r53types.RRTypeA,
+			AliasTarget: &r53types.AliasTarget{DNSName: aws.String(target), HostedZoneId: aws.String(awsfake.ALBZoneID), EvaluateTargetHealth: true}}}
+	}
+	send := func(cs ...r53types.Change) error {
+		_, err := r.ChangeResourceRecordSets(ctx, &route53.ChangeResourceRecordSetsInput{HostedZoneId: aws.String(zone), ChangeBatch: &r53types.ChangeBatch{Changes: cs}})
+		return err
+	}
+	err = send(alias("a.example.com", "dualstack."+aws.ToString(lb.LoadBalancers[0].DNSName)),
+		alias("b.example.com", "k8s-gone-0123456789.us-east-1.elb.amazonaws.com"))
+	var icb *r53types.InvalidChangeBatch
+	require.ErrorAs(t, err, &icb)
+	assert.Equal(t, []string{"Tried to create an alias that targets k8s-gone-0123456789.us-east-1.elb.amazonaws.com., type A in zone Z35SXDOTRQ7X7K, but that target was not found"},
+		icb.Messages, "Route53's words")
+	assert.Empty(t, s.Route53.Records(zone), "and nothing of the batch is applied")
+	require.NoError(t, send(alias("a.example.com", "dualstack."+aws.ToString(lb.LoadBalancers[0].DNSName))), "an ALIAS to a load balancer that exists is made")
 }

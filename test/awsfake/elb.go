@@ -61,6 +61,20 @@ func (e *ELB) LoadBalancers() []LoadBalancer {
 	return out
 }
 
+// hasDNSName reports whether a load balancer answers to name ("dualstack." prefixed or not, as
+// ALIAS records to ALBs name them).
+func (e *ELB) hasDNSName(name string) bool {
+	name = strings.TrimPrefix(canonical(name), "dualstack.")
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, lb := range e.lbs {
+		if canonical(lb.DNSName) == name {
+			return true
+		}
+	}
+	return false
+}
+
 // Listeners returns a copy of a load balancer's listeners, sorted by port.
 func (e *ELB) Listeners(lbARN string) []Listener {
 	e.mu.Lock()

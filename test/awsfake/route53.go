@@ -262,13 +262,19 @@ func (r *Route53) change(w http.ResponseWriter, req *http.Request, zoneID string
 		rs := c.RRSet
 		rs.Name = canonical(rs.Name)
 		key := rrKey{rs.Name, rs.Type}
-		desc := fmt.Sprintf("[name='%s', type='%s']", strings.TrimSuffix(rs.Name, "."), rs.Type)
+		// Route53 names a record as "[name='a.example.com.', type='A']", trailing dot included.
+		desc := fmt.Sprintf("[name='%s', type='%s']", rs.Name, rs.Type)
 		if rs.Name != z.name && !strings.HasSuffix(rs.Name, "."+z.name) {
 			msgs = append(msgs, fmt.Sprintf("RRSet with DNS name %s is not permitted in zone %s", rs.Name, z.name))
 			continue
 		}
 		if (rs.Alias == nil) == (len(rs.Values) == 0) || (rs.Alias == nil && rs.TTL == nil) {
 			msgs = append(msgs, fmt.Sprintf("Invalid request: Expected exactly one of [AliasTarget, all of [TTL, and ResourceRecords]], in RRSet %s", desc))
+			continue
+		}
+		if a := rs.Alias; a != nil && c.Action != "DELETE" && r.opts.AliasTargetsMustExist && a.HostedZoneID == ALBZoneID && !r.s.ELB.hasDNSName(a.DNSName) {
+			msgs = append(msgs, fmt.Sprintf("Tried to create an alias that targets %s, type %s in zone %s, but that target was not found",
+				canonical(a.DNSName), rs.Type, a.HostedZoneID))
 			continue
 		}
 		switch c.Action {
@@ -294,8 +300,8 @@ func (r *Route53) change(w http.ResponseWriter, req *http.Request, zoneID string
 			msgs = append(msgs, "Invalid action "+c.Action)
 			continue
 		}
-		if conflict := cnameConflict(next, rs); conflict != "" {
-			msgs = append(msgs, fmt.Sprintf("RRSet of type %s with DNS name %s is not permitted as it conflicts with other records with the same DNS name in zone %s", conflict, rs.Name, z.name))
+		if cnameConflict(next, rs) {
+			msgs = append(msgs, fmt.Sprintf("RRSet of type %s with DNS name %s is not permitted as it conflicts with other records with the same DNS name in zone %s", rs.Type, rs.Name, z.name))
 			continue
 		}
 		stored := rs
@@ -316,18 +322,15 @@ func (r *Route53) change(w http.ResponseWriter, req *http.Request, zoneID string
 	}{NS: r53NS, ChangeInfo: r.info(id, now)})
 }
 
-// cnameConflict reports the type that cannot stand beside rs: a CNAME beside any other record
-// at the same name, or another record beside a CNAME.
-func cnameConflict(records map[rrKey]*RecordSet, rs RecordSet) string {
+// cnameConflict reports that rs cannot stand beside the records at its name: a CNAME beside any
+// other record, or another record beside a CNAME. Route53's message names the type of rs.
+func cnameConflict(records map[rrKey]*RecordSet, rs RecordSet) bool {
 	for k := range records {
-		if k.name != rs.Name || k.typ == rs.Type {
-			continue
-		}
-		if rs.Type == "CNAME" || k.typ == "CNAME" {
-			return "CNAME"
+		if k.name == rs.Name && k.typ != rs.Type && (rs.Type == "CNAME" || k.typ == "CNAME") {
+			return true
 		}
 	}
-	return ""
+	return false
 }
 
 func sameRecord(a, b *RecordSet) bool {

@@ -81,6 +81,11 @@ type Options struct {
 	// certificate's ARN (DescribeCertificate, DeleteCertificate, the tag calls) answer
 	// ResourceNotFoundException: ACM is eventually consistent for a few seconds.
 	NotFoundAfterRequest time.Duration
+	// AliasTargetsMustExist makes Route53 refuse, as it does, an ALIAS record whose target is in
+	// the application load balancers' canonical zone (ALBZoneID) but is the DNS name of no load
+	// balancer of this server ("... but that target was not found"). Off by default, because
+	// many tests point ALIAS records at load balancers they never create.
+	AliasTargetsMustExist bool
 }
 
 // New starts a server on a loopback port. Close it when done.
