@@ -53,7 +53,7 @@ type Drain struct {
 	beginOnce sync.Once
 	beganAt   time.Time
 	lock      *yieldingLock
-	events    recorder.Provider
+	events    oldEvents
 }
 
 // NewDrain returns a drain of delay.
@@ -185,7 +185,7 @@ func (d *Drain) closeWhileDraining(h http.Handler) http.Handler {
 // opts, which yields once the reconcilers have stopped. It records its events through the
 // manager given to Wire.
 func (d *Drain) Lock(cfg *rest.Config, opts leaderelection.Options) (resourcelock.Interface, error) {
-	l, err := leaderelection.NewResourceLock(cfg, lazyRecorders(func() recorder.Provider { return d.events }), opts)
+	l, err := leaderelection.NewResourceLock(cfg, lazyRecorders(func() oldEvents { return d.events }), opts)
 	if err != nil {
 		return nil, err
 	}
@@ -290,11 +290,17 @@ func (l *yieldingLock) yield() error {
 
 // lazyRecorders is a recorder provider for the lock, whose recorder records through what events
 // returns when an event is recorded: the lock is made before the manager that records it.
-func lazyRecorders(events func() recorder.Provider) recorder.Provider {
+func lazyRecorders(events func() oldEvents) recorder.Provider {
 	return lazyProvider{events: events}
 }
 
-type lazyProvider struct{ events func() recorder.Provider }
+// oldEvents makes recorders of the old events API (a manager does, deprecated there): client-go's
+// lease lock records only through that API.
+type oldEvents interface {
+	GetEventRecorderFor(name string) record.EventRecorder
+}
+
+type lazyProvider struct{ events func() oldEvents }
 
 func (p lazyProvider) GetEventRecorderFor(name string) record.EventRecorder {
 	return lazyRecorder{name: name, events: p.events}
@@ -305,12 +311,11 @@ func (p lazyProvider) GetEventRecorder(string) recorder.EventRecorder { return n
 
 type lazyRecorder struct {
 	name   string
-	events func() recorder.Provider
+	events func() oldEvents
 }
 
 func (r lazyRecorder) recorder() record.EventRecorder {
 	if e := r.events(); e != nil {
-		//lint:ignore SA1019 client-go's lease lock records through the old events API only
 		return e.GetEventRecorderFor(r.name)
 	}
 	return nil
