@@ -140,12 +140,20 @@ func (c drainingCache) Start(ctx context.Context) error {
 // Runnable marks the beginning of the drain: it runs among the manager's first runnables to
 // stop, so its context ends the moment the manager starts to stop.
 func (d *Drain) Runnable() manager.Runnable {
-	return manager.RunnableFunc(func(ctx context.Context) error {
-		<-ctx.Done()
-		d.begin()
-		return nil
-	})
+	return drainBeginning{d}
 }
+
+// drainBeginning begins the drain when its context ends. It runs on every replica, leader or
+// not (a runnable that does not say so runs on the leader alone).
+type drainBeginning struct{ drain *Drain }
+
+func (b drainBeginning) Start(ctx context.Context) error {
+	<-ctx.Done()
+	b.drain.begin()
+	return nil
+}
+
+func (drainBeginning) NeedLeaderElection() bool { return false }
 
 // Wire adds the drain to mgr, made with the drain's NewCache (and Lock, with leader election):
 // the runnable that begins it, the readiness check that fails during it, and the recorder of
