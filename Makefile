@@ -112,7 +112,7 @@ certs/tls.crt:
 	go run ./hack/certs -dir certs
 
 WEBHOOK_PORT ?= 9443
-RUN_ARGS     ?= --aws=false --leader-elect=false
+RUN_ARGS     ?= --aws=false --leader-elect=false --shutdown-delay=0
 
 .PHONY: run
 run: build certs/tls.crt ## The real binary against the cluster in KUBECONFIG; its webhooks are registered by URL while it runs.

@@ -37,6 +37,7 @@ type config struct {
 	probeAddr       string
 	webhookPort     int
 	certDir         string
+	shutdownDelay   time.Duration
 	leaderElection  bool
 	leaderElectNS   string
 	allowUnmanaged  bool
@@ -81,6 +82,7 @@ func main() {
 	flag.BoolVar(&cfg.enableHTTP2, "enable-http2", false, "Serve the webhooks and metrics over HTTP/2 too (off by default: HTTP/1.1 only, which HTTP/2's stream-reset attacks cannot reach).")
 	flag.StringVar(&cfg.webhookClientCA, "webhook-client-ca", "", "PEM file of the CA that signs the API server's admission client certificate; when set, the webhooks refuse every client without a certificate it signed (off by default; see docs/webhook-trust.md).")
 	flag.StringVar(&cfg.certDir, "webhook-cert-dir", "/tmp/k8s-webhook-server/serving-certs", "Directory with tls.crt and tls.key for the webhooks (reloaded when they change).")
+	flag.DurationVar(&cfg.shutdownDelay, "shutdown-delay", app.DefaultShutdownDelay, "How long a stopping replica keeps serving admission (readiness failing, each connection closed after its answer) before it stops, so that the API server moves to the other replicas first; its reconcilers stop and hand the lease over at once; 0 stops at once (docs/operations.md).")
 	flag.BoolVar(&cfg.leaderElection, "leader-elect", true, "Elect one replica to run the reconcilers; every replica serves the webhooks.")
 	flag.StringVar(&cfg.leaderElectNS, "leader-election-namespace", "", "Namespace of the leader election lease (default: the pod's namespace).")
 	flag.BoolVar(&cfg.allowUnmanaged, "allow-unmanaged-hostnames", false, "Let hostnames outside every ManagedZone pass admission untouched.")
@@ -135,14 +137,9 @@ func run(ctx context.Context, cfg config) error {
 	if err != nil {
 		return fmt.Errorf("loading kubeconfig: %w", err)
 	}
-	opts, err := managerOptions(cfg)
+	mgr, err := newManager(restCfg, cfg, func(o *ctrl.Options) { o.Logger = app.QuietWhenStopping(ctx, ctrl.Log) })
 	if err != nil {
 		return err
-	}
-	opts.Logger = app.QuietWhenStopping(ctx, ctrl.Log)
-	mgr, err := ctrl.NewManager(restCfg, opts)
-	if err != nil {
-		return fmt.Errorf("creating the manager: %w", err)
 	}
 	if err := preflight.Kinds(mgr.GetRESTMapper()); err != nil {
 		return err

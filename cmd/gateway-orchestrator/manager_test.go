@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/rest"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
@@ -61,9 +60,7 @@ type replica struct {
 func startReplica(t *testing.T, restCfg *rest.Config) *replica {
 	t.Helper()
 	cfg := config{leaderElection: true, leaderElectNS: "default", metricsAddr: "0", probeAddr: "0"}
-	opts, err := managerOptions(cfg)
-	require.NoError(t, err)
-	mgr, err := ctrl.NewManager(restCfg, opts)
+	mgr, err := newManager(restCfg, cfg, nil)
 	require.NoError(t, err)
 	r := &replica{mgr: mgr, done: make(chan error, 1)}
 	// Like the reconcilers, it runs only on the leader.
@@ -118,9 +115,7 @@ func TestALeaderThatStopsHandsOverWithinSeconds(t *testing.T) {
 
 func TestReadinessWaitsForTheCaches(t *testing.T) {
 	restCfg := apiServer(t)
-	opts, err := managerOptions(config{metricsAddr: "0", probeAddr: "0"})
-	require.NoError(t, err)
-	mgr, err := ctrl.NewManager(restCfg, opts)
+	mgr, err := newManager(restCfg, config{metricsAddr: "0", probeAddr: "0"}, nil)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -81,6 +82,8 @@ func TestChartRefusesToRenderWithoutRequiredValues(t *testing.T) {
 		{"with clusterName default", []string{"--set", "clusterName=default", "--set", "region=eu-west-1"}, `clusterName must not be "default"`},
 		{"with an unknown certificate source", append(slices.Clone(required), "--set", "webhook.certificateSource=vault"), "webhook.certificateSource must be"},
 		{"with a NetworkPolicy that admits anyone to the webhook port", append(slices.Clone(required), "--set", "networkPolicy.enabled=true"), "networkPolicy.webhookFrom is required"},
+		{"with a grace period the shutdown delay does not fit in", append(slices.Clone(required), "--set", "shutdownDelaySeconds=20"),
+			"terminationGracePeriodSeconds (45) must exceed shutdownDelaySeconds + 30 (50)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := helm(append([]string{"template", "gwo", chartDir}, tc.args...)...)
@@ -284,6 +287,22 @@ func TestChartRendersTheWriteBudget(t *testing.T) {
 	c = theDeployment(t, render(t, "gwo-system", append(slices.Clone(required), "--set", "reconcilerWrites=null")...)).Spec.Template.Spec.Containers[0]
 	for _, a := range c.Args {
 		assert.NotContains(t, a, "--reconciler-write-")
+	}
+}
+
+// TestChartRendersTheShutdownDelay: the default delay is the binary's, the pod's grace period
+// holds it and the stop after it, 0 reaches the binary, and values from before the delay existed
+// (helm upgrade --reuse-values) render without it, leaving the binary's default.
+func TestChartRendersTheShutdownDelay(t *testing.T) {
+	d := theDeployment(t, render(t, "gwo-system", required...))
+	assert.Contains(t, d.Spec.Template.Spec.Containers[0].Args, fmt.Sprintf("--shutdown-delay=%s", app.DefaultShutdownDelay))
+	grace := time.Duration(*d.Spec.Template.Spec.TerminationGracePeriodSeconds) * time.Second
+	assert.Greater(t, grace, app.NewDrain(app.DefaultShutdownDelay).GracefulShutdown(), "the kubelet waits for the delay and the manager's stop")
+	d = theDeployment(t, render(t, "gwo-system", append(slices.Clone(required), "--set", "shutdownDelaySeconds=0")...))
+	assert.Contains(t, d.Spec.Template.Spec.Containers[0].Args, "--shutdown-delay=0s")
+	d = theDeployment(t, render(t, "gwo-system", append(slices.Clone(required), "--set", "shutdownDelaySeconds=null")...))
+	for _, a := range d.Spec.Template.Spec.Containers[0].Args {
+		assert.NotContains(t, a, "--shutdown-delay")
 	}
 }
 

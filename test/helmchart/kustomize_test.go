@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -17,6 +18,7 @@ import (
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
+	"github.com/opendi/gateway-orchestrator/cmd/gateway-orchestrator/app"
 	"github.com/opendi/gateway-orchestrator/test/testenv"
 	"github.com/opendi/gateway-orchestrator/webhook"
 )
@@ -95,6 +97,9 @@ func TestKustomizeNamesAreConsistentInEveryNamespace(t *testing.T) {
 			require.NotEmpty(t, pod.Volumes)
 			assert.Equal(t, secretName, pod.Volumes[0].Secret.SecretName, "the pod mounts the Secret cert-manager writes")
 			assert.Contains(t, pod.Containers[0].Args, "--aws-region=SET-YOUR-AWS-REGION", "a placeholder the user must set")
+			require.NotNil(t, pod.TerminationGracePeriodSeconds)
+			assert.Greater(t, time.Duration(*pod.TerminationGracePeriodSeconds)*time.Second, app.NewDrain(app.DefaultShutdownDelay).GracefulShutdown(),
+				"the kubelet waits for the shutdown delay and the manager's stop")
 
 			for _, b := range find(objs, "ClusterRoleBinding") {
 				var crb rbacv1.ClusterRoleBinding

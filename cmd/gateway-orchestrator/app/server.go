@@ -58,6 +58,9 @@ type ServerOptions struct {
 	// only: that closes HTTP/2's stream-reset attacks (CVE-2023-44487, CVE-2023-39325) and
 	// serves the API server's admission calls with fewer handoffs per request.
 	EnableHTTP2 bool
+	// Drain, when set, makes every admission answer given while the orchestrator stops close its
+	// connection (see Drain).
+	Drain *Drain
 }
 
 // tlsOptions are the TLS settings of both servers: TLS 1.2 or newer, and HTTP/1.1 only unless
@@ -83,7 +86,7 @@ func WebhookServer(o ServerOptions) (webhook.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return finishingServer{srv}, nil
+	return finishingServer{Server: srv, drain: o.Drain}, nil
 }
 
 func webhookServer(o ServerOptions) (webhook.Server, error) {
@@ -125,11 +128,17 @@ func webhookServer(o ServerOptions) (webhook.Server, error) {
 // reported to the user as an internal error, and could leave its claim behind (its withdrawal
 // needs the same context). Each request instead ends by the deadline the API server sent with
 // it, when it stops waiting for the answer.
+//
+// With a drain, an answer given while the orchestrator stops closes its connection.
 type finishingServer struct {
 	webhook.Server
+	drain *Drain
 }
 
 func (s finishingServer) Register(path string, hook http.Handler) {
+	if s.drain != nil {
+		hook = s.drain.closeWhileDraining(hook)
+	}
 	s.Server.Register(path, finishOnStop(hook))
 }
 

@@ -78,6 +78,14 @@ matchExpressions:
 {{- if not (has .Values.webhook.certificateSource (list "helm" "certManager")) }}
 {{- fail "webhook.certificateSource must be \"helm\" or \"certManager\"" }}
 {{- end }}
+{{- if hasKey .Values "shutdownDelaySeconds" }}
+{{- if lt (int .Values.shutdownDelaySeconds) 0 }}
+{{- fail "shutdownDelaySeconds must be 0 or more" }}
+{{- end }}
+{{- if le (int .Values.terminationGracePeriodSeconds) (add 30 (int .Values.shutdownDelaySeconds)) }}
+{{- fail (printf "terminationGracePeriodSeconds (%d) must exceed shutdownDelaySeconds + 30 (%d): a stopping pod serves admission for the delay, then has 30 s to finish; the kubelet kills it at the grace period" (int .Values.terminationGracePeriodSeconds) (add 30 (int .Values.shutdownDelaySeconds))) }}
+{{- end }}
+{{- end }}
 {{- if and .Values.networkPolicy.enabled (not .Values.networkPolicy.webhookFrom) }}
 {{- fail "networkPolicy.webhookFrom is required when networkPolicy.enabled: where the API server connects from (on EKS the CIDRs of the cluster's subnets), so that nothing else reaches the webhook port" }}
 {{- end }}
