@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strings"
 	"testing"
@@ -9,7 +10,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/dnsbatch"
@@ -61,7 +64,16 @@ func TestChangingAZonesHostedZoneMovesItsClaimsRecordsAndDeletionCleansBoth(t *t
 	env.AWS.Route53.Put(old, awsfake.RecordSet{Name: foreign, Type: "A", TTL: ptr.To[int64](60), Values: []string{"192.0.2.1"}})
 
 	newID := env.AWS.Route53.AddZone(z.Spec.Domain)
-	require.NoError(t, updateLatest(ctx, z, func() { z.Spec.HostedZoneID = newID }))
+	admin, seen := warningClient(t)
+	require.NoError(t, retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(z), z); err != nil {
+			return err
+		}
+		z.Spec.HostedZoneID = newID
+		return admin.Update(ctx, z)
+	}), "the change is admitted: it is the remedy for a wrong zone ID")
+	assert.Contains(t, seen.all(), fmt.Sprintf("the records of 1 DomainClaim(s) (%s) move from hosted zone %s to hosted zone %s", h, old, newID),
+		"the admin is warned that the records move")
 
 	moved := func() bool {
 		return assert.ObjectsAreEqual(written, recordsOf(newID, h)) && assert.ObjectsAreEqual([]string{"A " + foreign + "."}, recordsOf(old, h))
