@@ -46,12 +46,37 @@ var _ admission.Validator[*v1alpha1.ManagedZone] = &ZoneValidator{}
 
 // ValidateCreate implements admission.Validator.
 func (v *ZoneValidator) ValidateCreate(ctx context.Context, z *v1alpha1.ManagedZone) (admission.Warnings, error) {
-	return v.validate(ctx, z)
+	return v.withMoves(ctx, z)
 }
 
 // ValidateUpdate implements admission.Validator.
-func (v *ZoneValidator) ValidateUpdate(ctx context.Context, _, z *v1alpha1.ManagedZone) (admission.Warnings, error) {
-	return v.validate(ctx, z)
+func (v *ZoneValidator) ValidateUpdate(ctx context.Context, old, z *v1alpha1.ManagedZone) (admission.Warnings, error) {
+	if old.Spec.HostedZoneID == z.Spec.HostedZoneID {
+		return v.validate(ctx, z)
+	}
+	return v.withMoves(ctx, z)
+}
+
+// withMoves validates z and warns, without denying, when writing it moves claims' records to
+// another hosted zone (a new child zone over a parent's claims, or a corrected hostedZoneID): the
+// reconcilers write them there and delete ours from the old one, which is the remedy for a wrong
+// zone ID and must stay possible.
+func (v *ZoneValidator) withMoves(ctx context.Context, z *v1alpha1.ManagedZone) (admission.Warnings, error) {
+	warnings, err := v.validate(ctx, z)
+	if err != nil {
+		return warnings, err
+	}
+	names, from, err := ownership.MovingClaims(ctx, v.View, z)
+	if err != nil {
+		return nil, apierrors.NewInternalError(err)
+	}
+	if len(names) > 0 {
+		example := names[:min(3, len(names))]
+		warnings = append(warnings, fmt.Sprintf("the records of %d DomainClaim(s) (%s) move from hosted zone %s to hosted zone %s: gateway-orchestrator writes their ALIAS records "+
+			"and validation CNAMEs there, then deletes its own from %s; make sure hosted zone %s serves %s (docs/operations.md, \"Moving a zone's records\")",
+			len(names), strings.Join(example, ", "), strings.Join(from, ", "), z.Spec.HostedZoneID, strings.Join(from, ", "), z.Spec.HostedZoneID, z.Spec.Domain))
+	}
+	return warnings, nil
 }
 
 // ValidateDelete implements admission.Validator: a zone goes only after its claims, whose

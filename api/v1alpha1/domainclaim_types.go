@@ -89,6 +89,13 @@ type ValidationRecord struct {
 	// Value of the record.
 	// +required
 	Value string `json:"value"`
+	// RecordZoneID is the Route53 hosted zone the CNAME was written in. When the claim's
+	// ManagedZone names another hosted zone (its hostedZoneID changed, or a child zone now covers
+	// the hostname), the record is written there and ours is deleted from this one. Empty for a
+	// record written before the field existed: it is taken to be in the current zone's.
+	// +optional
+	// +kubebuilder:validation:MaxLength=32
+	RecordZoneID string `json:"recordZoneID,omitempty"`
 }
 
 // DomainClaimStatus is the observed state of a DomainClaim.
@@ -192,6 +199,14 @@ type AliasTarget struct {
 	// Since is when reconciler/dns first confirmed the records at this load balancer.
 	// +required
 	Since metav1.Time `json:"since"`
+	// RecordZoneID is the Route53 hosted zone the ALIAS records were written in (not the alias
+	// target's zone, which is hostedZoneID). When the claim's ManagedZone names another hosted
+	// zone (its hostedZoneID changed, or a child zone now covers the hostname), the records are
+	// written there and ours are deleted from this one. Empty for records written before the
+	// field existed: they are taken to be in the current zone's.
+	// +optional
+	// +kubebuilder:validation:MaxLength=32
+	RecordZoneID string `json:"recordZoneID,omitempty"`
 }
 
 // NamespaceRecord identifies one incarnation of a namespace.

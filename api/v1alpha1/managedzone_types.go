@@ -15,7 +15,9 @@ type ManagedZoneSpec struct {
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="domain is immutable; create a new ManagedZone instead"
 	Domain string `json:"domain"`
 
-	// HostedZoneID is the Route53 hosted zone that holds the domain's records.
+	// HostedZoneID is the Route53 hosted zone that holds the domain's records. Changing it moves
+	// the records of the zone's claims: they are written in the new hosted zone, then ours are
+	// deleted from the old one (each claim's status records where its records are).
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=32

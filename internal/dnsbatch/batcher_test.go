@@ -7,7 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
+	"github.com/aws/aws-sdk-go-v2/service/route53/types"
 	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -174,4 +176,27 @@ func TestARefusedChangeIsReportedOnceWithItsErrorThenTriedAgain(t *testing.T) {
 	assert.Equal(t, Pending, res.State, "asked again, the change is queued again")
 	<-woken
 	assert.Len(t, api.seen(), 2)
+}
+
+// zonelessRoute53 knows no hosted zone, as Route53 answers for a zone ID that was never right.
+type zonelessRoute53 struct{ slowRoute53 }
+
+func (f *zonelessRoute53) ListResourceRecordSets(context.Context, *route53.ListResourceRecordSetsInput, ...func(*route53.Options)) (*route53.ListResourceRecordSetsOutput, error) {
+	return nil, &types.NoSuchHostedZone{Message: aws.String("No hosted zone found with ID: ZWRONG")}
+}
+
+func TestDeletingFromAHostedZoneThatDoesNotExistIsDoneAndWritingThereFails(t *testing.T) {
+	b := &Batcher{API: &zonelessRoute53{}, Cluster: "test", Window: 10 * time.Millisecond}
+	ctx := run(t, b)
+	w := Want{Zone: "ZWRONG", Kind: Exclusive, Record: alias("shop.example.com.", "lb"), Absent: true}
+
+	res, err := b.Ensure(ctx, "claim", w)
+	require.NoError(t, err)
+	assert.Equal(t, Done, res.State, "nothing of ours can be in a zone that does not exist (an admin corrected its ID)")
+
+	w.Absent = false
+	res, err = b.Ensure(ctx, "claim", w)
+	require.Error(t, err)
+	assert.Equal(t, Failed, res.State, "a record cannot be written there")
+	assert.Empty(t, b.API.(*zonelessRoute53).seen(), "no change was sent")
 }

@@ -11,6 +11,9 @@
 // v1alpha1.FinalizerAWSCleanup, which it removes last. It calls ACM and writes the validation
 // CNAME. It reads Claimed (reconciler/claim) and DNSRecordReady (reconciler/dns): a claim that
 // goes keeps its certificate until its ALIAS records are gone (DomainClaim.AliasRecordsGoneForDeletion).
+// status.validationRecord.recordZoneID records the hosted zone the CNAME was written in; when the
+// zone in effect has another, the CNAME moves (dnsbatch.Relocate), and removal deletes it from
+// both (dnsbatch.Removal).
 package certificate
 
 import (
@@ -304,25 +307,42 @@ func (r *Reconciler) provision(ctx context.Context, c *v1alpha1.DomainClaim, zon
 	if wait, _ := r.backoff.Wait(recordKey(c.UID), c.Generation, r.Clock.Now()); wait > 0 {
 		return reconcile.Result{RequeueAfter: wait}, nil // ValidationRecordReady says why
 	}
-	dns, err := r.DNS.Ensure(ctx, c.Name, dnsbatch.Want{
-		Zone: zone.Spec.HostedZoneID,
-		Kind: dnsbatch.Shared,
-		Record: r53types.ResourceRecordSet{
-			Name: aws.String(dnsbatch.Canonical(st.ValidationRecord.Name)), Type: r53types.RRTypeCname, TTL: aws.Int64(300),
-			ResourceRecords: []r53types.ResourceRecord{{Value: aws.String(st.ValidationRecord.Value)}},
-		},
-	})
-	if dns.State == dnsbatch.Failed {
-		if res, ok := r.backOff(ctx, c, st, recordKey(c.UID), v1alpha1.ConditionValidationRecord,
-			"route53:ChangeResourceRecordSets", v1alpha1.ReasonChangeFailed, dns.Message, dns.Err); ok {
-			return res, nil
+	// A record written in another hosted zone (the zone's hostedZoneID changed, or a child zone
+	// now covers the hostname) moves: written here first, then ours deleted there, unless another
+	// claim still recorded there needs it (a name and its wildcard share the record).
+	recorded, keepOld := st.ValidationRecord.RecordZoneID, false
+	if recorded != "" && recorded != zone.Spec.HostedZoneID {
+		var err error
+		if keepOld, err = r.recordStillNeeded(ctx, c, arn, st.ValidationRecord, recorded); err != nil {
+			return reconcile.Result{}, err
 		}
 	}
-	if step := dnsbatch.StepOf(dns, err, "validation record", zone.Spec.HostedZoneID); step.Waiting {
-		set(st, c, v1alpha1.ConditionValidationRecord, false, step.Reason, step.Message)
-		return reconcile.Result{RequeueAfter: step.RequeueAfter}, step.Err
+	move := dnsbatch.Relocate(recorded, zone.Spec.HostedZoneID, []dnsbatch.Want{validationWant(st.ValidationRecord)}, keepOld)
+	for _, want := range move.Ensure {
+		dns, err := r.DNS.Ensure(ctx, c.Name, want)
+		if dns.State == dnsbatch.Failed {
+			if res, ok := r.backOff(ctx, c, st, recordKey(c.UID), v1alpha1.ConditionValidationRecord,
+				"route53:ChangeResourceRecordSets", v1alpha1.ReasonChangeFailed, dns.Message, dns.Err); ok {
+				return res, nil
+			}
+		}
+		if step := dnsbatch.StepOf(dns, err, "validation record", want.Zone); step.Waiting {
+			if !want.Absent || step.Reason != v1alpha1.ReasonPending {
+				// (The old zone's copy going is no step back: the record is in place here.)
+				set(st, c, v1alpha1.ConditionValidationRecord, false, step.Reason, step.Message)
+			}
+			return reconcile.Result{RequeueAfter: step.RequeueAfter}, step.Err
+		}
 	}
 	r.backoff.Succeeded(ctx, recordKey(c.UID), "route53:ChangeResourceRecordSets")
+	if st.ValidationRecord.RecordZoneID != move.Zone {
+		rec := *st.ValidationRecord // may be the memo's: not changed in place
+		rec.RecordZoneID = move.Zone
+		if _, ok := r.records.Load(arn); ok {
+			r.records.Store(arn, &rec)
+		}
+		st.ValidationRecord = &rec
+	}
 	set(st, c, v1alpha1.ConditionValidationRecord, true, v1alpha1.ReasonCreated, "CNAME "+st.ValidationRecord.Name+" in hosted zone "+zone.Spec.HostedZoneID)
 
 	// Step 3: issuance.
@@ -617,20 +637,26 @@ func (r *Reconciler) unprovision(ctx context.Context, c *v1alpha1.DomainClaim, s
 		}
 	}
 	if rec != nil {
-		shared, err := r.recordStillNeeded(ctx, c, arn, rec)
-		if err != nil {
-			return false, reconcile.Result{}, err
+		current := ""
+		if zone != nil {
+			current = zone.Spec.HostedZoneID
 		}
-		if !shared && zone != nil {
-			res, err := r.DNS.Ensure(ctx, c.Name, dnsbatch.Want{
-				Zone: zone.Spec.HostedZoneID, Kind: dnsbatch.Shared, Absent: true,
-				Record: r53types.ResourceRecordSet{Name: aws.String(dnsbatch.Canonical(rec.Name)), Type: r53types.RRTypeCname},
-			})
+		// From the hosted zone it was written in, and from the zone's, if another: a claim deleted
+		// while its record moved may have it in both.
+		for _, want := range dnsbatch.Removal(rec.RecordZoneID, current, []dnsbatch.Want{validationWant(rec)}) {
+			shared, err := r.recordStillNeeded(ctx, c, arn, rec, want.Zone)
+			if err != nil {
+				return false, reconcile.Result{}, err
+			}
+			if shared {
+				continue
+			}
+			res, err := r.DNS.Ensure(ctx, c.Name, want)
 			switch res.State {
 			case dnsbatch.Pending:
 				return false, reconcile.Result{}, nil
 			case dnsbatch.Failed:
-				return false, reconcile.Result{}, errors.Join(fmt.Errorf("deleting validation record: %s", res.Message), err)
+				return false, reconcile.Result{}, errors.Join(fmt.Errorf("deleting validation record from hosted zone %s: %s", want.Zone, res.Message), err)
 			}
 		}
 		st.ValidationRecord = nil
@@ -666,13 +692,22 @@ func (r *Reconciler) justRequested(arn string) bool {
 }
 
 // recordStillNeeded reports whether another live claim uses the same validation record (ACM
-// gives a name and its wildcard one record): its status lists it, or this process holds it for
-// another certificate than arn (a claim in its quiet period, whose status does not list it yet).
-func (r *Reconciler) recordStillNeeded(ctx context.Context, c *v1alpha1.DomainClaim, arn string, rec *v1alpha1.ValidationRecord) (bool, error) {
+// gives a name and its wildcard one record) in hosted zone zoneID: its status lists it, or this
+// process holds it for another certificate than arn (a claim in its quiet period, whose status
+// does not list it yet). A claim whose record names no zone yet is taken to need it wherever.
+func (r *Reconciler) recordStillNeeded(ctx context.Context, c *v1alpha1.DomainClaim, arn string, rec *v1alpha1.ValidationRecord, zoneID string) (bool, error) {
 	name := dnsbatch.Canonical(rec.Name)
+	in := func(o *v1alpha1.ValidationRecord, claimZone string) bool {
+		z := o.RecordZoneID
+		if z == "" {
+			z = claimZone
+		}
+		return z == "" || z == zoneID
+	}
 	held := false
 	r.records.Range(func(k, v any) bool {
-		held = k.(string) != arn && dnsbatch.Canonical(v.(*v1alpha1.ValidationRecord).Name) == name
+		o := v.(*v1alpha1.ValidationRecord)
+		held = k.(string) != arn && dnsbatch.Canonical(o.Name) == name && in(o, "")
 		return !held
 	})
 	if held {
@@ -683,11 +718,22 @@ func (r *Reconciler) recordStillNeeded(ctx context.Context, c *v1alpha1.DomainCl
 		return false, err
 	}
 	for _, o := range l.Items {
-		if o.Name != c.Name && o.DeletionTimestamp.IsZero() {
+		if o.Name != c.Name && o.DeletionTimestamp.IsZero() && (o.Status.ValidationRecord == nil || in(o.Status.ValidationRecord, o.Status.HostedZoneID)) {
 			return true, nil
 		}
 	}
 	return false, nil
+}
+
+// validationWant is the validation CNAME rec (its zone is set by dnsbatch.Relocate or Removal).
+func validationWant(rec *v1alpha1.ValidationRecord) dnsbatch.Want {
+	return dnsbatch.Want{
+		Zone: rec.RecordZoneID, Kind: dnsbatch.Shared,
+		Record: r53types.ResourceRecordSet{
+			Name: aws.String(dnsbatch.Canonical(rec.Name)), Type: r53types.RRTypeCname, TTL: aws.Int64(300),
+			ResourceRecords: []r53types.ResourceRecord{{Value: aws.String(rec.Value)}},
+		},
+	}
 }
 
 // writeStatus writes the reconciler's slice of st (claimstatus.Certificate), if it changed.

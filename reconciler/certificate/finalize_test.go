@@ -162,11 +162,20 @@ func TestAValidationRecordHeldInMemoryIsStillNeeded(t *testing.T) {
 	c = deletingClaim(v1alpha1.ReasonRecordsRemoved)
 	r = finalizing(t, c, a)
 	r.records.Store(arn, c.Status.ValidationRecord)
-	needed, err := r.recordStillNeeded(context.Background(), c, arn, &v1alpha1.ValidationRecord{Name: "_x1.shop.example.com."})
+	needed, err := r.recordStillNeeded(context.Background(), c, arn, &v1alpha1.ValidationRecord{Name: "_x1.shop.example.com."}, "Z1")
 	require.NoError(t, err)
 	assert.False(t, needed)
 	r.records.Store(arn+"-wildcard", &v1alpha1.ValidationRecord{Name: "_x1.shop.example.com."})
-	needed, err = r.recordStillNeeded(context.Background(), c, arn, &v1alpha1.ValidationRecord{Name: "_x1.shop.example.com."})
+	needed, err = r.recordStillNeeded(context.Background(), c, arn, &v1alpha1.ValidationRecord{Name: "_x1.shop.example.com."}, "Z1")
+	require.NoError(t, err)
+	assert.True(t, needed, "a record held in memory whose zone is not known yet is needed wherever")
+
+	// A record held for a hosted zone is needed there only (a claim whose record moved).
+	r.records.Store(arn+"-wildcard", &v1alpha1.ValidationRecord{Name: "_x1.shop.example.com.", RecordZoneID: "Z2"})
+	needed, err = r.recordStillNeeded(context.Background(), c, arn, &v1alpha1.ValidationRecord{Name: "_x1.shop.example.com."}, "Z1")
+	require.NoError(t, err)
+	assert.False(t, needed, "the other certificate's record is in Z2, not Z1")
+	needed, err = r.recordStillNeeded(context.Background(), c, arn, &v1alpha1.ValidationRecord{Name: "_x1.shop.example.com."}, "Z2")
 	require.NoError(t, err)
 	assert.True(t, needed)
 }

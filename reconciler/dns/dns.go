@@ -34,6 +34,12 @@
 // users' own load balancer: make before break). A claim's first change that
 // is only queued is not written: the batcher applies it within its window and wakes the claim,
 // whose condition then says how it went.
+//
+// status.aliasTarget.recordZoneID records the hosted zone the records were written in. When the
+// claim's zone in effect has another (its hostedZoneID changed, or a child zone now covers the
+// hostname), the records move (dnsbatch.Relocate): written there first, then ours deleted from
+// the recorded zone, then the field names the new one. Removal deletes from the recorded zone and
+// the zone in effect (dnsbatch.Removal).
 package dns
 
 import (
@@ -94,8 +100,8 @@ type Reconciler struct {
 
 	wake    chan event.GenericEvent
 	backoff backoff.Claims
-	// unsaid holds the claims (name → UID) whose first records were queued before any condition
-	// was written: if their load balancer goes before the condition is written, it is written
+	// unsaid holds the claims (name → unsaidRecords) whose first records were queued before any
+	// condition was written, and the hosted zone they were queued for: if their load balancer goes before the condition is written, it is written
 	// then, so that the records are removed before the claim goes. A claim's entry goes when the
 	// condition is written, and at the latest when the claim is gone (keyed by name, so that the
 	// reconcile of its deletion, which knows only the name, finds it).
@@ -106,6 +112,13 @@ type Reconciler struct {
 	unserved sync.Map
 	// written remembers the reconciler's status writes the cache has not shown yet.
 	written claimstatus.Writes
+}
+
+// unsaidRecords are the first records of the claim with uid, queued for hosted zone zone before
+// any condition was written (so before status.aliasTarget could record the zone).
+type unsaidRecords struct {
+	uid  types.UID
+	zone string
 }
 
 // unservedSince is when the claim with uid was first seen served by nothing.
@@ -211,9 +224,15 @@ func (r *Reconciler) ensure(ctx context.Context, c *v1alpha1.DomainClaim, zone *
 	msg := aliasMessage(c)
 	wasReady := c.AliasPointsAt(st.LoadBalancerHostname)
 	wants := Wants(c, zone.Spec.HostedZoneID, false)
-	for _, want := range append(wants, staleRecords(c, zone.Spec.HostedZoneID)...) {
+	// Records written in another hosted zone (the zone's hostedZoneID changed, or a child zone
+	// now covers the hostname) move: written here first, then ours deleted there.
+	move := dnsbatch.Relocate(r.recordedZone(c), zone.Spec.HostedZoneID, append(wants, staleRecords(c, zone.Spec.HostedZoneID)...), false)
+	if move.Moving {
+		logf.FromContext(ctx).Info("moving the ALIAS records to the zone's hosted zone", "from", r.recordedZone(c), "to", move.Zone)
+	}
+	for _, want := range move.Ensure {
 		res, err := r.DNS.Ensure(ctx, c.Name, want)
-		if wasReady && !want.Absent && c.Status.AliasTarget.Lists(string(want.Record.Type)) && res.State == dnsbatch.Pending {
+		if wasReady && !move.Moving && !want.Absent && c.Status.AliasTarget.Lists(string(want.Record.Type)) && res.State == dnsbatch.Pending {
 			r.Recorder.Eventf(c, nil, "Warning", v1alpha1.EventDNSDrift, "Repair", "the %s ALIAS record %s was changed or deleted outside gateway-orchestrator; putting it back",
 				want.Record.Type, c.Spec.Hostname)
 		}
@@ -221,14 +240,16 @@ func (r *Reconciler) ensure(ctx context.Context, c *v1alpha1.DomainClaim, zone *
 		if res, ok, err := r.backOff(ctx, c, st, res); ok {
 			return res, err
 		}
-		if step := dnsbatch.StepOf(res, err, "ALIAS record", zone.Spec.HostedZoneID); step.Waiting {
+		if step := dnsbatch.StepOf(res, err, "ALIAS record", want.Zone); step.Waiting {
 			if cond == nil && res.State == dnsbatch.Pending {
 				// Queued: the batcher wakes the claim when Route53 took the change (or refused it).
-				r.unsaid.Store(c.Name, c.UID)
+				r.unsaid.Store(c.Name, unsaidRecords{uid: c.UID, zone: move.Zone})
 				return reconcile.Result{}, nil
 			}
-			if res.State == dnsbatch.Conflict {
-				st.AliasTarget = nil // the record at the name is not ours: it points at no load balancer of ours
+			if res.State == dnsbatch.Conflict && !move.Moving {
+				// The record at the name is not ours: it points at no load balancer of ours. (In a
+				// move, ours in the old zone still do, and status.aliasTarget keeps that zone.)
+				st.AliasTarget = nil
 			}
 			set(st, c, false, step.Reason, step.Message)
 			_, werr := r.written.Apply(ctx, r.Client, claimstatus.DNS, c, st)
@@ -242,7 +263,7 @@ func (r *Reconciler) ensure(ctx context.Context, c *v1alpha1.DomainClaim, zone *
 		}
 	}
 	r.backoff.Succeeded(ctx, string(c.UID), "route53:ChangeResourceRecordSets")
-	st.AliasTarget = r.aliasTarget(c, wants)
+	st.AliasTarget = r.aliasTarget(c, wants, move.Zone)
 	set(st, c, true, v1alpha1.ReasonCreated, msg)
 	if _, err := r.written.Apply(ctx, r.Client, claimstatus.DNS, c, st); err != nil {
 		return reconcile.Result{}, err
@@ -286,18 +307,23 @@ func (r *Reconciler) remove(ctx context.Context, c *v1alpha1.DomainClaim, reason
 	if err != nil {
 		return reconcile.Result{}, err
 	}
-	if wait, _ := r.backoff.Wait(string(c.UID), c.Generation, r.Clock.Now()); wait > 0 && zone != nil {
+	current := ""
+	if zone != nil {
+		current = zone.Spec.HostedZoneID
+	}
+	// From the hosted zone the records were written in, and from the zone's, if another: a claim
+	// deleted while its records moved may have them in both.
+	removals := dnsbatch.Removal(r.recordedZone(c), current, Wants(c, current, true))
+	if wait, _ := r.backoff.Wait(string(c.UID), c.Generation, r.Clock.Now()); wait > 0 && len(removals) > 0 {
 		return reconcile.Result{RequeueAfter: wait}, nil
 	}
-	if zone != nil {
-		for _, want := range Wants(c, zone.Spec.HostedZoneID, true) {
-			res, err := r.DNS.Ensure(ctx, c.Name, want)
-			if res, ok, err := r.backOff(ctx, c, c.Status.DeepCopy(), res); ok {
-				return res, err
-			}
-			if step := dnsbatch.StepOf(res, err, "deleting ALIAS record", zone.Spec.HostedZoneID); step.Waiting {
-				return reconcile.Result{RequeueAfter: step.RequeueAfter}, step.Err // the batcher wakes the claim
-			}
+	for _, want := range removals {
+		res, err := r.DNS.Ensure(ctx, c.Name, want)
+		if res, ok, err := r.backOff(ctx, c, c.Status.DeepCopy(), res); ok {
+			return res, err
+		}
+		if step := dnsbatch.StepOf(res, err, "deleting ALIAS record", want.Zone); step.Waiting {
+			return reconcile.Result{RequeueAfter: step.RequeueAfter}, step.Err // the batcher wakes the claim
 		}
 	}
 	r.backoff.Succeed(string(c.UID))
@@ -370,10 +396,11 @@ func (r *Reconciler) externalDNSEvent(ctx context.Context, c *v1alpha1.DomainCla
 }
 
 // aliasTarget is status.aliasTarget once wants, the records to the load balancer the claim's status
-// names, are in place: since when they first were, for that load balancer.
-func (r *Reconciler) aliasTarget(c *v1alpha1.DomainClaim, wants []dnsbatch.Want) *v1alpha1.AliasTarget {
+// names, are in place in hosted zone zoneID: since when they first were, for that load balancer.
+func (r *Reconciler) aliasTarget(c *v1alpha1.DomainClaim, wants []dnsbatch.Want, zoneID string) *v1alpha1.AliasTarget {
 	t := &v1alpha1.AliasTarget{DNSName: c.Status.LoadBalancerHostname, HostedZoneID: c.Status.LoadBalancerZoneID,
-		Since: metav1.NewTime(r.Clock.Now().Truncate(time.Second))} // the API keeps seconds
+		Since:        metav1.NewTime(r.Clock.Now().Truncate(time.Second)), // the API keeps seconds
+		RecordZoneID: zoneID}
 	for _, w := range wants {
 		t.RecordTypes = append(t.RecordTypes, string(w.Record.Type))
 	}
@@ -416,11 +443,34 @@ func saysNoRecords(c *v1alpha1.DomainClaim) bool {
 
 // queued reports whether claim c's first records were queued before any condition was written.
 func (r *Reconciler) queued(c *v1alpha1.DomainClaim) bool {
-	uid, ok := r.unsaid.Load(c.Name)
-	return ok && uid == c.UID
+	_, ok := r.unsaidOf(c)
+	return ok
+}
+
+func (r *Reconciler) unsaidOf(c *v1alpha1.DomainClaim) (unsaidRecords, bool) {
+	v, ok := r.unsaid.Load(c.Name)
+	if !ok || v.(unsaidRecords).uid != c.UID {
+		return unsaidRecords{}, false
+	}
+	return v.(unsaidRecords), true
 }
 
 // said forgets that c's first records were queued unsaid: its condition is written.
 func (r *Reconciler) said(c *v1alpha1.DomainClaim) {
-	r.unsaid.CompareAndDelete(c.Name, c.UID)
+	if u, ok := r.unsaidOf(c); ok {
+		r.unsaid.CompareAndDelete(c.Name, u)
+	}
+}
+
+// recordedZone is the hosted zone c's ALIAS records were written in: status.aliasTarget's, else
+// the zone its first records were queued for before any status said so; empty when neither says
+// (records written before status.aliasTarget recorded the zone are in the zone in effect).
+func (r *Reconciler) recordedZone(c *v1alpha1.DomainClaim) string {
+	if t := c.Status.AliasTarget; t != nil && t.RecordZoneID != "" {
+		return t.RecordZoneID
+	}
+	if u, ok := r.unsaidOf(c); ok {
+		return u.zone
+	}
+	return ""
 }

@@ -131,11 +131,7 @@ func TestALoadBalancerConfigurationCannotNameAnotherNamespacesCertificate(t *tes
 	})
 
 	t.Run("a transfer warns about the former owner's configurations, and then only the new owner may name the certificate", func(t *testing.T) {
-		seen := &warningsSeen{}
-		cfg := rest.CopyConfig(env.Config)
-		cfg.WarningHandlerWithContext = seen
-		admin, err := client.New(cfg, client.Options{Scheme: k8s.Scheme()})
-		require.NoError(t, err)
+		admin, seen := warningClient(t)
 		require.NoError(t, retry.RetryOnConflict(retry.DefaultRetry, func() error {
 			got, err := getClaim(shop)
 			if err != nil {
@@ -196,6 +192,18 @@ func (w *warningsSeen) HandleWarningHeaderWithContext(_ context.Context, _ int, 
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.texts = append(w.texts, text)
+}
+
+// warningClient is a client of the test's cluster admin that collects the warnings admission
+// sends back.
+func warningClient(t *testing.T) (client.Client, *warningsSeen) {
+	t.Helper()
+	seen := &warningsSeen{}
+	cfg := rest.CopyConfig(env.Config)
+	cfg.WarningHandlerWithContext = seen
+	c, err := client.New(cfg, client.Options{Scheme: k8s.Scheme()})
+	require.NoError(t, err)
+	return c, seen
 }
 
 func (w *warningsSeen) all() string {
