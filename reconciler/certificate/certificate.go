@@ -577,6 +577,8 @@ func (r *Reconciler) finalize(ctx context.Context, c *v1alpha1.DomainClaim) (rec
 	}
 	r.backoff.Succeed(requestKey(c.UID))
 	r.backoff.Succeed(recordKey(c.UID))
+	r.moved.Delete(c.UID)
+	r.asked.Delete(c.UID)
 	return finalizerResult(ctx, removeFinalizer(ctx, r.Client, c))
 }
 
