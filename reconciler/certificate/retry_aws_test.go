@@ -16,8 +16,12 @@ import (
 	"k8s.io/apimachinery/pkg/util/uuid"
 	"k8s.io/client-go/tools/events"
 	clocktesting "k8s.io/utils/clock/testing"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
+	"github.com/opendi/gateway-orchestrator/internal/claimstatus"
+	"github.com/opendi/gateway-orchestrator/test/awsfake"
 )
 
 // failedClaim is a claim made two hours ago (past ACM's idempotency hour, so a certificate lost
@@ -122,4 +126,70 @@ func TestARetryDeletesOnlyItsOwnFailedCertificate(t *testing.T) {
 			assert.True(t, r.cacheBehind(c), "the cache's copy of attempt 1 is not acted on")
 		})
 	}
+}
+
+// TestAFailedCertificateIsReplacedWhenItsBackOffEnds reconciles a claim whose certificate ACM
+// failed, with the next attempt recorded for later: before that time the certificate is kept
+// and nothing is requested; once it comes, the certificate is deleted and the next attempt's
+// number written, then requested with its own token and tag. Real ACM client against the AWS
+// test server, fake clock.
+func TestAFailedCertificateIsReplacedWhenItsBackOffEnds(t *testing.T) {
+	ctx := context.Background()
+	s, acmClient, b := realAWS(t)
+	c := failedClaim(0)
+	c.CreationTimestamp = metav1.Now()
+	c.Finalizers = []string{v1alpha1.FinalizerAWSCleanup}
+	failed := requestTagged(t, acmClient, c, 0, "test")
+	s.ACM.Fail(failed, "FAILED", "CAA_ERROR")
+	name, value := awsfake.ValidationRecord(c.Spec.Hostname)
+	now := time.Now()
+	due := metav1.NewTime(now.Add(15 * time.Minute).Truncate(time.Second))
+	c.Status = v1alpha1.DomainClaimStatus{Conditions: []metav1.Condition{
+		{Type: v1alpha1.ConditionClaimed, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonClaimed, LastTransitionTime: metav1.Now()},
+		{Type: v1alpha1.ConditionBound, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonProvisionAlways, LastTransitionTime: metav1.Now()},
+	}}
+	r := finalizing(t, c, nil)
+	// What the reconciler wrote when ACM failed the certificate, under its own field manager.
+	st := c.Status.DeepCopy()
+	st.CertificateARN, st.CertificateRetryTime = failed, &due
+	st.ValidationRecord = &v1alpha1.ValidationRecord{Name: name, Type: "CNAME", Value: value}
+	st.Conditions = append(st.Conditions, metav1.Condition{Type: v1alpha1.ConditionCertificateIssued, Status: metav1.ConditionFalse,
+		Reason: "FAILED", Message: "CAA_ERROR", LastTransitionTime: metav1.Now()})
+	_, err := (&claimstatus.Writes{}).Apply(ctx, r.Client, claimstatus.Certificate, c, st)
+	require.NoError(t, err)
+	r.ACM, r.DNS, r.Cluster = acmClient, b, "test"
+	clk := clocktesting.NewFakePassiveClock(now)
+	r.Clock = clk
+	r.Requester = &Requester{ACM: acmClient, Notify: func(string) {}}
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() { _ = r.Requester.Start(rctx) }()
+	reconcileOnce := func() *v1alpha1.DomainClaim {
+		_, err := r.Reconcile(ctx, reconcile.Request{NamespacedName: client.ObjectKey{Name: c.Name}})
+		require.NoError(t, err)
+		got := &v1alpha1.DomainClaim{}
+		require.NoError(t, r.Client.Get(ctx, client.ObjectKey{Name: c.Name}, got))
+		return got
+	}
+
+	clk.SetTime(now.Add(14 * time.Minute))
+	got := reconcileOnce()
+	assert.Equal(t, failed, got.Status.CertificateARN, "kept until its back-off ends")
+	assert.Equal(t, []string{failed}, s.ACM.ForDomain(c.Spec.Hostname))
+
+	clk.SetTime(due.Time)
+	got = reconcileOnce()
+	assert.Equal(t, int32(1), got.Status.CertificateAttempt, "the next attempt is written before its request")
+	assert.Empty(t, got.Status.CertificateARN)
+	assert.Empty(t, s.ACM.ForDomain(c.Spec.Hostname), "the failed certificate is deleted")
+	assert.Equal(t, v1alpha1.ReasonRetrying, meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionCertificateRequested).Reason)
+
+	var arns []string
+	require.Eventually(t, func() bool {
+		reconcileOnce()
+		arns = s.ACM.ForDomain(c.Spec.Hostname)
+		return len(arns) == 1
+	}, 5*time.Second, 20*time.Millisecond, "the next attempt is requested")
+	assert.Equal(t, "1", s.ACM.Tags(arns[0])[v1alpha1.TagCertificateAttempt])
+	assert.Equal(t, 2, s.ACM.Requests(c.Spec.Hostname), "one request per attempt")
 }
