@@ -126,6 +126,21 @@ type DomainClaimStatus struct {
 	// +optional
 	ValidationRecord *ValidationRecord `json:"validationRecord,omitempty"`
 
+	// CertificateAttempt numbers the certificate in certificateARN among those requested for the
+	// claim: 0 for the first; one more each time a certificate that ACM failed (FAILED,
+	// VALIDATION_TIMED_OUT) is deleted and another requested. The request's idempotency token and
+	// the certificate's tag gateway.opendi.com/certificate-attempt derive from it.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	CertificateAttempt int32 `json:"certificateAttempt,omitempty"`
+
+	// CertificateRetryTime is when the failed certificate in certificateARN is deleted and the
+	// next attempt requested (a back-off from 15 minutes, doubling up to 24 hours). An
+	// HTTPRoute of the owning namespace that uses the hostname asks for it at once when its
+	// annotation gateway.opendi.com/retry-certificate changes.
+	// +optional
+	CertificateRetryTime *metav1.Time `json:"certificateRetryTime,omitempty"`
+
 	// CertificateNotAfter is when the issued certificate expires. ACM renews it before then, but
 	// only while a load balancer uses it.
 	// +optional

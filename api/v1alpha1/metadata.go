@@ -18,7 +18,18 @@ const (
 	TagClaim    = "gateway.opendi.com/claim"
 	TagClaimUID = "gateway.opendi.com/claim-uid"
 	TagCluster  = "gateway.opendi.com/cluster"
+	// TagCertificateAttempt is status.certificateAttempt of the claim when the certificate was
+	// requested, on certificates of a retry (attempt 1 and later; none means 0), so that a
+	// certificate of an older attempt is told from the current one after a crash.
+	TagCertificateAttempt = "gateway.opendi.com/certificate-attempt"
 )
+
+// AnnotationRetryCertificate on an HTTPRoute that uses a claimed hostname, in the namespace that
+// owns it, asks for the claim's failed certificate (FAILED, VALIDATION_TIMED_OUT) to be replaced
+// at once instead of after its back-off (status.certificateRetryTime): any change of its value
+// does, for example `kubectl annotate httproute shop gateway.opendi.com/retry-certificate="$(date +%s)" --overwrite`
+// once the cause (a CAA record, the zone's delegation) is fixed.
+const AnnotationRetryCertificate = "gateway.opendi.com/retry-certificate"
 
 // AnnotationClaimedFor records on a DomainClaim that admission made the object whose admission
 // made it ("HTTPRoute team-a/shop").

@@ -13,6 +13,9 @@ const (
 	// ReasonCertificateMissing: the recorded certificate no longer exists in ACM; a new one is
 	// requested.
 	ReasonCertificateMissing = "CertificateMissing"
+	// ReasonRetrying: ACM failed the claim's certificate (FAILED, VALIDATION_TIMED_OUT); it was
+	// deleted and the next attempt is being requested.
+	ReasonRetrying = "Retrying"
 	// ReasonRequested: ACM holds a certificate for the hostname.
 	ReasonRequested = "Requested"
 	// ReasonCertificateInUse: the claim goes, and load balancers still use its certificate.

@@ -164,6 +164,10 @@ func (in *DomainClaimStatus) DeepCopyInto(out *DomainClaimStatus) {
 		*out = new(ValidationRecord)
 		**out = **in
 	}
+	if in.CertificateRetryTime != nil {
+		in, out := &in.CertificateRetryTime, &out.CertificateRetryTime
+		*out = (*in).DeepCopy()
+	}
 	if in.CertificateNotAfter != nil {
 		in, out := &in.CertificateNotAfter, &out.CertificateNotAfter
 		*out = (*in).DeepCopy()

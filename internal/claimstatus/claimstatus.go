@@ -53,9 +53,10 @@ var (
 		Manager: "gateway-orchestrator-certificate",
 		Conditions: []string{v1alpha1.ConditionCertificateRequested, v1alpha1.ConditionValidationRecord,
 			v1alpha1.ConditionCertificateIssued, v1alpha1.ConditionRenewal},
-		Fields: []string{"certificateARN", "validationRecord", "certificateNotAfter", "renewalStatus"},
+		Fields: []string{"certificateARN", "validationRecord", "certificateAttempt", "certificateRetryTime", "certificateNotAfter", "renewalStatus"},
 		copy: func(f, t *v1alpha1.DomainClaimStatus) {
 			t.CertificateARN, t.ValidationRecord = f.CertificateARN, f.ValidationRecord
+			t.CertificateAttempt, t.CertificateRetryTime = f.CertificateAttempt, f.CertificateRetryTime
 			t.CertificateNotAfter, t.RenewalStatus = f.CertificateNotAfter, f.RenewalStatus
 		},
 	}

@@ -70,7 +70,7 @@ func TestEveryConditionTypeHasExactlyOneOwner(t *testing.T) {
 func TestEveryStatusFieldHasExactlyOneOwner(t *testing.T) {
 	full := &v1alpha1.DomainClaimStatus{
 		ObservedGeneration: 1, ManagedZone: "z", HostedZoneID: "Z1", CertificateARN: "arn",
-		ValidationRecord:    &v1alpha1.ValidationRecord{Name: "n", Type: "CNAME", Value: "v"},
+		ValidationRecord: &v1alpha1.ValidationRecord{Name: "n", Type: "CNAME", Value: "v"}, CertificateAttempt: 1, CertificateRetryTime: &metav1.Time{},
 		CertificateNotAfter: &metav1.Time{}, RenewalStatus: "SUCCESS", Gateway: &v1alpha1.ObjectRef{Namespace: "g", Name: "g"},
 		LoadBalancerHostname: "lb", LoadBalancerZoneID: "Z2", DualStack: true, LastReferencedTime: &metav1.Time{},
 		ReleaseTime: &metav1.Time{}, OwnerNamespace: &v1alpha1.NamespaceRecord{Name: "n", UID: "u"},

@@ -18,10 +18,9 @@ package certificate
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -34,13 +33,16 @@ import (
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/opendi/gateway-orchestrator/api/v1alpha1"
 	"github.com/opendi/gateway-orchestrator/internal/awsclient"
@@ -124,6 +126,12 @@ type Reconciler struct {
 	checked sync.Map
 	// written remembers the reconciler's status writes the cache has not shown yet.
 	written claimstatus.Writes
+	// asked holds the claims (by UID) whose owner asked, by a route's retry annotation, to
+	// replace a failed certificate at once.
+	asked sync.Map
+	// moved holds the claims (by UID) moved to their next attempt whose write the cache may not
+	// show yet (a moveMemo): an older copy must not bring back the failed certificate.
+	moved sync.Map
 }
 
 // +kubebuilder:rbac:groups=gateway.opendi.com,resources=domainclaims/finalizers,verbs=update
@@ -158,6 +166,12 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Named(ControllerName).
 		For(&v1alpha1.DomainClaim{}).
 		WatchesRawSource(source.Channel(r.wake, &handler.EnqueueRequestForObject{})).
+		// A tenant's "retry now" for a failed certificate (v1alpha1.AnnotationRetryCertificate).
+		Watches(&gwv1.HTTPRoute{}, handler.EnqueueRequestsFromMapFunc(r.retryRequests),
+			builder.WithPredicates(predicate.Funcs{
+				CreateFunc: func(event.CreateEvent) bool { return false }, DeleteFunc: func(event.DeleteEvent) bool { return false },
+				GenericFunc: func(event.GenericEvent) bool { return false }, UpdateFunc: retryAnnotationChanged,
+			})).
 		// Several claims may wait on AWS at once; the client-side rate limiters, not the
 		// number of workers, bound the request rate.
 		WithOptions(fairqueue.ClaimOptions(mgr.GetCache(), 8)).
@@ -227,6 +241,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 
 // provision runs steps 1–3, recording each in st. It returns early while a step waits.
 func (r *Reconciler) provision(ctx context.Context, c *v1alpha1.DomainClaim, zone *v1alpha1.ManagedZone, st *v1alpha1.DomainClaimStatus) (reconcile.Result, error) {
+	// A failed certificate whose next attempt is due, or asked for: deleted before anything
+	// else, since after a restart the poller never settles a certificate already deleted.
+	if r.cacheBehind(c) {
+		return reconcile.Result{RequeueAfter: recordWait}, nil
+	}
+	asked := r.retryAsked(c)
+	if st.CertificateARN != "" && st.CertificateRetryTime != nil && (asked || !r.Clock.Now().Before(st.CertificateRetryTime.Time)) {
+		return r.retry(ctx, c, st, fmt.Sprintf("ACM failed the certificate %s of attempt %d", st.CertificateARN, st.CertificateAttempt+1))
+	}
+
 	// Step 1: the certificate.
 	arn := st.CertificateARN
 	if arn == "" {
@@ -367,13 +391,37 @@ func (r *Reconciler) provision(ctx context.Context, c *v1alpha1.DomainClaim, zon
 		return r.issued(ctx, c, st)
 	}
 	reason := string(status)
-	msg := "ACM says the certificate is " + string(status)
-	if out, err := r.ACM.DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: aws.String(arn)}); err == nil && out.Certificate.FailureReason != "" {
-		msg += ": " + string(out.Certificate.FailureReason)
+	var failure acmtypes.FailureReason
+	if out, err := r.ACM.DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: aws.String(arn)}); err == nil {
+		failure = out.Certificate.FailureReason
 	}
+	if !retryable(status) {
+		// Revoked, expired, inactive: reported, never replaced behind the owner's back.
+		msg := "ACM says the certificate is " + string(status)
+		if failure != "" {
+			msg += ": " + string(failure)
+		}
+		set(st, c, v1alpha1.ConditionCertificateIssued, false, reason, msg)
+		r.Recorder.Eventf(c, nil, "Warning", reason, "Provision", "%s", msg)
+		return reconcile.Result{}, nil
+	}
+	now := r.Clock.Now()
+	plan := planRetry(st.CertificateAttempt, st.CertificateRetryTime, now, asked)
+	if plan.Now {
+		why := fmt.Sprintf("ACM says the certificate %s of attempt %d is %s", arn, st.CertificateAttempt+1, status)
+		if failure != "" {
+			why += ": " + string(failure)
+		}
+		return r.retry(ctx, c, st, why)
+	}
+	msg := failureMessage(st.CertificateAttempt, status, failure, plan.At)
 	set(st, c, v1alpha1.ConditionCertificateIssued, false, reason, msg)
-	r.Recorder.Eventf(c, nil, "Warning", reason, "Provision", "%s", msg)
-	return reconcile.Result{}, nil
+	if st.CertificateRetryTime == nil {
+		at := metav1.NewTime(plan.At.Truncate(time.Second))
+		st.CertificateRetryTime = &at
+		r.Recorder.Eventf(c, nil, "Warning", reason, "Provision", "%s", msg)
+	}
+	return reconcile.Result{RequeueAfter: plan.At.Sub(now)}, nil
 }
 
 // issued runs what follows issuance: the periodic renewal check.
@@ -469,15 +517,19 @@ func (r *Reconciler) request(ctx context.Context, c *v1alpha1.DomainClaim) (arn 
 			return arn, false, err
 		}
 	}
+	tags := []acmtypes.Tag{
+		{Key: aws.String(v1alpha1.TagClaim), Value: aws.String(c.Name)},
+		{Key: aws.String(v1alpha1.TagClaimUID), Value: aws.String(string(c.UID))},
+		{Key: aws.String(v1alpha1.TagCluster), Value: aws.String(r.Cluster)},
+	}
+	if n := c.Status.CertificateAttempt; n > 0 {
+		tags = append(tags, acmtypes.Tag{Key: aws.String(v1alpha1.TagCertificateAttempt), Value: aws.String(strconv.Itoa(int(n)))})
+	}
 	arn, done, err := r.Requester.Request(c.UID, c.Name, c.Spec.Namespace, &acm.RequestCertificateInput{
 		DomainName:       aws.String(c.Spec.Hostname),
 		ValidationMethod: acmtypes.ValidationMethodDns,
 		IdempotencyToken: aws.String(IdempotencyToken(c)),
-		Tags: []acmtypes.Tag{
-			{Key: aws.String(v1alpha1.TagClaim), Value: aws.String(c.Name)},
-			{Key: aws.String(v1alpha1.TagClaimUID), Value: aws.String(string(c.UID))},
-			{Key: aws.String(v1alpha1.TagCluster), Value: aws.String(r.Cluster)},
-		},
+		Tags:             tags,
 	})
 	if !done || err != nil {
 		return "", false, err
@@ -488,9 +540,12 @@ func (r *Reconciler) request(ctx context.Context, c *v1alpha1.DomainClaim) (arn 
 	return arn, true, nil
 }
 
-// adopt finds a certificate tagged for this claim (by UID and cluster).
+// adopt finds the certificate tagged for this claim (by UID and cluster) and its current
+// attempt (status.certificateAttempt). One of an older attempt (its deletion interrupted) is
+// deleted on the way.
 func (r *Reconciler) adopt(ctx context.Context, c *v1alpha1.DomainClaim) (string, error) {
 	in := &acm.ListCertificatesInput{}
+	found := ""
 	for {
 		out, err := r.ACM.ListCertificates(ctx, in)
 		if err != nil {
@@ -504,12 +559,23 @@ func (r *Reconciler) adopt(ctx context.Context, c *v1alpha1.DomainClaim) (string
 			if err != nil {
 				return "", err
 			}
-			if tagValue(tags.Tags, v1alpha1.TagClaimUID) == string(c.UID) && tagValue(tags.Tags, v1alpha1.TagCluster) == r.Cluster {
-				return aws.ToString(s.CertificateArn), nil
+			if tagValue(tags.Tags, v1alpha1.TagClaimUID) != string(c.UID) || tagValue(tags.Tags, v1alpha1.TagCluster) != r.Cluster {
+				continue
+			}
+			switch n, ok := tagAttempt(tags.Tags); {
+			case ok && n == c.Status.CertificateAttempt:
+				found = aws.ToString(s.CertificateArn)
+			case ok && n < c.Status.CertificateAttempt:
+				_, err := r.ACM.DeleteCertificate(ctx, &acm.DeleteCertificateInput{CertificateArn: s.CertificateArn})
+				var notFound *acmtypes.ResourceNotFoundException
+				if err != nil && !errors.As(err, &notFound) {
+					return "", err
+				}
+				logf.FromContext(ctx).Info("deleted the certificate of an earlier attempt", "arn", aws.ToString(s.CertificateArn), "attempt", n)
 			}
 		}
 		if out.NextToken == nil {
-			return "", nil
+			return found, nil
 		}
 		in.NextToken = out.NextToken
 	}
@@ -531,6 +597,8 @@ func (r *Reconciler) finalize(ctx context.Context, c *v1alpha1.DomainClaim) (rec
 	}
 	r.backoff.Succeed(requestKey(c.UID))
 	r.backoff.Succeed(recordKey(c.UID))
+	r.moved.Delete(c.UID)
+	r.asked.Delete(c.UID)
 	return finalizerResult(ctx, removeFinalizer(ctx, r.Client, c))
 }
 
@@ -618,12 +686,8 @@ func (r *Reconciler) unprovision(ctx context.Context, c *v1alpha1.DomainClaim, s
 			r.arns.Store(c.UID, arn)
 			return false, reconcile.Result{RequeueAfter: recordWait}, nil
 		case err == nil, errors.As(err, &notFound):
-			r.Poller.Forget(arn)
-			r.arns.Delete(c.UID)
-			r.fresh.Delete(arn)
-			r.checked.Delete(arn)
-			r.records.Delete(arn)
-			st.CertificateARN = ""
+			r.forget(c, arn)
+			st.CertificateARN, st.CertificateRetryTime = "", nil
 			r.Recorder.Eventf(c, nil, "Normal", v1alpha1.EventCertificateDeleted, "Cleanup", "deleted ACM certificate %s", arn)
 		case errors.As(err, &inUse):
 			set(st, c, v1alpha1.ConditionCertificateRequested, true, v1alpha1.ReasonCertificateInUse, "waiting for load balancers to stop using the certificate before deleting it")
@@ -665,6 +729,15 @@ func (r *Reconciler) unprovision(ctx context.Context, c *v1alpha1.DomainClaim, s
 	meta.RemoveStatusCondition(&st.Conditions, v1alpha1.ConditionRenewal)
 	r.Metrics.forget(c.Name)
 	return true, reconcile.Result{}, nil
+}
+
+// forget drops what the process remembers of the claim's certificate arn, once it is deleted.
+func (r *Reconciler) forget(c *v1alpha1.DomainClaim, arn string) {
+	r.Poller.Forget(arn)
+	r.arns.Delete(c.UID)
+	r.fresh.Delete(arn)
+	r.checked.Delete(arn)
+	r.records.Delete(arn)
 }
 
 // recordOf returns the validation record of certificate arn: remembered, or read from ACM; nil
@@ -743,10 +816,9 @@ func (r *Reconciler) writeStatus(ctx context.Context, c *v1alpha1.DomainClaim, s
 }
 
 // IdempotencyToken is the claim's RequestCertificate token: at most 32 word characters, the
-// same for every request made for one claim.
+// same for every request made for one attempt (status.certificateAttempt) of one claim.
 func IdempotencyToken(c *v1alpha1.DomainClaim) string {
-	sum := sha256.Sum256([]byte(c.UID))
-	return hex.EncodeToString(sum[:16])
+	return attemptToken(string(c.UID), c.Status.CertificateAttempt)
 }
 
 func validationRecord(cert *acmtypes.CertificateDetail) *v1alpha1.ValidationRecord {

@@ -245,9 +245,16 @@ func (a *ACM) refresh(c *certificate) {
 	if c.validSince.IsZero() {
 		c.validSince = now
 	}
-	if now.Sub(c.validSince) >= a.opts.IssueDelay {
-		c.status, c.issued = "ISSUED", now
+	if now.Sub(c.validSince) < a.opts.IssueDelay {
+		return
 	}
+	// Validated: ACM checks CAA before it issues (RFC 8659), and a CAA record set that does not
+	// let Amazon issue fails the certificate for good; a new request is needed once it is fixed.
+	if !a.s.Route53.caaAllowsAmazon(c.domain) {
+		c.status, c.reason = "FAILED", "CAA_ERROR"
+		return
+	}
+	c.status, c.issued = "ISSUED", now
 }
 
 type tag struct {

@@ -111,6 +111,48 @@ func TestACMValidationRecordAndIssuance(t *testing.T) {
 	assert.Equal(t, acmtypes.FailureReasonCaaError, wout.Certificate.FailureReason)
 }
 
+func TestACMFailsAValidatedCertificateThatCAAForbidsAmazon(t *testing.T) {
+	clk := &clock{}
+	s, c, _ := clients(t, awsfake.Options{Clock: clk, IssueDelay: time.Second})
+	ctx := context.Background()
+	zone := s.Route53.AddZone("example.com")
+	caa := func(values ...string) {
+		s.Route53.Put(zone, awsfake.RecordSet{Name: "example.com.", Type: "CAA", TTL: aws.Int64(300), Values: values})
+	}
+	validate := func(domain string) {
+		name, value := awsfake.ValidationRecord(domain)
+		s.Route53.Put(zone, awsfake.RecordSet{Name: name, Type: "CNAME", TTL: aws.Int64(300), Values: []string{value}})
+	}
+	describe := func(arn string) *acmtypes.CertificateDetail {
+		out, err := c.DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: aws.String(arn)})
+		require.NoError(t, err)
+		return out.Certificate
+	}
+	caa(`0 issue "letsencrypt.org"`, `0 iodef "mailto:sec@example.com"`)
+	validate("shop.example.com")
+	failed := request(t, c, "shop.example.com", "a")
+	describe(failed) // ACM sees the record from now on
+	clk.Advance(time.Second)
+	cert := describe(failed)
+	assert.Equal(t, acmtypes.CertificateStatusFailed, cert.Status, "the parent's CAA set lets only another CA issue")
+	assert.Equal(t, acmtypes.FailureReasonCaaError, cert.FailureReason)
+
+	caa(`0 issue "letsencrypt.org"`, `0 issue "amazon.com"`)
+	clk.Advance(time.Second)
+	assert.Equal(t, acmtypes.CertificateStatusFailed, describe(failed).Status, "a failed certificate stays failed once CAA is fixed")
+	fixed := request(t, c, "shop.example.com", "b")
+	describe(fixed)
+	clk.Advance(time.Second)
+	assert.Equal(t, acmtypes.CertificateStatusIssued, describe(fixed).Status, "a new request after the fix is issued")
+
+	caa(`0 issue "amazon.com"`, `0 issuewild ";"`)
+	validate("*.wild.example.com")
+	wild := request(t, c, "*.wild.example.com", "w")
+	describe(wild)
+	clk.Advance(time.Second)
+	assert.Equal(t, acmtypes.FailureReasonCaaError, describe(wild).FailureReason, "issuewild governs a wildcard")
+}
+
 func TestACMDeleteAndList(t *testing.T) {
 	s, c, _ := clients(t, awsfake.Options{})
 	ctx := context.Background()

@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -110,6 +111,56 @@ func (r *Route53) hasCNAME(name, value string) bool {
 		}
 	}
 	return false
+}
+
+// amazonCAA are the CAA issuer domains that let ACM issue.
+var amazonCAA = []string{"amazon.com", "amazontrust.com", "awstrust.com", "amazonaws.com"}
+
+// caaAllowsAmazon reports whether the CAA records that apply to domain let Amazon issue a
+// certificate for it, as RFC 8659 has a CA check them: the CAA record set of the closest name
+// from the domain (without "*." for a wildcard) up to the root, in any hosted zone; none lets
+// any CA issue. A wildcard is governed by "issuewild" properties when the set has any, else by
+// "issue"; a set without either restricts nothing.
+func (r *Route53) caaAllowsAmazon(domain string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	wild := strings.HasPrefix(domain, "*.")
+	for name := canonical(strings.TrimPrefix(domain, "*.")); name != "."; {
+		for _, z := range r.zones {
+			rs := z.records[rrKey{name, "CAA"}]
+			if rs == nil {
+				continue
+			}
+			props := map[string][]string{}
+			for _, v := range rs.Values {
+				// flags tag "value", e.g. 0 issue "amazon.com; key=value"
+				f := strings.SplitN(v, " ", 3)
+				if len(f) == 3 {
+					issuer := strings.TrimSpace(strings.SplitN(strings.Trim(f[2], `"`), ";", 2)[0])
+					props[strings.ToLower(f[1])] = append(props[strings.ToLower(f[1])], strings.ToLower(issuer))
+				}
+			}
+			issuers, ok := props["issue"]
+			if wild && props["issuewild"] != nil {
+				issuers, ok = props["issuewild"], true
+			}
+			if !ok {
+				return true
+			}
+			for _, i := range issuers {
+				if slices.Contains(amazonCAA, i) {
+					return true
+				}
+			}
+			return false
+		}
+		_, parent, _ := strings.Cut(name, ".")
+		if parent == "" {
+			parent = "."
+		}
+		name = parent
+	}
+	return true
 }
 
 func sortedRecords(z *zone) []RecordSet {

@@ -176,6 +176,65 @@ func TestACMFailureBecomesACondition(t *testing.T) {
 	assert.Contains(t, meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionCertificateIssued).Message, "CAA_ERROR")
 }
 
+// TestAFailedCertificateIsReplacedOnceItsCauseIsFixed: a CAA record forbids Amazon, so ACM fails
+// the claim's certificate (CAA_ERROR). The claim says which attempt failed, why and when the next
+// one is; the tenant fixes the record and asks for the retry on its route; the failed certificate
+// is deleted and a new one, requested with the next attempt's token and tag, is issued. Real ACM
+// client against the AWS test server, which checks CAA before it issues.
+func TestAFailedCertificateIsReplacedOnceItsCauseIsFixed(t *testing.T) {
+	ctx := context.Background()
+	z := newZone(t)
+	ns := tenant(t)
+	h := "caa-retry." + z.Spec.Domain
+	caa := func(issuer string) {
+		env.AWS.Route53.Put(z.Spec.HostedZoneID, awsfake.RecordSet{Name: z.Spec.Domain, Type: "CAA", TTL: ptr.To[int64](300),
+			Values: []string{`0 issue "` + issuer + `"`}})
+	}
+	caa("letsencrypt.org")
+	r := route(ns, h)
+	require.NoError(t, k8s.Create(ctx, r))
+
+	var c *v1alpha1.DomainClaim
+	require.Eventually(t, func() bool {
+		var err error
+		if c, err = getClaim(h); err != nil {
+			return false
+		}
+		cond := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionCertificateIssued)
+		return cond != nil && cond.Reason == "FAILED" && c.Status.CertificateRetryTime != nil
+	}, 30*time.Second, 50*time.Millisecond, "ACM fails the certificate, and the claim schedules the next attempt")
+	failed := c.Status.CertificateARN
+	msg := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionCertificateIssued).Message
+	assert.Contains(t, msg, "attempt 1 is FAILED: CAA_ERROR")
+	assert.Contains(t, msg, "attempt 2 deletes it and requests a new one at "+c.Status.CertificateRetryTime.UTC().Format(time.RFC3339))
+	assert.Contains(t, msg, v1alpha1.AnnotationRetryCertificate, "the message says how to retry at once")
+	assert.WithinDuration(t, time.Now().Add(15*time.Minute), c.Status.CertificateRetryTime.Time, time.Minute, "the first back-off")
+	assert.Equal(t, []string{failed}, env.AWS.ACM.ForDomain(h))
+
+	caa("amazon.com") // the tenant's fix
+	require.NoError(t, retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(r), r); err != nil {
+			return err
+		}
+		metav1.SetMetaDataAnnotation(&r.ObjectMeta, v1alpha1.AnnotationRetryCertificate, "1")
+		return k8s.Update(ctx, r)
+	}))
+
+	require.Eventually(t, func() bool {
+		var err error
+		c, err = getClaim(h)
+		return err == nil && meta.IsStatusConditionTrue(c.Status.Conditions, v1alpha1.ConditionCertificateIssued)
+	}, 30*time.Second, 50*time.Millisecond, "the next attempt's certificate is issued")
+	assert.NotEqual(t, failed, c.Status.CertificateARN, "a new certificate")
+	assert.Equal(t, []string{c.Status.CertificateARN}, env.AWS.ACM.ForDomain(h), "the failed certificate is deleted, and no other is left")
+	assert.Equal(t, int32(1), c.Status.CertificateAttempt)
+	assert.Nil(t, c.Status.CertificateRetryTime)
+	tags := env.AWS.ACM.Tags(c.Status.CertificateARN)
+	assert.Equal(t, "1", tags[v1alpha1.TagCertificateAttempt])
+	assert.Equal(t, string(c.UID), tags[v1alpha1.TagClaimUID])
+	assert.Equal(t, 2, env.AWS.ACM.Requests(h), "one request per attempt")
+}
+
 func TestEveryClaimCompletesWhileHalfOfAllCallsAreThrottled(t *testing.T) {
 	ctx := context.Background()
 	z := newZone(t)
