@@ -23,8 +23,8 @@ import (
 // wildcards above them to be confirmed or withdrawn; well inside the webhooks' 5 s timeout.
 const defaultPendingWait = 2 * time.Second
 
-// Claimer makes the claims of free hostnames inside admission: the one deliberate side effect of
-// the webhooks. Every door that carries a hostname (routes, Ingresses, Gateway listeners) claims
+// Claimer makes the claims of free hostnames inside admission, and marks idle claims a
+// namespace already holds (Keep): the deliberate side effects of the webhooks. Every door that carries a hostname (routes, Ingresses, Gateway listeners) claims
 // through it, so every door is race-free in the same way.
 //
 // Exact names are locked by etcd itself: a claim's name is its hostname, so concurrent creates

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	admissionv1 "k8s.io/api/admission/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -81,15 +82,16 @@ func ObjectName(name, generateName string) string {
 // status listing every bad hostname) or an internal error.
 func (door *Door) Admit(ctx context.Context, e Entrance) (admission.Warnings, error) {
 	start := time.Now()
-	dryRun := false
-	if req, err := admission.RequestFromContext(ctx); err == nil && req.DryRun != nil {
-		dryRun = *req.DryRun
+	dryRun, creating := false, false
+	if req, err := admission.RequestFromContext(ctx); err == nil {
+		dryRun = req.DryRun != nil && *req.DryRun
+		creating = req.Operation == admissionv1.Create
 	}
 	usedBy := e.Kind.Kind + " " + e.Namespace + "/" + e.Name
 	log := logf.FromContext(ctx).WithValues("object", usedBy, "dryRun", dryRun)
 
 	errs := e.Errs
-	var claims []claim
+	var claims, held []claim
 	seen := map[string]bool{}
 	outcome := "allowed"
 	defer func() { door.Metrics.observe(outcome, time.Since(start)) }()
@@ -125,7 +127,20 @@ func (door *Door) Admit(ctx context.Context, e Entrance) (admission.Warnings, er
 			errs = append(errs, forbidden(host.Path, d))
 		case ownership.Claim:
 			claims = append(claims, claim{d, host.Path})
+		case ownership.Allow:
+			if d.Held != nil {
+				held = append(held, claim{d, host.Path})
+			}
 		}
+	}
+	if len(errs) == 0 && !dryRun {
+		var kept field.ErrorList
+		var err error
+		if claims, kept, err = door.keep(ctx, e, creating, held, claims); err != nil {
+			outcome = "error"
+			return nil, apierrors.NewInternalError(err)
+		}
+		errs = append(errs, kept...)
 	}
 	if len(errs) == 0 && !dryRun && door.Counter != nil && capped(claims, door.Options.Limits) {
 		// Count and reserve in the namespace's turn, so that racing creates cannot pass a cap.
@@ -183,6 +198,45 @@ func (door *Door) Admit(ctx context.Context, e Entrance) (admission.Warnings, er
 		return nil, apierrors.NewInvalid(e.Kind, e.Name, errs)
 	}
 	return nil, nil
+}
+
+// keep marks the idle claims through which e's namespace holds hostnames of e (Claimer.Keep), so
+// that none is released before e is stored; a claim in use by another stored object of the
+// namespace is left alone, without a write. A hostname whose claim went meanwhile is added to
+// claims, to be claimed anew; one whose claim is being deleted, or is another namespace's now,
+// is denied.
+func (door *Door) keep(ctx context.Context, e Entrance, creating bool, held, claims []claim) ([]claim, field.ErrorList, error) {
+	var errs field.ErrorList
+	for _, h := range held {
+		switch needsMark(h.d.Held) {
+		case markNever:
+			continue
+		case markUnlessUsed:
+			var self *Entrance
+			if creating {
+				self = &e
+			}
+			used, err := usedElsewhere(ctx, door.Reader, h.d.Held, self)
+			if err != nil {
+				return claims, nil, err
+			}
+			if used {
+				continue
+			}
+		}
+		d, err := door.Claimer.Keep(ctx, h.d, e.Namespace, time.Now())
+		if err != nil {
+			return claims, nil, err
+		}
+		switch d.Verdict {
+		case ownership.Deny:
+			door.Metrics.decision(d.Reason)
+			errs = append(errs, forbidden(h.path, d))
+		case ownership.Claim:
+			claims = append(claims, claim{d, h.path})
+		}
+	}
+	return claims, errs, nil
 }
 
 type claim struct {

@@ -1,8 +1,9 @@
 // Package webhook holds the admission webhooks: hostname normalization and first-come-first-serve
 // ownership for every object that carries a hostname (HTTPRoute, GRPCRoute, Ingress, Gateway,
 // ListenerSet), through one Door, and cross-object checks for the project's CRDs. Decisions are
-// pure functions over a View of the informer cache; the one side effect is the DomainClaim
-// create that makes a claim race-free.
+// pure functions over a View of the informer cache; the side effects are the DomainClaim
+// create that makes a claim race-free, and the mark on an idle claim of the namespace
+// (Claimer.Keep) that keeps a release from overtaking the object admitted for it.
 package webhook
 
 import (

@@ -54,6 +54,16 @@ const AnnotationOwnerNamespace = "gateway.opendi.com/owner-namespace"
 // say so.
 const AnnotationTransferredAt = "gateway.opendi.com/transferred-at"
 
+// AnnotationLastAdmitted records on a route-made DomainClaim when admission last admitted an
+// object of the owning namespace for it while the claim was idle (no other object of the
+// namespace used the hostname, or the claim was counting down to its release), RFC 3339.
+// Admission writes it with the resourceVersion it read as a precondition, so a release planned
+// from an older version of the claim fails its own precondition; and reconciler/claim counts
+// the time as a last use, so a release planned from this version is pushed back by the
+// retention. The object admitted is not yet stored when the mark is written: without the mark
+// its claim could be released in that moment, and the hostname taken by another namespace.
+const AnnotationLastAdmitted = "gateway.opendi.com/last-admitted"
+
 // LabelOwner carries a DomainClaim's owning namespace, for label selection (`kubectl get dc -l
 // gateway.opendi.com/owner=<ns>`). Admission puts it on the claims it makes, and the claim
 // webhooks skip claims that carry it (an objectSelector).

@@ -64,6 +64,10 @@ type Decision struct {
 	Message  string
 	Hostname string
 	Zone     *v1alpha1.ManagedZone
+	// Held is the claim, as the view holds it, through which the namespace already owns the
+	// hostname when the verdict is Allow (its exact claim, or its own one-label wildcard's);
+	// admission marks it when it is idle (webhook.Claimer.Keep).
+	Held *v1alpha1.DomainClaim
 }
 
 // Options change what Decide allows.
@@ -394,7 +398,7 @@ func zonesUnder(ctx context.Context, view View, h string) ([]v1alpha1.ManagedZon
 // that would cover another namespace's claims denies. Otherwise the hostname is free to claim.
 func Overlaps(ctx context.Context, view View, d Decision, ns string) (Decision, error) {
 	h := d.Hostname
-	covered := false
+	var covered *v1alpha1.DomainClaim
 	for i, w := range hostname.CoveringWildcards(h) {
 		c, err := view.Claim(ctx, hostname.ClaimName(w))
 		if err != nil {
@@ -409,10 +413,11 @@ func Overlaps(ctx context.Context, view View, d Decision, ns string) (Decision, 
 		// The owner's wildcard certificate matches exactly one more label; deeper names get
 		// claims (and certificates) of their own.
 		if i == 0 && !hostname.IsWildcard(h) {
-			covered = true
+			covered = c
 		}
 	}
-	if covered {
+	if covered != nil {
+		d.Held = covered
 		return d.allow(ReasonCovered), nil
 	}
 
@@ -489,10 +494,28 @@ func (d Decision) Owner(c *v1alpha1.DomainClaim, ns string) Decision {
 			d.Hostname, c.Spec.Namespace, describe(c), cond.Message, c.Name)
 	}
 	if c.Spec.Namespace == ns {
+		d.Held = c
 		return d.allow(ReasonOwned)
 	}
 	return d.Deny(ReasonTaken, "hostname %q is claimed by namespace %q%s; use another hostname, or ask a cluster admin to transfer it to namespace %q",
 		d.Hostname, c.Spec.Namespace, describe(c), ns)
+}
+
+// StillHeld decides d again from claim c, read live, through which namespace ns held d.Hostname
+// when d was decided: its exact claim (Owner), or its own one-label wildcard's, which may since
+// have been transferred (CoveredBy), be being deleted or have lost an overlap.
+func (d Decision) StillHeld(c *v1alpha1.DomainClaim, ns string) Decision {
+	if c.Spec.Hostname != d.Hostname && c.Spec.Namespace != ns && c.DeletionTimestamp == nil {
+		return d.CoveredBy(c.Spec.Hostname, c)
+	}
+	return d.Owner(c, ns)
+}
+
+// Free turns d into a claim of its hostname: the claim through which the namespace held it is
+// gone, so the hostname is free again for whoever claims it first.
+func (d Decision) Free() Decision {
+	d.Verdict, d.Reason, d.Message, d.Held = Claim, ReasonFree, "", nil
+	return d
 }
 
 func (d Decision) allow(reason string) Decision {

@@ -61,7 +61,9 @@ type Release struct {
 // that is not used is released after a retention period: the zone's claimRetention once a route
 // has used it (so a redeploy keeps the name), its unusedClaimRetention when no route ever did (the
 // route's creation was denied or rolled back after the claim was made), counted from creation.
-// The claim's own spec.retention overrides both. Admin claims are never released. A TLSRoute of
+// The claim's own spec.retention overrides both. A mark admission left when it admitted an object
+// for the idle claim (v1alpha1.AnnotationLastAdmitted) counts as a use at its time, so a release
+// never overtakes an object admitted a moment before it. Admin claims are never released. A TLSRoute of
 // the owning namespace listing the hostname keeps the claim in use like any route.
 func PlanRelease(c *v1alpha1.DomainClaim, u Usage) Release {
 	st := c.Status
@@ -92,6 +94,14 @@ func PlanRelease(c *v1alpha1.DomainClaim, u Usage) Release {
 		t := c.CreationTimestamp.Add(retention(c, u.Zone, true))
 		r.ReleaseAt = &t
 	}
+	if t := lastAdmitted(c); t != nil {
+		// Admission admitted an object for the idle claim and marked it; that object may not be
+		// in the cache yet, so the mark counts as a use: the release waits the retention from
+		// it, and at least routeGrace, the time admission takes to store what it admitted.
+		if held := t.Add(max(retention(c, u.Zone, st.LastReferencedTime == nil), routeGrace)); held.After(*r.ReleaseAt) {
+			r.ReleaseAt = &held
+		}
+	}
 	r.ReleaseNow = !u.Now.Before(*r.ReleaseAt)
 	at := r.ReleaseAt.UTC().Format(time.RFC3339)
 	switch u.Owner {
@@ -121,6 +131,15 @@ func retention(c *v1alpha1.DomainClaim, z *v1alpha1.ManagedZone, neverUsed bool)
 		return z.Spec.ClaimRetention.Duration
 	}
 	return DefaultRetention
+}
+
+// lastAdmitted is the time of admission's mark on c (v1alpha1.AnnotationLastAdmitted), or nil.
+func lastAdmitted(c *v1alpha1.DomainClaim) *time.Time {
+	t, err := time.Parse(time.RFC3339, c.Annotations[v1alpha1.AnnotationLastAdmitted])
+	if err != nil {
+		return nil
+	}
+	return &t
 }
 
 func inUse(c *v1alpha1.DomainClaim) bool {

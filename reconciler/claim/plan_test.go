@@ -46,6 +46,13 @@ func releaseAt(at time.Time) func(*v1alpha1.DomainClaim) {
 	}
 }
 
+// admitted is admission's mark on a claim it admitted an object for at time at.
+func admitted(at time.Time) func(*v1alpha1.DomainClaim) {
+	return func(c *v1alpha1.DomainClaim) {
+		c.Annotations = map[string]string{v1alpha1.AnnotationLastAdmitted: at.UTC().Format(time.RFC3339)}
+	}
+}
+
 func TestPlanRelease(t *testing.T) {
 	z := zone(24*time.Hour, 5*time.Minute)
 	cases := []struct {
@@ -91,6 +98,31 @@ func TestPlanRelease(t *testing.T) {
 			wantReason: v1alpha1.ReasonRouteFound, wantLastRef: t0.Add(3 * time.Hour)},
 		{name: "a claim whose TLSRoute went is kept for the zone's retention from now", claim: routeClaim(wasUsed(t0)),
 			usage: Usage{Zone: z, Now: t0.Add(2 * time.Hour)}, wantAt: t0.Add(26 * time.Hour), wantReason: v1alpha1.ReasonNoRoutes, wantLastRef: t0},
+		{name: "a release due now waits the retention from admission's mark, made for an object not yet seen",
+			claim:  routeClaim(wasUsed(t0), releaseAt(t0.Add(3*time.Hour)), admitted(t0.Add(3*time.Hour))),
+			usage:  Usage{Zone: zone(30*time.Second, time.Second), Now: t0.Add(3 * time.Hour)},
+			wantAt: t0.Add(3*time.Hour + 30*time.Second), wantReason: v1alpha1.ReasonNoRoutes, wantLastRef: t0},
+		{name: "a claim whose routes went waits the retention from a mark made later than now's reconcile",
+			claim: routeClaim(wasUsed(t0), admitted(t0.Add(2*time.Hour))),
+			usage: Usage{Zone: z, Now: t0.Add(time.Hour)}, wantAt: t0.Add(26 * time.Hour), wantReason: v1alpha1.ReasonNoRoutes, wantLastRef: t0},
+		{name: "a mark older than the scheduled release's own start changes nothing",
+			claim: routeClaim(wasUsed(t0), releaseAt(t0.Add(3*time.Hour)), admitted(t0.Add(time.Minute))),
+			usage: Usage{Zone: zone(time.Hour, time.Minute), Now: t0.Add(2 * time.Hour)}, wantAt: t0.Add(3 * time.Hour), wantReason: v1alpha1.ReasonNoRoutes, wantLastRef: t0},
+		{name: "a claim never used waits the unused retention from the mark",
+			claim: routeClaim(admitted(t0.Add(4 * time.Minute))),
+			usage: Usage{Zone: z, Now: t0.Add(5 * time.Minute)}, wantAt: t0.Add(9 * time.Minute), wantReason: v1alpha1.ReasonNoRoutes},
+		{name: "a mark holds the claim at least as long as admission takes to store its object, whatever the retention",
+			claim:  routeClaim(wasUsed(t0), releaseAt(t0.Add(time.Hour)), admitted(t0.Add(time.Hour))),
+			usage:  Usage{Zone: zone(time.Second, time.Second), Now: t0.Add(time.Hour + time.Second)},
+			wantAt: t0.Add(time.Hour + routeGrace), wantReason: v1alpha1.ReasonNoRoutes, wantLastRef: t0},
+		{name: "a mark that is not a time is ignored", claim: routeClaim(wasUsed(t0), releaseAt(t0.Add(3*time.Hour)),
+			func(c *v1alpha1.DomainClaim) {
+				c.Annotations = map[string]string{v1alpha1.AnnotationLastAdmitted: "soon"}
+			}),
+			usage: Usage{Zone: z, Now: t0.Add(3 * time.Hour)}, wantAt: t0.Add(3 * time.Hour), wantNow: true, wantReason: v1alpha1.ReasonNoRoutes, wantLastRef: t0},
+		{name: "an admin claim with a mark is still never released", claim: routeClaim(admitted(t0),
+			func(c *v1alpha1.DomainClaim) { c.Spec.ClaimedBy = v1alpha1.ClaimedByAdmin }),
+			usage: Usage{Zone: z, Now: t0.Add(1000 * time.Hour)}, wantReason: v1alpha1.ReasonAdminClaim},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -162,6 +162,14 @@ func Register(ctx context.Context, mgr manager.Manager, cfg Config) error {
 	if _, err := mgr.GetCache().GetInformer(ctx, &corev1.Namespace{}); err != nil {
 		return fmt.Errorf("watching Namespaces: %w", err)
 	}
+	// Admission of an object for a claim its namespace holds asks whether another object of the
+	// namespace uses the hostname (webhook.Claimer.Keep marks an idle claim): the kinds of the
+	// route-hostname index are watched from the start for the same reason.
+	for _, o := range []client.Object{&gwv1.HTTPRoute{}, &gwv1.GRPCRoute{}, &networkingv1.Ingress{}, &gwv1.Gateway{}} {
+		if _, err := mgr.GetCache().GetInformer(ctx, o); err != nil {
+			return fmt.Errorf("watching %T: %w", o, err)
+		}
+	}
 	// ListenerSets are watched only when served at start; a CRD installed (or removed) later stops
 	// the manager with ErrServedKindsChanged, so that the next start watches what is served.
 	stagger := cfg.KindChangeStagger
