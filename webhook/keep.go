@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	networkingv1 "k8s.io/api/networking/v1"
@@ -9,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -21,8 +23,8 @@ import (
 // write. But reconciler/claim releases an unused route-made claim from what its cache shows, and
 // the object admitted now is stored only after admission and reaches that cache later still: a
 // release in that moment would leave the object listing a name that another namespace can then
-// claim. So admitting an object for an idle claim marks the claim (Claimer.Keep): the mark's
-// resourceVersion precondition makes a release planned from the claim as it was fail its own
+// claim. So admitting an object for an idle claim marks the claim (Claimer.Keep): the mark changes
+// the claim's resourceVersion, so a release planned from the claim as it was fails its own
 // precondition, and the claim reconciler counts the mark's time as a use.
 
 // markNeed is what admitting an object for a claim its namespace holds asks of the claim.
@@ -91,48 +93,44 @@ func usedElsewhere(ctx context.Context, cache client.Reader, c *v1alpha1.DomainC
 	return false, nil
 }
 
-// maxMarkAttempts bounds the marks of one claim that conflict with other writes.
-const maxMarkAttempts = 3
-
 // Keep marks the claim d.Held, through which namespace ns owns d.Hostname (verdict Allow), for an
-// object admitted at now: a merge patch of v1alpha1.AnnotationLastAdmitted carrying the
-// resourceVersion d.Held was read at, so that it fails when the claim changed since, and a
-// release planned from that older version fails in turn. A conflict reads the claim live:
-// still ns's and not being deleted, it is marked again; being deleted, the hostname is denied
-// as being released; gone, the hostname is free and the decision comes back with verdict Claim
-// (the caller claims it anew); transferred or conflicted meanwhile, it is denied naming the
+// object admitted at now: a merge patch of v1alpha1.AnnotationLastAdmitted that names the claim's
+// UID, so that it applies to that claim only (a UID is immutable: a claim released and made again
+// refuses it). The patch carries no resourceVersion: it applies to whatever version the claim is
+// at, so the status writes of a claim's first seconds cannot make it fail, and the API server's
+// answer is the claim as it is now. Changing the claim, it makes a release planned from an older
+// version fail that release's own resourceVersion precondition; a release that came first shows
+// in the answer (a deletionTimestamp: the hostname is denied as being released) or makes the
+// patch fail (gone: the hostname is free and the decision comes back with verdict Claim, for the
+// caller to claim it anew). A claim transferred or conflicted meanwhile is denied naming the
 // owner. An error means the API server could not be asked.
 func (c *Claimer) Keep(ctx context.Context, d ownership.Decision, ns string, now time.Time) (ownership.Decision, error) {
-	held := d.Held.DeepCopy()
-	for range maxMarkAttempts {
-		marked := held.DeepCopy()
-		if marked.Annotations == nil {
-			marked.Annotations = map[string]string{}
-		}
-		marked.Annotations[v1alpha1.AnnotationLastAdmitted] = now.UTC().Format(time.RFC3339)
-		err := c.Client.Patch(ctx, marked, client.MergeFromWithOptions(held, client.MergeFromWithOptimisticLock{}))
-		switch {
-		case err == nil:
-			return d, nil
-		case apierrors.IsNotFound(err):
-			return d.Free(), nil
-		case !apierrors.IsConflict(err):
-			return d, apiError("marking DomainClaim "+held.Name+" for the object admitted", err)
-		}
-		live := &v1alpha1.DomainClaim{}
-		if err := c.APIReader.Get(ctx, client.ObjectKey{Name: held.Name}, live); apierrors.IsNotFound(err) {
-			return d.Free(), nil
-		} else if err != nil {
-			return d, apiError("reading DomainClaim "+held.Name, err)
-		}
-		if live.UID != held.UID {
-			return d.Free(), nil // released and claimed anew: decide on the new claim
-		}
-		if v := d.StillHeld(live, ns); v.Verdict != ownership.Allow {
-			return v, nil
-		}
-		held = live
+	held := d.Held
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{
+		"uid":         held.UID,
+		"annotations": map[string]string{v1alpha1.AnnotationLastAdmitted: now.UTC().Format(time.RFC3339)},
+	}})
+	if err != nil {
+		return d, err
 	}
-	return d.Deny(ReasonConcurrent, "DomainClaim %s, through which namespace %q owns hostname %q, kept changing while it was being marked for this object; try again",
-		held.Name, ns, d.Hostname), nil
+	marked := &v1alpha1.DomainClaim{ObjectMeta: metav1.ObjectMeta{Name: held.Name}}
+	err = c.Client.Patch(ctx, marked, client.RawPatch(types.MergePatchType, patch))
+	switch {
+	case apierrors.IsNotFound(err):
+		return d.Free(), nil
+	case apierrors.IsInvalid(err):
+		// The UID differs: released and claimed anew since (decide on the new claim), unless the
+		// claim is still the one read, which makes the refusal something else.
+		live := &v1alpha1.DomainClaim{}
+		if err := c.APIReader.Get(ctx, client.ObjectKey{Name: held.Name}, live); apierrors.IsNotFound(err) || err == nil && live.UID != held.UID {
+			return d.Free(), nil
+		}
+		return d, apiError("marking DomainClaim "+held.Name+" for the object admitted", err)
+	case err != nil:
+		return d, apiError("marking DomainClaim "+held.Name+" for the object admitted", err)
+	}
+	if v := d.StillHeld(marked, ns); v.Verdict != ownership.Allow {
+		return v, nil
+	}
+	return d, nil
 }
