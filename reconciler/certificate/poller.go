@@ -114,9 +114,7 @@ func (p *Poller) poll(ctx context.Context) {
 	if p.denied != nil {
 		// Allowed again: every waiting claim said it was denied, and says otherwise now.
 		p.denied = nil
-		for _, owner := range p.waiting {
-			owners = append(owners, owner)
-		}
+		owners = p.waitingOwnersLocked()
 	}
 	if p.settled == nil {
 		p.settled = map[string]types.CertificateStatus{}
@@ -142,6 +140,11 @@ func (p *Poller) deny(err error) []string {
 	if !began {
 		return nil
 	}
+	return p.waitingOwnersLocked()
+}
+
+// waitingOwnersLocked is the owner of every certificate waiting to settle. Caller holds p.mu.
+func (p *Poller) waitingOwnersLocked() []string {
 	owners := make([]string, 0, len(p.waiting))
 	for _, owner := range p.waiting {
 		owners = append(owners, owner)
